@@ -1,0 +1,142 @@
+"""Create the tables, load the reference data, and move validated cases in, all-or-nothing."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import sqlalchemy as sa
+
+from . import bulk
+from .enums import Level
+from .problems import DataRejected, Problem
+from .regions import default_regions_file, read_regions_file
+from .schema import CASE_COLUMNS, cases, import_log, metadata, regions, workday_calendar
+from .validate import ValidatedCases
+from .workdays import calendar_frame
+
+
+class ImportMode(str):
+    """How an import treats the table: append (default), replace, upsert."""
+
+    APPEND = "append"
+    REPLACE = "replace"
+    UPSERT = "upsert"
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What a successful load did."""
+
+    rows: int
+    mode: str
+    source: str
+    dropped_columns: tuple[str, ...]
+    replaced: int  # rows removed first (replace: the whole table; upsert: the case_ids updated)
+
+
+def init_database(engine: sa.Engine, regions_path: Path | None = None) -> int:
+    """Create missing tables, load the region tree (replacing it) and the working-day calendar."""
+    frame = read_regions_file(regions_path or default_regions_file())
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(regions.delete())
+        conn.execute(regions.insert(), frame.to_dict("records"))
+        _load_calendar(conn)
+    return len(frame)
+
+
+def ensure_initialized(engine: sa.Engine) -> None:
+    """Initialise the database with the defaults if its tables or reference rows are missing."""
+    inspector = sa.inspect(engine)
+    if all(inspector.has_table(t.name) for t in metadata.sorted_tables):
+        with engine.connect() as conn:
+            has_regions = conn.execute(sa.select(sa.func.count()).select_from(regions)).scalar_one() > 0
+            has_calendar = conn.execute(sa.select(sa.func.count()).select_from(workday_calendar)).scalar_one() > 0
+        if has_regions and has_calendar:
+            return
+    init_database(engine)
+
+
+def _load_calendar(conn: sa.Connection) -> None:
+    conn.execute(workday_calendar.delete())
+    frame = calendar_frame()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.set_column(0, "day", table["day"].cast(pa.date32()))
+    table = table.set_column(3, "deadline_15", table["deadline_15"].cast(pa.date32()))
+    staged = bulk.stage_table(conn, table, "staged_calendar")
+    cols = [workday_calendar.c[c] for c in table.column_names]
+    conn.execute(workday_calendar.insert().from_select(cols, sa.select(*(staged.c[c.name] for c in cols))))
+    bulk.drop_staged(conn, "staged_calendar")
+
+
+def county_codes(engine: sa.Engine) -> set[str]:
+    """Codes of every county-level unit in the regions table."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(regions.c.code).where(regions.c.level == Level.COUNTY.value))
+        return {r[0] for r in rows}
+
+
+def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: str, kind: str = "import") -> LoadReport:
+    """Load validated cases in one transaction via the engine's bulk path; raise DataRejected on a conflict."""
+    table = validated.table
+    with engine.begin() as conn:
+        staged = bulk.stage_table(conn, table)
+        if mode == ImportMode.APPEND:
+            _refuse_existing_ids(conn, staged, validated)
+        replaced = _remove_replaced(conn, staged, mode)
+        cols = [cases.c[c] for c in CASE_COLUMNS]
+        conn.execute(cases.insert().from_select(cols, sa.select(*(staged.c[c] for c in CASE_COLUMNS))))
+        conn.execute(import_log.insert().values(
+            imported_at=dt.datetime.now().replace(microsecond=0), kind=kind, source=source[:255], mode=mode,
+            rows=table.num_rows, dropped_columns=",".join(validated.dropped_columns)[:1000] or None))
+        bulk.drop_staged(conn)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE cases"))
+    return LoadReport(table.num_rows, mode, source, tuple(validated.dropped_columns), replaced)
+
+
+def _refuse_existing_ids(conn: sa.Connection, staged: sa.TableClause, validated: ValidatedCases) -> None:
+    clash = sa.select(staged.c.case_id).where(staged.c.case_id.in_(sa.select(cases.c.case_id)))
+    existing = [r[0] for r in conn.execute(clash.limit(1000))]
+    if not existing:
+        return
+    ids = np.asarray(validated.table["case_id"].to_pylist(), dtype=object)
+    row_of = dict(zip(ids, validated.rows))
+    problems = sorted(
+        (Problem(int(row_of[i]), "case_id", i, "件号已存在于数据库中（如需覆盖请用 --upsert 或 --replace）",
+                 "case_id already in the database (use --upsert or --replace)") for i in existing),
+        key=lambda p: p.row or 0)
+    total = conn.execute(sa.select(sa.func.count()).select_from(clash.subquery())).scalar_one()
+    raise DataRejected(problems, total)
+
+
+def _remove_replaced(conn: sa.Connection, staged: sa.TableClause, mode: str) -> int:
+    if mode == ImportMode.REPLACE:
+        return conn.execute(cases.delete()).rowcount
+    if mode == ImportMode.UPSERT:
+        return conn.execute(cases.delete().where(cases.c.case_id.in_(sa.select(staged.c.case_id)))).rowcount
+    return 0
+
+
+def case_count(engine: sa.Engine) -> int:
+    """Number of rows in the cases table."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(cases)).scalar_one()
+
+
+def latest_load(engine: sa.Engine) -> dict | None:
+    """The most recent row of the import log, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(import_log).order_by(import_log.c.imported_at.desc()).limit(1)).mappings().first()
+        return dict(row) if row else None
+
+
+def is_demo_data(engine: sa.Engine) -> bool:
+    """True when the latest load into the cases table was the demo generator."""
+    last = latest_load(engine)
+    return bool(last and last["kind"] == "demo")

@@ -1,0 +1,69 @@
+"""The tables the dashboard reads and keeps, declared once with SQLAlchemy Core."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+regions = sa.Table(
+    "regions",
+    metadata,
+    sa.Column("code", sa.String(6), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("parent_code", sa.String(6), nullable=True),
+    sa.Column("lon", sa.Double, nullable=True),
+    sa.Column("lat", sa.Double, nullable=True),
+)
+
+# One row per petition/report. Never any reporter identity (see data-contract.md).
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("county_code", sa.String(6), nullable=False),
+    sa.Column("received_date", sa.Date, nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("category", sa.String(16), nullable=False),
+    sa.Column("domain", sa.String(32), nullable=False),
+    sa.Column("is_first_report", sa.Boolean, nullable=False),
+    sa.Column("is_leapfrog", sa.Boolean, nullable=False),
+    sa.Column("is_repeat", sa.Boolean, nullable=False),
+    sa.Column("is_real_name", sa.Boolean, nullable=False),
+    sa.Column("due_date", sa.Date, nullable=True),
+    sa.Column("closed_date", sa.Date, nullable=True),
+    sa.Column("satisfaction", sa.String(16), nullable=True),
+    sa.Column("disputed", sa.Boolean, nullable=False),
+    sa.Column("accepted_notice_date", sa.Date, nullable=True),
+    sa.Column("result_notice_date", sa.Date, nullable=True),
+)
+
+# Indexes for the PostgreSQL paths (region subtree, period windows, overdue stock). DuckDB's
+# zone maps serve the same scans, and ART indexes there only slow bulk loads, so they are skipped.
+for _column in ("county_code", "received_date", "due_date", "closed_date"):
+    sa.Index(f"ix_cases_{_column}", cases.c[_column]).ddl_if(dialect="postgresql")
+
+CASE_COLUMNS: tuple[str, ...] = tuple(c.name for c in cases.columns)
+
+# The official working-day calendar, one row per day: the "15th working day after X" is looked
+# up here inside SQL rather than computed case by case in Python.
+workday_calendar = sa.Table(
+    "workday_calendar",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("is_workday", sa.Boolean, nullable=False),
+    sa.Column("official", sa.Boolean, nullable=False),  # false: outside the official calendar's years, Mon-Fri assumed
+    sa.Column("deadline_15", sa.Date, nullable=False),  # the 15th working day after `day`
+)
+
+# What was loaded and when (the 数据 page shows the last import; the demo banner reads `kind`).
+import_log = sa.Table(
+    "import_log",
+    metadata,
+    sa.Column("imported_at", sa.DateTime, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # import | demo
+    sa.Column("source", sa.String(255), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),  # append | replace | upsert
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("dropped_columns", sa.String(1000), nullable=True),
+)

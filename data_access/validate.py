@@ -1,0 +1,198 @@
+"""Validate a frame of text cells against the data contract and type it as an Arrow table.
+
+Vectorised over whole columns (a province file has millions of rows); every problem names the
+spreadsheet row (header = 1), the column and the value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .enums import DEFAULT_DOMAIN, FALSE_SPELLINGS, TRUE_SPELLINGS, Category, Channel, Satisfaction, alias_map
+from .problems import MAX_REPORTED_PROBLEMS, DataRejected, Problem
+from .schema import CASE_COLUMNS
+from .workdays import CALENDAR_END, CALENDAR_START
+
+REQUIRED_COLUMNS = ("case_id", "county_code", "received_date", "channel", "is_first_report", "is_leapfrog")
+DATE_COLUMNS = ("received_date", "due_date", "closed_date", "accepted_notice_date", "result_notice_date")
+BOOL_COLUMNS = ("is_first_report", "is_leapfrog", "is_repeat", "is_real_name", "disputed")
+ENUM_COLUMNS = {"channel": Channel, "category": Category, "satisfaction": Satisfaction}
+ENUM_DEFAULTS = {"category": Category.ACCUSATION.value}
+
+# Chinese header names accepted besides the English ones.
+HEADER_ALIASES = {
+    "件号": "case_id", "承办县": "county_code", "承办县代码": "county_code", "收件日期": "received_date",
+    "渠道": "channel", "来源渠道": "channel", "类别": "category", "件类": "category", "领域": "domain",
+    "初次举报": "is_first_report", "越级举报": "is_leapfrog", "重复举报": "is_repeat", "实名举报": "is_real_name",
+    "办理期限": "due_date", "办结日期": "closed_date", "满意度": "satisfaction", "评价": "satisfaction",
+    "结而不服": "disputed", "受理告知日期": "accepted_notice_date", "结果反馈日期": "result_notice_date",
+}
+
+
+@dataclass
+class ValidatedCases:
+    """A typed table ready to load, the spreadsheet row of each case, and the columns dropped."""
+
+    table: pa.Table
+    rows: np.ndarray
+    dropped_columns: list[str] = field(default_factory=list)
+
+
+class _Collector:
+    """Gathers problems column by column; keeps a capped list but counts them all."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.problems: list[Problem] = []
+        self.total = 0
+
+    def add(self, mask: pd.Series | np.ndarray, column: str, zh: str, en: str, value_column: str | None = None) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        hits = np.flatnonzero(mask)
+        self.total += len(hits)
+        values = self.frame[value_column or column]
+        for i in hits[: MAX_REPORTED_PROBLEMS]:
+            self.problems.append(Problem(int(i) + 2, column, str(values.iat[i]), zh, en))
+
+    def add_file(self, column: str | None, zh: str, en: str) -> None:
+        self.total += 1
+        self.problems.append(Problem(1 if column else None, column, None, zh, en))
+
+    def raise_if_any(self) -> None:
+        if self.total:
+            ordered = sorted(self.problems, key=lambda p: (p.row or 0, CASE_COLUMNS.index(p.column) if p.column in CASE_COLUMNS else 99))
+            raise DataRejected(ordered, self.total)
+
+
+def canonical_header(name: str) -> str:
+    """The contract's column name for a header cell (English any case, or a Chinese alias)."""
+    stripped = name.strip().lstrip("\ufeff")
+    return HEADER_ALIASES.get(stripped, stripped.lower())
+
+
+def validate_cases(raw: pd.DataFrame, county_codes: set[str], existing_ids: set[str] | None = None) -> ValidatedCases:
+    """Check every rule of the contract; return the typed table or raise DataRejected with all problems."""
+    frame, dropped = _select_known_columns(raw)
+    found = _Collector(frame)
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    for column in missing:
+        found.add_file(column, "缺少必需的列", "required column is missing")
+    if len(frame) == 0 and not missing:
+        found.add_file(None, "文件中没有案件行", "the file has no case rows")
+    found.raise_if_any()
+
+    frame = _fill_optional_columns(frame)
+    found.frame = frame
+    for column in REQUIRED_COLUMNS:
+        found.add(frame[column] == "", column, "必填项为空", "required value is empty")
+    dates = {c: _parse_dates(frame[c], c, found) for c in DATE_COLUMNS}
+    bools = {c: _parse_bools(frame[c], c, found) for c in BOOL_COLUMNS}
+    enums = {c: _parse_enum(frame[c], c, e, found) for c, e in ENUM_COLUMNS.items()}
+    _check_ids(frame, found, existing_ids)
+    _check_counties(frame["county_code"], county_codes, found)
+    _check_consistency(frame, dates, bools, enums, found)
+    found.raise_if_any()
+
+    table = _typed_table(frame, dates, bools, enums)
+    return ValidatedCases(table=table, rows=np.arange(len(frame)) + 2, dropped_columns=dropped)
+
+
+def _select_known_columns(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Keep the contract's columns; name every other column as dropped (it is never stored)."""
+    keep: dict[str, str] = {}
+    dropped: list[str] = []
+    for name in raw.columns:
+        canonical = canonical_header(str(name))
+        if canonical in CASE_COLUMNS and canonical not in keep.values():
+            keep[name] = canonical
+        else:
+            dropped.append(str(name))
+    frame = raw[list(keep)].rename(columns=keep)
+    return frame.astype(object).where(frame.notna(), "").astype(str), dropped
+
+
+def _fill_optional_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in CASE_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
+    return frame
+
+
+def _parse_dates(text: pd.Series, column: str, found: _Collector) -> pd.Series:
+    """ISO or slash dates (and the ISO text of Excel date cells) to datetime64; NaT when empty."""
+    normal = text.str.replace("/", "-", regex=False).str.replace(r"[ T]00:00(:00)?$", "", regex=True)
+    parsed = pd.to_datetime(normal, format="%Y-%m-%d", errors="coerce")
+    present = text != ""
+    found.add(present & parsed.isna(), column, "不是有效日期（应为 YYYY-MM-DD 或 YYYY/MM/DD）", "not a date (use YYYY-MM-DD or YYYY/MM/DD)")
+    lo, hi = pd.Timestamp(CALENDAR_START), pd.Timestamp(CALENDAR_END)
+    out_of_range = parsed.notna() & ((parsed < lo) | (parsed > hi))
+    found.add(out_of_range, column, f"日期超出支持范围 {CALENDAR_START.year}–{CALENDAR_END.year} 年",
+              f"date outside the supported years {CALENDAR_START.year}-{CALENDAR_END.year}")
+    return parsed.where(~out_of_range)
+
+
+def _parse_bools(text: pd.Series, column: str, found: _Collector) -> pd.Series:
+    lowered = text.str.lower()
+    truthy = lowered.isin(TRUE_SPELLINGS)
+    bad = (text != "") & ~truthy & ~lowered.isin(FALSE_SPELLINGS)
+    found.add(bad, column, "不是有效的是/否值（可用 1/0、true/false、yes/no、是/否、Y/N）",
+              "not a boolean (use 1/0, true/false, yes/no, 是/否, Y/N)")
+    return truthy
+
+
+def _parse_enum(text: pd.Series, column: str, enum_cls: type, found: _Collector) -> pd.Series:
+    mapping = alias_map(enum_cls)
+    mapped = text.str.lower().map(mapping)
+    allowed = "、".join(f"{m.value}/{m.label}" for m in enum_cls)
+    found.add((text != "") & mapped.isna(), column, f"取值无效，应为 {allowed}", f"invalid value; expected one of {allowed}")
+    default = ENUM_DEFAULTS.get(column)
+    return mapped.where(text != "", default) if default else mapped
+
+
+def _check_ids(frame: pd.DataFrame, found: _Collector, existing_ids: set[str] | None) -> None:
+    ids = frame["case_id"]
+    dup = ids.duplicated(keep="first") & (ids != "")
+    found.add(dup, "case_id", "件号在文件中重复", "duplicate case_id in this file")
+    if existing_ids:
+        found.add(ids.isin(existing_ids), "case_id", "件号已存在于数据库中（如需覆盖请用 --upsert 或 --replace）",
+                  "case_id already in the database (use --upsert or --replace)")
+
+
+def _check_counties(codes: pd.Series, county_codes: set[str], found: _Collector) -> None:
+    unknown = (codes != "") & ~codes.isin(county_codes)
+    found.add(unknown, "county_code", "不是地区表中的县级单位代码", "not a county-level code in the regions table")
+
+
+def _check_consistency(frame: pd.DataFrame, dates: dict, bools: dict, enums: dict, found: _Collector) -> None:
+    received, closed = dates["received_date"], dates["closed_date"]
+    found.add(closed < received, "closed_date", "办结日期早于收件日期", "closed_date before received_date")
+    found.add(dates["due_date"] < received, "due_date", "办理期限早于收件日期", "due_date before received_date")
+    found.add(dates["accepted_notice_date"] < received, "accepted_notice_date", "受理告知日期早于收件日期",
+              "accepted_notice_date before received_date")
+    not_closed = closed.isna() & (frame["closed_date"] == "")
+    found.add(not_closed & enums["satisfaction"].notna(), "satisfaction", "未办结的件不能有满意度评价",
+              "satisfaction on a case that is not closed")
+    found.add(not_closed & bools["disputed"], "disputed", "未办结的件不能标记结而不服", "disputed on a case that is not closed")
+    found.add(not_closed & dates["result_notice_date"].notna(), "result_notice_date", "未办结的件不能有结果反馈日期",
+              "result_notice_date on a case that is not closed")
+    found.add(dates["result_notice_date"] < closed, "result_notice_date", "结果反馈日期早于办结日期",
+              "result_notice_date before closed_date")
+
+
+def _typed_table(frame: pd.DataFrame, dates: dict, bools: dict, enums: dict) -> pa.Table:
+    columns: dict[str, pa.Array] = {}
+    for name in CASE_COLUMNS:
+        if name in dates:
+            columns[name] = pa.array(dates[name].to_numpy(dtype="datetime64[ms]"), type=pa.timestamp("ms"), from_pandas=True).cast(pa.date32())
+        elif name in bools:
+            columns[name] = pa.array(bools[name].to_numpy(dtype=bool), type=pa.bool_())
+        elif name in enums:
+            columns[name] = pa.array(enums[name].astype(object).where(enums[name].notna(), None), type=pa.string())
+        elif name == "domain":
+            columns[name] = pa.array(frame[name].where(frame[name] != "", DEFAULT_DOMAIN), type=pa.string())
+        else:
+            columns[name] = pa.array(frame[name], type=pa.string())
+    return pa.table(columns)

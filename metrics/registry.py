@@ -1,0 +1,137 @@
+"""Every metric of ../shared/spec/metrics.md, declared once as data.
+
+A count metric is the set of cases of its `parent` (if any) that also satisfy its `predicate`; the
+compiler (compiler.py) turns each predicate name into SQL. A rate is numerator / denominator; an
+average is the mean of a per-case quantity over a count metric's cases. Labels and definitions here
+are what the 指标口径 page and every tooltip show.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class MetricKind(str, Enum):
+    """How a metric's value is formed."""
+
+    COUNT = "count"
+    RATE = "rate"
+    AVERAGE = "average"
+
+
+class Direction(str, Enum):
+    """Which way is better, for colouring changes and highlighting against the parent region."""
+
+    HIGHER_BETTER = "higher_better"
+    LOWER_BETTER = "lower_better"
+    NEUTRAL = "neutral"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: id (also the CSV column name), Chinese label and definition, and its formula."""
+
+    id: str
+    label: str
+    definition: str
+    kind: MetricKind
+    predicate: str | None = None  # COUNT: name of the condition in compiler.PREDICATES
+    parent: str | None = None  # COUNT: the metric whose cases this one restricts
+    numerator: str | None = None  # RATE
+    denominator: str | None = None  # RATE; AVERAGE: the count metric whose cases are averaged over
+    quantity: str | None = None  # AVERAGE: name of the per-case quantity in compiler.QUANTITIES
+    direction: Direction = Direction.NEUTRAL
+    unit: str = "件"
+
+
+def _count(id: str, label: str, definition: str, predicate: str, parent: str | None = None,
+           direction: Direction = Direction.NEUTRAL) -> Metric:
+    return Metric(id, label, definition, MetricKind.COUNT, predicate=predicate, parent=parent, direction=direction)
+
+
+def _rate(id: str, label: str, definition: str, numerator: str, denominator: str, direction: Direction) -> Metric:
+    return Metric(id, label, definition, MetricKind.RATE, numerator=numerator, denominator=denominator,
+                  direction=direction, unit="%")
+
+
+S = "检举控告件（类别为检举控告）"
+
+METRICS: tuple[Metric, ...] = (
+    _count("received", "收件总量", "统计期内收件的全部信访举报件（任何类别）。", "received_in_period"),
+    _count("accepted", "检举控告件", f"统计期内收件的{S}。", "accepted_in_period"),
+    _count("due", "应办结件", f"办理期限（含批准延期；为空时按收件日期后 60 天）落在统计期起日至“统计期止日与截止日期中较早者”之间的{S}。",
+           "due_in_window"),
+    _count("on_time", "按期办结件", "应办结件中，办结日期不晚于办理期限、且不晚于截止日期的件。", "closed_by_due", parent="due",
+           direction=Direction.HIGHER_BETTER),
+    _count("first_due", "初次举报应办结件", "应办结件中的初次举报件。", "first_report", parent="due"),
+    _count("first_on_time", "初次举报按期办结件", "按期办结件中的初次举报件。", "first_report", parent="on_time",
+           direction=Direction.HIGHER_BETTER),
+    _count("overdue", "超期未办结", f"截止日期时已过办理期限（办理期限早于截止日期）且截至该日仍未办结的{S}；这是截止日期时的存量，不受统计期限制。",
+           "overdue_at_as_of", direction=Direction.LOWER_BETTER),
+    _count("first_overdue", "初次举报超期未办结", "超期未办结件中的初次举报件。", "first_report", parent="overdue",
+           direction=Direction.LOWER_BETTER),
+    _count("closed", "办结件", f"办结日期在统计期内且不晚于截止日期的{S}。", "closed_in_period"),
+    _count("rated", "参评件", "办结件中有群众满意度评价的件。", "rated", parent="closed"),
+    _count("satisfied", "满意件", "参评件中评价为“满意”或“基本满意”的件。", "satisfied", parent="rated",
+           direction=Direction.HIGHER_BETTER),
+    _count("disputed", "结而不服件", "办结件中举报人对办理结果不服（申请复查复核或再次举报）的件。", "disputed", parent="closed",
+           direction=Direction.LOWER_BETTER),
+    _count("leapfrog", "越级举报件", "检举控告件中的越级举报件（向有管辖权机关的上级机关举报）。", "leapfrog", parent="accepted",
+           direction=Direction.LOWER_BETTER),
+    _count("repeat", "重复举报件", "检举控告件中的重复举报件。", "repeat", parent="accepted", direction=Direction.LOWER_BETTER),
+    _count("notice_due", "应受理告知件", f"受理告知期限（收件日期后第 15 个工作日）落在统计期起日至“统计期止日与截止日期中较早者”之间的实名{S}。",
+           "notice_due_in_window"),
+    _count("notice_on_time", "受理告知及时件", "应受理告知件中，受理告知日期不晚于受理告知期限的件。", "notice_on_time",
+           parent="notice_due", direction=Direction.HIGHER_BETTER),
+    _count("feedback_due", "应结果反馈件", f"截止日期时已办结、且结果反馈期限（办结日期后第 15 个工作日）落在统计期起日至“统计期止日与截止日期中较早者”之间的实名{S}。",
+           "feedback_due_in_window"),
+    _count("feedback_on_time", "结果反馈及时件", "应结果反馈件中，结果反馈日期不晚于结果反馈期限的件。", "feedback_on_time",
+           parent="feedback_due", direction=Direction.HIGHER_BETTER),
+    _rate("on_time_rate", "按期办结率", "按期办结件 ÷ 应办结件。", "on_time", "due", Direction.HIGHER_BETTER),
+    _rate("first_on_time_rate", "初次举报按期办结率", "初次举报按期办结件 ÷ 初次举报应办结件。", "first_on_time", "first_due",
+          Direction.HIGHER_BETTER),
+    _rate("satisfaction_rate", "群众满意率", "满意件（满意＋基本满意）÷ 参评件。", "satisfied", "rated", Direction.HIGHER_BETTER),
+    _rate("rating_rate", "参评率", "参评件 ÷ 办结件。", "rated", "closed", Direction.HIGHER_BETTER),
+    _rate("dispute_rate", "结而不服率", "结而不服件 ÷ 办结件。", "disputed", "closed", Direction.LOWER_BETTER),
+    _rate("leapfrog_rate", "越级举报率", "越级举报件 ÷ 检举控告件。", "leapfrog", "accepted", Direction.LOWER_BETTER),
+    _rate("repeat_rate", "重复举报率", "重复举报件 ÷ 检举控告件。", "repeat", "accepted", Direction.LOWER_BETTER),
+    _rate("notice_on_time_rate", "受理告知及时率", "受理告知及时件 ÷ 应受理告知件。", "notice_on_time", "notice_due",
+          Direction.HIGHER_BETTER),
+    _rate("feedback_on_time_rate", "结果反馈及时率", "结果反馈及时件 ÷ 应结果反馈件。", "feedback_on_time", "feedback_due",
+          Direction.HIGHER_BETTER),
+    Metric("avg_handling_days", "平均办理天数", "办结件从收件日期到办结日期的自然日天数的平均值。", MetricKind.AVERAGE,
+           denominator="closed", quantity="handling_days", direction=Direction.LOWER_BETTER, unit="天"),
+)
+
+METRICS_BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
+
+# Order of the columns of `python -m metrics table` (and of the golden files).
+COUNT_IDS = tuple(m.id for m in METRICS if m.kind is MetricKind.COUNT)
+DERIVED_IDS = tuple(m.id for m in METRICS if m.kind is not MetricKind.COUNT)
+ALL_IDS = COUNT_IDS + DERIVED_IDS
+
+COMMON_NOTES = (
+    "统计期为 [起日, 止日]，两端均含；截止日期（默认为止日）表示按该日日终时的数据状态计算：办结日期晚于截止日期的件视为截至该日仍未办结。",
+    "除“收件总量”外，办理类指标只统计类别为“检举控告”的件；业务范围外件、无实质内容件不计入。",
+    "比率的分母为 0 时不显示数值（空），不按 0 计。",
+    "工作日按国务院公布的法定节假日和调休安排计算；日历未覆盖的年份按周一至周五为工作日计算，并在使用处提示。",
+    "受理告知、结果反馈的 15 个工作日时限见《纪检监察机关处理检举控告工作规则》；办理期限为空时按收件后 60 个自然日计，为本地做法，可设置。",
+)
+
+
+def metric(metric_id: str) -> Metric:
+    """The registered metric with this id (KeyError if there is none)."""
+    return METRICS_BY_ID[metric_id]
+
+
+def required_counts(metric_ids: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The count metrics needed to compute the given metrics, in registry order."""
+    needed: set[str] = set()
+    for mid in metric_ids:
+        m = METRICS_BY_ID[mid]
+        if m.kind is MetricKind.COUNT:
+            needed.add(mid)
+        for ref in (m.numerator, m.denominator):
+            if ref:
+                needed.add(ref)
+    return tuple(i for i in COUNT_IDS if i in needed)

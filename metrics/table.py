@@ -1,0 +1,93 @@
+"""Region tables and time series: the compiled aggregate, executed, as DataFrames of ~100 rows."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import pandas as pd
+import sqlalchemy as sa
+
+from data_access.enums import Level
+from data_access.schema import regions
+
+from .compiler import (
+    Bounds,
+    aggregate_columns,
+    case_source,
+    context,
+    derived_columns,
+    filter_conditions,
+    group_key,
+    in_subtree,
+    region_map,
+    resolve_metrics,
+)
+from .registry import METRICS_BY_ID, MetricKind, required_counts
+from .request import TableRequest
+from .settings import DEFAULT_SETTINGS, Settings
+
+REGION_COLUMNS = ("code", "name", "level", "parent_code")
+
+
+def table_query(request: TableRequest, settings: Settings = DEFAULT_SETTINGS) -> sa.Select:
+    """One statement: every region of the level under the parent (within scope), with its metrics."""
+    metric_ids = resolve_metrics(request.metrics)
+    count_ids = required_counts(metric_ids)
+    src = case_source(count_ids)
+    p = request.period
+    ctx = context(src, Bounds.of_dates(p.start, p.end, p.as_of_date), settings)
+    key = group_key(src.rmap, request.level)
+    where = [in_subtree(src.rmap, request.parent), in_subtree(src.rmap, request.scope), *filter_conditions(request.filters)]
+    agg = (
+        sa.select(key.label("code"), *aggregate_columns(count_ids, metric_ids, ctx))
+        .select_from(src.from_clause)
+        .where(*where)
+        .group_by(key)
+        .subquery("agg")
+    )
+    keys = _region_keys(request)
+    return (
+        sa.select(*(regions.c[c] for c in REGION_COLUMNS), *derived_columns(agg, metric_ids))
+        .select_from(keys.join(regions, regions.c.code == keys.c.code).outerjoin(agg, agg.c.code == keys.c.code))
+        .order_by(regions.c.code)
+    )
+
+
+def _region_keys(request: TableRequest) -> sa.Subquery:
+    """Codes of the regions the table has a row for, cases or not."""
+    rmap = region_map()
+    key = group_key(rmap, request.level)
+    return (
+        sa.select(key.label("code"))
+        .where(in_subtree(rmap, request.parent), in_subtree(rmap, request.scope))
+        .distinct()
+        .subquery("region_keys")
+    )
+
+
+def region_table(conn: sa.Engine | sa.Connection, request: TableRequest, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """Run the table query; counts as int, rates and averages as float (NaN where null)."""
+    stmt = table_query(request, settings)
+    with connect(conn) as c:
+        result = c.execute(stmt)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return _typed(frame, resolve_metrics(request.metrics))
+
+
+def _typed(frame: pd.DataFrame, metric_ids: tuple[str, ...]) -> pd.DataFrame:
+    for mid in metric_ids:
+        if METRICS_BY_ID[mid].kind is MetricKind.COUNT:
+            frame[mid] = frame[mid].astype("int64")
+        else:
+            frame[mid] = pd.to_numeric(frame[mid], errors="coerce").astype("float64")
+    return frame
+
+
+@contextmanager
+def connect(bind: sa.Engine | sa.Connection) -> Iterator[sa.Connection]:
+    """Use a given Connection as is, or open (and close) one from an Engine."""
+    if isinstance(bind, sa.Connection):
+        yield bind
+    else:
+        with bind.connect() as conn:
+            yield conn
