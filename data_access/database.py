@@ -80,6 +80,14 @@ def county_codes(engine: sa.Engine) -> set[str]:
         return {r[0] for r in rows}
 
 
+def county_frame(engine: sa.Engine) -> pd.DataFrame:
+    """The county-level units: code, name, parent_code, sorted by code."""
+    stmt = sa.select(regions.c.code, regions.c.name, regions.c.parent_code).where(
+        regions.c.level == Level.COUNTY.value).order_by(regions.c.code)
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(stmt).fetchall(), columns=["code", "name", "parent_code"])
+
+
 def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: str, kind: str = "import") -> LoadReport:
     """Load validated cases in one transaction via the engine's bulk path; raise DataRejected on a conflict."""
     table = validated.table

@@ -65,6 +65,13 @@ def _region_keys(request: TableRequest) -> sa.Subquery:
     )
 
 
+def counties_under(conn: sa.Engine | sa.Connection, code: str) -> set[str]:
+    """Codes of the county-level units at or under region `code`."""
+    rmap = region_map()
+    with connect(conn) as c:
+        return {r[0] for r in c.execute(sa.select(rmap.c.county_code).where(in_subtree(rmap, code)))}
+
+
 def region_table(conn: sa.Engine | sa.Connection, request: TableRequest, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
     """Run the table query; counts as int, rates and averages as float (NaN where null)."""
     stmt = table_query(request, settings)

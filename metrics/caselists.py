@@ -1,0 +1,133 @@
+"""Case-level lists (overdue ledger, a county's cases): filtered and limited by the database.
+
+These return the few thousand rows a supervisor reads, never the case table. No reporter identity
+exists in the tables, so none can appear here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+import pandas as pd
+import sqlalchemy as sa
+
+from data_access.enums import Category
+from data_access.schema import cases, regions
+
+from .compiler import filter_conditions, in_subtree, region_map
+from .request import CaseFilter, Period
+from .settings import DEFAULT_SETTINGS, Settings
+from .table import connect
+
+OVERDUE_COLUMNS = ("case_id", "county_code", "county_name", "city_code", "city_name", "received_date", "due_date",
+                   "days_overdue", "is_first_report", "channel", "domain")
+
+
+class OverdueOrder(str, Enum):
+    """Sort orders of the overdue ledger."""
+
+    MOST_OVERDUE = "most_overdue"
+    CASE_ID = "case_id"
+    COUNTY = "county"
+
+
+class CaseStatus(str, Enum):
+    """State of a case at the as-of date, for the case list."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+    OVERDUE = "overdue"
+
+    @property
+    def label(self) -> str:
+        return {"closed": "已办结", "open": "在办", "overdue": "超期未办结"}[self.value]
+
+
+def effective_due(settings: Settings) -> sa.ColumnElement:
+    """due_date, or received_date + the default number of days when it is empty."""
+    return sa.func.coalesce(cases.c.due_date, cases.c.received_date + sa.literal(settings.default_due_days, sa.Integer))
+
+
+def _with_names(rmap: sa.Subquery) -> tuple[sa.FromClause, sa.TableClause, sa.TableClause]:
+    county, city = regions.alias("county"), regions.alias("city")
+    source = (cases.join(rmap, rmap.c.county_code == cases.c.county_code)
+              .join(county, county.c.code == cases.c.county_code)
+              .join(city, city.c.code == rmap.c.city_code))
+    return source, county, city
+
+
+def overdue_query(as_of: dt.date, parent: str | None = None, scope: str | None = None,
+                  filters: CaseFilter = CaseFilter(), order: OverdueOrder = OverdueOrder.MOST_OVERDUE,
+                  limit: int | None = None, settings: Settings = DEFAULT_SETTINGS) -> sa.Select:
+    """Accusation cases past due and not closed at the end of `as_of`, under `parent` and `scope`."""
+    rmap = region_map()
+    source, county, city = _with_names(rmap)
+    a = sa.bindparam("as_of", as_of, type_=sa.Date)
+    due = effective_due(settings)
+    days = (a - due).label("days_overdue")
+    stmt = (
+        sa.select(cases.c.case_id, cases.c.county_code, county.c.name.label("county_name"), rmap.c.city_code,
+                  city.c.name.label("city_name"), cases.c.received_date, due.label("due_date"), days,
+                  cases.c.is_first_report, cases.c.channel, cases.c.domain)
+        .select_from(source)
+        .where(cases.c.category == Category.ACCUSATION.value, due < a,
+               sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date > a),
+               in_subtree(rmap, parent), in_subtree(rmap, scope), *filter_conditions(filters))
+    )
+    match order:
+        case OverdueOrder.MOST_OVERDUE:
+            stmt = stmt.order_by(days.desc(), cases.c.case_id)
+        case OverdueOrder.CASE_ID:
+            stmt = stmt.order_by(cases.c.case_id)
+        case OverdueOrder.COUNTY:
+            stmt = stmt.order_by(cases.c.county_code, days.desc(), cases.c.case_id)
+    return stmt.limit(limit) if limit else stmt
+
+
+def overdue_cases(conn: sa.Engine | sa.Connection, as_of: dt.date, **kwargs: object) -> pd.DataFrame:
+    """The overdue ledger as a DataFrame (see overdue_query for the arguments)."""
+    return _frame(conn, overdue_query(as_of, **kwargs))
+
+
+CASE_LIST_COLUMNS = ("case_id", "received_date", "due_date", "closed_date", "status", "days_overdue", "channel",
+                     "category", "domain", "is_first_report", "is_leapfrog", "is_repeat", "is_real_name",
+                     "satisfaction", "disputed")
+
+
+def case_list_query(county_code: str, period: Period, filters: CaseFilter = CaseFilter(), scope: str | None = None,
+                    limit: int | None = 5000, settings: Settings = DEFAULT_SETTINGS) -> sa.Select:
+    """A county's cases that matter for the period: received in it, closed in it, or open at its as-of date."""
+    rmap = region_map()
+    start, end = sa.bindparam("p_start", period.start, sa.Date), sa.bindparam("p_end", period.end, sa.Date)
+    a = sa.bindparam("as_of", period.as_of_date, type_=sa.Date)
+    due = effective_due(settings)
+    open_at = sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date > a)
+    status = sa.case((~open_at, CaseStatus.CLOSED.value), (due < a, CaseStatus.OVERDUE.value), else_=CaseStatus.OPEN.value)
+    days = sa.case((sa.and_(open_at, due < a), a - due), else_=sa.null())
+    stmt = (
+        sa.select(cases.c.case_id, cases.c.received_date, due.label("due_date"),
+                  sa.case((open_at, sa.null()), else_=cases.c.closed_date).label("closed_date"),
+                  status.label("status"), days.label("days_overdue"), cases.c.channel, cases.c.category,
+                  cases.c.domain, cases.c.is_first_report, cases.c.is_leapfrog, cases.c.is_repeat,
+                  cases.c.is_real_name, sa.case((open_at, sa.null()), else_=cases.c.satisfaction).label("satisfaction"),
+                  sa.and_(~open_at, cases.c.disputed).label("disputed"))
+        .select_from(cases.join(rmap, rmap.c.county_code == cases.c.county_code))
+        .where(cases.c.county_code == county_code, in_subtree(rmap, scope), cases.c.received_date <= a,
+               sa.or_(sa.and_(cases.c.received_date >= start, cases.c.received_date <= end),
+                      sa.and_(cases.c.closed_date >= start, cases.c.closed_date <= end, cases.c.closed_date <= a),
+                      open_at),
+               *filter_conditions(filters))
+        .order_by(cases.c.received_date.desc(), cases.c.case_id)
+    )
+    return stmt.limit(limit) if limit else stmt
+
+
+def case_list(conn: sa.Engine | sa.Connection, county_code: str, period: Period, **kwargs: object) -> pd.DataFrame:
+    """A county's case list as a DataFrame (see case_list_query for the arguments)."""
+    return _frame(conn, case_list_query(county_code, period, **kwargs))
+
+
+def _frame(conn: sa.Engine | sa.Connection, stmt: sa.Select) -> pd.DataFrame:
+    with connect(conn) as c:
+        result = c.execute(stmt)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

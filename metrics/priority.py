@@ -1,0 +1,141 @@
+"""Priority counties (重点督导县): a funnel-plot test of each county against the pooled province.
+
+Spiegelhalter (2005): z_quality = (θ - p_c) / sqrt(θ(1-θ)/n_c) for first-report on-time handling,
+z_leapfrog = (q_c - φ) / sqrt(φ(1-φ)/m_c) for leapfrog reports; positive is worse than the province.
+Inputs are the county table computed by the database; this module only combines ~100 rows.
+"""
+from __future__ import annotations
+
+import math
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from data_access.enums import Level
+
+from .request import CaseFilter, Period, TableRequest
+from .settings import DEFAULT_SETTINGS, Settings
+from .table import counties_under, region_table
+
+PRIORITY_INPUTS = ("first_due", "first_on_time", "first_on_time_rate", "accepted", "leapfrog", "leapfrog_rate",
+                   "first_overdue", "disputed")
+PRIORITY_COLUMNS = ("code", "name", "city_code", "first_due", "first_on_time", "first_on_time_rate", "accepted",
+                    "leapfrog", "leapfrog_rate", "z_quality", "z_leapfrog", "score", "status", "first_overdue", "disputed")
+
+
+class PriorityStatus(str, Enum):
+    """Outcome of the two funnel tests for one county."""
+
+    PRIORITY = "priority"
+    WATCH = "watch"
+    NORMAL = "normal"
+    INSUFFICIENT = "insufficient"
+
+    @property
+    def label(self) -> str:
+        return {"priority": "重点督导", "watch": "关注", "normal": "正常", "insufficient": "样本不足"}[self.value]
+
+
+def pooled_rates(counties: pd.DataFrame) -> tuple[float | None, float | None]:
+    """θ = Σ first_on_time / Σ first_due and φ = Σ leapfrog / Σ accepted over all counties."""
+    first_due, accepted = counties["first_due"].sum(), counties["accepted"].sum()
+    theta = counties["first_on_time"].sum() / first_due if first_due else None
+    phi = counties["leapfrog"].sum() / accepted if accepted else None
+    return theta, phi
+
+
+def funnel_z(rate: float, pooled: float, n: int) -> float:
+    """(rate - pooled) / sqrt(pooled(1-pooled)/n); 0 when the pooled rate has no spread."""
+    variance = pooled * (1 - pooled) / n
+    if variance == 0:
+        return 0.0
+    return (rate - pooled) / math.sqrt(variance)
+
+
+def classify(z_quality: float, z_leapfrog: float, settings: Settings = DEFAULT_SETTINGS) -> PriorityStatus:
+    """priority when both tests fail at the 95% limit; watch when either fails at 99.8%; else normal."""
+    if z_quality >= settings.z_priority and z_leapfrog >= settings.z_priority:
+        return PriorityStatus.PRIORITY
+    if z_quality >= settings.z_watch or z_leapfrog >= settings.z_watch:
+        return PriorityStatus.WATCH
+    return PriorityStatus.NORMAL
+
+
+def rank_counties(counties: pd.DataFrame, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """Add z_quality, z_leapfrog, score, status to a county table; sort by score, insufficient last."""
+    theta, phi = pooled_rates(counties)
+    out = counties.copy()
+    sufficient = (out["first_due"] >= settings.min_volume) & (out["accepted"] >= settings.min_volume)
+    zq = [-funnel_z(r, theta, n) if ok else np.nan
+          for ok, r, n in zip(sufficient, out["first_on_time_rate"], out["first_due"])]
+    zl = [funnel_z(r, phi, n) if ok else np.nan
+          for ok, r, n in zip(sufficient, out["leapfrog_rate"], out["accepted"])]
+    out["z_quality"] = np.asarray(zq, dtype=float)
+    out["z_leapfrog"] = np.asarray(zl, dtype=float)
+    out["score"] = (out["z_quality"] + out["z_leapfrog"]) / 2
+    out["status"] = [classify(q, l, settings).value if ok else PriorityStatus.INSUFFICIENT.value
+                     for ok, q, l in zip(sufficient, out["z_quality"], out["z_leapfrog"])]
+    out["_insufficient"] = ~sufficient
+    out = out.sort_values(["_insufficient", "score", "code"], ascending=[True, False, True], kind="stable")
+    out.attrs.update(theta=theta, phi=phi)
+    return out.drop(columns="_insufficient").reset_index(drop=True)
+
+
+def priority_counties(conn: sa.Engine | sa.Connection, period: Period, filters: CaseFilter = CaseFilter(),
+                      scope: str | None = None, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """The ranking of every county (pooled over the whole province), limited to `scope` afterwards."""
+    request = TableRequest(Level.COUNTY, period, filters=filters, metrics=PRIORITY_INPUTS)
+    counties = region_table(conn, request, settings).rename(columns={"parent_code": "city_code"})
+    ranked = rank_counties(counties, settings)
+    if scope is not None:
+        attrs = ranked.attrs
+        ranked = ranked[ranked["code"].isin(counties_under(conn, scope))].reset_index(drop=True)
+        ranked.attrs.update(attrs)
+    theta, phi = ranked.attrs["theta"], ranked.attrs["phi"]
+    ranked["sentence"] = [explain(row, theta, phi, settings) for row in ranked.itertuples()]
+    return ranked
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f}%"
+
+
+def _limit_name(z: float, settings: Settings) -> str:
+    if z >= settings.z_watch:
+        return "超出 99.8% 控制限"
+    if z >= settings.z_priority:
+        return "超出 95% 控制限"
+    return "在控制限内"
+
+
+def explain(row: object, theta: float | None, phi: float | None, settings: Settings = DEFAULT_SETTINGS) -> str:
+    """One Chinese sentence a supervisor can read out: which test the county failed and by how much."""
+    status = PriorityStatus(row.status)
+    if status is PriorityStatus.INSUFFICIENT:
+        return (f"{row.name}：初次举报应办结 {row.first_due} 件、检举控告 {row.accepted} 件，"
+                f"不足 {settings.min_volume} 件，样本不足，不参与排名。")
+    quality = (f"初次举报按期办结率 {_pct(row.first_on_time_rate)}，比全省 {_pct(theta)} "
+               f"{'低' if row.first_on_time_rate < theta else '高'} {abs(theta - row.first_on_time_rate) * 100:.1f} 个百分点"
+               f"（z={row.z_quality:.2f}，{_limit_name(row.z_quality, settings)}）")
+    leap = (f"越级举报率 {_pct(row.leapfrog_rate)}，比全省 {_pct(phi)} "
+            f"{'高' if row.leapfrog_rate > phi else '低'} {abs(row.leapfrog_rate - phi) * 100:.1f} 个百分点"
+            f"（z={row.z_leapfrog:.2f}，{_limit_name(row.z_leapfrog, settings)}）")
+    verdict = {
+        PriorityStatus.PRIORITY: "两项均超出 95% 控制限，列为重点督导。",
+        PriorityStatus.WATCH: "一项超出 99.8% 控制限，列为关注。",
+        PriorityStatus.NORMAL: "未达到督导标准。",
+    }[status]
+    return f"{row.name}：{quality}；{leap}。{verdict}"
+
+
+def funnel_limits(pooled: float, n_max: int, settings: Settings = DEFAULT_SETTINGS, points: int = 120) -> pd.DataFrame:
+    """Funnel-plot control limits around a pooled rate for volumes 1..n_max (95% and 99.8%), clipped to [0, 1]."""
+    n = np.unique(np.geomspace(1, max(n_max, 2), points).round().astype(int))
+    sd = np.sqrt(pooled * (1 - pooled) / n)
+    frame = pd.DataFrame({"n": n, "pooled": pooled})
+    for name, z in (("95", settings.z_priority), ("998", settings.z_watch)):
+        frame[f"lower_{name}"] = np.clip(pooled - z * sd, 0, 1)
+        frame[f"upper_{name}"] = np.clip(pooled + z * sd, 0, 1)
+    return frame

@@ -1,0 +1,98 @@
+"""Shared fixtures: one engine per backend (embedded DuckDB, the PostgreSQL server on this machine).
+
+With CI=true a PostgreSQL that cannot be reached fails the run instead of skipping its tests.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from data_access.database import init_database
+from data_access.engine import make_engine
+from data_access.importer import import_file
+from data_access.schema import cases, import_log
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SHARED_DIR", REPO_ROOT.parent / "shared"))
+GOLDEN = SHARED / "golden"
+GOLDEN_CASES = GOLDEN / "cases.csv"
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
+BACKENDS = ("duckdb", "postgresql")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> str:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    name = f"petition_test_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        if _in_ci():
+            pytest.fail(f"PostgreSQL unreachable under CI=true: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_engine(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> sa.Engine:
+    if backend == "duckdb":
+        return make_engine(f"duckdb:///{tmp_path_factory.mktemp('db') / 'test.duckdb'}")
+    return make_engine(request.getfixturevalue("pg_database_url"))
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def initialized_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
+    """An initialised database (tables, regions, calendar) per backend, shared by the session."""
+    engine = _empty_engine(request.param, tmp_path_factory, request)
+    init_database(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(initialized_engine: sa.Engine) -> sa.Engine:
+    """An initialised database with an empty case table, per backend."""
+    with initialized_engine.begin() as conn:
+        conn.execute(cases.delete())
+        conn.execute(import_log.delete())
+    return initialized_engine
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def golden_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
+    """A database per backend holding the golden cases (read-only for tests)."""
+    if request.param == "duckdb":
+        engine = _empty_engine("duckdb", tmp_path_factory, request)
+    else:
+        # a PostgreSQL database of its own, so that tests emptying `engine` never touch these cases
+        server_db = sa.make_url(request.getfixturevalue("pg_database_url"))
+        name = f"{server_db.database}_golden"
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        engine = make_engine(server_db.set(database=name).render_as_string(hide_password=False))
+        request.addfinalizer(lambda: _drop_pg(admin, name, engine))
+    init_database(engine)
+    import_file(engine, GOLDEN_CASES)
+    return engine
+
+
+def _drop_pg(admin: sa.Engine, name: str, engine: sa.Engine) -> None:
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
