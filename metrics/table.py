@@ -78,10 +78,11 @@ def region_table(conn: sa.Engine | sa.Connection, request: TableRequest, setting
     with connect(conn) as c:
         result = c.execute(stmt)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    return _typed(frame, resolve_metrics(request.metrics))
+    return typed_metrics(frame, resolve_metrics(request.metrics))
 
 
-def _typed(frame: pd.DataFrame, metric_ids: tuple[str, ...]) -> pd.DataFrame:
+def typed_metrics(frame: pd.DataFrame, metric_ids: tuple[str, ...]) -> pd.DataFrame:
+    """Counts as int64, rates and averages as float64 (NaN where null)."""
     for mid in metric_ids:
         if METRICS_BY_ID[mid].kind is MetricKind.COUNT:
             frame[mid] = frame[mid].astype("int64")

@@ -1,0 +1,141 @@
+"""`python -m metrics table | priority | overdue`: the metrics on the command line.
+
+Output is UTF-8 CSV (header row, columns named as the metric ids, rates as decimals, empty when
+the denominator is 0) or JSON (a list of objects, null for empty). Exit status: 0 success, 2 bad usage.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import sys
+from typing import TextIO
+
+import pandas as pd
+import sqlalchemy as sa
+
+from data_access.engine import make_engine
+from data_access.enums import Level
+
+from .caselists import OverdueOrder, overdue_cases
+from .priority import PRIORITY_COLUMNS, priority_counties
+from .registry import ALL_IDS
+from .request import Period, TableRequest
+from .table import region_table
+
+EXIT_OK, EXIT_USAGE = 0, 2
+OVERDUE_CLI_COLUMNS = ("case_id", "county_code", "due_date", "days_overdue", "county_name", "city_code", "city_name",
+                       "received_date", "is_first_report", "channel", "domain")
+
+DESCRIPTION = """\
+信访举报督导看板 指标工具 / metrics of the petition-and-report supervision dashboard (口径见 metrics.md).
+
+  table     各地区指标表 / every metric for each region of a level
+  priority  重点督导县排名 / priority-county ranking (funnel-plot tests)
+  overdue   超期未办结清单 / overdue cases as of a date
+
+Examples:
+  python -m metrics table --level city --from 2024-01-01 --to 2024-06-30
+  python -m metrics table --level county --parent 370800 --from 2024-01-01 --to 2024-03-31 --format json
+  python -m metrics priority --from 2024-01-01 --to 2024-06-30 --as-of 2024-06-30
+  python -m metrics overdue --as-of 2024-06-30 --parent 370100
+"""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its sub-commands."""
+    parser = argparse.ArgumentParser(prog="python -m metrics", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
+    common.add_argument("--format", choices=("csv", "json"), default="csv")
+    period = argparse.ArgumentParser(add_help=False)
+    period.add_argument("--from", dest="start", type=_date, required=True, help="first day of the period")
+    period.add_argument("--to", dest="end", type=_date, required=True, help="last day of the period")
+    period.add_argument("--as-of", dest="as_of", type=_date, help="read the data as at the end of this day (default: --to)")
+
+    p_table = sub.add_parser("table", parents=[common, period], help="metrics per region")
+    p_table.add_argument("--level", choices=[lv.value for lv in Level], required=True)
+    p_table.add_argument("--parent", help="only regions under this code")
+    sub.add_parser("priority", parents=[common, period], help="priority-county ranking")
+    p_over = sub.add_parser("overdue", parents=[common], help="overdue cases as of a date")
+    p_over.add_argument("--as-of", dest="as_of", type=_date, default=None, help="default: today")
+    p_over.add_argument("--parent", help="only cases under this region code")
+    return parser
+
+
+def _period(args: argparse.Namespace) -> Period:
+    if args.end < args.start:
+        raise argparse.ArgumentTypeError(f"--to {args.end} is before --from {args.start}")
+    return Period(args.start, args.end, args.as_of)
+
+
+def run_table(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
+    frame = region_table(engine, TableRequest(Level(args.level), _period(args), parent=args.parent))
+    return frame[["code", "name", "level", *ALL_IDS]]
+
+
+def run_priority(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
+    return priority_counties(engine, _period(args))[list(PRIORITY_COLUMNS)]
+
+
+def run_overdue(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
+    frame = overdue_cases(engine, args.as_of or dt.date.today(), parent=args.parent, order=OverdueOrder.CASE_ID)
+    return frame[list(OVERDUE_CLI_COLUMNS)]
+
+
+COMMANDS = {"table": run_table, "priority": run_priority, "overdue": run_overdue}
+
+
+def write(frame: pd.DataFrame, fmt: str, out: TextIO) -> None:
+    """CSV with empty cells for nulls, or a JSON list with null; dates as ISO text."""
+    if fmt == "csv":
+        bools = frame.select_dtypes(include="bool").columns
+        frame.astype({c: "int8" for c in bools}).to_csv(out, index=False, lineterminator="\n")
+        return
+    records = [{k: _json_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    json.dump(records, out, ensure_ascii=False, indent=1)
+    out.write("\n")
+
+
+def _json_value(value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return value.isoformat()[:10]
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    """Run one command, writing its table to `out` (default stdout); return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = out or sys.stdout
+    try:
+        engine = make_engine(args.db)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
+        print(f"数据库地址无效 / invalid database URL: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        frame = COMMANDS[args.command](engine, args)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        print(f"数据库错误（是否已运行 python -m data_access init？）/ database error (run init first?): {exc.orig}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        engine.dispose()
+    write(frame, args.format, out)
+    return EXIT_OK
