@@ -416,48 +416,84 @@ def generate_cases(
     span, end_idx = _span(end_date, years)
     prof = county_profiles(counties, seed)
     report(0.05)
-
-    received, county = _intake(_rng(seed, STREAM_INTAKE), wd, _county_shares(prof, n_cases, years), n_cases, span)
-    poor = prof["poor_quality"].to_numpy()[county]
-    attrs = _attributes(_rng(seed, STREAM_ATTRS), wd, received, prof["leapfrog_rate"].to_numpy()[county])
+    arrays = _simulate_intake(seed, wd, prof, n_cases, years, span)
     report(0.3)
-
-    accusation = attrs["category"] == list(CATEGORY_WEIGHTS).index(Category.ACCUSATION)
-    h_rng = _rng(seed, STREAM_HANDLING)
-    span_days, due_empty = _due(h_rng, received)
-    p_on_time = prof["on_time_rate"].to_numpy()[county] - np.where(
-        attrs["is_first_report"], prof["first_penalty"].to_numpy()[county], 0.0
-    )
-    closed = _handling(h_rng, wd, received, span_days, p_on_time, poor, accusation)
-    is_closed = (closed >= 0) & (closed <= end_idx)
-    late = closed > received + span_days
+    arrays |= _simulate_handling(seed, wd, prof, arrays, end_idx)
     report(0.55)
-
-    level, disputed = _ratings(_rng(seed, STREAM_RATING), is_closed & accusation, attrs["is_real_name"], poor, late)
-    n_rng = _rng(seed, STREAM_NOTICE)
-    notified = attrs["is_real_name"] & accusation
-    accepted_notice = _notice(n_rng, wd, received, poor)
-    result_notice = _notice(n_rng, wd, np.where(is_closed, closed, received), poor)
+    arrays |= _simulate_follow_up(seed, wd, arrays, end_idx)
     report(0.75)
-
-    columns = {
-        "case_id": _case_ids(id_prefix, n_cases),
-        "county_code": pa.array(prof["code"].to_numpy(), type=pa.string()).take(pa.array(county)),
-        "received_date": _date_array(wd, received, np.ones(n_cases, dtype=bool)),
-        "channel": _labels(CHANNELS, attrs["channel"]),
-        "category": _labels(tuple(CATEGORY_WEIGHTS), attrs["category"]),
-        "domain": _labels(DOMAINS, attrs["domain"]),
-        "is_first_report": pa.array(attrs["is_first_report"]),
-        "is_leapfrog": pa.array(attrs["is_leapfrog"]),
-        "is_repeat": pa.array(attrs["is_repeat"]),
-        "is_real_name": pa.array(attrs["is_real_name"]),
-        "due_date": _date_array(wd, received + span_days, ~due_empty),
-        "closed_date": _date_array(wd, closed, is_closed),
-        "satisfaction": _labels(SATISFACTION_LEVELS, level, level >= 0),
-        "disputed": pa.array(disputed),
-        "accepted_notice_date": _date_array(wd, accepted_notice, notified & (accepted_notice <= end_idx)),
-        "result_notice_date": _date_array(wd, result_notice, notified & is_closed & (result_notice <= end_idx)),
-    }
-    table = pa.Table.from_pydict(columns, schema=CASE_SCHEMA)
+    table = _build_table(wd, prof, arrays, id_prefix)
     report(1.0)
     return table
+
+
+def _simulate_intake(seed: int, wd: _Workdays, prof: pd.DataFrame, n_cases: int, years: float,
+                     span: slice) -> dict[str, np.ndarray]:
+    """Received date, county and the attributes known on receipt."""
+    shares = _county_shares(prof, n_cases, years)
+    received, county = _intake(_rng(seed, STREAM_INTAKE), wd, shares, n_cases, span)
+    attrs = _attributes(_rng(seed, STREAM_ATTRS), wd, received, prof["leapfrog_rate"].to_numpy()[county])
+    accusation = attrs["category"] == list(CATEGORY_WEIGHTS).index(Category.ACCUSATION)
+    poor = prof["poor_quality"].to_numpy()[county]
+    return {"received": received, "county": county, "accusation": accusation, "poor": poor, **attrs}
+
+
+def _simulate_handling(seed: int, wd: _Workdays, prof: pd.DataFrame, a: dict[str, np.ndarray],
+                       end_idx: int) -> dict[str, np.ndarray]:
+    """Due span, closure (censored at end_date) and lateness."""
+    rng = _rng(seed, STREAM_HANDLING)
+    span_days, due_empty = _due(rng, a["received"])
+    penalty = np.where(a["is_first_report"], prof["first_penalty"].to_numpy()[a["county"]], 0.0)
+    p_on_time = prof["on_time_rate"].to_numpy()[a["county"]] - penalty
+    closed = _handling(rng, wd, a["received"], span_days, p_on_time, a["poor"], a["accusation"])
+    return {
+        "due": a["received"] + span_days,
+        "due_empty": due_empty,
+        "closed": closed,
+        "is_closed": (closed >= 0) & (closed <= end_idx),
+        "late": closed > a["received"] + span_days,
+    }
+
+
+def _simulate_follow_up(seed: int, wd: _Workdays, a: dict[str, np.ndarray], end_idx: int) -> dict[str, np.ndarray]:
+    """Rating, dispute and the real-name notice dates (null when after end_date)."""
+    level, disputed = _ratings(
+        _rng(seed, STREAM_RATING), a["is_closed"] & a["accusation"], a["is_real_name"], a["poor"], a["late"]
+    )
+    rng = _rng(seed, STREAM_NOTICE)
+    notified = a["is_real_name"] & a["accusation"]
+    accepted = _notice(rng, wd, a["received"], a["poor"])
+    result = _notice(rng, wd, np.where(a["is_closed"], a["closed"], a["received"]), a["poor"])
+    return {
+        "level": level,
+        "disputed": disputed,
+        "accepted_notice": accepted,
+        "accepted_notice_valid": notified & (accepted <= end_idx),
+        "result_notice": result,
+        "result_notice_valid": notified & a["is_closed"] & (result <= end_idx),
+    }
+
+
+def _build_table(wd: _Workdays, prof: pd.DataFrame, a: dict[str, np.ndarray], id_prefix: str) -> pa.Table:
+    """Assemble the Arrow table in the contract's column order and types."""
+    n = len(a["received"])
+    codes = pa.array(prof["code"].to_numpy(), type=pa.string())
+    columns = {
+        "case_id": _case_ids(id_prefix, n),
+        "county_code": codes.take(pa.array(a["county"])),
+        "received_date": _date_array(wd, a["received"], np.ones(n, dtype=bool)),
+        "channel": _labels(CHANNELS, a["channel"]),
+        "category": _labels(tuple(CATEGORY_WEIGHTS), a["category"]),
+        "domain": _labels(DOMAINS, a["domain"]),
+        "is_first_report": pa.array(a["is_first_report"]),
+        "is_leapfrog": pa.array(a["is_leapfrog"]),
+        "is_repeat": pa.array(a["is_repeat"]),
+        "is_real_name": pa.array(a["is_real_name"]),
+        "due_date": _date_array(wd, a["due"], ~a["due_empty"]),
+        "closed_date": _date_array(wd, a["closed"], a["is_closed"]),
+        "satisfaction": _labels(SATISFACTION_LEVELS, a["level"], a["level"] >= 0),
+        "disputed": pa.array(a["disputed"]),
+        "accepted_notice_date": _date_array(wd, a["accepted_notice"], a["accepted_notice_valid"]),
+        "result_notice_date": _date_array(wd, a["result_notice"], a["result_notice_valid"]),
+    }
+    return pa.Table.from_pydict(columns, schema=CASE_SCHEMA)
