@@ -44,7 +44,8 @@ def init_database(engine: sa.Engine, regions_path: Path | None = None) -> int:
     metadata.create_all(engine)
     with engine.begin() as conn:
         conn.execute(regions.delete())
-        conn.execute(regions.insert(), frame.to_dict("records"))
+        records = frame.astype(object).where(frame.notna(), None).to_dict("records")  # NaN -> NULL
+        conn.execute(regions.insert(), records)
         _load_calendar(conn)
     return len(frame)
 
@@ -78,6 +79,13 @@ def county_codes(engine: sa.Engine) -> set[str]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(regions.c.code).where(regions.c.level == Level.COUNTY.value))
         return {r[0] for r in rows}
+
+
+def regions_frame(engine: sa.Engine) -> pd.DataFrame:
+    """The whole region tree: code, name, level, parent_code, lon, lat, sorted by code."""
+    with engine.connect() as conn:
+        result = conn.execute(sa.select(regions).order_by(regions.c.code))
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def county_frame(engine: sa.Engine) -> pd.DataFrame:

@@ -67,6 +67,9 @@ def _read_csv(data: bytes) -> pd.DataFrame:
     try:
         table = pacsv.read_csv(
             io.BytesIO(text),
+            # quoted values may hold line breaks (free-text columns that are then dropped); without
+            # this, pyarrow splits blocks at such a line break and rejects a large file as malformed
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.string() for h in header},
                 strings_can_be_null=False,

@@ -25,7 +25,7 @@ def read_regions_file(path: Path) -> pd.DataFrame:
     if missing:
         raise DataRejected([Problem(1, c, None, "地区文件缺少必需的列", "regions file lacks a required column") for c in missing])
     frame = frame[list(REGION_COLUMNS)].copy()
-    frame["parent_code"] = frame["parent_code"].where(frame["parent_code"] != "", None)
+    frame["parent_code"] = frame["parent_code"].astype(object).where(frame["parent_code"] != "", None)
     _check_tree(frame)
     return frame
 

@@ -94,6 +94,16 @@ CASE_LIST_COLUMNS = ("case_id", "received_date", "due_date", "closed_date", "sta
                      "satisfaction", "disputed")
 
 
+# Chinese headers of the case-level lists (screen and downloads).
+COLUMN_LABELS = {
+    "case_id": "件号", "county_code": "县级代码", "county_name": "承办县（市、区）", "city_code": "市代码",
+    "city_name": "所属市", "received_date": "收件日期", "due_date": "办理期限", "closed_date": "办结日期",
+    "status": "状态", "days_overdue": "超期天数", "channel": "渠道", "category": "类别", "domain": "领域",
+    "is_first_report": "初次举报", "is_leapfrog": "越级举报", "is_repeat": "重复举报", "is_real_name": "实名举报",
+    "satisfaction": "满意度", "disputed": "结而不服",
+}
+
+
 def case_list_query(county_code: str, period: Period, filters: CaseFilter = CaseFilter(), scope: str | None = None,
                     limit: int | None = 5000, settings: Settings = DEFAULT_SETTINGS) -> sa.Select:
     """A county's cases that matter for the period: received in it, closed in it, or open at its as-of date."""

@@ -1,0 +1,91 @@
+"""What the database holds: row counts, date coverage, last load, data-quality warnings (for the 数据 page)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from .database import latest_load
+from .enums import Category
+from .schema import cases, import_log, regions, workday_calendar
+from .workdays import official_range
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Row counts and the span of dates in the case table."""
+
+    cases: int
+    regions: int
+    first_received: dt.date | None
+    last_received: dt.date | None
+    last_closed: dt.date | None
+
+
+@dataclass(frozen=True)
+class QualityWarning:
+    """One data-quality observation: what, how many, and why it matters (Chinese)."""
+
+    key: str
+    label: str
+    count: int
+    explanation: str
+
+
+def coverage(engine: sa.Engine) -> Coverage:
+    """Counts and date span, one query each."""
+    with engine.connect() as conn:
+        n_cases, first, last, last_closed = conn.execute(
+            sa.select(sa.func.count(), sa.func.min(cases.c.received_date), sa.func.max(cases.c.received_date),
+                      sa.func.max(cases.c.closed_date))).one()
+        n_regions = conn.execute(sa.select(sa.func.count()).select_from(regions)).scalar_one()
+    return Coverage(n_cases, n_regions, first, last, last_closed)
+
+
+def data_version(engine: sa.Engine) -> str:
+    """Changes whenever the case table is reloaded: part of every cache key."""
+    with engine.connect() as conn:
+        n, last = conn.execute(sa.select(sa.func.count(), sa.func.max(import_log.c.imported_at))).one()
+    return f"{n}:{last}"
+
+
+def quality_warnings(engine: sa.Engine, as_of: dt.date) -> list[QualityWarning]:
+    """Observations a supervisor should know before trusting the numbers."""
+    acc = cases.c.category == Category.ACCUSATION.value
+    closed = cases.c.closed_date.is_not(None)
+    checks = (
+        ("no_due_date", "未填写办理期限", acc & cases.c.due_date.is_(None),
+         "按收件日期后 60 天计算期限；如有批准延期而未录入，按期办结率会偏低。"),
+        ("closed_unrated", "已办结但未评价", acc & closed & cases.c.satisfaction.is_(None),
+         "不计入群众满意率的分母，参评率因此降低。"),
+        ("real_name_no_notice", "实名举报未录入受理告知日期", acc & cases.c.is_real_name.is_(True)
+         & cases.c.accepted_notice_date.is_(None), "计入应受理告知件但不算及时，受理告知及时率会偏低。"),
+        ("real_name_no_feedback", "实名举报已办结未录入结果反馈日期", acc & cases.c.is_real_name.is_(True) & closed
+         & cases.c.result_notice_date.is_(None), "计入应结果反馈件但不算及时，结果反馈及时率会偏低。"),
+        ("future_dates", "日期晚于截止日期", (cases.c.received_date > as_of) | (cases.c.closed_date > as_of),
+         "截止日期之后的收件或办结不计入当前统计；如非预期，请检查数据日期。"),
+    )
+    columns = [sa.func.count().filter(cond).label(key) for key, _, cond, _ in checks]
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(*columns).select_from(cases)).one()
+    return [QualityWarning(key, label, int(getattr(row, key)), why) for key, label, _, why in checks]
+
+
+def calendar_note(period_end: dt.date) -> str | None:
+    """A Chinese note when deadlines may fall beyond the official holiday calendar's years."""
+    _, last = official_range()
+    if period_end + dt.timedelta(days=40) > last:
+        return (f"节假日日历仅覆盖至 {last.year} 年；{last.year + 1} 年起的工作日暂按周一至周五计算，"
+                "受理告知、结果反馈期限可能与实际放假安排略有出入。")
+    return None
+
+
+def calendar_rows(engine: sa.Engine) -> int:
+    """Days in the working-day calendar table."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(workday_calendar)).scalar_one()
+
+
+__all__ = ["Coverage", "QualityWarning", "coverage", "data_version", "quality_warnings", "calendar_note",
+           "calendar_rows", "latest_load"]

@@ -1,0 +1,37 @@
+"""Distribution of ratings among the cases closed in a period (满意 / 基本满意 / 不满意 / 未评价)."""
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from data_access.enums import Satisfaction
+from data_access.schema import cases
+
+from .compiler import Bounds, case_source, context, count_condition, filter_conditions, in_subtree
+from .request import CaseFilter, Period
+from .settings import DEFAULT_SETTINGS, Settings
+from .table import connect
+
+UNRATED = "unrated"
+RATING_LABELS = {**{s.value: s.label for s in Satisfaction}, UNRATED: "未评价"}
+
+
+def rating_distribution(conn: sa.Engine | sa.Connection, period: Period, region: str | None = None,
+                        filters: CaseFilter = CaseFilter(), scope: str | None = None,
+                        settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """Counts of each rating over the cases counted in `closed` (rating, label, cases, share)."""
+    src = case_source(("closed",))
+    ctx = context(src, Bounds.of_dates(period.start, period.end, period.as_of_date), settings)
+    rating = sa.func.coalesce(cases.c.satisfaction, UNRATED).label("rating")
+    stmt = (sa.select(rating, sa.func.count().label("cases"))
+            .select_from(src.from_clause)
+            .where(count_condition("closed", ctx), in_subtree(src.rmap, region), in_subtree(src.rmap, scope),
+                   *filter_conditions(filters))
+            .group_by(rating))
+    with connect(conn) as c:
+        counts = dict(c.execute(stmt).all())
+    frame = pd.DataFrame({"rating": list(RATING_LABELS), "label": list(RATING_LABELS.values())})
+    frame["cases"] = [int(counts.get(r, 0)) for r in frame["rating"]]
+    total = frame["cases"].sum()
+    frame["share"] = frame["cases"] / total if total else float("nan")
+    return frame

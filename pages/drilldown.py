@@ -1,0 +1,122 @@
+"""地区下钻: breadcrumb, KPIs, child units against the parent, and at county level the case list."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from data_access.enums import Channel, Level
+from metrics.caselists import CaseStatus
+from metrics.registry import METRICS_BY_ID
+from metrics.request import TableRequest
+from ui import runtime
+from ui.charts import ranking_chart, selected_code
+from ui.downloads import download_buttons, for_people
+from ui.format import percent_column_config
+from ui.kpi import kpi_cards
+from ui.regions import RegionTree, tree
+from ui.tables import highlight_against_parent
+from ui.view import REGION_PARAM, current_region, current_view
+
+CHILD_METRICS = ("received", "accepted", "on_time_rate", "first_on_time_rate", "overdue", "satisfaction_rate",
+                 "leapfrog_rate", "repeat_rate", "dispute_rate", "avg_handling_days")
+
+
+def go(code: str) -> None:
+    """Move the drill-down to `code` (pushes a browser history entry)."""
+    st.query_params[REGION_PARAM] = code
+
+
+def breadcrumb(regions: RegionTree, code: str) -> None:
+    chain = regions.ancestors(code)
+    cols = st.columns(len(chain) + 3)
+    for i, (col, c) in enumerate(zip(cols, chain)):
+        label = ("› " if i else "") + regions.name(c)
+        col.button(label, key=f"crumb_{c}", on_click=go, args=(c,), disabled=(c == code), type="tertiary")
+
+
+def child_section(regions: RegionTree, code: str, region_row: pd.Series) -> None:
+    level = regions.level(code)
+    child_level = level.child()
+    view = current_view()
+    children = runtime.table(runtime.database_url(), runtime.data_version(),
+                             TableRequest(child_level, view.period, parent=code, filters=view.filters))
+    st.subheader(f"下辖{child_level.label}（{len(children)} 个）")
+    if children.empty:
+        st.info("没有下辖单位。")
+        return
+    shown = children[["code", "name", *CHILD_METRICS]]
+    styled = highlight_against_parent(shown, region_row, CHILD_METRICS)
+    config = {"code": None, "name": st.column_config.TextColumn("地区", pinned=True),
+              **{m: percent_column_config(m) for m in CHILD_METRICS}}
+    event = st.dataframe(styled, hide_index=True, column_config=config, on_select="rerun",
+                         selection_mode="single-row", key=f"children_{code}", width="stretch")
+    st.caption(f"比率较{regions.name(code)}整体更差的标为橙色、更好的标为蓝色；点击一行进入该地区。")
+    rows = event.selection.rows if event and event.selection else []
+    if rows:
+        go(str(shown.iloc[rows[0]]["code"]))
+        st.rerun()
+    metric_id = st.selectbox("对比指标", CHILD_METRICS[2:], format_func=lambda m: METRICS_BY_ID[m].label,
+                             key="child_metric")
+    chart_event = st.altair_chart(ranking_chart(children, metric_id, region_row[metric_id]), width="stretch",
+                                  on_select="rerun", key=f"child_chart_{code}")
+    if (picked := selected_code(chart_event)) is not None:
+        go(picked)
+        st.rerun()
+
+
+def case_section(regions: RegionTree, code: str) -> None:
+    view = current_view()
+    st.subheader(f"{regions.name(code)} 案件清单")
+    cases = runtime.cases_of_county(runtime.database_url(), runtime.data_version(), code, view.period, view.filters,
+                                    None)
+    if cases.empty:
+        st.info("该县（市、区）在所选期间没有案件。")
+        return
+    c1, c2, c3 = st.columns([2, 2, 2])
+    statuses = c1.multiselect("状态", [s.value for s in CaseStatus], format_func=lambda s: CaseStatus(s).label,
+                              key="case_status", placeholder="全部状态")
+    channels = c2.multiselect("渠道", [c.value for c in Channel], format_func=lambda c: Channel(c).label,
+                              key="case_channel", placeholder="全部渠道")
+    flags = c3.multiselect("标记", ["is_first_report", "is_leapfrog", "is_repeat", "disputed"],
+                           format_func=lambda f: {"is_first_report": "初次举报", "is_leapfrog": "越级举报",
+                                                  "is_repeat": "重复举报", "disputed": "结而不服"}[f],
+                           key="case_flags", placeholder="不限")
+    shown = cases
+    if statuses:
+        shown = shown[shown["status"].isin(statuses)]
+    if channels:
+        shown = shown[shown["channel"].isin(channels)]
+    for flag in flags:
+        shown = shown[shown[flag].astype(bool)]
+    st.caption(f"共 {len(shown):,} 件（统计期内收件、办结，或截至 {view.as_of} 仍在办的件；不含任何举报人信息）")
+    people = for_people(shown)
+    st.dataframe(people, hide_index=True, width="stretch", height=520)
+    download_buttons(people, f"案件清单_{code}_{view.period.start}_{view.period.end}", key=f"cases_{code}")
+
+
+view = current_view()
+regions = tree()
+code = current_region(regions.province)
+if not regions.exists(code):
+    st.warning(f"地区代码“{code}”不存在，已显示全省。")
+    code = regions.province
+
+breadcrumb(regions, code)
+st.title(regions.name(code))
+st.caption(view.caption())
+url, version = runtime.database_url(), runtime.data_version()
+level = regions.level(code)
+parent_level_request = TableRequest(level, view.period, parent=code, filters=view.filters)
+current = runtime.table(url, version, parent_level_request)
+current = current[current["code"] == code]
+previous = runtime.table(url, version, parent_level_request.with_period(view.period.previous()))
+previous = previous[previous["code"] == code]
+if current.empty:
+    st.info("所选地区没有数据。")
+    st.stop()
+kpi_cards(current.iloc[0], previous.iloc[0] if not previous.empty else None)
+
+if level is Level.COUNTY:
+    case_section(regions, code)
+else:
+    child_section(regions, code, current.iloc[0])

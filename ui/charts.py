@@ -1,0 +1,120 @@
+"""Altair charts: weekly trend, ranking bars with click-to-drill, funnel plots.
+
+Chart builders return altair objects (testable without a browser); pages hand them to
+st.altair_chart.
+"""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from metrics.registry import METRICS_BY_ID, Direction
+
+from .palette import BLUE, GREY, ORANGE, STATUS_COLOURS, VERMILLION
+
+PICK = "pick"
+FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+
+
+def _themed(chart: alt.Chart, height: int) -> alt.Chart:
+    return chart.properties(height=height).configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=14,
+                                                          titleFontSize=14).configure_legend(
+        labelFont=FONT, titleFont=FONT, labelFontSize=14, titleFontSize=14).configure_title(font=FONT, fontSize=16)
+
+
+def trend_chart(series: pd.DataFrame, rate_ids: tuple[str, ...] = ("on_time_rate", "satisfaction_rate"),
+                volume_id: str = "received", height: int = 320) -> alt.LayerChart:
+    """Rates as lines (left axis, %) over bars of volume (right axis), one point per bucket."""
+    base = alt.Chart(series).encode(x=alt.X("bucket_start:T", title="周（周一起）", axis=alt.Axis(format="%m-%d")))
+    bars = base.mark_bar(color="#c9d7e8", opacity=0.8).encode(
+        y=alt.Y(f"{volume_id}:Q", title=METRICS_BY_ID[volume_id].label + "（件）"),
+        tooltip=[alt.Tooltip("bucket_start:T", title="周起", format="%Y-%m-%d"),
+                 alt.Tooltip(f"{volume_id}:Q", title=METRICS_BY_ID[volume_id].label)])
+    long = series.melt(id_vars=["bucket_start"], value_vars=list(rate_ids), var_name="metric", value_name="rate")
+    long["指标"] = long["metric"].map(lambda m: METRICS_BY_ID[m].label)
+    lines = alt.Chart(long).mark_line(point=True, strokeWidth=3).encode(
+        x="bucket_start:T",
+        y=alt.Y("rate:Q", title="比率", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
+        color=alt.Color("指标:N", scale=alt.Scale(range=[BLUE, ORANGE, VERMILLION])),
+        tooltip=[alt.Tooltip("bucket_start:T", title="周起", format="%Y-%m-%d"), "指标:N",
+                 alt.Tooltip("rate:Q", title="值", format=".1%")])
+    return _themed(alt.layer(bars, lines).resolve_scale(y="independent"), height)
+
+
+def ranking_chart(frame: pd.DataFrame, metric_id: str, parent_value: float | None, height: int | None = None) -> alt.LayerChart:
+    """Horizontal bars of one metric by region (best first), a rule at the parent's value, click selects a region."""
+    m = METRICS_BY_ID[metric_id]
+    ascending = m.direction is Direction.LOWER_BETTER
+    data = frame[["code", "name", metric_id]].copy()
+    data = data.sort_values(metric_id, ascending=ascending, na_position="last")
+    pick = alt.selection_point(name=PICK, fields=["code"], on="click")
+    is_rate = m.unit == "%"
+    fmt = ".1%" if is_rate else ",d"
+    bars = alt.Chart(data).mark_bar().encode(
+        y=alt.Y("name:N", sort=list(data["name"]), title=None),
+        x=alt.X(f"{metric_id}:Q", title=m.label, axis=alt.Axis(format="%" if is_rate else ",d")),
+        color=alt.condition(pick, alt.value(BLUE), alt.value(GREY)),
+        tooltip=[alt.Tooltip("name:N", title="地区"), alt.Tooltip(f"{metric_id}:Q", title=m.label, format=fmt)],
+    ).add_params(pick)
+    layers = [bars]
+    if parent_value is not None and parent_value == parent_value:
+        rule = alt.Chart(pd.DataFrame({"v": [parent_value]})).mark_rule(color=VERMILLION, strokeDash=[6, 4], size=2).encode(
+            x="v:Q", tooltip=[alt.Tooltip("v:Q", title="上级整体", format=fmt)])
+        layers.append(rule)
+    return _themed(alt.layer(*layers), height or max(240, 30 * len(data)))
+
+
+def selected_code(event: object) -> str | None:
+    """The region code a click on a ranking chart selected, if any."""
+    try:
+        points = event.selection[PICK]  # type: ignore[attr-defined]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    if isinstance(points, list) and points:
+        return points[0].get("code")
+    return None
+
+
+def funnel_chart(points: pd.DataFrame, limits: pd.DataFrame, volume: str, rate: str, pooled: float, title: str,
+                 volume_title: str, rate_title: str, height: int = 420) -> alt.LayerChart:
+    """Rate against volume with the pooled rate and the 95% / 99.8% control limits; flagged counties labelled."""
+    band = limits.melt(id_vars=["n"], value_vars=["lower_95", "upper_95", "lower_998", "upper_998"],
+                       var_name="limit", value_name="value")
+    band["控制限"] = band["limit"].map(lambda s: "95% 控制限" if s.endswith("_95") else "99.8% 控制限")
+    band["side"] = band["limit"].str.split("_").str[0]
+    lines = alt.Chart(band).mark_line(strokeDash=[5, 4]).encode(
+        x=alt.X("n:Q", title=volume_title), y=alt.Y("value:Q"), detail="limit:N",
+        color=alt.Color("控制限:N", scale=alt.Scale(domain=["95% 控制限", "99.8% 控制限"], range=[ORANGE, VERMILLION])))
+    centre = alt.Chart(pd.DataFrame({"y": [pooled]})).mark_rule(color=GREY, size=2).encode(y="y:Q")
+    data = points.copy()
+    data["状态"] = data["status_label"]
+    dots = alt.Chart(data).mark_circle(size=110, opacity=0.85, stroke="white", strokeWidth=1).encode(
+        x=alt.X(f"{volume}:Q", title=volume_title),
+        y=alt.Y(f"{rate}:Q", title=rate_title, axis=alt.Axis(format="%")),
+        color=alt.Color("状态:N", scale=alt.Scale(domain=list(_status_domain()), range=list(_status_range()))),
+        tooltip=[alt.Tooltip("name:N", title="县（市、区）"), alt.Tooltip("city_name:N", title="所属市"),
+                 alt.Tooltip(f"{volume}:Q", title=volume_title), alt.Tooltip(f"{rate}:Q", title=rate_title, format=".1%"),
+                 alt.Tooltip("z:Q", title="z 值", format=".2f"), "状态:N"])
+    flagged = data[data["status"].isin(["priority", "watch"])]
+    labels = alt.Chart(flagged).mark_text(align="left", dx=8, dy=-6, fontSize=13, font=FONT).encode(
+        x=f"{volume}:Q", y=f"{rate}:Q", text="name:N")
+    chart = alt.layer(lines, centre, dots, labels).properties(title=title)
+    return _themed(chart, height)
+
+
+def _status_domain() -> tuple[str, ...]:
+    return ("重点督导", "关注", "正常", "样本不足")
+
+
+def _status_range() -> tuple[str, ...]:
+    return (STATUS_COLOURS["priority"], STATUS_COLOURS["watch"], STATUS_COLOURS["normal"], STATUS_COLOURS["insufficient"])
+
+
+def bar_chart(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str, color: str = BLUE,
+              height: int = 300, y_format: str = ",d") -> alt.Chart:
+    """A plain vertical bar chart with tooltips (categories on x)."""
+    chart = alt.Chart(frame).mark_bar(color=color).encode(
+        x=alt.X(f"{x}:N", title=x_title, sort=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
+        tooltip=[alt.Tooltip(f"{x}:N", title=x_title), alt.Tooltip(f"{y}:Q", title=y_title, format=y_format)])
+    return _themed(chart, height)

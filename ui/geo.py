@@ -1,0 +1,100 @@
+"""County choropleth with pydeck from the committed GeoJSON: no basemap, no request leaves the server.
+
+`map_provider=None` draws only our layers; never pass map_style=None (Streamlit then fetches a
+basemap style from the internet).
+"""
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+
+from data_access.enums import Level
+from data_access.regions import boundaries_file
+from metrics.registry import METRICS_BY_ID, Direction
+
+from .format import fmt_value
+from .palette import NO_DATA_RGB, RAMP
+
+LAYER_ID = "counties"
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def boundaries(province: str, level: Level = Level.COUNTY) -> dict | None:
+    """The committed boundary GeoJSON of a province (None if there is none)."""
+    path = boundaries_file(province, level)
+    return _load(path) if path else None
+
+
+def colour_bins(values: pd.Series, metric_id: str, bins: int = len(RAMP)) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Index into RAMP per value (darker = worse), by quantiles of the values present; -1 for missing."""
+    v = values.astype(float)
+    present = v.dropna()
+    if present.empty:
+        return np.full(len(v), -1), []
+    edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)))
+    idx = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, max(len(edges) - 2, 0))
+    if METRICS_BY_ID[metric_id].direction is Direction.HIGHER_BETTER:
+        idx = (len(edges) - 2) - idx  # a high rate is good: light
+    scale = (len(RAMP) - 1) / max(len(edges) - 2, 1)
+    idx = np.round(idx * scale).astype(int)
+    idx = np.where(v.isna(), -1, idx)
+    return idx, list(zip(edges[:-1], edges[1:]))
+
+
+def choropleth(geojson: dict, frame: pd.DataFrame, metric_id: str, view_lon: float, view_lat: float,
+               zoom: float = 6.0) -> pdk.Deck:
+    """A pydeck Deck colouring each county by `metric_id` (frame has code, name, metric)."""
+    values = frame.set_index("code")[metric_id]
+    names = frame.set_index("code")["name"]
+    idx, _ = colour_bins(values, metric_id)
+    colour_of = {code: (list(RAMP[i]) if i >= 0 else list(NO_DATA_RGB)) for code, i in zip(values.index, idx)}
+    data = copy.deepcopy(geojson)
+    label = METRICS_BY_ID[metric_id].label
+    for feature in data["features"]:
+        code = feature["properties"]["code"]
+        feature["properties"].update(
+            fill=colour_of.get(code, list(NO_DATA_RGB)), value_text=fmt_value(metric_id, values.get(code)),
+            metric_label=label, display_name=str(names.get(code, feature["properties"].get("name", ""))))
+    layer = pdk.Layer("GeoJsonLayer", data=data, id=LAYER_ID, pickable=True, stroked=True, filled=True,
+                      get_fill_color="properties.fill", get_line_color=[255, 255, 255], line_width_min_pixels=1,
+                      auto_highlight=True, highlight_color=[213, 94, 0, 200])
+    return pdk.Deck(layers=[layer], map_provider=None,
+                    initial_view_state=pdk.ViewState(longitude=view_lon, latitude=view_lat, zoom=zoom),
+                    tooltip={"text": "{display_name}\n{metric_label}：{value_text}"})
+
+
+def legend_items(frame: pd.DataFrame, metric_id: str) -> list[tuple[str, str]]:
+    """(css colour, range text) for each bin of the map's legend."""
+    idx, ranges = colour_bins(frame[metric_id], metric_id)
+    higher_better = METRICS_BY_ID[metric_id].direction is Direction.HIGHER_BETTER
+    out: list[tuple[str, str]] = []
+    n = len(ranges)
+    scale = (len(RAMP) - 1) / max(n - 1, 1)
+    for i, (lo, hi) in enumerate(ranges):
+        k = (n - 1 - i) if higher_better else i
+        r, g, b = RAMP[int(round(k * scale))]
+        out.append((f"rgb({r},{g},{b})", f"{fmt_value(metric_id, lo)} – {fmt_value(metric_id, hi)}"))
+    return out
+
+
+def selected_county(event: object) -> str | None:
+    """The county code a click on the map selected, if any."""
+    try:
+        objects = event.selection["objects"].get(LAYER_ID) or []  # type: ignore[attr-defined]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    if objects:
+        obj = objects[0]
+        props = obj.get("properties", obj)
+        return props.get("code")
+    return None

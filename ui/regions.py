@@ -1,0 +1,70 @@
+"""The region tree for navigation: names, ancestors (breadcrumb) and children."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from data_access.database import regions_frame
+from data_access.enums import Level
+
+from . import runtime
+
+
+@st.cache_data(show_spinner=False, ttl=3600)
+def _tree(url: str, version: str) -> pd.DataFrame:
+    return regions_frame(runtime.get_engine(url)).set_index("code", drop=False)
+
+
+@dataclass(frozen=True)
+class RegionTree:
+    """Lookups over the regions table."""
+
+    frame: pd.DataFrame
+
+    @property
+    def province(self) -> str:
+        """Code of the province (the single row at level province)."""
+        return str(self.frame.index[self.frame["level"] == Level.PROVINCE.value][0])
+
+    def exists(self, code: str | None) -> bool:
+        """True when `code` is a known region."""
+        return code is not None and code in self.frame.index
+
+    def name(self, code: str) -> str:
+        """Chinese name of a region."""
+        return str(self.frame.at[code, "name"])
+
+    def level(self, code: str) -> Level:
+        """Administrative level of a region."""
+        return Level(self.frame.at[code, "level"])
+
+    def parent(self, code: str) -> str | None:
+        """Parent code, or None for the province."""
+        parent = self.frame.at[code, "parent_code"]
+        return None if parent is None or parent != parent else str(parent)
+
+    def ancestors(self, code: str) -> list[str]:
+        """Codes from the province down to `code` inclusive."""
+        chain = [code]
+        while (p := self.parent(chain[-1])) is not None:
+            chain.append(p)
+        return chain[::-1]
+
+    def city_of(self, code: str) -> str | None:
+        """The city a county belongs to (None for the province)."""
+        for c in self.ancestors(code):
+            if self.level(c) is Level.CITY:
+                return c
+        return None
+
+    def centre(self, code: str) -> tuple[float, float]:
+        """Mean lon/lat of a region's counties (for the map view)."""
+        rows = self.frame[(self.frame["code"] == code) | (self.frame["parent_code"] == code)]
+        return float(rows["lon"].mean()), float(rows["lat"].mean())
+
+
+def tree() -> RegionTree:
+    """The region tree of the connected database."""
+    return RegionTree(_tree(runtime.database_url(), runtime.data_version()))

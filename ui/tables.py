@@ -1,0 +1,32 @@
+"""Table styling: rates coloured against the parent region's value."""
+from __future__ import annotations
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from metrics.registry import METRICS_BY_ID, Direction, MetricKind
+
+WORSE_BG = "background-color: #F6D7B0"  # light orange
+BETTER_BG = "background-color: #CFE3F3"  # light blue
+
+
+def highlight_against_parent(frame: pd.DataFrame, parent: pd.Series, metric_ids: tuple[str, ...]) -> Styler:
+    """Colour each rate cell worse (orange) or better (blue) than the parent's value; others untouched."""
+
+    def colour(column: pd.Series) -> list[str]:
+        m = METRICS_BY_ID.get(column.name)
+        if m is None or m.kind is not MetricKind.RATE or m.direction is Direction.NEUTRAL:
+            return [""] * len(column)
+        ref = parent[column.name]
+        if ref is None or ref != ref:
+            return [""] * len(column)
+        higher_better = m.direction is Direction.HIGHER_BETTER
+        out = []
+        for v in column:
+            if v is None or v != v or v == ref:
+                out.append("")
+            else:
+                out.append(BETTER_BG if (v > ref) == higher_better else WORSE_BG)
+        return out
+
+    return frame.style.apply(colour, subset=list(metric_ids))
