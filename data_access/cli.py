@@ -14,11 +14,11 @@ import numpy as np
 import sqlalchemy as sa
 
 from . import demo
-from .database import ImportMode, county_codes, county_frame, ensure_initialized, init_database, load_cases
+from .database import ImportMode, county_frame, ensure_initialized, init_database, load_cases
 from .engine import describe_url, make_engine
 from .problems import DataRejected
-from .reader import read_source
-from .validate import ValidatedCases, validate_cases
+from .importer import import_file
+from .validate import ValidatedCases
 
 EXIT_OK, EXIT_BAD_DATA, EXIT_USAGE = 0, 1, 2
 
@@ -93,15 +93,7 @@ def cmd_import(engine: sa.Engine, args: argparse.Namespace) -> int:
         print(f"找不到文件 / file not found: {args.file}", file=sys.stderr)
         return EXIT_USAGE
     mode = ImportMode.REPLACE if args.replace else ImportMode.UPSERT if args.upsert else ImportMode.APPEND
-    step = _progress(f"导入 {args.file.name}")
-    ensure_initialized(engine)
-    step(0.0)
-    frame = read_source(args.file.read_bytes(), str(args.file))
-    step(0.3)
-    validated = validate_cases(frame, county_codes(engine))
-    step(0.6)
-    report = load_cases(engine, validated, mode, source=args.file.name)
-    step(1.0)
+    report = import_file(engine, args.file, mode, progress=_progress(f"导入 {args.file.name}"))
     print(f"已导入 {report.rows} 件（模式 {report.mode}）/ imported {report.rows} cases (mode {report.mode})")
     if report.replaced:
         print(f"替换 {report.replaced} 件 / replaced {report.replaced}")
@@ -141,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](engine, args)
     except DataRejected as exc:
-        print(exc.summary(), file=sys.stderr)
+        print("\n" + exc.summary(), file=sys.stderr)
         return EXIT_BAD_DATA
     except sa.exc.OperationalError as exc:
         print(f"无法连接或操作数据库 / database error: {exc.orig}", file=sys.stderr)

@@ -4,7 +4,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 import pandas as pd
 import pyarrow as pa
@@ -17,21 +21,43 @@ from .problems import DataRejected, Problem
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".parquet")
 
 
-def read_source(data: bytes, filename: str) -> pd.DataFrame:
-    """Every cell as stripped text ('' when empty), columns as in the file's header row."""
+_BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n[^\r\n]")
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """A file's cells as text, and the spreadsheet row number (header = row 1) of each frame row."""
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+
+
+def read_source(data: bytes, filename: str) -> SourceTable:
+    """Every cell as stripped text ('' when empty), columns as in the file's header row.
+
+    Wholly blank rows are dropped, and each remaining row keeps the number a spreadsheet shows for
+    it, so problems name the right row.
+    """
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
-        frame = _read_csv(data)
+        source = _read_csv(data)
     elif suffix == ".xlsx":
-        frame = _read_xlsx(data)
+        source = _numbered(_read_xlsx(data))
     elif suffix == ".parquet":
-        frame = _read_parquet(data)
+        source = _numbered(_read_parquet(data))
     else:
         raise DataRejected([_file_problem(
             f"不支持的文件类型“{suffix or '无扩展名'}”，请使用 CSV、XLSX 或 Parquet",
             f"unsupported file type '{suffix or 'none'}': use CSV, XLSX or Parquet")])
+    frame = source.frame
     _check_header(list(frame.columns))
-    return frame.reset_index(drop=True)
+    keep = ~(frame == "").all(axis=1).to_numpy() if len(frame.columns) else np.ones(len(frame), bool)
+    return SourceTable(frame[keep].reset_index(drop=True), source.rows[keep])
+
+
+def _numbered(frame: pd.DataFrame) -> SourceTable:
+    """Rows numbered as a spreadsheet shows them: the header is row 1, the first case row 2."""
+    return SourceTable(frame, np.arange(len(frame)) + 2)
 
 
 def _file_problem(zh: str, en: str) -> Problem:
@@ -56,7 +82,7 @@ def _decode_text(data: bytes) -> bytes:
         raise DataRejected([_file_problem("文件编码既不是 UTF-8 也不是 GBK", "file is neither UTF-8 nor GBK text")]) from None
 
 
-def _read_csv(data: bytes) -> pd.DataFrame:
+def _read_csv(data: bytes) -> SourceTable:
     text = _decode_text(data)
     first_line = text.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
     if not first_line.strip():
@@ -64,6 +90,8 @@ def _read_csv(data: bytes) -> pd.DataFrame:
     header = next(csv.reader([first_line]))
     if len(set(header)) != len(header):
         _check_header(header)
+    if _BLANK_LINE.search(text):
+        return _read_csv_exact(text, header)  # pyarrow skips blank lines, which would shift row numbers
     try:
         table = pacsv.read_csv(
             io.BytesIO(text),
@@ -76,9 +104,30 @@ def _read_csv(data: bytes) -> pd.DataFrame:
                 quoted_strings_can_be_null=False,
             ),
         )
-    except pa.ArrowInvalid as exc:
-        raise DataRejected([_file_problem(f"CSV 格式错误：{exc}", f"malformed CSV: {exc}")]) from None
-    return _text_frame(table)
+    except pa.ArrowInvalid:
+        return _read_csv_exact(text, header)  # slow path, to name the rows that are malformed
+    return _numbered(_text_frame(table))
+
+
+def _read_csv_exact(text: bytes, header: list[str]) -> SourceTable:
+    """Record-by-record CSV reading (rare path): exact row numbers, blank lines kept in the count."""
+    reader = csv.reader(io.StringIO(text.decode("utf-8"), newline=""))
+    next(reader)
+    records, rows, problems = [], [], []
+    for row_number, record in enumerate(reader, start=2):
+        if not record or all(not cell.strip() for cell in record):
+            continue
+        if len(record) != len(header):
+            problems.append(Problem(row_number, None, ",".join(record)[:80],
+                                    f"列数不对：表头有 {len(header)} 列，此行有 {len(record)} 列",
+                                    f"wrong number of fields: header has {len(header)}, this row {len(record)}"))
+            continue
+        records.append([cell.strip() for cell in record])
+        rows.append(row_number)
+    if problems:
+        raise DataRejected(problems, len(problems))
+    frame = pd.DataFrame(records, columns=header, dtype=object) if records else pd.DataFrame(columns=header, dtype=object)
+    return SourceTable(frame, np.asarray(rows, dtype=np.int64))
 
 
 def _read_parquet(data: bytes) -> pd.DataFrame:
@@ -91,8 +140,15 @@ def _read_parquet(data: bytes) -> pd.DataFrame:
         col = table[name]
         if pa.types.is_timestamp(col.type):
             col = pc.cast(col, pa.date32())
+        elif pa.types.is_floating(col.type) and _all_integral(col):
+            col = pc.cast(col, pa.int64())  # e.g. county codes or 0/1 flags stored as float
         columns[name] = pc.fill_null(pc.cast(col, pa.string()), "")
     return _text_frame(pa.table(columns))
+
+
+def _all_integral(col: pa.ChunkedArray) -> bool:
+    present = pc.drop_null(col)
+    return len(present) == 0 or pc.all(pc.equal(present, pc.floor(present))).as_py()
 
 
 def _read_xlsx(data: bytes) -> pd.DataFrame:

@@ -44,8 +44,9 @@ class ValidatedCases:
 class _Collector:
     """Gathers problems column by column; keeps a capped list but counts them all."""
 
-    def __init__(self, frame: pd.DataFrame):
+    def __init__(self, frame: pd.DataFrame, rows: np.ndarray):
         self.frame = frame
+        self.rows = rows
         self.problems: list[Problem] = []
         self.total = 0
 
@@ -55,7 +56,7 @@ class _Collector:
         self.total += len(hits)
         values = self.frame[value_column or column]
         for i in hits[: MAX_REPORTED_PROBLEMS]:
-            self.problems.append(Problem(int(i) + 2, column, str(values.iat[i]), zh, en))
+            self.problems.append(Problem(int(self.rows[i]), column, str(values.iat[i]), zh, en))
 
     def add_file(self, column: str | None, zh: str, en: str) -> None:
         self.total += 1
@@ -73,10 +74,14 @@ def canonical_header(name: str) -> str:
     return HEADER_ALIASES.get(stripped, stripped.lower())
 
 
-def validate_cases(raw: pd.DataFrame, county_codes: set[str], existing_ids: set[str] | None = None) -> ValidatedCases:
-    """Check every rule of the contract; return the typed table or raise DataRejected with all problems."""
+def validate_cases(raw: pd.DataFrame, county_codes: set[str], rows: np.ndarray | None = None) -> ValidatedCases:
+    """Check every rule of the contract; return the typed table or raise DataRejected with all problems.
+
+    Problems name the spreadsheet row of each frame row from `rows` (default: header row 1, data from row 2).
+    """
+    rows = np.arange(len(raw)) + 2 if rows is None else np.asarray(rows)
     frame, dropped = _select_known_columns(raw)
-    found = _Collector(frame)
+    found = _Collector(frame, rows)
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     for column in missing:
         found.add_file(column, "缺少必需的列", "required column is missing")
@@ -91,13 +96,13 @@ def validate_cases(raw: pd.DataFrame, county_codes: set[str], existing_ids: set[
     dates = {c: _parse_dates(frame[c], c, found) for c in DATE_COLUMNS}
     bools = {c: _parse_bools(frame[c], c, found) for c in BOOL_COLUMNS}
     enums = {c: _parse_enum(frame[c], c, e, found) for c, e in ENUM_COLUMNS.items()}
-    _check_ids(frame, found, existing_ids)
+    _check_ids(frame, found)
     _check_counties(frame["county_code"], county_codes, found)
     _check_consistency(frame, dates, bools, enums, found)
     found.raise_if_any()
 
     table = _typed_table(frame, dates, bools, enums)
-    return ValidatedCases(table=table, rows=np.arange(len(frame)) + 2, dropped_columns=dropped)
+    return ValidatedCases(table=table, rows=rows, dropped_columns=dropped)
 
 
 def _select_known_columns(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -152,13 +157,10 @@ def _parse_enum(text: pd.Series, column: str, enum_cls: type, found: _Collector)
     return mapped.where(text != "", default) if default else mapped
 
 
-def _check_ids(frame: pd.DataFrame, found: _Collector, existing_ids: set[str] | None) -> None:
+def _check_ids(frame: pd.DataFrame, found: _Collector) -> None:
     ids = frame["case_id"]
     dup = ids.duplicated(keep="first") & (ids != "")
     found.add(dup, "case_id", "件号在文件中重复", "duplicate case_id in this file")
-    if existing_ids:
-        found.add(ids.isin(existing_ids), "case_id", "件号已存在于数据库中（如需覆盖请用 --upsert 或 --replace）",
-                  "case_id already in the database (use --upsert or --replace)")
 
 
 def _check_counties(codes: pd.Series, county_codes: set[str], found: _Collector) -> None:

@@ -713,3 +713,44 @@ def test_defaults_for_empty_optional_cells(engine):
     assert (got["category"], got["domain"], got["is_repeat"], got["is_real_name"], got["disputed"],
             got["due_date"], got["closed_date"], got["satisfaction"]) == (
         "accusation", "其他", False, False, False, None, None, None)
+
+
+# ---------------------------------------------------------------- row numbers as a spreadsheet shows them
+
+def test_blank_lines_keep_spreadsheet_row_numbers(seeded):
+    header, b1, b2, b3 = csv_bytes([case("B-1"), case("B-2"), case("B-3", channel="fax")]).split(b"\r\n")[:4]
+    data = b"\r\n".join([header, b1, b2, b"", b3, b""])  # header 1, B-1 2, B-2 3, blank 4, B-3 5
+    exc = rejected(seeded, data)
+    assert where(exc) == [(5, "channel", "fax")]
+
+
+def test_blank_lines_are_skipped_on_a_good_file(engine):
+    head, body = csv_bytes([case("B-1"), case("B-2")]).split(b"\r\n", 1)
+    data = head + b"\r\n\r\n" + body.replace(b"\r\n", b"\r\n\r\n", 1)
+    assert import_bytes(engine, data, "blank.csv").rows == 2
+
+
+def test_row_with_wrong_number_of_fields_is_named(seeded):
+    good = csv_bytes([case("W-1"), case("W-2")])
+    lines = good.split(b"\r\n")
+    lines[2] = lines[2] + b",extra"
+    exc = rejected(seeded, b"\r\n".join(lines))
+    assert [p.row for p in exc.problems] == [3]
+    assert_bilingual(exc.problems[0], "wrong number of fields")
+
+
+def test_wholly_blank_xlsx_rows_are_ignored(engine):
+    header = ["case_id", "county_code", "received_date", "channel", "is_first_report", "is_leapfrog"]
+    rows = [["X-1", 370102, dt.date(2024, 3, 5), "letter", 1, 0], [None] * 6,
+            ["X-3", 370102, dt.date(2024, 3, 5), "letter", 1, 0]]
+    assert import_bytes(engine, xlsx_bytes(header, rows), "gap.xlsx").rows == 2
+
+
+def test_parquet_float_codes_and_flags(engine):
+    table = pa.table({"case_id": ["F-1", "F-2"], "county_code": pa.array([370102.0, None], pa.float64()),
+                      "received_date": pa.array([dt.date(2024, 3, 5)] * 2, pa.date32()), "channel": ["letter"] * 2,
+                      "is_first_report": pa.array([1.0, 0.0]), "is_leapfrog": pa.array([0.0, 1.0])})
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    exc = rejected(engine, buf.getvalue(), "floats.parquet")
+    assert where(exc) == [(3, "county_code", "")]  # only the missing code is a problem: 370102.0 reads as 370102

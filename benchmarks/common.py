@@ -1,0 +1,73 @@
+"""Helpers shared by the benchmark scripts: timing, fresh databases, the 1M-case demo set."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import statistics
+import time
+import uuid
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import sqlalchemy as sa
+
+from data_access import demo
+from data_access.database import ImportMode, county_frame, init_database, load_cases
+from data_access.engine import REPO_ROOT, make_engine
+from data_access.validate import ValidatedCases
+
+BENCH_DIR = REPO_ROOT / "data" / "bench"
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
+BENCH_END = dt.date(2026, 11, 22)
+BENCH_SEED = 7
+
+
+def timed(fn: Callable[[], object], runs: int) -> tuple[float, list[float], object]:
+    """Median seconds over `runs` calls, every run's seconds, and the last result."""
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times, result
+
+
+def fmt_runs(times: list[float]) -> str:
+    return ", ".join(f"{t:.3f}" for t in times)
+
+
+def fresh_duckdb(name: str) -> sa.Engine:
+    """An empty, initialised DuckDB file under data/bench/."""
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    path = BENCH_DIR / f"{name}.duckdb"
+    for p in (path, Path(f"{path}.wal")):
+        p.unlink(missing_ok=True)
+    engine = make_engine(f"duckdb:///{path}")
+    init_database(engine)
+    return engine
+
+
+def fresh_postgres(name: str | None = None) -> tuple[sa.Engine, Callable[[], None]]:
+    """An empty, initialised PostgreSQL database and a function that drops it."""
+    name = name or f"bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False))
+    init_database(engine)
+
+    def drop() -> None:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return engine, drop
+
+
+def load_demo_million(engine: sa.Engine, n: int = 1_000_000) -> None:
+    """Fill the case table with `n` demo cases ending BENCH_END."""
+    table = demo.generate_cases(county_frame(engine), n, BENCH_SEED, BENCH_END)
+    load_cases(engine, ValidatedCases(table, np.arange(n) + 2), ImportMode.REPLACE, "bench", kind="demo")
