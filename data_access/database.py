@@ -47,6 +47,7 @@ def init_database(engine: sa.Engine, regions_path: Path | None = None) -> int:
         records = frame.astype(object).where(frame.notna(), None).to_dict("records")  # NaN -> NULL
         conn.execute(regions.insert(), records)
         _load_calendar(conn)
+    _analyze(engine, (regions, workday_calendar))
     return len(frame)
 
 
@@ -110,10 +111,17 @@ def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: 
             imported_at=dt.datetime.now().replace(microsecond=0), kind=kind, source=source[:255], mode=mode,
             rows=table.num_rows, dropped_columns=",".join(validated.dropped_columns)[:1000] or None))
         bulk.drop_staged(conn)
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("ANALYZE cases"))
+    _analyze(engine, (cases,))
     return LoadReport(table.num_rows, mode, source, tuple(validated.dropped_columns), replaced)
+
+
+def _analyze(engine: sa.Engine, tables: tuple[sa.Table, ...]) -> None:
+    """Refresh PostgreSQL's planner statistics: without them it joins the aggregate row by row."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in tables:
+            conn.execute(sa.text(f"ANALYZE {table.name}"))
 
 
 def _refuse_existing_ids(conn: sa.Connection, staged: sa.TableClause, validated: ValidatedCases) -> None:

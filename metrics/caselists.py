@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from data_access.enums import Category
 from data_access.schema import cases, regions
 
-from .compiler import filter_conditions, in_subtree, region_map
+from .compiler import effective_due, filter_conditions, in_subtree, region_map
 from .request import CaseFilter, Period
 from .settings import DEFAULT_SETTINGS, Settings
 from .table import connect
@@ -43,11 +43,6 @@ class CaseStatus(str, Enum):
         return {"closed": "已办结", "open": "在办", "overdue": "超期未办结"}[self.value]
 
 
-def effective_due(settings: Settings) -> sa.ColumnElement:
-    """due_date, or received_date + the default number of days when it is empty."""
-    return sa.func.coalesce(cases.c.due_date, cases.c.received_date + sa.literal(settings.default_due_days, sa.Integer))
-
-
 def _with_names(rmap: sa.Subquery) -> tuple[sa.FromClause, sa.TableClause, sa.TableClause]:
     county, city = regions.alias("county"), regions.alias("city")
     source = (cases.join(rmap, rmap.c.county_code == cases.c.county_code)
@@ -63,7 +58,7 @@ def overdue_query(as_of: dt.date, parent: str | None = None, scope: str | None =
     rmap = region_map()
     source, county, city = _with_names(rmap)
     a = sa.bindparam("as_of", as_of, type_=sa.Date)
-    due = effective_due(settings)
+    due = effective_due(cases.c, settings)
     days = (a - due).label("days_overdue")
     stmt = (
         sa.select(cases.c.case_id, cases.c.county_code, county.c.name.label("county_name"), rmap.c.city_code,
@@ -89,6 +84,47 @@ def overdue_cases(conn: sa.Engine | sa.Connection, as_of: dt.date, **kwargs: obj
     return _frame(conn, overdue_query(as_of, **kwargs))
 
 
+class OverdueBucket(str, Enum):
+    """How long past due an overdue case is (days overdue >= 1 by construction)."""
+
+    UP_TO_7 = "d1_7"
+    UP_TO_30 = "d8_30"
+    UP_TO_90 = "d31_90"
+    OVER_90 = "d90_plus"
+
+    @property
+    def label(self) -> str:
+        return {"d1_7": "1–7 天", "d8_30": "8–30 天", "d31_90": "31–90 天", "d90_plus": "90 天以上"}[self.value]
+
+    @property
+    def max_days(self) -> float:
+        """The bucket's upper bound in days, inclusive (inf for the last one)."""
+        return {"d1_7": 7, "d8_30": 30, "d31_90": 90, "d90_plus": float("inf")}[self.value]
+
+
+def overdue_bucket(days_overdue: pd.Series) -> pd.Series:
+    """The OverdueBucket value of each number of days overdue (1–7, 8–30, 31–90, over 90)."""
+    edges = [0, *(b.max_days for b in OverdueBucket)]
+    return pd.cut(pd.to_numeric(days_overdue), bins=edges, labels=[b.value for b in OverdueBucket]).astype(str)
+
+
+def overdue_buckets(ledger: pd.DataFrame, by: tuple[str, ...]) -> pd.DataFrame:
+    """Overdue cases per group of `by` columns: one count column per bucket, total and first_report; largest first."""
+    bucket_ids = [b.value for b in OverdueBucket]
+    columns = [*by, *bucket_ids, "total", "first_report"]
+    if ledger.empty:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c not in by else "object") for c in columns})
+    frame = ledger.assign(bucket=overdue_bucket(ledger["days_overdue"]),
+                          first=ledger["is_first_report"].astype(bool).astype(int))
+    counts = (frame.groupby([*by, "bucket"]).size().unstack("bucket", fill_value=0)
+              .reindex(columns=bucket_ids, fill_value=0))
+    counts["total"] = counts.sum(axis=1)
+    counts["first_report"] = frame.groupby(list(by))["first"].sum()
+    out = counts.reset_index()
+    out.columns.name = None
+    return out.sort_values(["total", *by], ascending=[False, *([True] * len(by))]).reset_index(drop=True)[columns]
+
+
 CASE_LIST_COLUMNS = ("case_id", "received_date", "due_date", "closed_date", "status", "days_overdue", "channel",
                      "category", "domain", "is_first_report", "is_leapfrog", "is_repeat", "is_real_name",
                      "satisfaction", "disputed")
@@ -110,7 +146,7 @@ def case_list_query(county_code: str, period: Period, filters: CaseFilter = Case
     rmap = region_map()
     start, end = sa.bindparam("p_start", period.start, sa.Date), sa.bindparam("p_end", period.end, sa.Date)
     a = sa.bindparam("as_of", period.as_of_date, type_=sa.Date)
-    due = effective_due(settings)
+    due = effective_due(cases.c, settings)
     open_at = sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date > a)
     status = sa.case((~open_at, CaseStatus.CLOSED.value), (due < a, CaseStatus.OVERDUE.value), else_=CaseStatus.OPEN.value)
     days = sa.case((sa.and_(open_at, due < a), a - due), else_=sa.null())

@@ -1,9 +1,13 @@
-"""Compile metric requests into one SQLAlchemy Core aggregate query, run by the database.
+"""Compile metric requests into one SQLAlchemy Core aggregate statement, run by the database.
 
-Every count metric is `COUNT(*) FILTER (WHERE <its predicates>)` over the case table; rates and
-averages are formed from those counts in the same statement, in double precision, with the
-denominator guarded by NULLIF. Period bounds enter as SQL expressions so that the same predicates
-serve a single period (bound parameters) and a time series (columns of a bucket table).
+The statement has three layers:
+  base   the cases (filtered, within the region subtree) with their derived dates — the effective
+         due date and the two working-day deadlines looked up in the calendar table — and group key;
+  flags  one boolean column per predicate of metrics.registry, each evaluated once per row;
+  agg    COUNT(*) FILTER (WHERE <the metric's predicates AND-ed>) per count metric, grouped.
+Rates and averages are formed from those counts in double precision with the denominator guarded
+by NULLIF. Period bounds enter as SQL expressions, so the same predicates serve a single period
+(bound parameters) and a time series (columns of a bucket table).
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import sqlalchemy as sa
 from data_access.enums import Category, Level, Satisfaction
 from data_access.schema import cases, regions, workday_calendar
 
-from .registry import ALL_IDS, METRICS_BY_ID, MetricKind, required_counts
+from .registry import ALL_IDS, METRICS_BY_ID, MetricKind
 from .request import CaseFilter
 from .settings import Settings
 
@@ -33,15 +37,18 @@ class Bounds:
     @classmethod
     def of_dates(cls, start: dt.date, end: dt.date, as_of: dt.date) -> "Bounds":
         """Bounds bound as date parameters."""
-        lit = lambda d, name: sa.bindparam(name, d, type_=sa.Date)  # noqa: E731
+        def lit(day: dt.date, name: str) -> sa.BindParameter:
+            return sa.bindparam(name, day, type_=sa.Date)
+
         return cls(lit(start, "p_start"), lit(end, "p_end"), lit(as_of, "p_as_of"), lit(min(end, as_of), "p_window_end"))
 
 
 @dataclass(frozen=True)
 class CaseContext:
-    """What a predicate can refer to: the case columns, the period, deadlines from the calendar."""
+    """What a predicate can refer to: case columns `c`, the period, and the derived dates."""
 
     bounds: Bounds
+    c: sa.ColumnCollection  # the case columns (of `cases` or of a subquery selecting them)
     due: sa.ColumnElement  # due_date, or received_date + the default number of days
     notice_deadline: sa.ColumnElement  # D1: 15th working day after received_date
     feedback_deadline: sa.ColumnElement  # D2: 15th working day after closed_date
@@ -51,59 +58,65 @@ def _is(column: sa.ColumnElement) -> sa.ColumnElement:
     return column.is_(sa.true())
 
 
-def _accusation() -> sa.ColumnElement:
-    return cases.c.category == Category.ACCUSATION.value
-
-
 def _between(value: sa.ColumnElement, lo: sa.ColumnElement, hi: sa.ColumnElement) -> sa.ColumnElement:
     return sa.and_(value >= lo, value <= hi)
 
 
-def _closed_at(ctx: CaseContext) -> sa.ColumnElement:
-    return cases.c.closed_date <= ctx.bounds.as_of
+def _accusation(x: CaseContext) -> sa.ColumnElement:
+    return x.c.category == Category.ACCUSATION.value
 
 
-def _open_at(ctx: CaseContext) -> sa.ColumnElement:
-    return sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date > ctx.bounds.as_of)
+def _closed_at(x: CaseContext) -> sa.ColumnElement:
+    return x.c.closed_date <= x.bounds.as_of
+
+
+def _open_at(x: CaseContext) -> sa.ColumnElement:
+    return sa.or_(x.c.closed_date.is_(None), x.c.closed_date > x.bounds.as_of)
 
 
 Predicate = Callable[[CaseContext], sa.ColumnElement]
 
 PREDICATES: dict[str, Predicate] = {
-    "received_in_period": lambda x: _between(cases.c.received_date, x.bounds.start, x.bounds.end),
-    "accepted_in_period": lambda x: sa.and_(_accusation(), _between(cases.c.received_date, x.bounds.start, x.bounds.end)),
-    "due_in_window": lambda x: sa.and_(_accusation(), _between(x.due, x.bounds.start, x.bounds.window_end)),
-    "closed_by_due": lambda x: sa.and_(cases.c.closed_date <= x.due, _closed_at(x)),
-    "first_report": lambda x: _is(cases.c.is_first_report),
-    "overdue_at_as_of": lambda x: sa.and_(_accusation(), x.due < x.bounds.as_of, _open_at(x)),
-    "closed_in_period": lambda x: sa.and_(_accusation(), _between(cases.c.closed_date, x.bounds.start, x.bounds.end), _closed_at(x)),
-    "rated": lambda x: cases.c.satisfaction.is_not(None),
-    "satisfied": lambda x: cases.c.satisfaction.in_([Satisfaction.SATISFIED.value, Satisfaction.BASIC.value]),
-    "disputed": lambda x: _is(cases.c.disputed),
-    "leapfrog": lambda x: _is(cases.c.is_leapfrog),
-    "repeat": lambda x: _is(cases.c.is_repeat),
+    "received_in_period": lambda x: _between(x.c.received_date, x.bounds.start, x.bounds.end),
+    "accepted_in_period": lambda x: sa.and_(_accusation(x), _between(x.c.received_date, x.bounds.start, x.bounds.end)),
+    "due_in_window": lambda x: sa.and_(_accusation(x), _between(x.due, x.bounds.start, x.bounds.window_end)),
+    "closed_by_due": lambda x: sa.and_(x.c.closed_date <= x.due, _closed_at(x)),
+    "first_report": lambda x: _is(x.c.is_first_report),
+    "overdue_at_as_of": lambda x: sa.and_(_accusation(x), x.due < x.bounds.as_of, _open_at(x)),
+    "closed_in_period": lambda x: sa.and_(_accusation(x), _between(x.c.closed_date, x.bounds.start, x.bounds.end),
+                                          _closed_at(x)),
+    "rated": lambda x: x.c.satisfaction.is_not(None),
+    "satisfied": lambda x: x.c.satisfaction.in_([Satisfaction.SATISFIED.value, Satisfaction.BASIC.value]),
+    "disputed": lambda x: _is(x.c.disputed),
+    "leapfrog": lambda x: _is(x.c.is_leapfrog),
+    "repeat": lambda x: _is(x.c.is_repeat),
     "notice_due_in_window": lambda x: sa.and_(
-        _accusation(), _is(cases.c.is_real_name), _between(x.notice_deadline, x.bounds.start, x.bounds.window_end)),
-    "notice_on_time": lambda x: cases.c.accepted_notice_date <= x.notice_deadline,
+        _accusation(x), _is(x.c.is_real_name), _between(x.notice_deadline, x.bounds.start, x.bounds.window_end)),
+    "notice_on_time": lambda x: x.c.accepted_notice_date <= x.notice_deadline,
     "feedback_due_in_window": lambda x: sa.and_(
-        _accusation(), _is(cases.c.is_real_name), _closed_at(x),
+        _accusation(x), _is(x.c.is_real_name), _closed_at(x),
         _between(x.feedback_deadline, x.bounds.start, x.bounds.window_end)),
-    "feedback_on_time": lambda x: cases.c.result_notice_date <= x.feedback_deadline,
+    "feedback_on_time": lambda x: x.c.result_notice_date <= x.feedback_deadline,
 }
 
 QUANTITIES: dict[str, Callable[[CaseContext], sa.ColumnElement]] = {
-    "handling_days": lambda x: cases.c.closed_date - cases.c.received_date,
+    "handling_days": lambda x: x.c.closed_date - x.c.received_date,
 }
 
-_NOTICE_METRICS = {"notice_due", "notice_on_time"}
-_FEEDBACK_METRICS = {"feedback_due", "feedback_on_time"}
+_NOTICE_PREDICATES = {"notice_due_in_window", "notice_on_time"}
+_FEEDBACK_PREDICATES = {"feedback_due_in_window", "feedback_on_time"}
+
+
+def predicate_chain(metric_id: str) -> tuple[str, ...]:
+    """The predicates a count metric's cases satisfy: its own and all its parents'."""
+    m = METRICS_BY_ID[metric_id]
+    own = (m.predicate,)
+    return predicate_chain(m.parent) + own if m.parent else own
 
 
 def count_condition(metric_id: str, ctx: CaseContext) -> sa.ColumnElement:
-    """The full condition of a count metric: its predicate and those of all its parents."""
-    m = METRICS_BY_ID[metric_id]
-    own = PREDICATES[m.predicate](ctx)
-    return sa.and_(count_condition(m.parent, ctx), own) if m.parent else own
+    """The full condition of a count metric as one SQL expression (for single-metric queries)."""
+    return sa.and_(*(PREDICATES[p](ctx) for p in predicate_chain(metric_id)))
 
 
 def region_map() -> sa.Subquery:
@@ -138,19 +151,19 @@ def in_subtree(rmap: sa.Subquery, code: str | None) -> sa.ColumnElement:
     return sa.or_(rmap.c.county_code == code, rmap.c.city_code == code, rmap.c.province_code == code)
 
 
-def filter_conditions(f: CaseFilter) -> list[sa.ColumnElement]:
+def filter_conditions(f: CaseFilter, c: sa.ColumnCollection = cases.c) -> list[sa.ColumnElement]:
     """WHERE clauses for the case filters, applied clause by clause."""
     clauses: list[sa.ColumnElement] = []
     if f.channels:
-        clauses.append(cases.c.channel.in_(f.channels))
+        clauses.append(c.channel.in_(f.channels))
     if f.domains:
-        clauses.append(cases.c.domain.in_(f.domains))
+        clauses.append(c.domain.in_(f.domains))
     if f.categories:
-        clauses.append(cases.c.category.in_(f.categories))
+        clauses.append(c.category.in_(f.categories))
     if f.first_report_only:
-        clauses.append(_is(cases.c.is_first_report))
+        clauses.append(_is(c.is_first_report))
     if f.real_name_only:
-        clauses.append(_is(cases.c.is_real_name))
+        clauses.append(_is(c.is_real_name))
     return clauses
 
 
@@ -164,43 +177,92 @@ class CaseSource:
     feedback_deadline: sa.ColumnElement
 
 
-def case_source(count_ids: tuple[str, ...]) -> CaseSource:
-    """Join only what the requested counts need (the calendar joins cost a scan each)."""
+def case_source(predicates: set[str]) -> CaseSource:
+    """Join only what the predicates need (each calendar join costs a pass over the cases)."""
     rmap = region_map()
     source: sa.FromClause = cases.join(rmap, rmap.c.county_code == cases.c.county_code)
     notice = feedback = sa.null()
-    if _NOTICE_METRICS & set(count_ids):
+    if _NOTICE_PREDICATES & predicates:
         cal1 = workday_calendar.alias("cal_received")
         source = source.outerjoin(cal1, cal1.c.day == cases.c.received_date)
         notice = cal1.c.deadline_15
-    if _FEEDBACK_METRICS & set(count_ids):
+    if _FEEDBACK_PREDICATES & predicates:
         cal2 = workday_calendar.alias("cal_closed")
         source = source.outerjoin(cal2, cal2.c.day == cases.c.closed_date)
         feedback = cal2.c.deadline_15
     return CaseSource(source, rmap, notice, feedback)
 
 
+def effective_due(c: sa.ColumnCollection, settings: Settings) -> sa.ColumnElement:
+    """due_date, or received_date + the default number of days when it is empty."""
+    return sa.func.coalesce(c.due_date, c.received_date + sa.literal(settings.default_due_days, sa.Integer))
+
+
 def context(src: CaseSource, bounds: Bounds, settings: Settings) -> CaseContext:
-    """The predicate context for a case source and period bounds."""
-    due = sa.func.coalesce(cases.c.due_date, cases.c.received_date + sa.literal(settings.default_due_days, sa.Integer))
-    return CaseContext(bounds, due, src.notice_deadline, src.feedback_deadline)
+    """The predicate context over the raw case table (single-expression queries)."""
+    return CaseContext(bounds, cases.c, effective_due(cases.c, settings), src.notice_deadline, src.feedback_deadline)
 
 
-def aggregate_columns(count_ids: tuple[str, ...], metric_ids: tuple[str, ...], ctx: CaseContext) -> list[sa.ColumnElement]:
-    """COUNT(*) FILTER columns for the counts, plus the sums that averages need."""
-    cols = [sa.func.count().filter(count_condition(i, ctx)).label(i) for i in count_ids]
-    for mid in metric_ids:
-        m = METRICS_BY_ID[mid]
-        if m.kind is MetricKind.AVERAGE:
-            total = sa.func.sum(QUANTITIES[m.quantity](ctx)).filter(count_condition(m.denominator, ctx))
-            cols.append(total.label(f"{mid}__sum"))
-    return cols
+def resolve_metrics(metric_ids: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The requested metric ids in registry order (all when None); KeyError for an unknown id."""
+    if metric_ids is None:
+        return ALL_IDS
+    unknown = [m for m in metric_ids if m not in METRICS_BY_ID]
+    if unknown:
+        raise KeyError(f"unknown metric(s): {', '.join(unknown)}")
+    return tuple(i for i in ALL_IDS if i in metric_ids)
+
+
+@dataclass(frozen=True)
+class AggregateSpec:
+    """What to aggregate: grouping, extra row filters, how to read the bounds off the base rows."""
+
+    key: Callable[[sa.Subquery], sa.ColumnElement]  # group key, from the region map
+    where: Callable[[sa.Subquery], list[sa.ColumnElement]]  # conditions on cases / region map
+    bounds: Callable[[sa.ColumnCollection], Bounds]  # the period, from the base subquery's columns
+    extra_from: sa.FromClause | None = None  # e.g. the bucket table of a series (cross-joined)
+    extra_columns: tuple[sa.ColumnElement, ...] = ()  # carried into base (e.g. bucket bounds)
+
+
+def aggregate_subquery(metric_ids: tuple[str, ...], count_ids: tuple[str, ...], spec: AggregateSpec,
+                       settings: Settings, name: str = "agg") -> sa.Subquery:
+    """base -> flags -> agg: one row per group key, a column per count (and per average's sum)."""
+    averages = [METRICS_BY_ID[m] for m in metric_ids if METRICS_BY_ID[m].kind is MetricKind.AVERAGE]
+    chains = {i: predicate_chain(i) for i in {*count_ids, *(m.denominator for m in averages)}}
+    needed = {p for chain in chains.values() for p in chain}
+    src = case_source(needed)
+    from_clause = src.from_clause if spec.extra_from is None else src.from_clause.join(spec.extra_from, sa.true())
+    base = (
+        sa.select(*cases.c, effective_due(cases.c, settings).label("due"), src.notice_deadline.label("notice_deadline"),
+                  src.feedback_deadline.label("feedback_deadline"), spec.key(src.rmap).label("group_key"),
+                  *spec.extra_columns)
+        .select_from(from_clause)
+        .where(*spec.where(src.rmap))
+        .subquery("base")
+    )
+    ctx = CaseContext(spec.bounds(base.c), base.c, base.c.due, base.c.notice_deadline, base.c.feedback_deadline)
+    flags = sa.select(
+        base.c.group_key,
+        *(PREDICATES[p](ctx).label(f"p_{p}") for p in sorted(needed)),
+        *(QUANTITIES[m.quantity](ctx).label(f"q_{m.quantity}") for m in averages),
+    ).subquery("flags")
+
+    def holds(metric_id: str) -> sa.ColumnElement:
+        return sa.and_(*(flags.c[f"p_{p}"] for p in chains[metric_id]))
+
+    columns = [sa.func.count().filter(holds(i)).label(i) for i in count_ids]
+    columns += [sa.func.sum(flags.c[f"q_{m.quantity}"]).filter(holds(m.denominator)).label(f"{m.id}__sum")
+                for m in averages]
+    return sa.select(flags.c.group_key.label("code"), *columns).group_by(flags.c.group_key).subquery(name)
 
 
 def derived_columns(agg: sa.FromClause, metric_ids: tuple[str, ...]) -> list[sa.ColumnElement]:
     """Counts (0 when absent), rates and averages (NULL when the denominator is 0), in double precision."""
     out: list[sa.ColumnElement] = []
-    count = lambda i: sa.func.coalesce(agg.c[i], 0)  # noqa: E731
+
+    def count(metric_id: str) -> sa.ColumnElement:
+        return sa.func.coalesce(agg.c[metric_id], 0)
+
     for mid in metric_ids:
         m = METRICS_BY_ID[mid]
         match m.kind:
@@ -215,15 +277,3 @@ def derived_columns(agg: sa.FromClause, metric_ids: tuple[str, ...]) -> list[sa.
 
 def _ratio(numerator: sa.ColumnElement, denominator: sa.ColumnElement) -> sa.ColumnElement:
     return sa.cast(numerator, sa.Double) / sa.cast(sa.func.nullif(denominator, 0), sa.Double)
-
-
-def resolve_metrics(metric_ids: tuple[str, ...] | None) -> tuple[str, ...]:
-    """The requested metric ids in registry order (all when None); KeyError for an unknown id."""
-    if metric_ids is None:
-        return ALL_IDS
-    unknown = [m for m in metric_ids if m not in METRICS_BY_ID]
-    if unknown:
-        raise KeyError(f"unknown metric(s): {', '.join(unknown)}")
-    return tuple(i for i in ALL_IDS if i in metric_ids)
-
-

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from data_access.enums import Satisfaction
 from data_access.schema import cases
 
-from .compiler import Bounds, case_source, context, count_condition, filter_conditions, in_subtree
+from .compiler import Bounds, case_source, context, count_condition, filter_conditions, in_subtree, predicate_chain
 from .request import CaseFilter, Period
 from .settings import DEFAULT_SETTINGS, Settings
 from .table import connect
@@ -20,7 +20,7 @@ def rating_distribution(conn: sa.Engine | sa.Connection, period: Period, region:
                         filters: CaseFilter = CaseFilter(), scope: str | None = None,
                         settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
     """Counts of each rating over the cases counted in `closed` (rating, label, cases, share)."""
-    src = case_source(("closed",))
+    src = case_source(set(predicate_chain("closed")))
     ctx = context(src, Bounds.of_dates(period.start, period.end, period.as_of_date), settings)
     rating = sa.func.coalesce(cases.c.satisfaction, UNRATED).label("rating")
     stmt = (sa.select(rating, sa.func.count().label("cases"))

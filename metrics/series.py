@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from data_access.schema import cases
 
 from .compiler import (
+    AggregateSpec,
     Bounds,
-    aggregate_columns,
-    case_source,
-    context,
+    aggregate_subquery,
     derived_columns,
+    effective_due,
     filter_conditions,
     in_subtree,
     resolve_metrics,
@@ -84,31 +84,28 @@ def buckets(period: Period, grain: Grain) -> list[Period]:
 def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS) -> sa.Select:
     """One statement: a row per bucket with every requested metric."""
     metric_ids = resolve_metrics(request.metrics)
-    count_ids = required_counts(metric_ids)
     periods = buckets(request.period, request.grain)
     table = sa.values(
         sa.column("bucket_start", sa.Date), sa.column("bucket_end", sa.Date),
         sa.column("bucket_as_of", sa.Date), sa.column("bucket_window_end", sa.Date), name="buckets",
     ).data([(p.start, p.end, p.as_of_date, p.window_end) for p in periods])
-    src = case_source(count_ids)
-    bounds = Bounds(table.c.bucket_start, table.c.bucket_end, table.c.bucket_as_of, table.c.bucket_window_end)
-    ctx = context(src, bounds, settings)
-    agg = (
-        sa.select(table.c.bucket_start.label("bucket_key"), *aggregate_columns(count_ids, metric_ids, ctx))
-        .select_from(src.from_clause.join(table, sa.true()))
-        .where(in_subtree(src.rmap, request.region), in_subtree(src.rmap, request.scope),
-               *filter_conditions(request.filters), *_prefilter(periods, ctx.due))
-        .group_by(table.c.bucket_start)
-        .subquery("agg")
+    spec = AggregateSpec(
+        key=lambda rmap: table.c.bucket_start,
+        where=lambda rmap: [in_subtree(rmap, request.region), in_subtree(rmap, request.scope),
+                            *filter_conditions(request.filters), *_prefilter(periods, settings)],
+        bounds=lambda c: Bounds(c.bucket_start, c.bucket_end, c.bucket_as_of, c.bucket_window_end),
+        extra_from=table,
+        extra_columns=(table.c.bucket_start, table.c.bucket_end, table.c.bucket_as_of, table.c.bucket_window_end),
     )
+    agg = aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings)
     return (
         sa.select(table.c.bucket_start, table.c.bucket_end, table.c.bucket_as_of, *derived_columns(agg, metric_ids))
-        .select_from(table.outerjoin(agg, agg.c.bucket_key == table.c.bucket_start))
+        .select_from(table.outerjoin(agg, agg.c.code == table.c.bucket_start))
         .order_by(table.c.bucket_start)
     )
 
 
-def _prefilter(periods: list[Period], due: sa.ColumnElement) -> list[sa.ColumnElement]:
+def _prefilter(periods: list[Period], settings: Settings) -> list[sa.ColumnElement]:
     """A superset of the cases that can count in any bucket (independent of the bucket)."""
     if not periods:
         return [sa.false()]
@@ -118,7 +115,7 @@ def _prefilter(periods: list[Period], due: sa.ColumnElement) -> list[sa.ColumnEl
     return [
         cases.c.received_date <= last_as_of,
         sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date >= reach, cases.c.received_date >= reach,
-               due >= first),
+               effective_due(cases.c, settings) >= first),
     ]
 
 

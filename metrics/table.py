@@ -11,10 +11,9 @@ from data_access.enums import Level
 from data_access.schema import regions
 
 from .compiler import (
+    AggregateSpec,
     Bounds,
-    aggregate_columns,
-    case_source,
-    context,
+    aggregate_subquery,
     derived_columns,
     filter_conditions,
     group_key,
@@ -32,19 +31,15 @@ REGION_COLUMNS = ("code", "name", "level", "parent_code")
 def table_query(request: TableRequest, settings: Settings = DEFAULT_SETTINGS) -> sa.Select:
     """One statement: every region of the level under the parent (within scope), with its metrics."""
     metric_ids = resolve_metrics(request.metrics)
-    count_ids = required_counts(metric_ids)
-    src = case_source(count_ids)
     p = request.period
-    ctx = context(src, Bounds.of_dates(p.start, p.end, p.as_of_date), settings)
-    key = group_key(src.rmap, request.level)
-    where = [in_subtree(src.rmap, request.parent), in_subtree(src.rmap, request.scope), *filter_conditions(request.filters)]
-    agg = (
-        sa.select(key.label("code"), *aggregate_columns(count_ids, metric_ids, ctx))
-        .select_from(src.from_clause)
-        .where(*where)
-        .group_by(key)
-        .subquery("agg")
+    bounds = Bounds.of_dates(p.start, p.end, p.as_of_date)
+    spec = AggregateSpec(
+        key=lambda rmap: group_key(rmap, request.level),
+        where=lambda rmap: [in_subtree(rmap, request.parent), in_subtree(rmap, request.scope),
+                            *filter_conditions(request.filters)],
+        bounds=lambda columns: bounds,
     )
+    agg = aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings)
     keys = _region_keys(request)
     return (
         sa.select(*(regions.c[c] for c in REGION_COLUMNS), *derived_columns(agg, metric_ids))
