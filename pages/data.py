@@ -1,2 +1,145 @@
+"""数据: the connected database, what it holds, the last load, an upload through the importer, quality warnings.
+
+Everything that came from a user's file (file names, column names, cell values) is shown in tables
+or code blocks, never as Markdown or HTML.
+"""
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
-st.info("建设中")
+
+from data_access import inventory
+from data_access.database import ImportMode, LoadReport
+from data_access.engine import describe_url, dialect_name
+from data_access.importer import import_bytes
+from data_access.problems import DataRejected
+from data_access.schema import CASE_COLUMNS
+from data_access.validate import HEADER_ALIASES, REQUIRED_COLUMNS
+from metrics.caselists import COLUMN_LABELS
+from ui import runtime
+from ui.format import plain_markdown
+from ui.view import current_view
+
+MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "覆盖全部", ImportMode.UPSERT: "按件号更新"}
+MODE_HELP = ("追加：文件中的件全部新增，件号与库中已有件重复则整批拒绝；"
+             "按件号更新：库中已有的件号用文件中的内容替换，其余新增；"
+             "覆盖全部：先删除库中全部案件，再载入本文件。")
+KIND_LABELS = {"import": "文件导入", "demo": "演示数据"}
+RESULT_KEY = "_data_import_report"
+UPLOAD_TYPES = ["csv", "xlsx", "parquet"]
+
+
+def database_section(url: str, version: str) -> None:
+    """Which database, how many rows, which dates, and the latest load."""
+    engine = runtime.engine()
+    st.subheader("连接的数据库")
+    st.code(describe_url(engine), language=None)
+    st.caption(f"数据库类型：{dialect_name(engine)}（连接地址不显示密码；通过环境变量 DATABASE_URL 设置）")
+    cov = runtime.coverage(url, version)
+    c1, c2, c3, c4, c5 = st.columns(5)
+    c1.metric("案件数", f"{cov.cases:,}", border=True)
+    c2.metric("地区数（省、市、县）", f"{cov.regions:,}", border=True)
+    c3.metric("最早收件日期", f"{cov.first_received or '—'}", border=True)
+    c4.metric("最晚收件日期", f"{cov.last_received or '—'}", border=True)
+    c5.metric("最晚办结日期", f"{cov.last_closed or '—'}", border=True)
+    last = runtime.last_load(url, version)
+    if last is None:
+        st.info("尚无导入记录。")
+        return
+    st.markdown("**最近一次载入**")
+    st.dataframe(pd.DataFrame([{
+        "时间": last["imported_at"], "类型": KIND_LABELS.get(last["kind"], last["kind"]), "来源": last["source"],
+        "方式": MODE_LABELS.get(last["mode"], last["mode"]), "件数": last["rows"],
+        "忽略的列": last["dropped_columns"] or "—",
+    }]), hide_index=True, width="stretch", column_config={"件数": st.column_config.NumberColumn(format="localized")})
+
+
+def format_help() -> None:
+    """The columns an upload may hold, with the Chinese headers the importer also accepts."""
+    chinese = {}
+    for alias, column in HEADER_ALIASES.items():
+        chinese.setdefault(column, []).append(alias)
+    with st.expander("文件格式：列名与必填项", expanded=False):
+        st.dataframe(pd.DataFrame({
+            "列名": list(CASE_COLUMNS),
+            "含义": [COLUMN_LABELS.get(c, "") for c in CASE_COLUMNS],
+            "也可用的中文列名": ["、".join(chinese.get(c, [])) or "—" for c in CASE_COLUMNS],
+            "必填": ["是" if c in REQUIRED_COLUMNS else "否" for c in CASE_COLUMNS],
+        }), hide_index=True, width="stretch")
+        st.caption("不在上表中的列会被忽略并在导入结果中列出；不包含、也不应包含任何举报人身份信息。")
+
+
+def problems_frame(error: DataRejected) -> pd.DataFrame:
+    """The problems of a refused import as a table (行, 列, 值, 问题)."""
+    return pd.DataFrame({
+        "行": pd.array([p.row for p in error.problems], dtype="Int64"),
+        "列": [p.column or "（整个文件）" for p in error.problems],
+        "值": [p.value if p.value is not None else "" for p in error.problems],
+        "问题": [p.reason_zh for p in error.problems],
+    })
+
+
+def show_rejection(error: DataRejected) -> None:
+    """Why nothing was written."""
+    st.error(f"导入被拒绝，数据库未作任何更改：共发现 {error.total:,} 个问题。请修改文件后重新导入。")
+    if error.total > len(error.problems):
+        st.caption(f"下表列出前 {len(error.problems)} 个问题。")
+    st.dataframe(problems_frame(error), hide_index=True, width="stretch",
+                 column_config={"行": st.column_config.NumberColumn("行", help="表格中的行号（表头为第 1 行）", format="%d")})
+
+
+def show_report(report: LoadReport) -> None:
+    """What a successful import did."""
+    replaced = f"，替换原有 {report.replaced:,} 件" if report.replaced else ""
+    st.success(f"导入成功：载入 {report.rows:,} 件（{MODE_LABELS.get(report.mode, report.mode)}{replaced}）。各页数字已更新。")
+    if report.dropped_columns:
+        st.caption("以下列不在数据规范中，已忽略：")
+        st.dataframe(pd.DataFrame({"忽略的列": list(report.dropped_columns)}), hide_index=True)
+
+
+def upload_section() -> None:
+    """Upload a file and run the same importer as the command line: all rows or none."""
+    st.subheader("导入案件数据")
+    st.caption("与命令 python -m data_access import 使用同一导入程序：先校验全部行，发现任何问题则整批拒绝，数据库不作任何更改。")
+    format_help()
+    uploaded = st.file_uploader("选择文件（CSV、XLSX 或 Parquet）", type=UPLOAD_TYPES, key="upload_file")
+    mode = st.radio("导入方式", list(MODE_LABELS), format_func=lambda m: MODE_LABELS[m], horizontal=True,
+                    key="upload_mode", help=MODE_HELP)
+    confirmed = True
+    if mode == ImportMode.REPLACE:
+        confirmed = st.checkbox("我确认：删除数据库中现有的全部案件，以本文件替换", key="upload_confirm")
+    if st.button("导入", type="primary", disabled=uploaded is None or not confirmed, key="upload_run"):
+        try:
+            with st.spinner("正在校验并导入……"):
+                report = import_bytes(runtime.engine(), uploaded.getvalue(), uploaded.name, mode)
+        except DataRejected as error:
+            show_rejection(error)
+        else:
+            st.cache_data.clear()
+            st.session_state[RESULT_KEY] = report
+            st.rerun()
+    if (report := st.session_state.pop(RESULT_KEY, None)) is not None:
+        show_report(report)
+
+
+def quality_section(url: str, version: str) -> None:
+    """Observations a supervisor should know before trusting the numbers."""
+    view = current_view()
+    st.subheader("数据质量提示")
+    warnings = runtime.quality_warnings(url, version, view.as_of)
+    st.table(pd.DataFrame({
+        "": ["⚠️" if w.count else "✅" for w in warnings],
+        "检查项": [plain_markdown(w.label) for w in warnings],
+        "件数": [f"{w.count:,}" for w in warnings],
+        "影响": [plain_markdown(w.explanation) for w in warnings],
+    }), hide_index=True)
+    st.caption(f"“日期晚于截止日期”按当前截止日期 {view.as_of:%Y-%m-%d} 检查。")
+    if (note := inventory.calendar_note(view.period.end)) is not None:
+        st.info(note)
+
+
+url, version = runtime.database_url(), runtime.data_version()
+st.title("数据")
+database_section(url, version)
+upload_section()
+quality_section(url, version)

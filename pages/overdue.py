@@ -1,2 +1,121 @@
+"""超期督办: cases past due and still open at the as-of date, by city and county, bucketed by days overdue."""
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
-st.info("建设中")
+
+from metrics.caselists import OverdueBucket, overdue_bucket, overdue_buckets
+from metrics.registry import METRICS_BY_ID
+from ui import runtime
+from ui.charts import stacked_bar_chart
+from ui.downloads import download_buttons, for_people
+from ui.navigation import drill_to
+from ui.palette import BLUE, ORANGE, SKY, VERMILLION
+from ui.view import current_view
+
+BUCKET_COLOURS = {OverdueBucket.UP_TO_7: SKY, OverdueBucket.UP_TO_30: BLUE, OverdueBucket.UP_TO_90: ORANGE,
+                  OverdueBucket.OVER_90: VERMILLION}
+LIST_COLUMNS = ("case_id", "city_name", "county_name", "received_date", "due_date", "days_overdue", "bucket",
+                "is_first_report", "channel", "domain")
+ALL_CITIES = "全部"
+
+
+def bucket_columns() -> dict[str, st.column_config.Column]:
+    """Column config of the bucket counts, total and first-report count."""
+    return {**{b.value: st.column_config.NumberColumn(b.label, format="localized") for b in OverdueBucket},
+            "total": st.column_config.NumberColumn("合计", format="localized"),
+            "first_report": st.column_config.NumberColumn("其中初次举报", format="localized")}
+
+
+def headline(ledger: pd.DataFrame) -> None:
+    """Total, first-report and over-90-day counts, and the longest delay."""
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(METRICS_BY_ID["overdue"].label, f"{len(ledger):,}", help=METRICS_BY_ID["overdue"].definition, border=True)
+    c2.metric(METRICS_BY_ID["first_overdue"].label, f"{int(ledger['is_first_report'].astype(bool).sum()):,}",
+              help=METRICS_BY_ID["first_overdue"].definition, border=True)
+    over_90 = int((ledger["bucket"] == OverdueBucket.OVER_90.value).sum())
+    c3.metric("超期 90 天以上", f"{over_90:,}", help="超期天数（截止日期减办理期限）大于 90 天的超期未办结件。", border=True)
+    c4.metric("最长超期天数", f"{int(ledger['days_overdue'].max()):,} 天", help="超期未办结件中超期天数的最大值。", border=True)
+
+
+def by_city(ledger: pd.DataFrame) -> None:
+    """Stacked bars and a table: overdue cases per city and bucket."""
+    cities = overdue_buckets(ledger, ("city_code", "city_name"))
+    st.subheader("各市超期件（按超期天数分段）")
+    left, right = st.columns([3, 2], gap="large")
+    long = cities.melt(id_vars=["city_name"], value_vars=[b.value for b in OverdueBucket], var_name="bucket",
+                       value_name="cases")
+    long["区间"] = long["bucket"].map(lambda v: OverdueBucket(v).label)
+    order = [b.label for b in OverdueBucket]
+    left.altair_chart(stacked_bar_chart(long, "city_name", "区间", "cases", order, [BUCKET_COLOURS[b] for b in OverdueBucket],
+                                        "市", "超期未办结（件）"), width="stretch")
+    right.dataframe(cities.drop(columns="city_code"), hide_index=True, width="stretch",
+                    height=min(40 + 35 * len(cities), 620),
+                    column_config={"city_name": st.column_config.TextColumn("市", pinned=True), **bucket_columns()})
+
+
+def filtered(ledger: pd.DataFrame) -> pd.DataFrame:
+    """The ledger limited by the filter row (city, buckets, first reports only)."""
+    c1, c2, c3 = st.columns([2, 3, 2])
+    cities = ledger.drop_duplicates("city_code").sort_values("city_code")
+    names = dict(zip(cities["city_code"], cities["city_name"]))
+    city = c1.selectbox("所属市", [ALL_CITIES, *names], format_func=lambda c: names.get(c, c), key="overdue_city")
+    buckets = c2.multiselect("超期区间", [b.value for b in OverdueBucket], format_func=lambda v: OverdueBucket(v).label,
+                             key="overdue_buckets", placeholder="全部区间")
+    first_only = c3.toggle("仅看初次举报", key="overdue_first")
+    out = ledger
+    if city != ALL_CITIES:
+        out = out[out["city_code"] == city]
+    if buckets:
+        out = out[out["bucket"].isin(buckets)]
+    if first_only:
+        out = out[out["is_first_report"].astype(bool)]
+    return out
+
+
+def by_county(ledger: pd.DataFrame) -> None:
+    """Overdue cases per county and bucket, most first; a click on a row opens the county."""
+    counties = overdue_buckets(ledger, ("county_code", "county_name", "city_name"))
+    st.markdown(f"**各县（市、区）：{len(counties)} 个有超期件**")
+    event = st.dataframe(counties, hide_index=True, width="stretch", height=min(40 + 35 * len(counties), 420),
+                         on_select="rerun", selection_mode="single-row", key="overdue_counties",
+                         column_config={"county_code": None,
+                                        "county_name": st.column_config.TextColumn("县（市、区）", pinned=True),
+                                        "city_name": st.column_config.TextColumn("所属市"), **bucket_columns()})
+    rows = event.selection.rows if event and event.selection else []
+    if rows:
+        drill_to(str(counties.iloc[rows[0]]["county_code"]))
+
+
+def case_list(ledger: pd.DataFrame, stem: str) -> None:
+    """The overdue cases, most overdue first, first reports marked; with downloads."""
+    st.markdown(f"**超期件清单：{len(ledger):,} 件（按超期天数从多到少）**")
+    people = for_people(ledger[list(LIST_COLUMNS)].assign(bucket=ledger["bucket"].map(lambda v: OverdueBucket(v).label)),
+                        {"bucket": "超期区间"})
+    st.dataframe(people, hide_index=True, width="stretch", height=520,
+                 column_config={"超期天数": st.column_config.NumberColumn("超期天数", format="%d 天")})
+    download_buttons(people, stem, key="overdue_cases")
+
+
+view = current_view()
+url, version = runtime.database_url(), runtime.data_version()
+
+st.title("超期督办")
+st.caption(view.caption())
+st.caption(f"截至 {view.as_of:%Y-%m-%d} 日终已过办理期限、仍未办结的检举控告件（存量，不受统计期起止日限制；超期天数 = 截止日期 − 办理期限）。")
+
+ledger = runtime.overdue(url, version, view.as_of, None, None, view.filters)
+if ledger.empty:
+    st.info(f"截至 {view.as_of:%Y-%m-%d}，没有超期未办结的检举控告件。")
+    st.stop()
+ledger = ledger.assign(bucket=overdue_bucket(ledger["days_overdue"]))
+
+headline(ledger)
+by_city(ledger)
+st.subheader("各县（市、区）与超期件清单")
+shown = filtered(ledger)
+if shown.empty:
+    st.info("没有符合筛选条件的超期件。")
+else:
+    by_county(shown)
+    case_list(shown, f"超期督办_{view.as_of}")

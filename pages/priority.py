@@ -1,2 +1,157 @@
+"""重点督导县: the funnel-plot ranking of counties, both funnel plots, the sentence for each flagged county."""
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
-st.info("建设中")
+
+from metrics.priority import PriorityStatus, funnel_limits
+from metrics.registry import METRICS_BY_ID
+from metrics.settings import DEFAULT_SETTINGS
+from ui import runtime
+from ui.charts import funnel_chart
+from ui.downloads import download_buttons
+from ui.format import percent_column_config, plain_markdown
+from ui.navigation import drill_to
+from ui.regions import RegionTree, tree
+from ui.view import current_view
+
+BADGES = {
+    PriorityStatus.PRIORITY: "🔴 重点督导",
+    PriorityStatus.WATCH: "🟠 关注",
+    PriorityStatus.NORMAL: "🔵 正常",
+    PriorityStatus.INSUFFICIENT: "⚪ 样本不足",
+}
+STATUS_HELP = {
+    PriorityStatus.PRIORITY: f"初次举报按期办结率偏低、越级举报率偏高，两项 z 值均 ≥ {DEFAULT_SETTINGS.z_priority}（超出 95% 控制限）。",
+    PriorityStatus.WATCH: f"任一项 z 值 ≥ {DEFAULT_SETTINGS.z_watch}（超出 99.8% 控制限），且未列为重点督导。",
+    PriorityStatus.NORMAL: "两项检验均未达到督导标准。",
+    PriorityStatus.INSUFFICIENT: f"初次举报应办结件或检举控告件不足 {DEFAULT_SETTINGS.min_volume} 件，不作检验。",
+}
+TABLE_METRICS = ("first_due", "first_on_time_rate", "accepted", "leapfrog_rate", "first_overdue", "disputed")
+SCORE_LABELS = {"z_quality": "质效 z 值", "z_leapfrog": "越级 z 值", "score": "综合得分"}
+FLAGGED = (PriorityStatus.PRIORITY.value, PriorityStatus.WATCH.value)
+
+
+def with_labels(ranked: pd.DataFrame, regions: RegionTree) -> pd.DataFrame:
+    """The ranking with the columns the table and the funnel plots show: city name, status label and badge."""
+    labels = {s.value: s.label for s in PriorityStatus}
+    badges = {s.value: badge for s, badge in BADGES.items()}
+    return ranked.assign(city_name=ranked["city_code"].map(regions.name), status_label=ranked["status"].map(labels),
+                         badge=ranked["status"].map(badges))
+
+
+def status_counts(ranked: pd.DataFrame) -> None:
+    """One bordered metric per status: how many counties it holds."""
+    counts = ranked["status"].value_counts()
+    for col, status in zip(st.columns(len(PriorityStatus)), PriorityStatus):
+        col.metric(BADGES[status], f"{int(counts.get(status.value, 0))} 个", help=STATUS_HELP[status], border=True)
+
+
+def ranking_table(tested: pd.DataFrame) -> None:
+    """The tested counties, worst score first; a click on a row opens the county."""
+    shown = tested[["code", "badge", "name", "city_name", *TABLE_METRICS, "z_quality", "z_leapfrog", "score"]]
+    config = {
+        "code": None,
+        "badge": st.column_config.TextColumn("状态", width="small"),
+        "name": st.column_config.TextColumn("县（市、区）", pinned=True),
+        "city_name": st.column_config.TextColumn("所属市"),
+        **{m: percent_column_config(m) for m in TABLE_METRICS},
+        **{c: st.column_config.NumberColumn(label, format="%.2f") for c, label in SCORE_LABELS.items()},
+    }
+    event = st.dataframe(shown, hide_index=True, column_config=config, on_select="rerun", selection_mode="single-row",
+                         key="priority_table", width="stretch", height=min(40 + 35 * len(shown), 560))
+    st.caption("z 值为正表示比全省差：质效 z 值越大，初次举报按期办结率越低；越级 z 值越大，越级举报率越高。点击一行进入该县。")
+    rows = event.selection.rows if event and event.selection else []
+    if rows:
+        drill_to(str(shown.iloc[rows[0]]["code"]))
+
+
+def funnel_plots(ranked: pd.DataFrame) -> None:
+    """The quality and leapfrog funnel plots side by side (every county with a volume; flagged ones labelled)."""
+    theta, phi = ranked["theta"].iloc[0], ranked["phi"].iloc[0]
+    left, right = st.columns(2, gap="large")
+    with left:
+        quality = ranked[ranked["first_due"] > 0].assign(z=ranked["z_quality"])
+        if theta is None or pd.isna(theta) or quality.empty:
+            st.info("所选期间没有初次举报应办结件，无法绘制质效漏斗图。")
+        else:
+            st.altair_chart(funnel_chart(quality, funnel_limits(theta, int(quality["first_due"].max())), "first_due",
+                                         "first_on_time_rate", theta, "初次举报办理质效",
+                                         METRICS_BY_ID["first_due"].label + "（件）",
+                                         METRICS_BY_ID["first_on_time_rate"].label), width="stretch")
+            st.caption(f"灰线为全省 {theta * 100:.1f}%；点落在下方控制限以下，说明初次举报按期办结率明显偏低（越低越差）。")
+    with right:
+        leapfrog = ranked[ranked["accepted"] > 0].assign(z=ranked["z_leapfrog"])
+        if phi is None or pd.isna(phi) or leapfrog.empty:
+            st.info("所选期间没有检举控告件，无法绘制越级举报漏斗图。")
+        else:
+            st.altair_chart(funnel_chart(leapfrog, funnel_limits(phi, int(leapfrog["accepted"].max())), "accepted",
+                                         "leapfrog_rate", phi, "越级举报", METRICS_BY_ID["accepted"].label + "（件）",
+                                         METRICS_BY_ID["leapfrog_rate"].label), width="stretch")
+            st.caption(f"灰线为全省 {phi * 100:.1f}%；点落在上方控制限以上，说明越级举报率明显偏高（越高越差）。")
+
+
+def sentences(ranked: pd.DataFrame) -> None:
+    """The sentence for each priority or watch county, to be read out in the meeting."""
+    flagged = ranked[ranked["status"].isin(FLAGGED)]
+    flagged = flagged.sort_values("status", key=lambda s: s.map(FLAGGED.index), kind="stable")  # 重点督导 first
+    st.subheader("督导说明")
+    if flagged.empty:
+        st.info("所选期间没有县（市、区）列为重点督导或关注。")
+        return
+    for row in flagged.itertuples():
+        # county names repeat across cities (市中区): the city comes first
+        st.markdown(f"**{BADGES[PriorityStatus(row.status)]}**　{plain_markdown(row.city_name)}　{plain_markdown(row.sentence)}")
+
+
+def insufficient_list(insufficient: pd.DataFrame) -> None:
+    """Counties too small to test, apart from the ranking."""
+    with st.expander(f"样本不足、未参与排名的县（市、区）：{len(insufficient)} 个", expanded=False):
+        st.caption(STATUS_HELP[PriorityStatus.INSUFFICIENT])
+        shown = insufficient[["name", "city_name", "first_due", "accepted", "first_overdue", "disputed"]]
+        st.dataframe(shown, hide_index=True, width="stretch",
+                     column_config={"name": st.column_config.TextColumn("县（市、区）"),
+                                    "city_name": st.column_config.TextColumn("所属市"),
+                                    **{m: percent_column_config(m)
+                                       for m in ("first_due", "accepted", "first_overdue", "disputed")}})
+
+
+def for_download(ranked: pd.DataFrame) -> pd.DataFrame:
+    """The whole ranking with Chinese headers, sentence included."""
+    columns = {"code": "县级代码", "name": "县（市、区）", "city_name": "所属市", "status_label": "状态",
+               **{m: METRICS_BY_ID[m].label for m in ("first_due", "first_on_time", "first_on_time_rate", "accepted",
+                                                       "leapfrog", "leapfrog_rate")},
+               **SCORE_LABELS, "first_overdue": METRICS_BY_ID["first_overdue"].label,
+               "disputed": METRICS_BY_ID["disputed"].label, "sentence": "说明"}
+    return ranked[list(columns)].rename(columns=columns)
+
+
+view = current_view()
+regions = tree()
+url, version = runtime.database_url(), runtime.data_version()
+
+st.title("重点督导县（市、区）")
+st.caption(view.caption())
+st.caption("方法：以全省整体水平为基准，对各县初次举报按期办结率、越级举报率分别作漏斗图检验；"
+           "两项均超出 95% 控制限的列为重点督导，任一项超出 99.8% 控制限的列为关注。详见“指标口径”页。")
+
+ranked = with_labels(runtime.priority(url, version, view.period, view.filters, None), regions)
+if ranked.empty or (ranked["first_due"].sum() == 0 and ranked["accepted"].sum() == 0):
+    st.info("所选期间没有检举控告件，无法评估重点督导县。")
+    st.stop()
+
+status_counts(ranked)
+tested = ranked[ranked["status"] != PriorityStatus.INSUFFICIENT.value]
+st.subheader(f"排名（{len(tested)} 个县参与检验，按综合得分从高到低）")
+if tested.empty:
+    st.info(f"所选期间没有县（市、区）的样本量达到 {DEFAULT_SETTINGS.min_volume} 件，无法检验。可放宽统计期后再看。")
+else:
+    ranking_table(tested)
+
+st.subheader("漏斗图")
+funnel_plots(ranked)
+sentences(ranked)
+insufficient_list(ranked[ranked["status"] == PriorityStatus.INSUFFICIENT.value])
+
+st.subheader("下载")
+download_buttons(for_download(ranked), f"重点督导县_{view.period.start}_{view.period.end}", key="priority")

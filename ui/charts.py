@@ -5,10 +5,13 @@ st.altair_chart.
 """
 from __future__ import annotations
 
+from typing import assert_never
+
 import altair as alt
 import pandas as pd
 
 from metrics.registry import METRICS_BY_ID, Direction
+from metrics.series import Grain
 
 from .palette import BLUE, GREY, ORANGE, STATUS_COLOURS, VERMILLION
 
@@ -22,13 +25,24 @@ def _themed(chart: alt.Chart, height: int) -> alt.Chart:
         labelFont=FONT, titleFont=FONT, labelFontSize=14, titleFontSize=14).configure_title(font=FONT, fontSize=16)
 
 
+def _bucket_axis(grain: Grain) -> tuple[str, str, str, str]:
+    """Axis title, axis format, tooltip title, tooltip format of a series' buckets."""
+    match grain:
+        case Grain.WEEK:
+            return "周（周一起）", "%m-%d", "周起", "%Y-%m-%d"
+        case Grain.MONTH:
+            return "月份", "%Y-%m", "月份", "%Y-%m"
+    assert_never(grain)
+
+
 def trend_chart(series: pd.DataFrame, rate_ids: tuple[str, ...] = ("on_time_rate", "satisfaction_rate"),
-                volume_id: str = "received", height: int = 320) -> alt.LayerChart:
+                volume_id: str = "received", height: int = 320, grain: Grain = Grain.WEEK) -> alt.LayerChart:
     """Rates as lines (left axis, %) over bars of volume (right axis), one point per bucket."""
-    base = alt.Chart(series).encode(x=alt.X("bucket_start:T", title="周（周一起）", axis=alt.Axis(format="%m-%d")))
+    axis_title, axis_format, tip_title, tip_format = _bucket_axis(grain)
+    base = alt.Chart(series).encode(x=alt.X("bucket_start:T", title=axis_title, axis=alt.Axis(format=axis_format)))
     bars = base.mark_bar(color="#c9d7e8", opacity=0.8).encode(
         y=alt.Y(f"{volume_id}:Q", title=METRICS_BY_ID[volume_id].label + "（件）"),
-        tooltip=[alt.Tooltip("bucket_start:T", title="周起", format="%Y-%m-%d"),
+        tooltip=[alt.Tooltip("bucket_start:T", title=tip_title, format=tip_format),
                  alt.Tooltip(f"{volume_id}:Q", title=METRICS_BY_ID[volume_id].label)])
     long = series.melt(id_vars=["bucket_start"], value_vars=list(rate_ids), var_name="metric", value_name="rate")
     long["指标"] = long["metric"].map(lambda m: METRICS_BY_ID[m].label)
@@ -36,7 +50,7 @@ def trend_chart(series: pd.DataFrame, rate_ids: tuple[str, ...] = ("on_time_rate
         x="bucket_start:T",
         y=alt.Y("rate:Q", title="比率", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
         color=alt.Color("指标:N", scale=alt.Scale(range=[BLUE, ORANGE, VERMILLION])),
-        tooltip=[alt.Tooltip("bucket_start:T", title="周起", format="%Y-%m-%d"), "指标:N",
+        tooltip=[alt.Tooltip("bucket_start:T", title=tip_title, format=tip_format), "指标:N",
                  alt.Tooltip("rate:Q", title="值", format=".1%")])
     return _themed(alt.layer(bars, lines).resolve_scale(y="independent"), height)
 
@@ -98,7 +112,8 @@ def funnel_chart(points: pd.DataFrame, limits: pd.DataFrame, volume: str, rate: 
     flagged = data[data["status"].isin(["priority", "watch"])]
     labels = alt.Chart(flagged).mark_text(align="left", dx=8, dy=-6, fontSize=13, font=FONT).encode(
         x=f"{volume}:Q", y=f"{rate}:Q", text="name:N")
-    chart = alt.layer(lines, centre, dots, labels).properties(title=title)
+    # two colour legends (limits, statuses): without independent scales altair merges their domains
+    chart = alt.layer(lines, centre, dots, labels).resolve_scale(color="independent").properties(title=title)
     return _themed(chart, height)
 
 
@@ -118,3 +133,19 @@ def bar_chart(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str, c
         y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
         tooltip=[alt.Tooltip(f"{x}:N", title=x_title), alt.Tooltip(f"{y}:Q", title=y_title, format=y_format)])
     return _themed(chart, height)
+
+
+def stacked_bar_chart(frame: pd.DataFrame, category: str, stack: str, value: str, stack_order: list[str],
+                      colours: list[str], category_title: str, value_title: str, height: int | None = None) -> alt.Chart:
+    """Horizontal bars per category, stacked in `stack_order` (one colour each), categories as given."""
+    order = {s: i for i, s in enumerate(stack_order)}
+    data = frame.assign(_order=frame[stack].map(order))
+    chart = alt.Chart(data).mark_bar().encode(
+        y=alt.Y(f"{category}:N", sort=list(dict.fromkeys(frame[category])), title=category_title),
+        x=alt.X(f"sum({value}):Q", title=value_title, axis=alt.Axis(format=",d")),
+        color=alt.Color(f"{stack}:N", sort=stack_order, title=None,
+                        scale=alt.Scale(domain=stack_order, range=colours), legend=alt.Legend(orient="top")),
+        order=alt.Order("_order:Q"),
+        tooltip=[alt.Tooltip(f"{category}:N", title=category_title), alt.Tooltip(f"{stack}:N", title="区间"),
+                 alt.Tooltip(f"{value}:Q", title=value_title, format=",d")])
+    return _themed(chart, height or max(240, 30 * frame[category].nunique()))

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import math
+import re
 
 from metrics.registry import METRICS_BY_ID, Direction, MetricKind
 
 EMPTY = "—"
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 
 
 def is_missing(value: object) -> bool:
@@ -67,3 +69,8 @@ def percent_column_config(metric_id: str):  # -> st.column_config.Column
         case MetricKind.COUNT:
             return st.column_config.NumberColumn(m.label, help=m.definition, format="localized")
     raise AssertionError(metric_id)
+
+
+def plain_markdown(text: str) -> str:
+    """Data text escaped so st.markdown shows it literally (no formatting, links, LaTeX or HTML)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)

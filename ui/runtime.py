@@ -13,7 +13,7 @@ import streamlit as st
 
 from data_access import inventory
 from data_access.cli import load_demo
-from data_access.database import case_count, ensure_initialized, is_demo_data
+from data_access.database import case_count, ensure_initialized, is_demo_data, latest_load
 from data_access.engine import DEFAULT_DB_PATH, make_engine, resolve_url
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
 from metrics.distribution import rating_distribution
@@ -71,6 +71,18 @@ def demo_loaded(url: str, version: str) -> bool:
 def coverage(url: str, version: str) -> inventory.Coverage:
     """Row counts and date span of the case table."""
     return inventory.coverage(get_engine(url))
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def last_load(url: str, version: str) -> dict | None:
+    """The most recent row of the import log."""
+    return latest_load(get_engine(url))
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def quality_warnings(url: str, version: str, as_of: dt.date) -> list[inventory.QualityWarning]:
+    """inventory.quality_warnings, cached."""
+    return inventory.quality_warnings(get_engine(url), as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

@@ -1,0 +1,369 @@
+"""Every page through Streamlit's AppTest on the golden cases (embedded DuckDB).
+
+Each page renders without an exception, the numbers it shows equal the metrics layer for the same
+period, drill-down reached through the URL shows the right unit and its children, empty selections
+show a message instead of failing, and the 数据 page's upload runs the importer all-or-nothing
+without rendering anything from the file as Markdown or HTML. Charts and maps are unknown elements
+to AppTest: their data is checked through the functions that build them elsewhere.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from data_access.cli import load_demo
+from data_access.database import case_count, init_database
+from data_access.engine import make_engine
+from data_access.enums import Level
+from data_access.importer import import_file
+from metrics.caselists import case_list, overdue_cases
+from metrics.periods import Preset
+from metrics.priority import PriorityStatus, priority_counties
+from metrics.registry import COMMON_NOTES, METRICS
+from metrics.request import Period, TableRequest
+from metrics.table import region_table
+from tests.conftest import GOLDEN_CASES, REPO_ROOT
+from ui.format import fmt_value, plain_markdown
+from ui.kpi import HEADLINE_METRICS
+
+APP = REPO_ROOT / "app.py"
+TIMEOUT = 60
+H1 = Period(dt.date(2024, 1, 1), dt.date(2024, 6, 30), dt.date(2024, 6, 30))
+CUSTOM = Preset.CUSTOM.label  # a bound selectbox keeps its shown label in the URL
+
+
+def view_params(start: str, end: str, as_of: str = "2024-06-30") -> dict[str, str]:
+    """URL query parameters of a custom period (what a copied link carries)."""
+    return {"period": CUSTOM, "asof": as_of, "from": start, "to": end}
+
+
+H1_PARAMS = view_params("2024-01-01", "2024-06-30")
+EMPTY_VIEWS = {
+    "before_data": view_params("2021-01-01", "2021-01-31"),  # as of 2021-01-31: not one case received yet
+    "after_data": view_params("2030-01-01", "2030-01-31"),  # nothing received, due or closed in the period
+}
+PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "definitions", "data")
+JINING, RENCHENG = "370800", "370811"
+
+
+def _golden_database(path: Path) -> str:
+    url = f"duckdb:///{path}"
+    engine = make_engine(url)
+    init_database(engine)
+    import_file(engine, GOLDEN_CASES)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def golden_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """DATABASE_URL of a DuckDB file holding the golden cases, set for the whole module."""
+    url = _golden_database(tmp_path_factory.mktemp("pages") / "golden.duckdb")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", url)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def golden(golden_url: str) -> sa.Engine:
+    """An engine on the same file, for computing what the pages should show."""
+    engine = make_engine(golden_url)
+    yield engine
+    engine.dispose()
+
+
+def open_page(page: str, params: dict[str, str], **extra: str) -> AppTest:
+    """Run the app with `params` in the URL (landing on the overview), then open `page` with `extra` params."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params.update(params)
+    at.run()
+    if page != "overview" or extra:
+        at.query_params.update(extra)
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics_shown(at: AppTest) -> dict[str, str]:
+    """Label -> value of every st.metric on the page."""
+    return {m.label: m.value for m in at.metric}
+
+
+def row_of(engine: sa.Engine, level: Level, code: str, period: Period = H1) -> pd.Series:
+    """The metrics layer's row for one region."""
+    frame = region_table(engine, TableRequest(level, period))
+    return frame[frame["code"] == code].iloc[0]
+
+
+def expected_cards(row: pd.Series, metric_ids: tuple[str, ...] = HEADLINE_METRICS) -> dict[str, str]:
+    """What the KPI cards must read for a region row."""
+    labels = {m.id: m.label for m in METRICS}
+    return {labels[m]: fmt_value(m, row[m]) for m in metric_ids}
+
+
+# --- every page renders -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_golden_data(golden_url: str, page: str) -> None:
+    at = open_page(page, H1_PARAMS)
+    assert at.title, f"{page}: no title"
+    assert not at.error, f"{page}: {[e.value for e in at.error]}"
+
+
+@pytest.mark.parametrize("view", list(EMPTY_VIEWS), ids=list(EMPTY_VIEWS))
+@pytest.mark.parametrize("page", PAGES)
+def test_empty_period_does_not_fail(golden_url: str, page: str, view: str) -> None:
+    at = open_page(page, EMPTY_VIEWS[view])
+    assert not at.error, f"{page}: {[e.value for e in at.error]}"
+
+
+@pytest.mark.parametrize("page", ("priority", "satisfaction"))
+def test_empty_period_says_so_in_words(golden_url: str, page: str) -> None:
+    at = open_page(page, EMPTY_VIEWS["before_data"])
+    assert at.info, f"{page}: an empty period should show a plain message"
+    assert not at.dataframe
+
+
+def test_overdue_ledger_empty_before_any_case(golden_url: str) -> None:
+    at = open_page("overdue", EMPTY_VIEWS["before_data"])
+    assert any("没有超期未办结" in i.value for i in at.info)
+    assert not at.dataframe
+
+
+def test_county_without_cases_in_period_shows_a_message(golden_url: str) -> None:
+    at = open_page("drilldown", EMPTY_VIEWS["before_data"], region=RENCHENG)
+    assert at.title[0].value == "任城区"
+    assert any("没有案件" in i.value for i in at.info)
+
+
+# --- the numbers shown are the metrics layer's -------------------------------------------------
+
+def test_overview_cards_equal_the_metrics_layer(golden_url: str, golden: sa.Engine) -> None:
+    at = open_page("overview", H1_PARAMS)
+    shown = metrics_shown(at)
+    assert shown == expected_cards(row_of(golden, Level.PROVINCE, "370000"))
+    assert shown["按期办结率"] == "89.9%"  # golden expected_h1_province: 986 / 1097
+    assert shown["超期未办结"] == "139"
+    assert any("2024-01-01 至 2024-06-30" in c.value for c in at.caption)
+
+
+def test_default_view_is_last_week_before_the_last_received_date(golden_url: str, golden: sa.Engine) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    last_week = Period(dt.date(2024, 6, 17), dt.date(2024, 6, 23))
+    assert metrics_shown(at) == expected_cards(row_of(golden, Level.PROVINCE, "370000", last_week))
+    assert any("上周：2024-06-17 至 2024-06-23" in c.value for c in at.caption)
+
+
+def test_priority_status_counts_and_ranking(golden_url: str, golden: sa.Engine) -> None:
+    ranked = priority_counties(golden, H1)
+    at = open_page("priority", H1_PARAMS)
+    shown = metrics_shown(at)
+    counts = ranked["status"].value_counts()
+    assert len(shown) == len(PriorityStatus)
+    for status in PriorityStatus:
+        (value,) = [v for label, v in shown.items() if status.label in label]
+        assert value == f"{int(counts.get(status.value, 0))} 个"
+    tested = ranked[ranked["status"] != PriorityStatus.INSUFFICIENT.value]
+    table = at.dataframe[0].value
+    assert list(table["code"]) == list(tested["code"])  # worst score first, as ranked
+    assert table["score"].to_numpy() == pytest.approx(tested["score"].to_numpy())
+    assert set(table["badge"]) <= {"🔴 重点督导", "🟠 关注", "🔵 正常"}
+    insufficient = at.dataframe[1].value
+    assert len(insufficient) == int(counts.get(PriorityStatus.INSUFFICIENT.value, 0))
+
+
+def test_priority_sentences_for_flagged_counties(golden_url: str, golden: sa.Engine) -> None:
+    ranked = priority_counties(golden, H1)
+    flagged = ranked[ranked["status"].isin([PriorityStatus.PRIORITY.value, PriorityStatus.WATCH.value])]
+    at = open_page("priority", H1_PARAMS)
+    if flagged.empty:  # the golden half-year flags no county: the page says so in words
+        assert any("没有县（市、区）列为重点督导或关注" in i.value for i in at.info)
+    else:
+        text = " ".join(m.value for m in at.markdown)
+        assert all(name in text for name in flagged["name"])
+
+
+def test_priority_flagged_counties_on_demo_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The golden half-year flags no county; the demo province has planted ones: their sentences are read out."""
+    url = f"duckdb:///{tmp_path / 'demo.duckdb'}"
+    engine = make_engine(url)
+    init_database(engine)
+    load_demo(engine, 60_000, 20240101, H1.end)
+    ranked = priority_counties(engine, H1)
+    city_names = dict(region_table(engine, TableRequest(Level.CITY, H1, metrics=("received",)))[["code", "name"]].values)
+    engine.dispose()
+    flagged = ranked[ranked["status"].isin([PriorityStatus.PRIORITY.value, PriorityStatus.WATCH.value])]
+    assert not flagged.empty, "the demo generator plants priority counties"
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = open_page("priority", H1_PARAMS)
+    shown = metrics_shown(at)
+    assert shown["🔴 重点督导"] == f"{(ranked['status'] == PriorityStatus.PRIORITY.value).sum()} 个"
+    assert shown["🟠 关注"] == f"{(ranked['status'] == PriorityStatus.WATCH.value).sum()} 个"
+    lines = [m.value for m in at.markdown if "：初次举报" in m.value]
+    assert len(lines) == len(flagged)
+    order = [PriorityStatus.PRIORITY.label if "重点督导**" in line else PriorityStatus.WATCH.label for line in lines]
+    assert order == sorted(order, key=[PriorityStatus.PRIORITY.label, PriorityStatus.WATCH.label].index)
+    expected = [f"{plain_markdown(city)}　{plain_markdown(sentence)}"
+                for city, sentence in zip(flagged["city_code"].map(lambda c: city_names[c]), flagged["sentence"])]
+    assert sorted(line.split("　", 1)[1] for line in lines) == sorted(expected)
+
+
+def test_overdue_cards_and_buckets(golden_url: str, golden: sa.Engine) -> None:
+    province = row_of(golden, Level.PROVINCE, "370000")
+    ledger = overdue_cases(golden, H1.as_of_date)
+    at = open_page("overdue", H1_PARAMS)
+    shown = metrics_shown(at)
+    assert shown["超期未办结"] == fmt_value("overdue", province["overdue"]) == f"{len(ledger):,}"
+    assert shown["初次举报超期未办结"] == fmt_value("first_overdue", province["first_overdue"])
+    assert shown["超期 90 天以上"] == f"{int((ledger['days_overdue'] > 90).sum()):,}"
+    assert shown["最长超期天数"] == f"{int(ledger['days_overdue'].max()):,} 天"
+    cities, counties, cases = (d.value for d in at.dataframe[:3])
+    assert cities["total"].sum() == counties["total"].sum() == len(cases) == len(ledger)
+    assert list(counties["total"]) == sorted(counties["total"], reverse=True)
+    assert list(cases["件号"]) == list(ledger["case_id"])  # most overdue first
+    assert set(cases["初次举报"]) <= {"是", "否"}
+    assert (cases["初次举报"] == "是").sum() == province["first_overdue"]
+
+
+def test_overdue_city_filter(golden_url: str, golden: sa.Engine) -> None:
+    ledger = overdue_cases(golden, H1.as_of_date, parent=JINING)
+    at = open_page("overdue", H1_PARAMS)
+    at.selectbox(key="overdue_city").select(JINING).run()
+    assert not at.exception
+    counties, cases = at.dataframe[1].value, at.dataframe[2].value
+    assert counties["total"].sum() == len(cases) == len(ledger)
+    assert set(cases["所属市"]) == {"济宁市"}
+
+
+def test_satisfaction_cards_and_cities(golden_url: str, golden: sa.Engine) -> None:
+    ids = ("satisfaction_rate", "rating_rate", "dispute_rate", "closed", "rated", "disputed")
+    at = open_page("satisfaction", H1_PARAMS)
+    assert metrics_shown(at) == expected_cards(row_of(golden, Level.PROVINCE, "370000"), ids)
+    cities = region_table(golden, TableRequest(Level.CITY, H1))
+    table = at.dataframe[0].value
+    assert list(table["code"]) == list(cities["code"])
+    assert table["satisfaction_rate"].to_numpy() == pytest.approx(cities["satisfaction_rate"].to_numpy(), nan_ok=True)
+    ratings = at.dataframe[1].value
+    assert list(ratings["label"]) == ["满意", "基本满意", "不满意", "未评价"]
+    assert ratings["cases"].sum() == row_of(golden, Level.PROVINCE, "370000")["closed"]
+
+
+# --- drill-down through the URL ----------------------------------------------------------------
+
+def test_drilldown_province(golden_url: str, golden: sa.Engine) -> None:
+    at = open_page("drilldown", H1_PARAMS, region="370000")
+    assert at.title[0].value == "山东省"
+    assert metrics_shown(at) == expected_cards(row_of(golden, Level.PROVINCE, "370000"))
+    cities = region_table(golden, TableRequest(Level.CITY, H1))
+    assert list(at.dataframe[0].value["name"]) == list(cities["name"])
+
+
+def test_drilldown_city(golden_url: str, golden: sa.Engine) -> None:
+    at = open_page("drilldown", H1_PARAMS, region=JINING)
+    assert at.title[0].value == "济宁市"
+    assert metrics_shown(at) == expected_cards(row_of(golden, Level.CITY, JINING))
+    children = region_table(golden, TableRequest(Level.COUNTY, H1, parent=JINING))
+    assert list(at.dataframe[0].value["code"]) == list(children["code"])
+    assert "任城区" in set(at.dataframe[0].value["name"])
+
+
+def test_drilldown_county_shows_its_cases(golden_url: str, golden: sa.Engine) -> None:
+    at = open_page("drilldown", H1_PARAMS, region=RENCHENG)
+    assert at.title[0].value == "任城区"
+    assert metrics_shown(at) == expected_cards(row_of(golden, Level.COUNTY, RENCHENG))
+    cases = case_list(golden, RENCHENG, H1, limit=None)
+    shown = at.dataframe[0].value
+    assert sorted(shown["件号"]) == sorted(cases["case_id"])
+
+
+def test_drilldown_unknown_region_falls_back_to_province(golden_url: str) -> None:
+    at = open_page("drilldown", H1_PARAMS, region="999999")
+    assert at.title[0].value == "山东省"
+    assert any("999999" in w.value for w in at.warning)
+
+
+# --- definitions -------------------------------------------------------------------------------
+
+def test_definitions_list_every_metric_and_note(golden_url: str) -> None:
+    at = open_page("definitions", H1_PARAMS)
+    table = at.table[0].value
+    assert len(table) == len(METRICS)
+    for m in METRICS:
+        assert f"`{m.id}`" in set(table["指标代码"]), m.id
+    text = "\n".join(md.value.replace("\\", "") for md in at.markdown)
+    assert all(note in text for note in COMMON_NOTES)
+    assert "1.96" in text and "3.09" in text and "10 件" in text
+    assert at.latex
+
+
+# --- the 数据 page -----------------------------------------------------------------------------
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def test_data_page_shows_database_and_coverage(golden_url: str) -> None:
+    at = open_page("data", H1_PARAMS)
+    assert at.code[0].value == golden_url
+    shown = metrics_shown(at)
+    assert shown["案件数"] == "6,000"
+    assert (shown["最早收件日期"], shown["最晚收件日期"]) == ("2022-07-01", "2024-06-30")
+    checks = at.table[0].value
+    assert "已办结但未评价" in set(checks["检查项"].str.replace("\\", ""))
+
+
+def test_rejected_upload_lists_problems_and_writes_nothing(golden_url: str, golden: sa.Engine) -> None:
+    before = case_count(golden)
+    bad = pd.read_csv(GOLDEN_CASES, dtype=str).head(5)
+    bad.loc[2, "received_date"] = "2024-02-30"
+    bad["case_id"] = "NEW-" + bad["case_id"]
+    at = open_page("data", H1_PARAMS)
+    at.file_uploader(key="upload_file").upload("bad.csv", _csv(bad), "text/csv")
+    at.run()
+    at.button(key="upload_run").click().run()
+    assert not at.exception
+    assert at.error and "未作任何更改" in at.error[0].value
+    problems = at.dataframe[-1].value
+    assert list(problems.columns) == ["行", "列", "值", "问题"]
+    assert (problems["行"] == 4).any() and (problems["值"] == "2024-02-30").any()
+    assert case_count(golden) == before
+
+
+def test_successful_upload_loads_and_refreshes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"duckdb:///{tmp_path / 'upload.duckdb'}"
+    engine = make_engine(url)
+    init_database(engine)
+    monkeypatch.setenv("DATABASE_URL", url)
+    rows = pd.read_csv(GOLDEN_CASES, dtype=str).head(40)
+    rows["<b>备注</b>"] = "<script>alert(1)</script>"  # an unknown column: dropped, and never rendered as HTML
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("pages/data.py").run()
+    assert metrics_shown(at)["案件数"] == "0"
+    at.file_uploader(key="upload_file").upload("cases.csv", _csv(rows), "text/csv")
+    at.run()
+    at.button(key="upload_run").click().run()
+    assert not at.exception
+    assert at.success and "40" in at.success[0].value
+    assert metrics_shown(at)["案件数"] == "40"
+    assert case_count(engine) == 40
+    dropped = [d.value for d in at.dataframe if "忽略的列" in d.value.columns]
+    assert any("<b>备注</b>" in set(d["忽略的列"]) for d in dropped)
+    rendered = " ".join(e.value for e in [*at.markdown, *at.caption, *at.success, *at.info])
+    assert "<script" not in rendered and "<b>" not in rendered
+    engine.dispose()
+
+
+def test_replace_needs_confirmation(golden_url: str) -> None:
+    at = open_page("data", H1_PARAMS)
+    at.file_uploader(key="upload_file").upload("x.csv", b"case_id\n", "text/csv")
+    at.run()
+    at.radio(key="upload_mode").set_value("replace").run()
+    assert at.button(key="upload_run").disabled
+    at.checkbox(key="upload_confirm").check().run()
+    assert not at.button(key="upload_run").disabled
