@@ -17,15 +17,15 @@ inject_style()
 
 PAGES = {
     "督导": [
-        st.Page("pages/overview.py", title="全省总览", icon="🗺️", url_path="overview", default=True),
-        st.Page("pages/drilldown.py", title="地区下钻", icon="🔎", url_path="drilldown"),
-        st.Page("pages/priority.py", title="重点督导县", icon="🚩", url_path="priority"),
-        st.Page("pages/overdue.py", title="超期督办", icon="⏰", url_path="overdue"),
-        st.Page("pages/satisfaction.py", title="满意度", icon="🙂", url_path="satisfaction"),
+        st.Page("app_pages/overview.py", title="全省总览", icon="🗺️", url_path="overview", default=True),
+        st.Page("app_pages/drilldown.py", title="地区下钻", icon="🔎", url_path="drilldown"),
+        st.Page("app_pages/priority.py", title="重点督导县", icon="🚩", url_path="priority"),
+        st.Page("app_pages/overdue.py", title="超期督办", icon="⏰", url_path="overdue"),
+        st.Page("app_pages/satisfaction.py", title="满意度", icon="🙂", url_path="satisfaction"),
     ],
     "说明与数据": [
-        st.Page("pages/definitions.py", title="指标口径", icon="📖", url_path="definitions"),
-        st.Page("pages/data.py", title="数据", icon="🗄️", url_path="data"),
+        st.Page("app_pages/definitions.py", title="指标口径", icon="📖", url_path="definitions"),
+        st.Page("app_pages/data.py", title="数据", icon="🗄️", url_path="data"),
     ],
 }
 

@@ -84,7 +84,7 @@ def open_page(page: str, params: dict[str, str], **extra: str) -> AppTest:
     at.run()
     if page != "overview" or extra:
         at.query_params.update(extra)
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -343,7 +343,7 @@ def test_successful_upload_loads_and_refreshes(tmp_path: Path, monkeypatch: pyte
     rows = pd.read_csv(GOLDEN_CASES, dtype=str).head(40)
     rows["<b>备注</b>"] = "<script>alert(1)</script>"  # an unknown column: dropped, and never rendered as HTML
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("app_pages/data.py").run()
     assert metrics_shown(at)["案件数"] == "0"
     at.file_uploader(key="upload_file").upload("cases.csv", _csv(rows), "text/csv")
     at.run()

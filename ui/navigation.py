@@ -5,7 +5,7 @@ import streamlit as st
 
 from .view import REGION_PARAM
 
-DRILLDOWN_PAGE = "pages/drilldown.py"
+DRILLDOWN_PAGE = "app_pages/drilldown.py"
 
 
 def drill_to(code: str) -> None:
