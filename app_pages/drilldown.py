@@ -14,7 +14,7 @@ from ui.downloads import download_buttons, for_people
 from ui.format import percent_column_config
 from ui.kpi import kpi_cards
 from ui.regions import RegionTree, tree
-from ui.tables import highlight_against_parent
+from ui.tables import metric_table
 from ui.view import REGION_PARAM, current_region, current_view
 
 CHILD_METRICS = ("received", "accepted", "on_time_rate", "first_on_time_rate", "overdue", "satisfaction_rate",
@@ -45,7 +45,7 @@ def child_section(regions: RegionTree, code: str, region_row: pd.Series) -> None
         st.info("没有下辖单位。")
         return
     shown = children[["code", "name", *CHILD_METRICS]]
-    styled = highlight_against_parent(shown, region_row, CHILD_METRICS)
+    styled = metric_table(shown, CHILD_METRICS, region_row)
     config = {"code": None, "name": st.column_config.TextColumn("地区", pinned=True),
               **{m: percent_column_config(m) for m in CHILD_METRICS}}
     event = st.dataframe(styled, hide_index=True, column_config=config, on_select="rerun",

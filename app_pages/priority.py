@@ -11,6 +11,7 @@ from ui import runtime
 from ui.charts import funnel_chart
 from ui.downloads import download_buttons
 from ui.format import percent_column_config, plain_markdown
+from ui.tables import metric_table
 from ui.navigation import drill_to
 from ui.regions import RegionTree, tree
 from ui.view import current_view
@@ -58,8 +59,8 @@ def ranking_table(tested: pd.DataFrame) -> None:
         **{m: percent_column_config(m) for m in TABLE_METRICS},
         **{c: st.column_config.NumberColumn(label, format="%.2f") for c, label in SCORE_LABELS.items()},
     }
-    event = st.dataframe(shown, hide_index=True, column_config=config, on_select="rerun", selection_mode="single-row",
-                         key="priority_table", width="stretch", height=min(40 + 35 * len(shown), 560))
+    event = st.dataframe(metric_table(shown, TABLE_METRICS), hide_index=True, column_config=config,
+                         on_select="rerun", selection_mode="single-row", key="priority_table", width="stretch", height=min(40 + 35 * len(shown), 560))
     st.caption("z 值为正表示比全省差：质效 z 值越大，初次举报按期办结率越低；越级 z 值越大，越级举报率越高。点击一行进入该县。")
     rows = event.selection.rows if event and event.selection else []
     if rows:

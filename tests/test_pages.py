@@ -248,7 +248,8 @@ def test_satisfaction_cards_and_cities(golden_url: str, golden: sa.Engine) -> No
     cities = region_table(golden, TableRequest(Level.CITY, H1))
     table = at.dataframe[0].value
     assert list(table["code"]) == list(cities["code"])
-    assert table["satisfaction_rate"].to_numpy() == pytest.approx(cities["satisfaction_rate"].to_numpy(), nan_ok=True)
+    # tables show rates in percentage points (one decimal on screen)
+    assert table["satisfaction_rate"].to_numpy() == pytest.approx(cities["satisfaction_rate"].to_numpy() * 100, nan_ok=True)
     ratings = at.dataframe[1].value
     assert list(ratings["label"]) == ["满意", "基本满意", "不满意", "未评价"]
     assert ratings["cases"].sum() == row_of(golden, Level.PROVINCE, "370000")["closed"]

@@ -63,7 +63,8 @@ def percent_column_config(metric_id: str):  # -> st.column_config.Column
     m = METRICS_BY_ID[metric_id]
     match m.kind:
         case MetricKind.RATE:
-            return st.column_config.NumberColumn(m.label, help=m.definition, format="percent")
+            # values are shown as percentage points (see ui.tables.percent_points): one decimal, like the KPI cards
+            return st.column_config.NumberColumn(m.label, help=m.definition, format="%.1f%%")
         case MetricKind.AVERAGE:
             return st.column_config.NumberColumn(m.label, help=m.definition, format="%.1f")
         case MetricKind.COUNT:

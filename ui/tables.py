@@ -10,6 +10,24 @@ WORSE_BG = "background-color: #F6D7B0"  # light orange
 BETTER_BG = "background-color: #CFE3F3"  # light blue
 
 
+def percent_points(data: pd.DataFrame | pd.Series, metric_ids: tuple[str, ...]) -> pd.DataFrame | pd.Series:
+    """A copy with every rate multiplied by 100, for display with percent_column_config's one decimal."""
+    out = data.copy()
+    present = out.index if isinstance(out, pd.Series) else out.columns
+    for mid in metric_ids:
+        if METRICS_BY_ID[mid].kind is MetricKind.RATE and mid in present:
+            out[mid] = out[mid] * 100
+    return out
+
+
+def metric_table(frame: pd.DataFrame, metric_ids: tuple[str, ...], parent: pd.Series | None = None) -> pd.DataFrame | Styler:
+    """The frame ready for st.dataframe: rates in percentage points, coloured against `parent` if given."""
+    shown = percent_points(frame, metric_ids)
+    if parent is None:
+        return shown
+    return highlight_against_parent(shown, percent_points(parent, metric_ids), metric_ids)
+
+
 def highlight_against_parent(frame: pd.DataFrame, parent: pd.Series, metric_ids: tuple[str, ...]) -> Styler:
     """Colour each rate cell worse (orange) or better (blue) than the parent's value; others untouched."""
 
