@@ -220,7 +220,8 @@ class AggregateSpec:
     key: Callable[[sa.Subquery], sa.ColumnElement]  # group key, from the region map
     where: Callable[[sa.Subquery], list[sa.ColumnElement]]  # conditions on cases / region map
     bounds: Callable[[sa.ColumnCollection], Bounds]  # the period, from the base subquery's columns
-    extra_from: sa.FromClause | None = None  # e.g. the bucket table of a series (cross-joined)
+    extra_from: sa.FromClause | None = None  # e.g. the bucket table of a series
+    extra_on: sa.ColumnElement | None = None  # how cases join extra_from (default: every pair)
     extra_columns: tuple[sa.ColumnElement, ...] = ()  # carried into base (e.g. bucket bounds)
 
 
@@ -231,7 +232,9 @@ def aggregate_subquery(metric_ids: tuple[str, ...], count_ids: tuple[str, ...], 
     chains = {i: predicate_chain(i) for i in {*count_ids, *(m.denominator for m in averages)}}
     needed = {p for chain in chains.values() for p in chain}
     src = case_source(needed)
-    from_clause = src.from_clause if spec.extra_from is None else src.from_clause.join(spec.extra_from, sa.true())
+    from_clause = src.from_clause
+    if spec.extra_from is not None:
+        from_clause = from_clause.join(spec.extra_from, sa.true() if spec.extra_on is None else spec.extra_on)
     base = (
         sa.select(*cases.c, effective_due(cases.c, settings).label("due"), src.notice_deadline.label("notice_deadline"),
                   src.feedback_deadline.label("feedback_deadline"), spec.key(src.rmap).label("group_key"),

@@ -95,6 +95,7 @@ def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS) 
                             *filter_conditions(request.filters), *_prefilter(periods, settings)],
         bounds=lambda c: Bounds(c.bucket_start, c.bucket_end, c.bucket_as_of, c.bucket_window_end),
         extra_from=table,
+        extra_on=_may_count_in(table, settings),
         extra_columns=(table.c.bucket_start, table.c.bucket_end, table.c.bucket_as_of, table.c.bucket_window_end),
     )
     agg = aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings)
@@ -105,15 +106,29 @@ def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS) 
     )
 
 
+def _may_count_in(buckets_table: sa.Values, settings: Settings) -> sa.ColumnElement:
+    """A case can count in a bucket only if received by the bucket's end and, unless still open,
+    with an event (receipt, deadline, closure) no earlier than shortly before the bucket starts."""
+    b = buckets_table.c
+    reach = b.bucket_start - sa.literal(_DEADLINE_REACH_DAYS, sa.Integer)
+    return sa.and_(
+        cases.c.received_date <= b.bucket_end,
+        sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date >= reach, cases.c.received_date >= reach,
+               effective_due(cases.c, settings) >= b.bucket_start),
+    )
+
+
 def _prefilter(periods: list[Period], settings: Settings) -> list[sa.ColumnElement]:
     """A superset of the cases that can count in any bucket (independent of the bucket)."""
     if not periods:
         return [sa.false()]
     first = periods[0].start
     reach = first - dt.timedelta(days=_DEADLINE_REACH_DAYS)
-    last_as_of = max(p.as_of_date for p in periods)
+    # received/accepted count receipts in the bucket whatever its as-of date (as the table does), so the
+    # bound is the last bucket's end, not its as-of date
+    last_end = max(p.end for p in periods)
     return [
-        cases.c.received_date <= last_as_of,
+        cases.c.received_date <= last_end,
         sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date >= reach, cases.c.received_date >= reach,
                effective_due(cases.c, settings) >= first),
     ]
