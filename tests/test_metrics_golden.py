@@ -194,22 +194,45 @@ def test_cli_table_parent_limits_rows(golden_engine: sa.Engine) -> None:
 
 # ------------------------------------------------------------------------------------------ time series
 
-def test_monthly_series_equals_monthly_tables(golden_engine: sa.Engine) -> None:
-    h1 = PERIODS[0].period
-    series = metric_series(golden_engine, SeriesRequest(h1, Grain.MONTH))
-    months = buckets(h1, Grain.MONTH)
-    assert len(months) == 6 and len(series) == 6
-    for month, (_, point) in zip(months, series.iterrows()):
-        assert point["bucket_start"] == month.start and point["bucket_end"] == month.end
-        assert month.start.day == 1 and month.as_of_date == month.end
-        table = region_table(golden_engine, TableRequest(Level.PROVINCE, Period(month.start, month.end)))
-        assert len(table) == 1
-        row = table.iloc[0]
+def assert_series_equals_tables(engine: sa.Engine, request: SeriesRequest) -> None:
+    """Each bucket's point is exactly the table row of its region for the bucket's own period."""
+    series = metric_series(engine, request)
+    periods = buckets(request.period, request.grain)
+    assert len(series) == len(periods) > 0
+    assert set(ALL_IDS) <= set(series.columns)
+    level, code = (Level.PROVINCE, "370000") if request.region is None else (Level.CITY, request.region)
+    for bucket, (_, point) in zip(periods, series.iterrows()):
+        assert (point["bucket_start"], point["bucket_end"], point["bucket_as_of"]) == (
+            bucket.start, bucket.end, bucket.as_of_date)
+        table = region_table(engine, TableRequest(level, Period(bucket.start, bucket.end, bucket.as_of_date)))
+        row = table.set_index("code").loc[code]
         for mid in ALL_IDS:
             want, got = row[mid], point[mid]
             if _is_null(want):
-                assert _is_null(got), f"{month.start} {mid}: expected null, got {got!r}"
+                assert _is_null(got), f"{bucket.start} {mid}: expected null, got {got!r}"
             else:
                 assert not _is_null(got) and abs(float(got) - float(want)) <= TOLERANCE, (
-                    f"{month.start} {mid}: table {want!r}, series {got!r}")
-        assert series[[c for c in ALL_IDS if c in series.columns]].shape[1] == len(ALL_IDS)
+                    f"{bucket.start} {mid}: table {want!r}, series {got!r}")
+
+
+def test_monthly_series_equals_monthly_tables(golden_engine: sa.Engine) -> None:
+    h1 = PERIODS[0].period
+    months = buckets(h1, Grain.MONTH)
+    assert [(m.start, m.end, m.as_of_date) for m in months] == [
+        (dt.date(2024, k, 1), dt.date(2024, k + 1, 1) - dt.timedelta(days=1), dt.date(2024, k + 1, 1) - dt.timedelta(days=1))
+        for k in range(1, 7)]
+    assert_series_equals_tables(golden_engine, SeriesRequest(h1, Grain.MONTH))
+
+
+SERIES_VARIANTS = {
+    # A inside the last month: that bucket is read as of A (receipts after A still count in `received`)
+    "month-as-of-mid-may": SeriesRequest(Period(dt.date(2024, 1, 1), dt.date(2024, 6, 30), dt.date(2024, 5, 15)),
+                                         Grain.MONTH),
+    "week-q1": SeriesRequest(PERIODS[1].period, Grain.WEEK),
+    "month-city": SeriesRequest(PERIODS[0].period, Grain.MONTH, region="370200"),
+}
+
+
+@pytest.mark.parametrize("request_", SERIES_VARIANTS.values(), ids=SERIES_VARIANTS.keys())
+def test_series_points_equal_tables(golden_engine: sa.Engine, request_: SeriesRequest) -> None:
+    assert_series_equals_tables(golden_engine, request_)
