@@ -18,6 +18,7 @@ from data_access.validate import HEADER_ALIASES, REQUIRED_COLUMNS
 from metrics.caselists import COLUMN_LABELS
 from ui import runtime
 from ui.format import plain_markdown
+from ui.tables import show_table
 from ui.view import current_view
 
 MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "覆盖全部", ImportMode.UPSERT: "按件号更新"}
@@ -47,7 +48,7 @@ def database_section(url: str, version: str) -> None:
         st.info("尚无导入记录。")
         return
     st.markdown("**最近一次载入**")
-    st.dataframe(pd.DataFrame([{
+    show_table(pd.DataFrame([{
         "时间": last["imported_at"], "类型": KIND_LABELS.get(last["kind"], last["kind"]), "来源": last["source"],
         "方式": MODE_LABELS.get(last["mode"], last["mode"]), "件数": last["rows"],
         "忽略的列": last["dropped_columns"] or "—",
@@ -60,7 +61,7 @@ def format_help() -> None:
     for alias, column in HEADER_ALIASES.items():
         chinese.setdefault(column, []).append(alias)
     with st.expander("文件格式：列名与必填项", expanded=False):
-        st.dataframe(pd.DataFrame({
+        show_table(pd.DataFrame({
             "列名": list(CASE_COLUMNS),
             "含义": [COLUMN_LABELS.get(c, "") for c in CASE_COLUMNS],
             "也可用的中文列名": ["、".join(chinese.get(c, [])) or "—" for c in CASE_COLUMNS],
@@ -84,7 +85,7 @@ def show_rejection(error: DataRejected) -> None:
     st.error(f"导入被拒绝，数据库未作任何更改：共发现 {error.total:,} 个问题。请修改文件后重新导入。")
     if error.total > len(error.problems):
         st.caption(f"下表列出前 {len(error.problems)} 个问题。")
-    st.dataframe(problems_frame(error), hide_index=True, width="stretch",
+    show_table(problems_frame(error), hide_index=True, width="stretch",
                  column_config={"行": st.column_config.NumberColumn("行", help="表格中的行号（表头为第 1 行）", format="%d")})
 
 
@@ -94,7 +95,7 @@ def show_report(report: LoadReport) -> None:
     st.success(f"导入成功：载入 {report.rows:,} 件（{MODE_LABELS.get(report.mode, report.mode)}{replaced}）。各页数字已更新。")
     if report.dropped_columns:
         st.caption("以下列不在数据规范中，已忽略：")
-        st.dataframe(pd.DataFrame({"忽略的列": list(report.dropped_columns)}), hide_index=True)
+        show_table(pd.DataFrame({"忽略的列": list(report.dropped_columns)}), hide_index=True)
 
 
 def upload_section() -> None:

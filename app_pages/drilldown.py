@@ -14,7 +14,7 @@ from ui.downloads import download_buttons, for_people
 from ui.format import percent_column_config
 from ui.kpi import kpi_cards
 from ui.regions import RegionTree, tree
-from ui.tables import metric_table
+from ui.tables import metric_table, show_table
 from ui.view import REGION_PARAM, current_region, current_view
 
 CHILD_METRICS = ("received", "accepted", "on_time_rate", "first_on_time_rate", "overdue", "satisfaction_rate",
@@ -27,11 +27,10 @@ def go(code: str) -> None:
 
 
 def breadcrumb(regions: RegionTree, code: str) -> None:
-    chain = regions.ancestors(code)
-    cols = st.columns(len(chain) + 3)
-    for i, (col, c) in enumerate(zip(cols, chain)):
-        label = ("› " if i else "") + regions.name(c)
-        col.button(label, key=f"crumb_{c}", on_click=go, args=(c,), disabled=(c == code), type="tertiary")
+    with st.container(horizontal=True, gap=None):
+        for i, c in enumerate(regions.ancestors(code)):
+            label = ("› " if i else "") + regions.name(c)
+            st.button(label, key=f"crumb_{c}", on_click=go, args=(c,), disabled=(c == code), type="tertiary")
 
 
 def child_section(regions: RegionTree, code: str, region_row: pd.Series) -> None:
@@ -48,7 +47,7 @@ def child_section(regions: RegionTree, code: str, region_row: pd.Series) -> None
     styled = metric_table(shown, CHILD_METRICS, region_row)
     config = {"code": None, "name": st.column_config.TextColumn("地区", pinned=True),
               **{m: percent_column_config(m) for m in CHILD_METRICS}}
-    event = st.dataframe(styled, hide_index=True, column_config=config, on_select="rerun",
+    event = show_table(styled, hide_index=True, column_config=config, on_select="rerun",
                          selection_mode="single-row", key=f"children_{code}", width="stretch")
     st.caption(f"比率较{regions.name(code)}整体更差的标为橙色、更好的标为蓝色；点击一行进入该地区。")
     rows = event.selection.rows if event and event.selection else []
@@ -90,7 +89,7 @@ def case_section(regions: RegionTree, code: str) -> None:
         shown = shown[shown[flag].astype(bool)]
     st.caption(f"共 {len(shown):,} 件（统计期内收件、办结，或截至 {view.as_of} 仍在办的件；不含任何举报人信息）")
     people = for_people(shown)
-    st.dataframe(people, hide_index=True, width="stretch", height=520)
+    show_table(people, hide_index=True, width="stretch", height=520)
     download_buttons(people, f"案件清单_{code}_{view.period.start}_{view.period.end}", key=f"cases_{code}")
 
 

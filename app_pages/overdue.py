@@ -11,6 +11,7 @@ from ui.charts import stacked_bar_chart
 from ui.downloads import download_buttons, for_people
 from ui.navigation import drill_to
 from ui.palette import BLUE, ORANGE, SKY, VERMILLION
+from ui.tables import show_table
 from ui.view import current_view
 
 BUCKET_COLOURS = {OverdueBucket.UP_TO_7: SKY, OverdueBucket.UP_TO_30: BLUE, OverdueBucket.UP_TO_90: ORANGE,
@@ -77,7 +78,7 @@ def by_county(ledger: pd.DataFrame) -> None:
     """Overdue cases per county and bucket, most first; a click on a row opens the county."""
     counties = overdue_buckets(ledger, ("county_code", "county_name", "city_name"))
     st.markdown(f"**各县（市、区）：{len(counties)} 个有超期件**")
-    event = st.dataframe(counties, hide_index=True, width="stretch", height=min(40 + 35 * len(counties), 420),
+    event = show_table(counties, hide_index=True, width="stretch", height=min(40 + 35 * len(counties), 420),
                          on_select="rerun", selection_mode="single-row", key="overdue_counties",
                          column_config={"county_code": None,
                                         "county_name": st.column_config.TextColumn("县（市、区）", pinned=True),
@@ -92,7 +93,7 @@ def case_list(ledger: pd.DataFrame, stem: str) -> None:
     st.markdown(f"**超期件清单：{len(ledger):,} 件（按超期天数从多到少）**")
     people = for_people(ledger[list(LIST_COLUMNS)].assign(bucket=ledger["bucket"].map(lambda v: OverdueBucket(v).label)),
                         {"bucket": "超期区间"})
-    st.dataframe(people, hide_index=True, width="stretch", height=520,
+    show_table(people, hide_index=True, width="stretch", height=520,
                  column_config={"超期天数": st.column_config.NumberColumn("超期天数", format="%d 天")})
     download_buttons(people, stem, key="overdue_cases")
 

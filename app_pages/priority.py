@@ -11,16 +11,17 @@ from ui import runtime
 from ui.charts import funnel_chart
 from ui.downloads import download_buttons
 from ui.format import percent_column_config, plain_markdown
-from ui.tables import metric_table
 from ui.navigation import drill_to
 from ui.regions import RegionTree, tree
+from ui.tables import metric_table, show_table
 from ui.view import current_view
 
 BADGES = {
-    PriorityStatus.PRIORITY: "🔴 重点督导",
-    PriorityStatus.WATCH: "🟠 关注",
-    PriorityStatus.NORMAL: "🔵 正常",
-    PriorityStatus.INSUFFICIENT: "⚪ 样本不足",
+    # distinct shapes (no emoji: an intranet PC may have no emoji font; shapes also read without colour)
+    PriorityStatus.PRIORITY: "▲ 重点督导",
+    PriorityStatus.WATCH: "◆ 关注",
+    PriorityStatus.NORMAL: "● 正常",
+    PriorityStatus.INSUFFICIENT: "○ 样本不足",
 }
 STATUS_HELP = {
     PriorityStatus.PRIORITY: f"初次举报按期办结率偏低、越级举报率偏高，两项 z 值均 ≥ {DEFAULT_SETTINGS.z_priority}（超出 95% 控制限）。",
@@ -59,7 +60,7 @@ def ranking_table(tested: pd.DataFrame) -> None:
         **{m: percent_column_config(m) for m in TABLE_METRICS},
         **{c: st.column_config.NumberColumn(label, format="%.2f") for c, label in SCORE_LABELS.items()},
     }
-    event = st.dataframe(metric_table(shown, TABLE_METRICS), hide_index=True, column_config=config,
+    event = show_table(metric_table(shown, TABLE_METRICS), hide_index=True, column_config=config,
                          on_select="rerun", selection_mode="single-row", key="priority_table", width="stretch", height=min(40 + 35 * len(shown), 560))
     st.caption("z 值为正表示比全省差：质效 z 值越大，初次举报按期办结率越低；越级 z 值越大，越级举报率越高。点击一行进入该县。")
     rows = event.selection.rows if event and event.selection else []
@@ -110,7 +111,7 @@ def insufficient_list(insufficient: pd.DataFrame) -> None:
     with st.expander(f"样本不足、未参与排名的县（市、区）：{len(insufficient)} 个", expanded=False):
         st.caption(STATUS_HELP[PriorityStatus.INSUFFICIENT])
         shown = insufficient[["name", "city_name", "first_due", "accepted", "first_overdue", "disputed"]]
-        st.dataframe(shown, hide_index=True, width="stretch",
+        show_table(shown, hide_index=True, width="stretch",
                      column_config={"name": st.column_config.TextColumn("县（市、区）"),
                                     "city_name": st.column_config.TextColumn("所属市"),
                                     **{m: percent_column_config(m)

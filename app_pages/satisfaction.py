@@ -16,7 +16,7 @@ from ui.format import percent_column_config
 from ui.kpi import kpi_cards
 from ui.navigation import drill_to
 from ui.palette import BLUE
-from ui.tables import metric_table
+from ui.tables import metric_table, show_table
 from ui.view import View, current_view
 
 HEADLINE = ("satisfaction_rate", "rating_rate", "dispute_rate", "closed", "rated", "disputed")
@@ -40,7 +40,7 @@ def by_city(cities: pd.DataFrame, province_row: pd.Series) -> None:
         shown = cities[["code", "name", *CITY_COLUMNS]]
         config = {"code": None, "name": st.column_config.TextColumn("市", pinned=True),
                   **{m: percent_column_config(m) for m in CITY_COLUMNS}}
-        event = st.dataframe(metric_table(shown, CITY_COLUMNS, province_row), hide_index=True,
+        event = show_table(metric_table(shown, CITY_COLUMNS, province_row), hide_index=True,
                              column_config=config, on_select="rerun", selection_mode="single-row",
                              key="satisfaction_cities", width="stretch", height=40 + 35 * len(shown))
         st.caption("比率较全省整体更差的标为橙色、更好的标为蓝色；点击一行进入该市。")

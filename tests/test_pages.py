@@ -34,7 +34,7 @@ from ui.kpi import HEADLINE_METRICS
 APP = REPO_ROOT / "app.py"
 TIMEOUT = 60
 H1 = Period(dt.date(2024, 1, 1), dt.date(2024, 6, 30), dt.date(2024, 6, 30))
-CUSTOM = Preset.CUSTOM.label  # a bound selectbox keeps its shown label in the URL
+CUSTOM = Preset.CUSTOM.value
 
 
 def view_params(start: str, end: str, as_of: str = "2024-06-30") -> dict[str, str]:
@@ -173,7 +173,7 @@ def test_priority_status_counts_and_ranking(golden_url: str, golden: sa.Engine) 
     table = at.dataframe[0].value
     assert list(table["code"]) == list(tested["code"])  # worst score first, as ranked
     assert table["score"].to_numpy() == pytest.approx(tested["score"].to_numpy())
-    assert set(table["badge"]) <= {"🔴 重点督导", "🟠 关注", "🔵 正常"}
+    assert set(table["badge"]) <= {"▲ 重点督导", "◆ 关注", "● 正常"}
     insufficient = at.dataframe[1].value
     assert len(insufficient) == int(counts.get(PriorityStatus.INSUFFICIENT.value, 0))
 
@@ -203,8 +203,8 @@ def test_priority_flagged_counties_on_demo_data(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("DATABASE_URL", url)
     at = open_page("priority", H1_PARAMS)
     shown = metrics_shown(at)
-    assert shown["🔴 重点督导"] == f"{(ranked['status'] == PriorityStatus.PRIORITY.value).sum()} 个"
-    assert shown["🟠 关注"] == f"{(ranked['status'] == PriorityStatus.WATCH.value).sum()} 个"
+    assert shown["▲ 重点督导"] == f"{(ranked['status'] == PriorityStatus.PRIORITY.value).sum()} 个"
+    assert shown["◆ 关注"] == f"{(ranked['status'] == PriorityStatus.WATCH.value).sum()} 个"
     lines = [m.value for m in at.markdown if "：初次举报" in m.value]
     assert len(lines) == len(flagged)
     order = [PriorityStatus.PRIORITY.label if "重点督导**" in line else PriorityStatus.WATCH.label for line in lines]

@@ -52,8 +52,8 @@ def download_buttons(frame: pd.DataFrame, stem: str, key: str) -> None:
     """Side-by-side CSV and XLSX download buttons for a table already in people's terms."""
     left, right, _ = st.columns([1, 1, 4])
     left.download_button("下载 CSV", lambda: csv_bytes(frame), file_name=f"{stem}.csv", mime="text/csv", key=f"{key}_csv",
-                         on_click="ignore", icon="⬇️")
+                         on_click="ignore", icon=":material/download:")
     # XLSX is built only when clicked (deferred callable): writing a workbook on every rerun is slow
     right.download_button("下载 Excel", lambda: xlsx_bytes(frame), file_name=f"{stem}.xlsx", key=f"{key}_xlsx",
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
-                          icon="⬇️")
+                          icon=":material/download:")

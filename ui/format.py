@@ -7,6 +7,7 @@ import re
 from metrics.registry import METRICS_BY_ID, Direction, MetricKind
 
 EMPTY = "—"
+UNCHANGED = "持平"
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 
 
@@ -30,10 +31,13 @@ def fmt_value(metric_id: str, value: object) -> str:
 
 
 def fmt_delta(metric_id: str, current: object, previous: object) -> str | None:
-    """Change against the previous period: percentage points for rates, plain numbers otherwise."""
+    """Change against the previous period: percentage points for rates, plain numbers otherwise;
+    "持平" when it rounds to no change at the precision shown."""
     if is_missing(current) or is_missing(previous):
         return None
     diff = float(current) - float(previous)
+    if round(diff * (100 if METRICS_BY_ID[metric_id].kind is MetricKind.RATE else 1), 1) == 0:
+        return UNCHANGED
     match METRICS_BY_ID[metric_id].kind:
         case MetricKind.RATE:
             return f"{diff * 100:+.1f} 个百分点"

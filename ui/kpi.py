@@ -6,7 +6,7 @@ import streamlit as st
 
 from metrics.registry import METRICS_BY_ID
 
-from .format import delta_color, fmt_delta, fmt_value
+from .format import UNCHANGED, delta_color, fmt_delta, fmt_value
 
 HEADLINE_METRICS = ("on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate", "received")
 
@@ -18,5 +18,7 @@ def kpi_cards(current: pd.Series, previous: pd.Series | None, metric_ids: tuple[
     for col, mid in zip(columns, metric_ids):
         m = METRICS_BY_ID[mid]
         delta = fmt_delta(mid, current[mid], previous[mid]) if previous is not None else None
-        col.metric(m.label, fmt_value(mid, current[mid]), delta, delta_color=delta_color(mid),
-                   help=f"{m.definition}（变化为与{previous_label}相比）", border=True)
+        flat = delta == UNCHANGED
+        col.metric(m.label, fmt_value(mid, current[mid]), delta, delta_color="off" if flat else delta_color(mid),
+                   delta_arrow="off" if flat else "auto", help=f"{m.definition}（变化为与{previous_label}相比）",
+                   border=True)

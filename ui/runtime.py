@@ -22,6 +22,7 @@ from metrics.request import CaseFilter, Period, TableRequest
 from metrics.series import SeriesRequest, metric_series
 from metrics.settings import DEFAULT_SETTINGS, Settings
 from metrics.table import region_table
+from metrics.weekly import WeeklyReport, weekly_report
 
 DEMO_SEED = 20240101
 
@@ -126,3 +127,10 @@ def ratings(url: str, version: str, period: Period, region: str | None, filters:
             settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
     """metrics.distribution.rating_distribution, cached."""
     return rating_distribution(get_engine(url), period, region, filters, scope, settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def weekly(url: str, version: str, as_of: dt.date, filters: CaseFilter, scope: str | None,
+           settings: Settings = DEFAULT_SETTINGS) -> WeeklyReport:
+    """metrics.weekly.weekly_report, cached."""
+    return weekly_report(get_engine(url), as_of, filters, scope, settings)

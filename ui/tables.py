@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import streamlit as st
 from pandas.io.formats.style import Styler
 
 from metrics.registry import METRICS_BY_ID, Direction, MetricKind
@@ -48,3 +49,11 @@ def highlight_against_parent(frame: pd.DataFrame, parent: pd.Series, metric_ids:
         return out
 
     return frame.style.apply(colour, subset=list(metric_ids))
+
+
+MISSING = "—"
+
+
+def show_table(data: pd.DataFrame | Styler, **kwargs: object):  # -> DataframeState | DeltaGenerator
+    """st.dataframe with an em dash for missing values (not "None") on every table of the app."""
+    return st.dataframe(data, placeholder=MISSING, **kwargs)

@@ -1,0 +1,404 @@
+"""Browser tests: Debian's Chromium (Playwright) against `streamlit run app.py` on a free localhost
+port, over a DuckDB file holding the golden cases.
+
+The overview shows its KPI cards, charts and map canvas; a click on a city bar, a table row, a
+breadcrumb or a map shape drills down and changes the URL; Back goes up; the browser logs no
+console error; no request leaves localhost; every page renders without an exception and is
+screenshotted at 1920 px wide into test-artifacts/screenshots/.
+
+The view is fixed by the URL: the sidebar filters are kept in step with query parameters
+(ui/view.py), e.g. `period=custom&asof=…&from=…&to=…`.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+import pandas as pd
+import pytest
+
+from browser_support import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    BrowserRecorder,
+    StreamlitServer,
+    build_golden_database,
+    clear_screenshots,
+    copy_database,
+    drawn_fraction,
+    exception_texts,
+    group_alive,
+    path_of,
+    query_of,
+    save_screenshots,
+    view_url,
+    wait_rendered,
+)
+from conftest import GOLDEN, GOLDEN_CASES
+from metrics.periods import Preset
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed"),
+    pytest.mark.skipif(not GOLDEN_CASES.exists(), reason=f"golden cases missing: {GOLDEN_CASES}"),
+]
+
+H1 = {"period": Preset.CUSTOM.value, "asof": "2024-06-30", "from": "2024-01-01", "to": "2024-06-30"}
+PROVINCE = "370000"
+UI_TIMEOUT_MS = 30_000
+
+OTHER_PAGES = [  # url_path in app.py -> screenshot name; some are still being written: render-only checks
+    ("priority", "04-priority"),
+    ("overdue", "05-overdue"),
+    ("satisfaction", "06-satisfaction"),
+    ("definitions", "07-definitions"),
+    ("data", "08-data"),
+]
+
+
+# --------------------------------------------------------------------------------------------
+# reference values
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def regions() -> pd.DataFrame:
+    from data_access.regions import default_regions_file, read_regions_file
+
+    return read_regions_file(default_regions_file()).set_index("code", drop=False)
+
+
+@pytest.fixture(scope="module")
+def expected_province() -> pd.Series:
+    frame = pd.read_csv(GOLDEN / "expected_h1_province.csv", dtype={"code": str})
+    return frame.set_index("code").loc[PROVINCE]
+
+
+@pytest.fixture(scope="module")
+def best_city_by_on_time_rate() -> str:
+    """The city the ranking chart (按期办结率, best first) puts on top."""
+    frame = pd.read_csv(GOLDEN / "expected_h1_city.csv", dtype={"code": str})
+    return str(frame.sort_values("on_time_rate", ascending=False).iloc[0]["code"])
+
+
+# --------------------------------------------------------------------------------------------
+# server, browser, page
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def golden_db_file(tmp_path_factory: pytest.TempPathFactory):
+    """A closed DuckDB file with the golden cases; servers get copies (DuckDB locks its file)."""
+    path = tmp_path_factory.mktemp("browser_db") / "golden.duckdb"
+    build_golden_database(path, GOLDEN_CASES)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(golden_db_file, tmp_path_factory: pytest.TempPathFactory):
+    url = copy_database(golden_db_file, tmp_path_factory.mktemp("server_db") / "app.duckdb")
+    clear_screenshots()
+    srv = StreamlitServer(url, ARTIFACTS / "streamlit-server.log").start()
+    yield srv
+    srv.stop()
+    assert not group_alive(srv.process.pid), "streamlit left a process behind"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
+    ctx.set_default_timeout(UI_TIMEOUT_MS)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def recorder() -> BrowserRecorder:
+    return BrowserRecorder()
+
+
+@pytest.fixture(scope="module")
+def page(context, server, recorder):
+    """The one page of the session (tests share it; each opens its own view first)."""
+    pg = context.new_page()
+    recorder.attach(pg)
+    yield pg
+    pg.close()
+
+
+@pytest.fixture(autouse=True)
+def _mark_recorder(request):
+    """Each test checks the console and requests of its own steps."""
+    if "recorder" in request.fixturenames:
+        request.getfixturevalue("recorder").mark()
+
+
+def open_view(page, server, path: str = "/", **params: str) -> None:
+    page.goto(view_url(server.base_url, path, **H1, **params))
+    wait_rendered(page)
+
+
+def assert_no_exception(page, server, where: str) -> None:
+    texts = exception_texts(page)
+    assert not texts, f"{where}: the page shows an exception: {texts}\nserver tracebacks:\n{server.tracebacks()[-4000:]}"
+
+
+def expect_title(page, text: str) -> None:
+    expect(page.locator("h1").first).to_have_text(text, timeout=UI_TIMEOUT_MS)
+
+
+def wait_for_region(page, code: str, path: str = "/drilldown") -> None:
+    page.wait_for_url(lambda u: path_of(u) == path and query_of(u).get("region") == code,
+                      timeout=UI_TIMEOUT_MS, wait_until="commit")
+
+
+def ranking_chart(page):
+    """The 各市排名 chart: the Vega chart whose bars carry a region name."""
+    return page.locator("[data-testid=stVegaLiteChart]").filter(has=page.locator("g.mark-rect path[aria-label*='name: ']")).first
+
+
+def bar_name(bar) -> str:
+    label = bar.get_attribute("aria-label") or ""
+    match = re.search(r"name: ([^;]+)", label)
+    assert match, f"no region name in the bar's aria-label: {label!r}"
+    return match.group(1).strip()
+
+
+def grid_row_point(grid, row: int) -> tuple[float, float]:
+    """Where to click the row-selection checkbox of data row `row` of an st.dataframe (a canvas grid)."""
+    canvases = grid.locator("canvas")
+    body = canvases.first.bounding_box()
+    header_h = canvases.nth(1).bounding_box()["height"] if canvases.count() > 1 else 36
+    row_h = 35  # st.dataframe's default row height
+    return body["x"] + 18, body["y"] + header_h + row_h * row + row_h / 2
+
+
+# --------------------------------------------------------------------------------------------
+# the overview
+# --------------------------------------------------------------------------------------------
+
+def test_overview_shows_kpis_charts_and_map(page, server, recorder, expected_province):
+    from metrics.registry import METRICS_BY_ID
+    from ui.format import fmt_value
+    from ui.kpi import HEADLINE_METRICS
+
+    started = time.monotonic()
+    open_view(page, server, "/")
+    elapsed = time.monotonic() - started
+    assert_no_exception(page, server, "overview")
+    expect(page.locator("h1").first).to_contain_text("总览")
+    expect(page.get_by_text("2024-01-01 至 2024-06-30").first).to_be_visible()
+
+    cards = page.locator("[data-testid=stMetric]")
+    expect(cards).to_have_count(len(HEADLINE_METRICS))
+    shown = {c.locator("[data-testid=stMetricLabel]").inner_text().strip(): c.locator("[data-testid=stMetricValue]").inner_text().strip()
+             for c in cards.all()}
+    wanted = {METRICS_BY_ID[m].label: fmt_value(m, expected_province[m]) for m in HEADLINE_METRICS}
+    assert shown == wanted, f"KPI cards {shown} != golden {wanted}"
+    assert shown["按期办结率"] == "89.9%"
+
+    charts = page.locator("[data-testid=stVegaLiteChart]")
+    assert charts.count() >= 2, "trend and ranking charts expected"
+    for chart in charts.all():
+        expect(chart.locator("svg, canvas").first).to_be_visible()
+    bars = ranking_chart(page).locator("g.mark-rect path")
+    expect(bars).to_have_count(16)  # the 16 cities of Shandong
+
+    deck = page.locator("[data-testid=stDeckGlJsonChart]")
+    expect(deck).to_have_count(1)
+    canvas = deck.locator("canvas").first
+    canvas.scroll_into_view_if_needed()
+    expect(canvas).to_be_visible()
+    box = canvas.bounding_box()
+    assert box["width"] > 800 and box["height"] > 400, f"map canvas too small: {box}"
+    filled = drawn_fraction(canvas.screenshot())
+    assert filled > 0.05, f"the map canvas looks blank ({filled:.1%} of its pixels drawn)"
+
+    save_screenshots(page, "01-overview")
+    print(f"overview rendered in {elapsed:.2f} s (golden data, first page of the module)")
+    recorder.assert_clean()
+
+
+def test_city_bar_click_drills_down(page, server, recorder, regions, best_city_by_on_time_rate):
+    open_view(page, server, "/")
+    first_bar = ranking_chart(page).locator("g.mark-rect path").first
+    name = bar_name(first_bar)
+    code = best_city_by_on_time_rate
+    assert name == regions.at[code, "name"], f"top bar is {name}, golden best on-time city is {regions.at[code, 'name']}"
+
+    first_bar.click()
+    wait_for_region(page, code)
+    expect_title(page, name)
+    wait_rendered(page)
+    assert_no_exception(page, server, f"drill-down at {name}")
+    crumbs = page.locator("[data-testid=stBaseButton-tertiary]").all_inner_texts()
+    assert [c.replace("›", "").strip() for c in crumbs] == ["山东省", name], crumbs
+    query = query_of(page.url)
+    assert query.get("period") == H1["period"] and query.get("from") == H1["from"], f"filters lost: {page.url}"
+    expect(page.get_by_text("2024-01-01 至 2024-06-30").first).to_be_visible()
+
+    # Back leaves the drill-down and lands on the overview with the original view (see the xfail
+    # test below: today this takes several presses)
+    for _ in range(6):
+        page.go_back(wait_until="commit")
+        wait_rendered(page)
+        q = query_of(page.url)
+        if path_of(page.url) == "/" and "region" not in q and q.get("from") == H1["from"]:
+            break
+    else:
+        pytest.fail(f"Back never returned to the overview's view; last URL {page.url}")
+    expect(page.locator("h1").first).to_contain_text("总览")
+    recorder.assert_clean()
+
+
+def test_one_back_from_city_returns_to_overview(page, server, recorder):
+    open_view(page, server, "/")
+    before = query_of(page.url)
+    ranking_chart(page).locator("g.mark-rect path").first.click()
+    page.wait_for_url(lambda u: path_of(u) == "/drilldown" and query_of(u).get("from") == H1["from"],
+                      timeout=UI_TIMEOUT_MS, wait_until="commit")
+    wait_rendered(page)
+    page.go_back(wait_until="commit")
+    wait_rendered(page)
+    # Streamlit's switch_page first sets the query string on the current page, so the entry Back
+    # lands on may carry the region too; the overview ignores it and shows the same view
+    after = query_of(page.url)
+    assert path_of(page.url) == "/" and {k: after.get(k) for k in H1} == {k: before.get(k) for k in H1}, page.url
+    expect(page.locator("h1").first).to_contain_text("总览")
+
+
+# --------------------------------------------------------------------------------------------
+# the drill-down
+# --------------------------------------------------------------------------------------------
+
+def test_drilldown_row_click_breadcrumb_and_back(page, server, recorder, regions, best_city_by_on_time_rate):
+    city = best_city_by_on_time_rate
+    city_name = regions.at[city, "name"]
+    open_view(page, server, "/drilldown", region=city)
+    expect_title(page, city_name)
+    assert_no_exception(page, server, f"drill-down at {city_name}")
+    expect(page.locator("[data-testid=stMetric]")).to_have_count(6)
+    counties = regions[regions["parent_code"] == city]
+    expect(page.get_by_text(f"（{len(counties)} 个）").first).to_be_visible()
+    save_screenshots(page, "02-drilldown-city")
+
+    # a click on the row-selection checkbox of the first row of the child table goes one level down
+    grid = page.locator("[data-testid=stDataFrame]").first
+    first_name = grid.locator("[data-testid=glide-cell-1-0]").inner_text().strip()
+    matches = counties[counties["name"] == first_name]
+    assert len(matches) == 1, f"first row {first_name!r} is not one county of {city_name}"
+    county = str(matches.index[0])
+    grid.scroll_into_view_if_needed()
+    page.mouse.click(*grid_row_point(grid, 0))
+    wait_for_region(page, county)
+    expect_title(page, first_name)
+    wait_rendered(page)
+    assert_no_exception(page, server, f"drill-down at {first_name}")
+    expect(page.get_by_text(f"{first_name} 案件清单").first).to_be_visible()
+    crumbs = [c.replace("›", "").strip() for c in page.locator("[data-testid=stBaseButton-tertiary]").all_inner_texts()]
+    assert crumbs == ["山东省", city_name, first_name], crumbs
+    save_screenshots(page, "03-drilldown-county")
+
+    # Back goes up one level
+    page.go_back(wait_until="commit")
+    wait_for_region(page, city)
+    expect_title(page, city_name)
+    wait_rendered(page)
+
+    # the breadcrumb goes up to the province; Back returns to the city
+    page.locator("[data-testid=stBaseButton-tertiary]").filter(has_text="山东省").click()
+    wait_for_region(page, PROVINCE)
+    expect_title(page, "山东省")
+    wait_rendered(page)
+    expect(page.get_by_text("（16 个）").first).to_be_visible()
+    page.go_back(wait_until="commit")
+    wait_for_region(page, city)
+    expect_title(page, city_name)
+    wait_rendered(page)
+    assert query_of(page.url).get("from") == H1["from"], f"filters lost: {page.url}"
+    recorder.assert_clean()
+
+
+def test_map_click_drills_to_a_county(page, server, recorder, regions):
+    open_view(page, server, "/")
+    canvas = page.locator("[data-testid=stDeckGlJsonChart] canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    centre = {"x": box["width"] / 2, "y": box["height"] / 2}  # Shandong fills the centre of the view
+    canvas.hover(position=centre)  # deck.gl picks on hover first: its tooltip shows the county
+    tooltip = page.locator(".deck-tooltip")
+    expect(tooltip).to_be_visible()
+    hovered = tooltip.inner_text().splitlines()[0].strip()
+    canvas.click(position=centre)
+    page.wait_for_url(lambda u: path_of(u) == "/drilldown" and "region" in query_of(u), timeout=UI_TIMEOUT_MS,
+                      wait_until="commit")
+    code = query_of(page.url)["region"]
+    assert code in regions.index and regions.at[code, "level"] == "county", f"map click chose {code!r}"
+    assert regions.at[code, "name"] == hovered, f"clicked {hovered}, drilled to {regions.at[code, 'name']}"
+    expect_title(page, hovered)
+    wait_rendered(page)
+    assert_no_exception(page, server, f"drill-down at {code}")
+    recorder.assert_clean()
+
+
+# --------------------------------------------------------------------------------------------
+# every other page
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("url_path", "shot"), OTHER_PAGES, ids=[p for p, _ in OTHER_PAGES])
+def test_page_renders_and_is_screenshotted(page, server, recorder, url_path, shot):
+    open_view(page, server, f"/{url_path}")
+    assert path_of(page.url) == f"/{url_path}"
+    assert_no_exception(page, server, url_path)
+    save_screenshots(page, shot)
+    recorder.assert_clean()
+
+
+def test_no_request_left_localhost_during_the_session(page, recorder):
+    assert len(recorder.requests) > 50, "the recorder saw too few requests to mean anything"
+    assert any(u.startswith("ws://127.0.0.1") for u in recorder.requests), "the app's websocket was not recorded"
+    outside = recorder.outside_requests()
+    assert not outside, "requests that left localhost:\n" + "\n".join(sorted(set(outside)))
+    errors = recorder.unexpected_console_errors(since_mark=False)
+    assert not errors, "console errors in the browser:\n" + "\n".join(errors)
+
+
+# --------------------------------------------------------------------------------------------
+# a deep link as the first request of a fresh server
+# --------------------------------------------------------------------------------------------
+
+def test_deep_link_on_a_fresh_server(context, golden_db_file, tmp_path_factory, regions, best_city_by_on_time_rate):
+    """A copied link opened as the very first request after a (re)start renders through app.py.
+
+    Regression: with the page scripts in a folder named pages/ next to app.py, Streamlit ran a
+    deep-linked page as a v1 multipage app (without app.py: KeyError '_view', a sidebar of file
+    names) until some session had opened /. Fixed by the rename to app_pages/ (188cc1d).
+    """
+    url = copy_database(golden_db_file, tmp_path_factory.mktemp("fresh_db") / "fresh.duckdb")
+    fresh = StreamlitServer(url, ARTIFACTS / "streamlit-server-fresh.log").start()
+    own = BrowserRecorder()
+    pg = context.new_page()
+    own.attach(pg)
+    try:
+        pg.goto(view_url(fresh.base_url, "/drilldown", **H1, region=best_city_by_on_time_rate))
+        wait_rendered(pg)
+        assert not exception_texts(pg), f"exception on a deep link:\n{fresh.tracebacks()[-3000:]}"
+        expect_title(pg, regions.at[best_city_by_on_time_rate, "name"])
+        nav = [t.split()[-1] for t in pg.locator("[data-testid=stSidebarNav] a").all_inner_texts()]
+        assert nav == ["全省总览", "地区下钻", "重点督导县", "超期督办", "满意度", "周例会", "指标口径", "数据"], nav
+        own.assert_clean()
+    finally:
+        pg.close()
+        fresh.stop()
+        assert not group_alive(fresh.process.pid)
