@@ -1,0 +1,233 @@
+"""周例会: this week against last week on a shared screen — one section per screen, a presentation mode, the meeting pack."""
+from __future__ import annotations
+
+from typing import assert_never
+
+import pandas as pd
+import streamlit as st
+
+from metrics.registry import METRICS_BY_ID
+from metrics.weekly import HEADLINE_METRICS, SATISFACTION_METRICS, Section, WeeklyReport, arrow, bulletin_text
+from reports.charts import CJKFontMissing, cjk_font
+from reports.deck import build_deck
+from reports.pack import deck_name, workbook_name
+from reports.workbook import build_workbook
+from ui import runtime
+from ui.charts import ranking_chart
+from ui.downloads import for_people
+from ui.format import EMPTY, delta_color, fmt_delta, fmt_value, percent_column_config, plain_markdown
+from ui.tables import metric_table
+from ui.view import current_view
+
+SECTIONS = tuple(Section)
+SECTION_KEY, PRESENT_KEY = "section", "present"
+KPI_COLUMNS = 4
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Static CSS only (no data in it): hide the sidebar and header, enlarge type for the back of the room.
+PRESENT_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"] { display: none !important; }
+html { font-size: 20px; }
+.block-container { padding-top: 1rem; }
+[data-testid="stMetricValue"] { font-size: 3.6rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.4rem; }
+[data-testid="stMetricDelta"] { font-size: 1.3rem; }
+[data-testid="stMarkdownContainer"] p { font-size: 1.4rem; line-height: 1.8; }
+h1 { font-size: 2.4rem !important; }
+</style>
+"""
+CASE_COLUMNS = ("case_id", "city_name", "county_name", "received_date", "due_date", "days_overdue", "is_first_report",
+                "channel", "domain")
+
+
+def step_section(step: int) -> None:
+    """Callback of 上一页/下一页: move the bound section control by `step`."""
+    current = Section(st.session_state.get(SECTION_KEY) or Section.KPIS.value)
+    index = min(max(SECTIONS.index(current) + step, 0), len(SECTIONS) - 1)
+    st.session_state[SECTION_KEY] = SECTIONS[index].value
+
+
+def controls() -> Section:
+    """Section picker, previous/next buttons and the presentation toggle; returns the section to show."""
+    picker, back, forward, mode = st.columns([7, 1.1, 1.1, 1.8], vertical_alignment="center")
+    value = picker.segmented_control("议程", [s.value for s in SECTIONS], format_func=lambda v: Section(v).label,
+                                     required=True, key=SECTION_KEY, bind="query-params",
+                                     label_visibility="collapsed")
+    section = Section(value or Section.KPIS.value)
+    index = SECTIONS.index(section)
+    back.button("上一页", on_click=step_section, args=(-1,), disabled=index == 0, key="prev_section",
+                icon=":material/arrow_back:", width="stretch")
+    forward.button("下一页", on_click=step_section, args=(1,), disabled=index == len(SECTIONS) - 1, key="next_section",
+                   icon=":material/arrow_forward:", width="stretch")
+    mode.toggle("演示模式", key=PRESENT_KEY, bind="query-params", help="隐藏侧边栏、放大字号，供投影使用；再次点击退出。")
+    return section
+
+
+def metric_card(column, report: WeeklyReport, metric_id: str) -> None:
+    """One KPI: this week, the change since last week (arrow and colour), last week and a year ago below."""
+    m = METRICS_BY_ID[metric_id]
+    this, last = report.province[metric_id], report.province_last[metric_id]
+    ago = report.province_year_ago[metric_id] if report.province_year_ago is not None else None
+    column.metric(m.label, fmt_value(metric_id, this), fmt_delta(metric_id, this, last), delta_color=delta_color(metric_id),
+                  help=f"{m.definition}（变化为与上周相比）", border=True)
+    year_ago = fmt_value(metric_id, ago) if report.year_ago_week is not None else "数据未覆盖"
+    column.caption(f"上周 {fmt_value(metric_id, last)}　｜　去年同期 {year_ago}")
+
+
+def kpis(report: WeeklyReport) -> None:
+    """The headline metrics, four to a row."""
+    for start in range(0, len(HEADLINE_METRICS), KPI_COLUMNS):
+        for column, metric_id in zip(st.columns(KPI_COLUMNS), HEADLINE_METRICS[start:start + KPI_COLUMNS]):
+            metric_card(column, report, metric_id)
+    ago = report.year_ago_week
+    st.caption(f"去年同期为 {ago.start} 至 {ago.end}（截至 {ago.as_of_date}）。" if ago else
+               "去年同期：数据未覆盖，不作比较。")
+
+
+def _rank_text(value: object) -> str:
+    return EMPTY if pd.isna(value) else str(int(value))
+
+
+def _rank_change(value: object) -> str:
+    return EMPTY if pd.isna(value) else f"{arrow(int(value))} {abs(int(value))}".strip()
+
+
+def cities(report: WeeklyReport) -> None:
+    """The cities ranked by on-time rate with last week's rank and the change."""
+    frame = report.cities
+    shown = pd.DataFrame({"名次": frame["rank"].map(_rank_text), "市": frame["name"],
+                          "on_time_rate": frame["on_time_rate"], "due": frame["due"],
+                          "上周名次": frame["rank_last"].map(_rank_text), "名次变化": frame["rank_change"].map(_rank_change),
+                          "较上周（百分点）": frame["rate_change"] * 100})
+    left, right = st.columns([3, 2], gap="large")
+    left.dataframe(metric_table(shown, ("on_time_rate", "due")), hide_index=True, width="stretch",
+                   height=40 + 35 * len(shown),
+                   column_config={"on_time_rate": percent_column_config("on_time_rate"), "due": percent_column_config("due"),
+                                  "较上周（百分点）": st.column_config.NumberColumn(format="%+.1f")})
+    with right:
+        st.altair_chart(ranking_chart(frame, "on_time_rate", report.headline("on_time_rate").this_week), width="stretch")
+        st.caption("名次按本周按期办结率从高到低，并列者同名次；本周无应办结件的市不排名。虚线为全省整体水平。")
+
+
+def case_table(ledger: pd.DataFrame) -> None:
+    """An overdue case list in people's terms."""
+    st.dataframe(for_people(ledger[list(CASE_COLUMNS)]), hide_index=True, width="stretch", height=360,
+                 column_config={"超期天数": st.column_config.NumberColumn("超期天数", format="%d 天")})
+
+
+def overdue(report: WeeklyReport) -> None:
+    """Overdue stock, cases that became overdue this week and long-overdue cases, by county."""
+    h = report.headline("overdue")
+    c1, c2, c3 = st.columns(3)
+    c1.metric(METRICS_BY_ID["overdue"].label, fmt_value("overdue", h.this_week), fmt_delta("overdue", h.this_week, h.last_week),
+              delta_color=delta_color("overdue"), help="与上周末（上周日日终）的存量相比。", border=True)
+    c2.metric("本周新增超期", f"{len(report.newly_overdue):,}", border=True,
+              help="截至本日超期未办结、而截至上周日尚未超期的检举控告件。")
+    c3.metric(f"超期 {report.long_overdue_days} 天以上", f"{len(report.long_overdue):,}", border=True,
+              help=f"截至本日超期天数大于 {report.long_overdue_days} 天的超期未办结件。")
+    st.markdown(f"**各县（市、区）：{len(report.overdue_by_county)} 个有新增或长期超期件**")
+    st.dataframe(report.overdue_by_county, hide_index=True, width="stretch",
+                 height=min(40 + 35 * len(report.overdue_by_county), 420),
+                 column_config={"county_code": None, "county_name": st.column_config.TextColumn("县（市、区）", pinned=True),
+                                "city_name": st.column_config.TextColumn("所属市"),
+                                "newly_overdue": st.column_config.NumberColumn("本周新增超期", format="localized"),
+                                "long_overdue": st.column_config.NumberColumn(f"超期 {report.long_overdue_days} 天以上",
+                                                                               format="localized")})
+    with st.expander(f"本周新增超期清单：{len(report.newly_overdue):,} 件"):
+        case_table(report.newly_overdue)
+    with st.expander(f"超期 {report.long_overdue_days} 天以上清单：{len(report.long_overdue):,} 件"):
+        case_table(report.long_overdue)
+
+
+def priority(report: WeeklyReport) -> None:
+    """Priority counties over the rolling year; entries and exits since last week; the sentence for each."""
+    window = report.priority_window
+    st.caption(f"按近 {report.priority_window_months} 个月（{window.start} 至 {window.end}）的数据作漏斗图检验；"
+               f"上周按截至 {report.priority_window_last.end} 的 12 个月检验。")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("重点督导县", f"{len(report.priority)} 个", border=True)
+    c2.metric("本周新列入", f"{len(report.priority_entered)} 个", border=True)
+    c3.metric("本周移出", f"{len(report.priority_left)} 个", border=True)
+    if report.priority.empty:
+        st.info("本周没有县（市、区）列为重点督导。")
+    for row in report.priority.itertuples():
+        badge = "🆕 本周新列入" if row.entered else "🔴 持续列入"
+        st.markdown(f"**{badge}**　{plain_markdown(row.city_name or '')}　{plain_markdown(row.sentence)}")
+    for row in report.priority_left.itertuples():
+        st.markdown(f"**⬇️ 本周移出**　{plain_markdown(row.city_name or '')}　{plain_markdown(row.sentence)}")
+
+
+def satisfaction(report: WeeklyReport) -> None:
+    """Satisfaction and 结而不服 this week against last week, and by city."""
+    columns = st.columns(KPI_COLUMNS)
+    shown = ("satisfaction_rate", "rating_rate", "dispute_rate", "disputed")
+    for column, metric_id in zip(columns, shown):
+        metric_card(column, report, metric_id)
+    frame = report.cities.sort_values("code")[["name", *SATISFACTION_METRICS]]
+    st.dataframe(metric_table(frame, SATISFACTION_METRICS, report.province), hide_index=True, width="stretch",
+                 height=40 + 35 * len(frame),
+                 column_config={"name": st.column_config.TextColumn("市", pinned=True),
+                                **{m: percent_column_config(m) for m in SATISFACTION_METRICS}})
+    st.caption("比率较全省整体更差的标为橙色、更好的标为蓝色。")
+
+
+def bulletin(report: WeeklyReport) -> None:
+    """The 通报 paragraph, as plain text (escaped), and a copyable block."""
+    text = bulletin_text(report)
+    for paragraph in text.split("\n"):
+        st.markdown(plain_markdown(paragraph))
+    with st.expander("复制通报文本"):
+        st.code(text, language=None, wrap_lines=True)
+
+
+def show(section: Section, report: WeeklyReport) -> None:
+    """Draw one section."""
+    st.header(section.label)
+    match section:
+        case Section.KPIS:
+            kpis(report)
+        case Section.CITIES:
+            cities(report)
+        case Section.OVERDUE:
+            overdue(report)
+        case Section.PRIORITY:
+            priority(report)
+        case Section.SATISFACTION:
+            satisfaction(report)
+        case Section.BULLETIN:
+            bulletin(report)
+        case _:
+            assert_never(section)
+
+
+def downloads(report: WeeklyReport) -> None:
+    """The deck and the ledger, built only when their button is clicked."""
+    st.divider()
+    try:
+        cjk_font()
+        font_problem = None
+    except CJKFontMissing as exc:
+        font_problem = str(exc)
+    left, right, _ = st.columns([1, 1, 3])
+    left.download_button("下载演示稿（PPTX）", lambda: build_deck(report), file_name=deck_name(report.as_of), mime=PPTX_MIME,
+                         key="weekly_pptx", on_click="ignore", icon="⬇️", disabled=font_problem is not None)
+    right.download_button("下载台账（XLSX）", lambda: build_workbook(report), file_name=workbook_name(report.as_of),
+                          mime=XLSX_MIME, key="weekly_xlsx", on_click="ignore", icon="⬇️")
+    if font_problem:
+        st.warning(font_problem)
+
+
+view = current_view()
+url, version = runtime.database_url(), runtime.data_version()
+report = runtime.weekly(url, version, view.as_of, view.filters, None)
+
+this, last = report.this_week, report.last_week
+st.title("周例会")
+st.caption(f"本周 {this.start} 至 {this.end}（数据截至 {report.as_of}）　对比上周 {last.start} 至 {last.end}"
+           f"（截至 {last.as_of_date}）。截止日期取侧边栏的“截止日期”；统计期选择不影响本页。")
+section = controls()
+if st.session_state.get(PRESENT_KEY):
+    st.markdown(PRESENT_CSS, unsafe_allow_html=True)
+show(section, report)
+downloads(report)

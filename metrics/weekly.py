@@ -1,0 +1,394 @@
+"""周例会: this week against last week, a year ago, the city ranking, new and long overdue cases,
+priority counties entering or leaving the list, and the 通报 paragraph — every number from the metrics layer.
+
+Weeks follow the spec: a review week runs Monday to Sunday; "this week" as of A is the week holding A,
+read as of A; "last week" is the week before it, read as of its own Sunday.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import Enum
+
+import pandas as pd
+import sqlalchemy as sa
+
+from data_access.enums import Level
+from data_access.schema import cases
+
+from .caselists import OverdueOrder, overdue_cases
+from .periods import Preset, preset_period
+from .priority import PriorityStatus, priority_counties
+from .registry import METRICS_BY_ID, Direction, MetricKind
+from .request import CaseFilter, Period, TableRequest
+from .settings import DEFAULT_SETTINGS, Settings
+from .table import connect, region_table
+
+HEADLINE_METRICS = ("on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate", "received",
+                    "first_on_time_rate", "disputed")
+SATISFACTION_METRICS = ("closed", "rated", "satisfied", "satisfaction_rate", "rating_rate", "disputed", "dispute_rate")
+CITY_METRICS = ("due", "on_time", "on_time_rate", *SATISFACTION_METRICS)
+COUNTY_METRICS = ("due", "on_time", "on_time_rate")
+LONG_OVERDUE_DAYS = 90  # 长期超期: more than this many days past due
+PRIORITY_WINDOW_MONTHS = 12  # the funnel test needs volume: a rolling year, not one week
+MIN_DUE_TO_COMPARE = 10  # a region is named as improving or slipping only with this many due cases in both weeks
+YEAR_AGO_DAYS = 364  # 52 weeks: the same Monday-to-Sunday week a year earlier
+
+
+class Section(str, Enum):
+    """The sections of the meeting, in the order they are shown (page, deck)."""
+
+    KPIS = "kpis"
+    CITIES = "cities"
+    OVERDUE = "overdue"
+    PRIORITY = "priority"
+    SATISFACTION = "satisfaction"
+    BULLETIN = "bulletin"
+
+    @property
+    def label(self) -> str:
+        return SECTION_LABELS[self]
+
+
+SECTION_LABELS = {
+    Section.KPIS: "核心指标", Section.CITIES: "各市按期办结率排名", Section.OVERDUE: "超期未办结",
+    Section.PRIORITY: "重点督导县", Section.SATISFACTION: "满意度与结而不服", Section.BULLETIN: "通报",
+}
+
+
+class Trend(str, Enum):
+    """Whether a week-on-week change is an improvement, given the metric's direction."""
+
+    BETTER = "better"
+    WORSE = "worse"
+    SAME = "same"
+    NEUTRAL = "neutral"  # a change with no better/worse (volumes)
+    UNKNOWN = "unknown"  # a value is missing in one of the weeks
+
+
+@dataclass(frozen=True)
+class HeadlineChange:
+    """One headline metric this week, last week and a year ago."""
+
+    metric_id: str
+    this_week: float | None
+    last_week: float | None
+    year_ago: float | None
+
+    @property
+    def change(self) -> float | None:
+        """This week minus last week (None when either is missing)."""
+        if self.this_week is None or self.last_week is None:
+            return None
+        return self.this_week - self.last_week
+
+    @property
+    def trend(self) -> Trend:
+        """Better or worse than last week, by the metric's direction."""
+        return trend_of(self.metric_id, self.change)
+
+
+@dataclass(frozen=True)
+class WeeklyReport:
+    """Everything the weekly review meeting shows; frames are sorted for display."""
+
+    as_of: dt.date
+    this_week: Period
+    last_week: Period
+    year_ago_week: Period | None  # None when the data does not reach back that far
+    province: pd.Series  # this week's province row (every metric)
+    province_last: pd.Series
+    province_year_ago: pd.Series | None
+    headlines: tuple[HeadlineChange, ...]
+    cities: pd.DataFrame  # ranked by on_time_rate: rank, rank_last, rank_change, rate_change, satisfaction columns
+    counties: pd.DataFrame  # every county: on_time_rate this and last week, rate_change
+    newly_overdue: pd.DataFrame  # overdue at as_of, not at last Sunday (the overdue ledger's columns)
+    long_overdue: pd.DataFrame  # overdue more than LONG_OVERDUE_DAYS at as_of
+    overdue_by_county: pd.DataFrame  # county_code, county_name, city_name, newly_overdue, long_overdue
+    priority_ranking: pd.DataFrame  # every county's funnel test over the rolling year up to as_of (with city_name)
+    priority: pd.DataFrame  # this week's 重点督导 counties, with `entered` (not on last week's list)
+    priority_left: pd.DataFrame  # last week's priority counties no longer listed (their status now)
+    priority_window: Period
+    priority_window_last: Period
+    settings: Settings = DEFAULT_SETTINGS
+    min_due_to_compare: int = MIN_DUE_TO_COMPARE
+    long_overdue_days: int = LONG_OVERDUE_DAYS
+    priority_window_months: int = PRIORITY_WINDOW_MONTHS
+
+    def headline(self, metric_id: str) -> HeadlineChange:
+        """The headline entry of one metric."""
+        return next(h for h in self.headlines if h.metric_id == metric_id)
+
+    @property
+    def priority_entered(self) -> pd.DataFrame:
+        """Priority counties this week that were not listed last week."""
+        return self.priority[self.priority["entered"]]
+
+
+def trend_of(metric_id: str, change: float | None) -> Trend:
+    """Trend of a change of a metric (rates compared at the shown precision, 0.1 percentage point)."""
+    if change is None or change != change:
+        return Trend.UNKNOWN
+    m = METRICS_BY_ID[metric_id]
+    if m.direction is Direction.NEUTRAL:
+        return Trend.NEUTRAL
+    if (f"{abs(change) * 100:.1f}" == "0.0") if m.kind is MetricKind.RATE else change == 0:
+        return Trend.SAME
+    return Trend.BETTER if (change > 0) == (m.direction is Direction.HIGHER_BETTER) else Trend.WORSE
+
+
+def arrow(change: float | None) -> str:
+    """▲ for a rise, ▼ for a fall, — for none, "" when unknown (colour, not the arrow, says better or worse)."""
+    if change is None or change != change:
+        return ""
+    return "▲" if change > 0 else "▼" if change < 0 else "—"
+
+
+def review_weeks(as_of: dt.date) -> tuple[Period, Period]:
+    """This week (Monday..Sunday holding as_of, read as of as_of) and last week (read as of its Sunday)."""
+    return preset_period(Preset.THIS_WEEK, as_of), preset_period(Preset.LAST_WEEK, as_of)
+
+
+def year_ago(week: Period) -> Period:
+    """The same Monday-to-Sunday week 52 weeks earlier, read as of the same weekday."""
+    shift = dt.timedelta(days=YEAR_AGO_DAYS)
+    return Period(week.start - shift, week.end - shift, week.as_of_date - shift)
+
+
+def rolling_year(as_of: dt.date) -> Period:
+    """The 12 months up to and including as_of, read as of as_of."""
+    try:
+        start = as_of.replace(year=as_of.year - 1)
+    except ValueError:  # 29 February
+        start = as_of.replace(year=as_of.year - 1, day=28)
+    return Period(start + dt.timedelta(days=1), as_of, as_of)
+
+
+def first_received(conn: sa.Connection) -> dt.date | None:
+    """The earliest received_date in the case table (where the data begins)."""
+    return conn.execute(sa.select(sa.func.min(cases.c.received_date))).scalar_one()
+
+
+def _value(row: pd.Series | None, metric_id: str) -> float | None:
+    if row is None:
+        return None
+    value = row[metric_id]
+    return None if value is None or value != value else value.item() if hasattr(value, "item") else value
+
+
+def headline_changes(this: pd.Series, last: pd.Series, ago: pd.Series | None) -> tuple[HeadlineChange, ...]:
+    """The headline metrics with their week-on-week change and year-ago value."""
+    return tuple(HeadlineChange(m, _value(this, m), _value(last, m), _value(ago, m)) for m in HEADLINE_METRICS)
+
+
+def _table(conn: sa.Connection, level: Level, period: Period, filters: CaseFilter, scope: str | None,
+           metrics: tuple[str, ...] | None, settings: Settings) -> pd.DataFrame:
+    return region_table(conn, TableRequest(level, period, filters=filters, metrics=metrics, scope=scope), settings)
+
+
+def on_time_rank(rates: pd.Series) -> pd.Series:
+    """Rank by on-time rate, best first; ties share the better rank; no rate, no rank."""
+    return rates.rank(method="min", ascending=False).astype("Int64")
+
+
+def ranked_cities(this: pd.DataFrame, last: pd.DataFrame) -> pd.DataFrame:
+    """Cities with this week's rank by on-time rate, last week's, and the changes (positive: moved up)."""
+    previous = last[["code", "due", "on_time_rate"]].rename(columns={"due": "due_last", "on_time_rate": "on_time_rate_last"})
+    out = this.merge(previous, on="code", how="left")
+    out["rank"] = on_time_rank(out["on_time_rate"])
+    out["rank_last"] = on_time_rank(out["on_time_rate_last"])
+    out["rank_change"] = out["rank_last"] - out["rank"]
+    out["rate_change"] = out["on_time_rate"] - out["on_time_rate_last"]
+    return out.sort_values(["rank", "code"], na_position="last", kind="stable").reset_index(drop=True)
+
+
+def county_changes(this: pd.DataFrame, last: pd.DataFrame, city_names: dict[str, str]) -> pd.DataFrame:
+    """Every county's on-time rate this week and last week, with the change."""
+    previous = last[["code", "due", "on_time_rate"]].rename(columns={"due": "due_last", "on_time_rate": "on_time_rate_last"})
+    out = this.rename(columns={"parent_code": "city_code"}).merge(previous, on="code", how="left")
+    out["city_name"] = out["city_code"].map(city_names)
+    out["rate_change"] = out["on_time_rate"] - out["on_time_rate_last"]
+    return out.reset_index(drop=True)
+
+
+def movers(frame: pd.DataFrame, min_due: int) -> tuple[pd.Series | None, pd.Series | None]:
+    """The region whose on-time rate rose most and the one whose rate fell most (both weeks >= min_due due)."""
+    comparable = frame[(frame["due"] >= min_due) & (frame["due_last"] >= min_due) & frame["rate_change"].notna()]
+    comparable = comparable.sort_values(["rate_change", "code"], kind="stable")
+    rising, falling = comparable[comparable["rate_change"] > 0], comparable[comparable["rate_change"] < 0]
+    best = rising.iloc[-1] if not rising.empty else None
+    worst = falling.iloc[0] if not falling.empty else None
+    return best, worst
+
+
+def newly_overdue(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
+    """Cases in the overdue ledger `now` that were not in the ledger `before`."""
+    return now[~now["case_id"].isin(before["case_id"])].reset_index(drop=True)
+
+
+def overdue_by_county(new: pd.DataFrame, long: pd.DataFrame) -> pd.DataFrame:
+    """Newly overdue and long-overdue cases per county, most long-overdue first."""
+    keys = ["county_code", "county_name", "city_name"]
+    counts = [frame.groupby(keys).size().rename(name) for frame, name in ((new, "newly_overdue"), (long, "long_overdue"))]
+    out = pd.concat(counts, axis=1).fillna(0).astype("int64").reset_index()
+    if out.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object" if c in keys else "int64")
+                             for c in (*keys, "newly_overdue", "long_overdue")})
+    return out.sort_values(["long_overdue", "newly_overdue", "county_code"], ascending=[False, False, True],
+                           kind="stable").reset_index(drop=True)
+
+
+def priority_changes(now: pd.DataFrame, before: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """This week's priority counties (with `entered`) and last week's that left the list (as they stand now)."""
+    listed = PriorityStatus.PRIORITY.value
+    was_listed = set(before.loc[before["status"] == listed, "code"])
+    current = now[now["status"] == listed].reset_index(drop=True)
+    current["entered"] = ~current["code"].isin(was_listed)
+    left = now[now["code"].isin(was_listed) & (now["status"] != listed)].reset_index(drop=True)
+    return current, left
+
+
+def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: CaseFilter = CaseFilter(),
+                  scope: str | None = None, settings: Settings = DEFAULT_SETTINGS,
+                  min_due_to_compare: int = MIN_DUE_TO_COMPARE) -> WeeklyReport:
+    """The weekly review of the week holding `as_of` against the week before, from the metrics layer."""
+    this_week, last_week = review_weeks(as_of)
+    last_sunday = last_week.end
+    with connect(conn) as c:
+        start = first_received(c)
+        ago_week = year_ago(this_week) if start is not None and start <= year_ago(this_week).start else None
+
+        def table(level: Level, period: Period, metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
+            return _table(c, level, period, filters, scope, metrics, settings)
+
+        province, province_last = table(Level.PROVINCE, this_week).iloc[0], table(Level.PROVINCE, last_week).iloc[0]
+        province_ago = table(Level.PROVINCE, ago_week).iloc[0] if ago_week else None
+        cities = ranked_cities(table(Level.CITY, this_week, CITY_METRICS), table(Level.CITY, last_week, CITY_METRICS))
+        city_names = dict(zip(cities["code"], cities["name"]))
+        counties = county_changes(table(Level.COUNTY, this_week, COUNTY_METRICS),
+                                  table(Level.COUNTY, last_week, COUNTY_METRICS), city_names)
+        ledger = overdue_cases(c, as_of, scope=scope, filters=filters, order=OverdueOrder.MOST_OVERDUE, settings=settings)
+        ledger_before = overdue_cases(c, last_sunday, scope=scope, filters=filters, settings=settings)
+        window, window_last = rolling_year(as_of), rolling_year(last_sunday)
+        ranked = priority_counties(c, window, filters, scope, settings)
+        ranked_last = priority_counties(c, window_last, filters, scope, settings)
+    new = newly_overdue(ledger, ledger_before)
+    long = ledger[ledger["days_overdue"] > LONG_OVERDUE_DAYS].reset_index(drop=True)
+    ranked = ranked.assign(city_name=ranked["city_code"].map(city_names))
+    priority, left = priority_changes(ranked, ranked_last)
+    return WeeklyReport(
+        as_of=as_of, this_week=this_week, last_week=last_week, year_ago_week=ago_week, province=province,
+        province_last=province_last, province_year_ago=province_ago,
+        headlines=headline_changes(province, province_last, province_ago), cities=cities, counties=counties,
+        newly_overdue=new, long_overdue=long, overdue_by_county=overdue_by_county(new, long), priority_ranking=ranked,
+        priority=priority, priority_left=left, priority_window=window, priority_window_last=window_last,
+        settings=settings, min_due_to_compare=min_due_to_compare,
+    )
+
+
+# --- the 通报 paragraph -------------------------------------------------------------------------------
+
+def pct(rate: float | None) -> str:
+    """A rate as a percentage with one decimal ("—" when empty)."""
+    return "—" if rate is None or rate != rate else f"{rate * 100:.1f}%"
+
+
+def cn_date(day: dt.date) -> str:
+    """2024年6月30日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def rate_move(change: float | None) -> str:
+    """"上升 1.2 个百分点" / "下降 …" / "持平" for a change of a rate."""
+    if change is None or change != change:
+        return "无法比较"
+    points = abs(change) * 100
+    if f"{points:.1f}" == "0.0":
+        return "持平"
+    return f"{'上升' if change > 0 else '下降'} {points:.1f} 个百分点"
+
+
+def count_move(change: float | None) -> str:
+    """"增加 5 件" / "减少 …" / "持平" for a change of a count."""
+    if change is None or change != change:
+        return "无法比较"
+    if change == 0:
+        return "持平"
+    return f"{'增加' if change > 0 else '减少'} {abs(int(change))} 件"
+
+
+def _rate_clause(report: WeeklyReport, metric_id: str) -> str:
+    h = report.headline(metric_id)
+    label = METRICS_BY_ID[metric_id].label
+    if h.this_week is None:
+        return f"{label}无数据"
+    if h.last_week is None:
+        return f"{label} {pct(h.this_week)}"
+    return f"{label} {pct(h.this_week)}，较上周（{pct(h.last_week)}）{rate_move(h.change)}"
+
+
+def _opening(report: WeeklyReport) -> str:
+    p, week = report.province, report.this_week
+    return (f"{cn_date(week.start)}至{cn_date(week.end)}（数据截至{cn_date(report.as_of)}），"
+            f"本周收件 {int(p['received'])} 件，应办结检举控告件 {int(p['due'])} 件，"
+            f"{_rate_clause(report, 'on_time_rate')}；{_rate_clause(report, 'first_on_time_rate')}；"
+            f"{_rate_clause(report, 'satisfaction_rate')}（参评 {int(p['rated'])} 件）；"
+            f"结而不服 {int(p['disputed'])} 件，{_rate_clause(report, 'dispute_rate')}；"
+            f"{_rate_clause(report, 'leapfrog_rate')}。")
+
+
+def _overdue_sentence(report: WeeklyReport) -> str:
+    h = report.headline("overdue")
+    return (f"截至{cn_date(report.as_of)}，超期未办结 {int(h.this_week)} 件，较上周末（{int(h.last_week)} 件）"
+            f"{count_move(h.change)}；其中本周新增超期 {len(report.newly_overdue)} 件，"
+            f"超期 {report.long_overdue_days} 天以上 {len(report.long_overdue)} 件。")
+
+
+def _mover_text(row: pd.Series, name: str) -> str:
+    verb = "升至" if row["rate_change"] > 0 else "降至"
+    return (f"{name}（由 {pct(row['on_time_rate_last'])} {verb} {pct(row['on_time_rate'])}，"
+            f"{rate_move(row['rate_change'])}）")
+
+
+def _movers_sentence(frame: pd.DataFrame, names: pd.Series, what: str, min_due: int) -> str:
+    best, worst = movers(frame, min_due)
+    parts = []
+    if best is not None:
+        parts.append(f"按期办结率提升最多的是{_mover_text(best, names[best.name])}")
+    if worst is not None:
+        parts.append(f"下降最多的是{_mover_text(worst, names[worst.name])}")
+    if not parts:
+        return f"{what}按期办结率没有可比较的升降。"
+    return f"{what}中，" + "，".join(parts) + "。"
+
+
+def _movers(report: WeeklyReport) -> str:
+    min_due = report.min_due_to_compare
+    city_names = report.cities["name"]
+    # county names repeat across cities (市中区): the city comes first
+    county_names = report.counties["city_name"].fillna("") + report.counties["name"]
+    return (_movers_sentence(report.cities, city_names, "各市", min_due)
+            + _movers_sentence(report.counties, county_names, "各县（市、区）", min_due)
+            + f"（仅比较本周和上周应办结件均不少于 {min_due} 件的地区。）")
+
+
+def _county_list(frame: pd.DataFrame) -> str:
+    return "、".join(frame["city_name"].fillna("") + frame["name"])
+
+
+def _priority_sentence(report: WeeklyReport) -> str:
+    window = report.priority_window
+    text = (f"按近 {report.priority_window_months} 个月（{cn_date(window.start)}至{cn_date(window.end)}）滚动检验，")
+    if report.priority.empty:
+        text += "没有县（市、区）列为重点督导"
+    else:
+        text += f"列为重点督导的县（市、区）共 {len(report.priority)} 个：{_county_list(report.priority)}"
+    entered, left = report.priority_entered, report.priority_left
+    text += f"；本周新列入 {len(entered)} 个" + (f"（{_county_list(entered)}）" if len(entered) else "")
+    text += f"，移出 {len(left)} 个" + (f"（{_county_list(left)}）" if len(left) else "")
+    return text + "。请相关市督促整改，按期办结、及时反馈。"
+
+
+def bulletin_text(report: WeeklyReport) -> str:
+    """The 通报 paragraph in Chinese; every number in it is a field of the report."""
+    return "\n".join((_opening(report) + _overdue_sentence(report), _movers(report), _priority_sentence(report)))
