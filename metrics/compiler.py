@@ -198,6 +198,24 @@ def effective_due(c: sa.ColumnCollection, settings: Settings) -> sa.ColumnElemen
     return sa.func.coalesce(c.due_date, c.received_date + sa.literal(settings.default_due_days, sa.Integer))
 
 
+# Working-day deadlines fall at most this many calendar days after the date they follow (15 working
+# days plus the longest holiday run), so a case whose dates all lie further back cannot count.
+DEADLINE_REACH_DAYS = 40
+
+
+def relevant_cases(first_day: dt.date, last_day: dt.date, settings: Settings) -> list[sa.ColumnElement]:
+    """WHERE clauses keeping a superset of the cases that can count in a period (or series) running
+    from `first_day`, read no later than `last_day`: received by then, and still open, or with a
+    receipt, closure or deadline no earlier than shortly before the start. Cheap, and it spares the
+    per-row predicates most of a long history."""
+    reach = first_day - dt.timedelta(days=DEADLINE_REACH_DAYS)
+    return [
+        cases.c.received_date <= last_day,
+        sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date >= reach, cases.c.received_date >= reach,
+               effective_due(cases.c, settings) >= first_day),
+    ]
+
+
 def context(src: CaseSource, bounds: Bounds, settings: Settings) -> CaseContext:
     """The predicate context over the raw case table (single-expression queries)."""
     return CaseContext(bounds, cases.c, effective_due(cases.c, settings), src.notice_deadline, src.feedback_deadline)

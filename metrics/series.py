@@ -23,7 +23,9 @@ from .compiler import (
     derived_columns,
     effective_due,
     filter_conditions,
+    DEADLINE_REACH_DAYS,
     in_subtree,
+    relevant_cases,
     resolve_metrics,
 )
 from .registry import required_counts
@@ -31,9 +33,6 @@ from .request import CaseFilter, Period
 from .settings import DEFAULT_SETTINGS, Settings
 from .table import connect, typed_metrics
 
-# Deadlines counted in a bucket are at most this many days after the date they follow
-# (15 working days plus the longest holiday run), used only to pre-filter rows.
-_DEADLINE_REACH_DAYS = 40
 
 
 class Grain(str, Enum):
@@ -92,7 +91,8 @@ def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS) 
     spec = AggregateSpec(
         key=lambda rmap: table.c.bucket_start,
         where=lambda rmap: [in_subtree(rmap, request.region), in_subtree(rmap, request.scope),
-                            *filter_conditions(request.filters), *_prefilter(periods, settings)],
+                            *filter_conditions(request.filters),
+                            *relevant_cases(periods[0].start, max(max(p.end, p.as_of_date) for p in periods), settings)],
         bounds=lambda c: Bounds(c.bucket_start, c.bucket_end, c.bucket_as_of, c.bucket_window_end),
         extra_from=table,
         extra_on=_may_count_in(table, settings),
@@ -110,28 +110,12 @@ def _may_count_in(buckets_table: sa.Values, settings: Settings) -> sa.ColumnElem
     """A case can count in a bucket only if received by the bucket's end and, unless still open,
     with an event (receipt, deadline, closure) no earlier than shortly before the bucket starts."""
     b = buckets_table.c
-    reach = b.bucket_start - sa.literal(_DEADLINE_REACH_DAYS, sa.Integer)
+    reach = b.bucket_start - sa.literal(DEADLINE_REACH_DAYS, sa.Integer)
     return sa.and_(
         cases.c.received_date <= b.bucket_end,
         sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date >= reach, cases.c.received_date >= reach,
                effective_due(cases.c, settings) >= b.bucket_start),
     )
-
-
-def _prefilter(periods: list[Period], settings: Settings) -> list[sa.ColumnElement]:
-    """A superset of the cases that can count in any bucket (independent of the bucket)."""
-    if not periods:
-        return [sa.false()]
-    first = periods[0].start
-    reach = first - dt.timedelta(days=_DEADLINE_REACH_DAYS)
-    # received/accepted count receipts in the bucket whatever its as-of date (as the table does), so the
-    # bound is the last bucket's end, not its as-of date
-    last_end = max(p.end for p in periods)
-    return [
-        cases.c.received_date <= last_end,
-        sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date >= reach, cases.c.received_date >= reach,
-               effective_due(cases.c, settings) >= first),
-    ]
 
 
 def metric_series(conn: sa.Engine | sa.Connection, request: SeriesRequest,

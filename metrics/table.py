@@ -19,6 +19,7 @@ from .compiler import (
     group_key,
     in_subtree,
     region_map,
+    relevant_cases,
     resolve_metrics,
 )
 from .registry import METRICS_BY_ID, MetricKind, required_counts
@@ -36,7 +37,8 @@ def table_query(request: TableRequest, settings: Settings = DEFAULT_SETTINGS) ->
     spec = AggregateSpec(
         key=lambda rmap: group_key(rmap, request.level),
         where=lambda rmap: [in_subtree(rmap, request.parent), in_subtree(rmap, request.scope),
-                            *filter_conditions(request.filters)],
+                            *filter_conditions(request.filters),
+                            *relevant_cases(p.start, max(p.end, p.as_of_date), settings)],
         bounds=lambda columns: bounds,
     )
     agg = aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings)
