@@ -24,9 +24,12 @@ def make_engine(url: str | None = None) -> sa.Engine:
     """Create an Engine for the resolved URL (creating the embedded file's folder if needed)."""
     resolved = resolve_url(url)
     parsed = sa.make_url(resolved)
-    if parsed.get_backend_name() == "duckdb" and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(resolved)
+    if parsed.get_backend_name() == "duckdb":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        return sa.create_engine(resolved)
+    # a server database may restart under a running dashboard: test pooled connections before use
+    return sa.create_engine(resolved, pool_pre_ping=True)
 
 
 def describe_url(engine: sa.Engine) -> str:
