@@ -1,4 +1,4 @@
-"""`python -m data_access init | import | demo`: the command line scripts and the weekly cron use.
+"""`python -m data_access init | import | demo | user`: the command line scripts and the weekly cron use.
 
 Exit status: 0 success, 1 bad data (the report is printed), 2 bad usage.
 """
@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 
 from . import demo
+from . import audit, auth
 from .database import ImportMode, county_frame, ensure_initialized, init_database, load_cases
 from .engine import describe_url, make_engine
 from .problems import DataRejected
@@ -28,12 +31,14 @@ DESCRIPTION = """\
   init    建表并载入地区表（默认山东省） / create the tables and load the region tree
   import  导入案件文件（CSV/XLSX/Parquet），全部成功或全部不写入 / import a case file, all-or-nothing
   demo    生成演示数据（替换现有案件） / generate synthetic demo cases (replaces the case table)
+  user    管理本地登录用户（未配置 OIDC 时） / manage local users: add, disable, enable, passwd, list
 
 数据库 / database: --db URL, else $DATABASE_URL, else the embedded DuckDB file data/petition.duckdb.
 Examples:
   python -m data_access init --db postgresql+psycopg://user@host/db
   python -m data_access import cases_2024.xlsx --upsert
   python -m data_access demo --cases 1000000 --seed 7 --end-date 2026-11-22
+  python -m data_access user add zhang.san --role city --region 370100
 Exit status: 0 success, 1 bad data (every problem is listed with row, column and value), 2 bad usage.
 """
 
@@ -46,7 +51,7 @@ def _date(text: str) -> dt.date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with its three sub-commands."""
+    """The argument parser with its sub-commands."""
     parser = argparse.ArgumentParser(prog="python -m data_access", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -68,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--cases", type=int, default=None, help="number of cases (default: a real province's 2.5 years)")
     p_demo.add_argument("--seed", type=int, default=20240101)
     p_demo.add_argument("--end-date", type=_date, default=None, help="last received date (default: today)")
+
+    _add_user_parser(sub, db_help)
     return parser
 
 
@@ -119,7 +126,119 @@ def load_demo(engine: sa.Engine, n_cases: int | None, seed: int, end_date: dt.da
     return load_cases(engine, validated, ImportMode.REPLACE, source=f"demo seed={seed} end={end_date}", kind="demo")
 
 
-COMMANDS = {"init": cmd_init, "import": cmd_import, "demo": cmd_demo}
+USER_DESCRIPTION = """\
+本地登录用户（未配置 OIDC 时使用） / local users, for login without an OIDC provider.
+
+  add NAME --role province|city|county --region CODE   新增用户 / add a user
+  disable NAME | enable NAME                           停用、启用（启用同时解除锁定） / disable, enable (and unlock)
+  passwd NAME                                          重设密码（同时解除锁定） / set a new password (and unlock)
+  list                                                 列出用户（不含密码） / list users (no password hashes)
+
+角色与地区 / roles and regions: province — the province code or none (whole province);
+city — a city code (sees its counties); county — a county code.
+密码 / password: at least 10 characters, from stdin with --password-stdin, else asked twice on the terminal.
+Every change is written to the audit log (action user_admin).
+Exit status: 0 success, 1 bad data (unknown region, weak password, duplicate or unknown user), 2 bad usage.
+"""
+
+
+def _add_user_parser(sub: argparse._SubParsersAction, db_help: str) -> None:
+    p_user = sub.add_parser("user", help="manage local users (add, disable, enable, passwd, list)",
+                            description=USER_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = p_user.add_subparsers(dest="user_command", required=True)
+    stdin_help = "read the password from the first line of standard input"
+
+    p_add = actions.add_parser("add", help="add a user")
+    p_add.add_argument("name")
+    p_add.add_argument("--role", required=True, choices=[r.value for r in auth.Role])
+    p_add.add_argument("--region", default=None, help="region code (city: a city, county: a county; province: optional)")
+    p_add.add_argument("--display-name", default=None, help="name shown in the dashboard (default: NAME)")
+    p_add.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    p_add.add_argument("--db", help=db_help)
+
+    for name, text in (("disable", "refuse further logins of a user"), ("enable", "allow a user again, clearing a lock-out")):
+        p = actions.add_parser(name, help=text)
+        p.add_argument("name")
+        p.add_argument("--db", help=db_help)
+
+    p_pass = actions.add_parser("passwd", help="set a user's password (clears a lock-out)")
+    p_pass.add_argument("name")
+    p_pass.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    p_pass.add_argument("--db", help=db_help)
+
+    p_list = actions.add_parser("list", help="list users")
+    p_list.add_argument("--db", help=db_help)
+
+
+def cmd_user(engine: sa.Engine, args: argparse.Namespace) -> int:
+    auth.ensure_auth_tables(engine)
+    if args.user_command == "list":
+        return _list_users(engine)
+    try:
+        if args.user_command in ("add", "passwd"):
+            password = _read_password(args.password_stdin)
+            if password is None:
+                return EXIT_USAGE
+        if args.user_command == "add":
+            who = auth.add_user(engine, args.name, password, args.role, args.region, args.display_name)
+            detail = f"user add {who.username} role={who.role.value} region={who.region_code or '-'}"
+        elif args.user_command == "passwd":
+            auth.set_password(engine, args.name, password)
+            detail = f"user passwd {args.name.strip().lower()}"
+        else:
+            (auth.disable_user if args.user_command == "disable" else auth.enable_user)(engine, args.name)
+            detail = f"user {args.user_command} {args.name.strip().lower()}"
+    except auth.UserRejected as exc:
+        print(f"{exc.message_zh} / {exc.message_en}", file=sys.stderr)
+        return EXIT_BAD_DATA
+    print(f"完成 / done: {detail}")
+    if not audit.record(engine, _cli_actor(), audit.AuditAction.USER_ADMIN, detail):
+        print("警告：审计记录未写入 / warning: the audit row was not written", file=sys.stderr)
+    return EXIT_OK
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    """The new password: stdin's first line, or typed twice on a terminal; None when neither is possible."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        print("标准输入不是终端：请用 --password-stdin 传入密码 / stdin is not a terminal: use --password-stdin",
+              file=sys.stderr)
+        return None
+    first = getpass.getpass("新密码 / new password: ")
+    if getpass.getpass("再次输入 / repeat: ") != first:
+        raise auth.UserRejected("两次输入的密码不一致", "the two passwords differ")
+    return first
+
+
+def _cli_actor() -> str:
+    """The audit log's username for command-line changes: the operating-system account."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except OSError:  # no login name in the environment (some containers)
+        return "cli"
+
+
+def _list_users(engine: sa.Engine) -> int:
+    frame = auth.list_users(engine)
+    if frame.empty:
+        print("尚无用户 / no users")
+        return EXIT_OK
+    table = pd.DataFrame({
+        "username": frame["username"],
+        "role": [f"{r} {auth.Role(r).label}" for r in frame["role"]],
+        "region": [f"{c} {n or ''}".strip() if c else "全省 / whole province"
+                   for c, n in zip(frame["region_code"], frame["region_name"])],
+        "disabled": ["yes" if d else "no" for d in frame["disabled"]],
+        "locked": [f"until {u:%Y-%m-%d %H:%M}" if lk else "no" for lk, u in zip(frame["locked"], frame["locked_until"])],
+        "created": [f"{c:%Y-%m-%d %H:%M}" for c in frame["created_at"]],
+    })
+    with pd.option_context("display.unicode.east_asian_width", True):
+        print(table.to_string(index=False))
+    return EXIT_OK
+
+
+COMMANDS = {"init": cmd_init, "import": cmd_import, "demo": cmd_demo, "user": cmd_user}
 
 
 def main(argv: list[str] | None = None) -> int:

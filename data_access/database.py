@@ -43,24 +43,35 @@ def init_database(engine: sa.Engine, regions_path: Path | None = None) -> int:
     frame = read_regions_file(regions_path or default_regions_file())
     metadata.create_all(engine)
     with engine.begin() as conn:
-        conn.execute(regions.delete())
-        records = frame.astype(object).where(frame.notna(), None).to_dict("records")  # NaN -> NULL
-        conn.execute(regions.insert(), records)
+        _load_regions(conn, frame)
         _load_calendar(conn)
     _analyze(engine, (regions, workday_calendar))
     return len(frame)
 
 
 def ensure_initialized(engine: sa.Engine) -> None:
-    """Initialise the database with the defaults if its tables or reference rows are missing."""
-    inspector = sa.inspect(engine)
-    if all(inspector.has_table(t.name) for t in metadata.sorted_tables):
-        with engine.connect() as conn:
-            has_regions = conn.execute(sa.select(sa.func.count()).select_from(regions)).scalar_one() > 0
-            has_calendar = conn.execute(sa.select(sa.func.count()).select_from(workday_calendar)).scalar_one() > 0
-        if has_regions and has_calendar:
-            return
-    init_database(engine)
+    """Create any missing table; load the default regions and the calendar only where they are empty.
+
+    Never replaces data already there (a database set up for another province keeps its regions).
+    """
+    metadata.create_all(engine)  # checkfirst: only what is missing
+    with engine.connect() as conn:
+        has_regions = conn.execute(sa.select(sa.func.count()).select_from(regions)).scalar_one() > 0
+        has_calendar = conn.execute(sa.select(sa.func.count()).select_from(workday_calendar)).scalar_one() > 0
+    if has_regions and has_calendar:
+        return
+    with engine.begin() as conn:
+        if not has_regions:
+            _load_regions(conn, read_regions_file(default_regions_file()))
+        if not has_calendar:
+            _load_calendar(conn)
+    _analyze(engine, (regions, workday_calendar))
+
+
+def _load_regions(conn: sa.Connection, frame: pd.DataFrame) -> None:
+    conn.execute(regions.delete())
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")  # NaN -> NULL
+    conn.execute(regions.insert(), records)
 
 
 def _load_calendar(conn: sa.Connection) -> None:

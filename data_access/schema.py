@@ -67,3 +67,33 @@ import_log = sa.Table(
     sa.Column("rows", sa.Integer, nullable=False),
     sa.Column("dropped_columns", sa.String(1000), nullable=True),
 )
+
+# The local user store, used when no OIDC provider is configured. Never a plain-text password.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),  # stored lower-case
+    sa.Column("display_name", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),  # province | city | county
+    sa.Column("region_code", sa.String(6), nullable=True),  # NULL only for a province user: the whole province
+    sa.Column("password_hash", sa.String(255), nullable=False),  # argon2id, PHC string
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("failed_attempts", sa.Integer, nullable=False),  # consecutive, since the last success or lock
+    sa.Column("locked_until", sa.DateTime, nullable=True),
+)
+
+# Who did what, when, within which scope. `detail` is text we write ourselves (file and page names,
+# row counts), never anything about a reporter. Ids are uuid4 hex: no autoincrement in DuckDB here.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("at", sa.DateTime, nullable=False, quote=True),  # AT is a keyword in DuckDB: always quoted
+    sa.Column("username", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=True),  # NULL for the command line
+    sa.Column("scope", sa.String(6), nullable=False),  # region code, '' for the whole province or none
+    sa.Column("action", sa.String(16), nullable=False),  # login | login_failed | logout | import | download | user_admin
+    sa.Column("detail", sa.String(500), nullable=False),
+)
+sa.Index("ix_audit_log_at", audit_log.c.at).ddl_if(dialect="postgresql")

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from data_access.database import init_database
 from data_access.engine import make_engine
 from data_access.importer import import_file
-from data_access.schema import cases, import_log
+from data_access.schema import audit_log, cases, import_log, users
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SHARED_DIR", REPO_ROOT.parent / "shared"))
@@ -65,10 +65,10 @@ def initialized_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.
 
 @pytest.fixture
 def engine(initialized_engine: sa.Engine) -> sa.Engine:
-    """An initialised database with an empty case table, per backend."""
+    """An initialised database with no cases, users or audit rows, per backend."""
     with initialized_engine.begin() as conn:
-        conn.execute(cases.delete())
-        conn.execute(import_log.delete())
+        for table in (cases, import_log, users, audit_log):
+            conn.execute(table.delete())
     return initialized_engine
 
 

@@ -1,0 +1,99 @@
+"""The audit trail: sign-ins, imports, downloads and user administration, who/when/scope/what.
+
+Writing a row must never break the page or command that does the audited thing: record() logs a
+database error and returns False instead of raising.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from enum import Enum
+
+import pandas as pd
+import sqlalchemy as sa
+
+from .auth import Identity
+from .schema import audit_log
+
+logger = logging.getLogger(__name__)
+
+DETAIL_MAX = 500
+AUDIT_COLUMNS = ("at", "username", "role", "scope", "action", "detail", "id")
+
+
+class AuditAction(str, Enum):
+    """What was done."""
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    IMPORT = "import"
+    DOWNLOAD = "download"
+    USER_ADMIN = "user_admin"
+
+    @property
+    def label(self) -> str:
+        return AUDIT_ACTION_LABELS[self]
+
+
+AUDIT_ACTION_LABELS = {
+    AuditAction.LOGIN: "登录",
+    AuditAction.LOGIN_FAILED: "登录失败",
+    AuditAction.LOGOUT: "退出",
+    AuditAction.IMPORT: "导入",
+    AuditAction.DOWNLOAD: "下载",
+    AuditAction.USER_ADMIN: "用户管理",
+}
+
+
+def record(engine: sa.Engine, identity_or_username: Identity | str, action: AuditAction | str, detail: str,
+           scope: str | None = None, at: dt.datetime | None = None) -> bool:
+    """Write one audit row; True when written, False (logged, never raised) when it could not be.
+
+    `identity_or_username` is an Identity (its role and region fill role and scope) or a bare name (a failed login,
+    the command line). `scope` overrides the identity's region; `detail` is cut to DETAIL_MAX characters.
+    """
+    try:
+        row = _row(identity_or_username, AuditAction(action), detail, scope, at)
+    except ValueError:
+        logger.error("audit row not written: unknown action %r", action)
+        return False
+    try:
+        with engine.begin() as conn:
+            conn.execute(audit_log.insert().values(**row))
+    except Exception:  # any database failure: the audited action itself must go on
+        logger.exception("audit row not written: %s %s %s", row["username"], row["action"], row["detail"])
+        return False
+    return True
+
+
+def recent(engine: sa.Engine, limit: int, since: dt.datetime | None = None) -> pd.DataFrame:
+    """The latest audit rows, newest first: at, username, role, scope, action, detail, id."""
+    stmt = sa.select(*(audit_log.c[c] for c in AUDIT_COLUMNS))
+    if since is not None:
+        stmt = stmt.where(audit_log.c.at >= since)
+    stmt = stmt.order_by(audit_log.c.at.desc(), audit_log.c.id).limit(limit)
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(stmt).fetchall(), columns=list(AUDIT_COLUMNS))
+
+
+def _row(who: Identity | str, action: AuditAction, detail: str, scope: str | None, at: dt.datetime | None) -> dict:
+    if isinstance(who, Identity):
+        username, role, region = who.username, who.role.value, who.region_code
+    else:
+        username, role, region = str(who), None, None
+    return {
+        "id": uuid.uuid4().hex,
+        "at": (at.astimezone().replace(tzinfo=None) if at.tzinfo else at) if at else dt.datetime.now(),
+        "username": username[: audit_log.c.username.type.length],
+        "role": role,
+        "scope": (scope if scope is not None else region or "")[: audit_log.c.scope.type.length],
+        "action": action.value,
+        "detail": _one_line(detail)[:DETAIL_MAX],
+    }
+
+
+def _one_line(text: str) -> str:
+    """Control characters (newlines included) become spaces, so an exported log keeps one row per line."""
+    return "".join(" " if ch < " " or ch == "\x7f" else ch for ch in str(text or ""))
