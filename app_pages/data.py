@@ -16,7 +16,9 @@ from data_access.problems import DataRejected
 from data_access.schema import CASE_COLUMNS
 from data_access.validate import HEADER_ALIASES, REQUIRED_COLUMNS
 from metrics.caselists import COLUMN_LABELS
+from data_access.audit import AuditAction
 from ui import runtime
+from ui.access import audited
 from ui.format import plain_markdown
 from ui.tables import show_table
 from ui.view import current_view
@@ -114,8 +116,10 @@ def upload_section() -> None:
             with st.spinner("正在校验并导入……"):
                 report = import_bytes(runtime.engine(), uploaded.getvalue(), uploaded.name, mode)
         except DataRejected as error:
+            audited(AuditAction.IMPORT, f"导入被拒绝：{uploaded.name}，{error.total} 个问题，未写入")()
             show_rejection(error)
         else:
+            audited(AuditAction.IMPORT, f"导入 {uploaded.name}：{report.rows} 件，方式 {report.mode}")()
             st.cache_data.clear()
             st.session_state[RESULT_KEY] = report
             st.rerun()

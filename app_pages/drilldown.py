@@ -8,12 +8,13 @@ from data_access.enums import Channel, Level
 from metrics.caselists import CaseStatus
 from metrics.registry import METRICS_BY_ID
 from metrics.request import TableRequest
-from ui import runtime
 from ui.charts import ranking_chart, selected_code
 from ui.downloads import download_buttons, for_people
 from ui.format import percent_column_config
+from ui.guard import guarded
 from ui.kpi import kpi_cards
 from ui.regions import RegionTree, tree
+from ui.scoped import scoped
 from ui.tables import metric_table, show_table
 from ui.view import REGION_PARAM, current_region, current_view
 
@@ -26,9 +27,10 @@ def go(code: str) -> None:
     st.query_params[REGION_PARAM] = code
 
 
-def breadcrumb(regions: RegionTree, code: str) -> None:
+def breadcrumb(regions: RegionTree, code: str, root: str) -> None:
+    chain = regions.ancestors(code)
     with st.container(horizontal=True, gap=None):
-        for i, c in enumerate(regions.ancestors(code)):
+        for i, c in enumerate(chain[chain.index(root):]):
             label = ("› " if i else "") + regions.name(c)
             st.button(label, key=f"crumb_{c}", on_click=go, args=(c,), disabled=(c == code), type="tertiary")
 
@@ -37,8 +39,7 @@ def child_section(regions: RegionTree, code: str, region_row: pd.Series) -> None
     level = regions.level(code)
     child_level = level.child()
     view = current_view()
-    children = runtime.table(runtime.database_url(), runtime.data_version(),
-                             TableRequest(child_level, view.period, parent=code, filters=view.filters))
+    children = scoped().table(TableRequest(child_level, view.period, parent=code, filters=view.filters))
     st.subheader(f"下辖{child_level.label}（{len(children)} 个）")
     if children.empty:
         st.info("没有下辖单位。")
@@ -66,8 +67,7 @@ def child_section(regions: RegionTree, code: str, region_row: pd.Series) -> None
 def case_section(regions: RegionTree, code: str) -> None:
     view = current_view()
     st.subheader(f"{regions.name(code)} 案件清单")
-    cases = runtime.cases_of_county(runtime.database_url(), runtime.data_version(), code, view.period, view.filters,
-                                    None)
+    cases = scoped().cases_of_county(code, view.period, view.filters)
     if cases.empty:
         st.info("该县（市、区）在所选期间没有案件。")
         return
@@ -95,27 +95,30 @@ def case_section(regions: RegionTree, code: str) -> None:
 
 view = current_view()
 regions = tree()
-code = current_region(regions.province)
+code = current_region(view.root)
 if not regions.exists(code):
-    st.warning(f"地区代码“{code}”不存在，已显示全省。")
-    code = regions.province
+    st.warning(f"地区代码“{code}”不存在，已显示{regions.name(view.root)}。")
+    code = view.root
+elif not regions.within(code, view.scope):
+    st.warning(f"无权查看该地区，已显示{regions.name(view.root)}。")
+    code = view.root
 
-breadcrumb(regions, code)
+breadcrumb(regions, code, view.root)
 st.title(regions.name(code))
 st.caption(view.caption())
-url, version = runtime.database_url(), runtime.data_version()
 level = regions.level(code)
-parent_level_request = TableRequest(level, view.period, parent=code, filters=view.filters)
-current = runtime.table(url, version, parent_level_request)
-current = current[current["code"] == code]
-previous = runtime.table(url, version, parent_level_request.with_period(view.period.previous()))
-previous = previous[previous["code"] == code]
-if current.empty:
-    st.info("所选地区没有数据。")
-    st.stop()
-kpi_cards(current.iloc[0], previous.iloc[0] if not previous.empty else None)
-
-if level is Level.COUNTY:
-    case_section(regions, code)
-else:
-    child_section(regions, code, current.iloc[0])
+with guarded("核心指标"):
+    own = TableRequest(level, view.period, parent=code, filters=view.filters)
+    current = scoped().table(own)
+    current = current[current["code"] == code]
+    previous = scoped().table(own.with_period(view.period.previous()))
+    previous = previous[previous["code"] == code]
+    if current.empty:
+        st.info("所选地区没有数据。")
+        st.stop()
+    kpi_cards(current.iloc[0], previous.iloc[0] if not previous.empty else None)
+    with guarded("下辖单位与案件清单"):
+        if level is Level.COUNTY:
+            case_section(regions, code)
+        else:
+            child_section(regions, code, current.iloc[0])

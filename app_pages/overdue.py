@@ -6,11 +6,11 @@ import streamlit as st
 
 from metrics.caselists import OverdueBucket, overdue_bucket, overdue_buckets
 from metrics.registry import METRICS_BY_ID
-from ui import runtime
 from ui.charts import stacked_bar_chart
 from ui.downloads import download_buttons, for_people
 from ui.navigation import drill_to
 from ui.palette import BLUE, ORANGE, SKY, VERMILLION
+from ui.scoped import scoped
 from ui.tables import show_table
 from ui.view import current_view
 
@@ -99,13 +99,12 @@ def case_list(ledger: pd.DataFrame, stem: str) -> None:
 
 
 view = current_view()
-url, version = runtime.database_url(), runtime.data_version()
 
 st.title("超期督办")
 st.caption(view.caption())
 st.caption(f"截至 {view.as_of:%Y-%m-%d} 日终已过办理期限、仍未办结的检举控告件（存量，不受统计期起止日限制；超期天数 = 截止日期 − 办理期限）。")
 
-ledger = runtime.overdue(url, version, view.as_of, None, None, view.filters)
+ledger = scoped().overdue(view.as_of, view.filters)
 if ledger.empty:
     st.info(f"截至 {view.as_of:%Y-%m-%d}，没有超期未办结的检举控告件。")
     st.stop()

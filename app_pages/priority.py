@@ -7,12 +7,12 @@ import streamlit as st
 from metrics.priority import PriorityStatus, funnel_limits
 from metrics.registry import METRICS_BY_ID
 from metrics.settings import DEFAULT_SETTINGS
-from ui import runtime
 from ui.charts import funnel_chart
 from ui.downloads import download_buttons
 from ui.format import percent_column_config, plain_markdown
 from ui.navigation import drill_to
 from ui.regions import RegionTree, tree
+from ui.scoped import scoped
 from ui.tables import metric_table, show_table
 from ui.view import current_view
 
@@ -130,14 +130,13 @@ def for_download(ranked: pd.DataFrame) -> pd.DataFrame:
 
 view = current_view()
 regions = tree()
-url, version = runtime.database_url(), runtime.data_version()
 
 st.title("重点督导县（市、区）")
 st.caption(view.caption())
 st.caption("方法：以全省整体水平为基准，对各县初次举报按期办结率、越级举报率分别作漏斗图检验；"
            "两项均超出 95% 控制限的列为重点督导，任一项超出 99.8% 控制限的列为关注。详见“指标口径”页。")
 
-ranked = with_labels(runtime.priority(url, version, view.period, view.filters, None), regions)
+ranked = with_labels(scoped().priority(view.period, view.filters), regions)
 if ranked.empty or (ranked["first_due"].sum() == 0 and ranked["accepted"].sum() == 0):
     st.info("所选期间没有检举控告件，无法评估重点督导县。")
     st.stop()

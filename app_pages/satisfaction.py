@@ -1,4 +1,4 @@
-"""满意度: satisfaction, rating and dispute rates by city and by month, and the distribution of ratings."""
+"""满意度: satisfaction, rating and dispute rates by the units below, by month, and the distribution of ratings."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,16 +6,17 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from data_access.enums import Level
 from metrics.registry import METRICS_BY_ID
 from metrics.request import Period, TableRequest
 from metrics.series import Grain, SeriesRequest
-from ui import runtime
 from ui.charts import bar_chart, ranking_chart, selected_code, trend_chart
 from ui.format import percent_column_config
+from ui.guard import guarded
 from ui.kpi import kpi_cards
 from ui.navigation import drill_to
 from ui.palette import BLUE
+from ui.regions import tree
+from ui.scoped import scoped
 from ui.tables import metric_table, show_table
 from ui.view import View, current_view
 
@@ -32,38 +33,38 @@ def months_back(as_of: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def by_city(cities: pd.DataFrame, province_row: pd.Series) -> None:
-    """Table of the cities against the province and a ranking chart; a click on either opens the city."""
-    st.subheader("各市满意度")
+def by_child(children: pd.DataFrame, parent_row: pd.Series, parent_name: str, child_label: str) -> None:
+    """Table of the units below against their parent and a ranking chart; a click on either opens the unit."""
+    st.subheader(f"各{child_label}满意度")
     left, right = st.columns([3, 2], gap="large")
     with left:
-        shown = cities[["code", "name", *CITY_COLUMNS]]
-        config = {"code": None, "name": st.column_config.TextColumn("市", pinned=True),
+        shown = children[["code", "name", *CITY_COLUMNS]]
+        config = {"code": None, "name": st.column_config.TextColumn(child_label, pinned=True),
                   **{m: percent_column_config(m) for m in CITY_COLUMNS}}
-        event = show_table(metric_table(shown, CITY_COLUMNS, province_row), hide_index=True,
-                             column_config=config, on_select="rerun", selection_mode="single-row",
-                             key="satisfaction_cities", width="stretch", height=40 + 35 * len(shown))
-        st.caption("比率较全省整体更差的标为橙色、更好的标为蓝色；点击一行进入该市。")
+        event = show_table(metric_table(shown, CITY_COLUMNS, parent_row), hide_index=True, column_config=config,
+                           on_select="rerun", selection_mode="single-row", key="satisfaction_children",
+                           width="stretch", height=min(40 + 35 * len(shown), 600))
+        st.caption(f"比率较{parent_name}整体更差的标为橙色、更好的标为蓝色；点击一行进入下钻。")
         rows = event.selection.rows if event and event.selection else []
         if rows:
             drill_to(str(shown.iloc[rows[0]]["code"]))
     with right:
         metric_id = st.segmented_control("排名指标", RATES, default=RATES[0], key="satisfaction_rank",
                                          format_func=lambda m: METRICS_BY_ID[m].label) or RATES[0]
-        event = st.altair_chart(ranking_chart(cities, metric_id, province_row[metric_id]), width="stretch",
+        event = st.altair_chart(ranking_chart(children, metric_id, parent_row[metric_id]), width="stretch",
                                 on_select="rerun", key="satisfaction_ranking")
-        st.caption("虚线为全省整体水平；点击某市进入下钻。")
+        st.caption(f"虚线为{parent_name}整体水平；点击进入下钻。")
         if (code := selected_code(event)) is not None:
             drill_to(code)
 
 
-def monthly(view: View, url: str, version: str) -> None:
+def monthly(view: View) -> None:
     """The three rates per month over the last twelve months up to the as-of date."""
     start = months_back(view.as_of, TREND_MONTHS)
     st.subheader(f"近 {TREND_MONTHS} 个月走势（{start:%Y-%m} 至 {view.as_of:%Y-%m}）")
     st.caption("每月为一个统计期，按该月月末（或截止日期，取较早者）日终的数据状态计算。")
-    series = runtime.series(url, version, SeriesRequest(Period(start, view.as_of, view.as_of), Grain.MONTH,
-                                                        filters=view.filters, metrics=SERIES_METRICS))
+    series = scoped().series(SeriesRequest(Period(start, view.as_of, view.as_of), Grain.MONTH, region=view.root,
+                                           filters=view.filters, metrics=SERIES_METRICS))
     if series.empty or series["closed"].sum() == 0:
         st.info("近 12 个月没有办结件。")
         return
@@ -73,16 +74,16 @@ def monthly(view: View, url: str, version: str) -> None:
     right.altair_chart(trend_chart(series, ("dispute_rate",), "disputed", grain=Grain.MONTH), width="stretch")
 
 
-def ratings(view: View, url: str, version: str) -> None:
+def ratings(view: View) -> None:
     """How the cases closed in the period were rated: bars and the numbers."""
     st.subheader("评价分布（统计期内办结件）")
-    distribution = runtime.ratings(url, version, view.period, None, view.filters, None)
+    distribution = scoped().ratings(view.period, view.root, view.filters)
     if distribution["cases"].sum() == 0:
         st.info("所选期间没有办结件。")
         return
     left, right = st.columns([3, 2], gap="large")
     left.altair_chart(bar_chart(distribution, "label", "cases", "评价", "件数", color=BLUE), width="stretch")
-    right.dataframe(distribution[["label", "cases", "share"]], hide_index=True, width="stretch",
+    show_table(distribution[["label", "cases", "share"]], hide_index=True, width="stretch",
                     column_config={"label": st.column_config.TextColumn("评价"),
                                    "cases": st.column_config.NumberColumn("件数", format="localized"),
                                    "share": st.column_config.NumberColumn("占办结件", format="percent")})
@@ -90,18 +91,24 @@ def ratings(view: View, url: str, version: str) -> None:
 
 
 view = current_view()
-url, version = runtime.database_url(), runtime.data_version()
+regions = tree()
+root, level = view.root, regions.level(view.root)
+child_level = level.child()
 
 st.title("群众满意度")
 st.caption(view.caption())
-province = runtime.table(url, version, TableRequest(Level.PROVINCE, view.period, filters=view.filters))
-previous = runtime.table(url, version, TableRequest(Level.PROVINCE, view.period.previous(), filters=view.filters))
-kpi_cards(province.iloc[0], previous.iloc[0], HEADLINE,
-          previous_label=f"上一期（{view.period.previous().start}–{view.period.previous().end}）")
-
-if province.iloc[0]["closed"] == 0:
-    st.info("所选期间没有办结件，无法按市比较满意度。")
-else:
-    by_city(runtime.table(url, version, TableRequest(Level.CITY, view.period, filters=view.filters)), province.iloc[0])
-monthly(view, url, version)
-ratings(view, url, version)
+with guarded("满意度指标"):
+    own = TableRequest(level, view.period, parent=root, filters=view.filters)
+    current = scoped().table(own)
+    previous = scoped().table(own.with_period(view.period.previous()))
+    kpi_cards(current.iloc[0], previous.iloc[0], HEADLINE,
+              previous_label=f"上一期（{view.period.previous().start}–{view.period.previous().end}）")
+    if current.iloc[0]["closed"] == 0:
+        st.info("所选期间没有办结件，无法比较满意度。")
+    elif child_level is not None:
+        by_child(scoped().table(TableRequest(child_level, view.period, parent=root, filters=view.filters)),
+                 current.iloc[0], regions.name(root), child_level.label)
+with guarded("满意度走势"):
+    monthly(view)
+with guarded("评价分布"):
+    ratings(view)

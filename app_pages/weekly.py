@@ -12,11 +12,11 @@ from reports.charts import CJKFontMissing, cjk_font
 from reports.deck import build_deck
 from reports.pack import deck_name, workbook_name
 from reports.workbook import build_workbook
-from ui import runtime
 from ui.charts import ranking_chart
 from ui.downloads import for_people
-from ui.format import EMPTY, delta_color, fmt_delta, fmt_value, percent_column_config, plain_markdown
-from ui.tables import metric_table
+from ui.format import EMPTY, UNCHANGED, delta_color, fmt_delta, fmt_value, percent_column_config, plain_markdown
+from ui.scoped import scoped
+from ui.tables import metric_table, show_table
 from ui.view import current_view
 
 SECTIONS = tuple(Section)
@@ -28,13 +28,14 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PRESENT_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"] { display: none !important; }
-html { font-size: 20px; }
-.block-container { padding-top: 1rem; }
-[data-testid="stMetricValue"] { font-size: 3.6rem; }
-[data-testid="stMetricLabel"] p { font-size: 1.4rem; }
-[data-testid="stMetricDelta"] { font-size: 1.3rem; }
-[data-testid="stMarkdownContainer"] p { font-size: 1.4rem; line-height: 1.8; }
-h1 { font-size: 2.4rem !important; }
+.block-container { padding-top: 1.2rem; }
+[data-testid="stMetricValue"] { font-size: 3.8rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.6rem; }
+[data-testid="stMetricDelta"] { font-size: 1.4rem; }
+[data-testid="stMarkdown"] p { font-size: 1.6rem; line-height: 1.8; }
+[data-testid="stCaptionContainer"] p { font-size: 1.15rem; }
+h1 { font-size: 2.6rem !important; }
+h2 { font-size: 2.3rem !important; }
 </style>
 """
 CASE_COLUMNS = ("case_id", "city_name", "county_name", "received_date", "due_date", "days_overdue", "is_first_report",
@@ -64,12 +65,20 @@ def controls() -> Section:
     return section
 
 
+def delta_args(metric_id: str, this: object, last: object) -> dict[str, object]:
+    """st.metric's delta, colour and arrow: green/red by the metric's direction, no arrow when 持平."""
+    delta = fmt_delta(metric_id, this, last)
+    flat = delta == UNCHANGED
+    return {"delta": delta, "delta_color": "off" if flat else delta_color(metric_id),
+            "delta_arrow": "off" if flat else "auto"}
+
+
 def metric_card(column, report: WeeklyReport, metric_id: str) -> None:
     """One KPI: this week, the change since last week (arrow and colour), last week and a year ago below."""
     m = METRICS_BY_ID[metric_id]
     this, last = report.province[metric_id], report.province_last[metric_id]
     ago = report.province_year_ago[metric_id] if report.province_year_ago is not None else None
-    column.metric(m.label, fmt_value(metric_id, this), fmt_delta(metric_id, this, last), delta_color=delta_color(metric_id),
+    column.metric(m.label, fmt_value(metric_id, this), **delta_args(metric_id, this, last),
                   help=f"{m.definition}（变化为与上周相比）", border=True)
     year_ago = fmt_value(metric_id, ago) if report.year_ago_week is not None else "数据未覆盖"
     column.caption(f"上周 {fmt_value(metric_id, last)}　｜　去年同期 {year_ago}")
@@ -90,7 +99,8 @@ def _rank_text(value: object) -> str:
 
 
 def _rank_change(value: object) -> str:
-    return EMPTY if pd.isna(value) else f"{arrow(int(value))} {abs(int(value))}".strip()
+    return EMPTY if pd.isna(value) or value == 0 else f"{arrow(int(value))} {abs(int(value))}"
+
 
 
 def cities(report: WeeklyReport) -> None:
@@ -101,7 +111,8 @@ def cities(report: WeeklyReport) -> None:
                           "上周名次": frame["rank_last"].map(_rank_text), "名次变化": frame["rank_change"].map(_rank_change),
                           "较上周（百分点）": frame["rate_change"] * 100})
     left, right = st.columns([3, 2], gap="large")
-    left.dataframe(metric_table(shown, ("on_time_rate", "due")), hide_index=True, width="stretch",
+    with left:
+        show_table(metric_table(shown, ("on_time_rate", "due")), hide_index=True, width="stretch",
                    height=40 + 35 * len(shown),
                    column_config={"on_time_rate": percent_column_config("on_time_rate"), "due": percent_column_config("due"),
                                   "较上周（百分点）": st.column_config.NumberColumn(format="%+.1f")})
@@ -112,7 +123,7 @@ def cities(report: WeeklyReport) -> None:
 
 def case_table(ledger: pd.DataFrame) -> None:
     """An overdue case list in people's terms."""
-    st.dataframe(for_people(ledger[list(CASE_COLUMNS)]), hide_index=True, width="stretch", height=360,
+    show_table(for_people(ledger[list(CASE_COLUMNS)]), hide_index=True, width="stretch", height=360,
                  column_config={"超期天数": st.column_config.NumberColumn("超期天数", format="%d 天")})
 
 
@@ -120,14 +131,14 @@ def overdue(report: WeeklyReport) -> None:
     """Overdue stock, cases that became overdue this week and long-overdue cases, by county."""
     h = report.headline("overdue")
     c1, c2, c3 = st.columns(3)
-    c1.metric(METRICS_BY_ID["overdue"].label, fmt_value("overdue", h.this_week), fmt_delta("overdue", h.this_week, h.last_week),
-              delta_color=delta_color("overdue"), help="与上周末（上周日日终）的存量相比。", border=True)
+    c1.metric(METRICS_BY_ID["overdue"].label, fmt_value("overdue", h.this_week), **delta_args("overdue", h.this_week, h.last_week),
+              help="与上周末（上周日日终）的存量相比。", border=True)
     c2.metric("本周新增超期", f"{len(report.newly_overdue):,}", border=True,
               help="截至本日超期未办结、而截至上周日尚未超期的检举控告件。")
     c3.metric(f"超期 {report.long_overdue_days} 天以上", f"{len(report.long_overdue):,}", border=True,
               help=f"截至本日超期天数大于 {report.long_overdue_days} 天的超期未办结件。")
     st.markdown(f"**各县（市、区）：{len(report.overdue_by_county)} 个有新增或长期超期件**")
-    st.dataframe(report.overdue_by_county, hide_index=True, width="stretch",
+    show_table(report.overdue_by_county, hide_index=True, width="stretch",
                  height=min(40 + 35 * len(report.overdue_by_county), 420),
                  column_config={"county_code": None, "county_name": st.column_config.TextColumn("县（市、区）", pinned=True),
                                 "city_name": st.column_config.TextColumn("所属市"),
@@ -152,10 +163,10 @@ def priority(report: WeeklyReport) -> None:
     if report.priority.empty:
         st.info("本周没有县（市、区）列为重点督导。")
     for row in report.priority.itertuples():
-        badge = "🆕 本周新列入" if row.entered else "🔴 持续列入"
+        badge = "★ 本周新列入" if row.entered else "▲ 持续列入"
         st.markdown(f"**{badge}**　{plain_markdown(row.city_name or '')}　{plain_markdown(row.sentence)}")
     for row in report.priority_left.itertuples():
-        st.markdown(f"**⬇️ 本周移出**　{plain_markdown(row.city_name or '')}　{plain_markdown(row.sentence)}")
+        st.markdown(f"**▽ 本周移出**　{plain_markdown(row.city_name or '')}　{plain_markdown(row.sentence)}")
 
 
 def satisfaction(report: WeeklyReport) -> None:
@@ -165,7 +176,7 @@ def satisfaction(report: WeeklyReport) -> None:
     for column, metric_id in zip(columns, shown):
         metric_card(column, report, metric_id)
     frame = report.cities.sort_values("code")[["name", *SATISFACTION_METRICS]]
-    st.dataframe(metric_table(frame, SATISFACTION_METRICS, report.province), hide_index=True, width="stretch",
+    show_table(metric_table(frame, SATISFACTION_METRICS, report.province), hide_index=True, width="stretch",
                  height=40 + 35 * len(frame),
                  column_config={"name": st.column_config.TextColumn("市", pinned=True),
                                 **{m: percent_column_config(m) for m in SATISFACTION_METRICS}})
@@ -211,16 +222,15 @@ def downloads(report: WeeklyReport) -> None:
         font_problem = str(exc)
     left, right, _ = st.columns([1, 1, 3])
     left.download_button("下载演示稿（PPTX）", lambda: build_deck(report), file_name=deck_name(report.as_of), mime=PPTX_MIME,
-                         key="weekly_pptx", on_click="ignore", icon="⬇️", disabled=font_problem is not None)
+                         key="weekly_pptx", on_click="ignore", icon=":material/download:", disabled=font_problem is not None)
     right.download_button("下载台账（XLSX）", lambda: build_workbook(report), file_name=workbook_name(report.as_of),
-                          mime=XLSX_MIME, key="weekly_xlsx", on_click="ignore", icon="⬇️")
+                          mime=XLSX_MIME, key="weekly_xlsx", on_click="ignore", icon=":material/download:")
     if font_problem:
         st.warning(font_problem)
 
 
 view = current_view()
-url, version = runtime.database_url(), runtime.data_version()
-report = runtime.weekly(url, version, view.as_of, view.filters, None)
+report = scoped().weekly(view.as_of, view.filters)  # limited to the viewer's region
 
 this, last = report.this_week, report.last_week
 st.title("周例会")

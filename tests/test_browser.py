@@ -396,7 +396,7 @@ def test_deep_link_on_a_fresh_server(context, golden_db_file, tmp_path_factory, 
         assert not exception_texts(pg), f"exception on a deep link:\n{fresh.tracebacks()[-3000:]}"
         expect_title(pg, regions.at[best_city_by_on_time_rate, "name"])
         nav = [t.split()[-1] for t in pg.locator("[data-testid=stSidebarNav] a").all_inner_texts()]
-        assert nav == ["全省总览", "地区下钻", "重点督导县", "超期督办", "满意度", "周例会", "指标口径", "数据"], nav
+        assert nav == ["全省总览", "地区下钻", "重点督导县", "超期督办", "满意度", "周例会", "指标口径", "数据", "审计日志"], nav
         own.assert_clean()
     finally:
         pg.close()

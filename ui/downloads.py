@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import io
+from typing import Callable
 
 import pandas as pd
 import streamlit as st
 from openpyxl.utils import get_column_letter
 
+from data_access.audit import AuditAction
 from data_access.enums import CATEGORY_LABELS, CHANNEL_LABELS, SATISFACTION_LABELS
 from metrics.caselists import COLUMN_LABELS, CaseStatus
+
+from .access import audited
 
 _VALUE_LABELS = {
     "channel": {c.value: label for c, label in CHANNEL_LABELS.items()},
@@ -48,12 +52,24 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str = "数据") -> bytes:
     return buf.getvalue()
 
 
+def recorded_download(make: Callable[[], bytes], file_name: str) -> Callable[[], bytes]:
+    """Wrap a file builder so that every download is written to the audit log (who, when, scope, what)."""
+    record = audited(AuditAction.DOWNLOAD, f"下载 {file_name}")
+
+    def build() -> bytes:
+        record()
+        return make()
+
+    return build
+
+
 def download_buttons(frame: pd.DataFrame, stem: str, key: str) -> None:
-    """Side-by-side CSV and XLSX download buttons for a table already in people's terms."""
+    """Side-by-side CSV and XLSX download buttons for a table already in people's terms (audited)."""
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button("下载 CSV", lambda: csv_bytes(frame), file_name=f"{stem}.csv", mime="text/csv", key=f"{key}_csv",
-                         on_click="ignore", icon=":material/download:")
+    left.download_button("下载 CSV", recorded_download(lambda: csv_bytes(frame), f"{stem}.csv"), file_name=f"{stem}.csv",
+                         mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:")
     # XLSX is built only when clicked (deferred callable): writing a workbook on every rerun is slow
-    right.download_button("下载 Excel", lambda: xlsx_bytes(frame), file_name=f"{stem}.xlsx", key=f"{key}_xlsx",
+    right.download_button("下载 Excel", recorded_download(lambda: xlsx_bytes(frame), f"{stem}.xlsx"),
+                          file_name=f"{stem}.xlsx", key=f"{key}_xlsx",
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
                           icon=":material/download:")

@@ -30,3 +30,10 @@ def guarded(section: str) -> Iterator[None]:
         st.error(f"“{section}”暂时无法显示：数据库连接失败或查询出错。请稍后点击“重试”；"
                  "如持续出现，请联系信息技术人员。", icon=":material/cloud_off:")
         st.button("重试", key=f"retry_{section}", on_click=_retry, icon=":material/refresh:")
+
+
+def database_down() -> None:
+    """The whole-app message when the database cannot be reached at all (the frame could not start)."""
+    st.error("无法连接数据库，看板暂时不能显示数据。请稍后点击“重试”；如持续出现，请联系信息技术人员。",
+             icon=":material/cloud_off:")
+    st.button("重试", key="retry_app", on_click=_retry, icon=":material/refresh:")

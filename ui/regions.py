@@ -52,6 +52,10 @@ class RegionTree:
             chain.append(p)
         return chain[::-1]
 
+    def within(self, code: str, scope: str | None) -> bool:
+        """True when `code` is the scope region or lies under it (everything when scope is None)."""
+        return scope is None or scope in self.ancestors(code)
+
     def city_of(self, code: str) -> str | None:
         """The city a county belongs to (None for the province)."""
         for c in self.ancestors(code):

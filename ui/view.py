@@ -39,6 +39,12 @@ class View:
     period: Period
     filters: CaseFilter
     province: str
+    scope: str | None = None  # the viewer's region (None: the whole province)
+
+    @property
+    def root(self) -> str:
+        """The region the viewer's pages start from: their scope, or the province."""
+        return self.scope or self.province
 
     @property
     def as_of(self) -> dt.date:
@@ -110,7 +116,7 @@ def _sync_widgets_from_url(anchor_default: dt.date, page: str) -> None:
     state[_PAGE_KEY] = page
 
 
-def render_sidebar(anchor_default: dt.date, province: str, page: str) -> View:
+def render_sidebar(anchor_default: dt.date, province: str, page: str, scope: str | None = None) -> View:
     """Draw the global filters in the sidebar, keep the URL in step, and return the view."""
     _sync_widgets_from_url(anchor_default, page)
     sb = st.sidebar
@@ -132,7 +138,7 @@ def render_sidebar(anchor_default: dt.date, province: str, page: str) -> View:
     domains = sb.multiselect("领域", list(DOMAINS), key=_WIDGET["dom"], placeholder="全部领域")
     first_only = sb.toggle("仅看初次举报", key=_WIDGET["first"])
     filters = CaseFilter(channels=tuple(channels), domains=tuple(domains), first_report_only=bool(first_only))
-    view = View(preset, preset_period(preset, as_of, custom), filters, province)
+    view = View(preset, preset_period(preset, as_of, custom), filters, province, scope)
     _write_url(_encode(preset, as_of, anchor_default, custom, filters))
     st.session_state[_VIEW_KEY] = view
     return view

@@ -1,0 +1,139 @@
+"""Who is looking: OIDC (st.login) when [auth] is configured, else local users, else open demo mode.
+
+The identity decides the region scope of every query (ui.scoped) and which pages are listed.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import streamlit as st
+
+from data_access import audit
+from data_access.audit import AuditAction
+from data_access.auth import (
+    Identity,
+    Role,
+    any_user_exists,
+    authenticate,
+    get_identity,
+    identity_from_claims,
+    region_fits_role,
+)
+
+from . import runtime
+
+LOG = logging.getLogger(__name__)
+_IDENTITY_KEY = "_identity"
+_LOGGED_KEY = "_login_audited"
+_CURRENT_KEY = "_current_identity"
+FAILED_LOGIN_DELAY_S = 1.0
+OPEN_IDENTITY = Identity(username="demo", role=Role.PROVINCE, region_code=None, display_name="演示模式（未启用登录）")
+
+
+def _oidc_settings() -> dict[str, Any] | None:
+    """The [auth] section of .streamlit/secrets.toml, or None when there is none."""
+    try:
+        return dict(st.secrets["auth"]) if "auth" in st.secrets else None
+    except (FileNotFoundError, KeyError, AttributeError):
+        return None
+
+
+def scope_of(identity: Identity) -> str | None:
+    """The region code every query is limited to (None: the whole province)."""
+    return None if identity.role is Role.PROVINCE else identity.region_code
+
+
+def open_mode() -> bool:
+    """True when no login is configured: no OIDC and no local user."""
+    return _oidc_settings() is None and not any_user_exists(runtime.engine())
+
+
+def gate() -> Identity:
+    """The signed-in identity of this run; draws the login and stops the run until there is one."""
+    identity = _signed_in()
+    st.session_state[_CURRENT_KEY] = identity
+    return identity
+
+
+def current_identity() -> Identity:
+    """The identity gate() established for this run (pages and downloads use it for the audit)."""
+    return st.session_state[_CURRENT_KEY]
+
+
+def _signed_in() -> Identity:
+    if (oidc := _oidc_settings()) is not None:
+        return _oidc_identity(oidc)
+    if not any_user_exists(runtime.engine()):
+        return OPEN_IDENTITY
+    identity: Identity | None = st.session_state.get(_IDENTITY_KEY)
+    if identity is not None and get_identity(runtime.engine(), identity.username) == identity:
+        return identity
+    st.session_state.pop(_IDENTITY_KEY, None)  # disabled or changed since: sign in again
+    _login_form()
+    st.stop()
+
+
+def _login_form() -> None:
+    st.title("信访举报督导看板")
+    st.caption("请使用分配的账号登录。账号与权限由信息技术人员用 python -m data_access user 管理。")
+    with st.form("login", width=420):
+        username = st.text_input("用户名")
+        password = st.text_input("密码", type="password")
+        submitted = st.form_submit_button("登录", type="primary")
+    if not submitted:
+        return
+    result = authenticate(runtime.engine(), username, password)
+    if result.ok and result.identity is not None:
+        st.session_state[_IDENTITY_KEY] = result.identity
+        audit.record(runtime.engine(), result.identity, AuditAction.LOGIN, "本地账号登录", scope=scope_of(result.identity))
+        st.rerun()
+    audit.record(runtime.engine(), username.strip().lower()[:64] or "(空)", AuditAction.LOGIN_FAILED,
+                 f"登录失败：{result.reason.value if result.reason else 'unknown'}")
+    time.sleep(FAILED_LOGIN_DELAY_S)  # slows guessing; the account also locks after repeated failures
+    st.error(result.message)
+
+
+def _oidc_identity(settings: dict[str, Any]) -> Identity:
+    if not st.user.is_logged_in:
+        st.title("信访举报督导看板")
+        st.button("使用单位账号登录", on_click=st.login, type="primary")
+        st.stop()
+    identity = identity_from_claims(st.user.to_dict(), settings.get("claims"))
+    if identity is None or not region_fits_role(runtime.engine(), identity.role, identity.region_code):
+        st.error("您的账号没有本看板的访问权限，请联系信息技术人员。")
+        st.button("退出登录", on_click=st.logout)
+        st.stop()
+    if not st.session_state.get(_LOGGED_KEY):
+        audit.record(runtime.engine(), identity, AuditAction.LOGIN, "单位账号（OIDC）登录", scope=scope_of(identity))
+        st.session_state[_LOGGED_KEY] = True
+    return identity
+
+
+def logout() -> None:
+    """End the session's sign-in (local or OIDC)."""
+    identity = st.session_state.pop(_IDENTITY_KEY, None)
+    if identity is not None:
+        audit.record(runtime.engine(), identity, AuditAction.LOGOUT, "退出登录", scope=scope_of(identity))
+    if _oidc_settings() is not None:
+        st.logout()
+
+
+def user_box(identity: Identity) -> None:
+    """Who is signed in, with a logout button (nothing in open mode)."""
+    if identity == OPEN_IDENTITY:
+        return
+    st.sidebar.caption(f"当前用户：{identity.display_name}（{identity.role.label}）")
+    st.sidebar.button("退出登录", on_click=logout, key="logout", icon=":material/logout:")
+
+
+def audited(action: AuditAction, detail: str):  # -> Callable[[], bool]
+    """A function recording `action` for the current viewer, callable later from any thread
+    (download callables run outside the script run, so the engine and identity are captured now)."""
+    engine, identity = runtime.engine(), current_identity()
+
+    def record() -> bool:
+        return audit.record(engine, identity, action, detail, scope=scope_of(identity))
+
+    return record
