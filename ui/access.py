@@ -40,14 +40,19 @@ def _oidc_settings() -> dict[str, Any] | None:
         return None
 
 
+def _claim_mapping() -> dict[str, Any] | None:
+    """The [access] section of secrets.toml: which OIDC claims carry role and region (None: defaults).
+
+    Kept out of [auth], whose sub-tables Streamlit reads as identity providers."""
+    try:
+        return dict(st.secrets["access"]) if "access" in st.secrets else None
+    except (FileNotFoundError, KeyError, AttributeError):
+        return None
+
+
 def scope_of(identity: Identity) -> str | None:
     """The region code every query is limited to (None: the whole province)."""
     return None if identity.role is Role.PROVINCE else identity.region_code
-
-
-def open_mode() -> bool:
-    """True when no login is configured: no OIDC and no local user."""
-    return _oidc_settings() is None and not any_user_exists(runtime.engine())
 
 
 def gate() -> Identity:
@@ -63,8 +68,8 @@ def current_identity() -> Identity:
 
 
 def _signed_in() -> Identity:
-    if (oidc := _oidc_settings()) is not None:
-        return _oidc_identity(oidc)
+    if _oidc_settings() is not None:
+        return _oidc_identity()
     if not any_user_exists(runtime.engine()):
         return OPEN_IDENTITY
     identity: Identity | None = st.session_state.get(_IDENTITY_KEY)
@@ -95,12 +100,12 @@ def _login_form() -> None:
     st.error(result.message)
 
 
-def _oidc_identity(settings: dict[str, Any]) -> Identity:
+def _oidc_identity() -> Identity:
     if not st.user.is_logged_in:
         st.title("信访举报督导看板")
         st.button("使用单位账号登录", on_click=st.login, type="primary")
         st.stop()
-    identity = identity_from_claims(st.user.to_dict(), settings.get("claims"))
+    identity = identity_from_claims(st.user.to_dict(), _claim_mapping())
     if identity is None or not region_fits_role(runtime.engine(), identity.role, identity.region_code):
         st.error("您的账号没有本看板的访问权限，请联系信息技术人员。")
         st.button("退出登录", on_click=st.logout)
