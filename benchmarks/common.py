@@ -9,13 +9,10 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import sqlalchemy as sa
 
-from data_access import demo
-from data_access.database import ImportMode, county_frame, init_database, load_cases
+from data_access.database import init_database, load_demo
 from data_access.engine import REPO_ROOT, make_engine
-from data_access.validate import ValidatedCases
 
 BENCH_DIR = REPO_ROOT / "data" / "bench"
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
@@ -69,5 +66,4 @@ def fresh_postgres(name: str | None = None) -> tuple[sa.Engine, Callable[[], Non
 
 def load_demo_million(engine: sa.Engine, n: int = 1_000_000) -> None:
     """Fill the case table with `n` demo cases ending BENCH_END."""
-    table = demo.generate_cases(county_frame(engine), n, BENCH_SEED, BENCH_END)
-    load_cases(engine, ValidatedCases(table, np.arange(n) + 2), ImportMode.REPLACE, "bench", kind="demo")
+    load_demo(engine, n, BENCH_SEED, BENCH_END)

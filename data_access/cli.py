@@ -11,17 +11,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from . import demo
 from . import audit, auth
-from .database import ImportMode, county_frame, ensure_initialized, init_database, load_cases
+from .database import ImportMode, ensure_initialized, init_database, load_demo
 from .engine import describe_url, make_engine
-from .problems import DataRejected
 from .importer import import_file
-from .validate import ValidatedCases
+from .problems import DataRejected
 
 EXIT_OK, EXIT_BAD_DATA, EXIT_USAGE = 0, 1, 2
 
@@ -43,7 +40,8 @@ Exit status: 0 success, 1 bad data (every problem is listed with row, column and
 """
 
 
-def _date(text: str) -> dt.date:
+def iso_date(text: str) -> dt.date:
+    """argparse type for YYYY-MM-DD dates (shared by both command lines)."""
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -72,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--db", help=db_help)
     p_demo.add_argument("--cases", type=int, default=None, help="number of cases (default: a real province's 2.5 years)")
     p_demo.add_argument("--seed", type=int, default=20240101)
-    p_demo.add_argument("--end-date", type=_date, default=None, help="last received date (default: today)")
+    p_demo.add_argument("--end-date", type=iso_date, default=None, help="last received date (default: today)")
 
     _add_user_parser(sub, db_help)
     return parser
@@ -115,15 +113,6 @@ def cmd_demo(engine: sa.Engine, args: argparse.Namespace) -> int:
     report = load_demo(engine, args.cases, args.seed, args.end_date or dt.date.today(), _progress("生成演示数据"))
     print(f"已生成演示数据 {report.rows} 件 / generated {report.rows} demo cases")
     return EXIT_OK
-
-
-def load_demo(engine: sa.Engine, n_cases: int | None, seed: int, end_date: dt.date, progress=None):
-    """Generate demo cases for the database's counties and replace the case table with them."""
-    counties = county_frame(engine)
-    n = n_cases if n_cases is not None else demo.default_case_count(len(counties))
-    table = demo.generate_cases(counties, n, seed, end_date, progress=progress)
-    validated = ValidatedCases(table=table, rows=np.arange(table.num_rows) + 2)
-    return load_cases(engine, validated, ImportMode.REPLACE, source=f"demo seed={seed} end={end_date}", kind="demo")
 
 
 USER_DESCRIPTION = """\

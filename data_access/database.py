@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -156,6 +157,18 @@ def _remove_replaced(conn: sa.Connection, staged: sa.TableClause, mode: str) -> 
     if mode == ImportMode.UPSERT:
         return conn.execute(cases.delete().where(cases.c.case_id.in_(sa.select(staged.c.case_id)))).rowcount
     return 0
+
+
+def load_demo(engine: sa.Engine, n_cases: int | None, seed: int, end_date: dt.date,
+              progress: Callable[[float], None] | None = None) -> LoadReport:
+    """Generate demo cases for the database's counties and replace the case table with them."""
+    from . import demo  # the generator is only needed here
+
+    counties = county_frame(engine)
+    n = n_cases if n_cases is not None else demo.default_case_count(len(counties))
+    table = demo.generate_cases(counties, n, seed, end_date, progress=progress)
+    validated = ValidatedCases(table=table, rows=np.arange(table.num_rows) + 2)
+    return load_cases(engine, validated, ImportMode.REPLACE, source=f"demo seed={seed} end={end_date}", kind="demo")
 
 
 def case_count(engine: sa.Engine) -> int:

@@ -16,6 +16,7 @@ from typing import TextIO
 import pandas as pd
 import sqlalchemy as sa
 
+from data_access.cli import iso_date
 from data_access.engine import make_engine
 from data_access.enums import Level
 
@@ -47,13 +48,6 @@ Examples:
 """
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with its sub-commands."""
     parser = argparse.ArgumentParser(prog="python -m metrics", description=DESCRIPTION,
@@ -63,20 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
     common.add_argument("--format", choices=("csv", "json"), default="csv")
     period = argparse.ArgumentParser(add_help=False)
-    period.add_argument("--from", dest="start", type=_date, required=True, help="first day of the period")
-    period.add_argument("--to", dest="end", type=_date, required=True, help="last day of the period")
-    period.add_argument("--as-of", dest="as_of", type=_date, help="read the data as at the end of this day (default: --to)")
+    period.add_argument("--from", dest="start", type=iso_date, required=True, help="first day of the period")
+    period.add_argument("--to", dest="end", type=iso_date, required=True, help="last day of the period")
+    period.add_argument("--as-of", dest="as_of", type=iso_date, help="read the data as at the end of this day (default: --to)")
 
     p_table = sub.add_parser("table", parents=[common, period], help="metrics per region")
     p_table.add_argument("--level", choices=[lv.value for lv in Level], required=True)
     p_table.add_argument("--parent", help="only regions under this code")
     sub.add_parser("priority", parents=[common, period], help="priority-county ranking")
     p_over = sub.add_parser("overdue", parents=[common], help="overdue cases as of a date")
-    p_over.add_argument("--as-of", dest="as_of", type=_date, default=None, help="default: today")
+    p_over.add_argument("--as-of", dest="as_of", type=iso_date, default=None, help="default: today")
     p_over.add_argument("--parent", help="only cases under this region code")
     p_week = sub.add_parser("weekly", help="weekly meeting pack (PPTX + XLSX)")
     p_week.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
-    p_week.add_argument("--as-of", dest="as_of", type=_date, required=True,
+    p_week.add_argument("--as-of", dest="as_of", type=iso_date, required=True,
                         help="this week is the Monday-Sunday week holding this date, read as of it")
     p_week.add_argument("--out", type=Path, required=True, help="folder to write 周例会_D.pptx and 周例会台账_D.xlsx into")
     return parser

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from data_access import inventory
-from data_access.cli import load_demo
+from data_access.database import load_demo
 from data_access.database import case_count, ensure_initialized, is_demo_data, latest_load
 from data_access.engine import DEFAULT_DB_PATH, make_engine, resolve_url
 from metrics.caselists import OverdueOrder, case_list, overdue_cases

@@ -1,0 +1,71 @@
+"""Benchmark: each page's script run (AppTest) with a cold and a warm cache over 1,000,000 demo cases
+on DuckDB, median of --runs. (The browser render time of the overview comes from bench_browser.)
+
+    python -m benchmarks.bench_pages [--rows 1000000] [--runs 5]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+from .common import BENCH_DIR, fmt_runs, fresh_duckdb, load_demo_million
+
+PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "definitions", "data")
+DRILL_REGION = "370800"  # 济宁市
+
+
+def _prepare(rows: int) -> str:
+    path = BENCH_DIR / "pages.duckdb"
+    url = f"duckdb:///{path}"
+    engine = fresh_duckdb("pages")
+    load_demo_million(engine, rows)
+    engine.dispose()
+    return url
+
+
+def _app_test(page: str):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(BENCH_DIR.parent.parent / "app.py"), default_timeout=120)
+    at.run()  # app.py lands on the default page (overview)
+    if page != "overview":
+        if page == "drilldown":
+            at.query_params["region"] = DRILL_REGION
+        at.switch_page(f"app_pages/{page}.py")
+    return at
+
+
+def time_page(page: str, runs: int) -> tuple[float, list[float], float, list[float]]:
+    """Cold (caches cleared before the run) and warm (same run again) script times."""
+    import streamlit as st
+
+    cold, warm = [], []
+    for _ in range(runs):
+        at = _app_test(page)
+        st.cache_data.clear()
+        start = time.perf_counter()
+        at.run()
+        cold.append(time.perf_counter() - start)
+        assert not at.exception, [e.message for e in at.exception]
+        start = time.perf_counter()
+        at.run()
+        warm.append(time.perf_counter() - start)
+    return statistics.median(cold), cold, statistics.median(warm), warm
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = _prepare(args.rows)
+    print(f"{args.rows:,} demo cases on duckdb; AppTest script time, median of {args.runs}")
+    for page in PAGES:
+        cmed, cruns, wmed, wruns = time_page(page, args.runs)
+        print(f"{page:13s} cold {cmed:.2f} s (runs {fmt_runs(cruns)}) | warm {wmed:.2f} s (runs {fmt_runs(wruns)})")
+
+
+if __name__ == "__main__":
+    main()
