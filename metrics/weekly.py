@@ -132,7 +132,8 @@ def trend_of(metric_id: str, change: float | None) -> Trend:
     m = METRICS_BY_ID[metric_id]
     if m.direction is Direction.NEUTRAL:
         return Trend.NEUTRAL
-    if (f"{abs(change) * 100:.1f}" == "0.0") if m.kind is MetricKind.RATE else change == 0:
+    unchanged = f"{abs(change) * 100:.1f}" == "0.0" if m.kind is MetricKind.RATE else change == 0
+    if unchanged:
         return Trend.SAME
     return Trend.BETTER if (change > 0) == (m.direction is Direction.HIGHER_BETTER) else Trend.WORSE
 
@@ -170,20 +171,16 @@ def first_received(conn: sa.Connection) -> dt.date | None:
 
 
 def _value(row: pd.Series | None, metric_id: str) -> float | None:
-    if row is None:
+    """A metric of a row as a plain Python number (None when the row or the value is missing)."""
+    if row is None or pd.isna(row[metric_id]):
         return None
     value = row[metric_id]
-    return None if value is None or value != value else value.item() if hasattr(value, "item") else value
+    return value.item() if hasattr(value, "item") else value  # numpy scalar -> int / float
 
 
 def headline_changes(this: pd.Series, last: pd.Series, ago: pd.Series | None) -> tuple[HeadlineChange, ...]:
     """The headline metrics with their week-on-week change and year-ago value."""
     return tuple(HeadlineChange(m, _value(this, m), _value(last, m), _value(ago, m)) for m in HEADLINE_METRICS)
-
-
-def _table(conn: sa.Connection, level: Level, period: Period, filters: CaseFilter, scope: str | None,
-           metrics: tuple[str, ...] | None, settings: Settings) -> pd.DataFrame:
-    return region_table(conn, TableRequest(level, period, filters=filters, metrics=metrics, scope=scope), settings)
 
 
 def on_time_rank(rates: pd.Series) -> pd.Series:
@@ -248,30 +245,52 @@ def priority_changes(now: pd.DataFrame, before: pd.DataFrame) -> tuple[pd.DataFr
     return current, left
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """What every query of one report shares."""
+
+    conn: sa.Connection
+    filters: CaseFilter
+    scope: str | None
+    settings: Settings
+
+    def table(self, level: Level, period: Period, metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """region_table for this report's filters and scope."""
+        request = TableRequest(level, period, filters=self.filters, metrics=metrics, scope=self.scope)
+        return region_table(self.conn, request, self.settings)
+
+    def overdue(self, as_of: dt.date) -> pd.DataFrame:
+        """The overdue ledger at the end of `as_of`, most overdue first."""
+        return overdue_cases(self.conn, as_of, scope=self.scope, filters=self.filters,
+                             order=OverdueOrder.MOST_OVERDUE, settings=self.settings)
+
+    def priority(self, as_of: dt.date) -> pd.DataFrame:
+        """The funnel-test ranking over the rolling year up to `as_of`."""
+        return priority_counties(self.conn, rolling_year(as_of), self.filters, self.scope, self.settings)
+
+
+def _year_ago_week(conn: sa.Connection, this_week: Period) -> Period | None:
+    """The same week a year earlier, if the data reaches back that far."""
+    start, ago = first_received(conn), year_ago(this_week)
+    return ago if start is not None and start <= ago.start else None
+
+
 def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: CaseFilter = CaseFilter(),
                   scope: str | None = None, settings: Settings = DEFAULT_SETTINGS,
                   min_due_to_compare: int = MIN_DUE_TO_COMPARE) -> WeeklyReport:
     """The weekly review of the week holding `as_of` against the week before, from the metrics layer."""
     this_week, last_week = review_weeks(as_of)
-    last_sunday = last_week.end
     with connect(conn) as c:
-        start = first_received(c)
-        ago_week = year_ago(this_week) if start is not None and start <= year_ago(this_week).start else None
-
-        def table(level: Level, period: Period, metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
-            return _table(c, level, period, filters, scope, metrics, settings)
-
-        province, province_last = table(Level.PROVINCE, this_week).iloc[0], table(Level.PROVINCE, last_week).iloc[0]
-        province_ago = table(Level.PROVINCE, ago_week).iloc[0] if ago_week else None
-        cities = ranked_cities(table(Level.CITY, this_week, CITY_METRICS), table(Level.CITY, last_week, CITY_METRICS))
+        q = _Scope(c, filters, scope, settings)
+        ago_week = _year_ago_week(c, this_week)
+        province, province_last = q.table(Level.PROVINCE, this_week).iloc[0], q.table(Level.PROVINCE, last_week).iloc[0]
+        province_ago = q.table(Level.PROVINCE, ago_week).iloc[0] if ago_week else None
+        cities = ranked_cities(q.table(Level.CITY, this_week, CITY_METRICS), q.table(Level.CITY, last_week, CITY_METRICS))
         city_names = dict(zip(cities["code"], cities["name"]))
-        counties = county_changes(table(Level.COUNTY, this_week, COUNTY_METRICS),
-                                  table(Level.COUNTY, last_week, COUNTY_METRICS), city_names)
-        ledger = overdue_cases(c, as_of, scope=scope, filters=filters, order=OverdueOrder.MOST_OVERDUE, settings=settings)
-        ledger_before = overdue_cases(c, last_sunday, scope=scope, filters=filters, settings=settings)
-        window, window_last = rolling_year(as_of), rolling_year(last_sunday)
-        ranked = priority_counties(c, window, filters, scope, settings)
-        ranked_last = priority_counties(c, window_last, filters, scope, settings)
+        counties = county_changes(q.table(Level.COUNTY, this_week, COUNTY_METRICS),
+                                  q.table(Level.COUNTY, last_week, COUNTY_METRICS), city_names)
+        ledger, ledger_before = q.overdue(as_of), q.overdue(last_week.end)
+        ranked, ranked_last = q.priority(as_of), q.priority(last_week.end)
     new = newly_overdue(ledger, ledger_before)
     long = ledger[ledger["days_overdue"] > LONG_OVERDUE_DAYS].reset_index(drop=True)
     ranked = ranked.assign(city_name=ranked["city_code"].map(city_names))
@@ -281,8 +300,8 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         province_last=province_last, province_year_ago=province_ago,
         headlines=headline_changes(province, province_last, province_ago), cities=cities, counties=counties,
         newly_overdue=new, long_overdue=long, overdue_by_county=overdue_by_county(new, long), priority_ranking=ranked,
-        priority=priority, priority_left=left, priority_window=window, priority_window_last=window_last,
-        settings=settings, min_due_to_compare=min_due_to_compare,
+        priority=priority, priority_left=left, priority_window=rolling_year(as_of),
+        priority_window_last=rolling_year(last_week.end), settings=settings, min_due_to_compare=min_due_to_compare,
     )
 
 
@@ -386,7 +405,7 @@ def _priority_sentence(report: WeeklyReport) -> str:
     entered, left = report.priority_entered, report.priority_left
     text += f"；本周新列入 {len(entered)} 个" + (f"（{_county_list(entered)}）" if len(entered) else "")
     text += f"，移出 {len(left)} 个" + (f"（{_county_list(left)}）" if len(left) else "")
-    return text + "。请相关市督促整改，按期办结、及时反馈。"
+    return text + ("。请相关市督促整改，按期办结、及时反馈。" if len(report.priority) else "。")
 
 
 def bulletin_text(report: WeeklyReport) -> str:

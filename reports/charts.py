@@ -103,9 +103,10 @@ def cjk_style() -> Iterator[CJKFont]:
         yield font
 
 
-def missing_glyphs(fig: Figure) -> list[str]:
-    """Texts of the figure (after a draw) with a character the font file resolved for them lacks."""
-    fig.draw_without_rendering()
+def missing_glyphs(fig: Figure, drawn: bool = False) -> list[str]:
+    """Texts of the figure with a character the font file resolved for them lacks (drawn first unless `drawn`)."""
+    if not drawn:
+        fig.draw_without_rendering()  # tick labels exist only once the figure has been drawn
     bad = []
     for text in fig.findobj(Text):
         content = text.get_text()
@@ -115,12 +116,12 @@ def missing_glyphs(fig: Figure) -> list[str]:
 
 
 def png(fig: Figure) -> bytes:
-    """The figure as PNG bytes; CJKFontMissing if any text would be drawn as tofu."""
+    """The figure as PNG bytes; CJKFontMissing (and no image) if any text was drawn as tofu."""
     with cjk_style():
-        if bad := missing_glyphs(fig):
-            raise CJKFontMissing(f"{MISSING_FONT} ({', '.join(bad[:3])})")
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
+        fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+        if bad := missing_glyphs(fig, drawn=True):
+            raise CJKFontMissing(f"{MISSING_FONT} ({', '.join(bad[:3])})")
     return buf.getvalue()
 
 
@@ -231,6 +232,7 @@ def priority_figure(report: WeeklyReport) -> Figure:
     _mark(ax, report.priority[~report.priority["entered"]], VERMILLION, "o", "重点督导（持续）")
     _mark(ax, report.priority_entered, VERMILLION, "*", "本周新列入")
     _mark(ax, report.priority_left, ORANGE, "X", "本周移出")
+    _label_column(ax, pd.concat([report.priority, report.priority_left]))
     z = report.settings.z_priority
     ax.axvline(z, color=GREY, linestyle="--", linewidth=1)
     ax.axhline(z, color=GREY, linestyle="--", linewidth=1)
@@ -241,13 +243,18 @@ def priority_figure(report: WeeklyReport) -> Figure:
 
 
 def _mark(ax, counties: pd.DataFrame, colour: str, marker: str, label: str) -> None:
-    if counties.empty:
-        return
-    ax.scatter(counties["z_quality"], counties["z_leapfrog"], s=150 if marker == "*" else 70, color=colour,
-               marker=marker, label=label, zorder=3)
-    for row in counties.itertuples():
-        ax.annotate(f"{row.city_name}{row.name}", (row.z_quality, row.z_leapfrog), xytext=(6, 4),
-                    textcoords="offset points", fontsize=10)
+    if not counties.empty:
+        ax.scatter(counties["z_quality"], counties["z_leapfrog"], s=150 if marker == "*" else 70, color=colour,
+                   marker=marker, label=label, zorder=3)
+
+
+def _label_column(ax, counties: pd.DataFrame, step: float = 0.075) -> None:
+    """Names of the marked counties in a column right of the plot, a leader line to each point (they cluster)."""
+    ordered = counties.sort_values("z_leapfrog", ascending=False)
+    for i, row in enumerate(ordered.itertuples()):
+        ax.annotate(f"{row.city_name}{row.name}", (row.z_quality, row.z_leapfrog), xytext=(1.03, 0.97 - i * step),
+                    textcoords="axes fraction", fontsize=10, va="center",
+                    arrowprops={"arrowstyle": "-", "color": GREY, "linewidth": 0.8, "shrinkB": 5})
 
 
 def satisfaction_figure(report: WeeklyReport) -> Figure:

@@ -20,7 +20,7 @@ from pptx.util import Emu, Inches, Pt
 from metrics.registry import METRICS_BY_ID
 from metrics.weekly import (HEADLINE_METRICS, SATISFACTION_METRICS, Section, Trend, WeeklyReport, arrow,
                             bulletin_text, trend_of)
-from ui.format import EMPTY, fmt_value, is_missing
+from ui.format import EMPTY, UNCHANGED, fmt_value, is_missing
 from ui.palette import GREEN, GREY, VERMILLION
 
 from .charts import section_charts
@@ -35,6 +35,7 @@ SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 TITLE_ONLY_LAYOUT, TITLE_LAYOUT = 5, 0
 CHART_LEFT, CHART_TOP, CHART_WIDTH, CHART_MAX_HEIGHT = Inches(0.3), Inches(1.15), Inches(7.2), Inches(5.75)
 SIDE_LEFT, SIDE_WIDTH = Inches(7.7), Inches(5.3)
+PRIORITY_ROWS = 14  # rows of the priority table that fit on the slide
 
 
 def style_run(run: _Run, size: float, bold: bool = False, colour: str | None = None) -> None:
@@ -121,9 +122,11 @@ def change_text(metric_id: str, change: float | None) -> str:
     """▲/▼ and the size of a week-on-week change: percentage points for rates, cases for counts."""
     if is_missing(change):
         return EMPTY
-    if METRICS_BY_ID[metric_id].unit == "%":
-        return f"{arrow(change)} {abs(change) * 100:.1f} 个百分点"
-    return f"{arrow(change)} {abs(int(change)):,}"
+    is_rate = METRICS_BY_ID[metric_id].unit == "%"
+    size = f"{abs(change) * 100:.1f}" if is_rate else f"{abs(int(change)):,}"
+    if float(size.replace(",", "")) == 0:
+        return UNCHANGED
+    return f"{arrow(change)} {size}" + (" 个百分点" if is_rate else "")
 
 
 def _metric_rows(report: WeeklyReport, metric_ids: tuple[str, ...], with_year_ago: bool):
@@ -179,7 +182,7 @@ def city_slide(prs: Presentation, report: WeeklyReport, chart: bytes) -> None:
     for i, row in enumerate(report.cities.itertuples(), start=1):
         change = None if pd.isna(row.rank_change) else int(row.rank_change)
         rows.append([_rank(row.rank), row.name, fmt_value("on_time_rate", row.on_time_rate), _rank(row.rank_last),
-                     EMPTY if change is None else f"{arrow(change)} {abs(change)}".strip()])
+                     EMPTY if not change else f"{arrow(change)} {abs(change)}"])
         colours[(i, 4)] = GREY if not change else GREEN if change > 0 else VERMILLION
     _table(slide, rows, Inches(1.2), [0.7, 1.1, 1.2, 1.0, 1.1], size=11, colours=colours)
 
@@ -207,19 +210,27 @@ def overdue_slide(prs: Presentation, report: WeeklyReport, chart: bytes) -> None
 
 
 def priority_slide(prs: Presentation, report: WeeklyReport, chart: bytes) -> None:
-    """Priority counties over the rolling year, entries and exits since last week."""
+    """Priority counties over the rolling year, entries and exits since last week (the sentences are in the ledger)."""
     slide = _titled_slide(prs, Section.PRIORITY.label, report)
     _picture(slide, chart)
     window = report.priority_window
-    lines = [(f"近 {report.priority_window_months} 个月（{window.start} 至 {window.end}）重点督导："
-              f"{len(report.priority)} 个", 14, True, None)]
-    for row in report.priority.itertuples():
-        tag = "【本周新列入】" if row.entered else "【持续】"
-        lines.append((f"{tag}{row.city_name}{row.name}：{row.sentence}", 11, False, VERMILLION if row.entered else None))
-    left = report.priority_left
-    lines.append((f"本周移出：{len(left)} 个" + ("" if left.empty else "（" + "、".join(
-        left["city_name"].fillna("") + left["name"]) + "）"), 13, True, None))
-    _text_box(slide, SIDE_LEFT, Inches(1.2), SIDE_WIDTH, Inches(5.6), lines)
+    _text_box(slide, SIDE_LEFT, Inches(1.15), SIDE_WIDTH, Inches(0.8), [
+        (f"近 {report.priority_window_months} 个月（{window.start} 至 {window.end}）检验", 12, False, GREY),
+        (f"重点督导 {len(report.priority)} 个，本周新列入 {len(report.priority_entered)} 个，"
+         f"移出 {len(report.priority_left)} 个", 14, True, None)])
+    listed = [(row, "新列入" if row.entered else "持续") for row in report.priority.itertuples()]
+    listed += [(row, "本周移出") for row in report.priority_left.itertuples()]
+    if not listed:
+        return
+    rows, colours = [["县（市、区）", "较上周", "初次按期率", "越级率", "得分"]], {}
+    for i, (row, change) in enumerate(listed[:PRIORITY_ROWS], start=1):
+        rows.append([f"{row.city_name}{row.name}", change, fmt_value("first_on_time_rate", row.first_on_time_rate),
+                     fmt_value("leapfrog_rate", row.leapfrog_rate), EMPTY if pd.isna(row.score) else f"{row.score:.2f}"])
+        colours[(i, 1)] = VERMILLION if change == "新列入" else GREEN if change == "本周移出" else "#000000"
+    _table(slide, rows, Inches(2.1), [1.65, 0.95, 1.0, 0.85, 0.85], size=11, colours=colours)
+    if len(listed) > PRIORITY_ROWS:
+        _text_box(slide, SIDE_LEFT, Inches(2.2) + Inches(0.3) * len(rows), SIDE_WIDTH, Inches(0.4),
+                  [(f"另有 {len(listed) - PRIORITY_ROWS} 个，见台账“重点督导县”。", 11, False, GREY)])
 
 
 def satisfaction_slide(prs: Presentation, report: WeeklyReport, chart: bytes) -> None:

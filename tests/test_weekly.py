@@ -396,6 +396,12 @@ def test_deck_numbers_equal_the_report(deck: Presentation, report: WeeklyReport)
                     for m in HEADLINE_METRICS}
     cities = [(row[1], row[2]) for row in _table(slides[Section.CITIES.label])[1:]]
     assert cities == [(r.name, fmt_value("on_time_rate", r.on_time_rate)) for r in report.cities.itertuples()]
+    priority = slides[Section.PRIORITY.label]
+    listed = pd.concat([report.priority, report.priority_left])
+    if listed.empty:
+        assert not any(s.has_table for s in priority.shapes)
+    else:
+        assert [row[0] for row in _table(priority)[1:]] == list(listed["city_name"] + listed["name"])
     bulletin = slides[Section.BULLETIN.label]
     body = max((s for s in bulletin.shapes if s.has_text_frame), key=lambda s: len(s.text_frame.text))  # not the footer
     assert body.text_frame.text.replace("\v", "\n") == bulletin_text(report)
@@ -469,6 +475,18 @@ def test_cli_weekly_requires_as_of_and_out() -> None:
     assert exit_.value.code == 2
 
 
+@pytest.mark.parametrize("day", [dt.date(2021, 1, 31), dt.date(2030, 1, 30)], ids=["before_data", "after_data"])
+def test_a_week_without_cases_still_makes_a_pack(golden_engine: sa.Engine, tmp_path: Path, day: dt.date) -> None:
+    r = weekly_report(golden_engine, day)
+    assert r.province["due"] == 0 and r.headline("on_time_rate").this_week is None and r.priority.empty
+    text = bulletin_text(r)
+    assert "按期办结率无数据" in text
+    assert set(NUMBER.findall(DATE_CN.sub("", text))) <= allowed_numbers(r)
+    paths = write_pack(r, tmp_path)
+    assert len(Presentation(paths.deck).slides) == 1 + len(Section)
+    assert openpyxl.load_workbook(paths.workbook)[PRIORITY_SHEET].max_row == 1  # the header only
+
+
 # --- the page -------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -528,6 +546,13 @@ def test_page_steps_through_every_section(page_url: str, present: bool) -> None:
     assert at.button(key="next_section").disabled
     at.button(key="prev_section").click().run()
     assert at.header[0].value == Section.SATISFACTION.label
+
+
+@pytest.mark.parametrize("section", list(Section), ids=[s.value for s in Section])
+def test_page_sections_for_a_week_without_cases(page_url: str, section: Section) -> None:
+    at = open_weekly(dt.date(2021, 1, 31), section=section.label, present="true")
+    assert at.header[0].value == section.label
+    assert not at.error, [e.value for e in at.error]
 
 
 def test_page_opens_on_the_section_in_the_url(page_url: str) -> None:
