@@ -52,12 +52,14 @@ H1 = {"period": Preset.CUSTOM.value, "asof": "2024-06-30", "from": "2024-01-01",
 PROVINCE = "370000"
 UI_TIMEOUT_MS = 30_000
 
-OTHER_PAGES = [  # url_path in app.py -> screenshot name; some are still being written: render-only checks
+OTHER_PAGES = [  # url_path in app.py -> screenshot name: render-only checks (their numbers: test_pages.py)
     ("priority", "04-priority"),
     ("overdue", "05-overdue"),
     ("satisfaction", "06-satisfaction"),
-    ("definitions", "07-definitions"),
-    ("data", "08-data"),
+    ("weekly", "07-weekly"),
+    ("definitions", "08-definitions"),
+    ("data", "09-data"),
+    ("audit", "10-audit"),
 ]
 
 
@@ -362,6 +364,14 @@ def test_page_renders_and_is_screenshotted(page, server, recorder, url_path, sho
     assert path_of(page.url) == f"/{url_path}"
     assert_no_exception(page, server, url_path)
     save_screenshots(page, shot)
+    recorder.assert_clean()
+
+
+def test_weekly_presentation_mode_hides_the_sidebar(page, server, recorder):
+    open_view(page, server, "/weekly", present="true")
+    assert_no_exception(page, server, "weekly (presentation mode)")
+    expect(page.locator("[data-testid=stSidebar]")).to_be_hidden(timeout=UI_TIMEOUT_MS)
+    save_screenshots(page, "07-weekly-present")
     recorder.assert_clean()
 
 
