@@ -1,0 +1,609 @@
+"""Load test: concurrent browser sessions moving through the pages of one dashboard server.
+
+    python -m benchmarks.load_sessions [--rows 1000000] [--sessions 20] [--minutes 3] [--db URL]
+
+Builds (or reuses, when it already holds --rows cases) data/bench/load_<rows>.duckdb with the demo
+cases of benchmarks.common, or uses the database of --db as it is (demo cases are loaded only into
+an empty one). Starts ONE `streamlit run app.py` on a free 127.0.0.1 port in open mode (the database
+must hold no user), then drives --sessions concurrent sessions (one Chromium, one context each,
+1920x1080) for --minutes: each loops through overview, drilldown (a random city, then a random county
+of it), priority, overdue, satisfaction, weekly and definitions, with the view fixed by URL parameters.
+
+A page time runs from the start of the navigation to the page rendered: `load`, the app connected,
+the script run finished, the status widget gone, the main block holding elements and every visible
+chart, map and grid drawn. Errors: an exception box, an error box of the app, a navigation that takes
+longer than 60 s, a console/page error (but Streamlit's own /<page>/_stcore/health and host-config
+404 probes), a request to a host other than 127.0.0.1 (aborted, never sent), and a traceback in the
+server log. The server's RSS (its process group) is sampled after the first page load and at the end.
+
+Exit status 1 when there is any error. Slowness is reported, never an error below the timeout.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import re
+import signal
+import statistics
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import sqlalchemy as sa
+
+from tests.browser_support import (CHROMIUM, CHROMIUM_ARGS, VIEWPORT, ConsoleEntry, StreamlitServer, _ALL_DRAWN,
+                                   is_known_noise, is_local, view_url)
+
+from .common import BENCH_DIR, fresh_duckdb, load_demo_million
+
+NAV_TIMEOUT_S = 60.0
+PERIOD = "this_month"
+MAX_LOADS_PER_SESSION = 5_000  # a bound on the loop besides the clock
+RSS_SAMPLE_EVERY_S = 5.0
+STAGGER_S = 0.5  # session i starts i * STAGGER_S after the first
+PAGE_ORDER = ("overview", "drilldown_city", "drilldown_county", "priority", "overdue", "satisfaction", "weekly",
+              "definitions")
+# The default page (overview) is served at the root only: /overview shows it too, but after a console
+# error "The page that you have requested does not seem to exist".
+PATHS = {"overview": "/", "drilldown_city": "/drilldown", "drilldown_county": "/drilldown",
+         "priority": "/priority", "overdue": "/overdue", "satisfaction": "/satisfaction", "weekly": "/weekly",
+         "definitions": "/definitions"}
+# Anything not on 127.0.0.1 (or data:/blob:, which never reach the network) is aborted by the route.
+OUTSIDE = re.compile(r"^(?!(https?|wss?)://127\.0\.0\.1[:/]|data:|blob:)")
+# The main block holds elements (a fresh document each navigation: nothing left over from the last page).
+_MAIN_FILLED = """() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  if (!app || app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+  if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (document.querySelector('[data-testid=stStatusWidget]')) return false;
+  const main = document.querySelector('[data-testid=stMainBlockContainer]');
+  return !!main && main.querySelector('[data-testid=stElementContainer]') !== null;
+}"""
+
+
+# --------------------------------------------------------------------------------------------
+# the database
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    engine_name: str
+    rows: int
+    cities: dict[str, list[str]]  # city code -> its county codes
+
+
+def _inspect(url: str) -> tuple[str, int, dict[str, list[str]], bool]:
+    """Dialect, case count, city -> counties and whether any user exists (the engine is disposed)."""
+    from data_access.auth import any_user_exists
+    from data_access.database import case_count, county_frame
+    from data_access.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        counties = county_frame(engine)
+        cities: dict[str, list[str]] = defaultdict(list)
+        for code, parent in zip(counties["code"], counties["parent_code"]):
+            cities[str(parent)].append(str(code))
+        return engine.dialect.name, case_count(engine), dict(cities), any_user_exists(engine)
+    finally:
+        engine.dispose()
+
+
+def prepare_database(rows: int, db_url: str | None) -> Database:
+    """The bench DuckDB file with `rows` demo cases (reused when it holds exactly that many), or --db."""
+    from data_access.database import ensure_initialized
+    from data_access.engine import make_engine
+
+    if db_url:
+        engine = make_engine(db_url)
+        try:
+            ensure_initialized(engine)  # never replaces data already there
+        finally:
+            engine.dispose()
+        name, count, cities, users = _inspect(db_url)
+        if count == 0:
+            print(f"{db_url}: no cases; loading {rows:,} demo cases", flush=True)
+            engine = make_engine(db_url)
+            try:
+                load_demo_million(engine, rows)
+            finally:
+                engine.dispose()
+            name, count, cities, users = _inspect(db_url)
+        elif count != rows:
+            print(f"note: {db_url} already holds {count:,} cases; used as it is (not {rows:,})", flush=True)
+        url = db_url
+    else:
+        path = BENCH_DIR / f"load_{rows}.duckdb"
+        url = f"duckdb:///{path}"
+        reuse = False
+        if path.exists():
+            try:
+                name, count, cities, users = _inspect(url)
+                reuse = count == rows and cities and not users
+            except sa.exc.SQLAlchemyError:
+                reuse = False
+        if reuse:
+            print(f"reusing {path} ({count:,} cases)", flush=True)
+        else:
+            print(f"building {path} with {rows:,} demo cases ...", flush=True)
+            start = time.perf_counter()
+            engine = fresh_duckdb(f"load_{rows}")
+            try:
+                load_demo_million(engine, rows)
+            finally:
+                engine.dispose()
+            print(f"  built in {time.perf_counter() - start:.1f} s", flush=True)
+            name, count, cities, users = _inspect(url)
+    if users:
+        raise SystemExit(f"{url} holds users: the sessions would meet the login form; use a database without users")
+    if not cities:
+        raise SystemExit(f"{url} has no regions")
+    return Database(url, name, count, cities)
+
+
+# --------------------------------------------------------------------------------------------
+# the server's memory
+# --------------------------------------------------------------------------------------------
+
+def _proc_stat(pid: int) -> tuple[int, int] | None:
+    """(ppid, pgid) of a process, or None when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    return int(fields[1]), int(fields[2])
+
+
+def _all_pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def descendants(root: int) -> list[int]:
+    """Every live process below `root` (not `root` itself)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid in _all_pids():
+        st = _proc_stat(pid)
+        if st is not None:
+            children[st[0]].append(pid)
+    out, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _vmrss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def server_rss_mb(pid: int) -> float:
+    """RSS of the server and all its child processes, in MB (psutil when installed, else /proc)."""
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        try:
+            proc = psutil.Process(pid)
+            procs = [proc, *proc.children(recursive=True)]
+            total = 0
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            return total / 1024 / 1024
+        except psutil.Error:
+            return 0.0
+    return sum(_vmrss_kb(p) for p in [pid, *descendants(pid)]) / 1024
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    fields = text[text.rindex(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+@dataclass
+class CpuSnapshot:
+    """CPU ticks so far: the machine (busy, total), and per process of the server group, the browser
+    side (everything below this script but the server) and this script itself."""
+
+    at: float
+    machine_busy: int
+    machine_total: int
+    server: dict[int, int]
+    browser: dict[int, int]
+    own: int
+
+    @classmethod
+    def take(cls, server_pid: int) -> CpuSnapshot:
+        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+        total, idle = sum(values), values[3] + values[4]  # idle + iowait
+        server, browser = {}, {}
+        for pid in descendants(os.getpid()):
+            st = _proc_stat(pid)
+            if st is not None:
+                (server if st[1] == server_pid else browser)[pid] = _cpu_ticks(pid)
+        return cls(time.monotonic(), total - idle, total, server, browser, _cpu_ticks(os.getpid()))
+
+
+def cpu_line(start: CpuSnapshot, end: CpuSnapshot) -> str:
+    """Where the CPU went between two snapshots, in seconds and in % of all cores over the interval."""
+    hz = os.sysconf("SC_CLK_TCK")
+    cores = os.cpu_count() or 1
+    wall = max(end.at - start.at, 1e-9)
+
+    def grown(a: dict[int, int], b: dict[int, int]) -> float:
+        return sum(max(t - a.get(pid, 0), 0) for pid, t in b.items()) / hz
+
+    busy = (end.machine_busy - start.machine_busy) / hz
+    server, browser = grown(start.server, end.server), grown(start.browser, end.browser)
+    own = (end.own - start.own) / hz
+    other = max(busy - server - browser - own, 0.0)
+
+    def pct(seconds: float) -> float:
+        return 100 * seconds / (wall * cores)
+
+    return (f"machine busy {pct(busy):.0f}% of {cores} cores over {wall:.0f} s: "
+            f"server {server:.0f} s ({pct(server):.0f}%), "
+            f"chromium + playwright driver {browser:.0f} s ({pct(browser):.0f}%), this script {own:.0f} s "
+            f"({pct(own):.0f}%), other processes {other:.0f} s ({pct(other):.0f}%)")
+
+
+# --------------------------------------------------------------------------------------------
+# the sessions
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Load:
+    session: int
+    page: str
+    url: str
+    seconds: float
+    errors: list[str]
+    phases: tuple[float, float, float] | None = None  # seconds to `load`, to the script run done, to drawn
+
+
+@dataclass
+class Recorder:
+    """What one browser context did: requests, console and page errors; read since the last mark."""
+
+    requests: list[str] = field(default_factory=list)
+    console: list[ConsoleEntry] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    marks: tuple[int, int, int] = (0, 0, 0)
+
+    def attach(self, page) -> None:
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("websocket", lambda ws: self.requests.append(ws.url))
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.page_errors.append(f"{error.name}: {error.message}"))
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self.console.append(ConsoleEntry("console.error", message.text, (message.location or {}).get("url", "")))
+
+    def take(self) -> list[str]:
+        """The problems since the last call."""
+        r, c, p = self.marks
+        out = [f"request to a non-local host: {u}" for u in self.requests[r:] if not is_local(u)
+               or urlsplit(u).hostname not in (None, "127.0.0.1")]
+        out += [f"console error: {e}" for e in self.console[c:] if not is_known_noise(e)]
+        out += [f"page error: {e}" for e in self.page_errors[p:]]
+        self.marks = (len(self.requests), len(self.console), len(self.page_errors))
+        return out
+
+
+def plan(rng: random.Random, cities: dict[str, list[str]]) -> list[tuple[str, dict[str, str]]]:
+    """One round through the pages: (page name, query parameters)."""
+    city = rng.choice(sorted(cities))
+    county = rng.choice(cities[city])
+    out = []
+    for name in PAGE_ORDER:
+        params = {"period": PERIOD}
+        if name == "drilldown_city":
+            params["region"] = city
+        elif name == "drilldown_county":
+            params["region"] = county
+        out.append((name, params))
+    return out
+
+
+async def load_page(page, recorder: Recorder, base_url: str, path: str,
+                    params: dict[str, str]) -> tuple[float, list[str], tuple[float, float, float] | None]:
+    """Open a page by URL and wait until it is rendered; (seconds, problems, phase times when rendered)."""
+    from playwright.async_api import Error as PlaywrightError
+
+    url = view_url(base_url, path, **params)
+    errors: list[str] = []
+    start = time.perf_counter()
+    deadline = start + NAV_TIMEOUT_S
+
+    def left_ms() -> float:
+        return max(1.0, (deadline - time.perf_counter()) * 1000)
+
+    phases: list[float] = []
+    steps = ("the load event", "the script run to finish", "charts, maps and grids to be drawn")
+    try:
+        await page.goto(url, wait_until="load", timeout=left_ms())
+        phases.append(time.perf_counter() - start)
+        await page.wait_for_function(_MAIN_FILLED, timeout=left_ms(), polling=100)
+        phases.append(time.perf_counter() - start)
+        await page.wait_for_function(_ALL_DRAWN, timeout=left_ms(), polling=100)
+        phases.append(time.perf_counter() - start)
+        seconds = phases[-1]
+    except PlaywrightError as exc:
+        seconds = time.perf_counter() - start
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        timeout = "Timeout" in type(exc).__name__ or "Timeout" in first
+        waited = " / ".join(f"{t:.1f} s" for t in phases)
+        errors.append(f"{'navigation timeout' if timeout else 'navigation error'} after {seconds:.1f} s waiting for "
+                      f"{steps[len(phases)]}{f' (earlier steps done at {waited})' if phases else ''}: {first}")
+    try:
+        exceptions = await page.locator("[data-testid=stException]").all_inner_texts()
+        alerts = await page.locator("[data-testid=stAlertContentError]").all_inner_texts()
+    except PlaywrightError as exc:
+        exceptions, alerts = [], []
+        errors.append(f"page unreadable: {str(exc).splitlines()[0]}")
+    errors += [f"exception box: {' '.join(t.split())[:300]}" for t in exceptions]
+    errors += [f"error box: {' '.join(t.split())[:300]}" for t in alerts]
+    errors += recorder.take()
+    return seconds, errors, (tuple(phases) if len(phases) == 3 else None)
+
+
+async def run_session(index: int, browser, base_url: str, db: Database, stop_at: float, loads: list[Load],
+                      first_done: asyncio.Event | None, seed: int) -> None:
+    context = await browser.new_context(viewport=VIEWPORT, locale="zh-CN", service_workers="block")
+    outside: list[str] = []
+
+    async def refuse(route) -> None:  # the page's "request" event has recorded it already
+        await route.abort("blockedbyclient")
+
+    await context.route(OUTSIDE, refuse)
+    # a websocket to elsewhere is answered by nobody (never connected to its server) and recorded
+    await context.route_web_socket(OUTSIDE, lambda ws: outside.append(ws.url))
+    try:
+        page = await context.new_page()
+        recorder = Recorder()
+        recorder.attach(page)
+        rng = random.Random(seed * 1000 + index)
+        count = 0
+        while time.monotonic() < stop_at and count < MAX_LOADS_PER_SESSION:
+            for name, params in plan(rng, db.cities):
+                if time.monotonic() >= stop_at or count >= MAX_LOADS_PER_SESSION:
+                    break
+                seconds, errors, phases = await load_page(page, recorder, base_url, PATHS[name], params)
+                errors += [f"request to a non-local host (aborted): {u}" for u in outside]
+                outside.clear()
+                loads.append(Load(index, name, view_url("", PATHS[name], **params), seconds, errors, phases))
+                count += 1
+                if first_done is not None:
+                    first_done.set()
+                    return  # the warm-up session ends after its single load
+        await asyncio.sleep(1.0)  # let late console messages of the last page arrive
+        late = recorder.take() + [f"request to a non-local host (aborted): {u}" for u in outside]
+        if late and loads:
+            own = [ld for ld in loads if ld.session == index]
+            if own:
+                own[-1].errors += [f"(after render) {e}" for e in late]
+    finally:
+        await context.close()
+
+
+async def sample_rss(pid: int, samples: list[float], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        samples.append(server_rss_mb(pid))
+        try:
+            await asyncio.wait_for(stop.wait(), RSS_SAMPLE_EVERY_S)
+        except asyncio.TimeoutError:
+            pass
+
+
+@dataclass
+class Result:
+    loads: list[Load]
+    warmup: Load | None
+    rss_start: float
+    rss_end: float
+    rss_peak: float
+    wall_s: float
+    cpu: str
+
+
+async def drive(server: StreamlitServer, db: Database, sessions: int, minutes: float, seed: int,
+                browser_pids: list[int]) -> Result:
+    from playwright.async_api import async_playwright
+
+    pw = await async_playwright().start()
+    browser = None
+    try:
+        before = set(descendants(os.getpid()))
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        browser_pids.extend(p for p in descendants(os.getpid()) if p not in before)
+
+        # the first page load (cold caches), then the start sample
+        warm: list[Load] = []
+        await run_session(-1, browser, server.base_url, db, time.monotonic() + NAV_TIMEOUT_S * 2, warm,
+                          asyncio.Event(), seed)
+        pid = server.process.pid
+        rss_start = server_rss_mb(pid)
+        cpu_start = CpuSnapshot.take(pid)
+        samples = [rss_start]
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(sample_rss(pid, samples, stop))
+
+        loads: list[Load] = []
+        start = time.monotonic()
+        stop_at = start + minutes * 60
+
+        async def staggered(i: int) -> None:
+            await asyncio.sleep(i * STAGGER_S)
+            await run_session(i, browser, server.base_url, db, stop_at, loads, None, seed)
+
+        outcomes = await asyncio.gather(*(staggered(i) for i in range(sessions)), return_exceptions=True)
+        wall = time.monotonic() - start
+        cpu_end = CpuSnapshot.take(pid)
+        for i, outcome in enumerate(outcomes):
+            if isinstance(outcome, BaseException):
+                loads.append(Load(i, "(session)", "", 0.0, [f"session crashed: {outcome!r}"]))
+        stop.set()
+        await sampler
+        rss_end = server_rss_mb(pid)
+        samples.append(rss_end)
+        return Result(loads, warm[0] if warm else None, rss_start, rss_end, max(samples), wall,
+                      cpu_line(cpu_start, cpu_end))
+    finally:
+        browser_pids.extend(p for p in descendants(os.getpid()) if p not in browser_pids)  # renderers too
+        if browser is not None:
+            try:
+                await asyncio.wait_for(browser.close(), 30)
+            except Exception:  # noqa: BLE001 - the pids are killed below anyway
+                pass
+        try:
+            await asyncio.wait_for(pw.stop(), 30)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def kill_pids(pids: list[int]) -> None:
+    """SIGKILL processes we started (the browser and its children) that are still alive."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+# --------------------------------------------------------------------------------------------
+# the report
+# --------------------------------------------------------------------------------------------
+
+def p95(values: list[float]) -> float:
+    return float(np.percentile(values, 95)) if values else float("nan")
+
+
+def med(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def server_problems(server: StreamlitServer) -> list[str]:
+    """Tracebacks and guarded database errors in the server log."""
+    out = []
+    tracebacks = server.tracebacks()
+    if tracebacks:
+        out += [f"server traceback: {block.strip()[:2000]}" for block in
+                re.split(r"(?m)^(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ )", tracebacks) if block.strip()]
+    try:
+        log = server.log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        log = ""
+    out += [f"server log: {line.strip()[:500]}" for line in log.splitlines() if "database error in section" in line]
+    return out
+
+
+def report(args, db: Database, result: Result, server: StreamlitServer) -> int:
+    loads = [ld for ld in result.loads if ld.page != "(session)"]
+    failed = [ld for ld in result.loads if ld.errors]
+    if result.warmup is not None and result.warmup.errors:
+        failed.insert(0, result.warmup)
+    extra = server_problems(server)
+    ok_times = [ld.seconds for ld in loads if not ld.errors]
+    all_times = [ld.seconds for ld in loads]
+    n_errors = sum(len(ld.errors) for ld in failed) + len(extra)
+
+    print()
+    print(f"sessions      {args.sessions}")
+    print(f"minutes       {args.minutes:g} (wall {result.wall_s / 60:.2f} min of sessions)")
+    print(f"rows          {db.rows:,}")
+    print(f"engine        {db.engine_name} ({db.url})")
+    print(f"server        {server.base_url} (pid {server.process.pid})")
+    if result.warmup is not None:
+        print(f"first load    {result.warmup.page} {result.warmup.seconds:.2f} s "
+              "(cold caches, not in the figures below)")
+    print(f"page loads    {len(loads)} ({len(loads) / max(result.wall_s, 1e-9) * 60:.1f} per minute)")
+    print(f"errors        {n_errors} (in {len(failed)} page loads{', and server log' if extra else ''})")
+    print(f"page time     median {med(all_times):.2f} s, p95 {p95(all_times):.2f} s, max "
+          f"{max(all_times, default=float('nan')):.2f} s (all loads; without errors: median {med(ok_times):.2f} s, "
+          f"p95 {p95(ok_times):.2f} s)")
+    print("per page      page               loads  median s   p95 s    max s | rendered loads, median s to: "
+          "load event, script done, drawn")
+    for name in PAGE_ORDER:
+        times = [ld.seconds for ld in loads if ld.page == name]
+        phases = [ld.phases for ld in loads if ld.page == name and ld.phases]
+        split = (" ".join(f"{med([p[i] for p in phases]):6.2f}" for i in range(3)) if phases
+                 else "     -      -      -")
+        if times:
+            print(f"              {name:18s} {len(times):5d}  {med(times):8.2f} {p95(times):7.2f} {max(times):8.2f} | "
+                  f"{len(phases):5d}  {split}")
+    print(f"CPU           {result.cpu}")
+    print(f"server RSS    start {result.rss_start:.0f} MB, end {result.rss_end:.0f} MB "
+          f"({result.rss_end - result.rss_start:+.0f} MB), peak {result.rss_peak:.0f} MB")
+    if n_errors:
+        print("\nERRORS")
+        for ld in failed:
+            for e in ld.errors:
+                print(f"  session {ld.session} {ld.page} {ld.url} ({ld.seconds:.1f} s): {e}")
+        for e in extra:
+            print(f"  {e}")
+    print(f"\nserver log: {server.log_path}")
+    return 1 if n_errors else 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="demo cases in the bench database")
+    parser.add_argument("--sessions", type=int, default=20, help="concurrent browser sessions")
+    parser.add_argument("--minutes", type=float, default=3.0, help="how long the sessions run")
+    parser.add_argument("--db", default=None, help="use this database URL instead of data/bench/load_<rows>.duckdb")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the random city/county choices")
+    args = parser.parse_args(argv)
+    if args.sessions < 1 or args.minutes <= 0 or args.rows < 1:
+        parser.error("--sessions, --minutes and --rows must be positive")
+    if not CHROMIUM.exists():
+        raise SystemExit(f"{CHROMIUM} not found")
+
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends the run through the finally blocks, like Ctrl-C
+
+    db = prepare_database(args.rows, args.db)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    server = StreamlitServer(db.url, BENCH_DIR / f"load_sessions-{stamp}.log")
+    browser_pids: list[int] = []
+    print(f"{args.sessions} sessions x {args.minutes:g} min against {db.rows:,} cases on {db.engine_name}", flush=True)
+    try:
+        server.start()
+        print(f"server up at {server.base_url}; driving the sessions ...", flush=True)
+        result = asyncio.run(drive(server, db, args.sessions, args.minutes, args.seed, browser_pids))
+        return report(args, db, result, server)
+    finally:
+        server.stop()
+        server_group = server.process.pid if server.process is not None else None
+        # whatever of the browser outlived browser.close() (never the server's group: stopped above)
+        kill_pids([p for p in browser_pids if (st := _proc_stat(p)) is not None and st[1] != server_group])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
