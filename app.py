@@ -7,7 +7,7 @@ import streamlit as st
 
 from data_access.auth import Role
 from ui import access, runtime
-from ui.guard import DB_ERRORS, database_down
+from ui.guard import DB_ERRORS, database_down, guarded
 from ui.regions import tree
 from ui.style import inject_style
 from ui.view import render_sidebar
@@ -61,4 +61,5 @@ if runtime.demo_loaded(runtime.database_url(), version):
 if coverage.cases == 0:
     st.info("数据库中还没有案件数据。请在“数据”页上传，或用命令 python -m data_access import 导入。")
 
-navigation.run()
+with guarded("本页内容"):  # pages without guarded sections of their own: a message and 重试, never a traceback
+    navigation.run()

@@ -13,7 +13,7 @@ from reports.deck import build_deck
 from reports.pack import deck_name, workbook_name
 from reports.workbook import build_workbook
 from ui.charts import ranking_chart
-from ui.downloads import for_people
+from ui.downloads import for_people, recorded_download
 from ui.format import EMPTY, UNCHANGED, delta_color, fmt_delta, fmt_value, percent_column_config, plain_markdown
 from ui.scoped import scoped
 from ui.tables import metric_table, show_table
@@ -221,9 +221,11 @@ def downloads(report: WeeklyReport) -> None:
     except CJKFontMissing as exc:
         font_problem = str(exc)
     left, right, _ = st.columns([1, 1, 3])
-    left.download_button("下载演示稿（PPTX）", lambda: build_deck(report), file_name=deck_name(report.as_of), mime=PPTX_MIME,
+    # built only when clicked, and each download written to the audit log like every other one
+    deck, ledger = deck_name(report.as_of), workbook_name(report.as_of)
+    left.download_button("下载演示稿（PPTX）", recorded_download(lambda: build_deck(report), deck), file_name=deck, mime=PPTX_MIME,
                          key="weekly_pptx", on_click="ignore", icon=":material/download:", disabled=font_problem is not None)
-    right.download_button("下载台账（XLSX）", lambda: build_workbook(report), file_name=workbook_name(report.as_of),
+    right.download_button("下载台账（XLSX）", recorded_download(lambda: build_workbook(report), ledger), file_name=ledger,
                           mime=XLSX_MIME, key="weekly_xlsx", on_click="ignore", icon=":material/download:")
     if font_problem:
         st.warning(font_problem)

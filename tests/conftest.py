@@ -24,6 +24,11 @@ PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://root@12
 BACKENDS = ("duckdb", "postgresql")
 
 
+def _admin_engine() -> sa.Engine:
+    """An engine for CREATE/DROP DATABASE; no pooled connection survives a server restart in a test."""
+    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -32,7 +37,7 @@ def _in_ci() -> bool:
 def pg_database_url() -> str:
     """A fresh PostgreSQL database for this test session, dropped at the end."""
     name = f"petition_test_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = _admin_engine()
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -81,7 +86,7 @@ def golden_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         # a PostgreSQL database of its own, so that tests emptying `engine` never touch these cases
         server_db = sa.make_url(request.getfixturevalue("pg_database_url"))
         name = f"{server_db.database}_golden"
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        admin = _admin_engine()
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         engine = make_engine(server_db.set(database=name).render_as_string(hide_password=False))
