@@ -12,7 +12,7 @@ import time
 
 from .common import BENCH_DIR, fmt_runs, fresh_duckdb, load_demo_million
 
-PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "definitions", "data")
+PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "weekly", "definitions", "data", "audit")
 DRILL_REGION = "370800"  # 济宁市
 
 
