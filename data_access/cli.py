@@ -230,13 +230,19 @@ def _list_users(engine: sa.Engine) -> int:
 COMMANDS = {"init": cmd_init, "import": cmd_import, "demo": cmd_demo, "user": cmd_user}
 
 
+def open_engine(url: str | None) -> sa.Engine | None:
+    """The engine for --db (or its defaults); None, with a message on stderr, for an invalid URL."""
+    try:
+        return make_engine(url)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
+        print(f"数据库地址无效 / invalid database URL: {exc}", file=sys.stderr)
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return the exit status."""
     args = build_parser().parse_args(argv)
-    try:
-        engine = make_engine(args.db)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
-        print(f"数据库地址无效 / invalid database URL: {exc}", file=sys.stderr)
+    if (engine := open_engine(args.db)) is None:
         return EXIT_USAGE
     try:
         return COMMANDS[args.command](engine, args)

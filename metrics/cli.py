@@ -16,8 +16,7 @@ from typing import TextIO
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.cli import iso_date
-from data_access.engine import make_engine
+from data_access.cli import iso_date, open_engine
 from data_access.enums import Level
 
 from .caselists import OverdueOrder, overdue_cases
@@ -146,10 +145,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     out = out or sys.stdout
-    try:
-        engine = make_engine(args.db)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
-        print(f"数据库地址无效 / invalid database URL: {exc}", file=sys.stderr)
+    if (engine := open_engine(args.db)) is None:
         return EXIT_USAGE
     try:
         if args.command == "weekly":
