@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -15,7 +16,7 @@ from . import bulk
 from .enums import Level
 from .problems import DataRejected, Problem
 from .regions import default_regions_file, read_regions_file
-from .schema import CASE_COLUMNS, cases, import_log, metadata, regions, workday_calendar
+from .schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, import_log, metadata, regions, workday_calendar
 from .validate import ValidatedCases
 from .workdays import calendar_frame
 
@@ -46,7 +47,8 @@ def init_database(engine: sa.Engine, regions_path: Path | None = None) -> int:
     with engine.begin() as conn:
         _load_regions(conn, frame)
         _load_calendar(conn)
-    _analyze(engine, (regions, workday_calendar))
+    _migrate_deadlines(engine, refresh=True)  # the calendar may have changed (a newer holiday package)
+    _analyze(engine, (regions, workday_calendar, cases))
     return len(frame)
 
 
@@ -56,6 +58,7 @@ def ensure_initialized(engine: sa.Engine) -> None:
     Never replaces data already there (a database set up for another province keeps its regions).
     """
     metadata.create_all(engine)  # checkfirst: only what is missing
+    _migrate_deadlines(engine, refresh=False)
     with engine.connect() as conn:
         has_regions = conn.execute(sa.select(sa.func.count()).select_from(regions)).scalar_one() > 0
         has_calendar = conn.execute(sa.select(sa.func.count()).select_from(workday_calendar)).scalar_one() > 0
@@ -67,6 +70,64 @@ def ensure_initialized(engine: sa.Engine) -> None:
         if not has_calendar:
             _load_calendar(conn)
     _analyze(engine, (regions, workday_calendar))
+
+
+# Engines whose `cases` table carries the stored deadline columns (checked once per engine).
+_STORED_DEADLINES: "weakref.WeakKeyDictionary[sa.Engine, bool]" = weakref.WeakKeyDictionary()
+
+
+def stored_deadlines(bind: sa.Engine | sa.Connection) -> bool:
+    """True when `cases` has notice_deadline and feedback_deadline (filled at load time); False for an
+    external table or view with only the contract's columns, whose deadlines come from the calendar."""
+    engine = bind if isinstance(bind, sa.Engine) else bind.engine
+    known = _STORED_DEADLINES.get(engine)
+    if known is None:
+        known = _STORED_DEADLINES[engine] = set(DEADLINE_COLUMNS) <= _case_columns(engine)
+    return known
+
+
+def _case_columns(engine: sa.Engine) -> set[str]:
+    """Column names of `cases` as the database has it (a zero-row SELECT: works for tables and views
+    on every engine, where reflection does not)."""
+    with engine.connect() as conn:
+        return set(conn.execute(sa.select(sa.text("*")).select_from(sa.table(cases.name)).limit(0)).keys())
+
+
+def _migrate_deadlines(engine: sa.Engine, refresh: bool) -> None:
+    """Give a `cases` base table made before the deadline columns existed those columns, filled from the
+    calendar; with `refresh`, recompute them anyway (after the calendar was reloaded). Views are left alone."""
+    _STORED_DEADLINES.pop(engine, None)
+    inspector = sa.inspect(engine)
+    if cases.name not in inspector.get_table_names():
+        return
+    present = _case_columns(engine)
+    missing = [c for c in DEADLINE_COLUMNS if c not in present]
+    if not missing and not refresh:
+        return
+    with engine.begin() as conn:
+        for column in missing:
+            conn.execute(sa.text(f"ALTER TABLE {cases.name} ADD COLUMN {column} DATE"))
+        conn.execute(refresh_deadlines_statement())
+    _STORED_DEADLINES.pop(engine, None)
+
+
+def refresh_deadlines_statement() -> sa.Update:
+    """UPDATE cases: D1 and D2 looked up in workday_calendar (NULL where closed_date is NULL)."""
+    def deadline_of(day: sa.ColumnElement) -> sa.ScalarSelect:
+        return sa.select(workday_calendar.c.deadline_15).where(workday_calendar.c.day == day).scalar_subquery()
+
+    return cases.update().values(notice_deadline=deadline_of(cases.c.received_date),
+                                 feedback_deadline=deadline_of(cases.c.closed_date))
+
+
+def _with_deadlines(staged: sa.TableClause) -> sa.Select:
+    """The staged rows with D1 and D2 from the calendar, in cases' column order."""
+    cal_r, cal_c = workday_calendar.alias("cal_received"), workday_calendar.alias("cal_closed")
+    return (
+        sa.select(*(staged.c[c] for c in CASE_COLUMNS), cal_r.c.deadline_15, cal_c.c.deadline_15)
+        .select_from(staged.outerjoin(cal_r, cal_r.c.day == staged.c.received_date)
+                     .outerjoin(cal_c, cal_c.c.day == staged.c.closed_date))
+    )
 
 
 def _load_regions(conn: sa.Connection, frame: pd.DataFrame) -> None:
@@ -118,7 +179,11 @@ def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: 
             _refuse_existing_ids(conn, staged, validated)
         replaced = _remove_replaced(conn, staged, mode)
         cols = [cases.c[c] for c in CASE_COLUMNS]
-        conn.execute(cases.insert().from_select(cols, sa.select(*(staged.c[c] for c in CASE_COLUMNS))))
+        if stored_deadlines(conn):
+            conn.execute(cases.insert().from_select([*cols, *(cases.c[c] for c in DEADLINE_COLUMNS)],
+                                                    _with_deadlines(staged)))
+        else:
+            conn.execute(cases.insert().from_select(cols, sa.select(*(staged.c[c] for c in CASE_COLUMNS))))
         conn.execute(import_log.insert().values(
             imported_at=dt.datetime.now().replace(microsecond=0), kind=kind, source=source[:255], mode=mode,
             rows=table.num_rows, dropped_columns=",".join(validated.dropped_columns)[:1000] or None))

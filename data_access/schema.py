@@ -36,6 +36,11 @@ cases = sa.Table(
     sa.Column("disputed", sa.Boolean, nullable=False),
     sa.Column("accepted_notice_date", sa.Date, nullable=True),
     sa.Column("result_notice_date", sa.Date, nullable=True),
+    # Derived at load time from workday_calendar (never read from a file): D1 and D2 of metrics.md,
+    # stored so that the aggregates need no calendar join. A database whose `cases` lacks them
+    # (an external table or view) is served by joining the calendar instead.
+    sa.Column("notice_deadline", sa.Date, nullable=True),  # 15th working day after received_date
+    sa.Column("feedback_deadline", sa.Date, nullable=True),  # 15th working day after closed_date
 )
 
 # Indexes for the PostgreSQL paths (region subtree, period windows, overdue stock). DuckDB's
@@ -43,7 +48,9 @@ cases = sa.Table(
 for _column in ("county_code", "received_date", "due_date", "closed_date"):
     sa.Index(f"ix_cases_{_column}", cases.c[_column]).ddl_if(dialect="postgresql")
 
-CASE_COLUMNS: tuple[str, ...] = tuple(c.name for c in cases.columns)
+DEADLINE_COLUMNS: tuple[str, ...] = ("notice_deadline", "feedback_deadline")
+# The contract's columns: what a file brings and the importer checks (the deadlines are derived).
+CASE_COLUMNS: tuple[str, ...] = tuple(c.name for c in cases.columns if c.name not in DEADLINE_COLUMNS)
 
 # The official working-day calendar, one row per day: the "15th working day after X" is looked
 # up here inside SQL rather than computed case by case in Python.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 
 from data_access.enums import Category, Level, Satisfaction
 from data_access.schema import cases, regions, workday_calendar
@@ -169,18 +170,19 @@ def filter_conditions(f: CaseFilter, c: sa.ColumnCollection = cases.c) -> list[s
 
 @dataclass(frozen=True)
 class CaseSource:
-    """The FROM clause of an aggregate: cases joined to the region map and, when needed, the calendar."""
+    """The FROM clause over the cases: the case table, joined to the calendar only when the deadlines
+    are not stored in it (an external table or view with the contract's columns alone)."""
 
     from_clause: sa.FromClause
-    rmap: sa.Subquery
     notice_deadline: sa.ColumnElement
     feedback_deadline: sa.ColumnElement
 
 
-def case_source(predicates: set[str]) -> CaseSource:
-    """Join only what the predicates need (each calendar join costs a pass over the cases)."""
-    rmap = region_map()
-    source: sa.FromClause = cases.join(rmap, rmap.c.county_code == cases.c.county_code)
+def case_source(predicates: set[str], stored_deadlines: bool = True) -> CaseSource:
+    """Read D1/D2 from cases' stored columns, or join only the calendar lookups the predicates need."""
+    if stored_deadlines:
+        return CaseSource(cases, cases.c.notice_deadline, cases.c.feedback_deadline)
+    source: sa.FromClause = cases
     notice = feedback = sa.null()
     if _NOTICE_PREDICATES & predicates:
         cal1 = workday_calendar.alias("cal_received")
@@ -190,7 +192,37 @@ def case_source(predicates: set[str]) -> CaseSource:
         cal2 = workday_calendar.alias("cal_closed")
         source = source.outerjoin(cal2, cal2.c.day == cases.c.closed_date)
         feedback = cal2.c.deadline_15
-    return CaseSource(source, rmap, notice, feedback)
+    return CaseSource(source, notice, feedback)
+
+
+def within(code: str | None) -> sa.ColumnElement:
+    """Cases whose county lies at or under region `code` (always true for None): a semi-join on the
+    small region map, so the case rows are never joined to it."""
+    if code is None:
+        return sa.true()
+    rmap = region_map()
+    return cases.c.county_code.in_(sa.select(rmap.c.county_code).where(in_subtree(rmap, code)))
+
+
+class count_where(sa.sql.functions.FunctionElement):
+    """COUNT of the rows where a condition holds: count_if() on DuckDB (its fast path), the standard
+    COUNT(*) FILTER (WHERE ...) elsewhere."""
+
+    type = sa.BigInteger()
+    name = "count_where"
+    inherit_cache = True
+
+
+@compiles(count_where)
+def _count_where_standard(element: count_where, compiler, **kw) -> str:
+    (condition,) = element.clauses
+    return f"count(*) FILTER (WHERE {compiler.process(condition, **kw)})"
+
+
+@compiles(count_where, "duckdb")
+def _count_where_duckdb(element: count_where, compiler, **kw) -> str:
+    (condition,) = element.clauses
+    return f"count_if({compiler.process(condition, **kw)})"
 
 
 def effective_due(c: sa.ColumnCollection, settings: Settings) -> sa.ColumnElement:
@@ -233,32 +265,37 @@ def resolve_metrics(metric_ids: tuple[str, ...] | None) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class AggregateSpec:
-    """What to aggregate: grouping, extra row filters, how to read the bounds off the base rows."""
+    """What to aggregate: grouping, row filters, how to read the bounds off the base rows.
 
-    key: Callable[[sa.Subquery], sa.ColumnElement]  # group key, from the region map
-    where: Callable[[sa.Subquery], list[sa.ColumnElement]]  # conditions on cases / region map
+    Rows are grouped by county (and bucket) over the cases alone; a coarser `level` is then summed up
+    from the ~100 county rows through the region map, never by joining the case rows to it."""
+
+    level: Level | None  # one row per region of this level; None: one row per bucket (the whole selection)
+    where: tuple[sa.ColumnElement, ...]  # conditions on the cases (filters, subtree, relevance)
     bounds: Callable[[sa.ColumnCollection], Bounds]  # the period, from the base subquery's columns
-    extra_from: sa.FromClause | None = None  # e.g. the bucket table of a series
-    extra_on: sa.ColumnElement | None = None  # how cases join extra_from (default: every pair)
-    extra_columns: tuple[sa.ColumnElement, ...] = ()  # carried into base (e.g. bucket bounds)
+    bucket: sa.FromClause | None = None  # e.g. the bucket table of a series
+    bucket_on: sa.ColumnElement | None = None  # how cases join the bucket table
+    bucket_key: sa.ColumnElement | None = None  # the bucket column rows are grouped by
+    bucket_columns: tuple[sa.ColumnElement, ...] = ()  # carried into base (e.g. bucket bounds)
 
 
 def aggregate_subquery(metric_ids: tuple[str, ...], count_ids: tuple[str, ...], spec: AggregateSpec,
-                       settings: Settings, name: str = "agg") -> sa.Subquery:
+                       settings: Settings, stored_deadlines: bool = True, name: str = "agg") -> sa.Subquery:
     """base -> flags -> agg: one row per group key, a column per count (and per average's sum)."""
     averages = [METRICS_BY_ID[m] for m in metric_ids if METRICS_BY_ID[m].kind is MetricKind.AVERAGE]
     chains = {i: predicate_chain(i) for i in {*count_ids, *(m.denominator for m in averages)}}
     needed = {p for chain in chains.values() for p in chain}
-    src = case_source(needed)
+    src = case_source(needed, stored_deadlines)
     from_clause = src.from_clause
-    if spec.extra_from is not None:
-        from_clause = from_clause.join(spec.extra_from, sa.true() if spec.extra_on is None else spec.extra_on)
+    if spec.bucket is not None:
+        from_clause = from_clause.join(spec.bucket, sa.true() if spec.bucket_on is None else spec.bucket_on)
+    key = cases.c.county_code if spec.level is not None else spec.bucket_key
     base = (
-        sa.select(*cases.c, effective_due(cases.c, settings).label("due"), src.notice_deadline.label("notice_deadline"),
-                  src.feedback_deadline.label("feedback_deadline"), spec.key(src.rmap).label("group_key"),
-                  *spec.extra_columns)
+        sa.select(*(cases.c[c] for c in _BASE_COLUMNS), effective_due(cases.c, settings).label("due"),
+                  src.notice_deadline.label("notice_deadline"), src.feedback_deadline.label("feedback_deadline"),
+                  key.label("group_key"), *spec.bucket_columns)
         .select_from(from_clause)
-        .where(*spec.where(src.rmap))
+        .where(*spec.where)
         .subquery("base")
     )
     ctx = CaseContext(spec.bounds(base.c), base.c, base.c.due, base.c.notice_deadline, base.c.feedback_deadline)
@@ -271,10 +308,34 @@ def aggregate_subquery(metric_ids: tuple[str, ...], count_ids: tuple[str, ...], 
     def holds(metric_id: str) -> sa.ColumnElement:
         return sa.and_(*(flags.c[f"p_{p}"] for p in chains[metric_id]))
 
-    columns = [sa.func.count().filter(holds(i)).label(i) for i in count_ids]
+    columns = [count_where(holds(i)).label(i) for i in count_ids]
     columns += [sa.func.sum(flags.c[f"q_{m.quantity}"]).filter(holds(m.denominator)).label(f"{m.id}__sum")
                 for m in averages]
-    return sa.select(flags.c.group_key.label("code"), *columns).group_by(flags.c.group_key).subquery(name)
+    by_key = sa.select(flags.c.group_key.label("code"), *columns).group_by(flags.c.group_key)
+    if spec.level in (None, Level.COUNTY):
+        return by_key.subquery(name)
+    return _rolled_up(by_key.subquery(f"{name}_county"), spec.level, name)
+
+
+def _rolled_up(by_county: sa.Subquery, level: Level, name: str) -> sa.Subquery:
+    """Sum county rows up to `level` through the region map (counts stay integers)."""
+    rmap = region_map()
+    code = group_key(rmap, level)
+    sums = [sa.cast(sa.func.sum(c), sa.BigInteger if c.name in METRICS_BY_ID else sa.Double).label(c.name)
+            for c in by_county.c if c.name != "code"]
+    return (
+        sa.select(code.label("code"), *sums)
+        .select_from(by_county.join(rmap, rmap.c.county_code == by_county.c.code))
+        .group_by(code)
+        .subquery(name)
+    )
+
+
+# The case columns the predicates read (everything but the identifier and the stored deadlines,
+# which enter base under their own labels, from the table or from the calendar).
+_BASE_COLUMNS = ("county_code", "received_date", "channel", "category", "domain", "is_first_report", "is_leapfrog",
+                 "is_repeat", "is_real_name", "due_date", "closed_date", "satisfaction", "disputed",
+                 "accepted_notice_date", "result_notice_date")
 
 
 def derived_columns(agg: sa.FromClause, metric_ids: tuple[str, ...]) -> list[sa.ColumnElement]:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from data_access.enums import Satisfaction
 from data_access.schema import cases
 
-from .compiler import Bounds, case_source, context, count_condition, filter_conditions, in_subtree, predicate_chain
+from .compiler import Bounds, case_source, context, count_condition, filter_conditions, predicate_chain, within
 from .request import CaseFilter, Period
 from .settings import DEFAULT_SETTINGS, Settings
 from .table import connect
@@ -20,13 +20,12 @@ def rating_distribution(conn: sa.Engine | sa.Connection, period: Period, region:
                         filters: CaseFilter = CaseFilter(), scope: str | None = None,
                         settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
     """Counts of each rating over the cases counted in `closed` (rating, label, cases, share)."""
-    src = case_source(set(predicate_chain("closed")))
+    src = case_source(set(predicate_chain("closed")), stored_deadlines=False)  # no deadline is read
     ctx = context(src, Bounds.of_dates(period.start, period.end, period.as_of_date), settings)
     rating = sa.func.coalesce(cases.c.satisfaction, UNRATED).label("rating")
     stmt = (sa.select(rating, sa.func.count().label("cases"))
             .select_from(src.from_clause)
-            .where(count_condition("closed", ctx), in_subtree(src.rmap, region), in_subtree(src.rmap, scope),
-                   *filter_conditions(filters))
+            .where(count_condition("closed", ctx), within(region), within(scope), *filter_conditions(filters))
             .group_by(rating))
     with connect(conn) as c:
         counts = dict(c.execute(stmt).all())

@@ -14,6 +14,7 @@ from enum import Enum
 import pandas as pd
 import sqlalchemy as sa
 
+from data_access.database import stored_deadlines
 from data_access.schema import cases
 
 from .compiler import (
@@ -24,9 +25,9 @@ from .compiler import (
     effective_due,
     filter_conditions,
     DEADLINE_REACH_DAYS,
-    in_subtree,
     relevant_cases,
     resolve_metrics,
+    within,
 )
 from .registry import required_counts
 from .request import CaseFilter, Period
@@ -80,7 +81,8 @@ def buckets(period: Period, grain: Grain) -> list[Period]:
     return out
 
 
-def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS) -> sa.Select:
+def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS,
+                 stored_deadlines: bool = True) -> sa.Select:
     """One statement: a row per bucket with every requested metric."""
     metric_ids = resolve_metrics(request.metrics)
     periods = buckets(request.period, request.grain)
@@ -89,16 +91,16 @@ def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS) 
         sa.column("bucket_as_of", sa.Date), sa.column("bucket_window_end", sa.Date), name="buckets",
     ).data([(p.start, p.end, p.as_of_date, p.window_end) for p in periods])
     spec = AggregateSpec(
-        key=lambda rmap: table.c.bucket_start,
-        where=lambda rmap: [in_subtree(rmap, request.region), in_subtree(rmap, request.scope),
-                            *filter_conditions(request.filters),
-                            *relevant_cases(periods[0].start, max(max(p.end, p.as_of_date) for p in periods), settings)],
+        level=None,
+        where=(within(request.region), within(request.scope), *filter_conditions(request.filters),
+               *relevant_cases(periods[0].start, max(max(p.end, p.as_of_date) for p in periods), settings)),
         bounds=lambda c: Bounds(c.bucket_start, c.bucket_end, c.bucket_as_of, c.bucket_window_end),
-        extra_from=table,
-        extra_on=_may_count_in(table, settings),
-        extra_columns=(table.c.bucket_start, table.c.bucket_end, table.c.bucket_as_of, table.c.bucket_window_end),
+        bucket=table,
+        bucket_on=_may_count_in(table, settings),
+        bucket_key=table.c.bucket_start,
+        bucket_columns=(table.c.bucket_start, table.c.bucket_end, table.c.bucket_as_of, table.c.bucket_window_end),
     )
-    agg = aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings)
+    agg = aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings, stored_deadlines)
     return (
         sa.select(table.c.bucket_start, table.c.bucket_end, table.c.bucket_as_of, *derived_columns(agg, metric_ids))
         .select_from(table.outerjoin(agg, agg.c.code == table.c.bucket_start))
@@ -124,6 +126,6 @@ def metric_series(conn: sa.Engine | sa.Connection, request: SeriesRequest,
     if not buckets(request.period, request.grain):
         return pd.DataFrame(columns=["bucket_start", "bucket_end", "bucket_as_of", *resolve_metrics(request.metrics)])
     with connect(conn) as c:
-        result = c.execute(series_query(request, settings))
+        result = c.execute(series_query(request, settings, stored_deadlines(c)))
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     return typed_metrics(frame, resolve_metrics(request.metrics))

@@ -7,6 +7,7 @@ from typing import Iterator
 import pandas as pd
 import sqlalchemy as sa
 
+from data_access.database import stored_deadlines
 from data_access.enums import Level
 from data_access.schema import regions
 
@@ -21,6 +22,7 @@ from .compiler import (
     region_map,
     relevant_cases,
     resolve_metrics,
+    within,
 )
 from .registry import METRICS_BY_ID, MetricKind, required_counts
 from .request import TableRequest
@@ -29,19 +31,19 @@ from .settings import DEFAULT_SETTINGS, Settings
 REGION_COLUMNS = ("code", "name", "level", "parent_code")
 
 
-def table_query(request: TableRequest, settings: Settings = DEFAULT_SETTINGS) -> sa.Select:
+def table_query(request: TableRequest, settings: Settings = DEFAULT_SETTINGS,
+                stored_deadlines: bool = True) -> sa.Select:
     """One statement: every region of the level under the parent (within scope), with its metrics."""
     metric_ids = resolve_metrics(request.metrics)
     p = request.period
     bounds = Bounds.of_dates(p.start, p.end, p.as_of_date)
     spec = AggregateSpec(
-        key=lambda rmap: group_key(rmap, request.level),
-        where=lambda rmap: [in_subtree(rmap, request.parent), in_subtree(rmap, request.scope),
-                            *filter_conditions(request.filters),
-                            *relevant_cases(p.start, max(p.end, p.as_of_date), settings)],
+        level=request.level,
+        where=(within(request.parent), within(request.scope), *filter_conditions(request.filters),
+               *relevant_cases(p.start, max(p.end, p.as_of_date), settings)),
         bounds=lambda columns: bounds,
     )
-    agg = aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings)
+    agg = aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings, stored_deadlines)
     keys = _region_keys(request)
     return (
         sa.select(*(regions.c[c] for c in REGION_COLUMNS), *derived_columns(agg, metric_ids))
@@ -71,8 +73,8 @@ def counties_under(conn: sa.Engine | sa.Connection, code: str) -> set[str]:
 
 def region_table(conn: sa.Engine | sa.Connection, request: TableRequest, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
     """Run the table query; counts as int, rates and averages as float (NaN where null)."""
-    stmt = table_query(request, settings)
     with connect(conn) as c:
+        stmt = table_query(request, settings, stored_deadlines(c))
         result = c.execute(stmt)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     return typed_metrics(frame, resolve_metrics(request.metrics))

@@ -77,20 +77,26 @@ def engine(initialized_engine: sa.Engine) -> sa.Engine:
     return initialized_engine
 
 
+def database_of_its_own(backend: str, suffix: str, request: pytest.FixtureRequest,
+                        tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
+    """An empty database on `backend` that no other fixture touches (dropped at the end for PostgreSQL)."""
+    if backend == "duckdb":
+        return make_engine(f"duckdb:///{tmp_path_factory.mktemp(suffix) / 'test.duckdb'}")
+    server_db = sa.make_url(request.getfixturevalue("pg_database_url"))
+    name = f"{server_db.database}_{suffix}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(server_db.set(database=name).render_as_string(hide_password=False))
+    request.addfinalizer(lambda: _drop_pg(admin, name, engine))
+    return engine
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def golden_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
     """A database per backend holding the golden cases (read-only for tests)."""
-    if request.param == "duckdb":
-        engine = _empty_engine("duckdb", tmp_path_factory, request)
-    else:
-        # a PostgreSQL database of its own, so that tests emptying `engine` never touch these cases
-        server_db = sa.make_url(request.getfixturevalue("pg_database_url"))
-        name = f"{server_db.database}_golden"
-        admin = _admin_engine()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        engine = make_engine(server_db.set(database=name).render_as_string(hide_password=False))
-        request.addfinalizer(lambda: _drop_pg(admin, name, engine))
+    # a database of its own, so that tests emptying `engine` never touch these cases
+    engine = database_of_its_own(request.param, "golden", request, tmp_path_factory)
     init_database(engine)
     import_file(engine, GOLDEN_CASES)
     return engine

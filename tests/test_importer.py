@@ -21,7 +21,7 @@ from data_access.database import ImportMode, case_count, init_database
 from data_access.engine import make_engine
 from data_access.importer import import_bytes, import_file
 from data_access.problems import MAX_REPORTED_PROBLEMS, DataRejected, Problem
-from data_access.schema import CASE_COLUMNS, cases, import_log
+from data_access.schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, import_log
 
 from tests.conftest import GOLDEN_CASES, PG_ADMIN_URL
 
@@ -570,7 +570,7 @@ def test_unknown_columns_dropped_and_never_stored(engine, filename):
     assert report.dropped_columns == tuple(PLANTED)
     assert report.rows == 2
     columns = table_columns(engine, "cases")
-    assert columns == list(CASE_COLUMNS)
+    assert columns == [*CASE_COLUMNS, *DEADLINE_COLUMNS]
     assert not set(PLANTED) & set(columns)
     cells = every_cell(engine)
     assert "I-1" in cells and "I-2" in cells  # the scan does see the cases

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from data_access.enums import Level
 from data_access.importer import import_bytes
-from data_access.schema import CASE_COLUMNS, cases, workday_calendar
+from data_access.schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, workday_calendar
 from metrics import cli
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
 from metrics.priority import priority_counties, rank_counties
@@ -437,7 +437,7 @@ def test_case_lists_never_hold_reporter_identity(engine: sa.Engine) -> None:
                             case("ID-2", closed_date="2024-02-01", satisfaction="basic")], extra=IDENTITY)
     assert set(dropped) == set(IDENTITY)
     with engine.connect() as conn:
-        assert set(conn.execute(sa.select(sa.text("*")).select_from(sa.table("cases")).limit(0)).keys()) == set(CASE_COLUMNS)
+        assert set(conn.execute(sa.select(sa.text("*")).select_from(sa.table("cases")).limit(0)).keys()) == {*CASE_COLUMNS, *DEADLINE_COLUMNS}
     lists = {
         "case_list": case_list(engine, LIXIA, H1),
         "overdue": overdue_cases(engine, H1.end),
