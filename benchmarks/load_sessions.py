@@ -1,6 +1,18 @@
-"""Load test: concurrent browser sessions moving through the pages of one dashboard server.
+"""Load test: concurrent sessions moving through the pages of one dashboard server.
 
     python -m benchmarks.load_sessions [--rows 1000000] [--sessions 20] [--minutes 3] [--db URL]
+                                       [--client protocol|browser] [--think SECONDS]
+
+Two kinds of client:
+- `protocol` (default): each session speaks Streamlit's own websocket protocol (benchmarks.
+  protocol_client): it opens the dashboard (the HTML page, then the stream), asks for each page's
+  script run as the frontend does on navigation, and reads every element the server sends. A page
+  time runs from the request to `script_finished`: the server's whole work for the page, without the
+  browser's drawing. Errors: an exception box or error alert among the elements, a page not found,
+  no element, no `script_finished` within 60 s, a broken connection, a traceback in the server log.
+  Cheap enough on the client side that 20 sessions measure the server, not the load generator.
+- `browser`: one Chromium context per session, pages opened by URL and waited for until drawn
+  (details below). On a 2-core machine the browsers themselves take most of the CPU.
 
 Builds (or reuses, when it already holds --rows cases) data/bench/load_<rows>.duckdb with the demo
 cases of benchmarks.common, or uses the database of --db as it is (demo cases are loaded only into
@@ -33,7 +45,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import numpy as np
 import sqlalchemy as sa
@@ -42,6 +54,7 @@ from tests.browser_support import (CHROMIUM, CHROMIUM_ARGS, VIEWPORT, ConsoleEnt
                                    is_known_noise, is_local, view_url)
 
 from .common import BENCH_DIR, fresh_duckdb, load_demo_million
+from .protocol_client import ProtocolSession
 
 NAV_TIMEOUT_S = 60.0
 PERIOD = "this_month"
@@ -247,7 +260,7 @@ class CpuSnapshot:
         return cls(time.monotonic(), total - idle, total, server, browser, _cpu_ticks(os.getpid()))
 
 
-def cpu_line(start: CpuSnapshot, end: CpuSnapshot) -> str:
+def cpu_line(start: CpuSnapshot, end: CpuSnapshot, client: str = "chromium + playwright driver") -> str:
     """Where the CPU went between two snapshots, in seconds and in % of all cores over the interval."""
     hz = os.sysconf("SC_CLK_TCK")
     cores = os.cpu_count() or 1
@@ -266,7 +279,7 @@ def cpu_line(start: CpuSnapshot, end: CpuSnapshot) -> str:
 
     return (f"machine busy {pct(busy):.0f}% of {cores} cores over {wall:.0f} s: "
             f"server {server:.0f} s ({pct(server):.0f}%), "
-            f"chromium + playwright driver {browser:.0f} s ({pct(browser):.0f}%), this script {own:.0f} s "
+            f"{client} {browser:.0f} s ({pct(browser):.0f}%), this script {own:.0f} s "
             f"({pct(own):.0f}%), other processes {other:.0f} s ({pct(other):.0f}%)")
 
 
@@ -428,6 +441,7 @@ class Result:
     rss_peak: float
     wall_s: float
     cpu: str
+    warm_errors: list[str] = field(default_factory=list)  # errors of the warm-up round (protocol client)
 
 
 async def drive(server: StreamlitServer, db: Database, sessions: int, minutes: float, seed: int,
@@ -485,6 +499,72 @@ async def drive(server: StreamlitServer, db: Database, sessions: int, minutes: f
             pass
 
 
+async def run_protocol_session(index: int, base_url: str, db: Database, stop_at: float, loads: list[Load],
+                               seed: int, think_s: float, rounds: int | None = None) -> None:
+    """Rounds through the pages over the websocket protocol; each round opens the dashboard afresh
+    (a new session, as a supervisor opening a link), then navigates page by page within it."""
+    rng = random.Random(seed * 1000 + index)
+    count = done = 0
+    while time.monotonic() < stop_at and count < MAX_LOADS_PER_SESSION and (rounds is None or done < rounds):
+        session = ProtocolSession(base_url, NAV_TIMEOUT_S)
+        try:
+            await session.connect()
+        except Exception as exc:  # noqa: BLE001 - a refused connection is a load error, not a crash
+            loads.append(Load(index, "(connect)", "/", 0.0, [f"connect: {type(exc).__name__}: {exc}"]))
+            await asyncio.sleep(1.0)
+            continue
+        try:
+            for name, params in plan(rng, db.cities):
+                if time.monotonic() >= stop_at or count >= MAX_LOADS_PER_SESSION:
+                    break
+                path = PATHS[name]
+                run = await session.open_page(path.strip("/"), urlencode(params))
+                loads.append(Load(index, name, view_url("", path, **params), run.seconds, run.errors))
+                count += 1
+                if think_s:
+                    await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
+        finally:
+            await session.close()
+        done += 1
+
+
+async def drive_protocol(server: StreamlitServer, db: Database, sessions: int, minutes: float, seed: int,
+                         think_s: float) -> Result:
+    """`sessions` protocol clients against the server for `minutes`, after one warm-up round."""
+    warm: list[Load] = []
+    await run_protocol_session(-1, server.base_url, db, time.monotonic() + NAV_TIMEOUT_S * 10, warm, seed, 0.0,
+                               rounds=1)
+    pid = server.process.pid
+    rss_start = server_rss_mb(pid)
+    cpu_start = CpuSnapshot.take(pid)
+    samples = [rss_start]
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(sample_rss(pid, samples, stop))
+    loads: list[Load] = []
+    start = time.monotonic()
+    stop_at = start + minutes * 60
+
+    async def staggered(i: int) -> None:
+        await asyncio.sleep(i * STAGGER_S)
+        await run_protocol_session(i, server.base_url, db, stop_at, loads, seed, think_s)
+
+    outcomes = await asyncio.gather(*(staggered(i) for i in range(sessions)), return_exceptions=True)
+    wall = time.monotonic() - start
+    cpu_end = CpuSnapshot.take(pid)
+    for i, outcome in enumerate(outcomes):
+        if isinstance(outcome, BaseException):
+            loads.append(Load(i, "(session)", "", 0.0, [f"session crashed: {outcome!r}"]))
+    stop.set()
+    await sampler
+    rss_end = server_rss_mb(pid)
+    samples.append(rss_end)
+    warmup = next((ld for ld in warm if ld.page == "overview"), warm[0] if warm else None)
+    # the rest of the warm-up round counts as warm-up too (first runs of each page: cold caches)
+    return Result(loads, warmup, rss_start, rss_end, max(samples), wall,
+                  cpu_line(cpu_start, cpu_end, client="protocol clients"),
+                  warm_errors=[f"(warm-up) {ld.page}: {e}" for ld in warm if ld is not warmup for e in ld.errors])
+
+
 def kill_pids(pids: list[int]) -> None:
     """SIGKILL processes we started (the browser and its children) that are still alive."""
     for pid in pids:
@@ -529,9 +609,11 @@ def report(args, db: Database, result: Result, server: StreamlitServer) -> int:
     extra = server_problems(server)
     ok_times = [ld.seconds for ld in loads if not ld.errors]
     all_times = [ld.seconds for ld in loads]
+    extra = result.warm_errors + extra
     n_errors = sum(len(ld.errors) for ld in failed) + len(extra)
 
     print()
+    print(f"client        {args.client}" + (f" (think time ~{args.think:g} s between pages)" if args.client == "protocol" else ""))
     print(f"sessions      {args.sessions}")
     print(f"minutes       {args.minutes:g} (wall {result.wall_s / 60:.2f} min of sessions)")
     print(f"rows          {db.rows:,}")
@@ -545,16 +627,16 @@ def report(args, db: Database, result: Result, server: StreamlitServer) -> int:
     print(f"page time     median {med(all_times):.2f} s, p95 {p95(all_times):.2f} s, max "
           f"{max(all_times, default=float('nan')):.2f} s (all loads; without errors: median {med(ok_times):.2f} s, "
           f"p95 {p95(ok_times):.2f} s)")
-    print("per page      page               loads  median s   p95 s    max s | rendered loads, median s to: "
-          "load event, script done, drawn")
+    print("per page      page               loads  median s   p95 s    max s" + (
+        " | rendered loads, median s to: load event, script done, drawn" if args.client == "browser" else ""))
     for name in PAGE_ORDER:
         times = [ld.seconds for ld in loads if ld.page == name]
         phases = [ld.phases for ld in loads if ld.page == name and ld.phases]
         split = (" ".join(f"{med([p[i] for p in phases]):6.2f}" for i in range(3)) if phases
                  else "     -      -      -")
         if times:
-            print(f"              {name:18s} {len(times):5d}  {med(times):8.2f} {p95(times):7.2f} {max(times):8.2f} | "
-                  f"{len(phases):5d}  {split}")
+            print(f"              {name:18s} {len(times):5d}  {med(times):8.2f} {p95(times):7.2f} {max(times):8.2f}"
+                  + (f" | {len(phases):5d}  {split}" if args.client == "browser" else ""))
     print(f"CPU           {result.cpu}")
     print(f"server RSS    start {result.rss_start:.0f} MB, end {result.rss_end:.0f} MB "
           f"({result.rss_end - result.rss_start:+.0f} MB), peak {result.rss_peak:.0f} MB")
@@ -576,14 +658,18 @@ def _interrupt(signum, frame) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000, help="demo cases in the bench database")
-    parser.add_argument("--sessions", type=int, default=20, help="concurrent browser sessions")
+    parser.add_argument("--sessions", type=int, default=20, help="concurrent sessions")
     parser.add_argument("--minutes", type=float, default=3.0, help="how long the sessions run")
     parser.add_argument("--db", default=None, help="use this database URL instead of data/bench/load_<rows>.duckdb")
     parser.add_argument("--seed", type=int, default=1, help="seed of the random city/county choices")
+    parser.add_argument("--client", choices=("protocol", "browser"), default="protocol",
+                        help="Streamlit's websocket protocol (default) or Chromium")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="protocol client: mean seconds a supervisor looks at a page before the next (0: none)")
     args = parser.parse_args(argv)
-    if args.sessions < 1 or args.minutes <= 0 or args.rows < 1:
-        parser.error("--sessions, --minutes and --rows must be positive")
-    if not CHROMIUM.exists():
+    if args.sessions < 1 or args.minutes <= 0 or args.rows < 1 or args.think < 0:
+        parser.error("--sessions, --minutes and --rows must be positive, --think not negative")
+    if args.client == "browser" and not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} not found")
 
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends the run through the finally blocks, like Ctrl-C
@@ -596,7 +682,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server.start()
         print(f"server up at {server.base_url}; driving the sessions ...", flush=True)
-        result = asyncio.run(drive(server, db, args.sessions, args.minutes, args.seed, browser_pids))
+        if args.client == "protocol":
+            result = asyncio.run(drive_protocol(server, db, args.sessions, args.minutes, args.seed, args.think))
+        else:
+            result = asyncio.run(drive(server, db, args.sessions, args.minutes, args.seed, browser_pids))
         return report(args, db, result, server)
     finally:
         server.stop()
