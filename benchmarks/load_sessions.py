@@ -45,6 +45,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Awaitable, Callable
 from urllib.parse import urlencode, urlsplit
 
 import numpy as np
@@ -459,33 +460,10 @@ async def drive(server: StreamlitServer, db: Database, sessions: int, minutes: f
         warm: list[Load] = []
         await run_session(-1, browser, server.base_url, db, time.monotonic() + NAV_TIMEOUT_S * 2, warm,
                           asyncio.Event(), seed)
-        pid = server.process.pid
-        rss_start = server_rss_mb(pid)
-        cpu_start = CpuSnapshot.take(pid)
-        samples = [rss_start]
-        stop = asyncio.Event()
-        sampler = asyncio.create_task(sample_rss(pid, samples, stop))
-
-        loads: list[Load] = []
-        start = time.monotonic()
-        stop_at = start + minutes * 60
-
-        async def staggered(i: int) -> None:
-            await asyncio.sleep(i * STAGGER_S)
-            await run_session(i, browser, server.base_url, db, stop_at, loads, None, seed)
-
-        outcomes = await asyncio.gather(*(staggered(i) for i in range(sessions)), return_exceptions=True)
-        wall = time.monotonic() - start
-        cpu_end = CpuSnapshot.take(pid)
-        for i, outcome in enumerate(outcomes):
-            if isinstance(outcome, BaseException):
-                loads.append(Load(i, "(session)", "", 0.0, [f"session crashed: {outcome!r}"]))
-        stop.set()
-        await sampler
-        rss_end = server_rss_mb(pid)
-        samples.append(rss_end)
-        return Result(loads, warm[0] if warm else None, rss_start, rss_end, max(samples), wall,
-                      cpu_line(cpu_start, cpu_end))
+        return await measured(server, sessions, minutes,
+                              lambda i, stop_at, loads: run_session(i, browser, server.base_url, db, stop_at, loads,
+                                                                    None, seed),
+                              warm[0] if warm else None)
     finally:
         browser_pids.extend(p for p in descendants(os.getpid()) if p not in browser_pids)  # renderers too
         if browser is not None:
@@ -534,6 +512,20 @@ async def drive_protocol(server: StreamlitServer, db: Database, sessions: int, m
     warm: list[Load] = []
     await run_protocol_session(-1, server.base_url, db, time.monotonic() + NAV_TIMEOUT_S * 10, warm, seed, 0.0,
                                rounds=1)
+    warmup = next((ld for ld in warm if ld.page == "overview"), warm[0] if warm else None)
+    # the rest of the warm-up round is warm-up too (the first run of each page: cold caches)
+    return await measured(server, sessions, minutes,
+                          lambda i, stop_at, loads: run_protocol_session(i, server.base_url, db, stop_at, loads, seed,
+                                                                         think_s),
+                          warmup, client="protocol clients",
+                          warm_errors=[f"(warm-up) {ld.page}: {e}" for ld in warm if ld is not warmup for e in ld.errors])
+
+
+async def measured(server: StreamlitServer, sessions: int, minutes: float,
+                   session: Callable[[int, float, list[Load]], Awaitable[None]], warmup: Load | None,
+                   client: str = "chromium + playwright driver", warm_errors: list[str] | None = None) -> Result:
+    """Run `sessions` staggered sessions until `minutes` have passed, sampling the server's memory
+    and everybody's CPU; session(i, stop_at, loads) appends its page loads to `loads`."""
     pid = server.process.pid
     rss_start = server_rss_mb(pid)
     cpu_start = CpuSnapshot.take(pid)
@@ -546,7 +538,7 @@ async def drive_protocol(server: StreamlitServer, db: Database, sessions: int, m
 
     async def staggered(i: int) -> None:
         await asyncio.sleep(i * STAGGER_S)
-        await run_protocol_session(i, server.base_url, db, stop_at, loads, seed, think_s)
+        await session(i, stop_at, loads)
 
     outcomes = await asyncio.gather(*(staggered(i) for i in range(sessions)), return_exceptions=True)
     wall = time.monotonic() - start
@@ -558,11 +550,8 @@ async def drive_protocol(server: StreamlitServer, db: Database, sessions: int, m
     await sampler
     rss_end = server_rss_mb(pid)
     samples.append(rss_end)
-    warmup = next((ld for ld in warm if ld.page == "overview"), warm[0] if warm else None)
-    # the rest of the warm-up round counts as warm-up too (first runs of each page: cold caches)
-    return Result(loads, warmup, rss_start, rss_end, max(samples), wall,
-                  cpu_line(cpu_start, cpu_end, client="protocol clients"),
-                  warm_errors=[f"(warm-up) {ld.page}: {e}" for ld in warm if ld is not warmup for e in ld.errors])
+    return Result(loads, warmup, rss_start, rss_end, max(samples), wall, cpu_line(cpu_start, cpu_end, client),
+                  warm_errors or [])
 
 
 def kill_pids(pids: list[int]) -> None:
