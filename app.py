@@ -42,9 +42,9 @@ def pages_for(role: Role) -> dict[str, list]:
 
 try:
     runtime.fill_demo_on_first_start()
+    version = runtime.refresh_data_version()
     identity = access.gate()
     navigation = st.navigation(pages_for(identity.role))
-    version = runtime.data_version()
     coverage = runtime.coverage(runtime.database_url(), version)
     anchor = min(dt.date.today(), coverage.last_received or dt.date.today())
     view = render_sidebar(anchor, tree().province, navigation.url_path, access.scope_of(identity))

@@ -57,9 +57,22 @@ def fill_demo_on_first_start() -> None:
     st.cache_data.clear()
 
 
+_VERSION_KEY = "_data_version_this_run"
+
+
+def refresh_data_version() -> str:
+    """Read the data's fingerprint (row count of the load log and its last time) at the start of a
+    run: app.py calls this first thing in every run, so every page of the run keys its caches on
+    the same version without asking the database again (an import reruns the app)."""
+    version = inventory.data_version(engine())
+    st.session_state[_VERSION_KEY] = version
+    return version
+
+
 def data_version() -> str:
-    """Cheap fingerprint of the loaded data (row count of the load log and its last time)."""
-    return inventory.data_version(engine())
+    """The data's fingerprint as read at the start of this run (read now if nothing has read it)."""
+    version = st.session_state.get(_VERSION_KEY)
+    return version if version is not None else refresh_data_version()
 
 
 @st.cache_data(show_spinner=False, ttl=600)
