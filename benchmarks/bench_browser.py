@@ -1,5 +1,9 @@
 """Benchmark: the overview fully rendered in Debian's Chromium (KPI cards, charts, map drawn, DOM at
-rest — the at-rest check itself adds about 0.45 s) over 1,000,000 demo cases on DuckDB.
+rest) over 1,000,000 demo cases on DuckDB.
+
+Two times per load: when the page was confirmed at rest (charts and map present, then no change
+for three polls 150 ms apart: wait_rendered), and when it last changed before that — the moment it
+was in fact fully drawn — read in the page from a MutationObserver, from the navigation's start.
 
 Three figures: the very first load (cold server cache, empty browser cache); loads in a fresh
 browser profile each time (warm server cache, the browser downloads and parses the chart and map
@@ -49,30 +53,48 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-            fresh = [_load(browser.new_context(viewport=VIEWPORT), server) for _ in range(args.runs + 1)]
-            context = browser.new_context(viewport=VIEWPORT)
+            fresh = [_load(_context(browser), server) for _ in range(args.runs + 1)]
+            context = _context(browser)
             _load(context, server, close=False)
             cached = [_load(context, server, close=False) for _ in range(args.runs)]
             browser.close()
     finally:
         server.stop()
-    print(f"overview in Chromium, {args.rows:,} demo cases on duckdb (median of {args.runs}):")
-    print(f"  first load of the server: {fresh[0]:.2f} s")
-    print(f"  fresh browser profile each time: {statistics.median(fresh[1:]):.2f} s (runs {fmt_runs(fresh[1:])})")
-    print(f"  same browser profile (JavaScript cached): {statistics.median(cached):.2f} s (runs {fmt_runs(cached)})")
+    print(f"overview in Chromium, {args.rows:,} demo cases on duckdb (median of {args.runs}; "
+          "drawn = last change of the page / confirmed at rest):")
+    print(f"  first load of the server: {fresh[0][0]:.2f} s / {fresh[0][1]:.2f} s")
+    for label, loads in (("fresh browser profile each time", fresh[1:]),
+                         ("same browser profile (JavaScript cached)", cached)):
+        drawn, rest = [d for d, _ in loads], [r for _, r in loads]
+        print(f"  {label}: drawn {statistics.median(drawn):.2f} s (runs {fmt_runs(drawn)}); "
+              f"at rest {statistics.median(rest):.2f} s (runs {fmt_runs(rest)})")
 
 
-def _load(context, server: StreamlitServer, close: bool = True) -> float:
-    """Seconds from navigation to the overview fully drawn, in a new tab of `context`."""
+# Time of the last change under the app's main area, in ms from the navigation's start.
+_LAST_CHANGE = """
+new MutationObserver(() => { window.__lastChange = performance.now(); })
+  .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+"""
+
+
+def _context(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script(_LAST_CHANGE)
+    return context
+
+
+def _load(context, server: StreamlitServer, close: bool = True) -> tuple[float, float]:
+    """(seconds to the last change, seconds to confirmed at rest) of the overview, in a new tab."""
     page = context.new_page()
     start = time.perf_counter()
     page.goto(view_url(server.base_url, "/"), wait_until="commit")
     wait_rendered(page, timeout_ms=120_000)
-    elapsed = time.perf_counter() - start
+    at_rest = time.perf_counter() - start
+    drawn = page.evaluate("() => window.__lastChange") / 1000
     page.close()
     if close:
         context.close()
-    return elapsed
+    return drawn, at_rest
 
 
 if __name__ == "__main__":

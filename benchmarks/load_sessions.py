@@ -443,6 +443,7 @@ class Result:
     wall_s: float
     cpu: str
     warm_errors: list[str] = field(default_factory=list)  # errors of the warm-up round (protocol client)
+    rss_samples: list[float] = field(default_factory=list)  # every RSS_SAMPLE_EVERY_S, from the start
 
 
 async def drive(server: StreamlitServer, db: Database, sessions: int, minutes: float, seed: int,
@@ -551,7 +552,7 @@ async def measured(server: StreamlitServer, sessions: int, minutes: float,
     rss_end = server_rss_mb(pid)
     samples.append(rss_end)
     return Result(loads, warmup, rss_start, rss_end, max(samples), wall, cpu_line(cpu_start, cpu_end, client),
-                  warm_errors or [])
+                  warm_errors or [], samples)
 
 
 def kill_pids(pids: list[int]) -> None:
@@ -629,6 +630,9 @@ def report(args, db: Database, result: Result, server: StreamlitServer) -> int:
     print(f"CPU           {result.cpu}")
     print(f"server RSS    start {result.rss_start:.0f} MB, end {result.rss_end:.0f} MB "
           f"({result.rss_end - result.rss_start:+.0f} MB), peak {result.rss_peak:.0f} MB")
+    per_minute = result.rss_samples[::max(int(60 / RSS_SAMPLE_EVERY_S), 1)]
+    if len(per_minute) > 2:
+        print(f"RSS by minute {', '.join(f'{mb:.0f}' for mb in per_minute)} MB")
     if n_errors:
         print("\nERRORS")
         for ld in failed:
