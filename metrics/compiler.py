@@ -273,8 +273,7 @@ class AggregateSpec:
     level: Level | None  # one row per region of this level; None: one row per bucket (the whole selection)
     where: tuple[sa.ColumnElement, ...]  # conditions on the cases (filters, subtree, relevance)
     bounds: Callable[[sa.ColumnCollection], Bounds]  # the period, from the base subquery's columns
-    bucket: sa.FromClause | None = None  # e.g. the bucket table of a series
-    bucket_on: sa.ColumnElement | None = None  # how cases join the bucket table
+    bucket: sa.FromClause | None = None  # e.g. the bucket table of a series (its columns named as Bounds reads them)
     bucket_key: sa.ColumnElement | None = None  # the bucket column rows are grouped by
     bucket_columns: tuple[sa.ColumnElement, ...] = ()  # carried into base (e.g. bucket bounds)
 
@@ -288,7 +287,13 @@ def aggregate_subquery(metric_ids: tuple[str, ...], count_ids: tuple[str, ...], 
     src = case_source(needed, stored_deadlines)
     from_clause = src.from_clause
     if spec.bucket is not None:
-        from_clause = from_clause.join(spec.bucket, sa.true() if spec.bucket_on is None else spec.bucket_on)
+        # A case joins only the buckets where one of the requested metrics' anchor predicates holds
+        # (receipt, due date, closure, deadline in the bucket; overdue at its end): a row that meets
+        # none of them counts nowhere, so the join is exact and each case meets a few buckets only.
+        on_ctx = CaseContext(spec.bounds(spec.bucket.c), cases.c, effective_due(cases.c, settings),
+                             src.notice_deadline, src.feedback_deadline)
+        anchors = sorted({chain[0] for chain in chains.values()})
+        from_clause = from_clause.join(spec.bucket, sa.or_(*(PREDICATES[a](on_ctx) for a in anchors)))
     key = cases.c.county_code if spec.level is not None else spec.bucket_key
     base = (
         sa.select(*(cases.c[c] for c in _BASE_COLUMNS), effective_due(cases.c, settings).label("due"),

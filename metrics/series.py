@@ -2,8 +2,9 @@
 
 Each bucket is its own period, read as of its own last day (or the overall as-of date if earlier),
 so a weekly point is exactly what the table would say for that week. The buckets are a VALUES
-table cross-joined to the cases in one statement; a bucket-independent pre-filter keeps the join
-to the cases that can count in some bucket.
+table joined to the cases in one statement, each case to the buckets where it can count (see
+compiler.aggregate_subquery); a bucket-independent pre-filter keeps the join to the cases that can
+count in some bucket.
 """
 from __future__ import annotations
 
@@ -15,16 +16,13 @@ import pandas as pd
 import sqlalchemy as sa
 
 from data_access.database import stored_deadlines
-from data_access.schema import cases
 
 from .compiler import (
     AggregateSpec,
     Bounds,
     aggregate_subquery,
     derived_columns,
-    effective_due,
     filter_conditions,
-    DEADLINE_REACH_DAYS,
     relevant_cases,
     resolve_metrics,
     within,
@@ -96,7 +94,6 @@ def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS,
                *relevant_cases(periods[0].start, max(max(p.end, p.as_of_date) for p in periods), settings)),
         bounds=lambda c: Bounds(c.bucket_start, c.bucket_end, c.bucket_as_of, c.bucket_window_end),
         bucket=table,
-        bucket_on=_may_count_in(table, settings),
         bucket_key=table.c.bucket_start,
         bucket_columns=(table.c.bucket_start, table.c.bucket_end, table.c.bucket_as_of, table.c.bucket_window_end),
     )
@@ -105,18 +102,6 @@ def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS,
         sa.select(table.c.bucket_start, table.c.bucket_end, table.c.bucket_as_of, *derived_columns(agg, metric_ids))
         .select_from(table.outerjoin(agg, agg.c.code == table.c.bucket_start))
         .order_by(table.c.bucket_start)
-    )
-
-
-def _may_count_in(buckets_table: sa.Values, settings: Settings) -> sa.ColumnElement:
-    """A case can count in a bucket only if received by the bucket's end and, unless still open,
-    with an event (receipt, deadline, closure) no earlier than shortly before the bucket starts."""
-    b = buckets_table.c
-    reach = b.bucket_start - sa.literal(DEADLINE_REACH_DAYS, sa.Integer)
-    return sa.and_(
-        cases.c.received_date <= b.bucket_end,
-        sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date >= reach, cases.c.received_date >= reach,
-               effective_due(cases.c, settings) >= b.bucket_start),
     )
 
 
