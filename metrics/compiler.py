@@ -276,6 +276,44 @@ class AggregateSpec:
     bucket: sa.FromClause | None = None  # e.g. the bucket table of a series (its columns named as Bounds reads them)
     bucket_key: sa.ColumnElement | None = None  # the bucket column rows are grouped by
     bucket_columns: tuple[sa.ColumnElement, ...] = ()  # carried into base (e.g. bucket bounds)
+    # The number (bucket.c.bucket_no) of the bucket holding a date, as an SQL expression; lets a case
+    # reach its buckets by an equi-join instead of a comparison with every bucket.
+    bucket_no: Callable[[sa.ColumnElement], sa.ColumnElement] | None = None
+
+
+# The date a flow anchor is about: for that anchor a case can count in a bucket only if the date
+# lies in it. (overdue_at_as_of is a stock, true over a run of buckets: it has no such date.)
+ANCHOR_DATES: dict[str, str] = {
+    "received_in_period": "received", "accepted_in_period": "received", "due_in_window": "due",
+    "closed_in_period": "closed", "notice_due_in_window": "notice", "feedback_due_in_window": "feedback",
+}
+_DATES: dict[str, Callable[[CaseContext], sa.ColumnElement]] = {
+    "received": lambda x: x.c.received_date, "due": lambda x: x.due, "closed": lambda x: x.c.closed_date,
+    "notice": lambda x: x.notice_deadline, "feedback": lambda x: x.feedback_deadline,
+}
+
+
+def _join_buckets(from_clause: sa.FromClause, anchors: list[str], spec: AggregateSpec, ctx: CaseContext
+                  ) -> tuple[sa.FromClause, list[sa.ColumnElement]]:
+    """Join the cases to the buckets where one of the anchor predicates can hold (and the extra WHERE
+    conditions that go with the join). A row that meets no anchor counts nowhere, so the join is exact.
+
+    Flow anchors only: each case is paired with the buckets of its anchor dates (receipt, due date,
+    closure, deadlines) — an equi-join on the bucket number, each bucket once. With a stock anchor
+    (overdue at the bucket's end), a comparison with every bucket."""
+    if spec.bucket_no is None or any(a not in ANCHOR_DATES for a in anchors):
+        on = sa.or_(*(PREDICATES[a](CaseContext(spec.bounds(spec.bucket.c), ctx.c, ctx.due, ctx.notice_deadline,
+                                                ctx.feedback_deadline)) for a in anchors))
+        return from_clause.join(spec.bucket, on), []
+    dates = list(dict.fromkeys(ANCHOR_DATES[a] for a in anchors))
+    numbers = [spec.bucket_no(_DATES[d](ctx)) for d in dates]
+    k = sa.values(sa.column("k", sa.Integer), name="anchor_dates").data([(i,) for i in range(len(numbers))])
+    number = sa.case(*((k.c.k == i, n) for i, n in enumerate(numbers)))
+    # the i-th date's bucket only where no earlier date has the same: each (case, bucket) pair once
+    first_time = sa.or_(*(sa.and_(k.c.k == i, *(n.is_distinct_from(numbers[j]) for j in range(i)))
+                          for i, n in enumerate(numbers)))
+    joined = from_clause.join(k, sa.true()).join(spec.bucket, spec.bucket.c.bucket_no == number)
+    return joined, [first_time]
 
 
 def aggregate_subquery(metric_ids: tuple[str, ...], count_ids: tuple[str, ...], spec: AggregateSpec,
@@ -286,21 +324,19 @@ def aggregate_subquery(metric_ids: tuple[str, ...], count_ids: tuple[str, ...], 
     needed = {p for chain in chains.values() for p in chain}
     src = case_source(needed, stored_deadlines)
     from_clause = src.from_clause
+    where = list(spec.where)
     if spec.bucket is not None:
-        # A case joins only the buckets where one of the requested metrics' anchor predicates holds
-        # (receipt, due date, closure, deadline in the bucket; overdue at its end): a row that meets
-        # none of them counts nowhere, so the join is exact and each case meets a few buckets only.
-        on_ctx = CaseContext(spec.bounds(spec.bucket.c), cases.c, effective_due(cases.c, settings),
-                             src.notice_deadline, src.feedback_deadline)
-        anchors = sorted({chain[0] for chain in chains.values()})
-        from_clause = from_clause.join(spec.bucket, sa.or_(*(PREDICATES[a](on_ctx) for a in anchors)))
+        raw = CaseContext(spec.bounds(spec.bucket.c), cases.c, effective_due(cases.c, settings), src.notice_deadline,
+                          src.feedback_deadline)
+        from_clause, extra = _join_buckets(from_clause, sorted({chain[0] for chain in chains.values()}), spec, raw)
+        where += extra
     key = cases.c.county_code if spec.level is not None else spec.bucket_key
     base = (
         sa.select(*(cases.c[c] for c in _BASE_COLUMNS), effective_due(cases.c, settings).label("due"),
                   src.notice_deadline.label("notice_deadline"), src.feedback_deadline.label("feedback_deadline"),
                   key.label("group_key"), *spec.bucket_columns)
         .select_from(from_clause)
-        .where(*spec.where)
+        .where(*where)
         .subquery("base")
     )
     ctx = CaseContext(spec.bounds(base.c), base.c, base.c.due, base.c.notice_deadline, base.c.feedback_deadline)

@@ -79,15 +79,24 @@ def buckets(period: Period, grain: Grain) -> list[Period]:
     return out
 
 
+def bucket_number(day: sa.ColumnElement, grain: Grain, first: dt.date) -> sa.ColumnElement:
+    """The index of the bucket holding `day` (0 for the bucket starting `first`; outside: out of range)."""
+    if grain is Grain.WEEK:
+        days = sa.cast(day - sa.literal(first, sa.Date), sa.Double)
+        return sa.cast(sa.func.floor(days / 7), sa.Integer)
+    months = (sa.extract("year", day) - first.year) * 12 + sa.extract("month", day) - first.month
+    return sa.cast(months, sa.Integer)
+
+
 def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS,
                  stored_deadlines: bool = True) -> sa.Select:
     """One statement: a row per bucket with every requested metric."""
     metric_ids = resolve_metrics(request.metrics)
     periods = buckets(request.period, request.grain)
     table = sa.values(
-        sa.column("bucket_start", sa.Date), sa.column("bucket_end", sa.Date),
+        sa.column("bucket_no", sa.Integer), sa.column("bucket_start", sa.Date), sa.column("bucket_end", sa.Date),
         sa.column("bucket_as_of", sa.Date), sa.column("bucket_window_end", sa.Date), name="buckets",
-    ).data([(p.start, p.end, p.as_of_date, p.window_end) for p in periods])
+    ).data([(i, p.start, p.end, p.as_of_date, p.window_end) for i, p in enumerate(periods)])
     spec = AggregateSpec(
         level=None,
         where=(within(request.region), within(request.scope), *filter_conditions(request.filters),
@@ -96,6 +105,7 @@ def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS,
         bucket=table,
         bucket_key=table.c.bucket_start,
         bucket_columns=(table.c.bucket_start, table.c.bucket_end, table.c.bucket_as_of, table.c.bucket_window_end),
+        bucket_no=lambda day: bucket_number(day, request.grain, periods[0].start),
     )
     agg = aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings, stored_deadlines)
     return (
