@@ -9,6 +9,7 @@ from metrics.caselists import CaseStatus
 from metrics.registry import METRICS_BY_ID
 from metrics.request import TableRequest
 from ui.charts import ranking_chart, selected_code
+from ui.vega import show_chart
 from ui.downloads import download_buttons, for_people
 from ui.format import percent_column_config
 from ui.guard import guarded
@@ -57,8 +58,8 @@ def child_section(regions: RegionTree, code: str, region_row: pd.Series) -> None
         st.rerun()
     metric_id = st.selectbox("对比指标", CHILD_METRICS[2:], format_func=lambda m: METRICS_BY_ID[m].label,
                              key="child_metric")
-    chart_event = st.altair_chart(ranking_chart(children, metric_id, region_row[metric_id]), width="stretch",
-                                  on_select="rerun", key=f"child_chart_{code}")
+    chart_event = show_chart(ranking_chart, children, metric_id, region_row[metric_id], on_select="rerun",
+                             key=f"child_chart_{code}")
     if (picked := selected_code(chart_event)) is not None:
         go(picked)
         st.rerun()

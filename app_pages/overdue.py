@@ -7,6 +7,7 @@ import streamlit as st
 from metrics.caselists import OverdueBucket, overdue_bucket, overdue_buckets
 from metrics.registry import METRICS_BY_ID
 from ui.charts import stacked_bar_chart
+from ui.vega import show_chart
 from ui.downloads import download_buttons, for_people
 from ui.navigation import drill_to
 from ui.palette import BLUE, ORANGE, SKY, VERMILLION
@@ -48,8 +49,8 @@ def by_city(ledger: pd.DataFrame) -> None:
                        value_name="cases")
     long["区间"] = long["bucket"].map(lambda v: OverdueBucket(v).label)
     order = [b.label for b in OverdueBucket]
-    left.altair_chart(stacked_bar_chart(long, "city_name", "区间", "cases", order, [BUCKET_COLOURS[b] for b in OverdueBucket],
-                                        "市", "超期未办结（件）"), width="stretch")
+    show_chart(stacked_bar_chart, long, "city_name", "区间", "cases", order, [BUCKET_COLOURS[b] for b in OverdueBucket],
+               "市", "超期未办结（件）", target=left)
     right.dataframe(cities.drop(columns="city_code"), hide_index=True, width="stretch",
                     height=min(40 + 35 * len(cities), 620),
                     column_config={"city_name": st.column_config.TextColumn("市", pinned=True), **bucket_columns()})

@@ -13,6 +13,7 @@ from metrics.registry import METRICS_BY_ID
 from metrics.request import Period, TableRequest
 from metrics.series import Grain, SeriesRequest
 from ui.charts import ranking_chart, selected_code, trend_chart
+from ui.vega import show_chart
 from ui.geo import boundaries, choropleth, legend_items, selected_county
 from ui.guard import guarded
 from ui.kpi import kpi_cards
@@ -51,7 +52,7 @@ with left, guarded("近 26 周走势"):
     if weekly.empty or weekly["received"].sum() == 0:
         st.info("所选时间范围内没有案件。")
     else:
-        st.altair_chart(trend_chart(weekly), width="stretch")
+        show_chart(trend_chart, weekly)
 child_level = level.child()
 if child_level is not None:
     with right, guarded(f"各{child_level.label}排名"):
@@ -60,8 +61,7 @@ if child_level is not None:
                                  key="rank_metric")
         children = data.table(TableRequest(child_level, view.period, parent=root, filters=view.filters))
         parent_value = root_row[metric_id] if root_row is not None else None
-        event = st.altair_chart(ranking_chart(children, metric_id, parent_value), width="stretch",
-                                on_select="rerun", key="child_ranking")
+        event = show_chart(ranking_chart, children, metric_id, parent_value, on_select="rerun", key="child_ranking")
         st.caption(f"虚线为{regions.name(root)}整体水平；点击进入下钻。")
         if (code := selected_code(event)) is not None:
             drill_to(code)

@@ -8,6 +8,7 @@ from metrics.priority import PriorityStatus, funnel_limits
 from metrics.registry import METRICS_BY_ID
 from metrics.settings import DEFAULT_SETTINGS
 from ui.charts import funnel_chart
+from ui.vega import show_chart
 from ui.downloads import download_buttons
 from ui.format import percent_column_config, plain_markdown
 from ui.navigation import drill_to
@@ -77,19 +78,18 @@ def funnel_plots(ranked: pd.DataFrame) -> None:
         if theta is None or pd.isna(theta) or quality.empty:
             st.info("所选期间没有初次举报应办结件，无法绘制质效漏斗图。")
         else:
-            st.altair_chart(funnel_chart(quality, funnel_limits(theta, int(quality["first_due"].max())), "first_due",
-                                         "first_on_time_rate", theta, "初次举报办理质效",
-                                         METRICS_BY_ID["first_due"].label + "（件）",
-                                         METRICS_BY_ID["first_on_time_rate"].label), width="stretch")
+            show_chart(funnel_chart, quality, funnel_limits(theta, int(quality["first_due"].max())), "first_due",
+                       "first_on_time_rate", theta, "初次举报办理质效", METRICS_BY_ID["first_due"].label + "（件）",
+                       METRICS_BY_ID["first_on_time_rate"].label)
             st.caption(f"灰线为全省 {theta * 100:.1f}%；点落在下方控制限以下，说明初次举报按期办结率明显偏低（越低越差）。")
     with right:
         leapfrog = ranked[ranked["accepted"] > 0].assign(z=ranked["z_leapfrog"])
         if phi is None or pd.isna(phi) or leapfrog.empty:
             st.info("所选期间没有检举控告件，无法绘制越级举报漏斗图。")
         else:
-            st.altair_chart(funnel_chart(leapfrog, funnel_limits(phi, int(leapfrog["accepted"].max())), "accepted",
-                                         "leapfrog_rate", phi, "越级举报", METRICS_BY_ID["accepted"].label + "（件）",
-                                         METRICS_BY_ID["leapfrog_rate"].label), width="stretch")
+            show_chart(funnel_chart, leapfrog, funnel_limits(phi, int(leapfrog["accepted"].max())), "accepted",
+                       "leapfrog_rate", phi, "越级举报", METRICS_BY_ID["accepted"].label + "（件）",
+                       METRICS_BY_ID["leapfrog_rate"].label)
             st.caption(f"灰线为全省 {phi * 100:.1f}%；点落在上方控制限以上，说明越级举报率明显偏高（越高越差）。")
 
 

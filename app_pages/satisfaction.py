@@ -10,6 +10,7 @@ from metrics.registry import METRICS_BY_ID
 from metrics.request import Period, TableRequest
 from metrics.series import Grain, SeriesRequest
 from ui.charts import bar_chart, ranking_chart, selected_code, trend_chart
+from ui.vega import show_chart
 from ui.format import percent_column_config
 from ui.guard import guarded
 from ui.kpi import kpi_cards
@@ -51,8 +52,8 @@ def by_child(children: pd.DataFrame, parent_row: pd.Series, parent_name: str, ch
     with right:
         metric_id = st.segmented_control("排名指标", RATES, default=RATES[0], key="satisfaction_rank",
                                          format_func=lambda m: METRICS_BY_ID[m].label) or RATES[0]
-        event = st.altair_chart(ranking_chart(children, metric_id, parent_row[metric_id]), width="stretch",
-                                on_select="rerun", key="satisfaction_ranking")
+        event = show_chart(ranking_chart, children, metric_id, parent_row[metric_id], on_select="rerun",
+                           key="satisfaction_ranking")
         st.caption(f"虚线为{parent_name}整体水平；点击进入下钻。")
         if (code := selected_code(event)) is not None:
             drill_to(code)
@@ -69,9 +70,8 @@ def monthly(view: View) -> None:
         st.info("近 12 个月没有办结件。")
         return
     left, right = st.columns(2, gap="large")
-    left.altair_chart(trend_chart(series, ("satisfaction_rate", "rating_rate"), "closed", grain=Grain.MONTH),
-                      width="stretch")
-    right.altair_chart(trend_chart(series, ("dispute_rate",), "disputed", grain=Grain.MONTH), width="stretch")
+    show_chart(trend_chart, series, ("satisfaction_rate", "rating_rate"), "closed", grain=Grain.MONTH, target=left)
+    show_chart(trend_chart, series, ("dispute_rate",), "disputed", grain=Grain.MONTH, target=right)
 
 
 def ratings(view: View) -> None:
@@ -82,7 +82,7 @@ def ratings(view: View) -> None:
         st.info("所选期间没有办结件。")
         return
     left, right = st.columns([3, 2], gap="large")
-    left.altair_chart(bar_chart(distribution, "label", "cases", "评价", "件数", color=BLUE), width="stretch")
+    show_chart(bar_chart, distribution, "label", "cases", "评价", "件数", color=BLUE, target=left)
     show_table(distribution[["label", "cases", "share"]], hide_index=True, width="stretch",
                     column_config={"label": st.column_config.TextColumn("评价"),
                                    "cases": st.column_config.NumberColumn("件数", format="localized"),

@@ -13,6 +13,7 @@ from reports.deck import build_deck
 from reports.pack import deck_name, workbook_name
 from reports.workbook import build_workbook
 from ui.charts import ranking_chart
+from ui.vega import show_chart
 from ui.downloads import for_people, recorded_download
 from ui.format import EMPTY, UNCHANGED, delta_color, fmt_delta, fmt_value, percent_column_config, plain_markdown
 from ui.scoped import scoped
@@ -117,7 +118,7 @@ def cities(report: WeeklyReport) -> None:
                    column_config={"on_time_rate": percent_column_config("on_time_rate"), "due": percent_column_config("due"),
                                   "较上周（百分点）": st.column_config.NumberColumn(format="%+.1f")})
     with right:
-        st.altair_chart(ranking_chart(frame, "on_time_rate", report.headline("on_time_rate").this_week), width="stretch")
+        show_chart(ranking_chart, frame, "on_time_rate", report.headline("on_time_rate").this_week)
         st.caption("名次按本周按期办结率从高到低，并列者同名次；本周无应办结件的市不排名。虚线为全省整体水平。")
 
 

@@ -1,0 +1,31 @@
+"""Charts drawn from a cached Vega-Lite spec: the altair chart is built and validated once per
+distinct input, not on every script run.
+
+Building an altair chart and converting it (with schema validation) costs 20-80 ms of Python per
+chart, and st.altair_chart does it on every run: on the 重点督导县 page the two funnel plots were
+four fifths of a warm run, and under many sessions that Python time is what the server queues on.
+Selections (a click on a bar to drill down) work as with st.altair_chart: the spec carries them.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import altair as alt
+import streamlit as st
+
+from . import charts
+
+# What st.altair_chart does around its own conversion: no altair default width/height in the spec.
+alt.theme.enable("none")
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _spec(builder: str, args: tuple, kwargs: dict) -> dict:
+    return getattr(charts, builder)(*args, **kwargs).to_dict()
+
+
+def show_chart(builder: Callable[..., alt.TopLevelMixin], *args: Any, target: Any = st, key: str | None = None,
+               on_select: str = "ignore", **kwargs: Any) -> Any:
+    """Draw `builder(*args, **kwargs)` (a ui.charts builder) into `target` (st, a column, a container);
+    with on_select="rerun" (and a key), return the selection event as st.altair_chart would."""
+    return target.vega_lite_chart(_spec(builder.__name__, args, kwargs), width="stretch", on_select=on_select, key=key)
