@@ -115,6 +115,35 @@ def test_page_renders_on_golden_data(golden_url: str, page: str) -> None:
     assert not at.error, f"{page}: {[e.value for e in at.error]}"
 
 
+CHART_BUILDERS = ("ranking_chart", "funnel_chart", "trend_chart", "bar_chart", "stacked_bar_chart")
+
+
+@pytest.mark.parametrize("page", [*PAGES, "weekly"])
+def test_every_chart_is_a_valid_vega_lite_spec(golden_url: str, page: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app caches chart specs without altair's schema validation (ui/vega.py); here every chart
+    a page draws is validated against the Vega-Lite schema (it raises when a spec is invalid)."""
+    import streamlit as st
+
+    import ui.charts
+
+    built: list[str] = []
+    for name in CHART_BUILDERS:
+        real = getattr(ui.charts, name)
+
+        def validated(*args, _real=real, _name=name, **kwargs):
+            chart = _real(*args, **kwargs)
+            chart.to_dict(validate=True)
+            built.append(_name)
+            return chart
+
+        validated.__name__ = name
+        monkeypatch.setattr(ui.charts, name, validated)
+    st.cache_data.clear()
+    open_page(page, H1_PARAMS, **({"region": "370800"} if page == "drilldown" else {}))
+    if page in ("overview", "drilldown", "priority", "overdue", "satisfaction", "weekly"):
+        assert built, f"{page} drew no chart"
+
+
 @pytest.mark.parametrize("view", list(EMPTY_VIEWS), ids=list(EMPTY_VIEWS))
 @pytest.mark.parametrize("page", PAGES)
 def test_empty_period_does_not_fail(golden_url: str, page: str, view: str) -> None:

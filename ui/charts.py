@@ -100,7 +100,7 @@ def funnel_chart(points: pd.DataFrame, limits: pd.DataFrame, volume: str, rate: 
         x=alt.X("n:Q", title=volume_title), y=alt.Y("value:Q"), detail="limit:N",
         color=alt.Color("控制限:N", scale=alt.Scale(domain=["95% 控制限", "99.8% 控制限"], range=[ORANGE, VERMILLION])))
     centre = alt.Chart(pd.DataFrame({"y": [pooled]})).mark_rule(color=GREY, size=2).encode(y="y:Q")
-    data = points.copy()
+    data = points[["name", "city_name", volume, rate, "z", "status", "status_label"]].copy()  # only what is drawn
     data["状态"] = data["status_label"]
     dots = alt.Chart(data).mark_circle(size=110, opacity=0.85, stroke="white", strokeWidth=1).encode(
         x=alt.X(f"{volume}:Q", title=volume_title),

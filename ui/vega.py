@@ -1,5 +1,6 @@
-"""Charts drawn from a cached Vega-Lite spec: the altair chart is built and validated once per
-distinct input, not on every script run.
+"""Charts drawn from a cached Vega-Lite spec: the altair chart is built and converted once per
+distinct input, not on every script run, and without altair's schema validation (the builders are
+fixed code: tests/test_pages.py validates every chart every page draws).
 
 Building an altair chart and converting it (with schema validation) costs 20-80 ms of Python per
 chart, and st.altair_chart does it on every run: on the 重点督导县 page the two funnel plots were
@@ -21,7 +22,7 @@ alt.theme.enable("none")
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _spec(builder: str, args: tuple, kwargs: dict) -> dict:
-    return getattr(charts, builder)(*args, **kwargs).to_dict()
+    return getattr(charts, builder)(*args, **kwargs).to_dict(validate=False)
 
 
 def show_chart(builder: Callable[..., alt.TopLevelMixin], *args: Any, target: Any = st, key: str | None = None,
