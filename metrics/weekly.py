@@ -7,8 +7,10 @@ read as of A; "last week" is the week before it, read as of its own Sunday.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
+from typing import Callable
 
 import pandas as pd
 import sqlalchemy as sa
@@ -275,22 +277,56 @@ def _year_ago_week(conn: sa.Connection, this_week: Period) -> Period | None:
     return ago if start is not None and start <= ago.start else None
 
 
+# Queries of one report run side by side on their own connections (when given an Engine): each is
+# small, and DuckDB and PostgreSQL work while Python waits.
+REPORT_WORKERS = 3
+
+
+def _run_all(conn: sa.Engine | sa.Connection, jobs: dict[str, Callable[[_Scope], pd.DataFrame]], filters: CaseFilter,
+             scope: str | None, settings: Settings) -> dict[str, pd.DataFrame]:
+    """Every job's frame: concurrently on connections of their own from an Engine, else in turn on
+    the given Connection (one transaction, as the caller asked)."""
+    if isinstance(conn, sa.Connection):
+        q = _Scope(conn, filters, scope, settings)
+        return {name: job(q) for name, job in jobs.items()}
+
+    def run(job: Callable[[_Scope], pd.DataFrame]) -> pd.DataFrame:
+        with conn.connect() as c:
+            return job(_Scope(c, filters, scope, settings))
+
+    with ThreadPoolExecutor(max_workers=REPORT_WORKERS) as pool:
+        futures = {name: pool.submit(run, job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
 def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: CaseFilter = CaseFilter(),
                   scope: str | None = None, settings: Settings = DEFAULT_SETTINGS,
                   min_due_to_compare: int = MIN_DUE_TO_COMPARE) -> WeeklyReport:
     """The weekly review of the week holding `as_of` against the week before, from the metrics layer."""
     this_week, last_week = review_weeks(as_of)
     with connect(conn) as c:
-        q = _Scope(c, filters, scope, settings)
         ago_week = _year_ago_week(c, this_week)
-        province, province_last = q.table(Level.PROVINCE, this_week).iloc[0], q.table(Level.PROVINCE, last_week).iloc[0]
-        province_ago = q.table(Level.PROVINCE, ago_week).iloc[0] if ago_week else None
-        cities = ranked_cities(q.table(Level.CITY, this_week, CITY_METRICS), q.table(Level.CITY, last_week, CITY_METRICS))
-        city_names = dict(zip(cities["code"], cities["name"]))
-        counties = county_changes(q.table(Level.COUNTY, this_week, COUNTY_METRICS),
-                                  q.table(Level.COUNTY, last_week, COUNTY_METRICS), city_names)
-        ledger, ledger_before = q.overdue(as_of), q.overdue(last_week.end)
-        ranked, ranked_last = q.priority(as_of), q.priority(last_week.end)
+    jobs: dict[str, Callable[[_Scope], pd.DataFrame]] = {
+        "province": lambda q: q.table(Level.PROVINCE, this_week),
+        "province_last": lambda q: q.table(Level.PROVINCE, last_week),
+        "cities": lambda q: q.table(Level.CITY, this_week, CITY_METRICS),
+        "cities_last": lambda q: q.table(Level.CITY, last_week, CITY_METRICS),
+        "counties": lambda q: q.table(Level.COUNTY, this_week, COUNTY_METRICS),
+        "counties_last": lambda q: q.table(Level.COUNTY, last_week, COUNTY_METRICS),
+        "ledger": lambda q: q.overdue(as_of),
+        "ledger_before": lambda q: q.overdue(last_week.end),
+        "ranked": lambda q: q.priority(as_of),
+        "ranked_last": lambda q: q.priority(last_week.end),
+    }
+    if ago_week:
+        jobs["province_ago"] = lambda q: q.table(Level.PROVINCE, ago_week)
+    r = _run_all(conn, jobs, filters, scope, settings)
+    province, province_last = r["province"].iloc[0], r["province_last"].iloc[0]
+    province_ago = r["province_ago"].iloc[0] if ago_week else None
+    cities = ranked_cities(r["cities"], r["cities_last"])
+    city_names = dict(zip(cities["code"], cities["name"]))
+    counties = county_changes(r["counties"], r["counties_last"], city_names)
+    ledger, ledger_before, ranked, ranked_last = r["ledger"], r["ledger_before"], r["ranked"], r["ranked_last"]
     new = newly_overdue(ledger, ledger_before)
     long = ledger[ledger["days_overdue"] > LONG_OVERDUE_DAYS].reset_index(drop=True)
     ranked = ranked.assign(city_name=ranked["city_code"].map(city_names))
