@@ -2,11 +2,12 @@
 
 The statement has three layers:
   base   the cases (filtered, within the region subtree) with their derived dates — the effective
-         due date and the two working-day deadlines looked up in the calendar table — and group key;
+         due date and the two working-day deadlines, stored in `cases` at load time or, for a table
+         or view without them, looked up in the calendar table — and group key (county or bucket);
   flags  one boolean column per predicate of metrics.registry, each evaluated once per row;
   agg    COUNT(*) FILTER (WHERE <the metric's predicates AND-ed>) per count metric, grouped.
-Rates and averages are formed from those counts in double precision with the denominator guarded
-by NULLIF. Period bounds enter as SQL expressions, so the same predicates serve a single period
+Counts by county are summed up to cities and the province through the region map. Rates and
+averages are formed from those counts in double precision with the denominator guarded by NULLIF. Period bounds enter as SQL expressions, so the same predicates serve a single period
 (bound parameters) and a time series (columns of a bucket table).
 """
 from __future__ import annotations
