@@ -7,8 +7,9 @@ The statement has three layers:
   flags  one boolean column per predicate of metrics.registry, each evaluated once per row;
   agg    COUNT(*) FILTER (WHERE <the metric's predicates AND-ed>) per count metric, grouped.
 Counts by county are summed up to cities and the province through the region map. Rates and
-averages are formed from those counts in double precision with the denominator guarded by NULLIF. Period bounds enter as SQL expressions, so the same predicates serve a single period
-(bound parameters) and a time series (columns of a bucket table).
+averages are formed from those counts in double precision with the denominator guarded by NULLIF.
+Period bounds enter as SQL expressions, so the same predicates serve a single period (bound
+parameters) and a time series (columns of a bucket table).
 """
 from __future__ import annotations
 
