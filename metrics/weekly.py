@@ -220,9 +220,13 @@ def movers(frame: pd.DataFrame, min_due: int) -> tuple[pd.Series | None, pd.Seri
     return best, worst
 
 
-def newly_overdue(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
-    """Cases in the overdue ledger `now` that were not in the ledger `before`."""
-    return now[~now["case_id"].isin(before["case_id"])].reset_index(drop=True)
+def newly_overdue(now: pd.DataFrame, before: dt.date) -> pd.DataFrame:
+    """Cases in the overdue ledger `now` that were not overdue at the end of `before` (an earlier day).
+
+    A case overdue now is open now, so it was open then too; it was overdue then exactly when its due
+    date lay before that day. So the earlier ledger is never read: the ones due on or after it are new."""
+    due = pd.to_datetime(now["due_date"])
+    return now[due >= pd.Timestamp(before)].reset_index(drop=True)
 
 
 def overdue_by_county(new: pd.DataFrame, long: pd.DataFrame) -> pd.DataFrame:
@@ -314,7 +318,6 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         "counties": lambda q: q.table(Level.COUNTY, this_week, COUNTY_METRICS),
         "counties_last": lambda q: q.table(Level.COUNTY, last_week, COUNTY_METRICS),
         "ledger": lambda q: q.overdue(as_of),
-        "ledger_before": lambda q: q.overdue(last_week.end),
         "ranked": lambda q: q.priority(as_of),
         "ranked_last": lambda q: q.priority(last_week.end),
     }
@@ -326,8 +329,8 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
     cities = ranked_cities(r["cities"], r["cities_last"])
     city_names = dict(zip(cities["code"], cities["name"]))
     counties = county_changes(r["counties"], r["counties_last"], city_names)
-    ledger, ledger_before, ranked, ranked_last = r["ledger"], r["ledger_before"], r["ranked"], r["ranked_last"]
-    new = newly_overdue(ledger, ledger_before)
+    ledger, ranked, ranked_last = r["ledger"], r["ranked"], r["ranked_last"]
+    new = newly_overdue(ledger, last_week.end)
     long = ledger[ledger["days_overdue"] > LONG_OVERDUE_DAYS].reset_index(drop=True)
     ranked = ranked.assign(city_name=ranked["city_code"].map(city_names))
     priority, left = priority_changes(ranked, ranked_last)
