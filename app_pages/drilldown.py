@@ -1,4 +1,5 @@
-"""地区下钻: breadcrumb, KPIs, child units against the parent, and at county level the case list."""
+"""地区下钻: breadcrumb, KPIs, child units against the parent (table, bars, map), and at county level
+the case list."""
 from __future__ import annotations
 
 import pandas as pd
@@ -14,6 +15,7 @@ from ui.downloads import download_buttons, for_people
 from ui.format import percent_column_config
 from ui.guard import guarded
 from ui.kpi import kpi_cards
+from ui.maps import region_map
 from ui.regions import RegionTree, tree
 from ui.scoped import scoped
 from ui.tables import metric_table, show_table
@@ -21,6 +23,7 @@ from ui.view import REGION_PARAM, current_region, current_view
 
 CHILD_METRICS = ("received", "accepted", "on_time_rate", "first_on_time_rate", "overdue", "satisfaction_rate",
                  "leapfrog_rate", "repeat_rate", "dispute_rate", "avg_handling_days")
+MAP_HEIGHT = 480
 
 
 def go(code: str) -> None:
@@ -51,16 +54,22 @@ def child_section(regions: RegionTree, code: str, region_row: pd.Series) -> None
               **{m: percent_column_config(m) for m in CHILD_METRICS}}
     event = show_table(styled, hide_index=True, column_config=config, on_select="rerun",
                          selection_mode="single-row", key=f"children_{code}", width="stretch")
-    st.caption(f"比率较{regions.name(code)}整体更差的标为橙色、更好的标为蓝色；点击一行进入该地区。")
+    st.caption(f"比率较{regions.name(code)}整体更差的标为橙色、更好的标为蓝色；点击一行、一根柱或地图上的一块进入该地区。")
     rows = event.selection.rows if event and event.selection else []
     if rows:
         go(str(shown.iloc[rows[0]]["code"]))
         st.rerun()
     metric_id = st.selectbox("对比指标", CHILD_METRICS[2:], format_func=lambda m: METRICS_BY_ID[m].label,
                              key="child_metric")
-    chart_event = show_chart(ranking_chart, children, metric_id, region_row[metric_id], on_select="rerun",
-                             key=f"child_chart_{code}")
-    if (picked := selected_code(chart_event)) is not None:
+    bars, shapes = st.columns(2, gap="large")
+    with bars:
+        chart_event = show_chart(ranking_chart, children, metric_id, region_row[metric_id],
+                                 max(MAP_HEIGHT - 60, 30 * len(children)), on_select="rerun", key=f"child_chart_{code}")
+        st.caption(f"虚线为{regions.name(code)}整体水平。")
+    with shapes:
+        mapped = region_map(view.province, child_level, children, metric_id, key=f"child_map_{code}",
+                            height=MAP_HEIGHT, width="half")
+    if (picked := selected_code(chart_event) or mapped) is not None:
         go(picked)
         st.rerun()
 

@@ -14,9 +14,9 @@ from metrics.request import Period, TableRequest
 from metrics.series import Grain, SeriesRequest
 from ui.charts import ranking_chart, selected_code, trend_chart
 from ui.vega import show_chart
-from ui.geo import boundaries, choropleth, legend_items, selected_county
 from ui.guard import guarded
 from ui.kpi import kpi_cards
+from ui.maps import region_map
 from ui.navigation import drill_to
 from ui.regions import tree
 from ui.scoped import scoped
@@ -25,7 +25,6 @@ from ui.view import current_view
 TREND_WEEKS = 26
 RANKING_METRICS = ("on_time_rate", "first_on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate")
 MAP_METRICS = ("on_time_rate", "overdue")
-MAP_ZOOM = {"province": 6.2, "city": 8.0, "county": 9.0}
 
 view = current_view()
 regions = tree()
@@ -71,17 +70,5 @@ with guarded("县（市、区）分布图"):
     map_metric = st.segmented_control("地图指标", MAP_METRICS, default=MAP_METRICS[0], key="map_metric",
                                       format_func=lambda m: METRICS_BY_ID[m].label) or MAP_METRICS[0]
     counties = data.table(TableRequest(Level.COUNTY, view.period, parent=root, filters=view.filters))
-    geojson = boundaries(view.province, inset_for_zoom=MAP_ZOOM[level.value])
-    if geojson is None:
-        st.info("未配置本省的县界数据，无法绘制地图。")
-    else:
-        shown = {"type": "FeatureCollection",
-                 "features": [f for f in geojson["features"] if f["properties"]["code"] in set(counties["code"])]}
-        lon, lat = regions.centre(root)
-        deck = choropleth(shown, counties, map_metric, lon, lat, zoom=MAP_ZOOM[level.value])
-        picked = st.pydeck_chart(deck, height=620, on_select="rerun", selection_mode="single-object", key="county_map")
-        legend = "".join(f'<span class="legend-swatch" style="background:{c}"></span>{t}'
-                         for c, t in legend_items(counties, map_metric))
-        st.markdown(f"{METRICS_BY_ID[map_metric].label}（颜色越深越需关注；灰色为无数据）：{legend}", unsafe_allow_html=True)
-        if (code := selected_county(picked)) is not None:
-            drill_to(code)
+    if (code := region_map(view.province, Level.COUNTY, counties, map_metric, key="county_map")) is not None:
+        drill_to(code)

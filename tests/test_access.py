@@ -329,10 +329,15 @@ def test_city_overview_is_the_city(golden: sa.Engine, regions: pd.DataFrame, cha
                for args, _, _ in charts.calls["trend_chart"])
 
 
-def test_city_drilldown_starts_at_the_city(golden: sa.Engine, regions: pd.DataFrame) -> None:
+def test_city_drilldown_starts_at_the_city(golden: sa.Engine, regions: pd.DataFrame, charts: Spy) -> None:
     at = open_as("jining", "drilldown")
     assert at.title[0].value == "济宁市" and not at.warning
     assert metrics_shown(at) == expected_cards(row_of(golden, Level.CITY, JINING))
+    assert len(charts.calls["choropleth"]) == 2  # the overview's map (the landing page), then the drill-down's
+    map_args, _, _ = charts.calls["choropleth"][-1]
+    mine = counties_of(regions, JINING)
+    assert set(map_args[1]["code"]) == mine
+    assert {f["properties"]["code"] for f in map_args[0]["features"]} == mine
     assert set(at.dataframe[0].value["code"]) == counties_of(regions, JINING)
     crumbs = [b.label for b in at.button if b.key and b.key.startswith("crumb_")]
     assert crumbs == ["济宁市"]  # no way up to the province

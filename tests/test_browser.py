@@ -2,7 +2,7 @@
 port, over a DuckDB file holding the golden cases.
 
 The overview shows its KPI cards, charts and map canvas; a click on a city bar, a table row, a
-breadcrumb or a map shape drills down and changes the URL; Back goes up; the browser logs no
+breadcrumb or a map shape (overview and drill-down) drills down and changes the URL; Back goes up; the browser logs no
 console error; no request leaves localhost; every page renders without an exception and is
 screenshotted at 1920 px wide into test-artifacts/screenshots/.
 
@@ -332,33 +332,48 @@ def test_drilldown_row_click_breadcrumb_and_back(page, server, recorder, regions
     recorder.assert_clean()
 
 
-def test_map_click_drills_to_a_county(page, server, recorder, regions):
-    open_view(page, server, "/")
-    canvas = page.locator("[data-testid=stDeckGlJsonChart] canvas").first
+def click_map_centre(page, canvas) -> str:
+    """Hover the centre of a map canvas (deck.gl's tooltip names the shape there), click it until the
+    page navigates to a drill-down; the hovered name."""
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
-    centre = {"x": box["width"] / 2, "y": box["height"] / 2}  # Shandong fills the centre of the view
-    canvas.hover(position=centre)  # deck.gl picks on hover first: its tooltip shows the county
+    centre = {"x": box["width"] / 2, "y": box["height"] / 2}  # the units are fitted around the centre
+    canvas.hover(position=centre)  # deck.gl picks on hover first: its tooltip shows the unit
     tooltip = page.locator(".deck-tooltip")
     expect(tooltip).to_be_visible()
     hovered = tooltip.inner_text().splitlines()[0].strip()
+    start = page.url
     # deck.gl (mjolnir.js) counts a press as a click only when it is released within a short time; on
     # a CPU-starved machine the release can be handled too late and the click is dropped, as a person
     # would notice and click again. So: up to three clicks, each given 10 s to navigate.
     for attempt in range(3):
         canvas.click(position=centre)
         try:
-            page.wait_for_url(lambda u: path_of(u) == "/drilldown" and "region" in query_of(u),
+            page.wait_for_url(lambda u: u != start and path_of(u) == "/drilldown" and "region" in query_of(u),
                               timeout=UI_TIMEOUT_MS // 3, wait_until="commit")
             break
         except playwright_api.TimeoutError:
             assert attempt < 2, f"three clicks on the map did not drill down (still at {page.url})"
+    return hovered
+
+
+@pytest.mark.parametrize(("path", "params", "unit_level"), [
+    ("/", {}, "county"),  # the overview's county map
+    ("/drilldown", {"region": PROVINCE}, "city"),  # the drill-down's map of the province's cities
+], ids=["overview-county", "drilldown-city"])
+def test_map_click_goes_to_the_unit(page, server, recorder, regions, path, params, unit_level):
+    open_view(page, server, path, **params)
+    deck = page.locator("[data-testid=stDeckGlJsonChart]")
+    expect(deck).to_have_count(1)
+    hovered = click_map_centre(page, deck.locator("canvas").first)
     code = query_of(page.url)["region"]
-    assert code in regions.index and regions.at[code, "level"] == "county", f"map click chose {code!r}"
+    assert code in regions.index and regions.at[code, "level"] == unit_level, f"map click chose {code!r}"
     assert regions.at[code, "name"] == hovered, f"clicked {hovered}, drilled to {regions.at[code, 'name']}"
     expect_title(page, hovered)
     wait_rendered(page)
     assert_no_exception(page, server, f"drill-down at {code}")
+    if unit_level == "city":
+        expect(page.locator("[data-testid=stDeckGlJsonChart]")).to_have_count(1)  # the city's counties
     recorder.assert_clean()
 
 

@@ -85,3 +85,45 @@ def test_choropleth_is_one_filled_layer_without_strokes_or_basemap(original: dic
     assert len(fills) == 136 and fills[codes[0]] != fills[codes[-1]]
     # the input GeoJSON is not modified (it is shared by every session through the cache)
     assert "fill" not in geojson["features"][0]["properties"]
+
+
+def _mercator_px(features: list[dict], zoom: float) -> tuple[float, float, float, float]:
+    """Pixel bounds (x0, y0, x1, y1) of features in Web Mercator at `zoom`."""
+    import numpy as np
+
+    points = np.array([p for f in features for p in _points(f["geometry"]["coordinates"])])
+    x = (points[:, 0] + 180) / 360 * TILE_PX * 2 ** zoom
+    y = (1 - np.log(np.tan(np.pi / 4 + np.radians(points[:, 1]) / 2)) / np.pi) / 2 * TILE_PX * 2 ** zoom
+    return x.min(), y.min(), x.max(), y.max()
+
+
+def _points(coordinates) -> list:
+    if isinstance(coordinates[0], (int, float)):
+        return [coordinates]
+    return [p for part in coordinates for p in _points(part)]
+
+
+@pytest.mark.parametrize(("parent", "width", "height"), [(None, 1200, 620), ("370800", 760, 480), ("370811", 1200, 620)],
+                         ids=["province", "city", "county"])
+def test_fit_view_shows_every_unit_as_large_as_fits(original: dict, parent: str | None, width: int, height: int) -> None:
+    from ui.geo import fit_view
+
+    features = [f for f in original["features"]
+                if parent is None or parent in (f["properties"]["parent_code"], f["properties"]["code"])]
+    lon, lat, zoom = fit_view(features, width, height)
+    assert zoom % 0.25 == 0
+    x0, y0, x1, y1 = _mercator_px(features, zoom)
+    assert x1 - x0 <= width * 0.88 + 1e-6 and y1 - y0 <= height * 0.88 + 1e-6  # inside the padding
+    wider = _mercator_px(features, zoom + 0.25)
+    assert wider[2] - wider[0] > width * 0.88 or wider[3] - wider[1] > height * 0.88  # one step more would not fit
+    (cx, cy, _, _) = _mercator_px([{"geometry": {"coordinates": [lon, lat]}}], zoom)
+    assert cx == pytest.approx((x0 + x1) / 2, abs=1) and cy == pytest.approx((y0 + y1) / 2, abs=1)
+
+
+def test_fit_view_of_shandong_is_the_old_province_view(original: dict) -> None:
+    from ui.geo import fit_view
+
+    lon, lat, zoom = fit_view(original["features"], 1200, 620)
+    assert zoom == 6.25 and 118 < lon < 119.5 and 36 < lat < 37
+    with pytest.raises(ValueError):
+        fit_view([], 1200, 620)

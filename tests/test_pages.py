@@ -286,12 +286,32 @@ def test_satisfaction_cards_and_cities(golden_url: str, golden: sa.Engine) -> No
 
 # --- drill-down through the URL ----------------------------------------------------------------
 
-def test_drilldown_province(golden_url: str, golden: sa.Engine) -> None:
+def _record_maps(monkeypatch: pytest.MonkeyPatch) -> list[tuple[dict, pd.DataFrame, str]]:
+    """(GeoJSON, units, metric) of every map the page draws."""
+    import ui.geo
+
+    drawn, real = [], ui.geo.choropleth
+
+    def record(geojson, frame, metric_id, *args, **kwargs):
+        drawn.append((geojson, frame, metric_id))
+        return real(geojson, frame, metric_id, *args, **kwargs)
+
+    monkeypatch.setattr(ui.geo, "choropleth", record)
+    return drawn
+
+
+def test_drilldown_province(golden_url: str, golden: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    maps = _record_maps(monkeypatch)
     at = open_page("drilldown", H1_PARAMS, region="370000")
     assert at.title[0].value == "山东省"
     assert metrics_shown(at) == expected_cards(row_of(golden, Level.PROVINCE, "370000"))
     cities = region_table(golden, TableRequest(Level.CITY, H1))
     assert list(at.dataframe[0].value["name"]) == list(cities["name"])
+    (geojson, units, metric_id), = maps[-1:]  # the map of the 16 cities, coloured by the chosen metric
+    assert {f["properties"]["code"] for f in geojson["features"]} == set(cities["code"])
+    assert len(geojson["features"]) == 16 and metric_id == at.selectbox(key="child_metric").value
+    pd.testing.assert_series_equal(units.set_index("code")[metric_id].sort_index(),
+                                   cities.set_index("code")[metric_id].sort_index())
 
 
 def test_drilldown_city(golden_url: str, golden: sa.Engine) -> None:

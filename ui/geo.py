@@ -50,7 +50,38 @@ def boundaries(province: str, level: Level = Level.COUNTY, inset_for_zoom: float
     return _inset(path, round(inset_for_zoom, 2)) if inset_for_zoom is not None else _load(path)
 
 
-@lru_cache(maxsize=16)
+def fit_view(features: list[dict], width_px: int, height_px: int, padding: float = 0.06,
+             step: float = 0.25) -> tuple[float, float, float]:
+    """(longitude, latitude, zoom) showing every feature in a width x height map, with `padding`
+    (a share of each side) around them. The zoom is rounded down to a multiple of `step`, so that
+    views of similar regions share one inset geometry (see `boundaries`)."""
+    xs, ys = [], []
+    for feature in features:
+        coordinates = np.asarray(_all_points(feature["geometry"]["coordinates"]), dtype=float)
+        xs.append(coordinates[:, 0])
+        ys.append(coordinates[:, 1])
+    if not xs:
+        raise ValueError("no features to fit")
+    lon, lat = np.concatenate(xs), np.clip(np.concatenate(ys), -85.0, 85.0)
+    x = (lon + 180) / 360  # Web Mercator, the world as a unit square
+    y = (1 - np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) / np.pi) / 2
+    span_x, span_y = max(float(np.ptp(x)), 1e-9), max(float(np.ptp(y)), 1e-9)
+    usable = 1 - 2 * padding
+    zoom = math.log2(min(width_px * usable / (TILE_PX * span_x), height_px * usable / (TILE_PX * span_y)))
+    zoom = math.floor(zoom / step) * step
+    centre_x, centre_y = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
+    centre_lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * centre_y))))
+    return round(float(centre_x) * 360 - 180, 5), round(centre_lat, 5), zoom
+
+
+def _all_points(coordinates) -> list:
+    """The [lon, lat] points of GeoJSON (Multi)Polygon coordinates, flattened."""
+    if coordinates and isinstance(coordinates[0], (int, float)):
+        return [coordinates]
+    return [point for part in coordinates for point in _all_points(part)]
+
+
+@lru_cache(maxsize=32)
 def _inset(path: Path, zoom: float) -> dict:
     import shapely
     from shapely.geometry import MultiPolygon, Polygon, mapping, shape

@@ -63,11 +63,6 @@ class RegionTree:
                 return c
         return None
 
-    def centre(self, code: str) -> tuple[float, float]:
-        """Mean lon/lat of a region's counties (for the map view)."""
-        rows = self.frame[(self.frame["code"] == code) | (self.frame["parent_code"] == code)]
-        return float(rows["lon"].mean()), float(rows["lat"].mean())
-
 
 def tree() -> RegionTree:
     """The region tree of the connected database."""
