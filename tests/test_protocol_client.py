@@ -65,8 +65,8 @@ def test_each_page_arrives_with_its_content(server: StreamlitServer) -> None:
         assert run.errors == [] and run.seconds > 0
     assert overview.kinds["metric"] == 6 and overview.kinds["deck_gl_json_chart"] == 1
     assert overview.kinds["vega_lite_chart"] >= 2
-    assert city.kinds["dataframe"] == 1 and "deck_gl_json_chart" not in city.kinds
-    assert county.kinds["download_button"] == 2  # the case list: CSV and XLSX
+    assert city.kinds["dataframe"] == 1 and city.kinds["deck_gl_json_chart"] == 1  # its counties: table, map
+    assert county.kinds["download_button"] == 2 and "deck_gl_json_chart" not in county.kinds  # the case list
     assert priority.kinds["vega_lite_chart"] == 2  # the two funnel plots
     assert overdue.kinds.get("dataframe", 0) >= 1
     assert weekly.elements > 0
