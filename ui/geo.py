@@ -5,9 +5,9 @@ basemap style from the internet).
 
 The borders between counties are gaps, not strokes: each county is drawn inset by half a border
 width (at the map's initial zoom), so the white canvas shows between neighbours. A stroked
-GeoJsonLayer adds deck.gl's PathLayer, whose shaders a browser without a GPU (software WebGL, as
-on the meeting-room PCs and in headless Chromium) compiles on every first visit: it made the
-overview about a second slower to draw there. One filled layer is one shader program.
+GeoJsonLayer adds deck.gl's PathLayer, whose shaders a browser without a usable GPU (software
+WebGL, e.g. in a remote desktop or headless Chromium) compiles again on every first visit: it made
+the overview about a second slower to draw there. One filled layer is one shader program.
 """
 from __future__ import annotations
 
