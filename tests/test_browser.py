@@ -3,8 +3,8 @@ port, over a DuckDB file holding the golden cases.
 
 The overview shows its KPI cards, charts and map canvas; a click on a city bar, a table row, a
 breadcrumb or a map shape (overview and drill-down) drills down and changes the URL; Back goes up; the browser logs no
-console error; no request leaves localhost; every page renders without an exception and is
-screenshotted at 1920 px wide into test-artifacts/screenshots/.
+console error; no request leaves localhost; every page renders without an exception, does not
+scroll sideways at 1920x1080 and is screenshotted at 1920 px wide into test-artifacts/screenshots/.
 
 The view is fixed by the URL: the sidebar filters are kept in step with query parameters
 (ui/view.py), e.g. `period=custom&asof=…&from=…&to=…`.
@@ -156,6 +156,16 @@ def assert_no_exception(page, server, where: str) -> None:
     assert not texts, f"{where}: the page shows an exception: {texts}\nserver tracebacks:\n{server.tracebacks()[-4000:]}"
 
 
+def assert_no_horizontal_scroll(page, where: str) -> None:
+    """Nothing on the page is wider than the 1920 px screen (wide tables scroll inside their grid)."""
+    widths = page.evaluate("""() => {
+      const main = document.querySelector('[data-testid=stMain]');
+      return {page: document.documentElement.scrollWidth, screen: window.innerWidth,
+              main: main.scrollWidth, mainShown: main.clientWidth};
+    }""")
+    assert widths["page"] <= widths["screen"] and widths["main"] <= widths["mainShown"], f"{where}: scrolls sideways {widths}"
+
+
 def expect_title(page, text: str) -> None:
     expect(page.locator("h1").first).to_have_text(text, timeout=UI_TIMEOUT_MS)
 
@@ -227,6 +237,7 @@ def test_overview_shows_kpis_charts_and_map(page, server, recorder, expected_pro
     filled = drawn_fraction(canvas.screenshot())
     assert filled > 0.05, f"the map canvas looks blank ({filled:.1%} of its pixels drawn)"
 
+    assert_no_horizontal_scroll(page, "overview")
     save_screenshots(page, "01-overview")
     print(f"overview rendered in {elapsed:.2f} s (golden data, first page of the module)")
     recorder.assert_clean()
@@ -293,6 +304,7 @@ def test_drilldown_row_click_breadcrumb_and_back(page, server, recorder, regions
     expect(page.locator("[data-testid=stMetric]")).to_have_count(6)
     counties = regions[regions["parent_code"] == city]
     expect(page.get_by_text(f"（{len(counties)} 个）").first).to_be_visible()
+    assert_no_horizontal_scroll(page, "drill-down at a city")
     save_screenshots(page, "02-drilldown-city")
 
     # a click on the row-selection checkbox of the first row of the child table goes one level down
@@ -310,6 +322,7 @@ def test_drilldown_row_click_breadcrumb_and_back(page, server, recorder, regions
     expect(page.get_by_text(f"{first_name} 案件清单").first).to_be_visible()
     crumbs = [c.replace("›", "").strip() for c in page.locator("[data-testid=stBaseButton-tertiary]").all_inner_texts()]
     assert crumbs == ["山东省", city_name, first_name], crumbs
+    assert_no_horizontal_scroll(page, "drill-down at a county")
     save_screenshots(page, "03-drilldown-county")
 
     # Back goes up one level
@@ -404,6 +417,7 @@ def test_page_renders_and_is_screenshotted(page, server, recorder, url_path, sho
     open_view(page, server, f"/{url_path}")
     assert path_of(page.url) == f"/{url_path}"
     assert_no_exception(page, server, url_path)
+    assert_no_horizontal_scroll(page, url_path)
     save_screenshots(page, shot)
     recorder.assert_clean()
 
