@@ -88,7 +88,7 @@ def _inset(path: Path, zoom: float) -> dict:
 
     data = _load(path)
     shapes = [shape(feature["geometry"]) for feature in data["features"]]
-    west, south, east, north = shapely.total_bounds(shapes)
+    _, south, _, north = shapely.total_bounds(shapes)
     # Web Mercator pixels per degree near the province's middle latitude: a local linear map in
     # which a buffer distance is a distance on the screen.
     x_scale = TILE_PX * 2 ** zoom / 360
