@@ -9,6 +9,7 @@ from data_access.auth import Role
 from ui import access, runtime
 from ui.guard import DB_ERRORS, database_down, guarded
 from ui.regions import tree
+from ui.scoped import ScopedData
 from ui.style import inject_style
 from ui.view import render_sidebar
 
@@ -45,9 +46,11 @@ try:
     version = runtime.refresh_data_version()
     identity = access.gate()
     navigation = st.navigation(pages_for(identity.role))
-    coverage = runtime.coverage(runtime.database_url(), version)
-    anchor = min(dt.date.today(), coverage.last_received or dt.date.today())
-    view = render_sidebar(anchor, tree().province, navigation.url_path, access.scope_of(identity))
+    scope = access.scope_of(identity)
+    # the count and span the sidebar shows are the viewer's; the default as-of date is the data's
+    coverage = ScopedData(runtime.database_url(), version, scope).coverage()
+    anchor = min(dt.date.today(), runtime.latest_received(runtime.database_url(), version) or dt.date.today())
+    view = render_sidebar(anchor, tree().province, navigation.url_path, scope)
 except DB_ERRORS:
     database_down()
     st.stop()

@@ -5,27 +5,62 @@ import datetime as dt
 
 import streamlit as st
 
-from data_access.audit import AuditAction, recent
-from ui import runtime
+from data_access.audit import AuditAction
+from data_access.auth import Role
+from data_access.importer import PROGRAM_ACTOR
 from ui.downloads import download_buttons
 from ui.guard import guarded
+from ui.regions import RegionTree, tree
+from ui.scoped import scoped
 from ui.tables import show_table
 
 LIMIT = 5000
+ACTION_LABELS = {a.value: a.label for a in AuditAction}
+
+
+def action_label(action: str) -> str:
+    """操作 in Chinese (an unknown stored value as it is)."""
+    return ACTION_LABELS.get(action, action)
+
+
+def user_label(username: str) -> str:
+    """用户: a person's name as stored; the command line and programs said in Chinese."""
+    if username.startswith("cli:") or username == "cli":
+        return f"命令行（操作系统用户 {username[4:] or '未知'}）"
+    return "程序调用" if username == PROGRAM_ACTOR else username
+
+
+def role_label(role: str | None) -> str:
+    """角色 in Chinese: 省级 / 市级 / 县级 users; command line and failed sign-ins have none."""
+    if role is None or role != role or role == "":
+        return "—"
+    try:
+        return Role(role).label
+    except ValueError:
+        return str(role)
+
+
+def scope_label(code: str | None, regions: RegionTree) -> str:
+    """范围 as a reader says it: the region's name with its code, 全省 for the whole province."""
+    if not code or code != code:
+        return "全省"
+    return f"{regions.name(code)}（{code}）" if regions.exists(code) else str(code)
 HEADERS = {"at": "时间", "username": "用户", "role": "角色", "scope": "范围", "action": "操作", "detail": "内容"}
 
 st.title("审计日志")
 st.caption("登录、登录失败、退出、导入和每一次下载都记录在此（谁、何时、权限范围、做了什么）。仅省级用户可见。")
 days = st.segmented_control("时间范围", (7, 30, 90, 365), default=30, format_func=lambda d: f"近 {d} 天",
                             key="audit_days") or 30
+regions = tree()
 with guarded("审计日志"):
     since = dt.datetime.now() - dt.timedelta(days=days)
-    rows = recent(runtime.engine(), LIMIT, since=since)
+    rows = scoped().audit_rows(LIMIT, since)
     if rows.empty:
         st.info("所选时间范围内没有审计记录。")
     else:
-        labels = {a.value: a.label for a in AuditAction}
-        shown = rows[list(HEADERS)].assign(action=rows["action"].map(lambda a: labels.get(a, a)))
+        shown = rows[list(HEADERS)].assign(action=rows["action"].map(action_label), role=rows["role"].map(role_label),
+                                           username=rows["username"].map(user_label),
+                                           scope=rows["scope"].map(lambda code: scope_label(code, regions)))
         shown = shown.rename(columns=HEADERS)
         st.caption(f"共 {len(shown):,} 条（最多显示最近 {LIMIT:,} 条）")
         show_table(shown, hide_index=True, width="stretch", height=560)

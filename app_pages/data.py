@@ -10,16 +10,13 @@ import streamlit as st
 
 from data_access import inventory
 from data_access.database import ImportMode, LoadReport
-from data_access.engine import describe_url, dialect_name
-from data_access.importer import import_bytes
 from data_access.problems import DataRejected
 from data_access.schema import CASE_COLUMNS
 from data_access.validate import HEADER_ALIASES, REQUIRED_COLUMNS
 from metrics.caselists import COLUMN_LABELS
-from data_access.audit import AuditAction
-from ui import runtime
-from ui.access import audited
+from ui.access import current_identity
 from ui.format import plain_markdown
+from ui.scoped import scoped
 from ui.tables import show_table
 from ui.view import current_view
 
@@ -32,20 +29,21 @@ RESULT_KEY = "_data_import_report"
 UPLOAD_TYPES = ["csv", "xlsx", "parquet"]
 
 
-def database_section(url: str, version: str) -> None:
+def database_section() -> None:
     """Which database, how many rows, which dates, and the latest load."""
-    engine = runtime.engine()
+    data = scoped()
+    where, dialect = data.database()
     st.subheader("连接的数据库")
-    st.code(describe_url(engine), language=None)
-    st.caption(f"数据库类型：{dialect_name(engine)}（连接地址不显示密码；通过环境变量 DATABASE_URL 设置）")
-    cov = runtime.coverage(url, version)
+    st.code(where, language=None)
+    st.caption(f"数据库类型：{dialect}（连接地址不显示密码；通过环境变量 DATABASE_URL 设置）")
+    cov = data.coverage()
     c1, c2, c3, c4, c5 = st.columns(5)
     c1.metric("案件数", f"{cov.cases:,}", border=True)
     c2.metric("地区数（省、市、县）", f"{cov.regions:,}", border=True)
     c3.metric("最早收件日期", f"{cov.first_received or '—'}", border=True)
     c4.metric("最晚收件日期", f"{cov.last_received or '—'}", border=True)
     c5.metric("最晚办结日期", f"{cov.last_closed or '—'}", border=True)
-    last = runtime.last_load(url, version)
+    last = data.last_load()
     if last is None:
         st.info("尚无导入记录。")
         return
@@ -114,12 +112,11 @@ def upload_section() -> None:
     if st.button("导入", type="primary", disabled=uploaded is None or not confirmed, key="upload_run"):
         try:
             with st.spinner("正在校验并导入……"):
-                report = import_bytes(runtime.engine(), uploaded.getvalue(), uploaded.name, mode)
+                # the importer records the import (or its refusal) in the audit log
+                report = scoped().import_file(uploaded.getvalue(), uploaded.name, mode, current_identity())
         except DataRejected as error:
-            audited(AuditAction.IMPORT, f"导入被拒绝：{uploaded.name}，{error.total} 个问题，未写入")()
             show_rejection(error)
         else:
-            audited(AuditAction.IMPORT, f"导入 {uploaded.name}：{report.rows} 件，方式 {report.mode}")()
             st.cache_data.clear()
             st.session_state[RESULT_KEY] = report
             st.rerun()
@@ -127,11 +124,11 @@ def upload_section() -> None:
         show_report(report)
 
 
-def quality_section(url: str, version: str) -> None:
+def quality_section() -> None:
     """Observations a supervisor should know before trusting the numbers."""
     view = current_view()
     st.subheader("数据质量提示")
-    warnings = runtime.quality_warnings(url, version, view.as_of)
+    warnings = scoped().quality_warnings(view.as_of)
     st.table(pd.DataFrame({
         "": ["⚠️" if w.count else "✅" for w in warnings],
         "检查项": [plain_markdown(w.label) for w in warnings],
@@ -143,8 +140,7 @@ def quality_section(url: str, version: str) -> None:
         st.info(note)
 
 
-url, version = runtime.database_url(), runtime.data_version()
 st.title("数据")
-database_section(url, version)
+database_section()
 upload_section()
-quality_section(url, version)
+quality_section()

@@ -8,7 +8,6 @@ import streamlit as st
 from data_access.enums import Channel, Level
 from metrics.caselists import CaseStatus
 from metrics.registry import METRICS_BY_ID
-from metrics.request import TableRequest
 from ui.charts import ranking_chart, selected_code
 from ui.vega import show_chart
 from ui.downloads import download_buttons, for_people
@@ -43,7 +42,7 @@ def child_section(regions: RegionTree, code: str, region_row: pd.Series) -> None
     level = regions.level(code)
     child_level = level.child()
     view = current_view()
-    children = scoped().table(TableRequest(child_level, view.period, parent=code, filters=view.filters))
+    children = scoped().table(child_level, view.period, parent=code, filters=view.filters)
     st.subheader(f"下辖{child_level.label}（{len(children)} 个）")
     if children.empty:
         st.info("没有下辖单位。")
@@ -118,10 +117,9 @@ st.title(regions.name(code))
 st.caption(view.caption())
 level = regions.level(code)
 with guarded("核心指标"):
-    own = TableRequest(level, view.period, parent=code, filters=view.filters)
-    current = scoped().table(own)
+    current = scoped().table(level, view.period, parent=code, filters=view.filters)
     current = current[current["code"] == code]
-    previous = scoped().table(own.with_period(view.period.previous()))
+    previous = scoped().table(level, view.period.previous(), parent=code, filters=view.filters)
     previous = previous[previous["code"] == code]
     if current.empty:
         st.info("所选地区没有数据。")

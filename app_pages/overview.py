@@ -10,8 +10,8 @@ import streamlit as st
 
 from data_access.enums import Level
 from metrics.registry import METRICS_BY_ID
-from metrics.request import Period, TableRequest
-from metrics.series import Grain, SeriesRequest
+from metrics.request import Period
+from metrics.series import Grain
 from ui.charts import ranking_chart, selected_code, trend_chart
 from ui.vega import show_chart
 from ui.guard import guarded
@@ -37,8 +37,8 @@ st.caption(view.caption())
 
 root_row = None
 with guarded("核心指标"):
-    current = data.table(TableRequest(level, view.period, parent=root, filters=view.filters))
-    previous = data.table(TableRequest(level, previous_period, parent=root, filters=view.filters))
+    current = data.table(level, view.period, parent=root, filters=view.filters)
+    previous = data.table(level, previous_period, parent=root, filters=view.filters)
     kpi_cards(current.iloc[0], previous.iloc[0], previous_label=f"上一期（{previous_period.start}–{previous_period.end}）")
     root_row = current.iloc[0]
 
@@ -46,8 +46,8 @@ left, right = st.columns([3, 2], gap="large")
 with left, guarded("近 26 周走势"):
     st.subheader("近 26 周走势")
     trend_start = view.as_of - dt.timedelta(weeks=TREND_WEEKS - 1)
-    weekly = data.series(SeriesRequest(Period(trend_start, view.as_of, view.as_of), Grain.WEEK, region=root,
-                                       filters=view.filters, metrics=("received", "on_time_rate", "satisfaction_rate")))
+    weekly = data.series(Period(trend_start, view.as_of, view.as_of), Grain.WEEK, region=root, filters=view.filters,
+                         metrics=("received", "on_time_rate", "satisfaction_rate"))
     if weekly.empty or weekly["received"].sum() == 0:
         st.info("所选时间范围内没有案件。")
     else:
@@ -58,7 +58,7 @@ if child_level is not None:
         st.subheader(f"各{child_level.label}排名")
         metric_id = st.selectbox("排名指标", RANKING_METRICS, format_func=lambda m: METRICS_BY_ID[m].label,
                                  key="rank_metric")
-        children = data.table(TableRequest(child_level, view.period, parent=root, filters=view.filters))
+        children = data.table(child_level, view.period, parent=root, filters=view.filters)
         parent_value = root_row[metric_id] if root_row is not None else None
         event = show_chart(ranking_chart, children, metric_id, parent_value, on_select="rerun", key="child_ranking")
         st.caption(f"虚线为{regions.name(root)}整体水平；点击进入下钻。")
@@ -69,6 +69,6 @@ with guarded("县（市、区）分布图"):
     st.subheader("县（市、区）分布图")
     map_metric = st.segmented_control("地图指标", MAP_METRICS, default=MAP_METRICS[0], key="map_metric",
                                       format_func=lambda m: METRICS_BY_ID[m].label) or MAP_METRICS[0]
-    counties = data.table(TableRequest(Level.COUNTY, view.period, parent=root, filters=view.filters))
+    counties = data.table(Level.COUNTY, view.period, parent=root, filters=view.filters)
     if (code := region_map(view.province, Level.COUNTY, counties, map_metric, key="county_map")) is not None:
         drill_to(code)

@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from metrics.registry import METRICS_BY_ID
-from metrics.request import Period, TableRequest
-from metrics.series import Grain, SeriesRequest
+from metrics.request import Period
+from metrics.series import Grain
 from ui.charts import bar_chart, ranking_chart, selected_code, trend_chart
 from ui.vega import show_chart
 from ui.format import percent_column_config
@@ -64,8 +64,8 @@ def monthly(view: View) -> None:
     start = months_back(view.as_of, TREND_MONTHS)
     st.subheader(f"近 {TREND_MONTHS} 个月走势（{start:%Y-%m} 至 {view.as_of:%Y-%m}）")
     st.caption("每月为一个统计期，按该月月末（或截止日期，取较早者）日终的数据状态计算。")
-    series = scoped().series(SeriesRequest(Period(start, view.as_of, view.as_of), Grain.MONTH, region=view.root,
-                                           filters=view.filters, metrics=SERIES_METRICS))
+    series = scoped().series(Period(start, view.as_of, view.as_of), Grain.MONTH, region=view.root,
+                             filters=view.filters, metrics=SERIES_METRICS)
     if series.empty or series["closed"].sum() == 0:
         st.info("近 12 个月没有办结件。")
         return
@@ -98,15 +98,14 @@ child_level = level.child()
 st.title("群众满意度")
 st.caption(view.caption())
 with guarded("满意度指标"):
-    own = TableRequest(level, view.period, parent=root, filters=view.filters)
-    current = scoped().table(own)
-    previous = scoped().table(own.with_period(view.period.previous()))
+    current = scoped().table(level, view.period, parent=root, filters=view.filters)
+    previous = scoped().table(level, view.period.previous(), parent=root, filters=view.filters)
     kpi_cards(current.iloc[0], previous.iloc[0], HEADLINE,
               previous_label=f"上一期（{view.period.previous().start}–{view.period.previous().end}）")
     if current.iloc[0]["closed"] == 0:
         st.info("所选期间没有办结件，无法比较满意度。")
     elif child_level is not None:
-        by_child(scoped().table(TableRequest(child_level, view.period, parent=root, filters=view.filters)),
+        by_child(scoped().table(child_level, view.period, parent=root, filters=view.filters),
                  current.iloc[0], regions.name(root), child_level.label)
 with guarded("满意度走势"):
     monthly(view)

@@ -68,6 +68,13 @@ def record(engine: sa.Engine, identity_or_username: Identity | str, action: Audi
     return True
 
 
+def record_in(conn: sa.Connection, identity_or_username: Identity | str, action: AuditAction, detail: str,
+              scope: str | None = None) -> None:
+    """Write one audit row inside the caller's transaction: it lands with the change it records, or
+    neither does (a write of the app, such as an import)."""
+    conn.execute(audit_log.insert().values(**_row(identity_or_username, AuditAction(action), detail, scope, None)))
+
+
 def recent(engine: sa.Engine, limit: int, since: dt.datetime | None = None) -> pd.DataFrame:
     """The latest audit rows, newest first: at, username, role, scope, action, detail, id."""
     stmt = sa.select(*(audit_log.c[c] for c in AUDIT_COLUMNS))

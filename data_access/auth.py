@@ -64,6 +64,11 @@ class AuthFailure(str, Enum):
     def message(self) -> str:
         return AUTH_FAILURE_MESSAGES[self]
 
+    @property
+    def label(self) -> str:
+        """The reason as the audit log shows it."""
+        return {"wrong_credentials": "用户名或密码错误", "locked": "账户已锁定", "disabled": "账户已停用"}[self.value]
+
 
 AUTH_FAILURE_MESSAGES = {
     # one message for unknown users and wrong passwords: the form must not reveal who exists

@@ -98,7 +98,7 @@ def cmd_import(engine: sa.Engine, args: argparse.Namespace) -> int:
         print(f"找不到文件 / file not found: {args.file}", file=sys.stderr)
         return EXIT_USAGE
     mode = ImportMode.REPLACE if args.replace else ImportMode.UPSERT if args.upsert else ImportMode.APPEND
-    report = import_file(engine, args.file, mode, progress=_progress(f"导入 {args.file.name}"))
+    report = import_file(engine, args.file, mode, progress=_progress(f"导入 {args.file.name}"), actor=_cli_actor())
     print(f"已导入 {report.rows} 件（模式 {report.mode}）/ imported {report.rows} cases (mode {report.mode})")
     if report.replaced:
         print(f"替换 {report.replaced} 件 / replaced {report.replaced}")

@@ -170,8 +170,10 @@ def county_frame(engine: sa.Engine) -> pd.DataFrame:
         return pd.DataFrame(conn.execute(stmt).fetchall(), columns=["code", "name", "parent_code"])
 
 
-def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: str, kind: str = "import") -> LoadReport:
-    """Load validated cases in one transaction via the engine's bulk path; raise DataRejected on a conflict."""
+def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: str, kind: str = "import",
+               audit_entry: Callable[[sa.Connection, int], None] | None = None) -> LoadReport:
+    """Load validated cases in one transaction via the engine's bulk path; raise DataRejected on a conflict.
+    `audit_entry(conn, replaced)`, when given, writes the load's audit row in that same transaction."""
     table = validated.table
     with engine.begin() as conn:
         staged = bulk.stage_table(conn, table)
@@ -187,6 +189,8 @@ def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: 
         conn.execute(import_log.insert().values(
             imported_at=dt.datetime.now().replace(microsecond=0), kind=kind, source=source[:255], mode=mode,
             rows=table.num_rows, dropped_columns=",".join(validated.dropped_columns)[:1000] or None))
+        if audit_entry is not None:
+            audit_entry(conn, replaced)
         bulk.drop_staged(conn)
     _analyze(engine, (cases,))
     return LoadReport(table.num_rows, mode, source, tuple(validated.dropped_columns), replaced)

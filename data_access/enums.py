@@ -15,6 +15,11 @@ class Level(str, Enum):
     def label(self) -> str:
         return {"province": "省", "city": "市", "county": "县(市、区)"}[self.value]
 
+    @property
+    def depth(self) -> int:
+        """0 for the province, 1 for a city, 2 for a county."""
+        return list(Level).index(self)
+
     def child(self) -> "Level | None":
         """The level one step down, or None for a county."""
         return {Level.PROVINCE: Level.CITY, Level.CITY: Level.COUNTY, Level.COUNTY: None}[self]

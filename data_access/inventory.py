@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from .database import latest_load
 from .enums import Category
 from .schema import cases, import_log, regions, workday_calendar
+from .scope import Scope, case_in_scope
 from .workdays import official_range
 
 
@@ -33,12 +34,12 @@ class QualityWarning:
     explanation: str
 
 
-def coverage(engine: sa.Engine) -> Coverage:
-    """Counts and date span, one query each."""
+def coverage(engine: sa.Engine, scope: Scope) -> Coverage:
+    """Counts and date span of the cases within `scope` (required), one query each."""
     with engine.connect() as conn:
         n_cases, first, last, last_closed = conn.execute(
             sa.select(sa.func.count(), sa.func.min(cases.c.received_date), sa.func.max(cases.c.received_date),
-                      sa.func.max(cases.c.closed_date))).one()
+                      sa.func.max(cases.c.closed_date)).where(case_in_scope(cases.c.county_code, scope))).one()
         n_regions = conn.execute(sa.select(sa.func.count()).select_from(regions)).scalar_one()
     return Coverage(n_cases, n_regions, first, last, last_closed)
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from data_access.enums import Category
 from data_access.schema import cases, regions
+from data_access.scope import Scope, require_scope
 
 from .compiler import effective_due, filter_conditions, in_subtree, region_map
 from .request import CaseFilter, Period
@@ -51,10 +52,11 @@ def _with_names(rmap: sa.Subquery) -> tuple[sa.FromClause, sa.TableClause, sa.Ta
     return source, county, city
 
 
-def overdue_query(as_of: dt.date, parent: str | None = None, scope: str | None = None,
+def overdue_query(as_of: dt.date, *, scope: Scope, parent: str | None = None,
                   filters: CaseFilter = CaseFilter(), order: OverdueOrder = OverdueOrder.MOST_OVERDUE,
                   limit: int | None = None, settings: Settings = DEFAULT_SETTINGS) -> sa.Select:
-    """Accusation cases past due and not closed at the end of `as_of`, under `parent` and `scope`."""
+    """Accusation cases received by `as_of`, past due and not closed at its end, under `parent`,
+    within `scope` (required)."""
     rmap = region_map()
     source, county, city = _with_names(rmap)
     a = sa.bindparam("as_of", as_of, type_=sa.Date)
@@ -65,9 +67,9 @@ def overdue_query(as_of: dt.date, parent: str | None = None, scope: str | None =
                   city.c.name.label("city_name"), cases.c.received_date, due.label("due_date"), days,
                   cases.c.is_first_report, cases.c.channel, cases.c.domain)
         .select_from(source)
-        .where(cases.c.category == Category.ACCUSATION.value, due < a,
+        .where(cases.c.category == Category.ACCUSATION.value, cases.c.received_date <= a, due < a,
                sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date > a),
-               in_subtree(rmap, parent), in_subtree(rmap, scope), *filter_conditions(filters))
+               in_subtree(rmap, parent), in_subtree(rmap, require_scope(scope).code), *filter_conditions(filters))
     )
     match order:
         case OverdueOrder.MOST_OVERDUE:
@@ -140,7 +142,7 @@ COLUMN_LABELS = {
 }
 
 
-def case_list_query(county_code: str, period: Period, filters: CaseFilter = CaseFilter(), scope: str | None = None,
+def case_list_query(county_code: str, period: Period, *, scope: Scope, filters: CaseFilter = CaseFilter(),
                     limit: int | None = 5000, settings: Settings = DEFAULT_SETTINGS) -> sa.Select:
     """A county's cases that matter for the period: received in it, closed in it, or open at its as-of date."""
     rmap = region_map()
@@ -158,7 +160,8 @@ def case_list_query(county_code: str, period: Period, filters: CaseFilter = Case
                   cases.c.is_real_name, sa.case((open_at, sa.null()), else_=cases.c.satisfaction).label("satisfaction"),
                   sa.and_(~open_at, cases.c.disputed).label("disputed"))
         .select_from(cases.join(rmap, rmap.c.county_code == cases.c.county_code))
-        .where(cases.c.county_code == county_code, in_subtree(rmap, scope), cases.c.received_date <= a,
+        .where(cases.c.county_code == county_code, in_subtree(rmap, require_scope(scope).code),
+               cases.c.received_date <= a,
                sa.or_(sa.and_(cases.c.received_date >= start, cases.c.received_date <= end),
                       sa.and_(cases.c.closed_date >= start, cases.c.closed_date <= end, cases.c.closed_date <= a),
                       open_at),

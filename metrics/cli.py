@@ -18,12 +18,13 @@ import sqlalchemy as sa
 
 from data_access.cli import iso_date, open_engine
 from data_access.enums import Level
+from data_access.scope import WHOLE_PROVINCE
 
 from .caselists import OverdueOrder, overdue_cases
 from .priority import PRIORITY_COLUMNS, priority_counties
 from .registry import ALL_IDS
 from .request import Period, TableRequest
-from .table import region_table
+from .table import BadParent, check_parent, connect, region_table
 
 EXIT_OK, EXIT_USAGE = 0, 2
 EXIT_FAILURE = 1  # weekly: the pack could not be drawn (no CJK font)
@@ -82,16 +83,20 @@ def _period(args: argparse.Namespace) -> Period:
 
 
 def run_table(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
-    frame = region_table(engine, TableRequest(Level(args.level), _period(args), parent=args.parent))
+    request = TableRequest(Level(args.level), _period(args), parent=args.parent, scope=WHOLE_PROVINCE)
+    frame = region_table(engine, request)
     return frame[["code", "name", "level", *ALL_IDS]]
 
 
 def run_priority(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
-    return priority_counties(engine, _period(args))[list(PRIORITY_COLUMNS)]
+    return priority_counties(engine, _period(args), scope=WHOLE_PROVINCE)[list(PRIORITY_COLUMNS)]
 
 
 def run_overdue(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
-    frame = overdue_cases(engine, args.as_of or dt.date.today(), parent=args.parent, order=OverdueOrder.CASE_ID)
+    with connect(engine) as conn:
+        check_parent(conn, Level.COUNTY, args.parent)  # any region: the cases at or under it
+    frame = overdue_cases(engine, args.as_of or dt.date.today(), parent=args.parent, scope=WHOLE_PROVINCE,
+                          order=OverdueOrder.CASE_ID)
     return frame[list(OVERDUE_CLI_COLUMNS)]
 
 
@@ -107,7 +112,7 @@ def run_weekly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
     from .weekly import weekly_report
 
     try:
-        paths = write_pack(weekly_report(engine, args.as_of), args.out)
+        paths = write_pack(weekly_report(engine, args.as_of, scope=WHOLE_PROVINCE), args.out)
     except CJKFontMissing as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAILURE
@@ -151,7 +156,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "weekly":
             return run_weekly(engine, args, out)
         frame = COMMANDS[args.command](engine, args)
-    except argparse.ArgumentTypeError as exc:
+    except (argparse.ArgumentTypeError, BadParent) as exc:
         parser.error(str(exc))
     except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
         print(f"数据库错误（是否已运行 python -m data_access init？）/ database error (run init first?): {exc.orig}",

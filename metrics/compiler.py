@@ -22,6 +22,7 @@ from sqlalchemy.ext.compiler import compiles
 
 from data_access.enums import Category, Level, Satisfaction
 from data_access.schema import cases, regions, workday_calendar
+from data_access.scope import Scope, require_scope
 
 from .registry import ALL_IDS, METRICS_BY_ID, MetricKind
 from .request import CaseFilter
@@ -80,8 +81,10 @@ def _open_at(x: CaseContext) -> sa.ColumnElement:
 Predicate = Callable[[CaseContext], sa.ColumnElement]
 
 PREDICATES: dict[str, Predicate] = {
-    "received_in_period": lambda x: _between(x.c.received_date, x.bounds.start, x.bounds.end),
-    "accepted_in_period": lambda x: sa.and_(_accusation(x), _between(x.c.received_date, x.bounds.start, x.bounds.end)),
+    # W = [from, min(to, A)]: a case received after A did not exist at A
+    "received_in_period": lambda x: _between(x.c.received_date, x.bounds.start, x.bounds.window_end),
+    "accepted_in_period": lambda x: sa.and_(_accusation(x), _between(x.c.received_date, x.bounds.start,
+                                                                      x.bounds.window_end)),
     "due_in_window": lambda x: sa.and_(_accusation(x), _between(x.due, x.bounds.start, x.bounds.window_end)),
     "closed_by_due": lambda x: sa.and_(x.c.closed_date <= x.due, _closed_at(x)),
     "first_report": lambda x: _is(x.c.is_first_report),
@@ -197,6 +200,11 @@ def case_source(predicates: set[str], stored_deadlines: bool = True) -> CaseSour
     return CaseSource(source, notice, feedback)
 
 
+def within_scope(scope: Scope) -> sa.ColumnElement:
+    """Cases the viewer of `scope` may see (a Scope is required; WHOLE_PROVINCE: every case)."""
+    return within(require_scope(scope).code)
+
+
 def within(code: str | None) -> sa.ColumnElement:
     """Cases whose county lies at or under region `code` (always true for None): a semi-join on the
     small region map, so the case rows are never joined to it."""
@@ -237,15 +245,25 @@ def effective_due(c: sa.ColumnCollection, settings: Settings) -> sa.ColumnElemen
 DEADLINE_REACH_DAYS = 40
 
 
-def relevant_cases(first_day: dt.date, last_day: dt.date, settings: Settings) -> list[sa.ColumnElement]:
-    """WHERE clauses keeping a superset of the cases that can count in a period (or series) running
-    from `first_day`, read no later than `last_day`: received by then, and still open, or with a
-    receipt, closure or deadline no earlier than shortly before the start. Cheap, and it spares the
-    per-row predicates most of a long history."""
+def relevant_cases(first_day: dt.date, earliest_as_of: dt.date, latest_as_of: dt.date,
+                   settings: Settings) -> list[sa.ColumnElement]:
+    """WHERE clauses keeping a superset of the cases that can count in a period (or the buckets of a
+    series) starting on `first_day`, read as of dates between `earliest_as_of` and `latest_as_of`.
+    Cheap, and it spares the per-row predicates most of a long history.
+
+    Why nothing that counts is dropped, anchor by anchor (F = first_day, reach = F - 40 days):
+      - no case received after its as-of date counts anywhere (received_date <= latest_as_of);
+      - received / accepted: received_date >= F; due: due >= F; closed: closed_date >= F;
+      - notice: D1 >= F and D1 <= received_date + 40 days, so received_date >= reach;
+      - feedback: D2 >= F and D2 <= closed_date + 40 days, so closed_date >= reach;
+      - overdue (a stock at A, however far A lies from the period): open at A, i.e. closed_date is
+        empty or later than A >= earliest_as_of.
+    """
     reach = first_day - dt.timedelta(days=DEADLINE_REACH_DAYS)
+    closed_since = min(reach, earliest_as_of + dt.timedelta(days=1))
     return [
-        cases.c.received_date <= last_day,
-        sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date >= reach, cases.c.received_date >= reach,
+        cases.c.received_date <= latest_as_of,
+        sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date >= closed_since, cases.c.received_date >= reach,
                effective_due(cases.c, settings) >= first_day),
     ]
 

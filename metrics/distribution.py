@@ -7,7 +7,18 @@ import sqlalchemy as sa
 from data_access.enums import Satisfaction
 from data_access.schema import cases
 
-from .compiler import Bounds, case_source, context, count_condition, filter_conditions, predicate_chain, within
+from data_access.scope import Scope
+
+from .compiler import (
+    Bounds,
+    case_source,
+    context,
+    count_condition,
+    filter_conditions,
+    predicate_chain,
+    within,
+    within_scope,
+)
 from .request import CaseFilter, Period
 from .settings import DEFAULT_SETTINGS, Settings
 from .table import connect
@@ -17,15 +28,16 @@ RATING_LABELS = {**{s.value: s.label for s in Satisfaction}, UNRATED: "未评价
 
 
 def rating_distribution(conn: sa.Engine | sa.Connection, period: Period, region: str | None = None,
-                        filters: CaseFilter = CaseFilter(), scope: str | None = None,
+                        filters: CaseFilter = CaseFilter(), *, scope: Scope,
                         settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """Counts of each rating over the cases counted in `closed` (rating, label, cases, share)."""
+    """Counts of each rating over the cases counted in `closed` (rating, label, cases, share), within
+    `scope` (required)."""
     src = case_source(set(predicate_chain("closed")), stored_deadlines=False)  # no deadline is read
     ctx = context(src, Bounds.of_dates(period.start, period.end, period.as_of_date), settings)
     rating = sa.func.coalesce(cases.c.satisfaction, UNRATED).label("rating")
     stmt = (sa.select(rating, sa.func.count().label("cases"))
             .select_from(src.from_clause)
-            .where(count_condition("closed", ctx), within(region), within(scope), *filter_conditions(filters))
+            .where(count_condition("closed", ctx), within(region), within_scope(scope), *filter_conditions(filters))
             .group_by(rating))
     with connect(conn) as c:
         counts = dict(c.execute(stmt).all())

@@ -14,6 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from data_access.enums import Level
+from data_access.scope import WHOLE_PROVINCE, Scope, require_scope
 
 from .request import CaseFilter, Period, TableRequest
 from .settings import DEFAULT_SETTINGS, Settings
@@ -47,15 +48,17 @@ def pooled_rates(counties: pd.DataFrame) -> tuple[float | None, float | None]:
 
 
 def funnel_z(rate: float, pooled: float, n: int) -> float:
-    """(rate - pooled) / sqrt(pooled(1-pooled)/n); 0 when the pooled rate has no spread."""
+    """(rate - pooled) / sqrt(pooled(1-pooled)/n); NaN (empty) when the pooled rate is 0 or 1: with no
+    spread there is nothing to test against."""
     variance = pooled * (1 - pooled) / n
     if variance == 0:
-        return 0.0
+        return math.nan
     return (rate - pooled) / math.sqrt(variance)
 
 
 def classify(z_quality: float, z_leapfrog: float, settings: Settings = DEFAULT_SETTINGS) -> PriorityStatus:
-    """priority when both tests fail at the 95% limit; watch when either fails at 99.8%; else normal."""
+    """priority when both tests fail at the 95% limit; watch when either fails at 99.8%; else normal.
+    An empty z (NaN, no spread) fails no test."""
     if z_quality >= settings.z_priority and z_leapfrog >= settings.z_priority:
         return PriorityStatus.PRIORITY
     if z_quality >= settings.z_watch or z_leapfrog >= settings.z_watch:
@@ -83,15 +86,18 @@ def rank_counties(counties: pd.DataFrame, settings: Settings = DEFAULT_SETTINGS)
     return out.drop(columns="_insufficient").reset_index(drop=True)
 
 
-def priority_counties(conn: sa.Engine | sa.Connection, period: Period, filters: CaseFilter = CaseFilter(),
-                      scope: str | None = None, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """The ranking of every county (pooled over the whole province), limited to `scope` afterwards."""
-    request = TableRequest(Level.COUNTY, period, filters=filters, metrics=PRIORITY_INPUTS)
+def priority_counties(conn: sa.Engine | sa.Connection, period: Period, filters: CaseFilter = CaseFilter(), *,
+                      scope: Scope, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """The ranking of every county, pooled over the whole province (the funnel's reference), of which
+    only the counties within `scope` (required) are returned."""
+    require_scope(scope)
+    # the pooled rates are the province's whatever the viewer's scope: read every county, keep the scope's
+    request = TableRequest(Level.COUNTY, period, filters=filters, metrics=PRIORITY_INPUTS, scope=WHOLE_PROVINCE)
     counties = region_table(conn, request, settings).rename(columns={"parent_code": "city_code"})
     ranked = rank_counties(counties, settings)
-    if scope is not None:
+    if not scope.is_whole_province:
         attrs = ranked.attrs
-        ranked = ranked[ranked["code"].isin(counties_under(conn, scope))].reset_index(drop=True)
+        ranked = ranked[ranked["code"].isin(counties_under(conn, scope.code))].reset_index(drop=True)
         ranked.attrs.update(attrs)
     theta, phi = ranked.attrs["theta"], ranked.attrs["phi"]
     ranked["sentence"] = [explain(row, theta, phi, settings) for row in ranked.itertuples()]
@@ -110,6 +116,13 @@ def _limit_name(z: float, settings: Settings) -> str:
     return "在控制限内"
 
 
+def _test_result(z: float, pooled: float, settings: Settings) -> str:
+    """z and its limit, or why there is no test (a pooled rate of 0 or 1 has no spread)."""
+    if math.isnan(z):
+        return f"全省均为 {_pct(pooled)}，无差异可检验"
+    return f"z={z:.2f}，{_limit_name(z, settings)}"
+
+
 def explain(row: object, theta: float | None, phi: float | None, settings: Settings = DEFAULT_SETTINGS) -> str:
     """One Chinese sentence a supervisor can read out: which test the county failed and by how much."""
     status = PriorityStatus(row.status)
@@ -118,10 +131,10 @@ def explain(row: object, theta: float | None, phi: float | None, settings: Setti
                 f"不足 {settings.min_volume} 件，样本不足，不参与排名。")
     quality = (f"初次举报按期办结率 {_pct(row.first_on_time_rate)}，比全省 {_pct(theta)} "
                f"{'低' if row.first_on_time_rate < theta else '高'} {abs(theta - row.first_on_time_rate) * 100:.1f} 个百分点"
-               f"（z={row.z_quality:.2f}，{_limit_name(row.z_quality, settings)}）")
+               f"（{_test_result(row.z_quality, theta, settings)}）")
     leap = (f"越级举报率 {_pct(row.leapfrog_rate)}，比全省 {_pct(phi)} "
             f"{'高' if row.leapfrog_rate > phi else '低'} {abs(row.leapfrog_rate - phi) * 100:.1f} 个百分点"
-            f"（z={row.z_leapfrog:.2f}，{_limit_name(row.z_leapfrog, settings)}）")
+            f"（{_test_result(row.z_leapfrog, phi, settings)}）")
     verdict = {
         PriorityStatus.PRIORITY: "两项均超出 95% 控制限，列为重点督导。",
         PriorityStatus.WATCH: "一项超出 99.8% 控制限，列为关注。",

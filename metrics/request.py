@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from data_access.enums import Level
+from data_access.scope import Scope, require_scope
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,18 @@ class CaseFilter:
 
 @dataclass(frozen=True)
 class TableRequest:
-    """Metrics for every region of `level` under `parent` (None: all), within the viewer's `scope`."""
+    """Metrics for every region of `level` under `parent` (None: all), within the viewer's `scope`
+    (required: WHOLE_PROVINCE says "everything" explicitly)."""
 
     level: Level
     period: Period
     parent: str | None = None
     filters: CaseFilter = field(default_factory=CaseFilter)
     metrics: tuple[str, ...] | None = None  # None: every registered metric
-    scope: str | None = None  # the region code the viewer is limited to (None: the whole province)
+    scope: Scope = field(kw_only=True)
+
+    def __post_init__(self) -> None:
+        require_scope(self.scope)
 
     def with_period(self, period: Period) -> "TableRequest":
         """The same request over another period."""

@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from data_access.database import stored_deadlines
+from data_access.scope import Scope, require_scope
 
 from .compiler import (
     AggregateSpec,
@@ -26,6 +27,7 @@ from .compiler import (
     relevant_cases,
     resolve_metrics,
     within,
+    within_scope,
 )
 from .registry import required_counts
 from .request import CaseFilter, Period
@@ -47,14 +49,18 @@ class Grain(str, Enum):
 
 @dataclass(frozen=True)
 class SeriesRequest:
-    """Metrics of one region (None: the whole province) per bucket of `grain` covering `period`."""
+    """Metrics of one region (None: the whole province) per bucket of `grain` covering `period`,
+    within the viewer's `scope` (required)."""
 
     period: Period
     grain: Grain = Grain.WEEK
     region: str | None = None
     filters: CaseFilter = field(default_factory=CaseFilter)
     metrics: tuple[str, ...] | None = None
-    scope: str | None = None
+    scope: Scope = field(kw_only=True)
+
+    def __post_init__(self) -> None:
+        require_scope(self.scope)
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -99,8 +105,9 @@ def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS,
     ).data([(i, p.start, p.end, p.as_of_date, p.window_end) for i, p in enumerate(periods)])
     spec = AggregateSpec(
         level=None,
-        where=(within(request.region), within(request.scope), *filter_conditions(request.filters),
-               *relevant_cases(periods[0].start, max(max(p.end, p.as_of_date) for p in periods), settings)),
+        where=(within(request.region), within_scope(request.scope), *filter_conditions(request.filters),
+               *relevant_cases(periods[0].start, min(p.as_of_date for p in periods),
+                               max(p.as_of_date for p in periods), settings)),
         bounds=lambda c: Bounds(c.bucket_start, c.bucket_end, c.bucket_as_of, c.bucket_window_end),
         bucket=table,
         bucket_key=table.c.bucket_start,

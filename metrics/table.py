@@ -23,6 +23,7 @@ from .compiler import (
     relevant_cases,
     resolve_metrics,
     within,
+    within_scope,
 )
 from .registry import METRICS_BY_ID, MetricKind, required_counts
 from .request import TableRequest
@@ -39,8 +40,8 @@ def table_query(request: TableRequest, settings: Settings = DEFAULT_SETTINGS,
     bounds = Bounds.of_dates(p.start, p.end, p.as_of_date)
     spec = AggregateSpec(
         level=request.level,
-        where=(within(request.parent), within(request.scope), *filter_conditions(request.filters),
-               *relevant_cases(p.start, max(p.end, p.as_of_date), settings)),
+        where=(within(request.parent), within_scope(request.scope), *filter_conditions(request.filters),
+               *relevant_cases(p.start, p.as_of_date, p.as_of_date, settings)),
         bounds=lambda columns: bounds,
     )
     agg = aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings, stored_deadlines)
@@ -58,7 +59,7 @@ def _region_keys(request: TableRequest) -> sa.Subquery:
     key = group_key(rmap, request.level)
     return (
         sa.select(key.label("code"))
-        .where(in_subtree(rmap, request.parent), in_subtree(rmap, request.scope))
+        .where(in_subtree(rmap, request.parent), in_subtree(rmap, request.scope.code))
         .distinct()
         .subquery("region_keys")
     )
@@ -71,9 +72,28 @@ def counties_under(conn: sa.Engine | sa.Connection, code: str) -> set[str]:
         return {r[0] for r in c.execute(sa.select(rmap.c.county_code).where(in_subtree(rmap, code)))}
 
 
+class BadParent(ValueError):
+    """A parent region that does not exist, or lies below the level whose rows are asked for."""
+
+
+def check_parent(conn: sa.Connection, level: Level, parent: str | None) -> None:
+    """BadParent unless `parent` is None or a region at `level` or above (a city's table under a
+    county would be that county's cases labelled as the whole city)."""
+    if parent is None:
+        return
+    found = conn.execute(sa.select(regions.c.level).where(regions.c.code == parent)).scalar()
+    if found is None:
+        raise BadParent(f"地区代码 {parent} 不存在 / region {parent} does not exist")
+    if Level(found).depth > level.depth:
+        raise BadParent(f"地区 {parent} 是{Level(found).label}级，低于所求的{level.label}级 / "
+                        f"region {parent} is a {found}, below the level {level.value}")
+
+
 def region_table(conn: sa.Engine | sa.Connection, request: TableRequest, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """Run the table query; counts as int, rates and averages as float (NaN where null)."""
+    """Run the table query; counts as int, rates and averages as float (NaN where null).
+    BadParent when the request's parent is unknown or below its level."""
     with connect(conn) as c:
+        check_parent(c, request.level, request.parent)
         stmt = table_query(request, settings, stored_deadlines(c))
         result = c.execute(stmt)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from data_access.enums import Level
 from data_access.schema import cases
+from data_access.scope import Scope
 
 from .caselists import OverdueOrder, overdue_cases
 from .periods import Preset, preset_period
@@ -257,7 +258,7 @@ class _Scope:
 
     conn: sa.Connection
     filters: CaseFilter
-    scope: str | None
+    scope: Scope
     settings: Settings
 
     def table(self, level: Level, period: Period, metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -272,7 +273,7 @@ class _Scope:
 
     def priority(self, as_of: dt.date) -> pd.DataFrame:
         """The funnel-test ranking over the rolling year up to `as_of`."""
-        return priority_counties(self.conn, rolling_year(as_of), self.filters, self.scope, self.settings)
+        return priority_counties(self.conn, rolling_year(as_of), self.filters, scope=self.scope, settings=self.settings)
 
 
 def _year_ago_week(conn: sa.Connection, this_week: Period) -> Period | None:
@@ -287,7 +288,7 @@ REPORT_WORKERS = 3
 
 
 def _run_all(conn: sa.Engine | sa.Connection, jobs: dict[str, Callable[[_Scope], pd.DataFrame]], filters: CaseFilter,
-             scope: str | None, settings: Settings) -> dict[str, pd.DataFrame]:
+             scope: Scope, settings: Settings) -> dict[str, pd.DataFrame]:
     """Every job's frame: concurrently on connections of their own from an Engine, else in turn on
     the given Connection (one transaction, as the caller asked)."""
     if isinstance(conn, sa.Connection):
@@ -303,8 +304,8 @@ def _run_all(conn: sa.Engine | sa.Connection, jobs: dict[str, Callable[[_Scope],
         return {name: future.result() for name, future in futures.items()}
 
 
-def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: CaseFilter = CaseFilter(),
-                  scope: str | None = None, settings: Settings = DEFAULT_SETTINGS,
+def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: CaseFilter = CaseFilter(), *,
+                  scope: Scope, settings: Settings = DEFAULT_SETTINGS,
                   min_due_to_compare: int = MIN_DUE_TO_COMPARE) -> WeeklyReport:
     """The weekly review of the week holding `as_of` against the week before, from the metrics layer."""
     this_week, last_week = review_weeks(as_of)

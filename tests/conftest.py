@@ -17,8 +17,12 @@ from data_access.importer import import_file
 from data_access.schema import audit_log, cases, import_log, users
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SHARED_DIR", REPO_ROOT.parent / "shared"))
-GOLDEN = SHARED / "golden"
+# Copies of the shared golden reference and spec, kept in the repository (see tests/data/README.md)
+TEST_DATA = REPO_ROOT / "tests" / "data"
+GOLDEN = TEST_DATA / "golden"
+SPEC = TEST_DATA / "spec"
+# The shared originals: compared with the copies only where they exist (tests/test_fixture_copies.py)
+SHARED = Path(os.environ.get("SHARED_DIR", REPO_ROOT.parent / "shared"))  # read only where it exists
 GOLDEN_CASES = GOLDEN / "cases.csv"
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
 BACKENDS = ("duckdb", "postgresql")

@@ -31,6 +31,7 @@ import ui.charts
 import ui.downloads
 import ui.geo
 import ui.vega
+from data_access.scope import Scope, WHOLE_PROVINCE
 from data_access import auth
 from data_access.audit import AuditAction, recent
 from data_access.auth import Role
@@ -165,7 +166,7 @@ def expected_cards(row: pd.Series, metric_ids: tuple[str, ...] = HEADLINE_METRIC
 
 
 def row_of(engine: sa.Engine, level: Level, code: str, period: Period = H1) -> pd.Series:
-    frame = region_table(engine, TableRequest(level, period))
+    frame = region_table(engine, TableRequest(level, period, scope=WHOLE_PROVINCE))
     return frame[frame["code"] == code].iloc[0]
 
 
@@ -246,7 +247,7 @@ def test_wrong_password_is_refused_with_the_generic_message_and_audited(golden: 
     assert [t.value for t in at.title] == [LOGIN_TITLE] and not at.metric
     failed = audit_rows(golden, "cuowu", AuditAction.LOGIN_FAILED)
     assert len(failed) == before + 1
-    assert "wrong_credentials" in failed["detail"][0]
+    assert failed["detail"][0] == "登录失败：用户名或密码错误"
     # an unknown user gets exactly the same answer (the form does not reveal who exists)
     fill_login(at, "nobody.here", "not-the-password")
     assert [e.value for e in at.error] == ["用户名或密码错误。"]
@@ -357,11 +358,11 @@ def test_city_drilldown_url_outside_the_city_is_refused(golden: sa.Engine, regio
 def test_city_drilldown_into_its_own_county(golden: sa.Engine) -> None:
     at = open_as("jining", "drilldown", region=RENCHENG)
     assert at.title[0].value == "任城区" and not at.warning
-    assert sorted(at.dataframe[0].value["件号"]) == sorted(case_list(golden, RENCHENG, H1, limit=None)["case_id"])
+    assert sorted(at.dataframe[0].value["件号"]) == sorted(case_list(golden, RENCHENG, H1, limit=None, scope=WHOLE_PROVINCE)["case_id"])
 
 
 def test_city_priority_only_its_counties(golden: sa.Engine, regions: pd.DataFrame, charts: Spy) -> None:
-    ranked = priority_counties(golden, H1, scope=JINING)
+    ranked = priority_counties(golden, H1, scope=Scope(JINING))
     at = open_as("jining", "priority")
     mine = counties_of(regions, JINING)
     tested, insufficient = at.dataframe[0].value, at.dataframe[1].value
@@ -378,8 +379,8 @@ def test_city_priority_only_its_counties(golden: sa.Engine, regions: pd.DataFram
 
 
 def test_city_overdue_ledger_only_its_counties(golden: sa.Engine, regions: pd.DataFrame) -> None:
-    ledger = overdue_cases(golden, AS_OF, scope=JINING)
-    assert len(ledger) < len(overdue_cases(golden, AS_OF))
+    ledger = overdue_cases(golden, AS_OF, scope=Scope(JINING))
+    assert len(ledger) < len(overdue_cases(golden, AS_OF, scope=WHOLE_PROVINCE))
     at = open_as("jining", "overdue")
     cities, counties, cases = (d.value for d in at.dataframe[:3])
     assert list(cities["city_name"]) == ["济宁市"]
@@ -401,8 +402,8 @@ def test_city_satisfaction_only_its_counties(golden: sa.Engine, regions: pd.Data
 
 @pytest.mark.parametrize("section", list(Section), ids=[s.value for s in Section])
 def test_city_weekly_is_scoped(golden: sa.Engine, regions: pd.DataFrame, section: Section) -> None:
-    report = weekly_report(golden, AS_OF, scope=JINING)
-    province = weekly_report(golden, AS_OF)
+    report = weekly_report(golden, AS_OF, scope=Scope(JINING))
+    province = weekly_report(golden, AS_OF, scope=WHOLE_PROVINCE)
     at = open_as("jining", "weekly", section=section.label)
     assert at.header[0].value == section.label
     text = all_text(at)
@@ -465,7 +466,7 @@ def test_county_drilldown_lists_only_its_cases(golden: sa.Engine) -> None:
     assert at.title[0].value == "任城区" and not at.warning
     assert metrics_shown(at) == expected_cards(row_of(golden, Level.COUNTY, RENCHENG))
     cases = at.dataframe[0].value  # a single county's list: no county column
-    assert sorted(cases["件号"]) == sorted(case_list(golden, RENCHENG, H1, limit=None)["case_id"])
+    assert sorted(cases["件号"]) == sorted(case_list(golden, RENCHENG, H1, limit=None, scope=WHOLE_PROVINCE)["case_id"])
 
 
 @pytest.mark.parametrize("region", [YANZHOU, JINING, LIXIA, PROVINCE],
@@ -475,11 +476,11 @@ def test_county_drilldown_url_outside_the_county_is_refused(golden: sa.Engine, r
     assert [w.value for w in at.warning] == ["无权查看该地区，已显示任城区。"]
     assert at.title[0].value == "任城区"
     assert metrics_shown(at) == expected_cards(row_of(golden, Level.COUNTY, RENCHENG))
-    assert sorted(at.dataframe[0].value["件号"]) == sorted(case_list(golden, RENCHENG, H1, limit=None)["case_id"])
+    assert sorted(at.dataframe[0].value["件号"]) == sorted(case_list(golden, RENCHENG, H1, limit=None, scope=WHOLE_PROVINCE)["case_id"])
 
 
 def test_county_priority_only_itself(golden: sa.Engine) -> None:
-    ranked = priority_counties(golden, H1, scope=RENCHENG)
+    ranked = priority_counties(golden, H1, scope=Scope(RENCHENG))
     assert list(ranked["code"]) == [RENCHENG]
     at = open_as("rencheng", "priority")
     frames = [d.value for d in at.dataframe]  # the tested counties (if any) and those too small to test
@@ -489,7 +490,7 @@ def test_county_priority_only_itself(golden: sa.Engine) -> None:
 
 
 def test_county_overdue_only_itself(golden: sa.Engine) -> None:
-    ledger = overdue_cases(golden, AS_OF, scope=RENCHENG)
+    ledger = overdue_cases(golden, AS_OF, scope=Scope(RENCHENG))
     at = open_as("rencheng", "overdue")
     if ledger.empty:
         assert any("没有超期未办结" in i.value for i in at.info)
@@ -510,7 +511,7 @@ def test_county_satisfaction_only_itself(golden: sa.Engine) -> None:
 
 
 def test_county_weekly_is_scoped(golden: sa.Engine) -> None:
-    report = weekly_report(golden, AS_OF, scope=RENCHENG)
+    report = weekly_report(golden, AS_OF, scope=Scope(RENCHENG))
     at = open_as("rencheng", "weekly")
     shown = metrics_shown(at)
     for metric_id in WEEKLY_HEADLINE:
@@ -568,7 +569,7 @@ def test_city_overdue_download_holds_only_the_city(golden: sa.Engine, downloads:
     assert len(audit_rows(golden, "jining", AuditAction.DOWNLOAD)) == before  # nothing recorded until clicked
     files = click_downloads(golden, downloads, "jining", JINING)
     assert sorted(files) == [f"超期督办_{AS_OF}.csv", f"超期督办_{AS_OF}.xlsx"]
-    ledger = overdue_cases(golden, AS_OF, scope=JINING)
+    ledger = overdue_cases(golden, AS_OF, scope=Scope(JINING))
     for frame in files.values():
         assert set(frame["所属市"]) == {"济宁市"}
         assert sorted(frame["件号"]) == sorted(ledger["case_id"])
@@ -591,7 +592,7 @@ def test_city_case_list_download_holds_only_the_city(golden: sa.Engine, download
     if region == LIXIA:  # refused: the page shows the city, which has no case list and so no download
         assert files == {}
         return
-    expected = sorted(case_list(golden, RENCHENG, H1, limit=None)["case_id"])
+    expected = sorted(case_list(golden, RENCHENG, H1, limit=None, scope=WHOLE_PROVINCE)["case_id"])
     assert len(files) == 2
     for frame in files.values():
         assert sorted(frame["件号"]) == expected  # a single county's list: no county column
@@ -623,7 +624,7 @@ def test_city_weekly_pack_holds_only_the_city_and_is_audited(golden: sa.Engine, 
     rows = audit_rows(golden, "jining", AuditAction.DOWNLOAD)
     assert len(rows) == before + 1
     assert (rows["scope"][0], rows["detail"][0]) == (JINING, f"下载 {ledger_name}")
-    report = weekly_report(golden, AS_OF, scope=JINING)
+    report = weekly_report(golden, AS_OF, scope=Scope(JINING))
     for name, sheet in sheets.items():
         if "所属市" in sheet:
             assert set(sheet["所属市"].dropna()) <= {"济宁市"}, name
@@ -654,7 +655,7 @@ def test_province_cache_entries_are_not_served_to_a_city_user(golden: sa.Engine,
     pages = ("priority", "overdue", "satisfaction", "weekly")
     province_tables = {page: [d.value for d in go(province, page).dataframe] for page in pages}
     go(province, "drilldown", region=JINING)
-    assert len(province_tables["overdue"][2]) == len(overdue_cases(golden, AS_OF))
+    assert len(province_tables["overdue"][2]) == len(overdue_cases(golden, AS_OF, scope=WHOLE_PROVINCE))
 
     for calls in charts.calls.values():
         calls.clear()
@@ -669,7 +670,7 @@ def test_province_cache_entries_are_not_served_to_a_city_user(golden: sa.Engine,
     assert set(go(city, "priority").dataframe[0].value["code"]) <= mine
     assert set(go(city, "overdue").dataframe[2].value["所属市"]) == {"济宁市"}
     assert set(go(city, "satisfaction").dataframe[0].value["code"]) == mine
-    weekly = weekly_report(golden, AS_OF, scope=JINING)
+    weekly = weekly_report(golden, AS_OF, scope=Scope(JINING))
     assert metrics_shown(go(city, "weekly"))["收件总量"] == fmt_value("received", weekly.province["received"])
     text = all_text(city)
     assert not {n for n in foreign_names(regions, JINING) if n in text}

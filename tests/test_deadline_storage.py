@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from data_access.scope import WHOLE_PROVINCE
 from data_access.database import ensure_initialized, init_database, stored_deadlines
 from data_access.engine import make_engine
 from data_access.enums import Level
@@ -95,15 +96,15 @@ def test_a_view_without_deadline_columns_is_served_through_the_calendar(view_eng
     assert columns == set(CASE_COLUMNS)  # the view was not altered
     for golden in PERIODS:
         for level in Level:
-            got = region_table(view_engine, TableRequest(level, golden.period))
+            got = region_table(view_engine, TableRequest(level, golden.period, scope=WHOLE_PROVINCE))
             assert_matches(expected(golden, level.value), got, "code", f"view {golden.name} {level.value}")
 
 
 def test_stored_and_joined_deadlines_compile_to_the_same_numbers(golden_engine: sa.Engine) -> None:
     """Both compilations on the same data: the series and a table, stored columns versus calendar joins."""
     request = SeriesRequest(Period(dt.date(2024, 1, 1), dt.date(2024, 6, 30)), Grain.MONTH,
-                            metrics=("notice_due", "notice_on_time_rate", "feedback_due", "feedback_on_time_rate"))
-    table = TableRequest(Level.CITY, PERIODS[0].period)
+                            metrics=("notice_due", "notice_on_time_rate", "feedback_due", "feedback_on_time_rate"), scope=WHOLE_PROVINCE)
+    table = TableRequest(Level.CITY, PERIODS[0].period, scope=WHOLE_PROVINCE)
     with golden_engine.connect() as conn:
         def run(stmt: sa.Select) -> list[dict]:
             return [dict(r) for r in conn.execute(stmt).mappings().all()]
@@ -127,7 +128,7 @@ def test_a_table_from_before_the_columns_is_migrated_on_start(backend: str, requ
     assert stored_deadlines(engine)
     pd.testing.assert_frame_equal(_stored(engine), _calendar_lookup(engine))
     golden = PERIODS[0]
-    got = region_table(engine, TableRequest(Level.COUNTY, golden.period))
+    got = region_table(engine, TableRequest(Level.COUNTY, golden.period, scope=WHOLE_PROVINCE))
     assert_matches(expected(golden, "county"), got, "code", "migrated county table")
     request.addfinalizer(engine.dispose)
 

@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 import data_access.audit
 import ui.runtime
+from data_access.scope import WHOLE_PROVINCE
 from data_access.audit import AuditAction, recent
 from data_access.database import case_count, init_database
 from data_access.engine import make_engine
@@ -78,7 +79,7 @@ def expected_cards(row: pd.Series) -> dict[str, str]:
 
 
 def province_row(engine: sa.Engine) -> pd.Series:
-    return region_table(engine, TableRequest(Level.PROVINCE, H1)).iloc[0]
+    return region_table(engine, TableRequest(Level.PROVINCE, H1, scope=WHOLE_PROVINCE)).iloc[0]
 
 
 def retry_buttons(at: AppTest) -> list:

@@ -7,9 +7,9 @@ import pytest
 
 from metrics.compiler import PREDICATES, QUANTITIES
 from metrics.registry import ALL_IDS, COMMON_NOTES, METRICS, METRICS_BY_ID, MetricKind
-from tests.conftest import SHARED
+from tests.conftest import SPEC
 
-METRICS_MD = SHARED / "spec" / "metrics.md"
+METRICS_MD = SPEC / "metrics.md"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 REGION_COLUMNS = {"code", "name", "level"}
 

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from data_access.scope import WHOLE_PROVINCE
 from data_access.enums import Level
 from data_access.importer import import_bytes
 from data_access.schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, workday_calendar
@@ -74,7 +75,7 @@ def level_of(code: str) -> Level:
 
 def metrics_of(engine: sa.Engine, code: str, period: Period, filters: CaseFilter = CaseFilter()) -> pd.Series:
     """The metric row of one region."""
-    frame = region_table(engine, TableRequest(level_of(code), period, filters=filters))
+    frame = region_table(engine, TableRequest(level_of(code), period, filters=filters, scope=WHOLE_PROVINCE))
     return frame.set_index("code").loc[code]
 
 
@@ -142,7 +143,7 @@ def test_due_on_as_of_is_not_overdue_due_the_day_before_is(engine: sa.Engine) ->
     load(engine, [case("DUE-A", due_date="2024-03-31"), case("DUE-A-1", due_date="2024-03-30")])
     row = metrics_of(engine, LIXIA, Period(D("2024-01-01"), a))
     assert row["overdue"] == 1
-    listed = overdue_cases(engine, a, order=OverdueOrder.CASE_ID)
+    listed = overdue_cases(engine, a, order=OverdueOrder.CASE_ID, scope=WHOLE_PROVINCE)
     assert list(listed["case_id"]) == ["DUE-A-1"]
     assert int(listed["days_overdue"].iloc[0]) == 1
     assert str(listed["due_date"].iloc[0]) == "2024-03-30"
@@ -168,10 +169,10 @@ def test_empty_due_date_means_received_plus_60_days(engine: sa.Engine) -> None:
     ])
     # overdue only from day 61
     assert metrics_of(engine, LIXIA, Period(D("2024-01-01"), day60))["overdue"] == 0
-    assert overdue_cases(engine, day60).empty
+    assert overdue_cases(engine, day60, scope=WHOLE_PROVINCE).empty
     day61 = day60 + dt.timedelta(days=1)
     assert metrics_of(engine, LIXIA, Period(D("2024-01-01"), day61))["overdue"] == 1
-    listed = overdue_cases(engine, day61)
+    listed = overdue_cases(engine, day61, scope=WHOLE_PROVINCE)
     assert list(listed["case_id"]) == ["OPEN"] and int(listed["days_overdue"].iloc[0]) == 1
     assert str(listed["due_date"].iloc[0]) == "2024-03-01"
     # due on day 60: closed on day 60 is on time, on day 61 late
@@ -270,8 +271,8 @@ def test_non_accusation_cases_count_only_in_received(engine: sa.Engine, category
     row = metrics_of(engine, SHIZHONG, H1)
     assert row["received"] == 2
     assert all(row[mid] == 0 for mid in COUNT_IDS if mid != "received"), row[list(COUNT_IDS)].to_dict()
-    assert list(overdue_cases(engine, H1.end)["case_id"]) == ["CONTROL-open"]
-    ranked = priority_counties(engine, H1).set_index("code")
+    assert list(overdue_cases(engine, H1.end, scope=WHOLE_PROVINCE)["case_id"]) == ["CONTROL-open"]
+    ranked = priority_counties(engine, H1, scope=WHOLE_PROVINCE).set_index("code")
     assert ranked.at[SHIZHONG, "first_due"] == 0 and ranked.at[SHIZHONG, "accepted"] == 0
 
 
@@ -291,7 +292,7 @@ def test_priority_needs_ten_first_reports_due_and_ten_accepted(engine: sa.Engine
         *_first_reports("EARLY", SHINAN, 10, received="2023-12-20"), *_first_reports("LATE", SHINAN, 9, first=False),
         *_first_reports("MANY", SHIBEI, 12, leapfrog=3),
     ])
-    ranked = priority_counties(engine, H1).set_index("code")
+    ranked = priority_counties(engine, H1, scope=WHOLE_PROVINCE).set_index("code")
     assert (ranked.at[LIXIA, "first_due"], ranked.at[LIXIA, "accepted"]) == (10, 10)
     assert (ranked.at[SHIZHONG, "first_due"], ranked.at[SHIZHONG, "accepted"]) == (9, 10)
     assert (ranked.at[SHINAN, "first_due"], ranked.at[SHINAN, "accepted"]) == (10, 9)
@@ -300,7 +301,7 @@ def test_priority_needs_ten_first_reports_due_and_ten_accepted(engine: sa.Engine
         assert ranked.at[code, "status"] == "insufficient"
         assert all(math.isnan(ranked.at[code, c]) for c in ("z_quality", "z_leapfrog", "score"))
         assert "样本不足" in ranked.at[code, "sentence"]
-    order = list(priority_counties(engine, H1)["code"])
+    order = list(priority_counties(engine, H1, scope=WHOLE_PROVINCE)["code"])
     assert order.index(LIXIA) < order.index(SHIZHONG) and order.index(SHIBEI) < order.index(SHINAN)
 
 
@@ -345,7 +346,7 @@ def test_priority_county_gets_status_and_a_sentence_naming_both_tests(engine: sa
         rows += [case(f"{county}-{i:02d}", county_code=county, received_date="2024-01-10", due_date="2024-03-10",
                       is_first_report=1, closed_date="2024-03-01") for i in range(20)]
     load(engine, rows)
-    ranked = priority_counties(engine, H1)
+    ranked = priority_counties(engine, H1, scope=WHOLE_PROVINCE)
     top = ranked.iloc[0]
     assert top["code"] == LIXIA and top["status"] == "priority"
     theta, phi = 65 / 80, 15 / 80  # pooled over the four counties: 5 + 3 × 20 on time of 80; 15 leapfrog of 80
@@ -392,7 +393,7 @@ def test_filters_change_counts_as_expected(engine: sa.Engine) -> None:
         for code in (LIXIA, JINAN, PROVINCE):
             row = metrics_of(engine, code, H1, f)
             assert (row["received"], row["accepted"], row["overdue"]) == (received, accepted, accepted), (f, code)
-        assert len(overdue_cases(engine, H1.end, filters=f)) == accepted, f
+        assert len(overdue_cases(engine, H1.end, filters=f, scope=WHOLE_PROVINCE)) == accepted, f
 
 
 # ------------------------------------------------------------------------------------------ as-of reading
@@ -412,11 +413,11 @@ def test_as_of_before_period_end_excludes_later_closures(engine: sa.Engine) -> N
     assert (row["closed"], row["rated"], row["disputed"]) == (1, 1, 1)
     assert (row["due"], row["on_time"], row["overdue"]) == (2, 0, 1)
     assert row["avg_handling_days"] == (D("2024-04-15") - D("2024-01-10")).days
-    listed = case_list(engine, LIXIA, early).set_index("case_id")
+    listed = case_list(engine, LIXIA, early, scope=WHOLE_PROVINCE).set_index("case_id")
     assert listed.at["LATE-CLOSE", "status"] == "overdue"
     assert pd.isna(listed.at["LATE-CLOSE", "closed_date"]) and pd.isna(listed.at["LATE-CLOSE", "satisfaction"])
     assert listed.at["LATE-CLOSE", "days_overdue"] == (D("2024-03-31") - D("2024-03-10")).days
-    assert list(overdue_cases(engine, early.as_of_date)["case_id"]) == ["LATE-CLOSE"]
+    assert list(overdue_cases(engine, early.as_of_date, scope=WHOLE_PROVINCE)["case_id"]) == ["LATE-CLOSE"]
 
 
 # ------------------------------------------------------------------------------------------ reporter identity
@@ -439,8 +440,8 @@ def test_case_lists_never_hold_reporter_identity(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         assert set(conn.execute(sa.select(sa.text("*")).select_from(sa.table("cases")).limit(0)).keys()) == {*CASE_COLUMNS, *DEADLINE_COLUMNS}
     lists = {
-        "case_list": case_list(engine, LIXIA, H1),
-        "overdue": overdue_cases(engine, H1.end),
+        "case_list": case_list(engine, LIXIA, H1, scope=WHOLE_PROVINCE),
+        "overdue": overdue_cases(engine, H1.end, scope=WHOLE_PROVINCE),
         "cli overdue": pd.read_csv(io.StringIO(run_cli(engine, ["overdue", "--as-of", "2024-06-30"], "csv")), dtype=str),
     }
     assert len(lists["case_list"]) == 2 and len(lists["overdue"]) == 1
@@ -452,3 +453,154 @@ def test_case_lists_never_hold_reporter_identity(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         stored = conn.execute(sa.select(cases)).fetchall()
     assert not any(v in str(stored) for v in IDENTITY.values())
+
+
+# ------------------------------------------------------------------------------------------ windows cut at A
+
+def test_overdue_is_the_stock_at_an_as_of_long_before_the_period(engine: sa.Engine) -> None:
+    """Received 2025-06-01, due 2025-07-31, closed 2025-09-10: open and past due on 2025-09-02, whatever
+    the period (a pruning by the period's start alone dropped it)."""
+    load(engine, [case("STOCK-1", received_date="2025-06-01", due_date="2025-07-31", closed_date="2025-09-10")])
+    november = Period(D("2025-11-01"), D("2025-11-30"), D("2025-09-02"))
+    row = metrics_of(engine, LIXIA, november)
+    assert row["overdue"] == 1
+    assert all(row[m] == 0 for m in COUNT_IDS if m != "overdue"), "W is empty when A < from"
+    assert all(math.isnan(row[m]) for m in DERIVED_IDS)
+    assert list(overdue_cases(engine, D("2025-09-02"), scope=WHOLE_PROVINCE)["case_id"]) == ["STOCK-1"]
+    args = ["table", "--level", "county", "--parent", JINAN, "--from", "2025-11-01", "--to", "2025-11-30",
+            "--as-of", "2025-09-02"]
+    rows = {r["code"]: r for r in csv.DictReader(io.StringIO(run_cli(engine, args, "csv")))}
+    assert rows[LIXIA]["overdue"] == "1"
+    assert metrics_of(engine, LIXIA, Period(D("2025-11-01"), D("2025-11-30"), D("2025-09-10")))["overdue"] == 0
+
+
+def test_cases_received_after_the_as_of_date_count_nowhere(engine: sa.Engine) -> None:
+    load(engine, [
+        case("BEFORE-A", received_date="2024-02-10", is_leapfrog=1, is_repeat=1),
+        case("ON-A", received_date="2024-02-15", is_leapfrog=1),
+        case("AFTER-A", received_date="2024-02-16", is_leapfrog=1, is_repeat=1),
+        case("AFTER-A-OTHER", received_date="2024-03-01", category="no_substance"),
+    ])
+    q1_feb15 = Period(D("2024-01-01"), D("2024-03-31"), D("2024-02-15"))
+    row = metrics_of(engine, LIXIA, q1_feb15)
+    assert (row["received"], row["accepted"], row["leapfrog"], row["repeat"]) == (2, 2, 2, 1)
+    assert row["leapfrog_rate"] == 1.0 and row["repeat_rate"] == 0.5
+    full = metrics_of(engine, LIXIA, Period(D("2024-01-01"), D("2024-03-31")))
+    assert (full["received"], full["accepted"], full["leapfrog"], full["repeat"]) == (4, 3, 3, 2)
+
+
+@pytest.mark.parametrize("as_of", ["2023-11-30", "2024-01-01", "2024-02-15", "2024-03-31", "2024-09-30"])
+def test_no_as_of_counts_a_case_received_after_it(engine: sa.Engine, as_of: str) -> None:
+    a = D(as_of)
+    load(engine, [case(f"R-{m:02d}", received_date=f"2024-{m:02d}-05", due_date=f"2024-{m:02d}-06")
+                  for m in range(1, 13)])
+    row = metrics_of(engine, LIXIA, Period(D("2024-01-01"), D("2024-03-31"), a))
+    received_by_a = sum(1 for m in range(1, 4) if dt.date(2024, m, 5) <= a)
+    assert row["received"] == row["accepted"] == received_by_a
+    assert row["overdue"] == sum(1 for m in range(1, 13) if dt.date(2024, m, 6) < a)
+
+
+# ------------------------------------------------------------------------------------------ --parent and level
+
+@pytest.mark.parametrize(("level", "parent"), [("city", LIXIA), ("province", JINAN), ("province", LIXIA),
+                                               ("county", "379999"), ("city", "abc")])
+def test_cli_parent_below_the_level_or_unknown_is_bad_usage(engine: sa.Engine, level: str, parent: str,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["table", "--level", level, "--parent", parent, "--from", "2024-01-01", "--to", "2024-03-31",
+            "--db", engine.url.render_as_string(hide_password=False)]
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(args, out=io.StringIO())
+    assert exit_.value.code == 2
+    assert parent in capsys.readouterr().err
+
+
+def test_cli_overdue_with_an_unknown_parent_is_bad_usage(engine: sa.Engine) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["overdue", "--parent", "379999", "--db", engine.url.render_as_string(hide_password=False)],
+                 out=io.StringIO())
+    assert exit_.value.code == 2
+
+
+@pytest.mark.parametrize(("level", "parent"), [(Level.CITY, LIXIA), (Level.PROVINCE, JINAN)])
+def test_region_table_refuses_a_parent_below_its_level(engine: sa.Engine, level: Level, parent: str) -> None:
+    from metrics.table import BadParent
+
+    with pytest.raises(BadParent):
+        region_table(engine, TableRequest(level, H1, parent=parent, scope=WHOLE_PROVINCE))
+
+
+@pytest.mark.parametrize(("level", "parent", "rows"), [(Level.COUNTY, LIXIA, [LIXIA]), (Level.CITY, JINAN, [JINAN]),
+                                                       (Level.CITY, PROVINCE, None), (Level.COUNTY, PROVINCE, None)])
+def test_parent_at_or_above_the_level_is_accepted(engine: sa.Engine, level: Level, parent: str,
+                                                  rows: list[str] | None) -> None:
+    frame = region_table(engine, TableRequest(level, H1, parent=parent, scope=WHOLE_PROVINCE))
+    assert (frame["level"] == level.value).all()
+    if rows is not None:
+        assert list(frame["code"]) == rows
+
+
+# ------------------------------------------------------------------------------------------ pooled rate 0 or 1
+
+def test_pooled_rate_of_zero_or_one_leaves_that_z_and_the_score_empty(engine: sa.Engine) -> None:
+    """No leapfrog anywhere (φ = 0) and every first report on time (θ = 1): nothing to test against."""
+    load(engine, [*_first_reports("A", LIXIA, 12), *_first_reports("B", SHIZHONG, 15)])
+    ranked = priority_counties(engine, H1, scope=WHOLE_PROVINCE).set_index("code")
+    assert ranked.attrs["theta"] == 1.0 and ranked.attrs["phi"] == 0.0
+    for code in (LIXIA, SHIZHONG):
+        assert all(math.isnan(ranked.at[code, c]) for c in ("z_quality", "z_leapfrog", "score")), code
+        assert ranked.at[code, "status"] == "normal"
+        assert "无差异可检验" in ranked.at[code, "sentence"] and "nan" not in ranked.at[code, "sentence"]
+    rows = {r["code"]: r for r in csv.DictReader(io.StringIO(run_cli(engine, ["priority", "--from", "2024-01-01",
+                                                                               "--to", "2024-06-30"], "csv")))}
+    assert all(rows[LIXIA][c] == "" for c in ("z_quality", "z_leapfrog", "score"))
+    assert all(r["z_quality"] not in ("0.0", "-0.0") for r in rows.values())
+
+
+def test_pooled_rate_of_zero_on_one_axis_can_still_watch_through_the_other(engine: sa.Engine) -> None:
+    """φ = 0 (no leapfrog anywhere): z_leapfrog empty, score empty, but a county far below θ is `watch`."""
+    late = [case(f"LATE-{i:02d}", county_code=LIXIA, due_date="2024-02-10", closed_date="2024-03-01",
+                 is_first_report=1) for i in range(20)]
+    on_time = [c for n in (SHIZHONG, SHINAN, SHIBEI) for c in _first_reports(f"OK-{n}", n, 20)]
+    load(engine, [*late, *on_time])
+    ranked = priority_counties(engine, H1, scope=WHOLE_PROVINCE).set_index("code")
+    assert ranked.attrs["phi"] == 0.0 and 0 < ranked.attrs["theta"] < 1
+    assert ranked.at[LIXIA, "z_quality"] >= 3.09 and math.isnan(ranked.at[LIXIA, "z_leapfrog"])
+    assert math.isnan(ranked.at[LIXIA, "score"])
+    assert ranked.at[LIXIA, "status"] == "watch"
+    assert all(ranked.at[c, "status"] == "normal" for c in (SHIZHONG, SHINAN, SHIBEI))
+
+
+# ------------------------------------------------------------------------------------------ scope is required
+
+def test_a_request_without_a_scope_fails() -> None:
+    from data_access.scope import Scope
+
+    with pytest.raises(TypeError):
+        TableRequest(Level.CITY, H1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        TableRequest(Level.CITY, H1, scope="370800")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        TableRequest(Level.CITY, H1, scope=None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        Scope("3708")
+    assert TableRequest(Level.CITY, H1, scope=Scope("370800")).scope.code == "370800"
+
+
+def test_data_functions_without_a_scope_fail(engine: sa.Engine) -> None:
+    from metrics.distribution import rating_distribution
+    from metrics.series import Grain, SeriesRequest
+    from metrics.weekly import weekly_report
+
+    calls = [
+        lambda: priority_counties(engine, H1),
+        lambda: priority_counties(engine, H1, scope=None),
+        lambda: overdue_cases(engine, H1.end),
+        lambda: overdue_cases(engine, H1.end, scope="370100"),
+        lambda: case_list(engine, LIXIA, H1),
+        lambda: rating_distribution(engine, H1),
+        lambda: weekly_report(engine, H1.end),
+        lambda: SeriesRequest(H1, Grain.MONTH),
+    ]
+    for call in calls:
+        with pytest.raises(TypeError):
+            call()

@@ -1,4 +1,4 @@
-"""The golden reference (../shared/golden) reproduced exactly, on every backend, by the API and the command line.
+"""The golden reference (tests/data/golden, a copy of the shared one) reproduced exactly, on every backend, by the API and the command line.
 
 The expected files were computed by an independent implementation of metrics.md. Counts must match
 exactly, rates / averages / z within 1e-9, an empty expected cell must be null (NaN) here, and
@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from data_access.scope import WHOLE_PROVINCE
 from data_access.enums import Level
 from metrics import cli
 from metrics.caselists import OverdueOrder, overdue_cases
@@ -46,6 +47,8 @@ class GoldenPeriod:
 PERIODS = (
     GoldenPeriod("h1", Period(dt.date(2024, 1, 1), dt.date(2024, 6, 30), dt.date(2024, 6, 30))),
     GoldenPeriod("q1_asof_q1", Period(dt.date(2024, 1, 1), dt.date(2024, 3, 31), dt.date(2024, 3, 31))),
+    # as-of inside the period: every window is cut at A (receipts after A count nowhere)
+    GoldenPeriod("q1_asof_feb15", Period(dt.date(2024, 1, 1), dt.date(2024, 3, 31), dt.date(2024, 2, 15))),
 )
 LEVELS = tuple(Level)
 
@@ -120,7 +123,7 @@ def run_cli(engine: sa.Engine, args: list[str], fmt: str) -> pd.DataFrame:
 @pytest.mark.parametrize("golden", PERIODS, ids=lambda g: g.name)
 @pytest.mark.parametrize("level", LEVELS, ids=lambda lv: lv.value)
 def test_region_table_matches_golden(golden_engine: sa.Engine, golden: GoldenPeriod, level: Level) -> None:
-    got = region_table(golden_engine, TableRequest(level, golden.period))
+    got = region_table(golden_engine, TableRequest(level, golden.period, scope=WHOLE_PROVINCE))
     assert (got["level"] == level.value).all()
     assert_matches(expected(golden, level.value), got, "code", f"region_table {golden.name} {level.value}")
 
@@ -133,13 +136,13 @@ def test_golden_files_cover_every_metric(golden: GoldenPeriod) -> None:
 
 @pytest.mark.parametrize("golden", PERIODS, ids=lambda g: g.name)
 def test_priority_counties_match_golden(golden_engine: sa.Engine, golden: GoldenPeriod) -> None:
-    got = priority_counties(golden_engine, golden.period)
+    got = priority_counties(golden_engine, golden.period, scope=WHOLE_PROVINCE)
     assert_matches(expected(golden, "priority"), got, "code", f"priority_counties {golden.name}")
 
 
 @pytest.mark.parametrize("golden", PERIODS, ids=lambda g: g.name)
 def test_priority_order_is_score_descending_insufficient_last(golden_engine: sa.Engine, golden: GoldenPeriod) -> None:
-    got = priority_counties(golden_engine, golden.period)
+    got = priority_counties(golden_engine, golden.period, scope=WHOLE_PROVINCE)
     insufficient = (got["status"] == "insufficient").to_numpy()
     first_insufficient = insufficient.argmax() if insufficient.any() else len(got)
     assert insufficient[first_insufficient:].all(), "an insufficient county is ranked before a ranked one"
@@ -149,7 +152,7 @@ def test_priority_order_is_score_descending_insufficient_last(golden_engine: sa.
 
 @pytest.mark.parametrize("golden", PERIODS, ids=lambda g: g.name)
 def test_overdue_cases_match_golden(golden_engine: sa.Engine, golden: GoldenPeriod) -> None:
-    got = overdue_cases(golden_engine, golden.period.as_of_date, order=OverdueOrder.CASE_ID)
+    got = overdue_cases(golden_engine, golden.period.as_of_date, order=OverdueOrder.CASE_ID, scope=WHOLE_PROVINCE)
     want = expected(golden, "overdue")
     assert_matches(want, got, "case_id", f"overdue_cases {golden.name}")
     assert list(got["case_id"]) == sorted(want["case_id"]), "order=CASE_ID must sort by case_id"
@@ -205,7 +208,7 @@ def assert_series_equals_tables(engine: sa.Engine, request: SeriesRequest) -> No
     for bucket, (_, point) in zip(periods, series.iterrows()):
         assert (point["bucket_start"], point["bucket_end"], point["bucket_as_of"]) == (
             bucket.start, bucket.end, bucket.as_of_date)
-        table = region_table(engine, TableRequest(level, Period(bucket.start, bucket.end, bucket.as_of_date)))
+        table = region_table(engine, TableRequest(level, Period(bucket.start, bucket.end, bucket.as_of_date), scope=WHOLE_PROVINCE))
         row = table.set_index("code").loc[code]
         for mid in metric_ids:
             want, got = row[mid], point[mid]
@@ -222,15 +225,15 @@ def test_monthly_series_equals_monthly_tables(golden_engine: sa.Engine) -> None:
     assert [(m.start, m.end, m.as_of_date) for m in months] == [
         (dt.date(2024, k, 1), dt.date(2024, k + 1, 1) - dt.timedelta(days=1), dt.date(2024, k + 1, 1) - dt.timedelta(days=1))
         for k in range(1, 7)]
-    assert_series_equals_tables(golden_engine, SeriesRequest(h1, Grain.MONTH))
+    assert_series_equals_tables(golden_engine, SeriesRequest(h1, Grain.MONTH, scope=WHOLE_PROVINCE))
 
 
 SERIES_VARIANTS = {
     # A inside the last month: that bucket is read as of A (receipts after A still count in `received`)
     "month-as-of-mid-may": SeriesRequest(Period(dt.date(2024, 1, 1), dt.date(2024, 6, 30), dt.date(2024, 5, 15)),
-                                         Grain.MONTH),
-    "week-q1": SeriesRequest(PERIODS[1].period, Grain.WEEK),
-    "month-city": SeriesRequest(PERIODS[0].period, Grain.MONTH, region="370200"),
+                                         Grain.MONTH, scope=WHOLE_PROVINCE),
+    "week-q1": SeriesRequest(PERIODS[1].period, Grain.WEEK, scope=WHOLE_PROVINCE),
+    "month-city": SeriesRequest(PERIODS[0].period, Grain.MONTH, region="370200", scope=WHOLE_PROVINCE),
 }
 
 
@@ -239,12 +242,12 @@ SERIES_VARIANTS = {
 FLOW_METRICS = tuple(m for m in ALL_IDS if m not in ("overdue", "first_overdue"))
 FLOW_VARIANTS = {
     **{f"{name}-flow": replace(request, metrics=FLOW_METRICS) for name, request in SERIES_VARIANTS.items()},
-    "month-h1-flow": SeriesRequest(PERIODS[0].period, Grain.MONTH, metrics=FLOW_METRICS),
-    "week-h1-receipts": SeriesRequest(PERIODS[0].period, Grain.WEEK, metrics=("received", "leapfrog_rate")),
+    "month-h1-flow": SeriesRequest(PERIODS[0].period, Grain.MONTH, metrics=FLOW_METRICS, scope=WHOLE_PROVINCE),
+    "week-h1-receipts": SeriesRequest(PERIODS[0].period, Grain.WEEK, metrics=("received", "leapfrog_rate"), scope=WHOLE_PROVINCE),
     "week-h1-deadlines": SeriesRequest(PERIODS[0].period, Grain.WEEK,
-                                       metrics=("notice_on_time_rate", "feedback_on_time_rate")),
+                                       metrics=("notice_on_time_rate", "feedback_on_time_rate"), scope=WHOLE_PROVINCE),
     "week-h1-overview": SeriesRequest(PERIODS[0].period, Grain.WEEK,
-                                      metrics=("received", "on_time_rate", "satisfaction_rate", "avg_handling_days")),
+                                      metrics=("received", "on_time_rate", "satisfaction_rate", "avg_handling_days"), scope=WHOLE_PROVINCE),
 }
 
 

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from data_access.scope import WHOLE_PROVINCE
 from data_access.database import init_database
 from data_access.engine import make_engine
 from data_access.enums import Level
@@ -277,7 +278,7 @@ def oracle_avg_handling_days(cases: list[Case], p: Period) -> float | None:
 # ------------------------------------------------------------------------------------------ checks
 
 def tables(engine: sa.Engine, period: Period) -> dict[Level, pd.DataFrame]:
-    return {lv: region_table(engine, TableRequest(lv, period)).set_index("code") for lv in Level}
+    return {lv: region_table(engine, TableRequest(lv, period, scope=WHOLE_PROVINCE)).set_index("code") for lv in Level}
 
 
 def check_against_oracle(engine: sa.Engine, cases: list[Case], period: Period) -> dict[Level, pd.DataFrame]:
@@ -335,16 +336,16 @@ def check_as_of_reading(engine: sa.Engine, cases: list[Case], period: Period) ->
     """Erasing every closure and notice after A changes nothing: a case closed after A is open at A."""
     a = period.as_of_date
     load(engine, cases)
-    before = region_table(engine, TableRequest(Level.COUNTY, period))
-    listed = set(overdue_cases(engine, a, order=OverdueOrder.CASE_ID)["case_id"])
+    before = region_table(engine, TableRequest(Level.COUNTY, period, scope=WHOLE_PROVINCE))
+    listed = set(overdue_cases(engine, a, order=OverdueOrder.CASE_ID, scope=WHOLE_PROVINCE)["case_id"])
     ids = {f"P{i:05d}": c for i, c in enumerate(cases)}
     late_closers = {i for i, c in ids.items() if c["category"] == "accusation" and c["closed_date"] is not None
                     and c["closed_date"] > a
                     and (c["due_date"] or c["received_date"] + dt.timedelta(days=DEFAULT_DUE_DAYS)) < a}
     assert late_closers <= listed, "a case closed after A but due before it must be on the overdue list at A"
     load(engine, as_it_stood(cases, a))
-    after = region_table(engine, TableRequest(Level.COUNTY, period))
-    assert set(overdue_cases(engine, a, order=OverdueOrder.CASE_ID)["case_id"]) == listed
+    after = region_table(engine, TableRequest(Level.COUNTY, period, scope=WHOLE_PROVINCE))
+    assert set(overdue_cases(engine, a, order=OverdueOrder.CASE_ID, scope=WHOLE_PROVINCE)["case_id"]) == listed
     pd.testing.assert_frame_equal(before, after, check_exact=False, rtol=0, atol=1e-12)
 
 
@@ -353,7 +354,7 @@ def check_as_of_monotone(engine: sa.Engine, period: Period, shifts: list[int]) -
     previous = None
     for shift in sorted(shifts):
         as_of = period.end + dt.timedelta(days=shift)
-        frame = region_table(engine, TableRequest(Level.COUNTY, Period(period.start, period.end, as_of)))
+        frame = region_table(engine, TableRequest(Level.COUNTY, Period(period.start, period.end, as_of), scope=WHOLE_PROVINCE))
         current = frame.set_index("code")[list(ACCUMULATING)]
         if previous is not None:
             shrunk = (current < previous).stack()

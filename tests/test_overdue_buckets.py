@@ -6,6 +6,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from data_access.scope import WHOLE_PROVINCE
 from metrics.caselists import OverdueBucket, overdue_bucket, overdue_buckets, overdue_cases
 
 BUCKET_IDS = [b.value for b in OverdueBucket]
@@ -42,7 +43,7 @@ def test_empty_ledger_gives_empty_table_with_columns() -> None:
 
 
 def test_buckets_of_the_golden_ledger_add_up(golden_engine) -> None:
-    ledger = overdue_cases(golden_engine, dt.date(2024, 6, 30))
+    ledger = overdue_cases(golden_engine, dt.date(2024, 6, 30), scope=WHOLE_PROVINCE)
     by_county = overdue_buckets(ledger, ("county_code",))
     assert by_county["total"].sum() == len(ledger)
     assert (by_county[BUCKET_IDS].sum(axis=1) == by_county["total"]).all()

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from data_access.scope import WHOLE_PROVINCE
 from data_access.cli import load_demo
 from data_access.database import case_count, init_database
 from data_access.engine import make_engine
@@ -96,7 +97,7 @@ def metrics_shown(at: AppTest) -> dict[str, str]:
 
 def row_of(engine: sa.Engine, level: Level, code: str, period: Period = H1) -> pd.Series:
     """The metrics layer's row for one region."""
-    frame = region_table(engine, TableRequest(level, period))
+    frame = region_table(engine, TableRequest(level, period, scope=WHOLE_PROVINCE))
     return frame[frame["code"] == code].iloc[0]
 
 
@@ -190,7 +191,7 @@ def test_default_view_is_last_week_before_the_last_received_date(golden_url: str
 
 
 def test_priority_status_counts_and_ranking(golden_url: str, golden: sa.Engine) -> None:
-    ranked = priority_counties(golden, H1)
+    ranked = priority_counties(golden, H1, scope=WHOLE_PROVINCE)
     at = open_page("priority", H1_PARAMS)
     shown = metrics_shown(at)
     counts = ranked["status"].value_counts()
@@ -208,7 +209,7 @@ def test_priority_status_counts_and_ranking(golden_url: str, golden: sa.Engine) 
 
 
 def test_priority_sentences_for_flagged_counties(golden_url: str, golden: sa.Engine) -> None:
-    ranked = priority_counties(golden, H1)
+    ranked = priority_counties(golden, H1, scope=WHOLE_PROVINCE)
     flagged = ranked[ranked["status"].isin([PriorityStatus.PRIORITY.value, PriorityStatus.WATCH.value])]
     at = open_page("priority", H1_PARAMS)
     if flagged.empty:  # the golden half-year flags no county: the page says so in words
@@ -224,8 +225,8 @@ def test_priority_flagged_counties_on_demo_data(tmp_path: Path, monkeypatch: pyt
     engine = make_engine(url)
     init_database(engine)
     load_demo(engine, 60_000, 20240101, H1.end)
-    ranked = priority_counties(engine, H1)
-    city_names = dict(region_table(engine, TableRequest(Level.CITY, H1, metrics=("received",)))[["code", "name"]].values)
+    ranked = priority_counties(engine, H1, scope=WHOLE_PROVINCE)
+    city_names = dict(region_table(engine, TableRequest(Level.CITY, H1, metrics=("received",), scope=WHOLE_PROVINCE))[["code", "name"]].values)
     engine.dispose()
     flagged = ranked[ranked["status"].isin([PriorityStatus.PRIORITY.value, PriorityStatus.WATCH.value])]
     assert not flagged.empty, "the demo generator plants priority counties"
@@ -245,7 +246,7 @@ def test_priority_flagged_counties_on_demo_data(tmp_path: Path, monkeypatch: pyt
 
 def test_overdue_cards_and_buckets(golden_url: str, golden: sa.Engine) -> None:
     province = row_of(golden, Level.PROVINCE, "370000")
-    ledger = overdue_cases(golden, H1.as_of_date)
+    ledger = overdue_cases(golden, H1.as_of_date, scope=WHOLE_PROVINCE)
     at = open_page("overdue", H1_PARAMS)
     shown = metrics_shown(at)
     assert shown["超期未办结"] == fmt_value("overdue", province["overdue"]) == f"{len(ledger):,}"
@@ -261,7 +262,7 @@ def test_overdue_cards_and_buckets(golden_url: str, golden: sa.Engine) -> None:
 
 
 def test_overdue_city_filter(golden_url: str, golden: sa.Engine) -> None:
-    ledger = overdue_cases(golden, H1.as_of_date, parent=JINING)
+    ledger = overdue_cases(golden, H1.as_of_date, parent=JINING, scope=WHOLE_PROVINCE)
     at = open_page("overdue", H1_PARAMS)
     at.selectbox(key="overdue_city").select(JINING).run()
     assert not at.exception
@@ -274,7 +275,7 @@ def test_satisfaction_cards_and_cities(golden_url: str, golden: sa.Engine) -> No
     ids = ("satisfaction_rate", "rating_rate", "dispute_rate", "closed", "rated", "disputed")
     at = open_page("satisfaction", H1_PARAMS)
     assert metrics_shown(at) == expected_cards(row_of(golden, Level.PROVINCE, "370000"), ids)
-    cities = region_table(golden, TableRequest(Level.CITY, H1))
+    cities = region_table(golden, TableRequest(Level.CITY, H1, scope=WHOLE_PROVINCE))
     table = at.dataframe[0].value
     assert list(table["code"]) == list(cities["code"])
     # tables show rates in percentage points (one decimal on screen)
@@ -305,7 +306,7 @@ def test_drilldown_province(golden_url: str, golden: sa.Engine, monkeypatch: pyt
     at = open_page("drilldown", H1_PARAMS, region="370000")
     assert at.title[0].value == "山东省"
     assert metrics_shown(at) == expected_cards(row_of(golden, Level.PROVINCE, "370000"))
-    cities = region_table(golden, TableRequest(Level.CITY, H1))
+    cities = region_table(golden, TableRequest(Level.CITY, H1, scope=WHOLE_PROVINCE))
     assert list(at.dataframe[0].value["name"]) == list(cities["name"])
     (geojson, units, metric_id), = maps[-1:]  # the map of the 16 cities, coloured by the chosen metric
     assert {f["properties"]["code"] for f in geojson["features"]} == set(cities["code"])
@@ -318,7 +319,7 @@ def test_drilldown_city(golden_url: str, golden: sa.Engine) -> None:
     at = open_page("drilldown", H1_PARAMS, region=JINING)
     assert at.title[0].value == "济宁市"
     assert metrics_shown(at) == expected_cards(row_of(golden, Level.CITY, JINING))
-    children = region_table(golden, TableRequest(Level.COUNTY, H1, parent=JINING))
+    children = region_table(golden, TableRequest(Level.COUNTY, H1, parent=JINING, scope=WHOLE_PROVINCE))
     assert list(at.dataframe[0].value["code"]) == list(children["code"])
     assert "任城区" in set(at.dataframe[0].value["name"])
 
@@ -327,7 +328,7 @@ def test_drilldown_county_shows_its_cases(golden_url: str, golden: sa.Engine) ->
     at = open_page("drilldown", H1_PARAMS, region=RENCHENG)
     assert at.title[0].value == "任城区"
     assert metrics_shown(at) == expected_cards(row_of(golden, Level.COUNTY, RENCHENG))
-    cases = case_list(golden, RENCHENG, H1, limit=None)
+    cases = case_list(golden, RENCHENG, H1, limit=None, scope=WHOLE_PROVINCE)
     shown = at.dataframe[0].value
     assert sorted(shown["件号"]) == sorted(cases["case_id"])
 

@@ -25,6 +25,7 @@ from pptx import Presentation
 from pptx.oxml.ns import qn
 from streamlit.testing.v1 import AppTest
 
+from data_access.scope import WHOLE_PROVINCE
 from data_access.database import init_database
 from data_access.engine import make_engine
 from data_access.enums import Category, Level
@@ -68,7 +69,7 @@ def as_of(request: pytest.FixtureRequest) -> dt.date:
 @pytest.fixture(scope="module")
 def report(golden_engine: sa.Engine, as_of: dt.date) -> WeeklyReport:
     """The weekly report of the golden cases as of `as_of`."""
-    return weekly_report(golden_engine, as_of)
+    return weekly_report(golden_engine, as_of, scope=WHOLE_PROVINCE)
 
 
 def last_sunday(as_of: dt.date) -> dt.date:
@@ -78,7 +79,7 @@ def last_sunday(as_of: dt.date) -> dt.date:
 
 def province_row(engine: sa.Engine, period: Period) -> pd.Series:
     """The metrics layer's province row."""
-    return region_table(engine, TableRequest(Level.PROVINCE, period)).iloc[0]
+    return region_table(engine, TableRequest(Level.PROVINCE, period, scope=WHOLE_PROVINCE)).iloc[0]
 
 
 def same(a: object, b: object) -> bool:
@@ -108,7 +109,7 @@ def test_weeks_follow_the_spec(report: WeeklyReport, as_of: dt.date) -> None:
 
 
 def test_year_ago_is_none_before_the_data(golden_engine: sa.Engine) -> None:
-    early = weekly_report(golden_engine, dt.date(2023, 3, 5))  # a year earlier is before 2022-07
+    early = weekly_report(golden_engine, dt.date(2023, 3, 5), scope=WHOLE_PROVINCE)  # a year earlier is before 2022-07
     assert early.year_ago_week is None and early.province_year_ago is None
     assert all(h.year_ago is None for h in early.headlines)
 
@@ -139,8 +140,8 @@ def _ranks(table: pd.DataFrame) -> dict[str, int | None]:
 
 
 def test_city_ranking_and_rank_changes(golden_engine: sa.Engine, report: WeeklyReport) -> None:
-    this = region_table(golden_engine, TableRequest(Level.CITY, report.this_week))
-    last = region_table(golden_engine, TableRequest(Level.CITY, report.last_week))
+    this = region_table(golden_engine, TableRequest(Level.CITY, report.this_week, scope=WHOLE_PROVINCE))
+    last = region_table(golden_engine, TableRequest(Level.CITY, report.last_week, scope=WHOLE_PROVINCE))
     assert len(report.cities) == len(this) == 16
     rank, rank_last = _ranks(this), _ranks(last)
     for row in report.cities.itertuples():
@@ -157,7 +158,7 @@ def test_city_ranking_and_rank_changes(golden_engine: sa.Engine, report: WeeklyR
 # --- overdue --------------------------------------------------------------------------------------
 
 def test_newly_overdue_is_the_set_difference(golden_engine: sa.Engine, report: WeeklyReport, as_of: dt.date) -> None:
-    now, before = overdue_cases(golden_engine, as_of), overdue_cases(golden_engine, last_sunday(as_of))
+    now, before = overdue_cases(golden_engine, as_of, scope=WHOLE_PROVINCE), overdue_cases(golden_engine, last_sunday(as_of), scope=WHOLE_PROVINCE)
     expected = case_ids(now) - case_ids(before)
     assert case_ids(report.newly_overdue) == expected
     with golden_engine.connect() as conn:
@@ -169,7 +170,7 @@ def test_newly_overdue_is_the_set_difference(golden_engine: sa.Engine, report: W
 
 
 def test_long_overdue_and_by_county(golden_engine: sa.Engine, report: WeeklyReport, as_of: dt.date) -> None:
-    now = overdue_cases(golden_engine, as_of)
+    now = overdue_cases(golden_engine, as_of, scope=WHOLE_PROVINCE)
     assert case_ids(report.long_overdue) == case_ids(now[now["days_overdue"] > LONG_OVERDUE_DAYS])
     by_county = report.overdue_by_county
     assert by_county["newly_overdue"].sum() == len(report.newly_overdue)
@@ -189,7 +190,7 @@ def test_priority_counties_over_the_rolling_year(golden_engine: sa.Engine, repor
     sunday = last_sunday(as_of)
     window_last = Period(sunday.replace(year=sunday.year - 1) + dt.timedelta(days=1), sunday, sunday)
     assert (report.priority_window, report.priority_window_last) == (window, window_last)
-    now, before = _listed(priority_counties(golden_engine, window)), _listed(priority_counties(golden_engine, window_last))
+    now, before = _listed(priority_counties(golden_engine, window, scope=WHOLE_PROVINCE)), _listed(priority_counties(golden_engine, window_last, scope=WHOLE_PROVINCE))
     assert set(report.priority["code"]) == now and now, "the golden cases hold a priority county"
     assert set(report.priority_entered["code"]) == now - before
     assert set(report.priority_left["code"]) == before - now
@@ -199,8 +200,8 @@ def test_priority_counties_over_the_rolling_year(golden_engine: sa.Engine, repor
                                                     (dt.date(2024, 4, 28), set(), {"栖霞市"})], ids=["entered", "left"])
 def test_entering_and_leaving_are_marked(golden_engine: sa.Engine, day: dt.date, entered: set[str], left: set[str]) -> None:
     """Weeks of the golden data in which a county joined or left the list."""
-    r = weekly_report(golden_engine, day)
-    before = _listed(priority_counties(golden_engine, r.priority_window_last))
+    r = weekly_report(golden_engine, day, scope=WHOLE_PROVINCE)
+    before = _listed(priority_counties(golden_engine, r.priority_window_last, scope=WHOLE_PROVINCE))
     assert set(r.priority_entered["code"]) == set(r.priority["code"]) - before
     assert set(r.priority_left["code"]) == before - set(r.priority["code"])
     assert (set(r.priority_entered["name"]), set(r.priority_left["name"])) == (entered, left)
@@ -267,10 +268,10 @@ def test_bulletin_states_the_headline_numbers(report: WeeklyReport) -> None:
 
 
 def test_bulletin_names_the_cities_that_moved_most(golden_engine: sa.Engine, as_of: dt.date) -> None:
-    r = weekly_report(golden_engine, as_of, min_due_to_compare=1)
+    r = weekly_report(golden_engine, as_of, min_due_to_compare=1, scope=WHOLE_PROVINCE)
     text = bulletin_text(r)
-    this = region_table(golden_engine, TableRequest(Level.CITY, r.this_week)).set_index("name")
-    last = region_table(golden_engine, TableRequest(Level.CITY, r.last_week)).set_index("name")
+    this = region_table(golden_engine, TableRequest(Level.CITY, r.this_week, scope=WHOLE_PROVINCE)).set_index("name")
+    last = region_table(golden_engine, TableRequest(Level.CITY, r.last_week, scope=WHOLE_PROVINCE)).set_index("name")
     change = (this["on_time_rate"] - last["on_time_rate"])[(this["due"] >= 1) & (last["due"] >= 1)].dropna()
     best = re.search(r"各市中，按期办结率提升最多的是(\S+?市)（由 (\S+) 升至 (\S+)，上升 (\S+) 个百分点）", text)
     worst = re.search(r"下降最多的是(\S+?市)（由 (\S+) 降至 (\S+)，下降 (\S+) 个百分点）", text)
@@ -423,7 +424,7 @@ def test_workbook_reads_back(golden_engine: sa.Engine, report: WeeklyReport, as_
         index = [c.value for c in ws[1]].index(header)
         return {row[index] for row in ws.iter_rows(min_row=2, values_only=True)}
 
-    now, before = overdue_cases(golden_engine, as_of), overdue_cases(golden_engine, last_sunday(as_of))
+    now, before = overdue_cases(golden_engine, as_of, scope=WHOLE_PROVINCE), overdue_cases(golden_engine, last_sunday(as_of), scope=WHOLE_PROVINCE)
     assert column(NEWLY_OVERDUE_SHEET, "件号") == case_ids(now) - case_ids(before)
     assert column(long_overdue_sheet(report), "件号") == case_ids(now[now["days_overdue"] > LONG_OVERDUE_DAYS])
     assert column(PRIORITY_SHEET, "县级代码") == set(report.priority["code"]) | set(report.priority_left["code"])
@@ -477,7 +478,7 @@ def test_cli_weekly_requires_as_of_and_out() -> None:
 
 @pytest.mark.parametrize("day", [dt.date(2021, 1, 31), dt.date(2030, 1, 30)], ids=["before_data", "after_data"])
 def test_a_week_without_cases_still_makes_a_pack(golden_engine: sa.Engine, tmp_path: Path, day: dt.date) -> None:
-    r = weekly_report(golden_engine, day)
+    r = weekly_report(golden_engine, day, scope=WHOLE_PROVINCE)
     assert r.province["due"] == 0 and r.headline("on_time_rate").this_week is None and r.priority.empty
     text = bulletin_text(r)
     assert "按期办结率无数据" in text
@@ -514,7 +515,7 @@ def page_report(url: str, as_of: dt.date) -> WeeklyReport:
     """The report computed directly on the page's database."""
     engine = make_engine(url)
     try:
-        return weekly_report(engine, as_of)
+        return weekly_report(engine, as_of, scope=WHOLE_PROVINCE)
     finally:
         engine.dispose()
 

@@ -12,6 +12,7 @@ import streamlit as st
 
 from data_access import audit
 from data_access.audit import AuditAction
+from data_access.scope import WHOLE_PROVINCE, Scope
 from data_access.auth import (
     Identity,
     Role,
@@ -50,9 +51,10 @@ def _claim_mapping() -> dict[str, Any] | None:
         return None
 
 
-def scope_of(identity: Identity) -> str | None:
-    """The region code every query is limited to (None: the whole province)."""
-    return None if identity.role is Role.PROVINCE else identity.region_code
+def scope_of(identity: Identity) -> Scope:
+    """The region every query of this viewer is limited to (WHOLE_PROVINCE for a province user)."""
+    return WHOLE_PROVINCE if identity.role is Role.PROVINCE or identity.region_code is None \
+        else Scope(identity.region_code)
 
 
 def gate() -> Identity:
@@ -92,10 +94,10 @@ def _login_form() -> None:
     result = authenticate(runtime.engine(), username, password)
     if result.ok and result.identity is not None:
         st.session_state[_IDENTITY_KEY] = result.identity
-        audit.record(runtime.engine(), result.identity, AuditAction.LOGIN, "本地账号登录", scope=scope_of(result.identity))
+        audit.record(runtime.engine(), result.identity, AuditAction.LOGIN, "本地账号登录", scope=scope_of(result.identity).code)
         st.rerun()
     audit.record(runtime.engine(), username.strip().lower()[:64] or "(空)", AuditAction.LOGIN_FAILED,
-                 f"登录失败：{result.reason.value if result.reason else 'unknown'}")
+                 f"登录失败：{result.reason.label if result.reason else '原因不明'}")
     time.sleep(FAILED_LOGIN_DELAY_S)  # slows guessing; the account also locks after repeated failures
     st.error(result.message)
 
@@ -111,7 +113,7 @@ def _oidc_identity() -> Identity:
         st.button("退出登录", on_click=st.logout)
         st.stop()
     if not st.session_state.get(_LOGGED_KEY):
-        audit.record(runtime.engine(), identity, AuditAction.LOGIN, "单位账号（OIDC）登录", scope=scope_of(identity))
+        audit.record(runtime.engine(), identity, AuditAction.LOGIN, "单位账号（OIDC）登录", scope=scope_of(identity).code)
         st.session_state[_LOGGED_KEY] = True
     return identity
 
@@ -120,7 +122,7 @@ def logout() -> None:
     """End the session's sign-in (local or OIDC)."""
     identity = st.session_state.pop(_IDENTITY_KEY, None)
     if identity is not None:
-        audit.record(runtime.engine(), identity, AuditAction.LOGOUT, "退出登录", scope=scope_of(identity))
+        audit.record(runtime.engine(), identity, AuditAction.LOGOUT, "退出登录", scope=scope_of(identity).code)
     if _oidc_settings() is not None:
         st.logout()
 
@@ -139,6 +141,6 @@ def audited(action: AuditAction, detail: str):  # -> Callable[[], bool]
     engine, identity = runtime.engine(), current_identity()
 
     def record() -> bool:
-        return audit.record(engine, identity, action, detail, scope=scope_of(identity))
+        return audit.record(engine, identity, action, detail, scope=scope_of(identity).code)
 
     return record

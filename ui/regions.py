@@ -8,6 +8,7 @@ import streamlit as st
 
 from data_access.database import regions_frame
 from data_access.enums import Level
+from data_access.scope import Scope
 
 from . import runtime
 
@@ -52,9 +53,9 @@ class RegionTree:
             chain.append(p)
         return chain[::-1]
 
-    def within(self, code: str, scope: str | None) -> bool:
-        """True when `code` is the scope region or lies under it (everything when scope is None)."""
-        return scope is None or scope in self.ancestors(code)
+    def within(self, code: str, scope: Scope) -> bool:
+        """True when `code` is the scope's region or lies under it (everything for WHOLE_PROVINCE)."""
+        return scope.is_whole_province or scope.code in self.ancestors(code)
 
     def city_of(self, code: str) -> str | None:
         """The city a county belongs to (None for the province)."""

@@ -1,28 +1,20 @@
-"""The page/ui boundary: the engine, first-start demo data, and cached calls into metrics/.
+"""The app's plumbing: the engine, first-start demo data, the data version, load facts.
 
-Every cached function takes the database URL, the data version (changes with every load) and
-the full request, so a key holds every argument that changes the answer.
+Pages read data through ui.scoped alone (the one door, which stamps the viewer's scope on every
+call); this module serves app.py and the ui package. Every cached function takes the database URL
+and the data version (changes with every load), so a key holds every argument that changes the answer.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
 from data_access import inventory
-from data_access.database import load_demo
-from data_access.database import case_count, ensure_initialized, is_demo_data, latest_load
+from data_access.database import case_count, load_demo, ensure_initialized, is_demo_data, latest_load
+from data_access.scope import WHOLE_PROVINCE
 from data_access.engine import DEFAULT_DB_PATH, make_engine, resolve_url
-from metrics.caselists import OverdueOrder, case_list, overdue_cases
-from metrics.distribution import rating_distribution
-from metrics.priority import priority_counties
-from metrics.request import CaseFilter, Period, TableRequest
-from metrics.series import SeriesRequest, metric_series
-from metrics.settings import DEFAULT_SETTINGS, Settings
-from metrics.table import region_table
-from metrics.weekly import WeeklyReport, weekly_report
 
 DEMO_SEED = 20240101
 
@@ -82,9 +74,9 @@ def demo_loaded(url: str, version: str) -> bool:
 
 
 @st.cache_data(show_spinner=False, ttl=600)
-def coverage(url: str, version: str) -> inventory.Coverage:
-    """Row counts and date span of the case table."""
-    return inventory.coverage(get_engine(url))
+def latest_received(url: str, version: str) -> dt.date | None:
+    """The last received_date in the whole case table: the data's date, the default as-of date."""
+    return inventory.coverage(get_engine(url), WHOLE_PROVINCE).last_received
 
 
 @st.cache_data(show_spinner=False, ttl=600)
@@ -97,53 +89,3 @@ def last_load(url: str, version: str) -> dict | None:
 def quality_warnings(url: str, version: str, as_of: dt.date) -> list[inventory.QualityWarning]:
     """inventory.quality_warnings, cached."""
     return inventory.quality_warnings(get_engine(url), as_of)
-
-
-@st.cache_data(show_spinner=False, max_entries=512)
-def table(url: str, version: str, request: TableRequest, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """metrics.table.region_table, cached."""
-    return region_table(get_engine(url), request, settings)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def series(url: str, version: str, request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """metrics.series.metric_series, cached."""
-    return metric_series(get_engine(url), request, settings)
-
-
-@st.cache_data(show_spinner=False, max_entries=128)
-def priority(url: str, version: str, period: Period, filters: CaseFilter, scope: str | None,
-             settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """metrics.priority.priority_counties, cached (pooled rates kept in the columns theta/phi)."""
-    ranked = priority_counties(get_engine(url), period, filters, scope, settings)
-    ranked["theta"], ranked["phi"] = ranked.attrs["theta"], ranked.attrs["phi"]
-    return ranked
-
-
-@st.cache_data(show_spinner=False, max_entries=128)
-def overdue(url: str, version: str, as_of: dt.date, parent: str | None, scope: str | None, filters: CaseFilter,
-            settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """metrics.caselists.overdue_cases (most overdue first), cached."""
-    return overdue_cases(get_engine(url), as_of, parent=parent, scope=scope, filters=filters,
-                         order=OverdueOrder.MOST_OVERDUE, settings=settings)
-
-
-@st.cache_data(show_spinner=False, max_entries=128)
-def cases_of_county(url: str, version: str, county: str, period: Period, filters: CaseFilter, scope: str | None,
-                    settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """metrics.caselists.case_list, cached."""
-    return case_list(get_engine(url), county, period, filters=filters, scope=scope, limit=20000, settings=settings)
-
-
-@st.cache_data(show_spinner=False, max_entries=128)
-def ratings(url: str, version: str, period: Period, region: str | None, filters: CaseFilter, scope: str | None,
-            settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """metrics.distribution.rating_distribution, cached."""
-    return rating_distribution(get_engine(url), period, region, filters, scope, settings)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def weekly(url: str, version: str, as_of: dt.date, filters: CaseFilter, scope: str | None,
-           settings: Settings = DEFAULT_SETTINGS) -> WeeklyReport:
-    """metrics.weekly.weekly_report, cached."""
-    return weekly_report(get_engine(url), as_of, filters, scope, settings)

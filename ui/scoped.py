@@ -1,58 +1,114 @@
-"""Every query a page makes goes through ScopedData, which stamps the viewer's region scope on it.
+"""The one door from pages to data: ScopedData stamps the viewer's region scope on every call.
 
-Pages cannot reach the cached metric calls without a scope: the scope is part of each request (and
-so of each cache key), and metrics/ applies it inside every statement.
+Pages never build a scope, a request with a scope, or an engine: they ask `scoped()` (the data of
+this run, limited to the viewer) and get frames back. The cached functions below are private to
+this module; each takes the database URL, the data version and every argument that changes the
+answer (the scope included), so one viewer's cached answer is never another's. A test checks that
+no page imports around this module.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pandas as pd
+import streamlit as st
 
+from data_access import audit, inventory
+from data_access.auth import Identity
+from data_access.database import ImportMode, LoadReport
+from data_access.engine import describe_url, dialect_name
+from data_access.enums import Level
+from data_access.importer import import_bytes
+from data_access.scope import Scope
+from metrics.caselists import OverdueOrder, case_list, overdue_cases
+from metrics.distribution import rating_distribution
+from metrics.priority import priority_counties
 from metrics.request import CaseFilter, Period, TableRequest
-from metrics.series import SeriesRequest
+from metrics.series import Grain, SeriesRequest, metric_series
 from metrics.settings import DEFAULT_SETTINGS, Settings
+from metrics.table import region_table
+from metrics.weekly import WeeklyReport, weekly_report
 
 from . import runtime
 
 
 @dataclass(frozen=True)
 class ScopedData:
-    """Cached metric calls limited to `scope` (None: the whole province)."""
+    """Cached metric calls limited to `scope` (WHOLE_PROVINCE for a province supervisor)."""
 
     url: str
     version: str
-    scope: str | None
+    scope: Scope
     settings: Settings = DEFAULT_SETTINGS
 
-    def table(self, request: TableRequest) -> pd.DataFrame:
-        """Metrics per region (see metrics.table.region_table)."""
-        return runtime.table(self.url, self.version, replace(request, scope=self.scope), self.settings)
+    def table(self, level: Level, period: Period, *, parent: str | None = None,
+              filters: CaseFilter = CaseFilter(), metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """Metrics per region of `level` under `parent` (see metrics.table.region_table)."""
+        request = TableRequest(level, period, parent=parent, filters=filters, metrics=metrics, scope=self.scope)
+        return _table(self.url, self.version, request, self.settings)
 
-    def series(self, request: SeriesRequest) -> pd.DataFrame:
-        """Metrics per week or month (see metrics.series.metric_series)."""
-        return runtime.series(self.url, self.version, replace(request, scope=self.scope), self.settings)
+    def series(self, period: Period, grain: Grain, *, region: str | None, filters: CaseFilter = CaseFilter(),
+               metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """Metrics of `region` per week or month (see metrics.series.metric_series)."""
+        request = SeriesRequest(period, grain, region=region, filters=filters, metrics=metrics, scope=self.scope)
+        return _series(self.url, self.version, request, self.settings)
 
     def priority(self, period: Period, filters: CaseFilter) -> pd.DataFrame:
-        """The priority-county ranking of the counties in scope."""
-        return runtime.priority(self.url, self.version, period, filters, self.scope, self.settings)
+        """The priority-county ranking of the counties in scope (pooled rates in columns theta, phi)."""
+        return _priority(self.url, self.version, period, filters, self.scope, self.settings)
 
     def overdue(self, as_of: dt.date, filters: CaseFilter, parent: str | None = None) -> pd.DataFrame:
-        """The overdue ledger in scope."""
-        return runtime.overdue(self.url, self.version, as_of, parent, self.scope, filters, self.settings)
+        """The overdue ledger in scope, most overdue first."""
+        return _overdue(self.url, self.version, as_of, parent, self.scope, filters, self.settings)
 
     def cases_of_county(self, county: str, period: Period, filters: CaseFilter) -> pd.DataFrame:
         """A county's case list (empty outside the scope)."""
-        return runtime.cases_of_county(self.url, self.version, county, period, filters, self.scope, self.settings)
+        return _cases_of_county(self.url, self.version, county, period, filters, self.scope, self.settings)
 
     def ratings(self, period: Period, region: str | None, filters: CaseFilter) -> pd.DataFrame:
         """The distribution of ratings in scope."""
-        return runtime.ratings(self.url, self.version, period, region, filters, self.scope, self.settings)
+        return _ratings(self.url, self.version, period, region, filters, self.scope, self.settings)
 
-    def weekly(self, as_of: dt.date, filters: CaseFilter):  # -> metrics.weekly.WeeklyReport
+    def weekly(self, as_of: dt.date, filters: CaseFilter) -> WeeklyReport:
         """The weekly meeting report in scope."""
-        return runtime.weekly(self.url, self.version, as_of, filters, self.scope, self.settings)
+        return _weekly(self.url, self.version, as_of, filters, self.scope, self.settings)
+
+    def coverage(self) -> inventory.Coverage:
+        """Case count and date span of the cases in scope."""
+        return _coverage(self.url, self.version, self.scope)
+
+    # Province-only pages (数据, 审计日志): refused for any narrower scope.
+
+    def last_load(self) -> dict | None:
+        """The most recent row of the import log."""
+        self._province_only("导入记录")
+        return runtime.last_load(self.url, self.version)
+
+    def quality_warnings(self, as_of: dt.date) -> list[inventory.QualityWarning]:
+        """Data-quality observations over the whole case table."""
+        self._province_only("数据质量提示")
+        return runtime.quality_warnings(self.url, self.version, as_of)
+
+    def import_file(self, data: bytes, filename: str, mode: str, actor: Identity) -> LoadReport:
+        """Import a file (all rows or none; recorded in the audit log by the importer)."""
+        self._province_only("导入数据")
+        return import_bytes(runtime.get_engine(self.url), data, filename, mode or ImportMode.APPEND, actor=actor)
+
+    def database(self) -> tuple[str, str]:
+        """The connected database as shown to a supervisor: its address (no password) and its kind."""
+        self._province_only("数据库信息")
+        engine = runtime.get_engine(self.url)
+        return describe_url(engine), dialect_name(engine)
+
+    def audit_rows(self, limit: int, since: dt.datetime) -> pd.DataFrame:
+        """The latest audit rows since `since`, newest first."""
+        self._province_only("审计日志")
+        return audit.recent(runtime.get_engine(self.url), limit, since=since)
+
+    def _province_only(self, what: str) -> None:
+        if not self.scope.is_whole_province:
+            raise PermissionError(f"{what}仅限省级用户 / province users only")
 
 
 def scoped() -> ScopedData:
@@ -60,3 +116,52 @@ def scoped() -> ScopedData:
     from .view import current_view
 
     return ScopedData(runtime.database_url(), runtime.data_version(), current_view().scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _table(url: str, version: str, request: TableRequest, settings: Settings) -> pd.DataFrame:
+    return region_table(runtime.get_engine(url), request, settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _series(url: str, version: str, request: SeriesRequest, settings: Settings) -> pd.DataFrame:
+    return metric_series(runtime.get_engine(url), request, settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _priority(url: str, version: str, period: Period, filters: CaseFilter, scope: Scope,
+              settings: Settings) -> pd.DataFrame:
+    ranked = priority_counties(runtime.get_engine(url), period, filters, scope=scope, settings=settings)
+    ranked["theta"], ranked["phi"] = ranked.attrs["theta"], ranked.attrs["phi"]
+    return ranked
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _overdue(url: str, version: str, as_of: dt.date, parent: str | None, scope: Scope, filters: CaseFilter,
+             settings: Settings) -> pd.DataFrame:
+    return overdue_cases(runtime.get_engine(url), as_of, parent=parent, scope=scope, filters=filters,
+                         order=OverdueOrder.MOST_OVERDUE, settings=settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _cases_of_county(url: str, version: str, county: str, period: Period, filters: CaseFilter, scope: Scope,
+                     settings: Settings) -> pd.DataFrame:
+    return case_list(runtime.get_engine(url), county, period, filters=filters, scope=scope, limit=20000,
+                     settings=settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _ratings(url: str, version: str, period: Period, region: str | None, filters: CaseFilter, scope: Scope,
+             settings: Settings) -> pd.DataFrame:
+    return rating_distribution(runtime.get_engine(url), period, region, filters, scope=scope, settings=settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _weekly(url: str, version: str, as_of: dt.date, filters: CaseFilter, scope: Scope,
+            settings: Settings) -> WeeklyReport:
+    return weekly_report(runtime.get_engine(url), as_of, filters, scope=scope, settings=settings)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _coverage(url: str, version: str, scope: Scope) -> inventory.Coverage:
+    return inventory.coverage(runtime.get_engine(url), scope)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from data_access.enums import DOMAINS, Channel
+from data_access.scope import Scope
 from metrics.periods import Preset, describe, preset_period
 from metrics.request import CaseFilter, Period
 
@@ -39,12 +40,12 @@ class View:
     period: Period
     filters: CaseFilter
     province: str
-    scope: str | None = None  # the viewer's region (None: the whole province)
+    scope: Scope  # the viewer's region (WHOLE_PROVINCE for a province user)
 
     @property
     def root(self) -> str:
         """The region the viewer's pages start from: their scope, or the province."""
-        return self.scope or self.province
+        return self.scope.code or self.province
 
     @property
     def as_of(self) -> dt.date:
@@ -116,7 +117,7 @@ def _sync_widgets_from_url(anchor_default: dt.date, page: str) -> None:
     state[_PAGE_KEY] = page
 
 
-def render_sidebar(anchor_default: dt.date, province: str, page: str, scope: str | None = None) -> View:
+def render_sidebar(anchor_default: dt.date, province: str, page: str, scope: Scope) -> View:
     """Draw the global filters in the sidebar, keep the URL in step, and return the view."""
     _sync_widgets_from_url(anchor_default, page)
     sb = st.sidebar
