@@ -61,8 +61,10 @@ if identity == access.OPEN_IDENTITY:
     st.warning("演示模式，未启用登录：任何能打开本页的人都能看到全部数据。启用登录见 README。", icon=":material/lock_open:")
 if runtime.demo_loaded(runtime.database_url(), version):
     st.warning("演示数据：当前显示的是系统生成的模拟数据，不是真实信访举报数据。", icon=":material/warning:")
-if coverage.cases == 0:
+if coverage.cases == 0 and scope.is_whole_province:
     st.info("数据库中还没有案件数据。请在“数据”页上传，或用命令 python -m data_access import 导入。")
+elif coverage.cases == 0:
+    st.info("本地区在数据库中还没有案件数据。")
 
 with guarded("本页内容"):  # pages without guarded sections of their own: a message and 重试, never a traceback
     navigation.run()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data_access import inventory
+from data_access.inventory import calendar_note
 from data_access.database import ImportMode, LoadReport
 from data_access.problems import DataRejected
 from data_access.schema import CASE_COLUMNS
@@ -136,7 +136,7 @@ def quality_section() -> None:
         "影响": [plain_markdown(w.explanation) for w in warnings],
     }), hide_index=True)
     st.caption(f"“日期晚于截止日期”按当前截止日期 {view.as_of:%Y-%m-%d} 检查。")
-    if (note := inventory.calendar_note(view.period.end)) is not None:
+    if (note := calendar_note(view.period.end)) is not None:
         st.info(note)
 
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from . import audit, auth
 from .database import ImportMode, ensure_initialized, init_database, load_demo
-from .engine import describe_url, make_engine
+from .engine import describe_url, file_held_message, make_engine
 from .importer import import_file
 from .problems import DataRejected
 
@@ -250,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + exc.summary(), file=sys.stderr)
         return EXIT_BAD_DATA
     except sa.exc.OperationalError as exc:
+        if (held := file_held_message(exc)) is not None:
+            print(held, file=sys.stderr)
+            return EXIT_BAD_DATA
         print(f"无法连接或操作数据库 / database error: {exc.orig}", file=sys.stderr)
         return EXIT_USAGE
     finally:

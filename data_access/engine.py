@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -40,3 +41,21 @@ def describe_url(engine: sa.Engine) -> str:
 def dialect_name(bind: sa.Engine | sa.Connection) -> str:
     """'duckdb', 'postgresql', ... for the given engine or connection."""
     return bind.dialect.name
+
+
+_LOCK = re.compile(r'Could not set lock on file "(?P<path>[^"]+)": Conflicting lock is held in (?P<program>.+?) '
+                   r'\(PID (?P<pid>\d+)\)')
+
+
+def file_held_message(error: BaseException) -> str | None:
+    """A Chinese (and English) explanation when `error` is DuckDB refusing a file another process holds
+    (one writing process per file: usually the running dashboard); None for any other error."""
+    match = _LOCK.search(str(getattr(error, "orig", None) or error))
+    if match is None:
+        return None
+    path, program, pid = match["path"], Path(match["program"]).name, match["pid"]
+    return (f"数据库文件 {path} 正被另一个进程占用（进程号 {pid}，程序 {program}），通常是正在运行的看板。"
+            "内嵌数据库同一时间只允许一个进程使用：请先停止看板（或该进程）再运行本命令；"
+            "导入数据也可在看板的“数据”页进行。\n"
+            f"The database file {path} is held by another process (PID {pid}, {program}), usually the running "
+            "dashboard: stop it first, or import through the dashboard's 数据 page.")

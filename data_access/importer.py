@@ -29,7 +29,7 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
     """Import one file's content as `actor`; raise DataRejected (nothing written but the audit row
     of the refusal) if anything is wrong."""
     step = progress or (lambda fraction: None)
-    name = Path(filename).name
+    name = filename  # as the uploader or the command line named it (a browser's name may hold a "/")
     ensure_initialized(engine)
     step(0.0)
     try:
@@ -42,7 +42,7 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
             detail = f"导入 {name}：{validated.table.num_rows} 件，方式：{MODE_LABELS.get(mode, mode)}"
             audit.record_in(conn, actor, audit.AuditAction.IMPORT, detail + (f"，替换 {replaced} 件" if replaced else ""))
 
-        report = load_cases(engine, validated, mode, source=name, audit_entry=entry)
+        report = load_cases(engine, validated, mode, source=Path(filename).name, audit_entry=entry)
     except DataRejected as rejected:
         audit.record(engine, actor, audit.AuditAction.IMPORT, f"导入被拒绝：{name}，{rejected.total} 个问题，未写入")
         raise
@@ -54,4 +54,4 @@ def import_file(engine: sa.Engine, path: Path, mode: str = ImportMode.APPEND,
                 progress: Callable[[float], None] | None = None, *,
                 actor: Identity | str = PROGRAM_ACTOR) -> LoadReport:
     """Import a CSV/XLSX/Parquet file from disk as `actor` (see import_bytes)."""
-    return import_bytes(engine, Path(path).read_bytes(), str(path), mode, progress, actor=actor)
+    return import_bytes(engine, Path(path).read_bytes(), Path(path).name, mode, progress, actor=actor)

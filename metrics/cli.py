@@ -17,6 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from data_access.cli import iso_date, open_engine
+from data_access.engine import file_held_message
 from data_access.enums import Level
 from data_access.scope import WHOLE_PROVINCE
 
@@ -159,6 +160,9 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     except (argparse.ArgumentTypeError, BadParent) as exc:
         parser.error(str(exc))
     except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        if (held := file_held_message(exc)) is not None:
+            print(held, file=sys.stderr)
+            return EXIT_FAILURE
         print(f"数据库错误（是否已运行 python -m data_access init？）/ database error (run init first?): {exc.orig}",
               file=sys.stderr)
         return EXIT_USAGE

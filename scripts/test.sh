@@ -9,7 +9,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 echo "== Python packages (requirements-dev.txt)"
 python3 -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+# Exact package states and no pipeline: under pipefail, a grep that quits early (-q) made fc-list exit 141.
+deb_installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
+if ! command -v chromium >/dev/null 2>&1 || ! deb_installed chromium || ! deb_installed fonts-noto-cjk; then
   echo "== Debian packages: chromium (browser tests), fonts-noto-cjk (Chinese in screenshots)"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null

@@ -271,7 +271,7 @@ def test_disabled_user_is_refused(golden: sa.Engine) -> None:
     fill_login(at, "tingyong", PASSWORD)
     assert [e.value for e in at.error] == ["该账户已停用，请联系管理员。"]
     assert [t.value for t in at.title] == [LOGIN_TITLE] and not at.metric
-    assert "disabled" in audit_rows(golden, "tingyong", AuditAction.LOGIN_FAILED)["detail"][0]
+    assert audit_rows(golden, "tingyong", AuditAction.LOGIN_FAILED)["detail"][0] == "登录失败：账户已停用"
 
 
 def test_user_disabled_mid_session_is_signed_out(golden: sa.Engine) -> None:
@@ -745,3 +745,42 @@ def test_rejected_upload_is_audited_and_writes_nothing(golden: sa.Engine) -> Non
     assert case_count(golden) == before_cases
     imports = audit_rows(golden, "sheng", AuditAction.IMPORT)
     assert len(imports) == before + 1 and "导入被拒绝" in imports["detail"][0]
+
+
+# --- every number from the viewer's scope ------------------------------------------------------------
+
+def sidebar_coverage(at: AppTest) -> str:
+    (line,) = [c.value for c in at.sidebar.caption if c.value.startswith("数据范围")]
+    return line
+
+
+@pytest.mark.parametrize(("username", "scope"), [("sheng", None), ("jining", JINING), ("rencheng", RENCHENG)])
+def test_sidebar_counts_the_viewers_cases(golden: sa.Engine, regions: pd.DataFrame, username: str,
+                                          scope: str | None) -> None:
+    golden_cases = pd.read_csv(GOLDEN_CASES, dtype=str)
+    if scope is None:
+        mine = golden_cases
+    else:
+        counties = {scope} | counties_of(regions, scope)
+        mine = golden_cases[golden_cases["county_code"].isin(counties)]
+    at = open_as(username, "overview", **H1_PARAMS)
+    assert sidebar_coverage(at) == (f"数据范围：{mine['received_date'].min()} 至 {mine['received_date'].max()}，"
+                                    f"共 {len(mine):,} 件")
+    assert scope is None or len(mine) < len(golden_cases)
+
+
+def test_audit_page_speaks_chinese(golden: sa.Engine) -> None:
+    from data_access import audit as audit_module
+
+    audit_module.record(golden, "cli:operator", AuditAction.IMPORT, "导入 x.csv：1 件，方式：追加")
+    at = open_as("sheng", "audit")
+    shown = at.dataframe[0].value
+    assert list(shown.columns) == ["时间", "用户", "角色", "范围", "操作", "内容"]
+    assert "命令行（操作系统用户 operator）" in set(shown["用户"])
+    jining_rows = shown[shown["用户"] == "jining"]
+    assert not jining_rows.empty and set(jining_rows["角色"]) == {"市级"}
+    assert set(jining_rows["范围"]) == {"济宁市（370800）"}
+    assert set(shown.loc[shown["用户"] == "sheng", "范围"]) == {"全省"}
+    english = {"province", "city", "county", "login", "login_failed", "logout", "import", "download"}
+    assert not english & (set(shown["角色"]) | set(shown["操作"]))
+    assert not any("wrong_credentials" in d for d in shown["内容"])

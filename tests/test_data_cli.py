@@ -269,3 +269,63 @@ def test_module_entry_point(args, code, stream, text):
                           text=True, timeout=120)
     assert proc.returncode == code, proc.stderr
     assert text in getattr(proc, stream)
+
+
+# ------------------------------------------------------------------------------------------ audit and file lock
+
+def audit_of(url: str) -> list[tuple[str, str, str]]:
+    from data_access.schema import audit_log
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(audit_log.c.username, audit_log.c.action, audit_log.c.detail)
+                                .order_by(audit_log.c.at)).all()
+    finally:
+        engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def test_cli_imports_are_audited_with_the_os_user(inited, good, bad, capsys):
+    import getpass
+
+    assert main(["import", "--db", inited, str(good)]) == 0
+    assert main(["import", "--db", inited, str(bad)]) == 1
+    rows = [r for r in audit_of(inited) if r[1] == "import"]
+    assert rows == [(f"cli:{getpass.getuser()}", "import", "导入 good.csv：2 件，方式：追加"),
+                    (f"cli:{getpass.getuser()}", "import", "导入被拒绝：bad.csv，3 个问题，未写入")]
+
+
+HOLD_FILE = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)"
+
+
+@pytest.mark.parametrize("argv", [["user", "add", "--db", "DB", "zhang", "--role", "province", "--password-stdin"],
+                                  ["import", "--db", "DB", "GOOD"], ["init", "--db", "DB"]],
+                         ids=["user-add", "import", "init"])
+def test_a_file_held_by_another_process_is_explained_in_chinese(inited, good, argv, capsys, monkeypatch):
+    path = make_engine(inited).url.database
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_FILE, path], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password-1\n"))
+        assert main([{"DB": inited, "GOOD": str(good)}.get(a, a) for a in argv]) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err
+    assert "正被另一个进程占用" in err and f"进程号 {holder.pid}" in err and "请先停止看板" in err
+    assert "IO Error" not in err
+
+
+def test_metrics_cli_explains_a_held_file_too(inited, capsys):
+    from metrics import cli as metrics_cli
+
+    path = make_engine(inited).url.database
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_FILE, path], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert metrics_cli.main(["overdue", "--db", inited], out=io.StringIO()) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "正被另一个进程占用" in capsys.readouterr().err

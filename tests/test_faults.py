@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 import data_access.audit
 import ui.runtime
+import ui.scoped
 from data_access.scope import WHOLE_PROVINCE
 from data_access.audit import AuditAction, recent
 from data_access.database import case_count, init_database
@@ -234,7 +235,7 @@ def failing(*args, **kwargs):
 def test_failing_trend_query_breaks_only_its_section(golden: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     expected = expected_cards(province_row(golden))
     with monkeypatch.context() as patch:
-        patch.setattr(ui.runtime, "series", failing)
+        patch.setattr(ui.scoped, "_series", failing)
         at = open_page()
         assert_no_traceback(at)
         errors = [e.value for e in at.error]
@@ -250,7 +251,7 @@ def test_failing_trend_query_breaks_only_its_section(golden: sa.Engine, monkeypa
 
 
 def test_failing_kpi_query_leaves_the_trend(golden: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ui.runtime, "table", failing)
+    monkeypatch.setattr(ui.scoped, "_table", failing)
     st.cache_data.clear()
     at = open_page()
     assert_no_traceback(at)
@@ -262,12 +263,12 @@ def test_failing_kpi_query_leaves_the_trend(golden: sa.Engine, monkeypatch: pyte
 
 # every page whose data call fails: a Chinese message with 重试, never an exception
 PAGE_QUERIES = [
-    ("overview", ui.runtime, "table"),
-    ("drilldown", ui.runtime, "table"),
-    ("priority", ui.runtime, "priority"),
-    ("overdue", ui.runtime, "overdue"),
-    ("satisfaction", ui.runtime, "ratings"),
-    ("weekly", ui.runtime, "weekly"),
+    ("overview", ui.scoped, "_table"),
+    ("drilldown", ui.scoped, "_table"),
+    ("priority", ui.scoped, "_priority"),
+    ("overdue", ui.scoped, "_overdue"),
+    ("satisfaction", ui.scoped, "_ratings"),
+    ("weekly", ui.scoped, "_weekly"),
     ("data", ui.runtime, "last_load"),
     ("data", ui.runtime, "quality_warnings"),
     ("audit", data_access.audit, "recent"),

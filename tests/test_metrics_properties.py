@@ -73,12 +73,40 @@ def days_with_deadline(target: dt.date) -> tuple[dt.date, ...]:
     return tuple(sorted(d for d in candidates if deadline_15(d) == target))
 
 
+class AsOf:
+    """Where A lies against the period: each regime of metrics.md's W = [from, min(to, A)]."""
+
+    DEFAULT = "default"  # A = to
+    LONG_BEFORE = "long_before"  # A < from, possibly by months (W empty; overdue still the stock at A)
+    JUST_BEFORE = "just_before"  # A < from by a few days
+    INSIDE = "inside"  # from <= A < to
+    AFTER = "after"  # A > to
+    ALL = (DEFAULT, LONG_BEFORE, JUST_BEFORE, INSIDE, AFTER)
+
+
+def as_of_in(regime: str, start: dt.date, end: dt.date, offset: int) -> dt.date | None:
+    """The as-of date of a regime; `offset` (>= 0) picks one of its dates."""
+    match regime:
+        case AsOf.DEFAULT:
+            return None
+        case AsOf.LONG_BEFORE:
+            return start - dt.timedelta(days=41 + offset % 200)
+        case AsOf.JUST_BEFORE:
+            return start - dt.timedelta(days=1 + offset % 40)
+        case AsOf.INSIDE:
+            return start + dt.timedelta(days=offset % max((end - start).days, 1))
+        case AsOf.AFTER:
+            return end + dt.timedelta(days=1 + offset % 120)
+    raise AssertionError(regime)
+
+
 @st.composite
 def period_strategy(draw: st.DrawFn) -> Period:
-    """A period within 2024, read as of its end (the default) or from two months before to two after."""
+    """A period within 2024, read as of its end (the default), months or days before its start,
+    inside it, or after it."""
     start = BASE + dt.timedelta(days=draw(st.integers(0, 240)))
     end = start + dt.timedelta(days=draw(st.integers(0, 100)))
-    as_of = draw(st.none() | st.integers(-60, 60).map(lambda k: end + dt.timedelta(days=k)))
+    as_of = as_of_in(draw(st.sampled_from(AsOf.ALL)), start, end, draw(st.integers(0, 1000)))
     return Period(start, end, as_of)
 
 
@@ -226,20 +254,23 @@ def deadline_15(day: dt.date) -> dt.date:
 
 
 def oracle_counts(cases: list[Case], p: Period) -> dict[str, int]:
-    """Every count metric of metrics.md over the given cases, computed case by case."""
-    a, window_end = p.as_of_date, p.window_end
+    """Every count metric of metrics.md over the given cases, computed case by case.
+    W = [from, min(to, A)]; a case received after A did not exist at A and counts nowhere."""
+    a, window_end = p.as_of_date, min(p.end, p.as_of_date)
     n = dict.fromkeys(COUNT_IDS, 0)
     in_p = lambda d: d is not None and p.start <= d <= p.end  # noqa: E731
     in_window = lambda d: d is not None and p.start <= d <= window_end  # noqa: E731
     for c in cases:
         rec, closed = c["received_date"], c["closed_date"]
-        n["received"] += in_p(rec)
+        if rec > a:
+            continue
+        n["received"] += in_window(rec)
         if c["category"] != "accusation":
             continue
         due = c["due_date"] or rec + dt.timedelta(days=DEFAULT_DUE_DAYS)
         closed_at_a = closed is not None and closed <= a
         first = c["is_first_report"]
-        if in_p(rec):
+        if in_window(rec):
             n["accepted"] += 1
             n["leapfrog"] += c["is_leapfrog"]
             n["repeat"] += c["is_repeat"]
@@ -410,6 +441,8 @@ def anchored_period(cases: list[Case], seed: int) -> Period:
 
 FIXED_PERIODS = (
     Period(dt.date(2024, 1, 1), dt.date(2024, 6, 30)),
+    Period(dt.date(2024, 5, 1), dt.date(2024, 5, 31), dt.date(2024, 2, 10)),  # A months before the period
+    Period(dt.date(2024, 5, 1), dt.date(2024, 5, 31), dt.date(2024, 4, 28)),  # A just before it
     Period(dt.date(2024, 2, 1), dt.date(2024, 4, 30), dt.date(2024, 3, 15)),
     Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31), dt.date(2024, 5, 31)),
     anchored_period(FIXED_CASES, seed=1),
@@ -420,7 +453,12 @@ def test_fixed_random_set_on_every_backend(engine: sa.Engine) -> None:
     load(engine, FIXED_CASES)
     for period in FIXED_PERIODS:
         t = check_against_oracle(engine, FIXED_CASES, period)
-        assert t[Level.PROVINCE].at[PROVINCE, "received"] > 0
+        province = t[Level.PROVINCE].loc[PROVINCE]
+        if period.as_of_date < period.start:  # W is empty; the overdue stock at A is not
+            assert all(province[m] == 0 for m in COUNT_IDS if m not in ("overdue", "first_overdue"))
+            assert province["overdue"] > 0
+        else:
+            assert province["received"] > 0
         check_as_of_monotone(engine, period, [-60, -20, 0, 30, 90])
     for period in FIXED_PERIODS:
         check_as_of_reading(engine, FIXED_CASES, period)

@@ -243,7 +243,7 @@ def allowed_numbers(report: WeeklyReport) -> set[str]:
 @pytest.mark.parametrize("min_due", [None, 1], ids=["default", "min_due_1"])
 def test_every_number_in_the_bulletin_is_a_report_field(golden_engine: sa.Engine, as_of: dt.date,
                                                         min_due: int | None) -> None:
-    r = weekly_report(golden_engine, as_of, **({} if min_due is None else {"min_due_to_compare": min_due}))
+    r = weekly_report(golden_engine, as_of, scope=WHOLE_PROVINCE, **({} if min_due is None else {"min_due_to_compare": min_due}))
     text = bulletin_text(r)
     dates = {(int(y), int(m), int(d)) for y, m, d in re.findall(r"(\d{4})年(\d{1,2})月(\d{1,2})日", text)}
     periods = (r.this_week.start, r.this_week.end, r.as_of, r.priority_window.start, r.priority_window.end)

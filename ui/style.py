@@ -10,6 +10,9 @@ _CSS = """
 [data-testid="stMetricDelta"] { font-size: 1.0rem; }
 .block-container { padding-top: 2.2rem; max-width: 100%; }
 h1 { font-size: 2.0rem !important; }
+/* the tables' and charts' own toolbars (English Search / Fullscreen; export is off in config.toml):
+   the audited download buttons and the presentation mode are the ways out */
+[data-testid="stElementToolbar"] { display: none !important; }
 .legend-swatch { display:inline-block; width:14px; height:14px; margin:0 4px 0 12px; vertical-align:middle; }
 </style>
 """

@@ -1,0 +1,95 @@
+"""The shape of the house, checked: pages reach data through ui.scoped alone, and nothing below the
+pages imports Streamlit.
+
+A page that imported a metrics or data_access function taking a connection (or ui.runtime, or
+SQLAlchemy) could read data without the viewer's scope; these tests fail when one does.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+PAGES_DIR = REPO_ROOT / "app_pages"
+PAGE_FILES = sorted(PAGES_DIR.glob("*.py"))
+FORBIDDEN_MODULES = ("sqlalchemy", "ui.runtime", "duckdb", "psycopg")
+DATA_PARAMETERS = {"conn", "engine", "bind", "connection"}
+BELOW_PAGES = ("data_access", "metrics")
+
+
+def imports_of(path: Path) -> list[tuple[str, str | None]]:
+    """(module, name) for every import in a file; name None for `import module`."""
+    out: list[tuple[str, str | None]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out += [(alias.name, None) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out += [(node.module, alias.name) for alias in node.names]
+    return out
+
+
+def reads_data(obj: object) -> bool:
+    """A function (or class) whose first parameter is a connection or engine: it reads the database."""
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    if not callable(target):
+        return False
+    try:
+        parameters = list(inspect.signature(target).parameters)
+    except (TypeError, ValueError):
+        return False
+    parameters = [p for p in parameters if p != "self"]
+    return bool(parameters) and parameters[0] in DATA_PARAMETERS
+
+
+def test_there_are_pages() -> None:
+    assert len(PAGE_FILES) >= 9
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.stem)
+def test_page_reads_data_only_through_ui_scoped(path: Path) -> None:
+    problems = []
+    for module, name in imports_of(path):
+        full = f"{module}.{name}" if name else module
+        if any(full == m or full.startswith(m + ".") or module == m for m in FORBIDDEN_MODULES):
+            problems.append(f"imports {full}")
+            continue
+        if module.split(".")[0] not in BELOW_PAGES:
+            continue
+        if name is None:
+            problems.append(f"imports the module {module} (import names, so that they can be checked)")
+            continue
+        obj = getattr(importlib.import_module(module), name, None)
+        if obj is None:  # a submodule
+            problems.append(f"imports the module {full}")
+        elif reads_data(obj):
+            problems.append(f"imports {full}, which reads the database without the viewer's scope")
+    assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+def test_the_check_catches_a_data_reading_import() -> None:
+    from metrics.table import region_table
+    from metrics.caselists import overdue_cases
+    from metrics.request import TableRequest
+
+    assert reads_data(region_table) and reads_data(overdue_cases)
+    assert not reads_data(TableRequest)
+
+
+@pytest.mark.parametrize("package", BELOW_PAGES + ("reports",))
+def test_nothing_below_the_pages_imports_streamlit(package: str) -> None:
+    offenders = [f"{path.relative_to(REPO_ROOT)}: {module}"
+                 for path in sorted((REPO_ROOT / package).rglob("*.py"))
+                 for module, _ in imports_of(path) if module.split(".")[0] == "streamlit"]
+    assert not offenders, offenders
+
+
+def test_test_script_checks_packages_without_a_pipe_into_grep() -> None:
+    """Under `set -o pipefail`, `fc-list | grep -q` exits 141 when grep closes the pipe early."""
+    script = (REPO_ROOT / "scripts" / "test.sh").read_text(encoding="utf-8")
+    assert "set -euo pipefail" in script
+    assert "| grep -q" not in script and "|grep -q" not in script
