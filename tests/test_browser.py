@@ -430,6 +430,21 @@ def test_weekly_presentation_mode_hides_the_sidebar(page, server, recorder):
     recorder.assert_clean()
 
 
+def test_tables_offer_no_export_of_their_own(page, server, recorder):
+    """The overdue ledger's grid, hovered: no toolbar (Download as CSV, Search, Fullscreen in English);
+    the audited download buttons are there instead."""
+    open_view(page, server, "/overdue")
+    assert_no_exception(page, server, "overdue")
+    grid = page.locator("[data-testid=stDataFrame]").first
+    grid.hover()
+    page.wait_for_timeout(500)
+    assert page.locator("[data-testid=stElementToolbar]").filter(visible=True).count() == 0
+    for english in ("Download as CSV", "Search", "Fullscreen"):
+        assert page.get_by_role("button", name=english).filter(visible=True).count() == 0, english
+    assert page.locator("[data-testid=stDownloadButton]").count() >= 2
+    recorder.assert_clean()
+
+
 def test_no_request_left_localhost_during_the_session(page, recorder):
     assert len(recorder.requests) > 50, "the recorder saw too few requests to mean anything"
     assert any(u.startswith("ws://127.0.0.1") for u in recorder.requests), "the app's websocket was not recorded"
