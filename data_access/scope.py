@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from .enums import Level
 from .schema import regions
 
 _CODE = re.compile(r"^\d{6}$")
@@ -43,20 +44,18 @@ def require_scope(scope: object) -> Scope:
     return scope
 
 
-def counties_in(scope: Scope) -> sa.Select:
-    """The codes of the county-level units at or under the scope's region (a sub-select for IN)."""
+def counties_at_or_under(code: str) -> sa.Select:
+    """The codes of the county-level units that are region `code` or lie under it (a sub-select
+    for IN; the tree has three levels, and a county may hang directly under the province)."""
     parent = regions.alias("scope_parent")
-    code = require_scope(scope).code
-    stmt = (sa.select(regions.c.code)
+    return (sa.select(regions.c.code)
             .select_from(regions.outerjoin(parent, parent.c.code == regions.c.parent_code))
-            .where(regions.c.level == "county"))
-    if code is None:
-        return stmt
-    return stmt.where(sa.or_(regions.c.code == code, regions.c.parent_code == code, parent.c.parent_code == code))
+            .where(regions.c.level == Level.COUNTY.value,
+                   sa.or_(regions.c.code == code, regions.c.parent_code == code, parent.c.parent_code == code)))
 
 
 def case_in_scope(county_code: sa.ColumnElement, scope: Scope) -> sa.ColumnElement:
     """A condition on a case's county: true for every case the viewer of `scope` may see."""
-    if require_scope(scope).is_whole_province:
+    if require_scope(scope).code is None:
         return sa.true()
-    return county_code.in_(counties_in(scope))
+    return county_code.in_(counties_at_or_under(scope.code))

@@ -22,7 +22,7 @@ from sqlalchemy.ext.compiler import compiles
 
 from data_access.enums import Category, Level, Satisfaction
 from data_access.schema import cases, regions, workday_calendar
-from data_access.scope import Scope, require_scope
+from data_access.scope import Scope, case_in_scope, counties_at_or_under
 
 from .registry import ALL_IDS, METRICS_BY_ID, MetricKind
 from .request import CaseFilter
@@ -202,16 +202,15 @@ def case_source(predicates: set[str], stored_deadlines: bool = True) -> CaseSour
 
 def within_scope(scope: Scope) -> sa.ColumnElement:
     """Cases the viewer of `scope` may see (a Scope is required; WHOLE_PROVINCE: every case)."""
-    return within(require_scope(scope).code)
+    return case_in_scope(cases.c.county_code, scope)
 
 
 def within(code: str | None) -> sa.ColumnElement:
     """Cases whose county lies at or under region `code` (always true for None): a semi-join on the
-    small region map, so the case rows are never joined to it."""
+    small region table, so the case rows are never joined to it."""
     if code is None:
         return sa.true()
-    rmap = region_map()
-    return cases.c.county_code.in_(sa.select(rmap.c.county_code).where(in_subtree(rmap, code)))
+    return cases.c.county_code.in_(counties_at_or_under(code))
 
 
 class count_where(sa.sql.functions.FunctionElement):

@@ -784,3 +784,13 @@ def test_audit_page_speaks_chinese(golden: sa.Engine) -> None:
     english = {"province", "city", "county", "login", "login_failed", "logout", "import", "download"}
     assert not english & (set(shown["角色"]) | set(shown["操作"]))
     assert not any("wrong_credentials" in d for d in shown["内容"])
+
+
+def test_scope_of_a_city_user_without_a_region_fails_closed() -> None:
+    from data_access.auth import Identity
+    from data_access.scope import WHOLE_PROVINCE, Scope
+
+    assert access.scope_of(Identity("s", Role.PROVINCE, None, "s")) == WHOLE_PROVINCE
+    assert access.scope_of(Identity("j", Role.CITY, JINING, "j")) == Scope(JINING)
+    with pytest.raises(PermissionError):
+        access.scope_of(Identity("x", Role.CITY, None, "x"))

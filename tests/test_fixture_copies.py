@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import GOLDEN, SHARED, SPEC
 
-pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="no ../shared beside the repository")
+pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="no shared reference beside the repository")
 
 PAIRS = (("golden", GOLDEN), ("spec", SPEC))
 
@@ -26,4 +26,4 @@ def test_copy_equals_shared_original(shared_name: str, copy: Path) -> None:
     copied = _files(copy)
     assert sorted(copied) == sorted(original), "files differ: refresh tests/data (see tests/data/README.md)"
     changed = [name for name in original if copied[name] != original[name]]
-    assert not changed, f"copies differ from ../shared/{shared_name}: {changed}"
+    assert not changed, f"copies differ from the shared {shared_name}: {changed}"

@@ -52,9 +52,13 @@ def _claim_mapping() -> dict[str, Any] | None:
 
 
 def scope_of(identity: Identity) -> Scope:
-    """The region every query of this viewer is limited to (WHOLE_PROVINCE for a province user)."""
-    return WHOLE_PROVINCE if identity.role is Role.PROVINCE or identity.region_code is None \
-        else Scope(identity.region_code)
+    """The region every query of this viewer is limited to (WHOLE_PROVINCE for a province user).
+    A city or county user without a region gets no scope at all (fails closed)."""
+    if identity.role is Role.PROVINCE:
+        return WHOLE_PROVINCE
+    if identity.region_code is None:
+        raise PermissionError(f"{identity.username}: a {identity.role.value} user without a region")
+    return Scope(identity.region_code)
 
 
 def gate() -> Identity:

@@ -16,7 +16,7 @@ import streamlit as st
 
 from data_access import audit, inventory
 from data_access.auth import Identity
-from data_access.database import ImportMode, LoadReport
+from data_access.database import LoadReport
 from data_access.engine import describe_url, dialect_name
 from data_access.enums import Level
 from data_access.importer import import_bytes
@@ -93,7 +93,7 @@ class ScopedData:
     def import_file(self, data: bytes, filename: str, mode: str, actor: Identity) -> LoadReport:
         """Import a file (all rows or none; recorded in the audit log by the importer)."""
         self._province_only("导入数据")
-        return import_bytes(runtime.get_engine(self.url), data, filename, mode or ImportMode.APPEND, actor=actor)
+        return import_bytes(runtime.get_engine(self.url), data, filename, mode, actor=actor)
 
     def database(self) -> tuple[str, str]:
         """The connected database as shown to a supervisor: its address (no password) and its kind."""

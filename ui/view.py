@@ -4,7 +4,7 @@ The filters live in the URL query string, so a copied link reproduces the view a
 Back button returns to the previous view. The widgets are synchronised by hand rather than with
 `bind="query-params"`: a page switch would otherwise re-add the bound parameters one browser-history
 entry at a time, and Back after a drill-down would need several presses.
-  - When the URL differs from what this session last wrote (first load, Back, a pasted link), the
+  - When the URL differs from what this browser session last wrote (first load, Back, a pasted link), the
     widgets take their values from the URL; a URL with no filter parameters at all after a page
     change comes from the navigation menu (Streamlit clears the query string), and the widgets keep
     their values.
