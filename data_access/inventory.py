@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from .database import latest_load
 from .enums import Category
-from .schema import cases, import_log, regions, workday_calendar
+from .schema import cases, import_log, regions
 from .scope import Scope, case_in_scope
 from .workdays import official_range
 
@@ -82,11 +82,5 @@ def calendar_note(period_end: dt.date) -> str | None:
     return None
 
 
-def calendar_rows(engine: sa.Engine) -> int:
-    """Days in the working-day calendar table."""
-    with engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(workday_calendar)).scalar_one()
-
-
 __all__ = ["Coverage", "QualityWarning", "coverage", "data_version", "quality_warnings", "calendar_note",
-           "calendar_rows", "latest_load"]
+           "latest_load"]

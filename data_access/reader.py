@@ -18,8 +18,6 @@ import pyarrow.parquet as pq
 
 from .problems import DataRejected, Problem
 
-SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".parquet")
-
 
 _BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n[^\r\n]")
 

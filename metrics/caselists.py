@@ -20,10 +20,6 @@ from .request import CaseFilter, Period
 from .settings import DEFAULT_SETTINGS, Settings
 from .table import connect
 
-OVERDUE_COLUMNS = ("case_id", "county_code", "county_name", "city_code", "city_name", "received_date", "due_date",
-                   "days_overdue", "is_first_report", "channel", "domain")
-
-
 class OverdueOrder(str, Enum):
     """Sort orders of the overdue ledger."""
 
@@ -125,11 +121,6 @@ def overdue_buckets(ledger: pd.DataFrame, by: tuple[str, ...]) -> pd.DataFrame:
     out = counts.reset_index()
     out.columns.name = None
     return out.sort_values(["total", *by], ascending=[False, *([True] * len(by))]).reset_index(drop=True)[columns]
-
-
-CASE_LIST_COLUMNS = ("case_id", "received_date", "due_date", "closed_date", "status", "days_overdue", "channel",
-                     "category", "domain", "is_first_report", "is_leapfrog", "is_repeat", "is_real_name",
-                     "satisfaction", "disputed")
 
 
 # Chinese headers of the case-level lists (screen and downloads).

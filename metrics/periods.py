@@ -72,11 +72,6 @@ def preset_period(preset: Preset, anchor: dt.date, custom: tuple[dt.date, dt.dat
     raise AssertionError(preset)
 
 
-def previous_period(period: Period) -> Period:
-    """The comparison period: same length just before, read as of its own last day."""
-    return period.previous()
-
-
 def describe(period: Period) -> str:
     """Chinese text for a period, e.g. 2024-01-01 至 2024-06-30（截至 2024-06-30）."""
     text = f"{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}"

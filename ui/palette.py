@@ -6,7 +6,6 @@ SKY = "#56B4E9"
 ORANGE = "#E69F00"
 VERMILLION = "#D55E00"
 GREEN = "#009E73"
-PURPLE = "#CC79A7"
 GREY = "#999999"
 
 STATUS_COLOURS = {"priority": VERMILLION, "watch": ORANGE, "normal": BLUE, "insufficient": GREY}

@@ -57,13 +57,6 @@ class RegionTree:
         """True when `code` is the scope's region or lies under it (everything for WHOLE_PROVINCE)."""
         return scope.is_whole_province or scope.code in self.ancestors(code)
 
-    def city_of(self, code: str) -> str | None:
-        """The city a county belongs to (None for the province)."""
-        for c in self.ancestors(code):
-            if self.level(c) is Level.CITY:
-                return c
-        return None
-
 
 def tree() -> RegionTree:
     """The region tree of the connected database."""
