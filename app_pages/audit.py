@@ -27,7 +27,7 @@ def user_label(username: str) -> str:
     """用户: a person's name as stored; the command line and programs said in Chinese."""
     if username.startswith("cli:") or username == "cli":
         return f"命令行（操作系统用户 {username[4:] or '未知'}）"
-    return "程序调用" if username == PROGRAM_ACTOR else username
+    return {PROGRAM_ACTOR: "程序调用", "system": "系统"}.get(username, username)
 
 
 def role_label(role: str | None) -> str:

@@ -329,3 +329,11 @@ def test_metrics_cli_explains_a_held_file_too(inited, capsys):
         holder.kill()
         holder.wait()
     assert "正被另一个进程占用" in capsys.readouterr().err
+
+
+def test_cli_demo_is_audited(inited, capsys):
+    import getpass
+
+    assert main(["demo", "--db", inited, "--cases", "300", "--seed", "5", "--end-date", "2024-06-30"]) == 0
+    rows = [r for r in audit_of(inited) if r[1] == "import"]
+    assert rows == [(f"cli:{getpass.getuser()}", "import", "生成演示数据 300 件（替换全部案件）")]
