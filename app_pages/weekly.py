@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.registry import METRICS_BY_ID
-from metrics.weekly import HEADLINE_METRICS, SATISFACTION_METRICS, Section, WeeklyReport, arrow, bulletin_text
+from metrics.weekly import WEEKLY_HEADLINE_METRICS, SATISFACTION_METRICS, Section, WeeklyReport, arrow, bulletin_text
 from reports.charts import CJKFontMissing, cjk_font
 from reports.deck import build_deck
 from reports.pack import deck_name, workbook_name
@@ -87,8 +87,8 @@ def metric_card(column, report: WeeklyReport, metric_id: str) -> None:
 
 def kpis(report: WeeklyReport) -> None:
     """The headline metrics, four to a row."""
-    for start in range(0, len(HEADLINE_METRICS), KPI_COLUMNS):
-        for column, metric_id in zip(st.columns(KPI_COLUMNS), HEADLINE_METRICS[start:start + KPI_COLUMNS]):
+    for start in range(0, len(WEEKLY_HEADLINE_METRICS), KPI_COLUMNS):
+        for column, metric_id in zip(st.columns(KPI_COLUMNS), WEEKLY_HEADLINE_METRICS[start:start + KPI_COLUMNS]):
             metric_card(column, report, metric_id)
     ago = report.year_ago_week
     st.caption(f"去年同期为 {ago.start} 至 {ago.end}（截至 {ago.as_of_date}）。" if ago else

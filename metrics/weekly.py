@@ -27,7 +27,7 @@ from .request import CaseFilter, Period, TableRequest
 from .settings import DEFAULT_SETTINGS, Settings
 from .table import connect, region_table
 
-HEADLINE_METRICS = ("on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate", "received",
+WEEKLY_HEADLINE_METRICS = ("on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate", "received",
                     "first_on_time_rate", "disputed")
 SATISFACTION_METRICS = ("closed", "rated", "satisfied", "satisfaction_rate", "rating_rate", "disputed", "dispute_rate")
 CITY_METRICS = ("due", "on_time", "on_time_rate", *SATISFACTION_METRICS)
@@ -183,7 +183,7 @@ def _value(row: pd.Series | None, metric_id: str) -> float | None:
 
 def headline_changes(this: pd.Series, last: pd.Series, ago: pd.Series | None) -> tuple[HeadlineChange, ...]:
     """The headline metrics with their week-on-week change and year-ago value."""
-    return tuple(HeadlineChange(m, _value(this, m), _value(last, m), _value(ago, m)) for m in HEADLINE_METRICS)
+    return tuple(HeadlineChange(m, _value(this, m), _value(last, m), _value(ago, m)) for m in WEEKLY_HEADLINE_METRICS)
 
 
 def on_time_rank(rates: pd.Series) -> pd.Series:

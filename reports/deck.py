@@ -18,7 +18,7 @@ from pptx.text.text import _Run
 from pptx.util import Emu, Inches, Pt
 
 from metrics.registry import METRICS_BY_ID
-from metrics.weekly import (HEADLINE_METRICS, SATISFACTION_METRICS, Section, Trend, WeeklyReport, arrow,
+from metrics.weekly import (WEEKLY_HEADLINE_METRICS, SATISFACTION_METRICS, Section, Trend, WeeklyReport, arrow,
                             bulletin_text, trend_of)
 from ui.format import EMPTY, UNCHANGED, fmt_value, is_missing
 from ui.palette import GREEN, GREY, VERMILLION
@@ -165,7 +165,7 @@ def kpi_slide(prs: Presentation, report: WeeklyReport, chart: bytes) -> None:
     slide = _titled_slide(prs, Section.KPIS.label, report)
     _picture(slide, chart)
     with_year_ago = report.year_ago_week is not None
-    rows, colours = _metric_rows(report, HEADLINE_METRICS, with_year_ago)
+    rows, colours = _metric_rows(report, WEEKLY_HEADLINE_METRICS, with_year_ago)
     widths = [1.9, 0.95, 0.95, 1.5] if not with_year_ago else [1.55, 0.7, 0.7, 1.55, 0.8]
     _table(slide, rows, Inches(1.3), widths, size=11, colours=colours)
     note = (f"去年同期：{report.year_ago_week.start} 至 {report.year_ago_week.end}" if with_year_ago

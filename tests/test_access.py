@@ -44,12 +44,12 @@ from metrics.priority import PriorityStatus, priority_counties
 from metrics.registry import METRICS_BY_ID
 from metrics.request import Period, TableRequest
 from metrics.table import region_table
-from metrics.weekly import HEADLINE_METRICS as WEEKLY_HEADLINE
+from metrics.weekly import WEEKLY_HEADLINE_METRICS as WEEKLY_HEADLINE
 from metrics.weekly import Section, weekly_report
 from tests.conftest import GOLDEN_CASES, REPO_ROOT
 from ui import access
 from ui.format import fmt_value
-from ui.kpi import HEADLINE_METRICS
+from ui.kpi import KPI_CARD_METRICS
 
 APP = REPO_ROOT / "app.py"
 TIMEOUT = 60
@@ -161,7 +161,7 @@ def metrics_shown(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def expected_cards(row: pd.Series, metric_ids: tuple[str, ...] = HEADLINE_METRICS) -> dict[str, str]:
+def expected_cards(row: pd.Series, metric_ids: tuple[str, ...] = KPI_CARD_METRICS) -> dict[str, str]:
     return {METRICS_BY_ID[m].label: fmt_value(m, row[m]) for m in metric_ids}
 
 

@@ -203,7 +203,7 @@ def grid_row_point(grid, row: int) -> tuple[float, float]:
 def test_overview_shows_kpis_charts_and_map(page, server, recorder, expected_province):
     from metrics.registry import METRICS_BY_ID
     from ui.format import fmt_value
-    from ui.kpi import HEADLINE_METRICS
+    from ui.kpi import KPI_CARD_METRICS
 
     started = time.monotonic()
     open_view(page, server, "/")
@@ -213,10 +213,10 @@ def test_overview_shows_kpis_charts_and_map(page, server, recorder, expected_pro
     expect(page.get_by_text("2024-01-01 至 2024-06-30").first).to_be_visible()
 
     cards = page.locator("[data-testid=stMetric]")
-    expect(cards).to_have_count(len(HEADLINE_METRICS))
+    expect(cards).to_have_count(len(KPI_CARD_METRICS))
     shown = {c.locator("[data-testid=stMetricLabel]").inner_text().strip(): c.locator("[data-testid=stMetricValue]").inner_text().strip()
              for c in cards.all()}
-    wanted = {METRICS_BY_ID[m].label: fmt_value(m, expected_province[m]) for m in HEADLINE_METRICS}
+    wanted = {METRICS_BY_ID[m].label: fmt_value(m, expected_province[m]) for m in KPI_CARD_METRICS}
     assert shown == wanted, f"KPI cards {shown} != golden {wanted}"
     assert shown["按期办结率"] == "89.9%"
 

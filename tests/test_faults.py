@@ -41,7 +41,7 @@ from metrics.request import Period, TableRequest
 from metrics.table import region_table
 from tests.conftest import GOLDEN_CASES, PG_ADMIN_URL, REPO_ROOT
 from ui.format import fmt_value
-from ui.kpi import HEADLINE_METRICS
+from ui.kpi import KPI_CARD_METRICS
 
 APP = REPO_ROOT / "app.py"
 TIMEOUT = 60
@@ -76,7 +76,7 @@ def metrics_shown(at: AppTest) -> dict[str, str]:
 
 
 def expected_cards(row: pd.Series) -> dict[str, str]:
-    return {METRICS_BY_ID[m].label: fmt_value(m, row[m]) for m in HEADLINE_METRICS}
+    return {METRICS_BY_ID[m].label: fmt_value(m, row[m]) for m in KPI_CARD_METRICS}
 
 
 def province_row(engine: sa.Engine) -> pd.Series:

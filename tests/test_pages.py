@@ -30,7 +30,7 @@ from metrics.request import Period, TableRequest
 from metrics.table import region_table
 from tests.conftest import GOLDEN_CASES, REPO_ROOT
 from ui.format import fmt_value, plain_markdown
-from ui.kpi import HEADLINE_METRICS
+from ui.kpi import KPI_CARD_METRICS
 
 APP = REPO_ROOT / "app.py"
 TIMEOUT = 60
@@ -101,7 +101,7 @@ def row_of(engine: sa.Engine, level: Level, code: str, period: Period = H1) -> p
     return frame[frame["code"] == code].iloc[0]
 
 
-def expected_cards(row: pd.Series, metric_ids: tuple[str, ...] = HEADLINE_METRICS) -> dict[str, str]:
+def expected_cards(row: pd.Series, metric_ids: tuple[str, ...] = KPI_CARD_METRICS) -> dict[str, str]:
     """What the KPI cards must read for a region row."""
     labels = {m.id: m.label for m in METRICS}
     return {labels[m]: fmt_value(m, row[m]) for m in metric_ids}

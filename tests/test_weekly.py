@@ -37,7 +37,7 @@ from metrics.priority import PriorityStatus, priority_counties
 from metrics.registry import METRICS_BY_ID
 from metrics.request import Period, TableRequest
 from metrics.table import region_table
-from metrics.weekly import (HEADLINE_METRICS, LONG_OVERDUE_DAYS, SATISFACTION_METRICS, Section, WeeklyReport,
+from metrics.weekly import (WEEKLY_HEADLINE_METRICS, LONG_OVERDUE_DAYS, SATISFACTION_METRICS, Section, WeeklyReport,
                             bulletin_text, pct, weekly_report)
 from reports import charts
 from reports.charts import (CHART_SECTIONS, CJK_FAMILIES, CJKFontMissing, cjk_font, cjk_style, covers, missing_glyphs,
@@ -54,7 +54,7 @@ AS_OF_DATES = (SUNDAY, WEDNESDAY)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 DATE_CN = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
 NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
-RATE_HEADLINES = tuple(m for m in HEADLINE_METRICS if METRICS_BY_ID[m].unit == "%")
+RATE_HEADLINES = tuple(m for m in WEEKLY_HEADLINE_METRICS if METRICS_BY_ID[m].unit == "%")
 APP = REPO_ROOT / "app.py"
 
 
@@ -114,7 +114,7 @@ def test_year_ago_is_none_before_the_data(golden_engine: sa.Engine) -> None:
     assert all(h.year_ago is None for h in early.headlines)
 
 
-@pytest.mark.parametrize("metric_id", HEADLINE_METRICS + SATISFACTION_METRICS)
+@pytest.mark.parametrize("metric_id", WEEKLY_HEADLINE_METRICS + SATISFACTION_METRICS)
 def test_province_rows_equal_region_table(golden_engine: sa.Engine, report: WeeklyReport, metric_id: str) -> None:
     this = province_row(golden_engine, report.this_week)
     last = province_row(golden_engine, report.last_week)
@@ -394,7 +394,7 @@ def test_deck_numbers_equal_the_report(deck: Presentation, report: WeeklyReport)
     slides = {s.shapes.title.text: s for s in deck.slides}
     kpis = {row[0]: row[1:3] for row in _table(slides[Section.KPIS.label])[1:]}
     assert kpis == {METRICS_BY_ID[m].label: [fmt_value(m, report.province[m]), fmt_value(m, report.province_last[m])]
-                    for m in HEADLINE_METRICS}
+                    for m in WEEKLY_HEADLINE_METRICS}
     cities = [(row[1], row[2]) for row in _table(slides[Section.CITIES.label])[1:]]
     assert cities == [(r.name, fmt_value("on_time_rate", r.on_time_rate)) for r in report.cities.itertuples()]
     priority = slides[Section.PRIORITY.label]
@@ -526,7 +526,7 @@ def test_page_kpis_equal_the_report(page_url: str, day: dt.date, present: bool) 
     at = open_weekly(day, **({"present": "true"} if present else {}))
     expected = page_report(page_url, day)
     shown = {m.label: (m.value, m.delta) for m in at.metric}
-    for metric_id in HEADLINE_METRICS:
+    for metric_id in WEEKLY_HEADLINE_METRICS:
         this, last = expected.province[metric_id], expected.province_last[metric_id]
         assert shown[METRICS_BY_ID[metric_id].label] == (fmt_value(metric_id, this), fmt_delta(metric_id, this, last))
     assert [h.value for h in at.header] == [Section.KPIS.label]

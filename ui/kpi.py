@@ -8,10 +8,10 @@ from metrics.registry import METRICS_BY_ID
 
 from .format import UNCHANGED, delta_color, fmt_delta, fmt_value
 
-HEADLINE_METRICS = ("on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate", "received")
+KPI_CARD_METRICS = ("on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate", "received")
 
 
-def kpi_cards(current: pd.Series, previous: pd.Series | None, metric_ids: tuple[str, ...] = HEADLINE_METRICS,
+def kpi_cards(current: pd.Series, previous: pd.Series | None, metric_ids: tuple[str, ...] = KPI_CARD_METRICS,
               previous_label: str = "上一期") -> None:
     """One bordered st.metric per metric in a row, with delta against `previous`."""
     columns = st.columns(len(metric_ids))
