@@ -32,7 +32,8 @@ def bench_engine(name: str, engine: sa.Engine, runs: int) -> tuple[float, object
     med, times, result = timed(lambda: region_table(engine, request), runs)
     print(f"{name}: county table, {len(result)} counties x {result.shape[1] - 4} metrics, "
           f"{case_count(engine):,} cases: median {med * 1000:.0f} ms (runs {fmt_runs(times)} s)")
-    series = SeriesRequest(PERIOD, Grain.WEEK, metrics=("on_time_rate", "satisfaction_rate", "received"), scope=WHOLE_PROVINCE)
+    series = SeriesRequest(PERIOD, Grain.WEEK, metrics=("on_time_rate", "satisfaction_rate", "received"),
+                           scope=WHOLE_PROVINCE)
     smed, stimes, _ = timed(lambda: metric_series(engine, series), runs)
     print(f"{name}: province weekly series, 53 weeks: median {smed * 1000:.0f} ms (runs {fmt_runs(stimes)} s)")
     return med, result
