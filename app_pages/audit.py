@@ -5,9 +5,8 @@ import datetime as dt
 
 import streamlit as st
 
-from data_access.audit import AuditAction
+from data_access.audit import PROGRAM_ACTOR, AuditAction
 from data_access.auth import Role
-from data_access.importer import PROGRAM_ACTOR
 from ui.downloads import download_buttons
 from ui.guard import guarded
 from ui.regions import RegionTree, tree

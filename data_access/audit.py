@@ -19,6 +19,8 @@ from .schema import audit_log
 logger = logging.getLogger(__name__)
 
 DETAIL_MAX = 500
+# Who writes when a program calls a writer without naming a person (tests, benchmarks).
+PROGRAM_ACTOR = "program"
 AUDIT_COLUMNS = ("at", "username", "role", "scope", "action", "detail", "id")
 
 

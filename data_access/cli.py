@@ -110,8 +110,8 @@ def cmd_import(engine: sa.Engine, args: argparse.Namespace) -> int:
 
 def cmd_demo(engine: sa.Engine, args: argparse.Namespace) -> int:
     ensure_initialized(engine)
-    report = load_demo(engine, args.cases, args.seed, args.end_date or dt.date.today(), _progress("生成演示数据"))
-    audit.record(engine, _cli_actor(), audit.AuditAction.IMPORT, f"生成演示数据 {report.rows} 件（替换全部案件）")
+    report = load_demo(engine, args.cases, args.seed, args.end_date or dt.date.today(), _progress("生成演示数据"),
+                       actor=_cli_actor())
     print(f"已生成演示数据 {report.rows} 件 / generated {report.rows} demo cases")
     return EXIT_OK
 

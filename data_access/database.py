@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
-from . import bulk
+from . import audit, bulk
 from .enums import Level
 from .problems import DataRejected, Problem
 from .regions import default_regions_file, read_regions_file
@@ -229,15 +229,20 @@ def _remove_replaced(conn: sa.Connection, staged: sa.TableClause, mode: str) -> 
 
 
 def load_demo(engine: sa.Engine, n_cases: int | None, seed: int, end_date: dt.date,
-              progress: Callable[[float], None] | None = None) -> LoadReport:
-    """Generate demo cases for the database's counties and replace the case table with them."""
+              progress: Callable[[float], None] | None = None, *, actor: str = audit.PROGRAM_ACTOR) -> LoadReport:
+    """Generate demo cases for the database's counties and replace the case table with them; the
+    audit row (by `actor`) is written in the loading transaction."""
     from . import demo  # the generator is only needed here
 
     counties = county_frame(engine)
     n = n_cases if n_cases is not None else demo.default_case_count(len(counties))
     table = demo.generate_cases(counties, n, seed, end_date, progress=progress)
     validated = ValidatedCases(table=table, rows=np.arange(table.num_rows) + 2)
-    return load_cases(engine, validated, ImportMode.REPLACE, source=f"demo seed={seed} end={end_date}", kind="demo")
+    def entry(conn: sa.Connection, replaced: int) -> None:
+        audit.record_in(conn, actor, audit.AuditAction.IMPORT, f"生成演示数据 {n} 件（替换全部案件）")
+
+    return load_cases(engine, validated, ImportMode.REPLACE, source=f"demo seed={seed} end={end_date}", kind="demo",
+                      audit_entry=entry)
 
 
 def case_count(engine: sa.Engine) -> int:

@@ -18,18 +18,15 @@ from .problems import DataRejected
 from .reader import read_source
 from .validate import validate_cases
 
-# Who imports when a program calls the importer without naming a person (tests, benchmarks).
-PROGRAM_ACTOR = "program"
 MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "整表替换", ImportMode.UPSERT: "按件号更新"}
 
 
 def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = ImportMode.APPEND,
                  progress: Callable[[float], None] | None = None, *,
-                 actor: Identity | str = PROGRAM_ACTOR) -> LoadReport:
+                 actor: Identity | str = audit.PROGRAM_ACTOR) -> LoadReport:
     """Import one file's content as `actor`; raise DataRejected (nothing written but the audit row
     of the refusal) if anything is wrong."""
     step = progress or (lambda fraction: None)
-    name = filename  # as the uploader or the command line named it (a browser's name may hold a "/")
     ensure_initialized(engine)
     step(0.0)
     try:
@@ -39,12 +36,13 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
         step(0.6)
 
         def entry(conn: sa.Connection, replaced: int) -> None:
-            detail = f"导入 {name}：{validated.table.num_rows} 件，方式：{MODE_LABELS.get(mode, mode)}"
+            # the file as the uploader or the command line named it (a browser's name may hold a "/")
+            detail = f"导入 {filename}：{validated.table.num_rows} 件，方式：{MODE_LABELS.get(mode, mode)}"
             audit.record_in(conn, actor, audit.AuditAction.IMPORT, detail + (f"，替换 {replaced} 件" if replaced else ""))
 
         report = load_cases(engine, validated, mode, source=Path(filename).name, audit_entry=entry)
     except DataRejected as rejected:
-        audit.record(engine, actor, audit.AuditAction.IMPORT, f"导入被拒绝：{name}，{rejected.total} 个问题，未写入")
+        audit.record(engine, actor, audit.AuditAction.IMPORT, f"导入被拒绝：{filename}，{rejected.total} 个问题，未写入")
         raise
     step(1.0)
     return report
@@ -52,6 +50,6 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
 
 def import_file(engine: sa.Engine, path: Path, mode: str = ImportMode.APPEND,
                 progress: Callable[[float], None] | None = None, *,
-                actor: Identity | str = PROGRAM_ACTOR) -> LoadReport:
+                actor: Identity | str = audit.PROGRAM_ACTOR) -> LoadReport:
     """Import a CSV/XLSX/Parquet file from disk as `actor` (see import_bytes)."""
     return import_bytes(engine, Path(path).read_bytes(), Path(path).name, mode, progress, actor=actor)

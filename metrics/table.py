@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from data_access.database import stored_deadlines
 from data_access.enums import Level
+from data_access.scope import counties_at_or_under
 from data_access.schema import regions
 
 from .compiler import (
@@ -67,9 +68,8 @@ def _region_keys(request: TableRequest) -> sa.Subquery:
 
 def counties_under(conn: sa.Engine | sa.Connection, code: str) -> set[str]:
     """Codes of the county-level units at or under region `code`."""
-    rmap = region_map()
     with connect(conn) as c:
-        return {r[0] for r in c.execute(sa.select(rmap.c.county_code).where(in_subtree(rmap, code)))}
+        return {r[0] for r in c.execute(counties_at_or_under(code))}
 
 
 class BadParent(ValueError):

@@ -11,7 +11,7 @@ import datetime as dt
 import sqlalchemy as sa
 import streamlit as st
 
-from data_access import audit, inventory
+from data_access import inventory
 from data_access.database import case_count, load_demo, ensure_initialized, is_demo_data, latest_load
 from data_access.scope import WHOLE_PROVINCE
 from data_access.engine import DEFAULT_DB_PATH, make_engine, resolve_url
@@ -44,8 +44,8 @@ def fill_demo_on_first_start() -> None:
         return
     bar = st.progress(0.0, text="首次启动：正在生成演示数据（约 37 万件，首次需数秒）……")
     load_demo(engine(), None, DEMO_SEED, dt.date.today(),
-              progress=lambda f: bar.progress(min(f, 1.0), text=f"首次启动：正在生成演示数据 {f * 100:.0f}%"))
-    audit.record(engine(), "system", audit.AuditAction.IMPORT, "首次启动：生成演示数据")
+              progress=lambda f: bar.progress(min(f, 1.0), text=f"首次启动：正在生成演示数据 {f * 100:.0f}%"),
+              actor="system")
     bar.empty()
     st.cache_data.clear()
 
