@@ -15,7 +15,7 @@ from data_access.schema import CASE_COLUMNS
 from data_access.validate import HEADER_ALIASES, REQUIRED_COLUMNS
 from metrics.caselists import COLUMN_LABELS
 from ui.access import current_identity
-from ui.format import plain_markdown
+from presentation.format import plain_markdown
 from ui.scoped import scoped
 from ui.tables import show_table
 from ui.view import current_view

@@ -9,7 +9,7 @@ import streamlit as st
 from metrics.periods import Preset
 from metrics.registry import COMMON_NOTES, METRICS, METRICS_BY_ID, Direction, Metric, MetricKind
 from metrics.settings import DEFAULT_SETTINGS
-from ui.format import plain_markdown
+from presentation.format import plain_markdown
 
 KIND_LABELS = {MetricKind.COUNT: "计数", MetricKind.RATE: "比率", MetricKind.AVERAGE: "平均值"}
 PRESET_NOTES = {

@@ -11,7 +11,7 @@ from metrics.registry import METRICS_BY_ID
 from ui.charts import ranking_chart, selected_code
 from ui.vega import show_chart
 from ui.downloads import download_buttons, for_people
-from ui.format import percent_column_config
+from ui.tables import percent_column_config
 from ui.guard import guarded
 from ui.kpi import kpi_cards
 from ui.maps import region_map

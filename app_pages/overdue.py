@@ -10,7 +10,7 @@ from ui.charts import stacked_bar_chart
 from ui.vega import show_chart
 from ui.downloads import download_buttons, for_people
 from ui.navigation import drill_to
-from ui.palette import BLUE, ORANGE, SKY, VERMILLION
+from presentation.palette import BLUE, ORANGE, SKY, VERMILLION
 from ui.scoped import scoped
 from ui.tables import show_table
 from ui.view import current_view

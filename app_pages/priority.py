@@ -10,7 +10,8 @@ from metrics.settings import DEFAULT_SETTINGS
 from ui.charts import funnel_chart
 from ui.vega import show_chart
 from ui.downloads import download_buttons
-from ui.format import percent_column_config, plain_markdown
+from presentation.format import plain_markdown
+from ui.tables import percent_column_config
 from ui.navigation import drill_to
 from ui.regions import RegionTree, tree
 from ui.scoped import scoped

@@ -11,11 +11,11 @@ from metrics.request import Period
 from metrics.series import Grain
 from ui.charts import bar_chart, ranking_chart, selected_code, trend_chart
 from ui.vega import show_chart
-from ui.format import percent_column_config
+from ui.tables import percent_column_config
 from ui.guard import guarded
 from ui.kpi import kpi_cards
 from ui.navigation import drill_to
-from ui.palette import BLUE
+from presentation.palette import BLUE
 from ui.regions import tree
 from ui.scoped import scoped
 from ui.tables import metric_table, show_table

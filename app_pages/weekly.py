@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from metrics.registry import METRICS_BY_ID
-from metrics.weekly import WEEKLY_HEADLINE_METRICS, SATISFACTION_METRICS, Section, WeeklyReport, arrow, bulletin_text
+from metrics.weekly import WEEKLY_HEADLINE_METRICS, SATISFACTION_METRICS, Section, WeeklyReport
+from presentation.bulletin import bulletin_text
 from reports.charts import CJKFontMissing, cjk_font
 from reports.deck import build_deck
 from reports.pack import deck_name, workbook_name
@@ -15,9 +16,9 @@ from reports.workbook import build_workbook
 from ui.charts import ranking_chart
 from ui.vega import show_chart
 from ui.downloads import for_people, recorded_download
-from ui.format import EMPTY, UNCHANGED, delta_color, fmt_delta, fmt_value, percent_column_config, plain_markdown
+from presentation.format import EMPTY, UNCHANGED, arrow, delta_color, fmt_delta, fmt_value, plain_markdown
 from ui.scoped import scoped
-from ui.tables import metric_table, show_table
+from ui.tables import metric_table, percent_column_config, show_table
 from ui.view import current_view
 
 SECTIONS = tuple(Section)

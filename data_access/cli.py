@@ -7,9 +7,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import os
 import sys
 import time
 from pathlib import Path
+from typing import Callable, NoReturn
 
 import pandas as pd
 import sqlalchemy as sa
@@ -238,6 +240,30 @@ def open_engine(url: str | None) -> sa.Engine | None:
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         print(f"数据库地址无效 / invalid database URL: {exc}", file=sys.stderr)
         return None
+
+
+def reading_failed(exc: sa.exc.OperationalError | sa.exc.ProgrammingError) -> int:
+    """Say on stderr why a reading command (metrics, reports) failed on the database; its exit status:
+    1 when the database file is held by another process, 2 otherwise (no tables: run init first)."""
+    if (held := file_held_message(exc)) is not None:
+        print(held, file=sys.stderr)
+        return EXIT_BAD_DATA
+    print(f"数据库错误（是否已运行 python -m data_access init？）/ database error (run init first?): {exc.orig}",
+          file=sys.stderr)
+    return EXIT_USAGE
+
+
+def run_as_script(main: Callable[[], int]) -> NoReturn:
+    """Exit with `main()`'s status, printing UTF-8; a closed pipe (`| head`) is not an error of ours."""
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = EXIT_OK
+    sys.exit(status)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""`python -m metrics table | priority | overdue`: the metrics on the command line.
+"""`python -m metrics table | priority | overdue`: the metrics on the command line (the weekly pack:
+`python -m reports weekly`).
 
 Output is UTF-8 CSV (header row, columns named as the metric ids, rates as decimals, empty when
 the denominator is 0) or JSON (a list of objects, null for empty). Exit status: 0 success, 2 bad usage.
@@ -10,14 +11,12 @@ import datetime as dt
 import json
 import math
 import sys
-from pathlib import Path
 from typing import TextIO
 
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.cli import iso_date, open_engine
-from data_access.engine import file_held_message
+from data_access.cli import iso_date, open_engine, reading_failed
 from data_access.enums import Level
 from data_access.scope import WHOLE_PROVINCE
 
@@ -28,7 +27,6 @@ from .request import Period, TableRequest
 from .table import BadParent, check_parent, connect, region_table
 
 EXIT_OK, EXIT_USAGE = 0, 2
-EXIT_FAILURE = 1  # weekly: the pack could not be drawn (no CJK font)
 OVERDUE_CLI_COLUMNS = ("case_id", "county_code", "due_date", "days_overdue", "county_name", "city_code", "city_name",
                        "received_date", "is_first_report", "channel", "domain")
 
@@ -38,14 +36,12 @@ DESCRIPTION = """\
   table     各地区指标表 / every metric for each region of a level
   priority  重点督导县排名 / priority-county ranking (funnel-plot tests)
   overdue   超期未办结清单 / overdue cases as of a date
-  weekly    周例会材料（PPTX 演示稿 + XLSX 台账）/ the weekly meeting pack (deck and ledger) into a folder
 
 Examples:
   python -m metrics table --level city --from 2024-01-01 --to 2024-06-30
   python -m metrics table --level county --parent 370800 --from 2024-01-01 --to 2024-03-31 --format json
   python -m metrics priority --from 2024-01-01 --to 2024-06-30 --as-of 2024-06-30
   python -m metrics overdue --as-of 2024-06-30 --parent 370100
-  python -m metrics weekly --as-of 2024-06-30 --out /srv/meetings     # cron: --as-of "$(date -d 'last sunday' +%F)"
 """
 
 
@@ -69,11 +65,6 @@ def build_parser() -> argparse.ArgumentParser:
     p_over = sub.add_parser("overdue", parents=[common], help="overdue cases as of a date")
     p_over.add_argument("--as-of", dest="as_of", type=iso_date, default=None, help="default: today")
     p_over.add_argument("--parent", help="only cases under this region code")
-    p_week = sub.add_parser("weekly", help="weekly meeting pack (PPTX + XLSX)")
-    p_week.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
-    p_week.add_argument("--as-of", dest="as_of", type=iso_date, required=True,
-                        help="this week is the Monday-Sunday week holding this date, read as of it")
-    p_week.add_argument("--out", type=Path, required=True, help="folder to write 周例会_D.pptx and 周例会台账_D.xlsx into")
     return parser
 
 
@@ -102,27 +93,6 @@ def run_overdue(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
 
 
 COMMANDS = {"table": run_table, "priority": run_priority, "overdue": run_overdue}
-
-
-def run_weekly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
-    """Write the weekly meeting pack and print the two paths; 1 when it cannot be drawn (no CJK font) or written."""
-    # imported here: matplotlib and python-pptx are only needed by this command
-    from reports.charts import CJKFontMissing
-    from reports.pack import write_pack
-
-    from .weekly import weekly_report
-
-    try:
-        paths = write_pack(weekly_report(engine, args.as_of, scope=WHOLE_PROVINCE), args.out)
-    except CJKFontMissing as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_FAILURE
-    except OSError as exc:
-        print(f"无法写入输出目录 / cannot write the pack: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    print(paths.deck, file=out)
-    print(paths.workbook, file=out)
-    return EXIT_OK
 
 
 def write(frame: pd.DataFrame, fmt: str, out: TextIO) -> None:
@@ -154,18 +124,11 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     if (engine := open_engine(args.db)) is None:
         return EXIT_USAGE
     try:
-        if args.command == "weekly":
-            return run_weekly(engine, args, out)
         frame = COMMANDS[args.command](engine, args)
     except (argparse.ArgumentTypeError, BadParent) as exc:
         parser.error(str(exc))
     except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
-        if (held := file_held_message(exc)) is not None:
-            print(held, file=sys.stderr)
-            return EXIT_FAILURE
-        print(f"数据库错误（是否已运行 python -m data_access init？）/ database error (run init first?): {exc.orig}",
-              file=sys.stderr)
-        return EXIT_USAGE
+        return reading_failed(exc)
     finally:
         engine.dispose()
     write(frame, args.format, out)

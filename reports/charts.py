@@ -21,8 +21,9 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from metrics.registry import METRICS_BY_ID
-from metrics.weekly import Section, Trend, WeeklyReport, pct, trend_of
-from ui.palette import BLUE, GREEN, GREY, ORANGE, SKY, VERMILLION
+from metrics.weekly import Section, Trend, WeeklyReport, trend_of
+from presentation.format import pct
+from presentation.palette import BLUE, GREEN, GREY, ORANGE, SKY, VERMILLION
 
 # Preferred CJK families, Simplified Chinese first (Debian: fonts-noto-cjk, fonts-wqy-zenhei).
 CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Noto Sans SC", "Noto Sans CJK JP",

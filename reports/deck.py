@@ -18,10 +18,10 @@ from pptx.text.text import _Run
 from pptx.util import Emu, Inches, Pt
 
 from metrics.registry import METRICS_BY_ID
-from metrics.weekly import (WEEKLY_HEADLINE_METRICS, SATISFACTION_METRICS, Section, Trend, WeeklyReport, arrow,
-                            bulletin_text, trend_of)
-from ui.format import EMPTY, UNCHANGED, fmt_value, is_missing
-from ui.palette import GREEN, GREY, VERMILLION
+from metrics.weekly import WEEKLY_HEADLINE_METRICS, SATISFACTION_METRICS, Section, Trend, WeeklyReport, trend_of
+from presentation.bulletin import bulletin_text
+from presentation.format import EMPTY, UNCHANGED, arrow, fmt_value, is_missing
+from presentation.palette import GREEN, GREY, VERMILLION
 
 from .charts import section_charts
 

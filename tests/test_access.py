@@ -48,7 +48,7 @@ from metrics.weekly import WEEKLY_HEADLINE_METRICS as WEEKLY_HEADLINE
 from metrics.weekly import Section, weekly_report
 from tests.conftest import GOLDEN_CASES, REPO_ROOT
 from ui import access
-from ui.format import fmt_value
+from presentation.format import fmt_value
 from ui.kpi import KPI_CARD_METRICS
 
 APP = REPO_ROOT / "app.py"

@@ -202,7 +202,7 @@ def grid_row_point(grid, row: int) -> tuple[float, float]:
 
 def test_overview_shows_kpis_charts_and_map(page, server, recorder, expected_province):
     from metrics.registry import METRICS_BY_ID
-    from ui.format import fmt_value
+    from presentation.format import fmt_value
     from ui.kpi import KPI_CARD_METRICS
 
     started = time.monotonic()

@@ -40,7 +40,7 @@ from metrics.registry import METRICS_BY_ID
 from metrics.request import Period, TableRequest
 from metrics.table import region_table
 from tests.conftest import GOLDEN_CASES, PG_ADMIN_URL, REPO_ROOT
-from ui.format import fmt_value
+from presentation.format import fmt_value
 from ui.kpi import KPI_CARD_METRICS
 
 APP = REPO_ROOT / "app.py"

@@ -1,5 +1,5 @@
-"""The shape of the house, checked: pages reach data through ui.scoped alone, and nothing below the
-pages imports Streamlit.
+"""The shape of the house, checked: pages reach data through ui.scoped alone, every import points down
+the floors, and nothing below ui/ and the pages reaches Streamlit, even indirectly.
 
 A page that imported a metrics or data_access function taking a connection (or ui.runtime, or
 SQLAlchemy) could read data without the viewer's scope; these tests fail when one does.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,9 @@ PAGE_FILES = sorted(PAGES_DIR.glob("*.py"))
 FORBIDDEN_MODULES = ("sqlalchemy", "ui.runtime", "duckdb", "psycopg")
 DATA_PARAMETERS = {"conn", "engine", "bind", "connection"}
 BELOW_PAGES = ("data_access", "metrics")
+# The floors of the house: a package imports only from floors below its own (and from itself).
+FLOORS = {"data_access": 1, "metrics": 2, "presentation": 3, "reports": 4, "ui": 4, "benchmarks": 4}
+STREAMLIT_FREE = ("data_access", "metrics", "presentation", "reports")
 
 
 def imports_of(path: Path) -> list[tuple[str, str | None]]:
@@ -80,7 +85,7 @@ def test_the_check_catches_a_data_reading_import() -> None:
     assert not reads_data(TableRequest)
 
 
-@pytest.mark.parametrize("package", BELOW_PAGES + ("reports",))
+@pytest.mark.parametrize("package", STREAMLIT_FREE)
 def test_nothing_below_the_pages_imports_streamlit(package: str) -> None:
     offenders = [f"{path.relative_to(REPO_ROOT)}: {module}"
                  for path in sorted((REPO_ROOT / package).rglob("*.py"))
@@ -93,3 +98,41 @@ def test_test_script_checks_packages_without_a_pipe_into_grep() -> None:
     script = (REPO_ROOT / "scripts" / "test.sh").read_text(encoding="utf-8")
     assert "set -euo pipefail" in script
     assert "| grep -q" not in script and "|grep -q" not in script
+
+
+def project_imports(path: Path) -> set[str]:
+    """The top-level project packages a file imports (relative imports resolved against its package)."""
+    package = path.relative_to(REPO_ROOT).parts[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            out.add(package)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            out |= {alias.name.split(".")[0] for alias in node.names}
+    return out & (FLOORS.keys() | {"app", "app_pages"})
+
+
+@pytest.mark.parametrize("package", sorted(FLOORS))
+def test_imports_point_down_the_floors(package: str) -> None:
+    offenders = [f"{path.relative_to(REPO_ROOT)} imports {target}"
+                 for path in sorted((REPO_ROOT / package).rglob("*.py"))
+                 for target in project_imports(path)
+                 if target != package and FLOORS.get(target, 99) >= FLOORS[package]]
+    assert not offenders, offenders
+
+
+def test_no_module_below_the_pages_reaches_ui_or_streamlit() -> None:
+    """Import every module of the Streamlit-free packages in a fresh interpreter: neither streamlit nor
+    ui/ may end up loaded, by any path."""
+    modules = sorted(".".join(path.relative_to(REPO_ROOT).with_suffix("").parts)
+                     for package in STREAMLIT_FREE for path in (REPO_ROOT / package).rglob("*.py")
+                     if path.stem != "__main__")
+    probe = ("import importlib, sys\n"
+             f"for name in {modules!r}: importlib.import_module(name)\n"
+             "print(sorted({m.split('.')[0] for m in sys.modules} & {'streamlit', 'ui', 'app_pages', 'pages'}))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert len(modules) > 40
+    assert done.stdout.strip() == "[]"

@@ -29,7 +29,7 @@ from metrics.registry import COMMON_NOTES, METRICS
 from metrics.request import Period, TableRequest
 from metrics.table import region_table
 from tests.conftest import GOLDEN_CASES, REPO_ROOT
-from ui.format import fmt_value, plain_markdown
+from presentation.format import fmt_value, plain_markdown
 from ui.kpi import KPI_CARD_METRICS
 
 APP = REPO_ROOT / "app.py"

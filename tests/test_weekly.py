@@ -32,13 +32,14 @@ from data_access.enums import Category, Level
 from data_access.importer import import_file
 from data_access.schema import cases
 from metrics.caselists import overdue_cases
-from metrics.cli import main as cli_main
+from reports.cli import main as cli_main
 from metrics.priority import PriorityStatus, priority_counties
 from metrics.registry import METRICS_BY_ID
 from metrics.request import Period, TableRequest
 from metrics.table import region_table
 from metrics.weekly import (WEEKLY_HEADLINE_METRICS, LONG_OVERDUE_DAYS, SATISFACTION_METRICS, Section, WeeklyReport,
-                            bulletin_text, pct, weekly_report)
+                            weekly_report)
+from presentation.bulletin import bulletin_text
 from reports import charts
 from reports.charts import (CHART_SECTIONS, CJK_FAMILIES, CJKFontMissing, cjk_font, cjk_style, covers, missing_glyphs,
                             png, section_charts, section_figure)
@@ -47,7 +48,7 @@ from reports.pack import deck_name, workbook_name, write_pack
 from reports.workbook import NEWLY_OVERDUE_SHEET, NOTES_SHEET, PRIORITY_SHEET, build_workbook, long_overdue_sheet
 from tests.conftest import GOLDEN_CASES, REPO_ROOT
 from tests.test_pages import CUSTOM  # how the sidebar encodes the custom period in the URL (owned by test_pages)
-from ui.format import fmt_delta, fmt_value, plain_markdown
+from presentation.format import fmt_delta, fmt_value, pct, plain_markdown
 
 SUNDAY, WEDNESDAY = dt.date(2024, 6, 30), dt.date(2024, 6, 26)
 AS_OF_DATES = (SUNDAY, WEDNESDAY)
@@ -461,7 +462,7 @@ def _golden_file(path: Path) -> str:
 def test_cli_weekly_as_a_process(tmp_path: Path) -> None:
     """What the cron runs: a separate process, exit status 0, the two paths on stdout."""
     url = _golden_file(tmp_path / "golden.duckdb")
-    done = subprocess.run([sys.executable, "-m", "metrics", "weekly", "--as-of", "2024-06-30", "--out",
+    done = subprocess.run([sys.executable, "-m", "reports", "weekly", "--as-of", "2024-06-30", "--out",
                            str(tmp_path / "out"), "--db", url], cwd=REPO_ROOT, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr

@@ -13,7 +13,7 @@ import pandas as pd
 from metrics.registry import METRICS_BY_ID, Direction
 from metrics.series import Grain
 
-from .palette import BLUE, GREY, ORANGE, STATUS_COLOURS, VERMILLION
+from presentation.palette import BLUE, GREY, ORANGE, STATUS_COLOURS, VERMILLION
 
 PICK = "pick"
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"

@@ -25,8 +25,8 @@ from data_access.enums import Level
 from data_access.regions import boundaries_file
 from metrics.registry import METRICS_BY_ID, Direction
 
-from .format import fmt_value
-from .palette import NO_DATA_RGB, RAMP
+from presentation.format import fmt_value
+from presentation.palette import NO_DATA_RGB, RAMP
 
 LAYER_ID = "counties"
 BORDER_PX = 1.2  # width of the gap between neighbouring units, in screen pixels at the initial zoom

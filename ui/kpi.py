@@ -6,7 +6,7 @@ import streamlit as st
 
 from metrics.registry import METRICS_BY_ID
 
-from .format import UNCHANGED, delta_color, fmt_delta, fmt_value
+from presentation.format import UNCHANGED, delta_color, fmt_delta, fmt_value
 
 KPI_CARD_METRICS = ("on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate", "received")
 

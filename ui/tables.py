@@ -21,6 +21,21 @@ def percent_points(data: pd.DataFrame | pd.Series, metric_ids: tuple[str, ...]) 
     return out
 
 
+def percent_column_config(metric_id: str) -> st.column_config.Column:
+    """Column config for a metric in st.dataframe (rates as %, counts as integers)."""
+    m = METRICS_BY_ID[metric_id]
+    match m.kind:
+        case MetricKind.RATE:
+            # values are shown as percentage points (see percent_points): one decimal, like the KPI cards
+            return st.column_config.NumberColumn(m.label, help=m.definition, format="%.1f%%")
+        case MetricKind.AVERAGE:
+            return st.column_config.NumberColumn(m.label, help=m.definition, format="%.1f")
+        case MetricKind.COUNT:
+            return st.column_config.NumberColumn(m.label, help=m.definition, format="localized")
+    raise AssertionError(metric_id)
+
+
+
 def metric_table(frame: pd.DataFrame, metric_ids: tuple[str, ...], parent: pd.Series | None = None) -> pd.DataFrame | Styler:
     """The frame ready for st.dataframe: rates in percentage points, coloured against `parent` if given."""
     shown = percent_points(frame, metric_ids)

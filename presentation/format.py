@@ -1,6 +1,8 @@
-"""Number formats for the screen: rates as percentages with one decimal, counts with separators."""
+"""Number formats for the screen and the documents: rates as percentages with one decimal, counts with
+separators, dates in the Chinese way, changes in words."""
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 
@@ -22,7 +24,7 @@ def fmt_value(metric_id: str, value: object) -> str:
         return EMPTY
     match METRICS_BY_ID[metric_id].kind:
         case MetricKind.RATE:
-            return f"{float(value) * 100:.1f}%"
+            return pct(float(value))
         case MetricKind.AVERAGE:
             return f"{float(value):.1f} 天"
         case MetricKind.COUNT:
@@ -60,22 +62,42 @@ def delta_color(metric_id: str) -> str:
     raise AssertionError(metric_id)
 
 
-def percent_column_config(metric_id: str):  # -> st.column_config.Column
-    """Column config for a metric in st.dataframe (rates as %, counts as integers)."""
-    import streamlit as st
-
-    m = METRICS_BY_ID[metric_id]
-    match m.kind:
-        case MetricKind.RATE:
-            # values are shown as percentage points (see ui.tables.percent_points): one decimal, like the KPI cards
-            return st.column_config.NumberColumn(m.label, help=m.definition, format="%.1f%%")
-        case MetricKind.AVERAGE:
-            return st.column_config.NumberColumn(m.label, help=m.definition, format="%.1f")
-        case MetricKind.COUNT:
-            return st.column_config.NumberColumn(m.label, help=m.definition, format="localized")
-    raise AssertionError(metric_id)
-
-
 def plain_markdown(text: str) -> str:
     """Data text escaped so st.markdown shows it literally (no formatting, links, LaTeX or HTML)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def pct(rate: float | None) -> str:
+    """A rate as a percentage with one decimal ("—" when empty)."""
+    return EMPTY if rate is None or is_missing(rate) else f"{rate * 100:.1f}%"
+
+
+def cn_date(day: dt.date) -> str:
+    """2024年6月30日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def arrow(change: float | None) -> str:
+    """▲ for a rise, ▼ for a fall, — for none, "" when unknown (colour, not the arrow, says better or worse)."""
+    if change is None or change != change:
+        return ""
+    return "▲" if change > 0 else "▼" if change < 0 else "—"
+
+
+def rate_move(change: float | None) -> str:
+    """"上升 1.2 个百分点" / "下降 …" / "持平" for a change of a rate."""
+    if change is None or change != change:
+        return "无法比较"
+    points = abs(change) * 100
+    if f"{points:.1f}" == "0.0":
+        return UNCHANGED
+    return f"{'上升' if change > 0 else '下降'} {points:.1f} 个百分点"
+
+
+def count_move(change: float | None) -> str:
+    """"增加 5 件" / "减少 …" / "持平" for a change of a count."""
+    if change is None or change != change:
+        return "无法比较"
+    if change == 0:
+        return UNCHANGED
+    return f"{'增加' if change > 0 else '减少'} {abs(int(change))} 件"
