@@ -8,12 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from enum import Enum
 
 import pandas as pd
 import sqlalchemy as sa
 
 from .auth import Identity
+from .enums import LabelledEnum
 from .schema import audit_log
 
 logger = logging.getLogger(__name__)
@@ -24,29 +24,15 @@ PROGRAM_ACTOR = "program"
 AUDIT_COLUMNS = ("at", "username", "role", "scope", "action", "detail", "id")
 
 
-class AuditAction(str, Enum):
+class AuditAction(LabelledEnum):
     """What was done."""
 
-    LOGIN = "login"
-    LOGIN_FAILED = "login_failed"
-    LOGOUT = "logout"
-    IMPORT = "import"
-    DOWNLOAD = "download"
-    USER_ADMIN = "user_admin"
-
-    @property
-    def label(self) -> str:
-        return AUDIT_ACTION_LABELS[self]
-
-
-AUDIT_ACTION_LABELS = {
-    AuditAction.LOGIN: "登录",
-    AuditAction.LOGIN_FAILED: "登录失败",
-    AuditAction.LOGOUT: "退出",
-    AuditAction.IMPORT: "导入",
-    AuditAction.DOWNLOAD: "下载",
-    AuditAction.USER_ADMIN: "用户管理",
-}
+    LOGIN = ("login", "登录")
+    LOGIN_FAILED = ("login_failed", "登录失败")
+    LOGOUT = ("logout", "退出")
+    IMPORT = ("import", "导入")
+    DOWNLOAD = ("download", "下载")
+    USER_ADMIN = ("user_admin", "用户管理")
 
 
 def record(engine: sa.Engine, identity_or_username: Identity | str, action: AuditAction | str, detail: str,

@@ -10,14 +10,15 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .enums import Level
+from .config import read_settings_file, section, setting
+from .enums import LabelledEnum, Level
 from .schema import audit_log, regions, users
 
 # Brute-force protection and password rules.
@@ -33,16 +34,24 @@ USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 DISPLAY_NAME_MAX = 64
 
 
-class Role(str, Enum):
+@dataclass(frozen=True)
+class SignInSettings:
+    """The [sign_in] section of the settings file."""
+
+    idle_timeout_hours: float = setting(8.0, "无操作自动退出登录", "小时", 0.25, 72)
+
+
+def load_sign_in_settings(path: Path | None = None) -> SignInSettings:
+    """The [sign_in] section of the settings file in force (SettingsError when a value is not allowed)."""
+    return section(read_settings_file(path), "sign_in", SignInSettings, path)
+
+
+class Role(LabelledEnum):
     """What a signed-in user may see: the whole province, one city's subtree, or one county."""
 
-    PROVINCE = "province"
-    CITY = "city"
-    COUNTY = "county"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
+    PROVINCE = ("province", "省级")
+    CITY = ("city", "市级")
+    COUNTY = ("county", "县级")
 
     @property
     def level(self) -> Level:
@@ -50,24 +59,17 @@ class Role(str, Enum):
         return Level(self.value)
 
 
-ROLE_LABELS = {Role.PROVINCE: "省级", Role.CITY: "市级", Role.COUNTY: "县级"}
+class AuthFailure(LabelledEnum):
+    """Why a sign-in was refused (the label is the reason as the audit log shows it)."""
 
-
-class AuthFailure(str, Enum):
-    """Why a sign-in was refused."""
-
-    WRONG_CREDENTIALS = "wrong_credentials"
-    LOCKED = "locked"
-    DISABLED = "disabled"
+    WRONG_CREDENTIALS = ("wrong_credentials", "用户名或密码错误")
+    LOCKED = ("locked", "账户已锁定")
+    DISABLED = ("disabled", "账户已停用")
 
     @property
     def message(self) -> str:
+        """What the sign-in form says."""
         return AUTH_FAILURE_MESSAGES[self]
-
-    @property
-    def label(self) -> str:
-        """The reason as the audit log shows it."""
-        return {"wrong_credentials": "用户名或密码错误", "locked": "账户已锁定", "disabled": "账户已停用"}[self.value]
 
 
 AUTH_FAILURE_MESSAGES = {

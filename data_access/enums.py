@@ -1,19 +1,33 @@
-"""Closed value sets of the data contract, with the Chinese aliases the importer accepts."""
+"""Closed value sets of the data contract, with the Chinese aliases the importer accepts, and the base
+of every closed set that carries a Chinese label."""
 from __future__ import annotations
 
 from enum import Enum
+from typing import Self
 
 
-class Level(str, Enum):
+class LabelledEnum(str, Enum):
+    """A closed set whose members carry their Chinese label, declared together: MEMBER = ("value", "标签").
+
+    The value is what is stored and typed on the command line; the label is what a page, a document
+    or the audit log shows."""
+
+    _value_: str
+    label: str
+
+    def __new__(cls, value: str, label: str) -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+
+class Level(LabelledEnum):
     """Administrative level of a region."""
 
-    PROVINCE = "province"
-    CITY = "city"
-    COUNTY = "county"
-
-    @property
-    def label(self) -> str:
-        return {"province": "省", "city": "市", "county": "县(市、区)"}[self.value]
+    PROVINCE = ("province", "省")
+    CITY = ("city", "市")
+    COUNTY = ("county", "县(市、区)")
 
     @property
     def depth(self) -> int:
@@ -25,61 +39,31 @@ class Level(str, Enum):
         return {Level.PROVINCE: Level.CITY, Level.CITY: Level.COUNTY, Level.COUNTY: None}[self]
 
 
-class Channel(str, Enum):
+class Channel(LabelledEnum):
     """信、访、电、网、码: how a report arrived."""
 
-    LETTER = "letter"
-    VISIT = "visit"
-    PHONE = "phone"
-    ONLINE = "online"
-    QR = "qr"
-
-    @property
-    def label(self) -> str:
-        return CHANNEL_LABELS[self]
+    LETTER = ("letter", "来信")
+    VISIT = ("visit", "来访")
+    PHONE = ("phone", "来电")
+    ONLINE = ("online", "网络")
+    QR = ("qr", "码上举报")
 
 
-class Category(str, Enum):
+class Category(LabelledEnum):
     """Only accusation cases are handled and counted in handling metrics."""
 
-    ACCUSATION = "accusation"
-    OUT_OF_SCOPE = "out_of_scope"
-    NO_SUBSTANCE = "no_substance"
-
-    @property
-    def label(self) -> str:
-        return CATEGORY_LABELS[self]
+    ACCUSATION = ("accusation", "检举控告")
+    OUT_OF_SCOPE = ("out_of_scope", "业务范围外")
+    NO_SUBSTANCE = ("no_substance", "无实质内容")
 
 
-class Satisfaction(str, Enum):
+class Satisfaction(LabelledEnum):
     """The reporter's rating of a closed case."""
 
-    SATISFIED = "satisfied"
-    BASIC = "basic"
-    DISSATISFIED = "dissatisfied"
+    SATISFIED = ("satisfied", "满意")
+    BASIC = ("basic", "基本满意")
+    DISSATISFIED = ("dissatisfied", "不满意")
 
-    @property
-    def label(self) -> str:
-        return SATISFACTION_LABELS[self]
-
-
-CHANNEL_LABELS = {
-    Channel.LETTER: "来信",
-    Channel.VISIT: "来访",
-    Channel.PHONE: "来电",
-    Channel.ONLINE: "网络",
-    Channel.QR: "码上举报",
-}
-CATEGORY_LABELS = {
-    Category.ACCUSATION: "检举控告",
-    Category.OUT_OF_SCOPE: "业务范围外",
-    Category.NO_SUBSTANCE: "无实质内容",
-}
-SATISFACTION_LABELS = {
-    Satisfaction.SATISFIED: "满意",
-    Satisfaction.BASIC: "基本满意",
-    Satisfaction.DISSATISFIED: "不满意",
-}
 
 # Extra spellings accepted on import besides the English value and the label above.
 _EXTRA_ALIASES = {
@@ -97,7 +81,7 @@ DOMAINS = ("教育医疗", "养老社保", "生态环保", "安全生产", "食�
 DEFAULT_DOMAIN = "其他"
 
 
-def alias_map(enum_cls: type[Enum]) -> dict[str, str]:
+def alias_map(enum_cls: type[LabelledEnum]) -> dict[str, str]:
     """Map every accepted spelling (lower-cased, stripped) to the stored English value."""
     out: dict[str, str] = {}
     for member in enum_cls:

@@ -10,7 +10,7 @@ from .database import latest_load
 from .enums import Category
 from .schema import cases, import_log, regions
 from .scope import Scope, case_in_scope
-from .workdays import official_range
+from .workdays import DEADLINE_REACH_DAYS, official_range
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,14 @@ def data_version(engine: sa.Engine) -> str:
     return f"{n}:{last}"
 
 
-def quality_warnings(engine: sa.Engine, as_of: dt.date) -> list[QualityWarning]:
-    """Observations a supervisor should know before trusting the numbers."""
+def quality_warnings(engine: sa.Engine, as_of: dt.date, default_due_days: int) -> list[QualityWarning]:
+    """Observations a supervisor should know before trusting the numbers (`default_due_days`: the
+    setting that fills an empty due date)."""
     acc = cases.c.category == Category.ACCUSATION.value
     closed = cases.c.closed_date.is_not(None)
     checks = (
         ("no_due_date", "未填写办理期限", acc & cases.c.due_date.is_(None),
-         "按收件日期后 60 天计算期限；如有批准延期而未录入，按期办结率会偏低。"),
+         f"按收件日期后 {default_due_days} 天计算期限；如有批准延期而未录入，按期办结率会偏低。"),
         ("closed_unrated", "已办结但未评价", acc & closed & cases.c.satisfaction.is_(None),
          "不计入群众满意率的分母，参评率因此降低。"),
         ("real_name_no_notice", "实名举报未录入受理告知日期", acc & cases.c.is_real_name.is_(True)
@@ -76,7 +77,7 @@ def quality_warnings(engine: sa.Engine, as_of: dt.date) -> list[QualityWarning]:
 def calendar_note(period_end: dt.date) -> str | None:
     """A Chinese note when deadlines may fall beyond the official holiday calendar's years."""
     _, last = official_range()
-    if period_end + dt.timedelta(days=40) > last:
+    if period_end + dt.timedelta(days=DEADLINE_REACH_DAYS) > last:
         return (f"节假日日历仅覆盖至 {last.year} 年；{last.year + 1} 年起的工作日暂按周一至周五计算，"
                 "受理告知、结果反馈期限可能与实际放假安排略有出入。")
     return None

@@ -17,6 +17,9 @@ import chinese_calendar
 CALENDAR_START = dt.date(2000, 1, 1)
 CALENDAR_END = dt.date(2045, 12, 31)
 DEADLINE_WORKDAYS = 15
+# A 15-working-day deadline falls at most this many calendar days after the date it follows (15 working
+# days plus the longest holiday run): what lies further back cannot reach a deadline in a period.
+DEADLINE_REACH_DAYS = 40
 
 
 @dataclass(frozen=True)

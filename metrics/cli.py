@@ -17,6 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from data_access.cli import iso_date, open_engine, reading_failed
+from data_access.config import SettingsError
 from data_access.enums import Level
 from data_access.scope import WHOLE_PROVINCE
 
@@ -24,6 +25,7 @@ from .caselists import OverdueOrder, overdue_cases
 from .priority import PRIORITY_COLUMNS, priority_counties
 from .registry import ALL_IDS
 from .request import Period, TableRequest
+from .settings import Settings, load_settings
 from .table import BadParent, check_parent, connect, region_table
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -76,23 +78,32 @@ def _period(args: argparse.Namespace) -> Period:
 
 def run_table(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
     request = TableRequest(Level(args.level), _period(args), parent=args.parent, scope=WHOLE_PROVINCE)
-    frame = region_table(engine, request)
+    frame = region_table(engine, request, args.settings)
     return frame[["code", "name", "level", *ALL_IDS]]
 
 
 def run_priority(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
-    return priority_counties(engine, _period(args), scope=WHOLE_PROVINCE)[list(PRIORITY_COLUMNS)]
+    return priority_counties(engine, _period(args), scope=WHOLE_PROVINCE, settings=args.settings)[list(PRIORITY_COLUMNS)]
 
 
 def run_overdue(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
     with connect(engine) as conn:
         check_parent(conn, Level.COUNTY, args.parent)  # any region: the cases at or under it
     frame = overdue_cases(engine, args.as_of or dt.date.today(), parent=args.parent, scope=WHOLE_PROVINCE,
-                          order=OverdueOrder.CASE_ID)
+                          order=OverdueOrder.CASE_ID, settings=args.settings)
     return frame[list(OVERDUE_CLI_COLUMNS)]
 
 
 COMMANDS = {"table": run_table, "priority": run_priority, "overdue": run_overdue}
+
+
+def settings_in_force() -> Settings | None:
+    """The settings file's [metrics] section; None, with the reason on stderr, when it cannot be used."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return None
 
 
 def write(frame: pd.DataFrame, fmt: str, out: TextIO) -> None:
@@ -121,6 +132,9 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     out = out or sys.stdout
+    if (settings := settings_in_force()) is None:
+        return EXIT_USAGE
+    args.settings = settings
     if (engine := open_engine(args.db)) is None:
         return EXIT_USAGE
     try:

@@ -72,6 +72,15 @@ def preset_period(preset: Preset, anchor: dt.date, custom: tuple[dt.date, dt.dat
     raise AssertionError(preset)
 
 
+def trailing_months(as_of: dt.date, months: int) -> Period:
+    """The `months` months up to and including as_of, read as of as_of (12: the rolling year of the
+    priority test, 2024-07-01 .. 2025-06-30 for 2025-06-30)."""
+    index = as_of.year * 12 + as_of.month - 1 - months
+    year, month = divmod(index, 12)
+    start = dt.date(year, month + 1, min(as_of.day, _month_end(dt.date(year, month + 1, 1)).day))
+    return Period(start + dt.timedelta(days=1), as_of, as_of)
+
+
 def describe(period: Period) -> str:
     """Chinese text for a period, e.g. 2024-01-01 至 2024-06-30（截至 2024-06-30）."""
     text = f"{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}"

@@ -20,7 +20,7 @@ from data_access.schema import cases
 from data_access.scope import Scope
 
 from .caselists import OverdueOrder, overdue_cases
-from .periods import Preset, preset_period
+from .periods import Preset, preset_period, trailing_months
 from .priority import PriorityStatus, priority_counties
 from .registry import METRICS_BY_ID, Direction, MetricKind
 from .request import CaseFilter, Period, TableRequest
@@ -33,7 +33,6 @@ SATISFACTION_METRICS = ("closed", "rated", "satisfied", "satisfaction_rate", "ra
 CITY_METRICS = ("due", "on_time", "on_time_rate", *SATISFACTION_METRICS)
 COUNTY_METRICS = ("due", "on_time", "on_time_rate")
 LONG_OVERDUE_DAYS = 90  # 长期超期: more than this many days past due
-PRIORITY_WINDOW_MONTHS = 12  # the funnel test needs volume: a rolling year, not one week
 MIN_DUE_TO_COMPARE = 10  # a region is named as improving or slipping only with this many due cases in both weeks
 YEAR_AGO_DAYS = 364  # 52 weeks: the same Monday-to-Sunday week a year earlier
 
@@ -116,7 +115,11 @@ class WeeklyReport:
     settings: Settings = DEFAULT_SETTINGS
     min_due_to_compare: int = MIN_DUE_TO_COMPARE
     long_overdue_days: int = LONG_OVERDUE_DAYS
-    priority_window_months: int = PRIORITY_WINDOW_MONTHS
+
+    @property
+    def priority_window_months(self) -> int:
+        """How many months the priority test looks back (a setting)."""
+        return self.settings.priority_window_months
 
     def headline(self, metric_id: str) -> HeadlineChange:
         """The headline entry of one metric."""
@@ -150,15 +153,6 @@ def year_ago(week: Period) -> Period:
     """The same Monday-to-Sunday week 52 weeks earlier, read as of the same weekday."""
     shift = dt.timedelta(days=YEAR_AGO_DAYS)
     return Period(week.start - shift, week.end - shift, week.as_of_date - shift)
-
-
-def rolling_year(as_of: dt.date) -> Period:
-    """The 12 months up to and including as_of, read as of as_of."""
-    try:
-        start = as_of.replace(year=as_of.year - 1)
-    except ValueError:  # 29 February
-        start = as_of.replace(year=as_of.year - 1, day=28)
-    return Period(start + dt.timedelta(days=1), as_of, as_of)
 
 
 def first_received(conn: sa.Connection) -> dt.date | None:
@@ -266,7 +260,8 @@ class _Scope:
 
     def priority(self, as_of: dt.date) -> pd.DataFrame:
         """The funnel-test ranking over the rolling year up to `as_of`."""
-        return priority_counties(self.conn, rolling_year(as_of), self.filters, scope=self.scope, settings=self.settings)
+        window = trailing_months(as_of, self.settings.priority_window_months)
+        return priority_counties(self.conn, window, self.filters, scope=self.scope, settings=self.settings)
 
 
 def _year_ago_week(conn: sa.Connection, this_week: Period) -> Period | None:
@@ -333,6 +328,6 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         province_last=province_last, province_year_ago=province_ago,
         headlines=headline_changes(province, province_last, province_ago), cities=cities, counties=counties,
         newly_overdue=new, long_overdue=long, overdue_by_county=overdue_by_county(new, long), priority_ranking=ranked,
-        priority=priority, priority_left=left, priority_window=rolling_year(as_of),
-        priority_window_last=rolling_year(last_week.end), settings=settings, min_due_to_compare=min_due_to_compare,
+        priority=priority, priority_left=left, priority_window=trailing_months(as_of, settings.priority_window_months),
+        priority_window_last=trailing_months(last_week.end, settings.priority_window_months), settings=settings, min_due_to_compare=min_due_to_compare,
     )

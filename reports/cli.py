@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from data_access.cli import iso_date, open_engine, reading_failed
 from data_access.scope import WHOLE_PROVINCE
+from metrics.cli import settings_in_force
 from metrics.weekly import weekly_report
 
 from .charts import CJKFontMissing
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_weekly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
     """Write the weekly meeting pack and print the two paths; 1 when it cannot be drawn or written."""
     try:
-        paths = write_pack(weekly_report(engine, args.as_of, scope=WHOLE_PROVINCE), args.out)
+        paths = write_pack(weekly_report(engine, args.as_of, scope=WHOLE_PROVINCE, settings=args.settings), args.out)
     except CJKFontMissing as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAILURE
@@ -61,6 +62,9 @@ def run_weekly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Run one command; return the exit status."""
     args = build_parser().parse_args(argv)
+    if (settings := settings_in_force()) is None:
+        return EXIT_USAGE
+    args.settings = settings
     if (engine := open_engine(args.db)) is None:
         return EXIT_USAGE
     try:

@@ -9,7 +9,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from data_access.enums import CHANNEL_LABELS
+from data_access.enums import Channel
 from metrics.caselists import COLUMN_LABELS
 from metrics.priority import PriorityStatus
 from metrics.registry import METRICS_BY_ID
@@ -26,7 +26,7 @@ RATE_COLUMNS = ("first_on_time_rate", "leapfrog_rate")
 SCORE_COLUMNS = ("z_quality", "z_leapfrog", "score")
 NEWLY_OVERDUE_SHEET, PRIORITY_SHEET, NOTES_SHEET = "新增超期", "重点督导县", "说明"
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F2")
-CHANNELS = {c.value: label for c, label in CHANNEL_LABELS.items()}
+CHANNELS = {c.value: c.label for c in Channel}
 
 
 def long_overdue_sheet(report: WeeklyReport) -> str:

@@ -9,15 +9,15 @@ import streamlit as st
 from openpyxl.utils import get_column_letter
 
 from data_access.audit import AuditAction
-from data_access.enums import CATEGORY_LABELS, CHANNEL_LABELS, SATISFACTION_LABELS
+from data_access.enums import Category, Channel, Satisfaction
 from metrics.caselists import COLUMN_LABELS, CaseStatus
 
 from .access import audited
 
 _VALUE_LABELS = {
-    "channel": {c.value: label for c, label in CHANNEL_LABELS.items()},
-    "category": {c.value: label for c, label in CATEGORY_LABELS.items()},
-    "satisfaction": {s.value: label for s, label in SATISFACTION_LABELS.items()},
+    "channel": {c.value: c.label for c in Channel},
+    "category": {c.value: c.label for c in Category},
+    "satisfaction": {s.value: s.label for s in Satisfaction},
     "status": {s.value: s.label for s in CaseStatus},
 }
 

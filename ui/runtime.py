@@ -7,6 +7,7 @@ and the data version (changes with every load), so a key holds every argument th
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import sqlalchemy as sa
 import streamlit as st
@@ -15,8 +16,38 @@ from data_access import inventory
 from data_access.database import case_count, load_demo, ensure_initialized, is_demo_data, latest_load
 from data_access.scope import WHOLE_PROVINCE
 from data_access.engine import DEFAULT_DB_PATH, make_engine, resolve_url
+from data_access.auth import SignInSettings, load_sign_in_settings
+from data_access.config import DEFAULT_SETTINGS_FILE, settings_path
+from metrics.settings import DEFAULT_SETTINGS, Settings, load_settings
 
 DEMO_SEED = 20240101
+
+
+@st.cache_resource(show_spinner=False)
+def _settings_file(path: str, modified: float) -> tuple[Settings, SignInSettings]:
+    """Both sections of the settings file, read and checked once per version of the file."""
+    return load_settings(Path(path)), load_sign_in_settings(Path(path))
+
+
+def _settings_in_force() -> tuple[Settings, SignInSettings]:
+    path = settings_path()
+    if not path.exists() and path == DEFAULT_SETTINGS_FILE:
+        return DEFAULT_SETTINGS, SignInSettings()
+    try:
+        modified = path.stat().st_mtime
+    except OSError:
+        modified = 0.0  # load_settings says why the file cannot be read
+    return _settings_file(str(path), modified)
+
+
+def settings() -> Settings:
+    """The metric settings in force; SettingsError (Chinese, naming key and value) when the file is wrong."""
+    return _settings_in_force()[0]
+
+
+def sign_in_settings() -> SignInSettings:
+    """The sign-in settings in force (SettingsError as for settings())."""
+    return _settings_in_force()[1]
 
 
 def database_url() -> str:
@@ -87,6 +118,6 @@ def last_load(url: str, version: str) -> dict | None:
 
 
 @st.cache_data(show_spinner=False, ttl=600)
-def quality_warnings(url: str, version: str, as_of: dt.date) -> list[inventory.QualityWarning]:
+def quality_warnings(url: str, version: str, as_of: dt.date, default_due_days: int) -> list[inventory.QualityWarning]:
     """inventory.quality_warnings, cached."""
-    return inventory.quality_warnings(get_engine(url), as_of)
+    return inventory.quality_warnings(get_engine(url), as_of, default_due_days)

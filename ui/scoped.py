@@ -88,7 +88,7 @@ class ScopedData:
     def quality_warnings(self, as_of: dt.date) -> list[inventory.QualityWarning]:
         """Data-quality observations over the whole case table."""
         self._province_only("数据质量提示")
-        return runtime.quality_warnings(self.url, self.version, as_of)
+        return runtime.quality_warnings(self.url, self.version, as_of, self.settings.default_due_days)
 
     def import_file(self, data: bytes, filename: str, mode: str, actor: Identity) -> LoadReport:
         """Import a file (all rows or none; recorded in the audit log by the importer)."""
@@ -115,7 +115,7 @@ def scoped() -> ScopedData:
     """The data access of this run, limited to the viewer's scope."""
     from .view import current_view
 
-    return ScopedData(runtime.database_url(), runtime.data_version(), current_view().scope)
+    return ScopedData(runtime.database_url(), runtime.data_version(), current_view().scope, runtime.settings())
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
