@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -21,6 +22,8 @@ logger = logging.getLogger(__name__)
 DETAIL_MAX = 500
 # Who writes when a program calls a writer without naming a person (tests, benchmarks).
 PROGRAM_ACTOR = "program"
+USERNAME_CHARS = 255  # the widths of audit_log.username and .scope
+SCOPE_CHARS = 6
 AUDIT_COLUMNS = ("at", "username", "role", "scope", "action", "detail", "id")
 
 
@@ -73,7 +76,7 @@ def recent(engine: sa.Engine, limit: int, since: dt.datetime | None = None) -> p
         return pd.DataFrame(conn.execute(stmt).fetchall(), columns=list(AUDIT_COLUMNS))
 
 
-def _row(who: Identity | str, action: AuditAction, detail: str, scope: str | None, at: dt.datetime | None) -> dict:
+def _row(who: Identity | str, action: AuditAction, detail: str, scope: str | None, at: dt.datetime | None) -> dict[str, Any]:
     if isinstance(who, Identity):
         username, role, region = who.username, who.role.value, who.region_code
     else:
@@ -81,9 +84,9 @@ def _row(who: Identity | str, action: AuditAction, detail: str, scope: str | Non
     return {
         "id": uuid.uuid4().hex,
         "at": (at.astimezone().replace(tzinfo=None) if at.tzinfo else at) if at else dt.datetime.now(),
-        "username": username[: audit_log.c.username.type.length],
+        "username": username[:USERNAME_CHARS],
         "role": role,
-        "scope": (scope if scope is not None else region or "")[: audit_log.c.scope.type.length],
+        "scope": (scope if scope is not None else region or "")[:SCOPE_CHARS],
         "action": action.value,
         "detail": _one_line(detail)[:DETAIL_MAX],
     }

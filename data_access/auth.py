@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -284,7 +285,7 @@ def _count_failure(engine: sa.Engine, name: str, now: dt.datetime) -> dt.datetim
 
 
 def _record_success(engine: sa.Engine, name: str, password_hash: str, password: str) -> None:
-    values: dict = {"failed_attempts": 0, "locked_until": None}
+    values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None}
     if PASSWORD_HASHER.check_needs_rehash(password_hash):
         values["password_hash"] = PASSWORD_HASHER.hash(password)
     with engine.begin() as conn:
@@ -294,7 +295,7 @@ def _record_success(engine: sa.Engine, name: str, password_hash: str, password: 
 # ---------------------------------------------------------------------------------------------
 # OIDC (Streamlit's st.login / st.user): claims to an identity
 
-DEFAULT_CLAIM_MAPPING: dict = {
+DEFAULT_CLAIM_MAPPING: dict[str, Any] = {
     "role_claim": "role",  # claim holding the role (a string, or a list such as a groups claim)
     "region_claim": "region_code",  # claim holding the 6-digit region code
     "username_claim": "email",  # falls back to "sub" when absent
@@ -303,7 +304,7 @@ DEFAULT_CLAIM_MAPPING: dict = {
 }
 
 
-def identity_from_claims(claims: Mapping, mapping: Mapping | None = None) -> Identity | None:
+def identity_from_claims(claims: Mapping[str, Any], mapping: Mapping[str, Any] | None = None) -> Identity | None:
     """The identity an OIDC login maps to, or None (no access) when the role or region is missing or unknown.
 
     `mapping` (from secrets) overrides DEFAULT_CLAIM_MAPPING key by key. The region is only checked
@@ -323,7 +324,7 @@ def identity_from_claims(claims: Mapping, mapping: Mapping | None = None) -> Ide
     return Identity(username=username, role=role, region_code=region, display_name=display[:DISPLAY_NAME_MAX])
 
 
-def _role_from_claim(value: object, role_values: Mapping) -> Role | None:
+def _role_from_claim(value: object, role_values: Mapping[str, Any]) -> Role | None:
     """One role from a string or list claim; None when there is none or more than one."""
     values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
     aliases = {r.value: r for r in Role} | {r.label: r for r in Role}
@@ -388,18 +389,18 @@ def _checked_region(conn: sa.Connection, role: Role, region_code: str | None) ->
     return code
 
 
-def _user_row(conn: sa.Connection, name: str) -> sa.Row | None:
+def _user_row(conn: sa.Connection, name: str) -> sa.Row[Any] | None:
     return conn.execute(sa.select(users).where(users.c.username == name)).first()
 
 
-def _update_user(engine: sa.Engine, username: str, **values) -> None:
+def _update_user(engine: sa.Engine, username: str, **values: Any) -> None:
     name = _normal_username(username)
     with engine.begin() as conn:
         if conn.execute(users.update().where(users.c.username == name).values(**values)).rowcount == 0:
             raise UserRejected(f"用户不存在：{name}", f"no such user: {name}")
 
 
-def _identity(row: sa.Row) -> Identity:
+def _identity(row: sa.Row[Any]) -> Identity:
     return Identity(username=row.username, role=Role(row.role), region_code=row.region_code,
                     display_name=row.display_name)
 

@@ -6,6 +6,7 @@ the caller's transaction, so that the caller can check and move them with portab
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -27,23 +28,31 @@ def stage_table(conn: sa.Connection, table: pa.Table, name: str = STAGING_TABLE)
     return sa.table(name, *(sa.column(c) for c in table.column_names))
 
 
+def _driver(conn: sa.Connection) -> Any:
+    """The DBAPI driver's own connection (DuckDB's, psycopg's) under a SQLAlchemy connection."""
+    driver = conn.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the connection has been closed")
+    return driver
+
+
 def drop_staged(conn: sa.Connection, name: str = STAGING_TABLE) -> None:
     """Remove the staging table or view made by stage_table."""
     if conn.dialect.name == "duckdb":
-        conn.connection.driver_connection.unregister(name)
+        _driver(conn).unregister(name)
     else:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
 
 
 def _stage_duckdb(conn: sa.Connection, table: pa.Table, name: str) -> None:
     # A registered Arrow table is scanned in place by DuckDB: no copy, no row-by-row insert.
-    conn.connection.driver_connection.register(name, table)
+    _driver(conn).register(name, table)
 
 
 def _stage_postgresql(conn: sa.Connection, table: pa.Table, name: str) -> None:
     columns = ", ".join(f"{c} {_pg_type(table.schema.field(c).type)}" for c in table.column_names)
     conn.execute(sa.text(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP"))
-    raw = conn.connection.driver_connection
+    raw = _driver(conn)
     with raw.cursor() as cur:
         with cur.copy(f"COPY {name} ({', '.join(table.column_names)}) FROM STDIN (FORMAT csv)") as copy:
             for batch in table.to_batches(max_chunksize=_COPY_CHUNK_ROWS):

@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress(label: str):
+def _progress(label: str) -> Callable[[float], None]:
     start = time.monotonic()
 
     def report(fraction: float) -> None:
@@ -134,7 +134,7 @@ Exit status: 0 success, 1 bad data (unknown region, weak password, duplicate or 
 """
 
 
-def _add_user_parser(sub: argparse._SubParsersAction, db_help: str) -> None:
+def _add_user_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], db_help: str) -> None:
     p_user = sub.add_parser("user", help="manage local users (add, disable, enable, passwd, list)",
                             description=USER_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = p_user.add_subparsers(dest="user_command", required=True)
@@ -167,10 +167,9 @@ def cmd_user(engine: sa.Engine, args: argparse.Namespace) -> int:
     if args.user_command == "list":
         return _list_users(engine)
     try:
-        if args.user_command in ("add", "passwd"):
-            password = _read_password(args.password_stdin)
-            if password is None:
-                return EXIT_USAGE
+        password = _read_password(args.password_stdin) if args.user_command in ("add", "passwd") else ""
+        if password is None:
+            return EXIT_USAGE
         if args.user_command == "add":
             who = auth.add_user(engine, args.name, password, args.role, args.region, args.display_name)
             detail = f"user add {who.username} role={who.role.value} region={who.region_code or '-'}"

@@ -73,17 +73,17 @@ def section(document: Mapping[str, Any], name: str, cls: type[T], path: Path | N
         raise SettingsError(f"{where}：{exc}") from exc
 
 
-def _checked(where: str, field: dataclasses.Field, value: object) -> float:
+def _checked(where: str, field: dataclasses.Field[Any], value: object) -> float:
     meta = field.metadata
     whole = isinstance(field.default, int)
     kind_ok = isinstance(value, int) if whole else isinstance(value, (int, float))
-    if isinstance(value, bool) or not kind_ok:
+    if isinstance(value, bool) or not kind_ok or not isinstance(value, (int, float)):
         wanted = "整数 / an integer" if whole else "数值 / a number"
         raise SettingsError(f"{where} {field.name}（{meta['label']}）= {value!r}：应为{wanted}")
-    if not meta["low"] <= value <= meta["high"]:  # type: ignore[operator]
+    if not meta["low"] <= value <= meta["high"]:
         raise SettingsError(f"{where} {field.name}（{meta['label']}）= {value!r}：应在 {meta['low']} 至 "
                             f"{meta['high']} {meta['unit']}之间 / out of range")
-    return value if whole else float(value)  # type: ignore[return-value,arg-type]
+    return value if whole else float(value)
 
 
 def described(values: object) -> list[tuple[str, str, str]]:

@@ -5,7 +5,7 @@ import datetime as dt
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -113,14 +113,14 @@ def _migrate_deadlines(engine: sa.Engine, refresh: bool) -> None:
 
 def refresh_deadlines_statement() -> sa.Update:
     """UPDATE cases: D1 and D2 looked up in workday_calendar (NULL where closed_date is NULL)."""
-    def deadline_of(day: sa.ColumnElement) -> sa.ScalarSelect:
+    def deadline_of(day: sa.ColumnElement[dt.date]) -> sa.ScalarSelect[dt.date]:
         return sa.select(workday_calendar.c.deadline_15).where(workday_calendar.c.day == day).scalar_subquery()
 
     return cases.update().values(notice_deadline=deadline_of(cases.c.received_date),
                                  feedback_deadline=deadline_of(cases.c.closed_date))
 
 
-def _with_deadlines(staged: sa.TableClause) -> sa.Select:
+def _with_deadlines(staged: sa.TableClause) -> sa.Select[Any]:
     """The staged rows with D1 and D2 from the calendar, in cases' column order."""
     cal_r, cal_c = workday_calendar.alias("cal_received"), workday_calendar.alias("cal_closed")
     return (
@@ -251,7 +251,7 @@ def case_count(engine: sa.Engine) -> int:
         return conn.execute(sa.select(sa.func.count()).select_from(cases)).scalar_one()
 
 
-def latest_load(engine: sa.Engine) -> dict | None:
+def latest_load(engine: sa.Engine) -> dict[str, Any] | None:
     """The most recent row of the import log, or None."""
     with engine.connect() as conn:
         row = conn.execute(sa.select(import_log).order_by(import_log.c.imported_at.desc()).limit(1)).mappings().first()

@@ -9,7 +9,8 @@ ratings, 结而不服, and real-name notice dates around the 15-working-day dead
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -191,7 +192,7 @@ def _county_shares(profiles: pd.DataFrame, n_cases: int, years: float) -> np.nda
         tiny_share = np.minimum(tiny_share, 0.5 / len(shares))  # never bigger than half an average county
         shares *= 1.0 - tiny_share.sum()
         shares[tiny] = tiny_share
-    return shares / shares.sum()
+    return np.asarray(shares / shares.sum())
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ class _Workdays:
     def nth_after(self, idx: np.ndarray, n: np.ndarray | int) -> np.ndarray:
         """Index of the n-th working day strictly after each index (n >= 1)."""
         target = np.minimum(self.seq[idx] + n - 1, len(self.workday_pos) - 1)
-        return self.workday_pos[target]
+        return np.asarray(self.workday_pos[target])
 
     def snap_forward(self, idx: np.ndarray) -> np.ndarray:
         """Index of the first working day on or after each index."""
@@ -241,7 +242,7 @@ def _spring_festival_mask(wd: _Workdays, span: slice) -> np.ndarray:
     eves = np.array([f"{y}-{md}" for y, md in LUNAR_NEW_YEAR.items()], dtype="datetime64[D]") - 1
     offset = (days[:, None] - eves[None, :]).astype(np.int64)
     fallback = ((offset >= 0) & (offset < SPRING_FESTIVAL_FALLBACK_DAYS)).any(axis=1)
-    return mask | (fallback & ~wd.official[span])
+    return np.asarray(mask | (fallback & ~wd.official[span]))
 
 
 def _day_weights(wd: _Workdays, span: slice) -> np.ndarray:
@@ -253,10 +254,10 @@ def _day_weights(wd: _Workdays, span: slice) -> np.ndarray:
     factor[_spring_festival_mask(wd, span)] = SPRING_FESTIVAL_FACTOR
     t_years = np.arange(len(days)) / DAYS_PER_YEAR
     weights = factor * np.exp(GROWTH_PER_YEAR * t_years)
-    return weights / weights.sum()
+    return np.asarray(weights / weights.sum())
 
 
-def _pick(rng: np.random.Generator, weights: dict[object, float], n: int) -> np.ndarray:
+def _pick(rng: np.random.Generator, weights: Mapping[Any, float], n: int) -> np.ndarray:
     """Indices into the dict's keys, drawn with its (normalised) weights."""
     p = np.fromiter(weights.values(), float)
     return rng.choice(len(p), size=n, p=p / p.sum()).astype(np.int8)
@@ -272,7 +273,7 @@ def _intake(
     return received, county
 
 
-def _attributes(rng: np.random.Generator, wd: _Workdays, received: np.ndarray, leap_rate: np.ndarray) -> dict:
+def _attributes(rng: np.random.Generator, wd: _Workdays, received: np.ndarray, leap_rate: np.ndarray) -> dict[str, np.ndarray]:
     """Channel, category, domain and the boolean flags of each case."""
     n = len(received)
     workday = wd.is_workday[received]
@@ -363,7 +364,7 @@ def _date_array(wd: _Workdays, idx: np.ndarray, valid: np.ndarray) -> pa.Array:
     return pa.array(dates, type=pa.date32(), mask=~valid)
 
 
-def _labels(values: tuple, idx: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+def _labels(values: tuple[str, ...], idx: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     """String column from a small label list and int indices (null where not valid)."""
     labels = pa.array([getattr(v, "value", v) for v in values], type=pa.string())
     indices = pa.array(idx.astype(np.int32), mask=None if valid is None else ~valid)

@@ -15,7 +15,7 @@ class LabelledEnum(str, Enum):
     _value_: str
     label: str
 
-    def __new__(cls, value: str, label: str) -> Self:
+    def __new__(cls, value: str, label: str = "") -> Self:  # label optional: Level("city") looks a member up
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label

@@ -44,7 +44,7 @@ def require_scope(scope: object) -> Scope:
     return scope
 
 
-def counties_at_or_under(code: str) -> sa.Select:
+def counties_at_or_under(code: str) -> sa.Select[tuple[str]]:
     """The codes of the county-level units that are region `code` or lie under it (a sub-select
     for IN; the tree has three levels, and a county may hang directly under the province)."""
     parent = regions.alias("scope_parent")
@@ -54,8 +54,9 @@ def counties_at_or_under(code: str) -> sa.Select:
                    sa.or_(regions.c.code == code, regions.c.parent_code == code, parent.c.parent_code == code)))
 
 
-def case_in_scope(county_code: sa.ColumnElement, scope: Scope) -> sa.ColumnElement:
+def case_in_scope(county_code: sa.ColumnElement[str], scope: Scope) -> sa.ColumnElement[bool]:
     """A condition on a case's county: true for every case the viewer of `scope` may see."""
-    if require_scope(scope).code is None:
+    code = require_scope(scope).code
+    if code is None:
         return sa.true()
-    return county_code.in_(counties_at_or_under(scope.code))
+    return county_code.in_(counties_at_or_under(code))

@@ -11,7 +11,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .enums import DEFAULT_DOMAIN, FALSE_SPELLINGS, TRUE_SPELLINGS, Category, Channel, Satisfaction, alias_map
+from .enums import (
+    DEFAULT_DOMAIN,
+    FALSE_SPELLINGS,
+    TRUE_SPELLINGS,
+    Category,
+    Channel,
+    LabelledEnum,
+    Satisfaction,
+    alias_map,
+)
 from .problems import MAX_REPORTED_PROBLEMS, DataRejected, Problem
 from .schema import CASE_COLUMNS
 from .workdays import CALENDAR_END, CALENDAR_START
@@ -148,7 +157,7 @@ def _parse_bools(text: pd.Series, column: str, found: _Collector) -> pd.Series:
     return truthy
 
 
-def _parse_enum(text: pd.Series, column: str, enum_cls: type, found: _Collector) -> pd.Series:
+def _parse_enum(text: pd.Series, column: str, enum_cls: type[LabelledEnum], found: _Collector) -> pd.Series:
     mapping = alias_map(enum_cls)
     mapped = text.str.lower().map(mapping)
     allowed = "、".join(f"{m.value}/{m.label}" for m in enum_cls)
@@ -168,7 +177,8 @@ def _check_counties(codes: pd.Series, county_codes: set[str], found: _Collector)
     found.add(unknown, "county_code", "不是地区表中的县级单位代码", "not a county-level code in the regions table")
 
 
-def _check_consistency(frame: pd.DataFrame, dates: dict, bools: dict, enums: dict, found: _Collector) -> None:
+def _check_consistency(frame: pd.DataFrame, dates: dict[str, pd.Series], bools: dict[str, pd.Series],
+                       enums: dict[str, pd.Series], found: _Collector) -> None:
     received, closed = dates["received_date"], dates["closed_date"]
     found.add(closed < received, "closed_date", "办结日期早于收件日期", "closed_date before received_date")
     found.add(dates["due_date"] < received, "due_date", "办理期限早于收件日期", "due_date before received_date")
@@ -184,7 +194,8 @@ def _check_consistency(frame: pd.DataFrame, dates: dict, bools: dict, enums: dic
               "result_notice_date before closed_date")
 
 
-def _typed_table(frame: pd.DataFrame, dates: dict, bools: dict, enums: dict) -> pa.Table:
+def _typed_table(frame: pd.DataFrame, dates: dict[str, pd.Series], bools: dict[str, pd.Series],
+                 enums: dict[str, pd.Series]) -> pa.Table:
     columns: dict[str, pa.Array] = {}
     for name in CASE_COLUMNS:
         if name in dates:

@@ -35,7 +35,7 @@ class WorkdayCalendar:
         """The `workdays`-th working day strictly after each date (the date itself is day 0)."""
         dates = np.asarray(dates, dtype="datetime64[D]")
         if workdays == DEADLINE_WORKDAYS:
-            return self.deadline_15[self.index_of(dates)]
+            return np.asarray(self.deadline_15[self.index_of(dates)])
         return _nth_workday_after(self.days, self.is_workday, self.index_of(dates), workdays)
 
     def index_of(self, dates: np.ndarray) -> np.ndarray:
@@ -43,7 +43,7 @@ class WorkdayCalendar:
         idx = (np.asarray(dates, dtype="datetime64[D]") - self.days[0]).astype(np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= len(self.days)):
             raise ValueError(f"date outside the working-day calendar {CALENDAR_START}..{CALENDAR_END}")
-        return idx
+        return np.asarray(idx)
 
 
 def _official_years() -> tuple[int, int]:
@@ -62,7 +62,7 @@ def _nth_workday_after(days: np.ndarray, is_workday: np.ndarray, idx: np.ndarray
     workday_pos = np.flatnonzero(is_workday)
     target_seq = seq[idx] + n  # the n-th working day after has this running count
     pos = workday_pos[np.minimum(target_seq - 1, len(workday_pos) - 1)]
-    return days[pos]
+    return np.asarray(days[pos])
 
 
 @lru_cache(maxsize=1)
