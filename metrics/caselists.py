@@ -15,8 +15,9 @@ from data_access.enums import Category
 from data_access.schema import cases, regions
 from data_access.scope import Scope, require_scope
 
-from .compiler import effective_due, filter_conditions, in_subtree, region_map
+from .compiler import filter_conditions, in_subtree, region_map
 from .request import CaseFilter, Period
+from .rules import effective_due
 from .settings import DEFAULT_SETTINGS, Settings
 from .table import connect
 

@@ -10,16 +10,17 @@ from data_access.schema import cases
 from data_access.scope import Scope
 
 from .compiler import (
-    Bounds,
     case_source,
     context,
     count_condition,
+    deadlines_read,
     filter_conditions,
-    predicate_chain,
+    rule_chain,
     within,
     within_scope,
 )
 from .request import CaseFilter, Period
+from .rules import Bounds
 from .settings import DEFAULT_SETTINGS, Settings
 from .table import connect
 
@@ -32,7 +33,7 @@ def rating_distribution(conn: sa.Engine | sa.Connection, period: Period, region:
                         settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
     """Counts of each rating over the cases counted in `closed` (rating, label, cases, share), within
     `scope` (required)."""
-    src = case_source(set(predicate_chain("closed")), stored_deadlines=False)  # no deadline is read
+    src = case_source(deadlines_read(rule_chain("closed")), stored_deadlines=False)  # no deadline is read
     ctx = context(src, Bounds.of_dates(period.start, period.end, period.as_of_date), settings)
     rating = sa.func.coalesce(cases.c.satisfaction, UNRATED).label("rating")
     stmt = (sa.select(rating, sa.func.count().label("cases"))

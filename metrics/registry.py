@@ -1,14 +1,28 @@
 """Every metric of ../shared/spec/metrics.md, declared once as data.
 
-A count metric is the set of cases of its `parent` (if any) that also satisfy its `predicate`; the
-compiler (compiler.py) turns each predicate name into SQL. A rate is numerator / denominator; an
-average is the mean of a per-case quantity over a count metric's cases. Labels and definitions here
-are what the 指标口径 page and every tooltip show.
+A count metric is the set of cases of its `parent` (if any) that also satisfy its `rule` (rules.py:
+the SQL, the case columns it reads, its anchor date); the compiler (compiler.py) derives everything
+else from these entries. A rate is numerator / denominator; an average is the mean of a per-case
+quantity over a count metric's cases. Labels and definitions here are what the 指标口径 page and
+every tooltip show.
+
+Adding a metric is one entry in _DECLARED (with a new Rule in rules.py when no existing one fits).
+METRICS, METRICS_BY_ID and the id lists are read-only views of the registered metrics, so that names
+imported elsewhere stay current while `extended` (tests) registers one more for a while.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
+from types import MappingProxyType
+from typing import TypeVar
+
+from . import rules
+from .rules import Quantity, Rule
+
+T = TypeVar("T")
 
 
 class MetricKind(str, Enum):
@@ -35,18 +49,18 @@ class Metric:
     label: str
     definition: str
     kind: MetricKind
-    predicate: str | None = None  # COUNT: name of the condition in compiler.PREDICATES
+    rule: Rule | None = None  # COUNT: the condition its cases satisfy beyond its parent's
     parent: str | None = None  # COUNT: the metric whose cases this one restricts
     numerator: str | None = None  # RATE
     denominator: str | None = None  # RATE; AVERAGE: the count metric whose cases are averaged over
-    quantity: str | None = None  # AVERAGE: name of the per-case quantity in compiler.QUANTITIES
+    quantity: Quantity | None = None  # AVERAGE: the per-case quantity averaged
     direction: Direction = Direction.NEUTRAL
     unit: str = "件"
 
 
-def _count(id: str, label: str, definition: str, predicate: str, parent: str | None = None,
+def _count(id: str, label: str, definition: str, rule: Rule, parent: str | None = None,
            direction: Direction = Direction.NEUTRAL) -> Metric:
-    return Metric(id, label, definition, MetricKind.COUNT, predicate=predicate, parent=parent, direction=direction)
+    return Metric(id, label, definition, MetricKind.COUNT, rule=rule, parent=parent, direction=direction)
 
 
 def _rate(id: str, label: str, definition: str, numerator: str, denominator: str, direction: Direction) -> Metric:
@@ -56,36 +70,36 @@ def _rate(id: str, label: str, definition: str, numerator: str, denominator: str
 
 S = "检举控告件（类别为检举控告）"
 
-METRICS: tuple[Metric, ...] = (
-    _count("received", "收件总量", "统计期内收件的全部信访举报件（任何类别）。", "received_in_period"),
-    _count("accepted", "检举控告件", f"统计期内收件的{S}。", "accepted_in_period"),
+_DECLARED: tuple[Metric, ...] = (
+    _count("received", "收件总量", "统计期内收件的全部信访举报件（任何类别）。", rules.RECEIVED_IN_PERIOD),
+    _count("accepted", "检举控告件", f"统计期内收件的{S}。", rules.ACCEPTED_IN_PERIOD),
     _count("due", "应办结件", f"办理期限（含批准延期；为空时按收件日期后 60 天）落在统计期起日至“统计期止日与截止日期中较早者”之间的{S}。",
-           "due_in_window"),
-    _count("on_time", "按期办结件", "应办结件中，办结日期不晚于办理期限、且不晚于截止日期的件。", "closed_by_due", parent="due",
+           rules.DUE_IN_WINDOW),
+    _count("on_time", "按期办结件", "应办结件中，办结日期不晚于办理期限、且不晚于截止日期的件。", rules.CLOSED_BY_DUE, parent="due",
            direction=Direction.HIGHER_BETTER),
-    _count("first_due", "初次举报应办结件", "应办结件中的初次举报件。", "first_report", parent="due"),
-    _count("first_on_time", "初次举报按期办结件", "按期办结件中的初次举报件。", "first_report", parent="on_time",
+    _count("first_due", "初次举报应办结件", "应办结件中的初次举报件。", rules.FIRST_REPORT, parent="due"),
+    _count("first_on_time", "初次举报按期办结件", "按期办结件中的初次举报件。", rules.FIRST_REPORT, parent="on_time",
            direction=Direction.HIGHER_BETTER),
     _count("overdue", "超期未办结", f"截止日期时已过办理期限（办理期限早于截止日期）且截至该日仍未办结的{S}；这是截止日期时的存量，不受统计期限制。",
-           "overdue_at_as_of", direction=Direction.LOWER_BETTER),
-    _count("first_overdue", "初次举报超期未办结", "超期未办结件中的初次举报件。", "first_report", parent="overdue",
+           rules.OVERDUE_AT_AS_OF, direction=Direction.LOWER_BETTER),
+    _count("first_overdue", "初次举报超期未办结", "超期未办结件中的初次举报件。", rules.FIRST_REPORT, parent="overdue",
            direction=Direction.LOWER_BETTER),
-    _count("closed", "办结件", f"办结日期在统计期内且不晚于截止日期的{S}。", "closed_in_period"),
-    _count("rated", "参评件", "办结件中有群众满意度评价的件。", "rated", parent="closed"),
-    _count("satisfied", "满意件", "参评件中评价为“满意”或“基本满意”的件。", "satisfied", parent="rated",
+    _count("closed", "办结件", f"办结日期在统计期内且不晚于截止日期的{S}。", rules.CLOSED_IN_PERIOD),
+    _count("rated", "参评件", "办结件中有群众满意度评价的件。", rules.RATED, parent="closed"),
+    _count("satisfied", "满意件", "参评件中评价为“满意”或“基本满意”的件。", rules.SATISFIED, parent="rated",
            direction=Direction.HIGHER_BETTER),
-    _count("disputed", "结而不服件", "办结件中举报人对办理结果不服（申请复查复核或再次举报）的件。", "disputed", parent="closed",
+    _count("disputed", "结而不服件", "办结件中举报人对办理结果不服（申请复查复核或再次举报）的件。", rules.DISPUTED, parent="closed",
            direction=Direction.LOWER_BETTER),
-    _count("leapfrog", "越级举报件", "检举控告件中的越级举报件（向有管辖权机关的上级机关举报）。", "leapfrog", parent="accepted",
+    _count("leapfrog", "越级举报件", "检举控告件中的越级举报件（向有管辖权机关的上级机关举报）。", rules.LEAPFROG, parent="accepted",
            direction=Direction.LOWER_BETTER),
-    _count("repeat", "重复举报件", "检举控告件中的重复举报件。", "repeat", parent="accepted", direction=Direction.LOWER_BETTER),
+    _count("repeat", "重复举报件", "检举控告件中的重复举报件。", rules.REPEAT, parent="accepted", direction=Direction.LOWER_BETTER),
     _count("notice_due", "应受理告知件", f"受理告知期限（收件日期后第 15 个工作日）落在统计期起日至“统计期止日与截止日期中较早者”之间的实名{S}。",
-           "notice_due_in_window"),
-    _count("notice_on_time", "受理告知及时件", "应受理告知件中，受理告知日期不晚于受理告知期限的件。", "notice_on_time",
+           rules.NOTICE_DUE_IN_WINDOW),
+    _count("notice_on_time", "受理告知及时件", "应受理告知件中，受理告知日期不晚于受理告知期限的件。", rules.NOTICE_ON_TIME,
            parent="notice_due", direction=Direction.HIGHER_BETTER),
     _count("feedback_due", "应结果反馈件", f"截止日期时已办结、且结果反馈期限（办结日期后第 15 个工作日）落在统计期起日至“统计期止日与截止日期中较早者”之间的实名{S}。",
-           "feedback_due_in_window"),
-    _count("feedback_on_time", "结果反馈及时件", "应结果反馈件中，结果反馈日期不晚于结果反馈期限的件。", "feedback_on_time",
+           rules.FEEDBACK_DUE_IN_WINDOW),
+    _count("feedback_on_time", "结果反馈及时件", "应结果反馈件中，结果反馈日期不晚于结果反馈期限的件。", rules.FEEDBACK_ON_TIME,
            parent="feedback_due", direction=Direction.HIGHER_BETTER),
     _rate("on_time_rate", "按期办结率", "按期办结件 ÷ 应办结件。", "on_time", "due", Direction.HIGHER_BETTER),
     _rate("first_on_time_rate", "初次举报按期办结率", "初次举报按期办结件 ÷ 初次举报应办结件。", "first_on_time", "first_due",
@@ -100,15 +114,61 @@ METRICS: tuple[Metric, ...] = (
     _rate("feedback_on_time_rate", "结果反馈及时率", "结果反馈及时件 ÷ 应结果反馈件。", "feedback_on_time", "feedback_due",
           Direction.HIGHER_BETTER),
     Metric("avg_handling_days", "平均办理天数", "办结件从收件日期到办结日期的自然日天数的平均值。", MetricKind.AVERAGE,
-           denominator="closed", quantity="handling_days", direction=Direction.LOWER_BETTER, unit="天"),
+           denominator="closed", quantity=rules.HANDLING_DAYS, direction=Direction.LOWER_BETTER, unit="天"),
 )
 
-METRICS_BY_ID: dict[str, Metric] = {m.id: m for m in METRICS}
+_registered: list[Metric] = list(_DECLARED)  # changed only by `extended`
+_by_id: dict[str, Metric] = {m.id: m for m in _registered}
 
-# Order of the columns of `python -m metrics table` (and of the golden files).
-COUNT_IDS = tuple(m.id for m in METRICS if m.kind is MetricKind.COUNT)
-DERIVED_IDS = tuple(m.id for m in METRICS if m.kind is not MetricKind.COUNT)
-ALL_IDS = COUNT_IDS + DERIVED_IDS
+
+class _Live(Sequence[T]):
+    """A read-only sequence recomputed from the registered metrics at each use."""
+
+    def __init__(self, compute: Callable[[], tuple[T, ...]]) -> None:
+        self._compute = compute
+
+    def __getitem__(self, index):  # an int or a slice, as tuple's
+        return self._compute()[index]
+
+    def __len__(self) -> int:
+        return len(self._compute())
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._compute())
+
+    def __repr__(self) -> str:
+        return repr(self._compute())
+
+
+def _ids(counts: bool) -> tuple[str, ...]:
+    return tuple(m.id for m in _registered if (m.kind is MetricKind.COUNT) is counts)
+
+
+METRICS: Sequence[Metric] = _Live(lambda: tuple(_registered))
+METRICS_BY_ID: Mapping[str, Metric] = MappingProxyType(_by_id)
+# Order of the columns of `python -m metrics table` (and of the golden files): counts, then the rest.
+COUNT_IDS: Sequence[str] = _Live(lambda: _ids(counts=True))
+DERIVED_IDS: Sequence[str] = _Live(lambda: _ids(counts=False))
+ALL_IDS: Sequence[str] = _Live(lambda: _ids(counts=True) + _ids(counts=False))
+
+
+@contextmanager
+def extended(*metrics: Metric) -> Iterator[None]:
+    """Register `metrics` after the declared ones for the duration of the block (tests only: not
+    thread-safe; the dashboard's metrics are the entries of _DECLARED)."""
+    ids = [m.id for m in metrics]
+    clashes = sorted({i for i in ids if i in _by_id or ids.count(i) > 1})
+    if clashes:
+        raise ValueError(f"metric id(s) registered twice: {', '.join(clashes)}")
+    before = tuple(_registered)
+    _registered.extend(metrics)
+    _by_id.update(zip(ids, metrics))
+    try:
+        yield
+    finally:
+        _registered[:] = before
+        _by_id.clear()
+        _by_id.update((m.id, m) for m in before)
 
 COMMON_NOTES = (
     "统计期为 [起日, 止日]，两端均含；截止日期（默认为止日）表示按该日日终时的数据状态计算：办结日期晚于截止日期的件视为截至该日仍未办结。",

@@ -1,4 +1,4 @@
-"""Time series by ISO week (Monday-Sunday) or month, from the same predicates as the tables.
+"""Time series by ISO week (Monday-Sunday) or month, from the same rules as the tables.
 
 Each bucket is its own period, read as of its own last day (or the overall as-of date if earlier),
 so a weekly point is exactly what the table would say for that week. The buckets are a VALUES
@@ -20,17 +20,16 @@ from data_access.scope import Scope, require_scope
 
 from .compiler import (
     AggregateSpec,
-    Bounds,
     aggregate_subquery,
     derived_columns,
     filter_conditions,
-    relevant_cases,
     resolve_metrics,
     within,
     within_scope,
 )
 from .registry import required_counts
 from .request import CaseFilter, Period
+from .rules import Bounds, relevant_cases
 from .settings import DEFAULT_SETTINGS, Settings
 from .table import connect, typed_metrics
 

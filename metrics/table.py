@@ -14,20 +14,19 @@ from data_access.schema import regions
 
 from .compiler import (
     AggregateSpec,
-    Bounds,
     aggregate_subquery,
     derived_columns,
     filter_conditions,
     group_key,
     in_subtree,
     region_map,
-    relevant_cases,
     resolve_metrics,
     within,
     within_scope,
 )
 from .registry import METRICS_BY_ID, MetricKind, required_counts
 from .request import TableRequest
+from .rules import Bounds, relevant_cases
 from .settings import DEFAULT_SETTINGS, Settings
 
 REGION_COLUMNS = ("code", "name", "level", "parent_code")

@@ -1,12 +1,15 @@
-"""Every metric is documented: Chinese label and definition in the registry, and in step with metrics.md."""
+"""Every metric is documented: Chinese label and definition in the registry, and in step with metrics.md;
+its rule (or quantity) declares what it reads."""
 from __future__ import annotations
 
 import re
 
 import pytest
+import sqlalchemy as sa
 
-from metrics.compiler import PREDICATES, QUANTITIES
+from data_access.schema import cases
 from metrics.registry import ALL_IDS, COMMON_NOTES, METRICS, METRICS_BY_ID, MetricKind
+from metrics.rules import Bounds, CaseContext, Deadline, Quantity, Rule
 from tests.conftest import SPEC
 
 METRICS_MD = SPEC / "metrics.md"
@@ -51,7 +54,7 @@ def test_metric_ids_and_labels_are_unique() -> None:
 def test_metric_formula_refers_to_what_exists(m) -> None:
     match m.kind:
         case MetricKind.COUNT:
-            assert m.predicate in PREDICATES, f"{m.id}: predicate {m.predicate!r} not in compiler.PREDICATES"
+            assert isinstance(m.rule, Rule), f"{m.id}: rule {m.rule!r}"
             assert m.numerator is None and m.denominator is None
             if m.parent is not None:
                 assert METRICS_BY_ID[m.parent].kind is MetricKind.COUNT, f"{m.id}: parent {m.parent!r}"
@@ -61,7 +64,7 @@ def test_metric_formula_refers_to_what_exists(m) -> None:
                 assert METRICS_BY_ID[ref].kind is MetricKind.COUNT
             assert m.numerator != m.denominator
         case MetricKind.AVERAGE:
-            assert m.quantity in QUANTITIES, f"{m.id}: quantity {m.quantity!r} not in compiler.QUANTITIES"
+            assert isinstance(m.quantity, Quantity), f"{m.id}: quantity {m.quantity!r}"
             assert m.denominator in METRICS_BY_ID and METRICS_BY_ID[m.denominator].kind is MetricKind.COUNT
         case _:
             pytest.fail(f"{m.id}: unknown kind {m.kind}")
@@ -74,6 +77,40 @@ def test_count_parents_have_no_cycles() -> None:
             assert current.id not in seen, f"cycle through {m.id}"
             seen.add(current.id)
             current = METRICS_BY_ID[current.parent]
+
+
+def test_rule_names_are_unique() -> None:
+    """A rule's name labels its SQL column: two different rules may not share one."""
+    rules = {m.rule for m in METRICS if m.rule is not None}
+    assert len({r.name for r in rules}) == len(rules)
+
+
+UNDECLARED = "undeclared_deadline"
+
+
+def declared_only(term: Rule | Quantity) -> CaseContext:
+    """A context offering only the case columns and the deadline `term` declares (the rest is absent)."""
+    only = sa.select(*(cases.c[c] for c in term.columns)).subquery("declared")
+    wanted = term.deadline if isinstance(term, Rule) else None
+
+    def deadline(d: Deadline) -> sa.ColumnElement:
+        return sa.literal_column(f"{d.value}_deadline" if d is wanted else UNDECLARED, sa.Date)
+
+    bounds = Bounds(*(sa.literal_column(n, sa.Date) for n in ("p_start", "p_end", "p_as_of", "p_window_end")))
+    due = sa.literal_column("due", sa.Date)
+    return CaseContext(bounds, only.c, due, deadline(Deadline.NOTICE), deadline(Deadline.FEEDBACK))
+
+
+@pytest.mark.parametrize("m", [m for m in METRICS if m.rule or m.quantity], ids=lambda m: m.id)
+def test_rule_reads_only_what_it_declares(m) -> None:
+    """The compiler selects into its base only the declared columns and calendar joins: a rule reading
+    more would fail to compile there (a column) or silently read NULL (a deadline on a database without
+    stored deadlines)."""
+    term = m.rule or m.quantity
+    sql = str(term.sql(declared_only(term)).compile())  # AttributeError for an undeclared column
+    assert UNDECLARED not in sql, f"{m.id}: reads a working-day deadline it does not declare"
+    if isinstance(term, Rule) and term.deadline is not None:
+        assert f"{term.deadline.value}_deadline" in sql, f"{m.id}: declares a deadline it does not read"
 
 
 def test_every_documented_metric_is_registered_and_vice_versa() -> None:
