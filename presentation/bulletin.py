@@ -32,7 +32,7 @@ def _opening(report: WeeklyReport) -> str:
 
 def _overdue_sentence(report: WeeklyReport) -> str:
     h = report.headline("overdue")
-    return (f"截至{cn_date(report.as_of)}，超期未办结 {int(h.this_week)} 件，较上周末（{int(h.last_week)} 件）"
+    return (f"截至{cn_date(report.as_of)}，超期未办结 {int(h.this_week or 0)} 件，较上周末（{int(h.last_week or 0)} 件）"
             f"{count_move(h.change)}；其中本周新增超期 {len(report.newly_overdue)} 件，"
             f"超期 {report.long_overdue_days} 天以上 {len(report.long_overdue)} 件。")
 

@@ -18,26 +18,32 @@ def is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def fmt_value(metric_id: str, value: object) -> str:
+def present(value: float | None) -> float | None:
+    """The value as a float, or None when it is missing (None or NaN)."""
+    return None if value is None or is_missing(value) else float(value)
+
+
+def fmt_value(metric_id: str, value: float | None) -> str:
     """A metric value as shown on a card or in a table cell."""
-    if is_missing(value):
+    if (number := present(value)) is None:
         return EMPTY
     match METRICS_BY_ID[metric_id].kind:
         case MetricKind.RATE:
-            return pct(float(value))
+            return pct(number)
         case MetricKind.AVERAGE:
-            return f"{float(value):.1f} 天"
+            return f"{number:.1f} 天"
         case MetricKind.COUNT:
-            return f"{int(value):,}"
+            return f"{int(number):,}"
     raise AssertionError(metric_id)
 
 
-def fmt_delta(metric_id: str, current: object, previous: object) -> str | None:
+def fmt_delta(metric_id: str, current: float | None, previous: float | None) -> str | None:
     """Change against the previous period: percentage points for rates, plain numbers otherwise;
     "持平" when it rounds to no change at the precision shown."""
-    if is_missing(current) or is_missing(previous):
+    now, before = present(current), present(previous)
+    if now is None or before is None:
         return None
-    diff = float(current) - float(previous)
+    diff = now - before
     if round(diff * (100 if METRICS_BY_ID[metric_id].kind is MetricKind.RATE else 1), 1) == 0:
         return UNCHANGED
     match METRICS_BY_ID[metric_id].kind:

@@ -15,7 +15,8 @@ from pptx.enum.text import PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.slide import Slide
 from pptx.text.text import _Run
-from pptx.util import Emu, Inches, Pt
+from pptx.presentation import Presentation as PptxPresentation
+from pptx.util import Emu, Inches, Length, Pt
 
 from metrics.registry import METRICS_BY_ID
 from metrics.weekly import WEEKLY_HEADLINE_METRICS, SATISFACTION_METRICS, Section, Trend, WeeklyReport, trend_of
@@ -69,12 +70,12 @@ def _run(paragraph, text: str) -> _Run:
     return run
 
 
-def _text_box(slide: Slide, left: Emu, top: Emu, width: Emu, height: Emu,
+def _text_box(slide: Slide, left: Length, top: Length, width: Length, height: Length,
               lines: list[tuple[str, float, bool, str | None]]) -> None:
     _write(slide.shapes.add_textbox(left, top, width, height).text_frame, lines)
 
 
-def _titled_slide(prs: Presentation, title: str, report: WeeklyReport) -> Slide:
+def _titled_slide(prs: PptxPresentation, title: str, report: WeeklyReport) -> Slide:
     slide = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY_LAYOUT])
     shape = slide.shapes.title
     shape.left, shape.top, shape.width, shape.height = Inches(0.4), Inches(0.2), Inches(12.5), Inches(0.85)
@@ -93,14 +94,14 @@ def _footer(report: WeeklyReport) -> str:
 def _picture(slide: Slide, image: bytes) -> None:
     picture = slide.shapes.add_picture(io.BytesIO(image), CHART_LEFT, CHART_TOP, width=CHART_WIDTH)
     if picture.height > CHART_MAX_HEIGHT:
-        picture.width = int(picture.width * CHART_MAX_HEIGHT / picture.height)
+        picture.width = Emu(int(picture.width * CHART_MAX_HEIGHT / picture.height))
         picture.height = CHART_MAX_HEIGHT
 
 
-def _table(slide: Slide, rows: list[list[str]], top: Emu, widths: list[float], size: float = 12,
+def _table(slide: Slide, rows: list[list[str]], top: Length, widths: list[float], size: float = 12,
            colours: dict[tuple[int, int], str] | None = None) -> None:
     """A table on the right of the slide; first row is the header; `colours` maps (row, col) to a text colour."""
-    shape = slide.shapes.add_table(len(rows), len(rows[0]), SIDE_LEFT, top, SIDE_WIDTH, Inches(0.3) * len(rows))
+    shape = slide.shapes.add_table(len(rows), len(rows[0]), SIDE_LEFT, top, SIDE_WIDTH, Emu(Inches(0.3) * len(rows)))
     table = shape.table
     for j, width in enumerate(widths):
         table.columns[j].width = Inches(width)
@@ -120,7 +121,7 @@ def _table(slide: Slide, rows: list[list[str]], top: Emu, widths: list[float], s
 
 def change_text(metric_id: str, change: float | None) -> str:
     """▲/▼ and the size of a week-on-week change: percentage points for rates, cases for counts."""
-    if is_missing(change):
+    if change is None or is_missing(change):
         return EMPTY
     is_rate = METRICS_BY_ID[metric_id].unit == "%"
     size = f"{abs(change) * 100:.1f}" if is_rate else f"{abs(int(change)):,}"
@@ -145,7 +146,7 @@ def _metric_rows(report: WeeklyReport, metric_ids: tuple[str, ...], with_year_ag
     return rows, colours
 
 
-def title_slide(prs: Presentation, report: WeeklyReport) -> None:
+def title_slide(prs: PptxPresentation, report: WeeklyReport) -> None:
     """Deck title, the two weeks compared and when it was made."""
     slide = prs.slides.add_slide(prs.slide_layouts[TITLE_LAYOUT])
     title, subtitle = slide.shapes.title, slide.placeholders[1]
@@ -160,7 +161,7 @@ def title_slide(prs: Presentation, report: WeeklyReport) -> None:
     ])
 
 
-def kpi_slide(prs: Presentation, report: WeeklyReport, chart: bytes) -> None:
+def kpi_slide(prs: PptxPresentation, report: WeeklyReport, chart: bytes) -> None:
     """Headline KPIs: table with coloured week-on-week change and the year-ago value; bar chart of the rates."""
     slide = _titled_slide(prs, Section.KPIS.label, report)
     _picture(slide, chart)
@@ -168,13 +169,13 @@ def kpi_slide(prs: Presentation, report: WeeklyReport, chart: bytes) -> None:
     rows, colours = _metric_rows(report, WEEKLY_HEADLINE_METRICS, with_year_ago)
     widths = [1.9, 0.95, 0.95, 1.5] if not with_year_ago else [1.55, 0.7, 0.7, 1.55, 0.8]
     _table(slide, rows, Inches(1.3), widths, size=11, colours=colours)
-    note = (f"去年同期：{report.year_ago_week.start} 至 {report.year_ago_week.end}" if with_year_ago
-            else "去年同期：数据未覆盖，不作比较")
+    ago = report.year_ago_week
+    note = f"去年同期：{ago.start} 至 {ago.end}" if ago is not None else "去年同期：数据未覆盖，不作比较"
     _text_box(slide, SIDE_LEFT, Inches(4.6), SIDE_WIDTH, Inches(1.2),
               [("绿色为较上周改善，红色为变差；▲▼ 为升降方向。", 11, False, GREY), (note, 11, False, GREY)])
 
 
-def city_slide(prs: Presentation, report: WeeklyReport, chart: bytes) -> None:
+def city_slide(prs: PptxPresentation, report: WeeklyReport, chart: bytes) -> None:
     """The 16 cities by on-time rate with their rank change."""
     slide = _titled_slide(prs, Section.CITIES.label, report)
     _picture(slide, chart)
@@ -187,11 +188,11 @@ def city_slide(prs: Presentation, report: WeeklyReport, chart: bytes) -> None:
     _table(slide, rows, Inches(1.2), [0.7, 1.1, 1.2, 1.0, 1.1], size=11, colours=colours)
 
 
-def _rank(value: object) -> str:
-    return EMPTY if pd.isna(value) else str(int(value))
+def _rank(value: float | None) -> str:
+    return EMPTY if value is None or pd.isna(value) else str(int(value))
 
 
-def overdue_slide(prs: Presentation, report: WeeklyReport, chart: bytes) -> None:
+def overdue_slide(prs: PptxPresentation, report: WeeklyReport, chart: bytes) -> None:
     """Newly overdue and long-overdue cases, by county."""
     slide = _titled_slide(prs, Section.OVERDUE.label, report)
     _picture(slide, chart)
@@ -209,7 +210,7 @@ def overdue_slide(prs: Presentation, report: WeeklyReport, chart: bytes) -> None
         _table(slide, rows, Inches(2.9), [2.7, 1.1, 1.4], size=11)
 
 
-def priority_slide(prs: Presentation, report: WeeklyReport, chart: bytes) -> None:
+def priority_slide(prs: PptxPresentation, report: WeeklyReport, chart: bytes) -> None:
     """Priority counties over the rolling year, entries and exits since last week (the sentences are in the ledger)."""
     slide = _titled_slide(prs, Section.PRIORITY.label, report)
     _picture(slide, chart)
@@ -229,11 +230,11 @@ def priority_slide(prs: Presentation, report: WeeklyReport, chart: bytes) -> Non
         colours[(i, 1)] = VERMILLION if change == "新列入" else GREEN if change == "本周移出" else "#000000"
     _table(slide, rows, Inches(2.1), [1.65, 0.95, 1.0, 0.85, 0.85], size=11, colours=colours)
     if len(listed) > PRIORITY_ROWS:
-        _text_box(slide, SIDE_LEFT, Inches(2.2) + Inches(0.3) * len(rows), SIDE_WIDTH, Inches(0.4),
+        _text_box(slide, SIDE_LEFT, Emu(Inches(2.2) + Inches(0.3) * len(rows)), SIDE_WIDTH, Inches(0.4),
                   [(f"另有 {len(listed) - PRIORITY_ROWS} 个，见台账“重点督导县”。", 11, False, GREY)])
 
 
-def satisfaction_slide(prs: Presentation, report: WeeklyReport, chart: bytes) -> None:
+def satisfaction_slide(prs: PptxPresentation, report: WeeklyReport, chart: bytes) -> None:
     """Satisfaction and 结而不服, province this week against last week; by city in the chart."""
     slide = _titled_slide(prs, Section.SATISFACTION.label, report)
     _picture(slide, chart)
@@ -241,10 +242,11 @@ def satisfaction_slide(prs: Presentation, report: WeeklyReport, chart: bytes) ->
     _table(slide, rows, Inches(1.3), [1.7, 1.0, 1.0, 1.6], size=12, colours=colours)
 
 
-def bulletin_slide(prs: Presentation, report: WeeklyReport) -> None:
+def bulletin_slide(prs: PptxPresentation, report: WeeklyReport) -> None:
     """The 通报 paragraph."""
     slide = _titled_slide(prs, Section.BULLETIN.label, report)
-    lines = [(paragraph, 17, False, None) for paragraph in bulletin_text(report).split("\n")]
+    lines: list[tuple[str, float, bool, str | None]] = [(paragraph, 17, False, None)
+                                                        for paragraph in bulletin_text(report).split("\n")]
     _text_box(slide, Inches(0.6), Inches(1.2), Inches(12.1), Inches(5.7), lines)
 
 
