@@ -11,7 +11,7 @@ from enum import Enum
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.enums import Category
+from data_access.enums import Category, LabelledEnum
 from data_access.schema import cases, regions
 from data_access.scope import Scope, require_scope
 
@@ -29,16 +29,12 @@ class OverdueOrder(str, Enum):
     COUNTY = "county"
 
 
-class CaseStatus(str, Enum):
+class CaseStatus(LabelledEnum):
     """State of a case at the as-of date, for the case list."""
 
-    CLOSED = "closed"
-    OPEN = "open"
-    OVERDUE = "overdue"
-
-    @property
-    def label(self) -> str:
-        return {"closed": "已办结", "open": "在办", "overdue": "超期未办结"}[self.value]
+    CLOSED = ("closed", "已办结")
+    OPEN = ("open", "在办")
+    OVERDUE = ("overdue", "超期未办结")
 
 
 def _with_names(rmap: sa.Subquery) -> tuple[sa.FromClause, sa.TableClause, sa.TableClause]:
@@ -83,17 +79,13 @@ def overdue_cases(conn: sa.Engine | sa.Connection, as_of: dt.date, **kwargs: obj
     return _frame(conn, overdue_query(as_of, **kwargs))
 
 
-class OverdueBucket(str, Enum):
+class OverdueBucket(LabelledEnum):
     """How long past due an overdue case is (days overdue >= 1 by construction)."""
 
-    UP_TO_7 = "d1_7"
-    UP_TO_30 = "d8_30"
-    UP_TO_90 = "d31_90"
-    OVER_90 = "d90_plus"
-
-    @property
-    def label(self) -> str:
-        return {"d1_7": "1–7 天", "d8_30": "8–30 天", "d31_90": "31–90 天", "d90_plus": "90 天以上"}[self.value]
+    UP_TO_7 = ("d1_7", "1–7 天")
+    UP_TO_30 = ("d8_30", "8–30 天")
+    UP_TO_90 = ("d31_90", "31–90 天")
+    OVER_90 = ("d90_plus", "90 天以上")
 
     @property
     def max_days(self) -> float:

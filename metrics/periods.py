@@ -6,31 +6,22 @@ before, read as of its own Sunday. Months, quarters and years follow the same ru
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
+
+from data_access.enums import LabelledEnum
 
 from .request import Period
 
 
-class Preset(str, Enum):
+class Preset(LabelledEnum):
     """Period presets of the global filter bar."""
 
-    THIS_WEEK = "this_week"
-    LAST_WEEK = "last_week"
-    THIS_MONTH = "this_month"
-    LAST_MONTH = "last_month"
-    THIS_QUARTER = "this_quarter"
-    THIS_YEAR = "this_year"
-    CUSTOM = "custom"
-
-    @property
-    def label(self) -> str:
-        return PRESET_LABELS[self]
-
-
-PRESET_LABELS = {
-    Preset.THIS_WEEK: "本周", Preset.LAST_WEEK: "上周", Preset.THIS_MONTH: "本月", Preset.LAST_MONTH: "上月",
-    Preset.THIS_QUARTER: "本季度", Preset.THIS_YEAR: "本年", Preset.CUSTOM: "自定义",
-}
+    THIS_WEEK = ("this_week", "本周")
+    LAST_WEEK = ("last_week", "上周")
+    THIS_MONTH = ("this_month", "本月")
+    LAST_MONTH = ("last_month", "上月")
+    THIS_QUARTER = ("this_quarter", "本季度")
+    THIS_YEAR = ("this_year", "本年")
+    CUSTOM = ("custom", "自定义")
 
 
 def _month_start(day: dt.date) -> dt.date:

@@ -7,13 +7,12 @@ Inputs are the county table computed by the database; this module only combines 
 from __future__ import annotations
 
 import math
-from enum import Enum
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.enums import Level
+from data_access.enums import LabelledEnum, Level
 from data_access.scope import WHOLE_PROVINCE, Scope, require_scope
 
 from .request import CaseFilter, Period, TableRequest
@@ -26,17 +25,13 @@ PRIORITY_COLUMNS = ("code", "name", "city_code", "first_due", "first_on_time", "
                     "leapfrog", "leapfrog_rate", "z_quality", "z_leapfrog", "score", "status", "first_overdue", "disputed")
 
 
-class PriorityStatus(str, Enum):
+class PriorityStatus(LabelledEnum):
     """Outcome of the two funnel tests for one county."""
 
-    PRIORITY = "priority"
-    WATCH = "watch"
-    NORMAL = "normal"
-    INSUFFICIENT = "insufficient"
-
-    @property
-    def label(self) -> str:
-        return {"priority": "重点督导", "watch": "关注", "normal": "正常", "insufficient": "样本不足"}[self.value]
+    PRIORITY = ("priority", "重点督导")
+    WATCH = ("watch", "关注")
+    NORMAL = ("normal", "正常")
+    INSUFFICIENT = ("insufficient", "样本不足")
 
 
 def pooled_rates(counties: pd.DataFrame) -> tuple[float | None, float | None]:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from data_access.enums import Category, Satisfaction
 from data_access.schema import cases
+from data_access.workdays import DEADLINE_REACH_DAYS
 
 from .settings import Settings
 
@@ -189,9 +190,6 @@ def effective_due(c: sa.ColumnCollection, settings: Settings) -> sa.ColumnElemen
     return sa.func.coalesce(c.due_date, c.received_date + sa.literal(settings.default_due_days, sa.Integer))
 
 
-# Working-day deadlines fall at most this many calendar days after the date they follow (15 working
-# days plus the longest holiday run), so a case whose dates all lie further back cannot count.
-DEADLINE_REACH_DAYS = 40
 
 
 def relevant_cases(first_day: dt.date, earliest_as_of: dt.date, latest_as_of: dt.date,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
 
 import pandas as pd
+
+from data_access.enums import LabelledEnum
 import sqlalchemy as sa
 
 from data_access.database import stored_deadlines
@@ -35,15 +36,11 @@ from .table import connect, typed_metrics
 
 
 
-class Grain(str, Enum):
+class Grain(LabelledEnum):
     """Bucket size of a time series."""
 
-    WEEK = "week"
-    MONTH = "month"
-
-    @property
-    def label(self) -> str:
-        return {"week": "周", "month": "月"}[self.value]
+    WEEK = ("week", "周")
+    MONTH = ("month", "月")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Callable
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.enums import Level
+from data_access.enums import LabelledEnum, Level
 from data_access.schema import cases
 from data_access.scope import Scope
 
@@ -37,25 +37,15 @@ MIN_DUE_TO_COMPARE = 10  # a region is named as improving or slipping only with 
 YEAR_AGO_DAYS = 364  # 52 weeks: the same Monday-to-Sunday week a year earlier
 
 
-class Section(str, Enum):
+class Section(LabelledEnum):
     """The sections of the meeting, in the order they are shown (page, deck)."""
 
-    KPIS = "kpis"
-    CITIES = "cities"
-    OVERDUE = "overdue"
-    PRIORITY = "priority"
-    SATISFACTION = "satisfaction"
-    BULLETIN = "bulletin"
-
-    @property
-    def label(self) -> str:
-        return SECTION_LABELS[self]
-
-
-SECTION_LABELS = {
-    Section.KPIS: "核心指标", Section.CITIES: "各市按期办结率排名", Section.OVERDUE: "超期未办结",
-    Section.PRIORITY: "重点督导县", Section.SATISFACTION: "满意度与结而不服", Section.BULLETIN: "通报",
-}
+    KPIS = ("kpis", "核心指标")
+    CITIES = ("cities", "各市按期办结率排名")
+    OVERDUE = ("overdue", "超期未办结")
+    PRIORITY = ("priority", "重点督导县")
+    SATISFACTION = ("satisfaction", "满意度与结而不服")
+    BULLETIN = ("bulletin", "通报")
 
 
 class Trend(str, Enum):
