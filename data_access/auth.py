@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from .config import read_settings_file, section, setting
 from .enums import LabelledEnum, Level
-from .schema import audit_log, regions, users
+from .schema import audit_log, regions, user_sessions, users
 
 # Brute-force protection and password rules.
 MAX_FAILED_ATTEMPTS = 5
@@ -141,8 +141,8 @@ def add_user(engine: sa.Engine, username: str, password: str, role: Role | str, 
 
 
 def disable_user(engine: sa.Engine, username: str) -> None:
-    """Refuse every further sign-in of the user (their rows and audit trail stay)."""
-    _update_user(engine, username, disabled=True)
+    """Refuse every further sign-in of the user and end their sessions (their rows and audit trail stay)."""
+    _update_user(engine, username, ending_sessions="disabled", disabled=True)
 
 
 def enable_user(engine: sa.Engine, username: str) -> None:
@@ -153,8 +153,8 @@ def enable_user(engine: sa.Engine, username: str) -> None:
 def set_password(engine: sa.Engine, username: str, password: str) -> None:
     """Replace the user's password (checked against the rules), clearing any lock-out."""
     check_password(password)
-    _update_user(engine, username, password_hash=PASSWORD_HASHER.hash(password), failed_attempts=0,
-                 locked_until=None)
+    _update_user(engine, username, ending_sessions="password", password_hash=PASSWORD_HASHER.hash(password),
+                 failed_attempts=0, locked_until=None)
 
 
 def list_users(engine: sa.Engine, now: dt.datetime | None = None) -> pd.DataFrame:
@@ -193,7 +193,7 @@ def ensure_auth_tables(engine: sa.Engine) -> None:
     Unlike ensure_initialized() this never reloads the region tree, so it is safe on a database
     initialised with another province's regions.
     """
-    users.metadata.create_all(engine, tables=[regions, users, audit_log])
+    users.metadata.create_all(engine, tables=[regions, users, user_sessions, audit_log])
 
 
 def check_password(password: str) -> None:
@@ -393,11 +393,22 @@ def _user_row(conn: sa.Connection, name: str) -> sa.Row[Any] | None:
     return conn.execute(sa.select(users).where(users.c.username == name)).first()
 
 
-def _update_user(engine: sa.Engine, username: str, **values: Any) -> None:
+def _update_user(engine: sa.Engine, username: str, ending_sessions: str | None = None, **values: Any) -> None:
+    """Change the user's row; with `ending_sessions` (the reason), end their open sessions in the same
+    transaction."""
     name = _normal_username(username)
     with engine.begin() as conn:
         if conn.execute(users.update().where(users.c.username == name).values(**values)).rowcount == 0:
             raise UserRejected(f"用户不存在：{name}", f"no such user: {name}")
+        if ending_sessions is not None:
+            conn.execute(end_sessions_statement(name, ending_sessions, _naive(None)))
+
+
+def end_sessions_statement(username: str, reason: str, now: dt.datetime) -> sa.Update:
+    """End every open session of a user (an UPDATE, to run in the caller's transaction)."""
+    s = user_sessions.c
+    return (user_sessions.update().where(s.username == username, s.ended_at.is_(None))
+            .values(ended_at=now, end_reason=reason))
 
 
 def _identity(row: sa.Row[Any]) -> Identity:

@@ -90,6 +90,21 @@ users = sa.Table(
     sa.Column("locked_until", sa.DateTime, nullable=True),
 )
 
+# Signed-in sessions of local users. The browser holds a random token in an HttpOnly cookie; only its
+# SHA-256 is stored, so a copy of this table opens no session. A session ends on sign-out, after the
+# idle timeout, or when its user is disabled or gets a new password (ended_at, end_reason).
+user_sessions = sa.Table(
+    "user_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen", sa.DateTime, nullable=False),
+    sa.Column("ended_at", sa.DateTime, nullable=True),
+    sa.Column("end_reason", sa.String(16), nullable=True),  # logout | idle | disabled | password
+)
+sa.Index("ix_user_sessions_username", user_sessions.c.username)
+
 # Who did what, when, within which scope. `detail` is text we write ourselves (file and page names,
 # row counts), never anything about a reporter. Ids are uuid4 hex: no autoincrement in DuckDB here.
 audit_log = sa.Table(
