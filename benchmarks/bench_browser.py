@@ -32,7 +32,7 @@ from data_access.engine import REPO_ROOT, make_engine
 from .common import BENCH_DIR, fmt_runs, fresh_duckdb, load_demo_million
 
 sys.path.insert(0, str(REPO_ROOT / "tests"))
-from browser_support import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, StreamlitServer, view_url  # noqa: E402
+from browser_support import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, StreamlitServer, view_url
 
 QUIET_MS = 1000
 SETTLE_S = 3.0  # an idle tab before the navigation (a new browser profile starts background work)

@@ -6,8 +6,8 @@ import os
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import sqlalchemy as sa
 

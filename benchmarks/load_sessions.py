@@ -43,16 +43,25 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
 from urllib.parse import urlencode, urlsplit
 
 import numpy as np
 import sqlalchemy as sa
 
-from tests.browser_support import (CHROMIUM, CHROMIUM_ARGS, VIEWPORT, ConsoleEntry, StreamlitServer, _ALL_DRAWN,
-                                   is_known_noise, is_local, view_url)
+from tests.browser_support import (
+    _ALL_DRAWN,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    ConsoleEntry,
+    StreamlitServer,
+    is_known_noise,
+    is_local,
+    view_url,
+)
 
 from .common import BENCH_DIR, fresh_duckdb, load_demo_million
 from .protocol_client import ProtocolSession
@@ -104,7 +113,7 @@ def _inspect(url: str) -> tuple[str, int, dict[str, list[str]], bool]:
     try:
         counties = county_frame(engine)
         cities: dict[str, list[str]] = defaultdict(list)
-        for code, parent in zip(counties["code"], counties["parent_code"]):
+        for code, parent in zip(counties["code"], counties["parent_code"], strict=True):
             cities[str(parent)].append(str(code))
         return engine.dialect.name, case_count(engine), dict(cities), any_user_exists(engine)
     finally:
@@ -429,7 +438,7 @@ async def sample_rss(pid: int, samples: list[float], stop: asyncio.Event) -> Non
         samples.append(server_rss_mb(pid))
         try:
             await asyncio.wait_for(stop.wait(), RSS_SAMPLE_EVERY_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 
@@ -470,11 +479,11 @@ async def drive(server: StreamlitServer, db: Database, sessions: int, minutes: f
         if browser is not None:
             try:
                 await asyncio.wait_for(browser.close(), 30)
-            except Exception:  # noqa: BLE001 - the pids are killed below anyway
+            except Exception:
                 pass
         try:
             await asyncio.wait_for(pw.stop(), 30)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
 
@@ -488,7 +497,7 @@ async def run_protocol_session(index: int, base_url: str, db: Database, stop_at:
         session = ProtocolSession(base_url, NAV_TIMEOUT_S)
         try:
             await session.connect()
-        except Exception as exc:  # noqa: BLE001 - a refused connection is a load error, not a crash
+        except Exception as exc:
             loads.append(Load(index, "(connect)", "/", 0.0, [f"connect: {type(exc).__name__}: {exc}"]))
             await asyncio.sleep(1.0)
             continue

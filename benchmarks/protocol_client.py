@@ -90,13 +90,13 @@ class ProtocolSession:
             while True:
                 left = deadline - time.perf_counter()
                 if left <= 0:
-                    raise asyncio.TimeoutError
+                    raise TimeoutError
                 data = await asyncio.wait_for(self._ws.recv(), left)
                 if self._read(ForwardMsg.FromString(data), run):
                     break
-        except asyncio.TimeoutError:
+        except TimeoutError:
             run.errors.append(f"no script_finished within {self.timeout_s:.0f} s")
-        except Exception as exc:  # noqa: BLE001 - a closed or broken connection is an error of this run
+        except Exception as exc:
             run.errors.append(f"connection: {type(exc).__name__}: {exc}")
         run.seconds = time.perf_counter() - start
         if not run.errors and run.elements == 0:

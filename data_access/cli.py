@@ -10,8 +10,9 @@ import getpass
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, NoReturn
+from typing import NoReturn
 
 import pandas as pd
 import sqlalchemy as sa
@@ -219,9 +220,9 @@ def _list_users(engine: sa.Engine) -> int:
         "username": frame["username"],
         "role": [f"{r} {auth.Role(r).label}" for r in frame["role"]],
         "region": [f"{c} {n or ''}".strip() if c else "全省 / whole province"
-                   for c, n in zip(frame["region_code"], frame["region_name"])],
+                   for c, n in zip(frame["region_code"], frame["region_name"], strict=True)],
         "disabled": ["yes" if d else "no" for d in frame["disabled"]],
-        "locked": [f"until {u:%Y-%m-%d %H:%M}" if lk else "no" for lk, u in zip(frame["locked"], frame["locked_until"])],
+        "locked": [f"until {u:%Y-%m-%d %H:%M}" if lk else "no" for lk, u in zip(frame["locked"], frame["locked_until"], strict=True)],
         "created": [f"{c:%Y-%m-%d %H:%M}" for c in frame["created_at"]],
     })
     with pd.option_context("display.unicode.east_asian_width", True):

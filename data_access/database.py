@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -73,7 +74,7 @@ def ensure_initialized(engine: sa.Engine) -> None:
 
 
 # Engines whose `cases` table carries the stored deadline columns (checked once per engine).
-_STORED_DEADLINES: "weakref.WeakKeyDictionary[sa.Engine, bool]" = weakref.WeakKeyDictionary()
+_STORED_DEADLINES: weakref.WeakKeyDictionary[sa.Engine, bool] = weakref.WeakKeyDictionary()
 
 
 def stored_deadlines(bind: sa.Engine | sa.Connection) -> bool:
@@ -211,7 +212,7 @@ def _refuse_existing_ids(conn: sa.Connection, staged: sa.TableClause, validated:
     if not existing:
         return
     ids = np.asarray(validated.table["case_id"].to_pylist(), dtype=object)
-    row_of = dict(zip(ids, validated.rows))
+    row_of = dict(zip(ids, validated.rows, strict=True))
     problems = sorted(
         (Problem(int(row_of[i]), "case_id", i, "件号已存在于数据库中（如需覆盖请用 --upsert 或 --replace）",
                  "case_id already in the database (use --upsert or --replace)") for i in existing),

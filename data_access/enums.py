@@ -3,7 +3,7 @@ of every closed set that carries a Chinese label."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 
 class LabelledEnum(str, Enum):
@@ -21,6 +21,10 @@ class LabelledEnum(str, Enum):
         member.label = label
         return member
 
+    if TYPE_CHECKING:  # mypy types .value as Any when __new__ builds the members: it is the stored str
+        @property
+        def value(self) -> str: ...
+
 
 class Level(LabelledEnum):
     """Administrative level of a region."""
@@ -34,7 +38,7 @@ class Level(LabelledEnum):
         """0 for the province, 1 for a city, 2 for a county."""
         return list(Level).index(self)
 
-    def child(self) -> "Level | None":
+    def child(self) -> Level | None:
         """The level one step down, or None for a county."""
         return {Level.PROVINCE: Level.CITY, Level.CITY: Level.COUNTY, Level.COUNTY: None}[self]
 

@@ -6,8 +6,8 @@ of its own (nothing else was written).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import sqlalchemy as sa
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,7 +16,6 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .problems import DataRejected, Problem
-
 
 _BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n[^\r\n]")
 

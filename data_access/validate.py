@@ -199,7 +199,8 @@ def _typed_table(frame: pd.DataFrame, dates: dict[str, pd.Series], bools: dict[s
     columns: dict[str, pa.Array] = {}
     for name in CASE_COLUMNS:
         if name in dates:
-            columns[name] = pa.array(dates[name].to_numpy(dtype="datetime64[ms]"), type=pa.timestamp("ms"), from_pandas=True).cast(pa.date32())
+            stamps = dates[name].to_numpy(dtype="datetime64[ms]")
+            columns[name] = pa.array(stamps, type=pa.timestamp("ms"), from_pandas=True).cast(pa.date32())
         elif name in bools:
             columns[name] = pa.array(bools[name].to_numpy(dtype=bool), type=pa.bool_())
         elif name in enums:

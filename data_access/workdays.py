@@ -9,10 +9,9 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
+import chinese_calendar
 import numpy as np
 import pandas as pd
-
-import chinese_calendar
 
 CALENDAR_START = dt.date(2000, 1, 1)
 CALENDAR_END = dt.date(2045, 12, 31)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import matplotlib
 import matplotlib.ticker
@@ -188,7 +188,7 @@ def city_ranking_figure(report: WeeklyReport) -> Figure:
     if cities.empty:
         _no_data(ax, "没有市级数据")
         return fig
-    labels = [f"{'—' if pd.isna(r) else int(r)}  {n}" for r, n in zip(cities["rank"], cities["name"])]
+    labels = [f"{'—' if pd.isna(r) else int(r)}  {n}" for r, n in zip(cities["rank"], cities["name"], strict=True)]
     colours = [TREND_COLOURS[trend_of("on_time_rate", None if pd.isna(c) else float(c))] for c in cities["rate_change"]]
     bars = ax.barh(range(len(cities)), cities["on_time_rate"].fillna(0), color=colours, height=0.7)
     ax.bar_label(bars, labels=[_rank_label(row) for _, row in cities.iterrows()], padding=3, fontsize=9)

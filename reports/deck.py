@@ -13,13 +13,13 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.text import PP_ALIGN
 from pptx.oxml.ns import qn
+from pptx.presentation import Presentation as PptxPresentation
 from pptx.slide import Slide
 from pptx.text.text import _Run
-from pptx.presentation import Presentation as PptxPresentation
 from pptx.util import Emu, Inches, Length, Pt
 
 from metrics.registry import METRICS_BY_ID
-from metrics.weekly import WEEKLY_HEADLINE_METRICS, SATISFACTION_METRICS, Section, Trend, WeeklyReport, trend_of
+from metrics.weekly import SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, Section, Trend, WeeklyReport, trend_of
 from presentation.bulletin import bulletin_text
 from presentation.format import EMPTY, UNCHANGED, arrow, fmt_value, is_missing
 from presentation.palette import GREEN, GREY, VERMILLION

@@ -23,5 +23,9 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
 
+echo "== ruff, mypy (pyproject.toml)"
+python3 -m ruff check --quiet .
+python3 -m mypy
+
 echo "== pytest"
 exec python3 -m pytest -p no:cacheprovider "$@"

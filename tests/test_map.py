@@ -39,7 +39,7 @@ def test_inset_keeps_every_unit_and_its_properties(original: dict, zoom: float) 
     inset = boundaries(PROVINCE, inset_for_zoom=zoom)
     assert [f["properties"] for f in inset["features"]] == [f["properties"] for f in original["features"]]
     assert len(inset["features"]) == 136
-    for before, after in zip(original["features"], inset["features"]):
+    for before, after in zip(original["features"], inset["features"], strict=True):
         a, b = shape(before["geometry"]), shape(after["geometry"])
         assert b.is_valid and not b.is_empty, before["properties"]["name"]
         assert a.buffer(1e-4).contains(b), before["properties"]["name"]  # 1e-4 degree: the rounding

@@ -71,7 +71,7 @@ async def _visit(base_url: str) -> list[dict[str, object]]:
     finally:
         await session.close()
     return [{"page": path or "overview", "elements": r.elements, "errors": r.errors, "kinds": r.kinds}
-            for (path, _), r in zip(PAGES, runs)]
+            for (path, _), r in zip(PAGES, runs, strict=True)]
 
 
 if __name__ == "__main__":
