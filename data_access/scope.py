@@ -44,7 +44,7 @@ def require_scope(scope: object) -> Scope:
     return scope
 
 
-def counties_at_or_under(code: str) -> sa.Select[tuple[str]]:
+def counties_at_or_under(code: str) -> sa.Select[str]:
     """The codes of the county-level units that are region `code` or lie under it (a sub-select
     for IN; the tree has three levels, and a county may hang directly under the province)."""
     parent = regions.alias("scope_parent")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -37,7 +38,7 @@ class CaseStatus(LabelledEnum):
     OVERDUE = ("overdue", "超期未办结")
 
 
-def _with_names(rmap: sa.Subquery) -> tuple[sa.FromClause, sa.TableClause, sa.TableClause]:
+def _with_names(rmap: sa.Subquery) -> tuple[sa.FromClause, sa.FromClause, sa.FromClause]:
     county, city = regions.alias("county"), regions.alias("city")
     source = (cases.join(rmap, rmap.c.county_code == cases.c.county_code)
               .join(county, county.c.code == cases.c.county_code)
@@ -47,7 +48,7 @@ def _with_names(rmap: sa.Subquery) -> tuple[sa.FromClause, sa.TableClause, sa.Ta
 
 def overdue_query(as_of: dt.date, *, scope: Scope, parent: str | None = None,
                   filters: CaseFilter = CaseFilter(), order: OverdueOrder = OverdueOrder.MOST_OVERDUE,
-                  limit: int | None = None, settings: Settings = DEFAULT_SETTINGS) -> sa.Select:
+                  limit: int | None = None, settings: Settings = DEFAULT_SETTINGS) -> sa.Select[Any]:
     """Accusation cases received by `as_of`, past due and not closed at its end, under `parent`,
     within `scope` (required)."""
     rmap = region_map()
@@ -74,9 +75,12 @@ def overdue_query(as_of: dt.date, *, scope: Scope, parent: str | None = None,
     return stmt.limit(limit) if limit else stmt
 
 
-def overdue_cases(conn: sa.Engine | sa.Connection, as_of: dt.date, **kwargs: object) -> pd.DataFrame:
-    """The overdue ledger as a DataFrame (see overdue_query for the arguments)."""
-    return _frame(conn, overdue_query(as_of, **kwargs))
+def overdue_cases(conn: sa.Engine | sa.Connection, as_of: dt.date, *, scope: Scope, parent: str | None = None,
+                  filters: CaseFilter = CaseFilter(), order: OverdueOrder = OverdueOrder.MOST_OVERDUE,
+                  limit: int | None = None, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """The overdue ledger as a DataFrame (see overdue_query)."""
+    return _frame(conn, overdue_query(as_of, scope=scope, parent=parent, filters=filters, order=order, limit=limit,
+                                      settings=settings))
 
 
 class OverdueBucket(LabelledEnum):
@@ -127,7 +131,7 @@ COLUMN_LABELS = {
 
 
 def case_list_query(county_code: str, period: Period, *, scope: Scope, filters: CaseFilter = CaseFilter(),
-                    limit: int | None = 5000, settings: Settings = DEFAULT_SETTINGS) -> sa.Select:
+                    limit: int | None = 5000, settings: Settings = DEFAULT_SETTINGS) -> sa.Select[Any]:
     """A county's cases that matter for the period: received in it, closed in it, or open at its as-of date."""
     rmap = region_map()
     start, end = sa.bindparam("p_start", period.start, sa.Date), sa.bindparam("p_end", period.end, sa.Date)
@@ -155,12 +159,15 @@ def case_list_query(county_code: str, period: Period, *, scope: Scope, filters: 
     return stmt.limit(limit) if limit else stmt
 
 
-def case_list(conn: sa.Engine | sa.Connection, county_code: str, period: Period, **kwargs: object) -> pd.DataFrame:
-    """A county's case list as a DataFrame (see case_list_query for the arguments)."""
-    return _frame(conn, case_list_query(county_code, period, **kwargs))
+def case_list(conn: sa.Engine | sa.Connection, county_code: str, period: Period, *, scope: Scope,
+              filters: CaseFilter = CaseFilter(), limit: int | None = 5000,
+              settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """A county's case list as a DataFrame (see case_list_query)."""
+    return _frame(conn, case_list_query(county_code, period, scope=scope, filters=filters, limit=limit,
+                                        settings=settings))
 
 
-def _frame(conn: sa.Engine | sa.Connection, stmt: sa.Select) -> pd.DataFrame:
+def _frame(conn: sa.Engine | sa.Connection, stmt: sa.Select[Any]) -> pd.DataFrame:
     with connect(conn) as c:
         result = c.execute(stmt)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

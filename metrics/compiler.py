@@ -17,10 +17,11 @@ and a time series (columns of a bucket table).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from data_access.enums import Level
 from data_access.schema import cases, regions, workday_calendar
@@ -28,7 +29,7 @@ from data_access.scope import Scope, case_in_scope, counties_at_or_under
 
 from .registry import ALL_IDS, METRICS_BY_ID, MetricKind
 from .request import CaseFilter
-from .rules import Bounds, CaseContext, Deadline, Quantity, Rule, effective_due, is_true
+from .rules import Bounds, CaseColumns, CaseContext, Deadline, Quantity, Rule, effective_due, is_true
 from .settings import Settings
 
 Term = TypeVar("Term", Rule, Quantity)
@@ -37,11 +38,11 @@ Term = TypeVar("Term", Rule, Quantity)
 def rule_chain(metric_id: str) -> tuple[Rule, ...]:
     """The rules a count metric's cases satisfy: all its parents' (outermost first), then its own."""
     m = METRICS_BY_ID[metric_id]
-    own = (m.rule,)
+    own = (m.count_rule,)
     return rule_chain(m.parent) + own if m.parent else own
 
 
-def count_condition(metric_id: str, ctx: CaseContext) -> sa.ColumnElement:
+def count_condition(metric_id: str, ctx: CaseContext) -> sa.ColumnElement[bool]:
     """The full condition of a count metric as one SQL expression (for single-metric queries)."""
     return sa.and_(*(rule.sql(ctx) for rule in rule_chain(metric_id)))
 
@@ -70,7 +71,7 @@ def region_map() -> sa.Subquery:
     )
 
 
-def group_key(rmap: sa.Subquery, level: Level) -> sa.ColumnElement:
+def group_key(rmap: sa.Subquery, level: Level) -> sa.ColumnElement[str]:
     """The region_map column that names a case's region at `level`."""
     match level:
         case Level.COUNTY:
@@ -82,16 +83,16 @@ def group_key(rmap: sa.Subquery, level: Level) -> sa.ColumnElement:
     raise AssertionError(level)
 
 
-def in_subtree(rmap: sa.Subquery, code: str | None) -> sa.ColumnElement:
+def in_subtree(rmap: sa.Subquery, code: str | None) -> sa.ColumnElement[bool]:
     """region_map rows at or under region `code` (everything when None)."""
     if code is None:
         return sa.true()
     return sa.or_(rmap.c.county_code == code, rmap.c.city_code == code, rmap.c.province_code == code)
 
 
-def filter_conditions(f: CaseFilter, c: sa.ColumnCollection = cases.c) -> list[sa.ColumnElement]:
+def filter_conditions(f: CaseFilter, c: CaseColumns = cases.c) -> list[sa.ColumnElement[bool]]:
     """WHERE clauses for the case filters, applied clause by clause."""
-    clauses: list[sa.ColumnElement] = []
+    clauses: list[sa.ColumnElement[bool]] = []
     if f.channels:
         clauses.append(c.channel.in_(f.channels))
     if f.domains:
@@ -111,8 +112,8 @@ class CaseSource:
     are not stored in it (an external table or view with the contract's columns alone)."""
 
     from_clause: sa.FromClause
-    notice_deadline: sa.ColumnElement
-    feedback_deadline: sa.ColumnElement
+    notice_deadline: sa.ColumnElement[Any]  # a date column, or NULL (see CaseContext)
+    feedback_deadline: sa.ColumnElement[Any]
 
 
 def case_source(deadlines: set[Deadline], stored_deadlines: bool = True) -> CaseSource:
@@ -120,7 +121,7 @@ def case_source(deadlines: set[Deadline], stored_deadlines: bool = True) -> Case
     if stored_deadlines:
         return CaseSource(cases, cases.c.notice_deadline, cases.c.feedback_deadline)
     source: sa.FromClause = cases
-    looked_up: dict[Deadline, sa.ColumnElement] = {}
+    looked_up: dict[Deadline, sa.ColumnElement[Any]] = {}
     for deadline in (d for d in Deadline if d in deadlines):
         cal = workday_calendar.alias(f"cal_{deadline.value}")
         source = source.outerjoin(cal, cal.c.day == cases.c[deadline.follows])
@@ -128,12 +129,12 @@ def case_source(deadlines: set[Deadline], stored_deadlines: bool = True) -> Case
     return CaseSource(source, looked_up.get(Deadline.NOTICE, sa.null()), looked_up.get(Deadline.FEEDBACK, sa.null()))
 
 
-def within_scope(scope: Scope) -> sa.ColumnElement:
+def within_scope(scope: Scope) -> sa.ColumnElement[bool]:
     """Cases the viewer of `scope` may see (a Scope is required; WHOLE_PROVINCE: every case)."""
     return case_in_scope(cases.c.county_code, scope)
 
 
-def within(code: str | None) -> sa.ColumnElement:
+def within(code: str | None) -> sa.ColumnElement[bool]:
     """Cases whose county lies at or under region `code` (always true for None): a semi-join on the
     small region table, so the case rows are never joined to it."""
     if code is None:
@@ -141,7 +142,7 @@ def within(code: str | None) -> sa.ColumnElement:
     return cases.c.county_code.in_(counties_at_or_under(code))
 
 
-class count_where(sa.sql.functions.FunctionElement):
+class count_where(sa.sql.functions.FunctionElement[int]):
     """COUNT of the rows where a condition holds: count_if() on DuckDB (its fast path), the standard
     COUNT(*) FILTER (WHERE ...) elsewhere."""
 
@@ -151,13 +152,13 @@ class count_where(sa.sql.functions.FunctionElement):
 
 
 @compiles(count_where)
-def _count_where_standard(element: count_where, compiler, **kw) -> str:
+def _count_where_standard(element: count_where, compiler: SQLCompiler, **kw: Any) -> str:
     (condition,) = element.clauses
     return f"count(*) FILTER (WHERE {compiler.process(condition, **kw)})"
 
 
 @compiles(count_where, "duckdb")
-def _count_where_duckdb(element: count_where, compiler, **kw) -> str:
+def _count_where_duckdb(element: count_where, compiler: SQLCompiler, **kw: Any) -> str:
     (condition,) = element.clauses
     return f"count_if({compiler.process(condition, **kw)})"
 
@@ -178,21 +179,27 @@ def resolve_metrics(metric_ids: tuple[str, ...] | None) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Buckets:
+    """The buckets of a time series: a table joined to the cases, one aggregate row per bucket."""
+
+    table: sa.FromClause  # one row per bucket (its columns named as AggregateSpec.bounds reads them)
+    key: sa.ColumnElement[Any]  # the bucket column rows are grouped by
+    columns: tuple[sa.ColumnElement[Any], ...] = ()  # carried into base (e.g. bucket bounds)
+    # The number (table.c.bucket_no) of the bucket holding a date, as an SQL expression; lets a case
+    # reach its buckets by an equi-join instead of a comparison with every bucket.
+    number: Callable[[sa.ColumnElement[Any]], sa.ColumnElement[int]] | None = None
+
+
+@dataclass(frozen=True)
 class AggregateSpec:
     """What to aggregate: grouping, row filters, how to read the bounds off the base rows.
 
-    Rows are grouped by county (and bucket) over the cases alone; a coarser `level` is then summed up
+    Rows are grouped by county (or bucket) over the cases alone; a coarser level is then summed up
     from the ~100 county rows through the region map, never by joining the case rows to it."""
 
-    level: Level | None  # one row per region of this level; None: one row per bucket (the whole selection)
-    where: tuple[sa.ColumnElement, ...]  # conditions on the cases (filters, subtree, relevance)
-    bounds: Callable[[sa.ColumnCollection], Bounds]  # the period, from the base subquery's columns
-    bucket: sa.FromClause | None = None  # e.g. the bucket table of a series (its columns named as Bounds reads them)
-    bucket_key: sa.ColumnElement | None = None  # the bucket column rows are grouped by
-    bucket_columns: tuple[sa.ColumnElement, ...] = ()  # carried into base (e.g. bucket bounds)
-    # The number (bucket.c.bucket_no) of the bucket holding a date, as an SQL expression; lets a case
-    # reach its buckets by an equi-join instead of a comparison with every bucket.
-    bucket_no: Callable[[sa.ColumnElement], sa.ColumnElement] | None = None
+    group: Level | Buckets  # one row per region of this level, or one row per bucket (the whole selection)
+    where: tuple[sa.ColumnElement[bool], ...]  # conditions on the cases (filters, subtree, relevance)
+    bounds: Callable[[CaseColumns], Bounds]  # the period, from the base subquery's columns
 
 
 def _distinct_by_name(terms: Iterable[Term]) -> dict[str, Term]:
@@ -204,24 +211,24 @@ def _distinct_by_name(terms: Iterable[Term]) -> dict[str, Term]:
     return out
 
 
-def _join_buckets(from_clause: sa.FromClause, anchors: list[Rule], spec: AggregateSpec, ctx: CaseContext
-                  ) -> tuple[sa.FromClause, list[sa.ColumnElement]]:
+def _join_buckets(from_clause: sa.FromClause, anchors: list[Rule], buckets: Buckets, ctx: CaseContext
+                  ) -> tuple[sa.FromClause, list[sa.ColumnElement[bool]]]:
     """Join the cases to the buckets where one of the anchor rules can hold (and the extra WHERE
     conditions that go with the join). A row that meets no anchor counts nowhere, so the join is exact.
 
     Flow anchors only: each case is paired with the buckets of its anchor dates (receipt, due date,
     closure, deadlines) — an equi-join on the bucket number, each bucket once. With a stock anchor
     (overdue at the bucket's end: a rule without an anchor date), a comparison with every bucket."""
-    if spec.bucket_no is None or any(rule.anchor is None for rule in anchors):
-        return from_clause.join(spec.bucket, sa.or_(*(rule.sql(ctx) for rule in anchors))), []
-    dates = list(dict.fromkeys(rule.anchor for rule in anchors))
-    numbers = [spec.bucket_no(date.of(ctx)) for date in dates]
+    if buckets.number is None or any(rule.anchor is None for rule in anchors):
+        return from_clause.join(buckets.table, sa.or_(*(rule.sql(ctx) for rule in anchors))), []
+    dates = list(dict.fromkeys(rule.anchor for rule in anchors if rule.anchor is not None))  # here: every one
+    numbers = [buckets.number(date.of(ctx)) for date in dates]
     k = sa.values(sa.column("k", sa.Integer), name="anchor_dates").data([(i,) for i in range(len(numbers))])
     number = sa.case(*((k.c.k == i, n) for i, n in enumerate(numbers)))
     # the i-th date's bucket only where no earlier date has the same: each (case, bucket) pair once
     first_time = sa.or_(*(sa.and_(k.c.k == i, *(n.is_distinct_from(numbers[j]) for j in range(i)))
                           for i, n in enumerate(numbers)))
-    joined = from_clause.join(k, sa.true()).join(spec.bucket, spec.bucket.c.bucket_no == number)
+    joined = from_clause.join(k, sa.true()).join(buckets.table, buckets.table.c.bucket_no == number)
     return joined, [first_time]
 
 
@@ -230,15 +237,17 @@ def _base(spec: AggregateSpec, settings: Settings, src: CaseSource, anchors: lis
     """The selected cases with the columns the rules read, their derived dates and group key (for a
     series, one row per bucket a case can count in)."""
     from_clause, where = src.from_clause, list(spec.where)
-    if spec.bucket is not None:
-        raw = context(src, spec.bounds(spec.bucket.c), settings)
-        from_clause, extra = _join_buckets(from_clause, anchors, spec, raw)
+    key: sa.ColumnElement[Any] = cases.c.county_code
+    carried: tuple[sa.ColumnElement[Any], ...] = ()
+    if isinstance(spec.group, Buckets):
+        raw = context(src, spec.bounds(spec.group.table.c), settings)
+        from_clause, extra = _join_buckets(from_clause, anchors, spec.group, raw)
         where += extra
-    key = cases.c.county_code if spec.level is not None else spec.bucket_key
+        key, carried = spec.group.key, spec.group.columns
     return (
         sa.select(*(cases.c[c] for c in columns), effective_due(cases.c, settings).label("due"),
                   src.notice_deadline.label("notice_deadline"), src.feedback_deadline.label("feedback_deadline"),
-                  key.label("group_key"), *spec.bucket_columns)
+                  key.label("group_key"), *carried)
         .select_from(from_clause)
         .where(*where)
         .subquery("base")
@@ -248,10 +257,11 @@ def _base(spec: AggregateSpec, settings: Settings, src: CaseSource, anchors: lis
 def aggregate_subquery(metric_ids: tuple[str, ...], count_ids: tuple[str, ...], spec: AggregateSpec,
                        settings: Settings, stored_deadlines: bool = True, name: str = "agg") -> sa.Subquery:
     """base -> flags -> agg: one row per group key, a column per count (and per average's sum)."""
-    averages = [METRICS_BY_ID[m] for m in metric_ids if METRICS_BY_ID[m].kind is MetricKind.AVERAGE]
-    chains = {i: rule_chain(i) for i in {*count_ids, *(m.denominator for m in averages)}}
+    # each average: its per-case quantity and the count metric whose cases it is averaged over
+    averages = {m: METRICS_BY_ID[m].averaged for m in metric_ids if METRICS_BY_ID[m].kind is MetricKind.AVERAGE}
+    chains = {i: rule_chain(i) for i in {*count_ids, *(over for _, over in averages.values())}}
     rules = _distinct_by_name(rule for chain in chains.values() for rule in chain)
-    quantities = _distinct_by_name(m.quantity for m in averages)
+    quantities = _distinct_by_name(quantity for quantity, _ in averages.values())
     anchors = sorted(_distinct_by_name(chain[0] for chain in chains.values()).values(), key=lambda r: r.name)
     src = case_source(deadlines_read(rules.values()), stored_deadlines)
     base = _base(spec, settings, src, anchors, base_columns([*rules.values(), *quantities.values()]))
@@ -262,16 +272,16 @@ def aggregate_subquery(metric_ids: tuple[str, ...], count_ids: tuple[str, ...], 
         *(quantities[n].sql(ctx).label(f"q_{n}") for n in sorted(quantities)),
     ).subquery("flags")
 
-    def holds(metric_id: str) -> sa.ColumnElement:
+    def holds(metric_id: str) -> sa.ColumnElement[bool]:
         return sa.and_(*(flags.c[f"p_{rule.name}"] for rule in chains[metric_id]))
 
     columns = [count_where(holds(i)).label(i) for i in count_ids]
-    columns += [sa.func.sum(flags.c[f"q_{m.quantity.name}"]).filter(holds(m.denominator)).label(f"{m.id}__sum")
-                for m in averages]
+    columns += [sa.func.sum(flags.c[f"q_{quantity.name}"]).filter(holds(over)).label(f"{mid}__sum")
+                for mid, (quantity, over) in averages.items()]
     by_key = sa.select(flags.c.group_key.label("code"), *columns).group_by(flags.c.group_key)
-    if spec.level in (None, Level.COUNTY):
+    if isinstance(spec.group, Buckets) or spec.group is Level.COUNTY:
         return by_key.subquery(name)
-    return _rolled_up(by_key.subquery(f"{name}_county"), spec.level, name)
+    return _rolled_up(by_key.subquery(f"{name}_county"), spec.group, name)
 
 
 def _rolled_up(by_county: sa.Subquery, level: Level, name: str) -> sa.Subquery:
@@ -288,11 +298,11 @@ def _rolled_up(by_county: sa.Subquery, level: Level, name: str) -> sa.Subquery:
     )
 
 
-def derived_columns(agg: sa.FromClause, metric_ids: tuple[str, ...]) -> list[sa.ColumnElement]:
+def derived_columns(agg: sa.FromClause, metric_ids: tuple[str, ...]) -> list[sa.ColumnElement[Any]]:
     """Counts (0 when absent), rates and averages (NULL when the denominator is 0), in double precision."""
-    out: list[sa.ColumnElement] = []
+    out: list[sa.ColumnElement[Any]] = []
 
-    def count(metric_id: str) -> sa.ColumnElement:
+    def count(metric_id: str) -> sa.ColumnElement[int]:
         return sa.func.coalesce(agg.c[metric_id], 0)
 
     for mid in metric_ids:
@@ -301,11 +311,13 @@ def derived_columns(agg: sa.FromClause, metric_ids: tuple[str, ...]) -> list[sa.
             case MetricKind.COUNT:
                 out.append(count(mid).label(mid))
             case MetricKind.RATE:
-                out.append(_ratio(count(m.numerator), count(m.denominator)).label(mid))
+                numerator, denominator = m.rate_terms
+                out.append(_ratio(count(numerator), count(denominator)).label(mid))
             case MetricKind.AVERAGE:
-                out.append(_ratio(agg.c[f"{mid}__sum"], count(m.denominator)).label(mid))
+                _, over = m.averaged
+                out.append(_ratio(agg.c[f"{mid}__sum"], count(over)).label(mid))
     return out
 
 
-def _ratio(numerator: sa.ColumnElement, denominator: sa.ColumnElement) -> sa.ColumnElement:
+def _ratio(numerator: sa.ColumnElement[Any], denominator: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     return sa.cast(numerator, sa.Double) / sa.cast(sa.func.nullif(denominator, 0), sa.Double)

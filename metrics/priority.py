@@ -7,6 +7,7 @@ Inputs are the county table computed by the database; this module only combines 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -66,9 +67,10 @@ def rank_counties(counties: pd.DataFrame, settings: Settings = DEFAULT_SETTINGS)
     theta, phi = pooled_rates(counties)
     out = counties.copy()
     sufficient = (out["first_due"] >= settings.min_volume) & (out["accepted"] >= settings.min_volume)
-    zq = [-funnel_z(r, theta, n) if ok else np.nan
+    # a sufficient county has cases (min_volume >= 1), so the pooled rate it is tested against exists
+    zq = [-funnel_z(r, theta, n) if ok and theta is not None else np.nan
           for ok, r, n in zip(sufficient, out["first_on_time_rate"], out["first_due"])]
-    zl = [funnel_z(r, phi, n) if ok else np.nan
+    zl = [funnel_z(r, phi, n) if ok and phi is not None else np.nan
           for ok, r, n in zip(sufficient, out["leapfrog_rate"], out["accepted"])]
     out["z_quality"] = np.asarray(zq, dtype=float)
     out["z_leapfrog"] = np.asarray(zl, dtype=float)
@@ -90,13 +92,27 @@ def priority_counties(conn: sa.Engine | sa.Connection, period: Period, filters: 
     request = TableRequest(Level.COUNTY, period, filters=filters, metrics=PRIORITY_INPUTS, scope=WHOLE_PROVINCE)
     counties = region_table(conn, request, settings).rename(columns={"parent_code": "city_code"})
     ranked = rank_counties(counties, settings)
-    if not scope.is_whole_province:
+    if scope.code is not None:  # not the whole province
         attrs = ranked.attrs
         ranked = ranked[ranked["code"].isin(counties_under(conn, scope.code))].reset_index(drop=True)
         ranked.attrs.update(attrs)
     theta, phi = ranked.attrs["theta"], ranked.attrs["phi"]
-    ranked["sentence"] = [explain(row, theta, phi, settings) for row in ranked.itertuples()]
+    rows = ranked[list(RankedCounty._fields)].itertuples(index=False, name=None)
+    ranked["sentence"] = [explain(RankedCounty._make(row), theta, phi, settings) for row in rows]
     return ranked
+
+
+class RankedCounty(NamedTuple):
+    """The columns of a ranked county that its sentence reads."""
+
+    name: str
+    status: str
+    first_due: int
+    accepted: int
+    first_on_time_rate: float
+    leapfrog_rate: float
+    z_quality: float
+    z_leapfrog: float
 
 
 def _pct(x: float) -> str:
@@ -118,12 +134,13 @@ def _test_result(z: float, pooled: float, settings: Settings) -> str:
     return f"z={z:.2f}，{_limit_name(z, settings)}"
 
 
-def explain(row: object, theta: float | None, phi: float | None, settings: Settings = DEFAULT_SETTINGS) -> str:
+def explain(row: RankedCounty, theta: float | None, phi: float | None, settings: Settings = DEFAULT_SETTINGS) -> str:
     """One Chinese sentence a supervisor can read out: which test the county failed and by how much."""
     status = PriorityStatus(row.status)
     if status is PriorityStatus.INSUFFICIENT:
         return (f"{row.name}：初次举报应办结 {row.first_due} 件、检举控告 {row.accepted} 件，"
                 f"不足 {settings.min_volume} 件，样本不足，不参与排名。")
+    assert theta is not None and phi is not None, "a tested county has cases, so the pooled rates exist"
     quality = (f"初次举报按期办结率 {_pct(row.first_on_time_rate)}，比全省 {_pct(theta)} "
                f"{'低' if row.first_on_time_rate < theta else '高'} {abs(theta - row.first_on_time_rate) * 100:.1f} 个百分点"
                f"（{_test_result(row.z_quality, theta, settings)}）")

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
-from typing import TypeVar
+from typing import TypeVar, assert_never, overload
 
 from . import rules
 from .rules import Quantity, Rule
@@ -56,6 +56,46 @@ class Metric:
     quantity: Quantity | None = None  # AVERAGE: the per-case quantity averaged
     direction: Direction = Direction.NEUTRAL
     unit: str = "件"
+
+    def __post_init__(self) -> None:
+        missing = [name for name in _formula_fields(self.kind) if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"metric {self.id!r}: a {self.kind.value} metric needs {', '.join(missing)}")
+
+    # Typed per-kind access: the fields the kind requires, present by the check above.
+    @property
+    def count_rule(self) -> Rule:
+        """COUNT: the rule its cases satisfy beyond its parent's."""
+        return self._formula_field(self.rule, MetricKind.COUNT)
+
+    @property
+    def rate_terms(self) -> tuple[str, str]:
+        """RATE: the count metrics (numerator, denominator) it divides."""
+        return (self._formula_field(self.numerator, MetricKind.RATE),
+                self._formula_field(self.denominator, MetricKind.RATE))
+
+    @property
+    def averaged(self) -> tuple[Quantity, str]:
+        """AVERAGE: the per-case quantity and the count metric whose cases it is averaged over."""
+        return (self._formula_field(self.quantity, MetricKind.AVERAGE),
+                self._formula_field(self.denominator, MetricKind.AVERAGE))
+
+    def _formula_field(self, value: T | None, kind: MetricKind) -> T:
+        if self.kind is not kind or value is None:
+            raise TypeError(f"metric {self.id!r} is a {self.kind.value} metric, not a {kind.value} one")
+        return value
+
+
+def _formula_fields(kind: MetricKind) -> tuple[str, ...]:
+    """The fields of Metric that a metric of `kind` must set."""
+    match kind:
+        case MetricKind.COUNT:
+            return ("rule",)
+        case MetricKind.RATE:
+            return ("numerator", "denominator")
+        case MetricKind.AVERAGE:
+            return ("quantity", "denominator")
+    assert_never(kind)
 
 
 def _count(id: str, label: str, definition: str, rule: Rule, parent: str | None = None,
@@ -127,7 +167,13 @@ class _Live(Sequence[T]):
     def __init__(self, compute: Callable[[], tuple[T, ...]]) -> None:
         self._compute = compute
 
-    def __getitem__(self, index):  # an int or a slice, as tuple's
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
         return self._compute()[index]
 
     def __len__(self) -> int:

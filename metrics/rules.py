@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, assert_never
+from typing import Any, Callable, TypeAlias, assert_never
 
 import sqlalchemy as sa
 
@@ -22,20 +22,23 @@ from data_access.workdays import DEADLINE_REACH_DAYS
 
 from .settings import Settings
 
+# The columns of a case (of `cases`, or of a subquery selecting them), read by name.
+CaseColumns: TypeAlias = sa.ColumnCollection[str, sa.ColumnElement[Any]]
+
 
 @dataclass(frozen=True)
 class Bounds:
     """The period as SQL expressions: start, end, as_of and window_end = min(end, as_of)."""
 
-    start: sa.ColumnElement
-    end: sa.ColumnElement
-    as_of: sa.ColumnElement
-    window_end: sa.ColumnElement
+    start: sa.ColumnElement[dt.date]
+    end: sa.ColumnElement[dt.date]
+    as_of: sa.ColumnElement[dt.date]
+    window_end: sa.ColumnElement[dt.date]
 
     @classmethod
     def of_dates(cls, start: dt.date, end: dt.date, as_of: dt.date) -> "Bounds":
         """Bounds bound as date parameters."""
-        def lit(day: dt.date, name: str) -> sa.BindParameter:
+        def lit(day: dt.date, name: str) -> sa.BindParameter[dt.date]:
             return sa.bindparam(name, day, type_=sa.Date)
 
         return cls(lit(start, "p_start"), lit(end, "p_end"), lit(as_of, "p_as_of"),
@@ -47,10 +50,11 @@ class CaseContext:
     """What a rule can refer to: case columns `c`, the period, and the derived dates."""
 
     bounds: Bounds
-    c: sa.ColumnCollection  # the case columns (of `cases` or of a subquery selecting them)
-    due: sa.ColumnElement  # due_date, or received_date + the default number of days
-    notice_deadline: sa.ColumnElement  # D1: 15th working day after received_date
-    feedback_deadline: sa.ColumnElement  # D2: 15th working day after closed_date
+    c: CaseColumns
+    due: sa.ColumnElement[dt.date]  # due_date, or received_date + the default number of days
+    # the deadlines are ColumnElement[Any]: a date column, or NULL where a query reads none
+    notice_deadline: sa.ColumnElement[Any]  # D1: 15th working day after received_date
+    feedback_deadline: sa.ColumnElement[Any]  # D2: 15th working day after closed_date
 
 
 class Deadline(str, Enum):
@@ -79,7 +83,7 @@ class AnchorDate(str, Enum):
     NOTICE = "notice"
     FEEDBACK = "feedback"
 
-    def of(self, x: CaseContext) -> sa.ColumnElement:
+    def of(self, x: CaseContext) -> sa.ColumnElement[Any]:
         """This date of the case in `x`."""
         match self:
             case AnchorDate.RECEIVED:
@@ -105,7 +109,7 @@ class Rule:
     """
 
     name: str  # unique among the registered rules: the flag column p_<name> of the compiled SQL
-    sql: Callable[[CaseContext], sa.ColumnElement]
+    sql: Callable[[CaseContext], sa.ColumnElement[bool]]
     columns: tuple[str, ...]  # the case columns `sql` reads through x.c (x.due is always at hand)
     anchor: AnchorDate | None = None
     deadline: Deadline | None = None  # the working-day deadline `sql` reads, if any
@@ -116,33 +120,33 @@ class Quantity:
     """A number per case that an average metric takes the mean of, with the case columns it reads."""
 
     name: str  # the column q_<name> of the compiled SQL
-    sql: Callable[[CaseContext], sa.ColumnElement]
+    sql: Callable[[CaseContext], sa.ColumnElement[Any]]
     columns: tuple[str, ...]
 
 
-def is_true(column: sa.ColumnElement) -> sa.ColumnElement:
+def is_true(column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     """column IS TRUE (false, not null, for a null flag)."""
     return column.is_(sa.true())
 
 
-def _between(value: sa.ColumnElement, lo: sa.ColumnElement, hi: sa.ColumnElement) -> sa.ColumnElement:
+def _between(value: sa.ColumnElement[Any], lo: sa.ColumnElement[Any], hi: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     return sa.and_(value >= lo, value <= hi)
 
 
-def _in_window(x: CaseContext, day: sa.ColumnElement) -> sa.ColumnElement:
+def _in_window(x: CaseContext, day: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     """day in W = [from, min(to, A)]."""
     return _between(day, x.bounds.start, x.bounds.window_end)
 
 
-def _accusation(x: CaseContext) -> sa.ColumnElement:
+def _accusation(x: CaseContext) -> sa.ColumnElement[bool]:
     return x.c.category == Category.ACCUSATION.value
 
 
-def _closed_at(x: CaseContext) -> sa.ColumnElement:
+def _closed_at(x: CaseContext) -> sa.ColumnElement[bool]:
     return x.c.closed_date <= x.bounds.as_of
 
 
-def _open_at(x: CaseContext) -> sa.ColumnElement:
+def _open_at(x: CaseContext) -> sa.ColumnElement[bool]:
     return sa.or_(x.c.closed_date.is_(None), x.c.closed_date > x.bounds.as_of)
 
 
@@ -185,7 +189,7 @@ HANDLING_DAYS = Quantity("handling_days", lambda x: x.c.closed_date - x.c.receiv
                          ("closed_date", "received_date"))
 
 
-def effective_due(c: sa.ColumnCollection, settings: Settings) -> sa.ColumnElement:
+def effective_due(c: CaseColumns, settings: Settings) -> sa.ColumnElement[dt.date]:
     """due_date, or received_date + the default number of days when it is empty."""
     return sa.func.coalesce(c.due_date, c.received_date + sa.literal(settings.default_due_days, sa.Integer))
 
@@ -193,7 +197,7 @@ def effective_due(c: sa.ColumnCollection, settings: Settings) -> sa.ColumnElemen
 
 
 def relevant_cases(first_day: dt.date, earliest_as_of: dt.date, latest_as_of: dt.date,
-                   settings: Settings) -> list[sa.ColumnElement]:
+                   settings: Settings) -> list[sa.ColumnElement[bool]]:
     """WHERE clauses keeping a superset of the cases that can count in a period (or the buckets of a
     series) starting on `first_day`, read as of dates between `earliest_as_of` and `latest_as_of`.
     Cheap, and it spares the per-row rules most of a long history.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -21,6 +22,7 @@ from data_access.scope import Scope, require_scope
 
 from .compiler import (
     AggregateSpec,
+    Buckets,
     aggregate_subquery,
     derived_columns,
     filter_conditions,
@@ -81,7 +83,7 @@ def buckets(period: Period, grain: Grain) -> list[Period]:
     return out
 
 
-def bucket_number(day: sa.ColumnElement, grain: Grain, first: dt.date) -> sa.ColumnElement:
+def bucket_number(day: sa.ColumnElement[Any], grain: Grain, first: dt.date) -> sa.ColumnElement[int]:
     """The index of the bucket holding `day` (0 for the bucket starting `first`; outside: out of range)."""
     if grain is Grain.WEEK:
         days = sa.cast(day - sa.literal(first, sa.Date), sa.Double)
@@ -91,7 +93,7 @@ def bucket_number(day: sa.ColumnElement, grain: Grain, first: dt.date) -> sa.Col
 
 
 def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS,
-                 stored_deadlines: bool = True) -> sa.Select:
+                 stored_deadlines: bool = True) -> sa.Select[Any]:
     """One statement: a row per bucket with every requested metric."""
     metric_ids = resolve_metrics(request.metrics)
     periods = buckets(request.period, request.grain)
@@ -100,15 +102,16 @@ def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS,
         sa.column("bucket_as_of", sa.Date), sa.column("bucket_window_end", sa.Date), name="buckets",
     ).data([(i, p.start, p.end, p.as_of_date, p.window_end) for i, p in enumerate(periods)])
     spec = AggregateSpec(
-        level=None,
+        group=Buckets(
+            table,
+            key=table.c.bucket_start,
+            columns=(table.c.bucket_start, table.c.bucket_end, table.c.bucket_as_of, table.c.bucket_window_end),
+            number=lambda day: bucket_number(day, request.grain, periods[0].start),
+        ),
         where=(within(request.region), within_scope(request.scope), *filter_conditions(request.filters),
                *relevant_cases(periods[0].start, min(p.as_of_date for p in periods),
                                max(p.as_of_date for p in periods), settings)),
         bounds=lambda c: Bounds(c.bucket_start, c.bucket_end, c.bucket_as_of, c.bucket_window_end),
-        bucket=table,
-        bucket_key=table.c.bucket_start,
-        bucket_columns=(table.c.bucket_start, table.c.bucket_end, table.c.bucket_as_of, table.c.bucket_window_end),
-        bucket_no=lambda day: bucket_number(day, request.grain, periods[0].start),
     )
     agg = aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings, stored_deadlines)
     return (

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 import pandas as pd
 import sqlalchemy as sa
@@ -33,13 +33,13 @@ REGION_COLUMNS = ("code", "name", "level", "parent_code")
 
 
 def table_query(request: TableRequest, settings: Settings = DEFAULT_SETTINGS,
-                stored_deadlines: bool = True) -> sa.Select:
+                stored_deadlines: bool = True) -> sa.Select[Any]:
     """One statement: every region of the level under the parent (within scope), with its metrics."""
     metric_ids = resolve_metrics(request.metrics)
     p = request.period
     bounds = Bounds.of_dates(p.start, p.end, p.as_of_date)
     spec = AggregateSpec(
-        level=request.level,
+        group=request.level,
         where=(within(request.parent), within_scope(request.scope), *filter_conditions(request.filters),
                *relevant_cases(p.start, p.as_of_date, p.as_of_date, settings)),
         bounds=lambda columns: bounds,

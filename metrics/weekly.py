@@ -147,7 +147,8 @@ def year_ago(week: Period) -> Period:
 
 def first_received(conn: sa.Connection) -> dt.date | None:
     """The earliest received_date in the case table (where the data begins)."""
-    return conn.execute(sa.select(sa.func.min(cases.c.received_date))).scalar_one()
+    earliest: dt.date | None = conn.execute(sa.select(sa.func.min(cases.c.received_date))).scalar_one()
+    return earliest
 
 
 def _value(row: pd.Series | None, metric_id: str) -> float | None:
@@ -155,7 +156,8 @@ def _value(row: pd.Series | None, metric_id: str) -> float | None:
     if row is None or pd.isna(row[metric_id]):
         return None
     value = row[metric_id]
-    return value.item() if hasattr(value, "item") else value  # numpy scalar -> int / float
+    number: float = value.item() if hasattr(value, "item") else value  # numpy scalar -> int / float
+    return number
 
 
 def headline_changes(this: pd.Series, last: pd.Series, ago: pd.Series | None) -> tuple[HeadlineChange, ...]:
