@@ -22,6 +22,7 @@ from .rules import effective_due
 from .settings import DEFAULT_SETTINGS, Settings
 from .table import connect
 
+
 class OverdueOrder(str, Enum):
     """Sort orders of the overdue ledger."""
 

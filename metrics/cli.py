@@ -110,7 +110,7 @@ def write(frame: pd.DataFrame, fmt: str, out: TextIO) -> None:
     """CSV with empty cells for nulls, or a JSON list with null; dates as ISO text."""
     if fmt == "csv":
         bools = frame.select_dtypes(include="bool").columns
-        frame.astype({c: "int8" for c in bools}).to_csv(out, index=False, lineterminator="\n")
+        frame.astype(dict.fromkeys(bools, "int8")).to_csv(out, index=False, lineterminator="\n")
         return
     records = [{k: _json_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
     json.dump(records, out, ensure_ascii=False, indent=1)

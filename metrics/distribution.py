@@ -6,7 +6,6 @@ import sqlalchemy as sa
 
 from data_access.enums import Satisfaction
 from data_access.schema import cases
-
 from data_access.scope import Scope
 
 from .compiler import (

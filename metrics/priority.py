@@ -69,14 +69,14 @@ def rank_counties(counties: pd.DataFrame, settings: Settings = DEFAULT_SETTINGS)
     sufficient = (out["first_due"] >= settings.min_volume) & (out["accepted"] >= settings.min_volume)
     # a sufficient county has cases (min_volume >= 1), so the pooled rate it is tested against exists
     zq = [-funnel_z(r, theta, n) if ok and theta is not None else np.nan
-          for ok, r, n in zip(sufficient, out["first_on_time_rate"], out["first_due"])]
+          for ok, r, n in zip(sufficient, out["first_on_time_rate"], out["first_due"], strict=True)]
     zl = [funnel_z(r, phi, n) if ok and phi is not None else np.nan
-          for ok, r, n in zip(sufficient, out["leapfrog_rate"], out["accepted"])]
+          for ok, r, n in zip(sufficient, out["leapfrog_rate"], out["accepted"], strict=True)]
     out["z_quality"] = np.asarray(zq, dtype=float)
     out["z_leapfrog"] = np.asarray(zl, dtype=float)
     out["score"] = (out["z_quality"] + out["z_leapfrog"]) / 2
-    out["status"] = [classify(q, l, settings).value if ok else PriorityStatus.INSUFFICIENT.value
-                     for ok, q, l in zip(sufficient, out["z_quality"], out["z_leapfrog"])]
+    out["status"] = [classify(q, lf, settings).value if ok else PriorityStatus.INSUFFICIENT.value
+                     for ok, q, lf in zip(sufficient, out["z_quality"], out["z_leapfrog"], strict=True)]
     out["_insufficient"] = ~sufficient
     out = out.sort_values(["_insufficient", "score", "code"], ascending=[True, False, True], kind="stable")
     out.attrs.update(theta=theta, phi=phi)

@@ -109,18 +109,21 @@ def _rate(id: str, label: str, definition: str, numerator: str, denominator: str
 
 
 S = "检举控告件（类别为检举控告）"
+WINDOW_END = "“统计期止日与截止日期中较早者”"
 
 _DECLARED: tuple[Metric, ...] = (
     _count("received", "收件总量", "统计期内收件的全部信访举报件（任何类别）。", rules.RECEIVED_IN_PERIOD),
     _count("accepted", "检举控告件", f"统计期内收件的{S}。", rules.ACCEPTED_IN_PERIOD),
-    _count("due", "应办结件", f"办理期限（含批准延期；为空时按收件日期后的默认期限，见“本系统设置”）落在统计期起日至“统计期止日与截止日期中较早者”之间的{S}。",
+    _count("due", "应办结件",
+           f"办理期限（含批准延期；为空时按收件日期后的默认期限，见“本系统设置”）落在统计期起日至{WINDOW_END}之间的{S}。",
            rules.DUE_IN_WINDOW),
     _count("on_time", "按期办结件", "应办结件中，办结日期不晚于办理期限、且不晚于截止日期的件。", rules.CLOSED_BY_DUE, parent="due",
            direction=Direction.HIGHER_BETTER),
     _count("first_due", "初次举报应办结件", "应办结件中的初次举报件。", rules.FIRST_REPORT, parent="due"),
     _count("first_on_time", "初次举报按期办结件", "按期办结件中的初次举报件。", rules.FIRST_REPORT, parent="on_time",
            direction=Direction.HIGHER_BETTER),
-    _count("overdue", "超期未办结", f"截止日期时已过办理期限（办理期限早于截止日期）且截至该日仍未办结的{S}；这是截止日期时的存量，不受统计期限制。",
+    _count("overdue", "超期未办结",
+           f"截止日期时已过办理期限（办理期限早于截止日期）且截至该日仍未办结的{S}；这是截止日期时的存量，不受统计期限制。",
            rules.OVERDUE_AT_AS_OF, direction=Direction.LOWER_BETTER),
     _count("first_overdue", "初次举报超期未办结", "超期未办结件中的初次举报件。", rules.FIRST_REPORT, parent="overdue",
            direction=Direction.LOWER_BETTER),
@@ -133,11 +136,13 @@ _DECLARED: tuple[Metric, ...] = (
     _count("leapfrog", "越级举报件", "检举控告件中的越级举报件（向有管辖权机关的上级机关举报）。", rules.LEAPFROG, parent="accepted",
            direction=Direction.LOWER_BETTER),
     _count("repeat", "重复举报件", "检举控告件中的重复举报件。", rules.REPEAT, parent="accepted", direction=Direction.LOWER_BETTER),
-    _count("notice_due", "应受理告知件", f"受理告知期限（收件日期后第 15 个工作日）落在统计期起日至“统计期止日与截止日期中较早者”之间的实名{S}。",
+    _count("notice_due", "应受理告知件",
+           f"受理告知期限（收件日期后第 15 个工作日）落在统计期起日至{WINDOW_END}之间的实名{S}。",
            rules.NOTICE_DUE_IN_WINDOW),
     _count("notice_on_time", "受理告知及时件", "应受理告知件中，受理告知日期不晚于受理告知期限的件。", rules.NOTICE_ON_TIME,
            parent="notice_due", direction=Direction.HIGHER_BETTER),
-    _count("feedback_due", "应结果反馈件", f"截止日期时已办结、且结果反馈期限（办结日期后第 15 个工作日）落在统计期起日至“统计期止日与截止日期中较早者”之间的实名{S}。",
+    _count("feedback_due", "应结果反馈件",
+           f"截止日期时已办结、且结果反馈期限（办结日期后第 15 个工作日）落在统计期起日至{WINDOW_END}之间的实名{S}。",
            rules.FEEDBACK_DUE_IN_WINDOW),
     _count("feedback_on_time", "结果反馈及时件", "应结果反馈件中，结果反馈日期不晚于结果反馈期限的件。", rules.FEEDBACK_ON_TIME,
            parent="feedback_due", direction=Direction.HIGHER_BETTER),
@@ -208,7 +213,7 @@ def extended(*metrics: Metric) -> Iterator[None]:
         raise ValueError(f"metric id(s) registered twice: {', '.join(clashes)}")
     before = tuple(_registered)
     _registered.extend(metrics)
-    _by_id.update(zip(ids, metrics))
+    _by_id.update(zip(ids, metrics, strict=True))
     try:
         yield
     finally:
@@ -221,7 +226,8 @@ COMMON_NOTES = (
     "除“收件总量”外，办理类指标只统计类别为“检举控告”的件；业务范围外件、无实质内容件不计入。",
     "比率的分母为 0 时不显示数值（空），不按 0 计。",
     "工作日按国务院公布的法定节假日和调休安排计算；日历未覆盖的年份按周一至周五为工作日计算，并在使用处提示。",
-    "受理告知、结果反馈的 15 个工作日时限见《纪检监察机关处理检举控告工作规则》；办理期限为空时按收件后若干个自然日计（默认 60 天），为本地做法，由设置文件的 default_due_days 决定，当前值见“本系统设置”。",
+    "受理告知、结果反馈的 15 个工作日时限见《纪检监察机关处理检举控告工作规则》；"
+    "办理期限为空时按收件后若干个自然日计（默认 60 天），为本地做法，由设置文件的 default_due_days 决定，当前值见“本系统设置”。",
 )
 
 

@@ -35,7 +35,7 @@ class Period:
         """Length of the period in calendar days."""
         return (self.end - self.start).days + 1
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         """The period of the same length just before this one, as of its own last day."""
         end = self.start - dt.timedelta(days=1)
         return Period(end - dt.timedelta(days=self.days - 1), end, end)
@@ -67,6 +67,6 @@ class TableRequest:
     def __post_init__(self) -> None:
         require_scope(self.scope)
 
-    def with_period(self, period: Period) -> "TableRequest":
+    def with_period(self, period: Period) -> TableRequest:
         """The same request over another period."""
         return replace(self, period=period)

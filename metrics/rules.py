@@ -10,9 +10,10 @@ every lookup from those declarations.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, TypeAlias, assert_never
+from typing import Any, TypeAlias, assert_never
 
 import sqlalchemy as sa
 
@@ -36,7 +37,7 @@ class Bounds:
     window_end: sa.ColumnElement[dt.date]
 
     @classmethod
-    def of_dates(cls, start: dt.date, end: dt.date, as_of: dt.date) -> "Bounds":
+    def of_dates(cls, start: dt.date, end: dt.date, as_of: dt.date) -> Bounds:
         """Bounds bound as date parameters."""
         def lit(day: dt.date, name: str) -> sa.BindParameter[dt.date]:
             return sa.bindparam(name, day, type_=sa.Date)

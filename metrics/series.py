@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-
-from data_access.enums import LabelledEnum
 import sqlalchemy as sa
 
 from data_access.database import stored_deadlines
+from data_access.enums import LabelledEnum
 from data_access.scope import Scope, require_scope
 
 from .compiler import (
@@ -35,7 +34,6 @@ from .request import CaseFilter, Period
 from .rules import Bounds, relevant_cases
 from .settings import DEFAULT_SETTINGS, Settings
 from .table import connect, typed_metrics
-
 
 
 class Grain(LabelledEnum):

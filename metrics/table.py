@@ -1,16 +1,17 @@
 """Region tables and time series: the compiled aggregate, executed, as DataFrames of ~100 rows."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
 from data_access.database import stored_deadlines
 from data_access.enums import Level
-from data_access.scope import counties_at_or_under
 from data_access.schema import regions
+from data_access.scope import counties_at_or_under
 
 from .compiler import (
     AggregateSpec,

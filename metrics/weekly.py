@@ -7,10 +7,10 @@ read as of A; "last week" is the week before it, read as of its own Sunday.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable
 
 import pandas as pd
 import sqlalchemy as sa
@@ -308,7 +308,7 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
     province, province_last = r["province"].iloc[0], r["province_last"].iloc[0]
     province_ago = r["province_ago"].iloc[0] if ago_week else None
     cities = ranked_cities(r["cities"], r["cities_last"])
-    city_names = dict(zip(cities["code"], cities["name"]))
+    city_names = dict(zip(cities["code"], cities["name"], strict=True))
     counties = county_changes(r["counties"], r["counties_last"], city_names)
     ledger, ranked, ranked_last = r["ledger"], r["ranked"], r["ranked_last"]
     new = newly_overdue(ledger, last_week.end)
@@ -321,5 +321,6 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         headlines=headline_changes(province, province_last, province_ago), cities=cities, counties=counties,
         newly_overdue=new, long_overdue=long, overdue_by_county=overdue_by_county(new, long), priority_ranking=ranked,
         priority=priority, priority_left=left, priority_window=trailing_months(as_of, settings.priority_window_months),
-        priority_window_last=trailing_months(last_week.end, settings.priority_window_months), settings=settings, min_due_to_compare=min_due_to_compare,
+        priority_window_last=trailing_months(last_week.end, settings.priority_window_months), settings=settings,
+        min_due_to_compare=min_due_to_compare,
     )
