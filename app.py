@@ -1,56 +1,81 @@
-"""信访举报督导看板: router and frame — page config, sign-in, navigation, the shared sidebar, banners."""
+"""信访举报督导看板: router and frame — page config, sign-in, navigation, the shared sidebar, banners.
+
+The pages are the `render(view, data)` functions of the modules in pages/; each st.Page below calls
+one with the view the sidebar made and the data access of this viewer. A page file that Streamlit
+runs by itself (a fresh server's first deep link) hands over to this file: see pages/__init__.py.
+"""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import streamlit as st
 
 from data_access.auth import Role
+from pages import audit, data, definitions, drilldown, overdue, overview, priority, satisfaction, weekly
 from ui import access, runtime
 from ui.guard import DB_ERRORS, database_down, guarded
+from ui.navigation import DRILLDOWN_URL_PATH
 from ui.regions import tree
-from ui.scoped import ScopedData
+from ui.scoped import ScopedData, scoped
 from ui.style import inject_style
-from ui.view import render_sidebar
+from ui.view import View, current_view, render_sidebar
 
 APP_TITLE = "信访举报督导看板"
 
 st.set_page_config(page_title=APP_TITLE, page_icon="📊", layout="wide", initial_sidebar_state="expanded")
 inject_style()
 
+
+def page(render: Callable[[View, ScopedData], None], title: str, icon: str, url_path: str,
+         default: bool = False) -> st.Page:
+    """An st.Page drawing `render` with this run's view and data. st.navigation needs the pages before
+    the sidebar can make the view, so the view (and the data, limited to its scope) is fetched when
+    navigation.run() calls the page."""
+    return st.Page(lambda: render(current_view(), scoped()), title=title, icon=icon, url_path=url_path,
+                   default=default)
+
+
 OVERVIEW_TITLES = {Role.PROVINCE: "全省总览", Role.CITY: "全市总览", Role.COUNTY: "全县总览"}
 SUPERVISION = [
-    st.Page("app_pages/drilldown.py", title="地区下钻", icon=":material/account_tree:", url_path="drilldown"),
-    st.Page("app_pages/priority.py", title="重点督导县", icon=":material/flag:", url_path="priority"),
-    st.Page("app_pages/overdue.py", title="超期督办", icon=":material/schedule:", url_path="overdue"),
-    st.Page("app_pages/satisfaction.py", title="满意度", icon=":material/sentiment_satisfied:", url_path="satisfaction"),
-    st.Page("app_pages/weekly.py", title="周例会", icon=":material/groups:", url_path="weekly"),
+    page(drilldown.render, "地区下钻", ":material/account_tree:", DRILLDOWN_URL_PATH),
+    page(priority.render, "重点督导县", ":material/flag:", "priority"),
+    page(overdue.render, "超期督办", ":material/schedule:", "overdue"),
+    page(satisfaction.render, "满意度", ":material/sentiment_satisfied:", "satisfaction"),
+    page(weekly.render, "周例会", ":material/groups:", "weekly"),
 ]
-DEFINITIONS = st.Page("app_pages/definitions.py", title="指标口径", icon=":material/menu_book:", url_path="definitions")
+DEFINITIONS = page(definitions.render, "指标口径", ":material/menu_book:", "definitions")
 PROVINCE_ONLY = [  # data import and the audit trail: province supervisors only
-    st.Page("app_pages/data.py", title="数据", icon=":material/database:", url_path="data"),
-    st.Page("app_pages/audit.py", title="审计日志", icon=":material/policy:", url_path="audit"),
+    page(data.render, "数据", ":material/database:", "data"),
+    page(audit.render, "审计日志", ":material/policy:", "audit"),
 ]
 
 
-def pages_for(role: Role) -> dict[str, list]:
+def pages_for(role: Role) -> dict[str, list[st.Page]]:
     """The navigation a role may use."""
-    overview = st.Page("app_pages/overview.py", title=OVERVIEW_TITLES[role], icon=":material/map:",
-                       url_path="overview", default=True)
+    home = page(overview.render, OVERVIEW_TITLES[role], ":material/map:", "overview", default=True)
     about = [DEFINITIONS, *PROVINCE_ONLY] if role is Role.PROVINCE else [DEFINITIONS]
-    return {"督导": [overview, *SUPERVISION], "说明与数据": about}
+    return {"督导": [home, *SUPERVISION], "说明与数据": about}
+
+
+def signed_out_navigation() -> None:
+    """Before the sign-in is drawn: every page registered but hidden, and none run. A deep link keeps
+    its address through the sign-in, and Streamlit leaves its pages-folder mode (pages/__init__.py)
+    at once. First, because that mode runs a page file under the page's own id: a form drawn before
+    the navigation would get other widget ids in the next run, and its first submit would be lost."""
+    st.navigation(pages_for(Role.PROVINCE), position="hidden")
 
 
 try:
     runtime.fill_demo_on_first_start()
     version = runtime.refresh_data_version()
-    identity = access.gate()
+    identity = access.gate(before_sign_in=signed_out_navigation)
     navigation = st.navigation(pages_for(identity.role))
     scope = access.scope_of(identity)
     # the count and span the sidebar shows are the viewer's; the default as-of date is the data's
     coverage = ScopedData(runtime.database_url(), version, scope).coverage()
     anchor = min(dt.date.today(), runtime.latest_received(runtime.database_url(), version) or dt.date.today())
-    view = render_sidebar(anchor, tree().province, navigation.url_path, scope)
+    render_sidebar(anchor, tree().province, navigation.url_path, scope)  # the view every page gets
 except DB_ERRORS:
     database_down()
     st.stop()

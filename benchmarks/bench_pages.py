@@ -28,12 +28,14 @@ def _prepare(rows: int) -> str:
 def _app_test(page: str):
     from streamlit.testing.v1 import AppTest
 
+    from tests.apptest_support import switch_to
+
     at = AppTest.from_file(str(BENCH_DIR.parent.parent / "app.py"), default_timeout=120)
     at.run()  # app.py lands on the default page (overview)
     if page != "overview":
         if page == "drilldown":
             at.query_params["region"] = DRILL_REGION
-        at.switch_page(f"app_pages/{page}.py")
+        switch_to(at, page)
     return at
 
 

@@ -7,11 +7,13 @@ import streamlit as st
 
 from data_access.audit import PROGRAM_ACTOR, AuditAction
 from data_access.auth import Role
+from pages import hand_over
 from ui.downloads import download_buttons
 from ui.guard import guarded
 from ui.regions import RegionTree, tree
-from ui.scoped import scoped
+from ui.scoped import ScopedData
 from ui.tables import show_table
+from ui.view import View
 
 LIMIT = 5000
 ACTION_LABELS = {a.value: a.label for a in AuditAction}
@@ -44,19 +46,24 @@ def scope_label(code: str | None, regions: RegionTree) -> str:
     if not code or code != code:
         return "全省"
     return f"{regions.name(code)}（{code}）" if regions.exists(code) else str(code)
+
+
 HEADERS = {"at": "时间", "username": "用户", "role": "角色", "scope": "范围", "action": "操作", "detail": "内容"}
 
-st.title("审计日志")
-st.caption("登录、登录失败、退出、导入和每一次下载都记录在此（谁、何时、权限范围、做了什么）。仅省级用户可见。")
-days = st.segmented_control("时间范围", (7, 30, 90, 365), default=30, format_func=lambda d: f"近 {d} 天",
-                            key="audit_days") or 30
-regions = tree()
-with guarded("审计日志"):
-    since = dt.datetime.now() - dt.timedelta(days=days)
-    rows = scoped().audit_rows(LIMIT, since)
-    if rows.empty:
-        st.info("所选时间范围内没有审计记录。")
-    else:
+
+def render(view: View, data: ScopedData) -> None:
+    """The audit rows of the chosen span, newest first, in Chinese; with downloads (the view does not apply)."""
+    st.title("审计日志")
+    st.caption("登录、登录失败、退出、导入和每一次下载都记录在此（谁、何时、权限范围、做了什么）。仅省级用户可见。")
+    days = st.segmented_control("时间范围", (7, 30, 90, 365), default=30, format_func=lambda d: f"近 {d} 天",
+                                key="audit_days") or 30
+    regions = tree()
+    with guarded("审计日志"):
+        since = dt.datetime.now() - dt.timedelta(days=days)
+        rows = data.audit_rows(LIMIT, since)
+        if rows.empty:
+            st.info("所选时间范围内没有审计记录。")
+            return
         shown = rows[list(HEADERS)].assign(action=rows["action"].map(action_label), role=rows["role"].map(role_label),
                                            username=rows["username"].map(user_label),
                                            scope=rows["scope"].map(lambda code: scope_label(code, regions)))
@@ -64,3 +71,7 @@ with guarded("审计日志"):
         st.caption(f"共 {len(shown):,} 条（最多显示最近 {LIMIT:,} 条）")
         show_table(shown, hide_index=True, width="stretch", height=560)
         download_buttons(shown, f"审计日志_近{days}天", key="audit")
+
+
+if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py
+    hand_over()

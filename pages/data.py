@@ -8,17 +8,18 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data_access.inventory import calendar_note
 from data_access.database import ImportMode, LoadReport
+from data_access.inventory import calendar_note
 from data_access.problems import DataRejected
 from data_access.schema import CASE_COLUMNS
 from data_access.validate import HEADER_ALIASES, REQUIRED_COLUMNS
 from metrics.caselists import COLUMN_LABELS
-from ui.access import current_identity
+from pages import hand_over
 from presentation.format import plain_markdown
-from ui.scoped import scoped
+from ui.access import current_identity
+from ui.scoped import ScopedData
 from ui.tables import show_table
-from ui.view import current_view
+from ui.view import View
 
 MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "覆盖全部", ImportMode.UPSERT: "按件号更新"}
 MODE_HELP = ("追加：文件中的件全部新增，件号与库中已有件重复则整批拒绝；"
@@ -29,9 +30,8 @@ RESULT_KEY = "_data_import_report"
 UPLOAD_TYPES = ["csv", "xlsx", "parquet"]
 
 
-def database_section() -> None:
+def database_section(data: ScopedData) -> None:
     """Which database, how many rows, which dates, and the latest load."""
-    data = scoped()
     where, dialect = data.database()
     st.subheader("连接的数据库")
     st.code(where, language=None)
@@ -98,7 +98,7 @@ def show_report(report: LoadReport) -> None:
         show_table(pd.DataFrame({"忽略的列": list(report.dropped_columns)}), hide_index=True)
 
 
-def upload_section() -> None:
+def upload_section(data: ScopedData) -> None:
     """Upload a file and run the same importer as the command line: all rows or none."""
     st.subheader("导入案件数据")
     st.caption("与命令 python -m data_access import 使用同一导入程序：先校验全部行，发现任何问题则整批拒绝，数据库不作任何更改。")
@@ -113,7 +113,7 @@ def upload_section() -> None:
         try:
             with st.spinner("正在校验并导入……"):
                 # the importer records the import (or its refusal) in the audit log
-                report = scoped().import_file(uploaded.getvalue(), uploaded.name, mode, current_identity())
+                report = data.import_file(uploaded.getvalue(), uploaded.name, mode, current_identity())
         except DataRejected as error:
             show_rejection(error)
         else:
@@ -124,11 +124,10 @@ def upload_section() -> None:
         show_report(report)
 
 
-def quality_section() -> None:
+def quality_section(view: View, data: ScopedData) -> None:
     """Observations a supervisor should know before trusting the numbers."""
-    view = current_view()
     st.subheader("数据质量提示")
-    warnings = scoped().quality_warnings(view.as_of)
+    warnings = data.quality_warnings(view.as_of)
     st.table(pd.DataFrame({
         "": ["⚠️" if w.count else "✅" for w in warnings],
         "检查项": [plain_markdown(w.label) for w in warnings],
@@ -140,7 +139,13 @@ def quality_section() -> None:
         st.info(note)
 
 
-st.title("数据")
-database_section()
-upload_section()
-quality_section()
+def render(view: View, data: ScopedData) -> None:
+    """The database, an upload through the importer, the quality warnings (province users only)."""
+    st.title("数据")
+    database_section(data)
+    upload_section(data)
+    quality_section(view, data)
+
+
+if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py
+    hand_over()

@@ -9,7 +9,10 @@ import streamlit as st
 from metrics.periods import Preset
 from metrics.registry import COMMON_NOTES, METRICS, METRICS_BY_ID, Direction, Metric, MetricKind
 from metrics.settings import DEFAULT_SETTINGS
+from pages import hand_over
 from presentation.format import plain_markdown
+from ui.scoped import ScopedData
+from ui.view import View
 
 KIND_LABELS = {MetricKind.COUNT: "计数", MetricKind.RATE: "比率", MetricKind.AVERAGE: "平均值"}
 PRESET_NOTES = {
@@ -83,19 +86,22 @@ def priority_method() -> None:
                 "质效图中点落在下方控制限以下为偏低，越级图中点落在上方控制限以上为偏高。")
 
 
-st.title("指标口径")
-st.caption("本页内容直接读取系统的指标定义；各页指标卡片的提示文字与此一致。")
+def render(view: View, data: ScopedData) -> None:
+    """Every metric's definition from the registry, the common notes, the periods, the priority method
+    (the same for every viewer and view: neither argument is read)."""
+    st.title("指标口径")
+    st.caption("本页内容直接读取系统的指标定义；各页指标卡片的提示文字与此一致。")
+    st.subheader(f"指标定义（共 {len(METRICS)} 项）")
+    st.table(metric_rows(), hide_index=True)
+    st.subheader("通用说明")
+    st.markdown("\n".join(f"{i}. {plain_markdown(note)}" for i, note in enumerate(COMMON_NOTES, start=1)))
+    st.subheader("统计期")
+    st.markdown("\n".join(f"- **{p.label}**：{note}" for p, note in PRESET_NOTES.items()))
+    st.markdown(f"办理期限为空时按收件日期后 {DEFAULT_SETTINGS.default_due_days} 个自然日计算。"
+                "指标卡片上的变化，是与上一期（紧邻其前、长度相同的期间，按其最后一天的数据状态计算）相比。")
+    st.subheader("重点督导县的确定方法")
+    priority_method()
 
-st.subheader(f"指标定义（共 {len(METRICS)} 项）")
-st.table(metric_rows(), hide_index=True)
 
-st.subheader("通用说明")
-st.markdown("\n".join(f"{i}. {plain_markdown(note)}" for i, note in enumerate(COMMON_NOTES, start=1)))
-
-st.subheader("统计期")
-st.markdown("\n".join(f"- **{p.label}**：{note}" for p, note in PRESET_NOTES.items()))
-st.markdown(f"办理期限为空时按收件日期后 {DEFAULT_SETTINGS.default_due_days} 个自然日计算。"
-            "指标卡片上的变化，是与上一期（紧邻其前、长度相同的期间，按其最后一天的数据状态计算）相比。")
-
-st.subheader("重点督导县的确定方法")
-priority_method()
+if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py
+    hand_over()

@@ -8,17 +8,17 @@ import streamlit as st
 from data_access.enums import Channel, Level
 from metrics.caselists import CaseStatus
 from metrics.registry import METRICS_BY_ID
+from pages import hand_over
 from ui.charts import ranking_chart, selected_code
-from ui.vega import show_chart
 from ui.downloads import download_buttons, for_people
-from ui.tables import percent_column_config
 from ui.guard import guarded
 from ui.kpi import kpi_cards
 from ui.maps import region_map
 from ui.regions import RegionTree, tree
-from ui.scoped import scoped
-from ui.tables import metric_table, show_table
-from ui.view import REGION_PARAM, current_region, current_view
+from ui.scoped import ScopedData
+from ui.tables import metric_table, percent_column_config, show_table
+from ui.vega import show_chart
+from ui.view import REGION_PARAM, View, current_region
 
 CHILD_METRICS = ("received", "accepted", "on_time_rate", "first_on_time_rate", "overdue", "satisfaction_rate",
                  "leapfrog_rate", "repeat_rate", "dispute_rate", "avg_handling_days")
@@ -38,11 +38,10 @@ def breadcrumb(regions: RegionTree, code: str, root: str) -> None:
             st.button(label, key=f"crumb_{c}", on_click=go, args=(c,), disabled=(c == code), type="tertiary")
 
 
-def child_section(regions: RegionTree, code: str, region_row: pd.Series) -> None:
-    level = regions.level(code)
-    child_level = level.child()
-    view = current_view()
-    children = scoped().table(child_level, view.period, parent=code, filters=view.filters)
+def child_section(view: View, data: ScopedData, regions: RegionTree, code: str, region_row: pd.Series) -> None:
+    """The units below `code` against it: a table, bars and a map; a click on any of them goes down."""
+    child_level = regions.level(code).child()
+    children = data.table(child_level, view.period, parent=code, filters=view.filters)
     st.subheader(f"下辖{child_level.label}（{len(children)} 个）")
     if children.empty:
         st.info("没有下辖单位。")
@@ -73,10 +72,10 @@ def child_section(regions: RegionTree, code: str, region_row: pd.Series) -> None
         st.rerun()
 
 
-def case_section(regions: RegionTree, code: str) -> None:
-    view = current_view()
+def case_section(view: View, data: ScopedData, regions: RegionTree, code: str) -> None:
+    """A county's cases in the period, filtered by status, channel and flags; with downloads."""
     st.subheader(f"{regions.name(code)} 案件清单")
-    cases = scoped().cases_of_county(code, view.period, view.filters)
+    cases = data.cases_of_county(code, view.period, view.filters)
     if cases.empty:
         st.info("该县（市、区）在所选期间没有案件。")
         return
@@ -102,31 +101,41 @@ def case_section(regions: RegionTree, code: str) -> None:
     download_buttons(people, f"案件清单_{code}_{view.period.start}_{view.period.end}", key=f"cases_{code}")
 
 
-view = current_view()
-regions = tree()
-code = current_region(view.root)
-if not regions.exists(code):
-    st.warning(f"地区代码“{code}”不存在，已显示{regions.name(view.root)}。")
-    code = view.root
-elif not regions.within(code, view.scope):
-    st.warning(f"无权查看该地区，已显示{regions.name(view.root)}。")
-    code = view.root
+def region_shown(view: View, regions: RegionTree) -> str:
+    """The region code in the URL when it exists and lies in the viewer's scope; else the viewer's root."""
+    code = current_region(view.root)
+    if not regions.exists(code):
+        st.warning(f"地区代码“{code}”不存在，已显示{regions.name(view.root)}。")
+        return view.root
+    if not regions.within(code, view.scope):
+        st.warning(f"无权查看该地区，已显示{regions.name(view.root)}。")
+        return view.root
+    return code
 
-breadcrumb(regions, code, view.root)
-st.title(regions.name(code))
-st.caption(view.caption())
-level = regions.level(code)
-with guarded("核心指标"):
-    current = scoped().table(level, view.period, parent=code, filters=view.filters)
-    current = current[current["code"] == code]
-    previous = scoped().table(level, view.period.previous(), parent=code, filters=view.filters)
-    previous = previous[previous["code"] == code]
-    if current.empty:
-        st.info("所选地区没有数据。")
-        st.stop()
-    kpi_cards(current.iloc[0], previous.iloc[0] if not previous.empty else None)
-    with guarded("下辖单位与案件清单"):
-        if level is Level.COUNTY:
-            case_section(regions, code)
-        else:
-            child_section(regions, code, current.iloc[0])
+
+def render(view: View, data: ScopedData) -> None:
+    """The region in the URL: breadcrumb, KPIs, then the units below it or, for a county, its cases."""
+    regions = tree()
+    code = region_shown(view, regions)
+    breadcrumb(regions, code, view.root)
+    st.title(regions.name(code))
+    st.caption(view.caption())
+    level = regions.level(code)
+    with guarded("核心指标"):
+        current = data.table(level, view.period, parent=code, filters=view.filters)
+        current = current[current["code"] == code]
+        previous = data.table(level, view.period.previous(), parent=code, filters=view.filters)
+        previous = previous[previous["code"] == code]
+        if current.empty:
+            st.info("所选地区没有数据。")
+            return
+        kpi_cards(current.iloc[0], previous.iloc[0] if not previous.empty else None)
+        with guarded("下辖单位与案件清单"):
+            if level is Level.COUNTY:
+                case_section(view, data, regions, code)
+            else:
+                child_section(view, data, regions, code, current.iloc[0])
+
+
+if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py
+    hand_over()

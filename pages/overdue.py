@@ -6,14 +6,15 @@ import streamlit as st
 
 from metrics.caselists import OverdueBucket, overdue_bucket, overdue_buckets
 from metrics.registry import METRICS_BY_ID
+from pages import hand_over
+from presentation.palette import BLUE, ORANGE, SKY, VERMILLION
 from ui.charts import stacked_bar_chart
-from ui.vega import show_chart
 from ui.downloads import download_buttons, for_people
 from ui.navigation import drill_to
-from presentation.palette import BLUE, ORANGE, SKY, VERMILLION
-from ui.scoped import scoped
+from ui.scoped import ScopedData
 from ui.tables import show_table
-from ui.view import current_view
+from ui.vega import show_chart
+from ui.view import View
 
 BUCKET_COLOURS = {OverdueBucket.UP_TO_7: SKY, OverdueBucket.UP_TO_30: BLUE, OverdueBucket.UP_TO_90: ORANGE,
                   OverdueBucket.OVER_90: VERMILLION}
@@ -60,7 +61,7 @@ def filtered(ledger: pd.DataFrame) -> pd.DataFrame:
     """The ledger limited by the filter row (city, buckets, first reports only)."""
     c1, c2, c3 = st.columns([2, 3, 2])
     cities = ledger.drop_duplicates("city_code").sort_values("city_code")
-    names = dict(zip(cities["city_code"], cities["city_name"]))
+    names = dict(zip(cities["city_code"], cities["city_name"], strict=True))
     city = c1.selectbox("所属市", [ALL_CITIES, *names], format_func=lambda c: names.get(c, c), key="overdue_city")
     buckets = c2.multiselect("超期区间", [b.value for b in OverdueBucket], format_func=lambda v: OverdueBucket(v).label,
                              key="overdue_buckets", placeholder="全部区间")
@@ -99,24 +100,27 @@ def case_list(ledger: pd.DataFrame, stem: str) -> None:
     download_buttons(people, stem, key="overdue_cases")
 
 
-view = current_view()
+def render(view: View, data: ScopedData) -> None:
+    """The overdue ledger at the as-of date: headline, by city, then by county and case, filtered."""
+    st.title("超期督办")
+    st.caption(view.caption())
+    st.caption(f"截至 {view.as_of:%Y-%m-%d} 日终已过办理期限、仍未办结的检举控告件"
+               "（存量，不受统计期起止日限制；超期天数 = 截止日期 − 办理期限）。")
+    ledger = data.overdue(view.as_of, view.filters)
+    if ledger.empty:
+        st.info(f"截至 {view.as_of:%Y-%m-%d}，没有超期未办结的检举控告件。")
+        return
+    ledger = ledger.assign(bucket=overdue_bucket(ledger["days_overdue"]))
+    headline(ledger)
+    by_city(ledger)
+    st.subheader("各县（市、区）与超期件清单")
+    shown = filtered(ledger)
+    if shown.empty:
+        st.info("没有符合筛选条件的超期件。")
+    else:
+        by_county(shown)
+        case_list(shown, f"超期督办_{view.as_of}")
 
-st.title("超期督办")
-st.caption(view.caption())
-st.caption(f"截至 {view.as_of:%Y-%m-%d} 日终已过办理期限、仍未办结的检举控告件（存量，不受统计期起止日限制；超期天数 = 截止日期 − 办理期限）。")
 
-ledger = scoped().overdue(view.as_of, view.filters)
-if ledger.empty:
-    st.info(f"截至 {view.as_of:%Y-%m-%d}，没有超期未办结的检举控告件。")
-    st.stop()
-ledger = ledger.assign(bucket=overdue_bucket(ledger["days_overdue"]))
-
-headline(ledger)
-by_city(ledger)
-st.subheader("各县（市、区）与超期件清单")
-shown = filtered(ledger)
-if shown.empty:
-    st.info("没有符合筛选条件的超期件。")
-else:
-    by_county(shown)
-    case_list(shown, f"超期督办_{view.as_of}")
+if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py
+    hand_over()

@@ -7,16 +7,16 @@ import streamlit as st
 from metrics.priority import PriorityStatus, funnel_limits
 from metrics.registry import METRICS_BY_ID
 from metrics.settings import DEFAULT_SETTINGS
-from ui.charts import funnel_chart
-from ui.vega import show_chart
-from ui.downloads import download_buttons
+from pages import hand_over
 from presentation.format import plain_markdown
-from ui.tables import percent_column_config
+from ui.charts import funnel_chart
+from ui.downloads import download_buttons
 from ui.navigation import drill_to
 from ui.regions import RegionTree, tree
-from ui.scoped import scoped
-from ui.tables import metric_table, show_table
-from ui.view import current_view
+from ui.scoped import ScopedData
+from ui.tables import metric_table, percent_column_config, show_table
+from ui.vega import show_chart
+from ui.view import View
 
 BADGES = {
     # distinct shapes (no emoji: an intranet PC may have no emoji font; shapes also read without colour)
@@ -47,7 +47,7 @@ def with_labels(ranked: pd.DataFrame, regions: RegionTree) -> pd.DataFrame:
 def status_counts(ranked: pd.DataFrame) -> None:
     """One bordered metric per status: how many counties it holds."""
     counts = ranked["status"].value_counts()
-    for col, status in zip(st.columns(len(PriorityStatus)), PriorityStatus):
+    for col, status in zip(st.columns(len(PriorityStatus)), PriorityStatus, strict=True):
         col.metric(BADGES[status], f"{int(counts.get(status.value, 0))} 个", help=STATUS_HELP[status], border=True)
 
 
@@ -63,7 +63,8 @@ def ranking_table(tested: pd.DataFrame) -> None:
         **{c: st.column_config.NumberColumn(label, format="%.2f") for c, label in SCORE_LABELS.items()},
     }
     event = show_table(metric_table(shown, TABLE_METRICS), hide_index=True, column_config=config,
-                         on_select="rerun", selection_mode="single-row", key="priority_table", width="stretch", height=min(40 + 35 * len(shown), 560))
+                       on_select="rerun", selection_mode="single-row", key="priority_table", width="stretch",
+                       height=min(40 + 35 * len(shown), 560))
     st.caption("z 值为正表示比全省差：质效 z 值越大，初次举报按期办结率越低；越级 z 值越大，越级举报率越高。点击一行进入该县。")
     rows = event.selection.rows if event and event.selection else []
     if rows:
@@ -129,31 +130,30 @@ def for_download(ranked: pd.DataFrame) -> pd.DataFrame:
     return ranked[list(columns)].rename(columns=columns)
 
 
-view = current_view()
-regions = tree()
+def render(view: View, data: ScopedData) -> None:
+    """The counties in scope ranked by the funnel-plot test, the plots, the sentences, the download."""
+    st.title("重点督导县（市、区）")
+    st.caption(view.caption())
+    st.caption("方法：以全省整体水平为基准，对各县初次举报按期办结率、越级举报率分别作漏斗图检验；"
+               "两项均超出 95% 控制限的列为重点督导，任一项超出 99.8% 控制限的列为关注。详见“指标口径”页。")
+    ranked = with_labels(data.priority(view.period, view.filters), tree())
+    if ranked.empty or (ranked["first_due"].sum() == 0 and ranked["accepted"].sum() == 0):
+        st.info("所选期间没有检举控告件，无法评估重点督导县。")
+        return
+    status_counts(ranked)
+    tested = ranked[ranked["status"] != PriorityStatus.INSUFFICIENT.value]
+    st.subheader(f"排名（{len(tested)} 个县参与检验，按综合得分从高到低）")
+    if tested.empty:
+        st.info(f"所选期间没有县（市、区）的样本量达到 {DEFAULT_SETTINGS.min_volume} 件，无法检验。可放宽统计期后再看。")
+    else:
+        ranking_table(tested)
+    st.subheader("漏斗图")
+    funnel_plots(ranked)
+    sentences(ranked)
+    insufficient_list(ranked[ranked["status"] == PriorityStatus.INSUFFICIENT.value])
+    st.subheader("下载")
+    download_buttons(for_download(ranked), f"重点督导县_{view.period.start}_{view.period.end}", key="priority")
 
-st.title("重点督导县（市、区）")
-st.caption(view.caption())
-st.caption("方法：以全省整体水平为基准，对各县初次举报按期办结率、越级举报率分别作漏斗图检验；"
-           "两项均超出 95% 控制限的列为重点督导，任一项超出 99.8% 控制限的列为关注。详见“指标口径”页。")
 
-ranked = with_labels(scoped().priority(view.period, view.filters), regions)
-if ranked.empty or (ranked["first_due"].sum() == 0 and ranked["accepted"].sum() == 0):
-    st.info("所选期间没有检举控告件，无法评估重点督导县。")
-    st.stop()
-
-status_counts(ranked)
-tested = ranked[ranked["status"] != PriorityStatus.INSUFFICIENT.value]
-st.subheader(f"排名（{len(tested)} 个县参与检验，按综合得分从高到低）")
-if tested.empty:
-    st.info(f"所选期间没有县（市、区）的样本量达到 {DEFAULT_SETTINGS.min_volume} 件，无法检验。可放宽统计期后再看。")
-else:
-    ranking_table(tested)
-
-st.subheader("漏斗图")
-funnel_plots(ranked)
-sentences(ranked)
-insufficient_list(ranked[ranked["status"] == PriorityStatus.INSUFFICIENT.value])
-
-st.subheader("下载")
-download_buttons(for_download(ranked), f"重点督导县_{view.period.start}_{view.period.end}", key="priority")
+if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py
+    hand_over()

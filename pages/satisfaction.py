@@ -9,17 +9,17 @@ import streamlit as st
 from metrics.registry import METRICS_BY_ID
 from metrics.request import Period
 from metrics.series import Grain
+from pages import hand_over
+from presentation.palette import BLUE
 from ui.charts import bar_chart, ranking_chart, selected_code, trend_chart
-from ui.vega import show_chart
-from ui.tables import percent_column_config
 from ui.guard import guarded
 from ui.kpi import kpi_cards
 from ui.navigation import drill_to
-from presentation.palette import BLUE
 from ui.regions import tree
-from ui.scoped import scoped
-from ui.tables import metric_table, show_table
-from ui.view import View, current_view
+from ui.scoped import ScopedData
+from ui.tables import metric_table, percent_column_config, show_table
+from ui.vega import show_chart
+from ui.view import View
 
 HEADLINE = ("satisfaction_rate", "rating_rate", "dispute_rate", "closed", "rated", "disputed")
 RATES = ("satisfaction_rate", "rating_rate", "dispute_rate")
@@ -59,13 +59,13 @@ def by_child(children: pd.DataFrame, parent_row: pd.Series, parent_name: str, ch
             drill_to(code)
 
 
-def monthly(view: View) -> None:
+def monthly(view: View, data: ScopedData) -> None:
     """The three rates per month over the last twelve months up to the as-of date."""
     start = months_back(view.as_of, TREND_MONTHS)
     st.subheader(f"近 {TREND_MONTHS} 个月走势（{start:%Y-%m} 至 {view.as_of:%Y-%m}）")
     st.caption("每月为一个统计期，按该月月末（或截止日期，取较早者）日终的数据状态计算。")
-    series = scoped().series(Period(start, view.as_of, view.as_of), Grain.MONTH, region=view.root,
-                             filters=view.filters, metrics=SERIES_METRICS)
+    series = data.series(Period(start, view.as_of, view.as_of), Grain.MONTH, region=view.root,
+                         filters=view.filters, metrics=SERIES_METRICS)
     if series.empty or series["closed"].sum() == 0:
         st.info("近 12 个月没有办结件。")
         return
@@ -74,10 +74,10 @@ def monthly(view: View) -> None:
     show_chart(trend_chart, series, ("dispute_rate",), "disputed", grain=Grain.MONTH, target=right)
 
 
-def ratings(view: View) -> None:
+def ratings(view: View, data: ScopedData) -> None:
     """How the cases closed in the period were rated: bars and the numbers."""
     st.subheader("评价分布（统计期内办结件）")
-    distribution = scoped().ratings(view.period, view.root, view.filters)
+    distribution = data.ratings(view.period, view.root, view.filters)
     if distribution["cases"].sum() == 0:
         st.info("所选期间没有办结件。")
         return
@@ -90,24 +90,27 @@ def ratings(view: View) -> None:
     right.caption("群众满意率 = （满意＋基本满意）÷ 参评件；未评价的件不计入满意率，计入参评率的分母。")
 
 
-view = current_view()
-regions = tree()
-root, level = view.root, regions.level(view.root)
-child_level = level.child()
+def render(view: View, data: ScopedData) -> None:
+    """Satisfaction of the viewer's region against the previous period and by the units below; trend; ratings."""
+    regions = tree()
+    root, level = view.root, regions.level(view.root)
+    st.title("群众满意度")
+    st.caption(view.caption())
+    with guarded("满意度指标"):
+        current = data.table(level, view.period, parent=root, filters=view.filters)
+        previous = data.table(level, view.period.previous(), parent=root, filters=view.filters)
+        kpi_cards(current.iloc[0], previous.iloc[0], HEADLINE,
+                  previous_label=f"上一期（{view.period.previous().start}–{view.period.previous().end}）")
+        if current.iloc[0]["closed"] == 0:
+            st.info("所选期间没有办结件，无法比较满意度。")
+        elif (child_level := level.child()) is not None:
+            by_child(data.table(child_level, view.period, parent=root, filters=view.filters),
+                     current.iloc[0], regions.name(root), child_level.label)
+    with guarded("满意度走势"):
+        monthly(view, data)
+    with guarded("评价分布"):
+        ratings(view, data)
 
-st.title("群众满意度")
-st.caption(view.caption())
-with guarded("满意度指标"):
-    current = scoped().table(level, view.period, parent=root, filters=view.filters)
-    previous = scoped().table(level, view.period.previous(), parent=root, filters=view.filters)
-    kpi_cards(current.iloc[0], previous.iloc[0], HEADLINE,
-              previous_label=f"上一期（{view.period.previous().start}–{view.period.previous().end}）")
-    if current.iloc[0]["closed"] == 0:
-        st.info("所选期间没有办结件，无法比较满意度。")
-    elif child_level is not None:
-        by_child(scoped().table(child_level, view.period, parent=root, filters=view.filters),
-                 current.iloc[0], regions.name(root), child_level.label)
-with guarded("满意度走势"):
-    monthly(view)
-with guarded("评价分布"):
-    ratings(view)
+
+if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py
+    hand_over()

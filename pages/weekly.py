@@ -7,19 +7,20 @@ import pandas as pd
 import streamlit as st
 
 from metrics.registry import METRICS_BY_ID
-from metrics.weekly import WEEKLY_HEADLINE_METRICS, SATISFACTION_METRICS, Section, WeeklyReport
+from metrics.weekly import SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, Section, WeeklyReport
+from pages import hand_over
 from presentation.bulletin import bulletin_text
+from presentation.format import EMPTY, UNCHANGED, arrow, delta_color, fmt_delta, fmt_value, plain_markdown
 from reports.charts import CJKFontMissing, cjk_font
 from reports.deck import build_deck
 from reports.pack import deck_name, workbook_name
 from reports.workbook import build_workbook
 from ui.charts import ranking_chart
-from ui.vega import show_chart
 from ui.downloads import for_people, recorded_download
-from presentation.format import EMPTY, UNCHANGED, arrow, delta_color, fmt_delta, fmt_value, plain_markdown
-from ui.scoped import scoped
+from ui.scoped import ScopedData
 from ui.tables import metric_table, percent_column_config, show_table
-from ui.view import current_view
+from ui.vega import show_chart
+from ui.view import View
 
 SECTIONS = tuple(Section)
 SECTION_KEY, PRESENT_KEY = "section", "present"
@@ -89,7 +90,7 @@ def metric_card(column, report: WeeklyReport, metric_id: str) -> None:
 def kpis(report: WeeklyReport) -> None:
     """The headline metrics, four to a row."""
     for start in range(0, len(WEEKLY_HEADLINE_METRICS), KPI_COLUMNS):
-        for column, metric_id in zip(st.columns(KPI_COLUMNS), WEEKLY_HEADLINE_METRICS[start:start + KPI_COLUMNS]):
+        for column, metric_id in zip(st.columns(KPI_COLUMNS), WEEKLY_HEADLINE_METRICS[start:start + KPI_COLUMNS], strict=False):
             metric_card(column, report, metric_id)
     ago = report.year_ago_week
     st.caption(f"去年同期为 {ago.start} 至 {ago.end}（截至 {ago.as_of_date}）。" if ago else
@@ -175,7 +176,7 @@ def satisfaction(report: WeeklyReport) -> None:
     """Satisfaction and 结而不服 this week against last week, and by city."""
     columns = st.columns(KPI_COLUMNS)
     shown = ("satisfaction_rate", "rating_rate", "dispute_rate", "disputed")
-    for column, metric_id in zip(columns, shown):
+    for column, metric_id in zip(columns, shown, strict=True):
         metric_card(column, report, metric_id)
     frame = report.cities.sort_values("code")[["name", *SATISFACTION_METRICS]]
     show_table(metric_table(frame, SATISFACTION_METRICS, report.province), hide_index=True, width="stretch",
@@ -233,15 +234,19 @@ def downloads(report: WeeklyReport) -> None:
         st.warning(font_problem)
 
 
-view = current_view()
-report = scoped().weekly(view.as_of, view.filters)  # limited to the viewer's region
+def render(view: View, data: ScopedData) -> None:
+    """This week against last week in the viewer's region, one section at a time; the meeting pack."""
+    report = data.weekly(view.as_of, view.filters)  # limited to the viewer's region
+    this, last = report.this_week, report.last_week
+    st.title("周例会")
+    st.caption(f"本周 {this.start} 至 {this.end}（数据截至 {report.as_of}）　对比上周 {last.start} 至 {last.end}"
+               f"（截至 {last.as_of_date}）。截止日期取侧边栏的“截止日期”；统计期选择不影响本页。")
+    section = controls()
+    if st.session_state.get(PRESENT_KEY):
+        st.markdown(PRESENT_CSS, unsafe_allow_html=True)
+    show(section, report)
+    downloads(report)
 
-this, last = report.this_week, report.last_week
-st.title("周例会")
-st.caption(f"本周 {this.start} 至 {this.end}（数据截至 {report.as_of}）　对比上周 {last.start} 至 {last.end}"
-           f"（截至 {last.as_of_date}）。截止日期取侧边栏的“截止日期”；统计期选择不影响本页。")
-section = controls()
-if st.session_state.get(PRESENT_KEY):
-    st.markdown(PRESENT_CSS, unsafe_allow_html=True)
-show(section, report)
-downloads(report)
+
+if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py
+    hand_over()

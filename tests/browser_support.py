@@ -13,9 +13,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -39,6 +43,14 @@ MAX_SCREENSHOT_HEIGHT = 12_000
 # --------------------------------------------------------------------------------------------
 # the database and the server
 # --------------------------------------------------------------------------------------------
+
+def browser_test_marks(*needed: Path) -> list:
+    """A browser test module's `pytestmark`: marked `browser`, skipped without Chromium or a file it reads."""
+    import pytest
+
+    return [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed"),
+            *(pytest.mark.skipif(not path.exists(), reason=f"missing: {path}") for path in needed)]
+
 
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
@@ -160,6 +172,44 @@ class StreamlitServer:
         return "\n".join(b.rstrip() for b in blocks if "Traceback" in b)
 
 
+class FreshServers:
+    """Fresh servers started ahead in background threads, in the order they will be asked for, at most
+    `alive` at a time (the one in use included): take() waits for a server, done() stops it."""
+
+    def __init__(self, order: Sequence[Hashable], start: Callable[[Hashable], StreamlitServer], alive: int = 2):
+        self._start, self._slots = start, threading.BoundedSemaphore(alive)
+        self._pool = ThreadPoolExecutor(max_workers=alive, thread_name_prefix="fresh-server")
+        # in order: a start waits for a free slot, and slots free up in the order the servers are used
+        self._futures: dict[Hashable, Future] = {key: self._pool.submit(self._started, key) for key in order}
+
+    def _started(self, key: Hashable) -> StreamlitServer:
+        self._slots.acquire()
+        try:
+            return self._start(key)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def take(self, key: Hashable) -> StreamlitServer:
+        return self._futures.pop(key).result()
+
+    def done(self, server: StreamlitServer) -> None:
+        try:
+            server.stop()
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        """Stop the servers started for keys never taken."""
+        for future in self._futures.values():
+            future.cancel()
+        for key in list(self._futures):
+            future = self._futures.pop(key)
+            if not future.cancelled() and future.exception() is None:
+                self.done(future.result())
+        self._pool.shutdown(wait=True)
+
+
 def group_alive(pgid: int) -> bool:
     """True while any process of the group exists."""
     try:
@@ -169,6 +219,26 @@ def group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """Debian's Chromium through Playwright (headless, no network of its own), closed at the end."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_context(browser, timeout_ms: int):
+    """A fresh profile (no cookies: signed out) as a supervisor's screen: 1920x1080, Chinese, Beijing time."""
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(timeout_ms)
+    return context
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,20 +16,19 @@ import time
 
 import pandas as pd
 import pytest
-
 from browser_support import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    VIEWPORT,
     BrowserRecorder,
     StreamlitServer,
+    browser_test_marks,
     build_golden_database,
+    chromium,
     clear_screenshots,
     copy_database,
     drawn_fraction,
     exception_texts,
     group_alive,
+    new_context,
     path_of,
     query_of,
     save_screenshots,
@@ -37,16 +36,13 @@ from browser_support import (
     wait_rendered,
 )
 from conftest import GOLDEN, GOLDEN_CASES
+
 from metrics.periods import Preset
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed"),
-    pytest.mark.skipif(not GOLDEN_CASES.exists(), reason=f"golden cases missing: {GOLDEN_CASES}"),
-]
+pytestmark = browser_test_marks(GOLDEN_CASES)
 
 H1 = {"period": Preset.CUSTOM.value, "asof": "2024-06-30", "from": "2024-01-01", "to": "2024-06-30"}
 PROVINCE = "370000"
@@ -111,16 +107,13 @@ def server(golden_db_file, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
 def context(browser):
-    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
-    ctx.set_default_timeout(UI_TIMEOUT_MS)
+    ctx = new_context(browser, UI_TIMEOUT_MS)
     yield ctx
     ctx.close()
 
@@ -452,33 +445,3 @@ def test_no_request_left_localhost_during_the_session(page, recorder):
     assert not outside, "requests that left localhost:\n" + "\n".join(sorted(set(outside)))
     errors = recorder.unexpected_console_errors(since_mark=False)
     assert not errors, "console errors in the browser:\n" + "\n".join(errors)
-
-
-# --------------------------------------------------------------------------------------------
-# a deep link as the first request of a fresh server
-# --------------------------------------------------------------------------------------------
-
-def test_deep_link_on_a_fresh_server(context, golden_db_file, tmp_path_factory, regions, best_city_by_on_time_rate):
-    """A copied link opened as the very first request after a (re)start renders through app.py.
-
-    Regression: with the page scripts in a folder named pages/ next to app.py, Streamlit ran a
-    deep-linked page as a v1 multipage app (without app.py: KeyError '_view', a sidebar of file
-    names) until some session had opened /. Fixed by the rename to app_pages/ (188cc1d).
-    """
-    url = copy_database(golden_db_file, tmp_path_factory.mktemp("fresh_db") / "fresh.duckdb")
-    fresh = StreamlitServer(url, ARTIFACTS / "streamlit-server-fresh.log").start()
-    own = BrowserRecorder()
-    pg = context.new_page()
-    own.attach(pg)
-    try:
-        pg.goto(view_url(fresh.base_url, "/drilldown", **H1, region=best_city_by_on_time_rate))
-        wait_rendered(pg)
-        assert not exception_texts(pg), f"exception on a deep link:\n{fresh.tracebacks()[-3000:]}"
-        expect_title(pg, regions.at[best_city_by_on_time_rate, "name"])
-        nav = [t.split()[-1] for t in pg.locator("[data-testid=stSidebarNav] a").all_inner_texts()]
-        assert nav == ["全省总览", "地区下钻", "重点督导县", "超期督办", "满意度", "周例会", "指标口径", "数据", "审计日志"], nav
-        own.assert_clean()
-    finally:
-        pg.close()
-        fresh.stop()
-        assert not group_alive(fresh.process.pid)

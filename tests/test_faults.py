@@ -28,7 +28,6 @@ from streamlit.testing.v1 import AppTest
 import data_access.audit
 import ui.runtime
 import ui.scoped
-from data_access.scope import WHOLE_PROVINCE
 from data_access.audit import AuditAction, recent
 from data_access.database import case_count, init_database
 from data_access.engine import make_engine
@@ -36,11 +35,13 @@ from data_access.enums import Level
 from data_access.importer import import_file
 from data_access.inventory import data_version
 from data_access.schema import import_log
+from data_access.scope import WHOLE_PROVINCE
 from metrics.registry import METRICS_BY_ID
 from metrics.request import Period, TableRequest
 from metrics.table import region_table
-from tests.conftest import GOLDEN_CASES, PG_ADMIN_URL, REPO_ROOT
 from presentation.format import fmt_value
+from tests.apptest_support import switch_to
+from tests.conftest import GOLDEN_CASES, PG_ADMIN_URL, REPO_ROOT
 from ui.kpi import KPI_CARD_METRICS
 
 APP = REPO_ROOT / "app.py"
@@ -67,7 +68,7 @@ def open_page(page: str = "overview", params: dict[str, str] | None = None) -> A
     at.query_params.update(params if params is not None else H1_PARAMS)
     at.run()
     if page != "overview":
-        at.switch_page(f"app_pages/{page}.py").run()
+        switch_to(at, page).run()
     return at
 
 
@@ -286,7 +287,7 @@ def test_a_failing_query_shows_a_message_on_every_page(golden: sa.Engine, monkey
         if page == "overview":
             at.run()
         else:
-            at.switch_page(f"app_pages/{page}.py").run()
+            switch_to(at, page).run()
         assert_no_traceback(at)
         assert any("数据库" in e.value and "重试" in e.value for e in at.error), [e.value for e in at.error]
         assert retry_buttons(at)
@@ -409,7 +410,7 @@ def test_accepted_upload_shows_unknown_columns_as_text_not_html(empty_url: sa.En
     assert dropped and {HTML[1], HTML[2]} <= set(dropped[0]["忽略的列"])
     assert_nothing_rendered_as_html(at)
     # the file name reaches the audit page: in a table cell, as plain text
-    at.switch_page("app_pages/audit.py").run()
+    switch_to(at, "audit").run()
     assert_no_traceback(at)
     assert any("<b>名单</b>.csv" in detail for detail in at.dataframe[0].value["内容"])
     assert_nothing_rendered_as_html(at)

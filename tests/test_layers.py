@@ -17,8 +17,8 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-PAGES_DIR = REPO_ROOT / "app_pages"
-PAGE_FILES = sorted(PAGES_DIR.glob("*.py"))
+PAGES_DIR = REPO_ROOT / "pages"
+PAGE_FILES = sorted(p for p in PAGES_DIR.glob("*.py") if p.name != "__init__.py")
 FORBIDDEN_MODULES = ("sqlalchemy", "ui.runtime", "duckdb", "psycopg")
 DATA_PARAMETERS = {"conn", "engine", "bind", "connection"}
 BELOW_PAGES = ("data_access", "metrics")
@@ -56,6 +56,26 @@ def test_there_are_pages() -> None:
 
 
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.stem)
+def test_page_is_a_function_and_hands_over_when_run_by_itself(path: Path) -> None:
+    """A page defines render(view, data) and draws nothing when imported; run by itself (Streamlit's
+    pages-folder mode, see pages/__init__.py) it ends by handing over to app.py."""
+    *body, last = ast.parse(path.read_text(encoding="utf-8")).body
+    renders = [node for node in body if isinstance(node, ast.FunctionDef) and node.name == "render"]
+    assert [[a.arg for a in node.args.args] for node in renders] == [["view", "data"]]
+    at_import = [node for node in body if not isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+    drawing = [ast.unparse(node) for node in at_import
+               if any(isinstance(n, ast.Name) and n.id == "st" for n in ast.walk(node))]
+    assert not drawing, f"{path.name} calls Streamlit at import: {drawing}"
+    assert ast.unparse(last) == "if __name__ == '__main__':\n    hand_over()"
+
+
+def test_app_registers_every_page() -> None:
+    """Every file of pages/ is a page app.py imports (any other would only be run by the pages-folder mode)."""
+    imported = {name for module, name in imports_of(REPO_ROOT / "app.py") if module == "pages"}
+    assert imported == {path.stem for path in PAGE_FILES}
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.stem)
 def test_page_reads_data_only_through_ui_scoped(path: Path) -> None:
     problems = []
     for module, name in imports_of(path):
@@ -77,9 +97,9 @@ def test_page_reads_data_only_through_ui_scoped(path: Path) -> None:
 
 
 def test_the_check_catches_a_data_reading_import() -> None:
-    from metrics.table import region_table
     from metrics.caselists import overdue_cases
     from metrics.request import TableRequest
+    from metrics.table import region_table
 
     assert reads_data(region_table) and reads_data(overdue_cases)
     assert not reads_data(TableRequest)
@@ -111,7 +131,7 @@ def project_imports(path: Path) -> set[str]:
             out.add(node.module.split(".")[0])
         elif isinstance(node, ast.Import):
             out |= {alias.name.split(".")[0] for alias in node.names}
-    return out & (FLOORS.keys() | {"app", "app_pages"})
+    return out & (FLOORS.keys() | {"app", "pages"})
 
 
 @pytest.mark.parametrize("package", sorted(FLOORS))
@@ -131,7 +151,7 @@ def test_no_module_below_the_pages_reaches_ui_or_streamlit() -> None:
                      if path.stem != "__main__")
     probe = ("import importlib, sys\n"
              f"for name in {modules!r}: importlib.import_module(name)\n"
-             "print(sorted({m.split('.')[0] for m in sys.modules} & {'streamlit', 'ui', 'app_pages', 'pages'}))")
+             "print(sorted({m.split('.')[0] for m in sys.modules} & {'streamlit', 'ui', 'pages'}))")
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert len(modules) > 40

@@ -9,6 +9,7 @@ to AppTest: their data is checked through the functions that build them elsewher
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from pathlib import Path
 
 import pandas as pd
@@ -16,21 +17,24 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from data_access.scope import WHOLE_PROVINCE
 from data_access.cli import load_demo
 from data_access.database import case_count, init_database
 from data_access.engine import make_engine
 from data_access.enums import Level
 from data_access.importer import import_file
+from data_access.scope import WHOLE_PROVINCE, Scope
 from metrics.caselists import case_list, overdue_cases
 from metrics.periods import Preset
 from metrics.priority import PriorityStatus, priority_counties
 from metrics.registry import COMMON_NOTES, METRICS
-from metrics.request import Period, TableRequest
+from metrics.request import CaseFilter, Period, TableRequest
 from metrics.table import region_table
-from tests.conftest import GOLDEN_CASES, REPO_ROOT
 from presentation.format import fmt_value, plain_markdown
+from tests.apptest_support import switch_to
+from tests.conftest import GOLDEN_CASES, REPO_ROOT
 from ui.kpi import KPI_CARD_METRICS
+from ui.scoped import ScopedData
+from ui.view import View
 
 APP = REPO_ROOT / "app.py"
 TIMEOUT = 60
@@ -49,7 +53,7 @@ EMPTY_VIEWS = {
     "after_data": view_params("2030-01-01", "2030-01-31"),  # nothing received, due or closed in the period
 }
 PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "definitions", "data")
-JINING, RENCHENG = "370800", "370811"
+PROVINCE, JINING, RENCHENG = "370000", "370800", "370811"
 
 
 def _golden_database(path: Path) -> str:
@@ -85,9 +89,25 @@ def open_page(page: str, params: dict[str, str], **extra: str) -> AppTest:
     at.run()
     if page != "overview" or extra:
         at.query_params.update(extra)
-        at.switch_page(f"app_pages/{page}.py").run()
+        switch_to(at, page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def _render(page: str, view: "View", data: "ScopedData") -> None:  # noqa: UP037 (AppTest runs this source alone)
+    import importlib
+
+    importlib.import_module(f"pages.{page}").render(view, data)
+
+
+def draw_alone(page: str, view: View, data: ScopedData) -> AppTest:
+    """A page drawn by its render function alone: no app.py, so no frame, no sign-in, no navigation."""
+    return AppTest.from_function(_render, args=(page, view, data), default_timeout=TIMEOUT).run()
+
+
+def h1_view(scope: Scope = WHOLE_PROVINCE) -> View:
+    """The half-year view a viewer with `scope` gets from the sidebar."""
+    return View(Preset.CUSTOM, H1, CaseFilter(), PROVINCE, scope)
 
 
 def metrics_shown(at: AppTest) -> dict[str, str]:
@@ -226,7 +246,8 @@ def test_priority_flagged_counties_on_demo_data(tmp_path: Path, monkeypatch: pyt
     init_database(engine)
     load_demo(engine, 60_000, 20240101, H1.end)
     ranked = priority_counties(engine, H1, scope=WHOLE_PROVINCE)
-    city_names = dict(region_table(engine, TableRequest(Level.CITY, H1, metrics=("received",), scope=WHOLE_PROVINCE))[["code", "name"]].values)
+    cities = region_table(engine, TableRequest(Level.CITY, H1, metrics=("received",), scope=WHOLE_PROVINCE))
+    city_names = dict(cities[["code", "name"]].values)
     engine.dispose()
     flagged = ranked[ranked["status"].isin([PriorityStatus.PRIORITY.value, PriorityStatus.WATCH.value])]
     assert not flagged.empty, "the demo generator plants priority counties"
@@ -240,7 +261,7 @@ def test_priority_flagged_counties_on_demo_data(tmp_path: Path, monkeypatch: pyt
     order = [PriorityStatus.PRIORITY.label if "重点督导**" in line else PriorityStatus.WATCH.label for line in lines]
     assert order == sorted(order, key=[PriorityStatus.PRIORITY.label, PriorityStatus.WATCH.label].index)
     expected = [f"{plain_markdown(city)}　{plain_markdown(sentence)}"
-                for city, sentence in zip(flagged["city_code"].map(lambda c: city_names[c]), flagged["sentence"])]
+                for city, sentence in zip(flagged["city_code"].map(lambda c: city_names[c]), flagged["sentence"], strict=True)]
     assert sorted(line.split("　", 1)[1] for line in lines) == sorted(expected)
 
 
@@ -339,10 +360,30 @@ def test_drilldown_unknown_region_falls_back_to_province(golden_url: str) -> Non
     assert any("999999" in w.value for w in at.warning)
 
 
+# --- pages are functions, run by app.py -------------------------------------------------------
+
+def test_a_page_file_run_by_itself_hands_over_to_app_py(golden_url: str) -> None:
+    """What Streamlit's pages-folder mode does on a fresh server (pages/__init__.py): the file only
+    hands over, and app.py draws its frame and the page of the URL (here none: the overview)."""
+    at = AppTest.from_file(str(REPO_ROOT / "pages" / "data.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == ["山东省 信访举报督导总览"]
+    assert at.sidebar.selectbox and not at.code and not at.get("file_uploader")
+
+
+@pytest.mark.parametrize("page", ("data", "audit"))
+def test_province_only_pages_refuse_a_city_scope(golden_url: str, page: str) -> None:
+    """Behind the navigation, a second lock: called with a city's data, these pages refuse to read."""
+    render = importlib.import_module(f"pages.{page}").render
+    with pytest.raises(PermissionError, match="仅限省级用户"):
+        render(h1_view(Scope(JINING)), ScopedData(golden_url, "golden", Scope(JINING)))
+
+
 # --- definitions -------------------------------------------------------------------------------
 
 def test_definitions_list_every_metric_and_note(golden_url: str) -> None:
-    at = open_page("definitions", H1_PARAMS)
+    at = draw_alone("definitions", h1_view(), ScopedData(golden_url, "golden", WHOLE_PROVINCE))
+    assert not at.exception, [e.value for e in at.exception]
     table = at.table[0].value
     assert len(table) == len(METRICS)
     for m in METRICS:
@@ -394,7 +435,7 @@ def test_successful_upload_loads_and_refreshes(tmp_path: Path, monkeypatch: pyte
     rows = pd.read_csv(GOLDEN_CASES, dtype=str).head(40)
     rows["<b>备注</b>"] = "<script>alert(1)</script>"  # an unknown column: dropped, and never rendered as HTML
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
-    at.switch_page("app_pages/data.py").run()
+    switch_to(at, "data").run()
     assert metrics_shown(at)["案件数"] == "0"
     at.file_uploader(key="upload_file").upload("cases.csv", _csv(rows), "text/csv")
     at.run()

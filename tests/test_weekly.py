@@ -25,30 +25,40 @@ from pptx import Presentation
 from pptx.oxml.ns import qn
 from streamlit.testing.v1 import AppTest
 
-from data_access.scope import WHOLE_PROVINCE
 from data_access.database import init_database
 from data_access.engine import make_engine
 from data_access.enums import Category, Level
 from data_access.importer import import_file
 from data_access.schema import cases
+from data_access.scope import WHOLE_PROVINCE
 from metrics.caselists import overdue_cases
-from reports.cli import main as cli_main
 from metrics.priority import PriorityStatus, priority_counties
 from metrics.registry import METRICS_BY_ID
 from metrics.request import Period, TableRequest
 from metrics.table import region_table
-from metrics.weekly import (WEEKLY_HEADLINE_METRICS, LONG_OVERDUE_DAYS, SATISFACTION_METRICS, Section, WeeklyReport,
-                            weekly_report)
+from metrics.weekly import LONG_OVERDUE_DAYS, SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, Section, WeeklyReport, weekly_report
 from presentation.bulletin import bulletin_text
+from presentation.format import fmt_delta, fmt_value, pct, plain_markdown
 from reports import charts
-from reports.charts import (CHART_SECTIONS, CJK_FAMILIES, CJKFontMissing, cjk_font, cjk_style, covers, missing_glyphs,
-                            png, section_charts, section_figure)
+from reports.charts import (
+    CHART_SECTIONS,
+    CJK_FAMILIES,
+    CJKFontMissing,
+    cjk_font,
+    cjk_style,
+    covers,
+    missing_glyphs,
+    png,
+    section_charts,
+    section_figure,
+)
+from reports.cli import main as cli_main
 from reports.deck import DECK_FONT, DECK_TITLE, build_deck
 from reports.pack import deck_name, workbook_name, write_pack
 from reports.workbook import NEWLY_OVERDUE_SHEET, NOTES_SHEET, PRIORITY_SHEET, build_workbook, long_overdue_sheet
+from tests.apptest_support import switch_to
 from tests.conftest import GOLDEN_CASES, REPO_ROOT
 from tests.test_pages import CUSTOM  # how the sidebar encodes the custom period in the URL (owned by test_pages)
-from presentation.format import fmt_delta, fmt_value, pct, plain_markdown
 
 SUNDAY, WEDNESDAY = dt.date(2024, 6, 30), dt.date(2024, 6, 26)
 AS_OF_DATES = (SUNDAY, WEDNESDAY)
@@ -507,7 +517,7 @@ def open_weekly(as_of: dt.date, **params: str) -> AppTest:
                             "to": as_of.isoformat()})
     at.run()
     at.query_params.update(params)
-    at.switch_page("app_pages/weekly.py").run()
+    switch_to(at, "weekly").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

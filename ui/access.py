@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from data_access import audit
 from data_access.audit import AuditAction
-from data_access.scope import WHOLE_PROVINCE, Scope
 from data_access.auth import (
     Identity,
     Role,
@@ -22,6 +22,7 @@ from data_access.auth import (
     identity_from_claims,
     region_fits_role,
 )
+from data_access.scope import WHOLE_PROVINCE, Scope
 
 from . import runtime
 
@@ -61,9 +62,14 @@ def scope_of(identity: Identity) -> Scope:
     return Scope(identity.region_code)
 
 
-def gate() -> Identity:
-    """The signed-in identity of this run; draws the login and stops the run until there is one."""
+def gate(before_sign_in: Callable[[], object]) -> Identity:
+    """The signed-in identity of this run. Until there is one: calls `before_sign_in` (app.py registers
+    its pages there, hidden, before anything is drawn), draws the sign-in and stops the run."""
     identity = _signed_in()
+    if identity is None:
+        before_sign_in()
+        _sign_in()
+        st.stop()
     st.session_state[_CURRENT_KEY] = identity
     return identity
 
@@ -73,7 +79,8 @@ def current_identity() -> Identity:
     return st.session_state[_CURRENT_KEY]
 
 
-def _signed_in() -> Identity:
+def _signed_in() -> Identity | None:
+    """The viewer's identity, None until there is one (draws nothing)."""
     if _oidc_settings() is not None:
         return _oidc_identity()
     if not any_user_exists(runtime.engine()):
@@ -82,8 +89,19 @@ def _signed_in() -> Identity:
     if identity is not None and get_identity(runtime.engine(), identity.username) == identity:
         return identity
     st.session_state.pop(_IDENTITY_KEY, None)  # disabled or changed since: sign in again
-    _login_form()
-    st.stop()
+    return None
+
+
+def _sign_in() -> None:
+    """The way in: the local form; with OIDC the sign-in button, or the refusal of an account without access."""
+    if _oidc_settings() is None:
+        _login_form()
+    elif not st.user.is_logged_in:
+        st.title("信访举报督导看板")
+        st.button("使用单位账号登录", on_click=st.login, type="primary")
+    else:
+        st.error("您的账号没有本看板的访问权限，请联系信息技术人员。")
+        st.button("退出登录", on_click=st.logout)
 
 
 def _login_form() -> None:
@@ -106,16 +124,13 @@ def _login_form() -> None:
     st.error(result.message)
 
 
-def _oidc_identity() -> Identity:
+def _oidc_identity() -> Identity | None:
+    """The OIDC account's identity, None when not signed in or when its claims give no access here."""
     if not st.user.is_logged_in:
-        st.title("信访举报督导看板")
-        st.button("使用单位账号登录", on_click=st.login, type="primary")
-        st.stop()
+        return None
     identity = identity_from_claims(st.user.to_dict(), _claim_mapping())
     if identity is None or not region_fits_role(runtime.engine(), identity.role, identity.region_code):
-        st.error("您的账号没有本看板的访问权限，请联系信息技术人员。")
-        st.button("退出登录", on_click=st.logout)
-        st.stop()
+        return None
     if not st.session_state.get(_LOGGED_KEY):
         audit.record(runtime.engine(), identity, AuditAction.LOGIN, "单位账号（OIDC）登录", scope=scope_of(identity).code)
         st.session_state[_LOGGED_KEY] = True

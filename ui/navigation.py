@@ -5,9 +5,16 @@ import streamlit as st
 
 from .view import REGION_PARAM, url_params
 
-DRILLDOWN_PAGE = "app_pages/drilldown.py"
+DRILLDOWN_URL_PATH = "drilldown"  # app.py registers the drill-down page under this path
+
+
+def _registered_by_app() -> None:
+    """Never called: the stand-in below only names the page app.py registered."""
 
 
 def drill_to(code: str) -> None:
     """Open the drill-down page at region `code`, keeping the view's filters (one history entry)."""
-    st.switch_page(DRILLDOWN_PAGE, query_params=url_params(**{REGION_PARAM: code}))
+    # Streamlit knows a page by its url path alone (streamlit/navigation/page.py: the page hash is
+    # calc_hash(url_path)), so a stand-in with the drill-down's path switches to app.py's page.
+    stand_in = st.Page(_registered_by_app, url_path=DRILLDOWN_URL_PATH)
+    st.switch_page(stand_in, query_params=url_params(**{REGION_PARAM: code}))
