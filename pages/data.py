@@ -57,7 +57,7 @@ def database_section(data: ScopedData) -> None:
 
 def format_help() -> None:
     """The columns an upload may hold, with the Chinese headers the importer also accepts."""
-    chinese = {}
+    chinese: dict[str, list[str]] = {}
     for alias, column in HEADER_ALIASES.items():
         chinese.setdefault(column, []).append(alias)
     with st.expander("文件格式：列名与必填项", expanded=False):
@@ -109,7 +109,7 @@ def upload_section(data: ScopedData) -> None:
     confirmed = True
     if mode == ImportMode.REPLACE:
         confirmed = st.checkbox("我确认：删除数据库中现有的全部案件，以本文件替换", key="upload_confirm")
-    if st.button("导入", type="primary", disabled=uploaded is None or not confirmed, key="upload_run"):
+    if st.button("导入", type="primary", disabled=uploaded is None or not confirmed, key="upload_run") and uploaded:
         try:
             with st.spinner("正在校验并导入……"):
                 # the importer records the import (or its refusal) in the audit log

@@ -42,9 +42,10 @@ def formula(m: Metric) -> str:
     """How the metric is formed from others, in Chinese."""
     match m.kind:
         case MetricKind.RATE:
-            return f"{METRICS_BY_ID[m.numerator].label} ÷ {METRICS_BY_ID[m.denominator].label}"
+            numerator, denominator = m.rate_terms
+            return f"{METRICS_BY_ID[numerator].label} ÷ {METRICS_BY_ID[denominator].label}"
         case MetricKind.AVERAGE:
-            return f"按{METRICS_BY_ID[m.denominator].label}逐件平均"
+            return f"按{METRICS_BY_ID[m.averaged[1]].label}逐件平均"
         case MetricKind.COUNT:
             return f"{METRICS_BY_ID[m.parent].label}中的一部分" if m.parent else "直接计数"
     assert_never(m.kind)

@@ -41,6 +41,8 @@ def breadcrumb(regions: RegionTree, code: str, root: str) -> None:
 def child_section(view: View, data: ScopedData, regions: RegionTree, code: str, region_row: pd.Series) -> None:
     """The units below `code` against it: a table, bars and a map; a click on any of them goes down."""
     child_level = regions.level(code).child()
+    if child_level is None:  # a county: its cases are listed instead
+        return
     children = data.table(child_level, view.period, parent=code, filters=view.filters)
     st.subheader(f"下辖{child_level.label}（{len(children)} 个）")
     if children.empty:

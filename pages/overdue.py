@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from metrics.caselists import OverdueBucket, overdue_bucket, overdue_buckets
 from metrics.registry import METRICS_BY_ID
@@ -23,7 +24,7 @@ LIST_COLUMNS = ("case_id", "city_name", "county_name", "received_date", "due_dat
 ALL_CITIES = "全部"
 
 
-def bucket_columns() -> dict[str, st.column_config.Column]:
+def bucket_columns() -> dict[str, ColumnConfig]:
     """Column config of the bucket counts, total and first-report count."""
     return {**{b.value: st.column_config.NumberColumn(b.label, format="localized") for b in OverdueBucket},
             "total": st.column_config.NumberColumn("合计", format="localized"),

@@ -1,7 +1,7 @@
 """周例会: this week against last week on a shared screen — one section per screen, a presentation mode, the meeting pack."""
 from __future__ import annotations
 
-from typing import assert_never
+from typing import Any, assert_never
 
 import pandas as pd
 import streamlit as st
@@ -68,7 +68,7 @@ def controls() -> Section:
     return section
 
 
-def delta_args(metric_id: str, this: object, last: object) -> dict[str, object]:
+def delta_args(metric_id: str, this: float | None, last: float | None) -> dict[str, Any]:
     """st.metric's delta, colour and arrow: green/red by the metric's direction, no arrow when 持平."""
     delta = fmt_delta(metric_id, this, last)
     flat = delta == UNCHANGED
@@ -97,12 +97,12 @@ def kpis(report: WeeklyReport) -> None:
                "去年同期：数据未覆盖，不作比较。")
 
 
-def _rank_text(value: object) -> str:
-    return EMPTY if pd.isna(value) else str(int(value))
+def _rank_text(value: float | None) -> str:
+    return EMPTY if value is None or pd.isna(value) else str(int(value))
 
 
-def _rank_change(value: object) -> str:
-    return EMPTY if pd.isna(value) or value == 0 else f"{arrow(int(value))} {abs(int(value))}"
+def _rank_change(value: float | None) -> str:
+    return EMPTY if value is None or pd.isna(value) or value == 0 else f"{arrow(int(value))} {abs(int(value))}"
 
 
 

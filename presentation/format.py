@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from typing import Literal
 
 from metrics.registry import METRICS_BY_ID, Direction, MetricKind
 
@@ -56,7 +57,10 @@ def fmt_delta(metric_id: str, current: float | None, previous: float | None) -> 
     raise AssertionError(metric_id)
 
 
-def delta_color(metric_id: str) -> str:
+DeltaColor = Literal["normal", "inverse", "off"]
+
+
+def delta_color(metric_id: str) -> DeltaColor:
     """st.metric's delta_color: green when the change is an improvement."""
     match METRICS_BY_ID[metric_id].direction:
         case Direction.HIGHER_BETTER:

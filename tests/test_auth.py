@@ -312,7 +312,7 @@ def test_admin_can_clear_a_lock(store, unlock, password):
 
 def test_timezone_aware_now_is_accepted(store):
     add_city_user(store)
-    assert auth.authenticate(store, "zhang", PASSWORD, now=dt.datetime.now(dt.timezone.utc)).ok
+    assert auth.authenticate(store, "zhang", PASSWORD, now=dt.datetime.now(dt.UTC)).ok
 
 
 # --- OIDC claims -----------------------------------------------------------------------------

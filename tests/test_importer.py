@@ -22,7 +22,6 @@ from data_access.engine import make_engine
 from data_access.importer import import_bytes, import_file
 from data_access.problems import MAX_REPORTED_PROBLEMS, DataRejected, Problem
 from data_access.schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, import_log
-
 from tests.conftest import GOLDEN_CASES, PG_ADMIN_URL
 
 DATE_COLUMNS = ("received_date", "due_date", "closed_date", "accepted_notice_date", "result_notice_date")
@@ -366,7 +365,7 @@ def test_enum_aliases_stored_in_english(engine, column, alias, value):
     ("否", False), ("Y", True), ("y", True), ("N", False), ("n", False), (" 是 ", True),
 ])
 def test_boolean_spellings(engine, spelling, value):
-    import_bytes(engine, csv_bytes([case("B-1", **{c: spelling for c in BOOL_COLUMNS})]), "b.csv")
+    import_bytes(engine, csv_bytes([case("B-1", **dict.fromkeys(BOOL_COLUMNS, spelling))]), "b.csv")
     row = stored(engine)["B-1"]
     assert [row[c] for c in BOOL_COLUMNS] == [value] * len(BOOL_COLUMNS)
     assert all(type(row[c]) is bool for c in BOOL_COLUMNS)

@@ -14,19 +14,18 @@ import json
 import math
 
 import chinese_calendar
-import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access.scope import WHOLE_PROVINCE
 from data_access.enums import Level
 from data_access.importer import import_bytes
 from data_access.schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, workday_calendar
+from data_access.scope import WHOLE_PROVINCE
 from metrics import cli
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
 from metrics.priority import priority_counties, rank_counties
-from metrics.registry import ALL_IDS, COUNT_IDS, METRICS, MetricKind
+from metrics.registry import COUNT_IDS, METRICS, MetricKind
 from metrics.request import CaseFilter, Period, TableRequest
 from metrics.table import region_table
 
@@ -438,7 +437,8 @@ def test_case_lists_never_hold_reporter_identity(engine: sa.Engine) -> None:
                             case("ID-2", closed_date="2024-02-01", satisfaction="basic")], extra=IDENTITY)
     assert set(dropped) == set(IDENTITY)
     with engine.connect() as conn:
-        assert set(conn.execute(sa.select(sa.text("*")).select_from(sa.table("cases")).limit(0)).keys()) == {*CASE_COLUMNS, *DEADLINE_COLUMNS}
+        columns = conn.execute(sa.select(sa.text("*")).select_from(sa.table("cases")).limit(0)).keys()
+        assert set(columns) == {*CASE_COLUMNS, *DEADLINE_COLUMNS}
     lists = {
         "case_list": case_list(engine, LIXIA, H1, scope=WHOLE_PROVINCE),
         "overdue": overdue_cases(engine, H1.end, scope=WHOLE_PROVINCE),

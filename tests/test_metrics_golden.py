@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access.scope import WHOLE_PROVINCE
 from data_access.enums import Level
+from data_access.scope import WHOLE_PROVINCE
 from metrics import cli
 from metrics.caselists import OverdueOrder, overdue_cases
 from metrics.priority import priority_counties
@@ -77,7 +77,7 @@ def assert_matches(want: pd.DataFrame, got: pd.DataFrame, key: str, what: str) -
         if column == key:
             continue
         integral = pd.api.types.is_integer_dtype(want[column])
-        for k, w in zip(want[key], want[column]):
+        for k, w in zip(want[key], want[column], strict=True):
             g = by_key.at[k, column]
             if not _values_match(w, g, integral):
                 problems.append(f"{key}={k} {column}: expected {w!r}, got {g!r}")
@@ -205,7 +205,7 @@ def assert_series_equals_tables(engine: sa.Engine, request: SeriesRequest) -> No
     metric_ids = request.metrics or ALL_IDS
     assert set(metric_ids) <= set(series.columns)
     level, code = (Level.PROVINCE, "370000") if request.region is None else (Level.CITY, request.region)
-    for bucket, (_, point) in zip(periods, series.iterrows()):
+    for bucket, (_, point) in zip(periods, series.iterrows(), strict=True):
         assert (point["bucket_start"], point["bucket_end"], point["bucket_as_of"]) == (
             bucket.start, bucket.end, bucket.as_of_date)
         table = region_table(engine, TableRequest(level, Period(bucket.start, bucket.end, bucket.as_of_date), scope=WHOLE_PROVINCE))

@@ -14,8 +14,8 @@ import datetime as dt
 import io
 import math
 import random
-from functools import lru_cache
-from typing import Callable
+from collections.abc import Callable
+from functools import cache
 
 import chinese_calendar
 import pandas as pd
@@ -24,12 +24,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from data_access.scope import WHOLE_PROVINCE
 from data_access.database import init_database
 from data_access.engine import make_engine
 from data_access.enums import Level
 from data_access.importer import import_bytes
 from data_access.schema import CASE_COLUMNS
+from data_access.scope import WHOLE_PROVINCE
 from metrics.caselists import OverdueOrder, overdue_cases
 from metrics.registry import ALL_IDS, COUNT_IDS, METRICS, MetricKind
 from metrics.request import Period, TableRequest
@@ -66,7 +66,7 @@ def period_bounds(p: Period) -> list[dt.date]:
     return sorted({p.start, p.end, p.as_of_date, p.window_end})
 
 
-@lru_cache(maxsize=None)
+@cache
 def days_with_deadline(target: dt.date) -> tuple[dt.date, ...]:
     """The days whose 15th working day after is `target` (none when `target` is not a working day)."""
     candidates = (target - dt.timedelta(days=k) for k in range(15, 45))
@@ -243,7 +243,7 @@ def as_it_stood(cases: list[Case], as_of: dt.date) -> list[Case]:
 
 # ------------------------------------------------------------------------------------------ oracle
 
-@lru_cache(maxsize=None)
+@cache
 def deadline_15(day: dt.date) -> dt.date:
     """The 15th official working day strictly after `day`, straight from chinese_calendar."""
     count = 0
@@ -351,7 +351,7 @@ def check_sums(t: dict[Level, pd.DataFrame]) -> None:
 def check_rates(frame: pd.DataFrame) -> None:
     """Rates in [0, 1], null exactly when the denominator is 0, and equal to numerator / denominator."""
     for m in RATES:
-        for code, rate, num, den in zip(frame.index, frame[m.id], frame[m.numerator], frame[m.denominator]):
+        for code, rate, num, den in zip(frame.index, frame[m.id], frame[m.numerator], frame[m.denominator], strict=True):
             assert num <= den, (code, m.id, num, den)
             if den == 0:
                 assert math.isnan(rate), (code, m.id, rate)

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from browser_support import build_golden_database
 from conftest import GOLDEN_CASES, REPO_ROOT
 

@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
+from browser_support import ARTIFACTS, StreamlitServer, build_golden_database, copy_database, group_alive
+from conftest import GOLDEN_CASES
 
 from benchmarks import load_sessions
 from benchmarks.protocol_client import PageRun, ProtocolSession
-from browser_support import ARTIFACTS, StreamlitServer, build_golden_database, copy_database, group_alive
-from conftest import GOLDEN_CASES
 from data_access.engine import make_engine
 from metrics.periods import Preset
 

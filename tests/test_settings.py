@@ -22,7 +22,6 @@ from metrics.table import region_table
 from tests.conftest import REPO_ROOT
 
 
-
 def write(tmp_path: Path, body: str) -> Path:
     path = tmp_path / "settings.toml"
     path.write_text(body, encoding="utf-8")

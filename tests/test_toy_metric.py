@@ -73,7 +73,7 @@ def test_a_registered_id_cannot_be_registered_again() -> None:
 def test_the_region_table_counts_the_toy(engine: sa.Engine, toy: Metric) -> None:
     load(engine, CASES)
     counties = region_table(engine, TableRequest(Level.COUNTY, Q1, parent=JINAN, scope=WHOLE_PROVINCE))
-    assert {code: int(n) for code, n in zip(counties["code"], counties[toy.id]) if n} == Q1_COUNTS
+    assert {code: int(n) for code, n in zip(counties["code"], counties[toy.id], strict=True) if n} == Q1_COUNTS
     assert counties.set_index("code").at[LIXIA, "accepted"] == 2  # its parent, unchanged
     city = region_table(engine, TableRequest(Level.CITY, Q1, scope=WHOLE_PROVINCE)).set_index("code")
     assert city.at[JINAN, toy.id] == sum(Q1_COUNTS.values())

@@ -169,7 +169,8 @@ def test_city_ranking_and_rank_changes(golden_engine: sa.Engine, report: WeeklyR
 # --- overdue --------------------------------------------------------------------------------------
 
 def test_newly_overdue_is_the_set_difference(golden_engine: sa.Engine, report: WeeklyReport, as_of: dt.date) -> None:
-    now, before = overdue_cases(golden_engine, as_of, scope=WHOLE_PROVINCE), overdue_cases(golden_engine, last_sunday(as_of), scope=WHOLE_PROVINCE)
+    now = overdue_cases(golden_engine, as_of, scope=WHOLE_PROVINCE)
+    before = overdue_cases(golden_engine, last_sunday(as_of), scope=WHOLE_PROVINCE)
     expected = case_ids(now) - case_ids(before)
     assert case_ids(report.newly_overdue) == expected
     with golden_engine.connect() as conn:
@@ -201,7 +202,8 @@ def test_priority_counties_over_the_rolling_year(golden_engine: sa.Engine, repor
     sunday = last_sunday(as_of)
     window_last = Period(sunday.replace(year=sunday.year - 1) + dt.timedelta(days=1), sunday, sunday)
     assert (report.priority_window, report.priority_window_last) == (window, window_last)
-    now, before = _listed(priority_counties(golden_engine, window, scope=WHOLE_PROVINCE)), _listed(priority_counties(golden_engine, window_last, scope=WHOLE_PROVINCE))
+    now = _listed(priority_counties(golden_engine, window, scope=WHOLE_PROVINCE))
+    before = _listed(priority_counties(golden_engine, window_last, scope=WHOLE_PROVINCE))
     assert set(report.priority["code"]) == now and now, "the golden cases hold a priority county"
     assert set(report.priority_entered["code"]) == now - before
     assert set(report.priority_left["code"]) == before - now
@@ -388,7 +390,7 @@ def _table(slide) -> list[list[str]]:
 
 def test_deck_has_the_expected_slides(deck: Presentation) -> None:
     assert [s.shapes.title.text for s in deck.slides] == [DECK_TITLE, *(s.label for s in Section)]
-    for slide, section in zip(list(deck.slides)[1:], Section):
+    for slide, section in zip(list(deck.slides)[1:], Section, strict=True):
         pictures = [s for s in slide.shapes if s.shape_type == 13]  # MSO_SHAPE_TYPE.PICTURE
         assert len(pictures) == (1 if section in CHART_SECTIONS else 0), section
 
@@ -435,7 +437,8 @@ def test_workbook_reads_back(golden_engine: sa.Engine, report: WeeklyReport, as_
         index = [c.value for c in ws[1]].index(header)
         return {row[index] for row in ws.iter_rows(min_row=2, values_only=True)}
 
-    now, before = overdue_cases(golden_engine, as_of, scope=WHOLE_PROVINCE), overdue_cases(golden_engine, last_sunday(as_of), scope=WHOLE_PROVINCE)
+    now = overdue_cases(golden_engine, as_of, scope=WHOLE_PROVINCE)
+    before = overdue_cases(golden_engine, last_sunday(as_of), scope=WHOLE_PROVINCE)
     assert column(NEWLY_OVERDUE_SHEET, "件号") == case_ids(now) - case_ids(before)
     assert column(long_overdue_sheet(report), "件号") == case_ids(now[now["days_overdue"] > LONG_OVERDUE_DAYS])
     assert column(PRIORITY_SHEET, "县级代码") == set(report.priority["code"]) | set(report.priority_left["code"])

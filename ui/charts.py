@@ -5,21 +5,23 @@ st.altair_chart.
 """
 from __future__ import annotations
 
-from typing import assert_never
+from typing import TypeVar, assert_never
 
 import altair as alt
 import pandas as pd
 
 from metrics.registry import METRICS_BY_ID, Direction
 from metrics.series import Grain
-
 from presentation.palette import BLUE, GREY, ORANGE, STATUS_COLOURS, VERMILLION
 
 PICK = "pick"
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 
 
-def _themed(chart: alt.Chart, height: int) -> alt.Chart:
+AnyChart = TypeVar("AnyChart", alt.Chart, alt.LayerChart, alt.FacetChart)
+
+
+def _themed(chart: AnyChart, height: int) -> AnyChart:
     return chart.properties(height=height).configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=14,
                                                           titleFontSize=14).configure_legend(
         labelFont=FONT, titleFont=FONT, labelFontSize=14, titleFontSize=14).configure_title(font=FONT, fontSize=16)
@@ -75,7 +77,7 @@ def ranking_chart(frame: pd.DataFrame, metric_id: str, parent_value: float | Non
         rule = alt.Chart(pd.DataFrame({"v": [parent_value]})).mark_rule(color=VERMILLION, strokeDash=[6, 4], size=2).encode(
             x="v:Q", tooltip=[alt.Tooltip("v:Q", title="上级整体", format=fmt)])
         layers.append(rule)
-    return _themed(alt.layer(*layers), height or max(240, 30 * len(data)))
+    return _themed(alt.LayerChart(layer=layers), height or max(240, 30 * len(data)))
 
 
 def selected_code(event: object) -> str | None:

@@ -24,7 +24,6 @@ import pydeck as pdk
 from data_access.enums import Level
 from data_access.regions import boundaries_file
 from metrics.registry import METRICS_BY_ID, Direction
-
 from presentation.format import fmt_value
 from presentation.palette import NO_DATA_RGB, RAMP
 
@@ -107,7 +106,7 @@ def _inset(path: Path, zoom: float) -> dict:
     # first, so that neighbours share their edges and the inset leaves the same gap everywhere.
     tree = shapely.STRtree(shapes)
     features = []
-    for i, (feature, geometry) in enumerate(zip(data["features"], shapes)):
+    for i, (feature, geometry) in enumerate(zip(data["features"], shapes, strict=True)):
         earlier = [shapes[j] for j in tree.query(geometry, predicate="intersects") if j < i]
         own = polygons(geometry.difference(shapely.union_all(earlier))) if earlier else polygons(geometry)
         shrunk = [p for part in own
@@ -133,7 +132,7 @@ def colour_bins(values: pd.Series, metric_id: str, bins: int = len(RAMP)) -> tup
     scale = (len(RAMP) - 1) / max(len(edges) - 2, 1)
     idx = np.round(idx * scale).astype(int)
     idx = np.where(v.isna(), -1, idx)
-    return idx, list(zip(edges[:-1], edges[1:]))
+    return idx, list(zip(edges[:-1], edges[1:], strict=True))
 
 
 def choropleth(geojson: dict, frame: pd.DataFrame, metric_id: str, view_lon: float, view_lat: float,
@@ -142,7 +141,7 @@ def choropleth(geojson: dict, frame: pd.DataFrame, metric_id: str, view_lon: flo
     values = frame.set_index("code")[metric_id]
     names = frame.set_index("code")["name"]
     idx, _ = colour_bins(values, metric_id)
-    colour_of = {code: (list(RAMP[i]) if i >= 0 else list(NO_DATA_RGB)) for code, i in zip(values.index, idx)}
+    colour_of = {code: (list(RAMP[i]) if i >= 0 else list(NO_DATA_RGB)) for code, i in zip(values.index, idx, strict=True)}
     data = copy.deepcopy(geojson)
     label = METRICS_BY_ID[metric_id].label
     for feature in data["features"]:

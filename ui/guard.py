@@ -6,8 +6,8 @@ rest of the page keeps working because each section is guarded on its own.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import sqlalchemy as sa
 import streamlit as st

@@ -5,7 +5,6 @@ import pandas as pd
 import streamlit as st
 
 from metrics.registry import METRICS_BY_ID
-
 from presentation.format import UNCHANGED, delta_color, fmt_delta, fmt_value
 
 KPI_CARD_METRICS = ("on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate", "received")
@@ -15,7 +14,7 @@ def kpi_cards(current: pd.Series, previous: pd.Series | None, metric_ids: tuple[
               previous_label: str = "上一期") -> None:
     """One bordered st.metric per metric in a row, with delta against `previous`."""
     columns = st.columns(len(metric_ids))
-    for col, mid in zip(columns, metric_ids):
+    for col, mid in zip(columns, metric_ids, strict=True):
         m = METRICS_BY_ID[mid]
         delta = fmt_delta(mid, current[mid], previous[mid]) if previous is not None else None
         flat = delta == UNCHANGED

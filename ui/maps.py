@@ -17,16 +17,16 @@ def region_map(province: str, unit_level: Level, units: pd.DataFrame, metric_id:
                height: int = 620, width: str = "wide") -> str | None:
     """Draw the units of `units` (code, name, metric columns) of `unit_level` on a map; the code of
     the unit a click picked, or None."""
-    if geo.boundaries(province, unit_level) is None:
+    if (whole := geo.boundaries(province, unit_level)) is None:
         st.info(f"未配置本省的{unit_level.label}界数据，无法绘制地图。")
         return None
     codes = set(units["code"])
-    wanted = [f for f in geo.boundaries(province, unit_level)["features"] if f["properties"]["code"] in codes]
+    wanted = [f for f in whole["features"] if f["properties"]["code"] in codes]
     if not wanted:
         st.info("所选地区没有可绘制的边界。")
         return None
     lon, lat, zoom = geo.fit_view(wanted, MAP_WIDTH_PX[width], height)
-    inset = geo.boundaries(province, unit_level, inset_for_zoom=zoom)
+    inset = geo.boundaries(province, unit_level, inset_for_zoom=zoom) or whole
     shown = {"type": "FeatureCollection", "features": [f for f in inset["features"] if f["properties"]["code"] in codes]}
     deck = geo.choropleth(shown, units, metric_id, lon, lat, zoom=zoom)
     picked = st.pydeck_chart(deck, height=height, on_select="rerun", selection_mode="single-object", key=key)

@@ -13,11 +13,11 @@ import sqlalchemy as sa
 import streamlit as st
 
 from data_access import inventory
-from data_access.database import case_count, load_demo, ensure_initialized, is_demo_data, latest_load
-from data_access.scope import WHOLE_PROVINCE
-from data_access.engine import DEFAULT_DB_PATH, make_engine, resolve_url
 from data_access.auth import SignInSettings, load_sign_in_settings
 from data_access.config import DEFAULT_SETTINGS_FILE, settings_path
+from data_access.database import case_count, ensure_initialized, is_demo_data, latest_load, load_demo
+from data_access.engine import DEFAULT_DB_PATH, make_engine, resolve_url
+from data_access.scope import WHOLE_PROVINCE
 from metrics.settings import DEFAULT_SETTINGS, Settings, load_settings
 
 DEMO_SEED = 20240101
@@ -74,9 +74,11 @@ def fill_demo_on_first_start() -> None:
     if url != f"duckdb:///{DEFAULT_DB_PATH}" or case_count(engine()) > 0:
         return
     bar = st.progress(0.0, text="首次启动：正在生成演示数据（约 37 万件，首次需数秒）……")
-    load_demo(engine(), None, DEMO_SEED, dt.date.today(),
-              progress=lambda f: bar.progress(min(f, 1.0), text=f"首次启动：正在生成演示数据 {f * 100:.0f}%"),
-              actor="system")
+
+    def progress(fraction: float) -> None:
+        bar.progress(min(fraction, 1.0), text=f"首次启动：正在生成演示数据 {fraction * 100:.0f}%")
+
+    load_demo(engine(), None, DEMO_SEED, dt.date.today(), progress=progress, actor="system")
     bar.empty()
     st.cache_data.clear()
 

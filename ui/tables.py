@@ -1,9 +1,12 @@
 """Table styling: rates coloured against the parent region's value."""
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from metrics.registry import METRICS_BY_ID, Direction, MetricKind
 
@@ -21,7 +24,7 @@ def percent_points(data: pd.DataFrame | pd.Series, metric_ids: tuple[str, ...]) 
     return out
 
 
-def percent_column_config(metric_id: str) -> st.column_config.Column:
+def percent_column_config(metric_id: str) -> ColumnConfig:
     """Column config for a metric in st.dataframe (rates as %, counts as integers)."""
     m = METRICS_BY_ID[metric_id]
     match m.kind:
@@ -69,6 +72,6 @@ def highlight_against_parent(frame: pd.DataFrame, parent: pd.Series, metric_ids:
 MISSING = "—"
 
 
-def show_table(data: pd.DataFrame | Styler, **kwargs: object):  # -> DataframeState | DeltaGenerator
+def show_table(data: pd.DataFrame | Styler, **kwargs: Any) -> Any:  # DataframeState with on_select, else DeltaGenerator
     """st.dataframe with an em dash for missing values (not "None") on every table of the app."""
     return st.dataframe(data, placeholder=MISSING, **kwargs)

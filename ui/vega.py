@@ -9,7 +9,8 @@ Selections (a click on a bar to drill down) work as with st.altair_chart: the sp
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import altair as alt
 import streamlit as st

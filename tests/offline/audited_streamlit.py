@@ -11,7 +11,7 @@ import sys
 
 def install_hook(log_path: str) -> None:
     """Append every socket connect() and name lookup of this process to `log_path`."""
-    log = open(log_path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - open for the process's life
+    log = open(log_path, "a", buffering=1, encoding="utf-8")
 
     def hook(event: str, args: tuple) -> None:
         if event == "socket.connect":
