@@ -12,6 +12,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from data_access.auth import Role
+from data_access.config import SettingsError
 from pages import audit, data, definitions, drilldown, overdue, overview, priority, satisfaction, weekly
 from ui import access, runtime
 from ui.guard import DB_ERRORS, database_down, guarded
@@ -65,6 +66,12 @@ def signed_out_navigation() -> None:
     the navigation would get other widget ids in the next run, and its first submit would be lost."""
     st.navigation(pages_for(Role.PROVINCE), position="hidden")
 
+
+try:  # the settings file is checked before anything else: a wrong value stops the app with its reason
+    runtime.settings(), runtime.sign_in_settings()
+except SettingsError as wrong:
+    st.error(f"设置文件有误，看板未启动。{wrong}\n\n请改正后刷新本页。", icon=":material/settings_alert:")
+    st.stop()
 
 try:
     runtime.fill_demo_on_first_start()

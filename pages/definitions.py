@@ -8,10 +8,11 @@ import streamlit as st
 
 from metrics.periods import Preset
 from metrics.registry import COMMON_NOTES, METRICS, METRICS_BY_ID, Direction, Metric, MetricKind
-from metrics.settings import DEFAULT_SETTINGS
+from metrics.settings import Settings
 from pages import hand_over
 from presentation.format import plain_markdown
 from ui.scoped import ScopedData
+from ui.settings import settings_file, settings_in_force
 from ui.view import View
 
 KIND_LABELS = {MetricKind.COUNT: "计数", MetricKind.RATE: "比率", MetricKind.AVERAGE: "平均值"}
@@ -63,9 +64,8 @@ def metric_rows() -> pd.DataFrame:
     })
 
 
-def priority_method() -> None:
+def priority_method(s: Settings) -> None:
     """The funnel-plot method of the 重点督导县 page, with the thresholds in force."""
-    s = DEFAULT_SETTINGS
     st.markdown("筛选“初次举报办理质效较低且越级举报问题突出”的县（市、区）。为避免小县因偶然波动排在前面，"
                 "对每个县分别作两项漏斗图检验，与全省整体水平比较（Spiegelhalter，2005）。")
     st.markdown("全省合并比率（对全省所有县求和后相除）：")
@@ -89,7 +89,7 @@ def priority_method() -> None:
 
 def render(view: View, data: ScopedData) -> None:
     """Every metric's definition from the registry, the common notes, the periods, the priority method
-    (the same for every viewer and view: neither argument is read)."""
+    and the settings in force (the same for every viewer and view: only the settings are read)."""
     st.title("指标口径")
     st.caption("本页内容直接读取系统的指标定义；各页指标卡片的提示文字与此一致。")
     st.subheader(f"指标定义（共 {len(METRICS)} 项）")
@@ -98,10 +98,14 @@ def render(view: View, data: ScopedData) -> None:
     st.markdown("\n".join(f"{i}. {plain_markdown(note)}" for i, note in enumerate(COMMON_NOTES, start=1)))
     st.subheader("统计期")
     st.markdown("\n".join(f"- **{p.label}**：{note}" for p, note in PRESET_NOTES.items()))
-    st.markdown(f"办理期限为空时按收件日期后 {DEFAULT_SETTINGS.default_due_days} 个自然日计算。"
+    st.markdown(f"办理期限为空时按收件日期后 {data.settings.default_due_days} 个自然日计算。"
                 "指标卡片上的变化，是与上一期（紧邻其前、长度相同的期间，按其最后一天的数据状态计算）相比。")
     st.subheader("重点督导县的确定方法")
-    priority_method()
+    priority_method(data.settings)
+    st.subheader("本系统设置")
+    st.caption(f"以下为当前生效的设置，来自设置文件 {settings_file()}；修改后重新打开页面即生效，"
+               "不合规的值会在启动时给出中文提示。")
+    st.table(settings_in_force(), hide_index=True)
 
 
 if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py

@@ -1,12 +1,14 @@
 """重点督导县: the funnel-plot ranking of counties, both funnel plots, the sentence for each flagged county."""
 from __future__ import annotations
 
+from typing import assert_never
+
 import pandas as pd
 import streamlit as st
 
 from metrics.priority import PriorityStatus, funnel_limits
 from metrics.registry import METRICS_BY_ID
-from metrics.settings import DEFAULT_SETTINGS
+from metrics.settings import Settings
 from pages import hand_over
 from presentation.format import plain_markdown
 from ui.charts import funnel_chart
@@ -25,12 +27,18 @@ BADGES = {
     PriorityStatus.NORMAL: "● 正常",
     PriorityStatus.INSUFFICIENT: "○ 样本不足",
 }
-STATUS_HELP = {
-    PriorityStatus.PRIORITY: f"初次举报按期办结率偏低、越级举报率偏高，两项 z 值均 ≥ {DEFAULT_SETTINGS.z_priority}（超出 95% 控制限）。",
-    PriorityStatus.WATCH: f"任一项 z 值 ≥ {DEFAULT_SETTINGS.z_watch}（超出 99.8% 控制限），且未列为重点督导。",
-    PriorityStatus.NORMAL: "两项检验均未达到督导标准。",
-    PriorityStatus.INSUFFICIENT: f"初次举报应办结件或检举控告件不足 {DEFAULT_SETTINGS.min_volume} 件，不作检验。",
-}
+def status_help(status: PriorityStatus, s: Settings) -> str:
+    """What a status means, with the thresholds in force."""
+    match status:
+        case PriorityStatus.PRIORITY:
+            return f"初次举报按期办结率偏低、越级举报率偏高，两项 z 值均 ≥ {s.z_priority}（超出 95% 控制限）。"
+        case PriorityStatus.WATCH:
+            return f"任一项 z 值 ≥ {s.z_watch}（超出 99.8% 控制限），且未列为重点督导。"
+        case PriorityStatus.NORMAL:
+            return "两项检验均未达到督导标准。"
+        case PriorityStatus.INSUFFICIENT:
+            return f"初次举报应办结件或检举控告件不足 {s.min_volume} 件，不作检验。"
+    assert_never(status)
 TABLE_METRICS = ("first_due", "first_on_time_rate", "accepted", "leapfrog_rate", "first_overdue", "disputed")
 SCORE_LABELS = {"z_quality": "质效 z 值", "z_leapfrog": "越级 z 值", "score": "综合得分"}
 FLAGGED = (PriorityStatus.PRIORITY.value, PriorityStatus.WATCH.value)
@@ -44,11 +52,12 @@ def with_labels(ranked: pd.DataFrame, regions: RegionTree) -> pd.DataFrame:
                          badge=ranked["status"].map(badges))
 
 
-def status_counts(ranked: pd.DataFrame) -> None:
+def status_counts(ranked: pd.DataFrame, settings: Settings) -> None:
     """One bordered metric per status: how many counties it holds."""
     counts = ranked["status"].value_counts()
     for col, status in zip(st.columns(len(PriorityStatus)), PriorityStatus, strict=True):
-        col.metric(BADGES[status], f"{int(counts.get(status.value, 0))} 个", help=STATUS_HELP[status], border=True)
+        col.metric(BADGES[status], f"{int(counts.get(status.value, 0))} 个", help=status_help(status, settings),
+                   border=True)
 
 
 def ranking_table(tested: pd.DataFrame) -> None:
@@ -108,10 +117,10 @@ def sentences(ranked: pd.DataFrame) -> None:
         st.markdown(f"**{BADGES[PriorityStatus(row.status)]}**　{plain_markdown(row.city_name)}　{plain_markdown(row.sentence)}")
 
 
-def insufficient_list(insufficient: pd.DataFrame) -> None:
+def insufficient_list(insufficient: pd.DataFrame, settings: Settings) -> None:
     """Counties too small to test, apart from the ranking."""
     with st.expander(f"样本不足、未参与排名的县（市、区）：{len(insufficient)} 个", expanded=False):
-        st.caption(STATUS_HELP[PriorityStatus.INSUFFICIENT])
+        st.caption(status_help(PriorityStatus.INSUFFICIENT, settings))
         shown = insufficient[["name", "city_name", "first_due", "accepted", "first_overdue", "disputed"]]
         show_table(shown, hide_index=True, width="stretch",
                      column_config={"name": st.column_config.TextColumn("县（市、区）"),
@@ -140,17 +149,17 @@ def render(view: View, data: ScopedData) -> None:
     if ranked.empty or (ranked["first_due"].sum() == 0 and ranked["accepted"].sum() == 0):
         st.info("所选期间没有检举控告件，无法评估重点督导县。")
         return
-    status_counts(ranked)
+    status_counts(ranked, data.settings)
     tested = ranked[ranked["status"] != PriorityStatus.INSUFFICIENT.value]
     st.subheader(f"排名（{len(tested)} 个县参与检验，按综合得分从高到低）")
     if tested.empty:
-        st.info(f"所选期间没有县（市、区）的样本量达到 {DEFAULT_SETTINGS.min_volume} 件，无法检验。可放宽统计期后再看。")
+        st.info(f"所选期间没有县（市、区）的样本量达到 {data.settings.min_volume} 件，无法检验。可放宽统计期后再看。")
     else:
         ranking_table(tested)
     st.subheader("漏斗图")
     funnel_plots(ranked)
     sentences(ranked)
-    insufficient_list(ranked[ranked["status"] == PriorityStatus.INSUFFICIENT.value])
+    insufficient_list(ranked[ranked["status"] == PriorityStatus.INSUFFICIENT.value], data.settings)
     st.subheader("下载")
     download_buttons(for_download(ranked), f"重点督导县_{view.period.start}_{view.period.end}", key="priority")
 

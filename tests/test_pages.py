@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from data_access.cli import load_demo
+from data_access.config import SETTINGS_ENV
 from data_access.database import case_count, init_database
 from data_access.engine import make_engine
 from data_access.enums import Level
@@ -28,6 +29,7 @@ from metrics.periods import Preset
 from metrics.priority import PriorityStatus, priority_counties
 from metrics.registry import COMMON_NOTES, METRICS
 from metrics.request import CaseFilter, Period, TableRequest
+from metrics.settings import load_settings
 from metrics.table import region_table
 from presentation.format import fmt_value, plain_markdown
 from tests.apptest_support import switch_to
@@ -392,6 +394,36 @@ def test_definitions_list_every_metric_and_note(golden_url: str) -> None:
     assert all(note in text for note in COMMON_NOTES)
     assert "1.96" in text and "3.09" in text and "10 件" in text
     assert at.latex
+
+
+def test_definitions_show_the_settings_in_force(golden_url: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deployment's settings file: its values on the page, in the method text and in the settings table."""
+    path = tmp_path / "settings.toml"
+    path.write_text("[metrics]\ndefault_due_days = 45\nz_priority = 2.5\n[sign_in]\nidle_timeout_hours = 4\n",
+                    encoding="utf-8")
+    monkeypatch.setenv(SETTINGS_ENV, str(path))
+    data = ScopedData(golden_url, "golden", WHOLE_PROVINCE, load_settings(path))
+    at = draw_alone("definitions", h1_view(), data)
+    assert not at.exception, [e.value for e in at.exception]
+    settings = at.table[1].value.set_index("设置项")["当前值"]
+    assert settings["[metrics] default_due_days"] == "45 天"
+    assert settings["[metrics] z_priority"] == "2.5"
+    assert settings["[metrics] min_volume"] == "10 件"
+    assert settings["[sign_in] idle_timeout_hours"] == "4.0 小时"
+    text = "\n".join(md.value.replace("\\", "") for md in at.markdown)
+    assert "收件日期后 45 个自然日" in text and "≥ 2.5" in text
+    assert any(str(path) in c.value for c in at.caption)
+
+
+def test_a_wrong_settings_file_stops_the_app_with_its_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("[metrics]\ndefault_due_days = 0\n", encoding="utf-8")
+    monkeypatch.setenv(SETTINGS_ENV, str(path))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "设置文件有误" in at.error[0].value and "default_due_days" in at.error[0].value
+    assert not at.metric and not at.title  # nothing else drawn
 
 
 # --- the 数据 page -----------------------------------------------------------------------------

@@ -1,0 +1,22 @@
+"""The settings in force, for the 指标口径 page: every value of the settings file's sections, with its
+meaning and unit, and where the file is."""
+from __future__ import annotations
+
+import pandas as pd
+
+from data_access.config import described, settings_path
+
+from . import runtime
+
+
+def settings_in_force() -> pd.DataFrame:
+    """One row per setting: 设置项 (the file's key), 含义, 当前值 — metrics first, then sign-in."""
+    rows = [(f"[metrics] {key}", label, value) for key, label, value in described(runtime.settings())]
+    rows += [(f"[sign_in] {key}", label, value) for key, label, value in described(runtime.sign_in_settings())]
+    return pd.DataFrame(rows, columns=["设置项", "含义", "当前值"])
+
+
+def settings_file() -> str:
+    """The settings file's path as text (it may not exist: then every default is in force)."""
+    path = settings_path()
+    return str(path) if path.exists() else f"{path}（文件不存在，全部取默认值）"
