@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -59,3 +61,13 @@ def file_held_message(error: BaseException) -> str | None:
             "导入数据也可在看板的“数据”页进行。\n"
             f"The database file {path} is held by another process (PID {pid}, {program}), usually the running "
             "dashboard: stop it first, or import through the dashboard's 数据 page.")
+
+
+@contextmanager
+def connect(bind: sa.Engine | sa.Connection) -> Iterator[sa.Connection]:
+    """Use a given Connection as is, or open (and close) one from an Engine."""
+    if isinstance(bind, sa.Connection):
+        yield bind
+    else:
+        with bind.connect() as conn:
+            yield conn

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from data_access.engine import connect
 from data_access.enums import Category, LabelledEnum
 from data_access.schema import cases, regions
 from data_access.scope import Scope, require_scope
@@ -20,7 +21,6 @@ from .compiler import filter_conditions, in_subtree, region_map
 from .request import CaseFilter, Period
 from .rules import effective_due
 from .settings import DEFAULT_SETTINGS, Settings
-from .table import connect
 
 
 class OverdueOrder(str, Enum):

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from data_access.cli import iso_date, open_engine, reading_failed
 from data_access.config import SettingsError
+from data_access.engine import connect
 from data_access.enums import Level
 from data_access.scope import WHOLE_PROVINCE
 
@@ -26,7 +27,7 @@ from .priority import PRIORITY_COLUMNS, priority_counties
 from .registry import ALL_IDS
 from .request import Period, TableRequest
 from .settings import Settings, load_settings
-from .table import BadParent, check_parent, connect, region_table
+from .table import BadParent, check_parent, region_table
 
 EXIT_OK, EXIT_USAGE = 0, 2
 OVERDUE_CLI_COLUMNS = ("case_id", "county_code", "due_date", "days_overdue", "county_name", "city_code", "city_name",

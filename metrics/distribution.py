@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
+from data_access.engine import connect
 from data_access.enums import Satisfaction
 from data_access.schema import cases
 from data_access.scope import Scope
@@ -21,7 +22,6 @@ from .compiler import (
 from .request import CaseFilter, Period
 from .rules import Bounds
 from .settings import DEFAULT_SETTINGS, Settings
-from .table import connect
 
 UNRATED = "unrated"
 RATING_LABELS = {**{s.value: s.label for s in Satisfaction}, UNRATED: "未评价"}

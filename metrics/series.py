@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from data_access.database import stored_deadlines
+from data_access.engine import connect
 from data_access.enums import LabelledEnum
 from data_access.scope import Scope, require_scope
 
@@ -33,7 +34,7 @@ from .registry import required_counts
 from .request import CaseFilter, Period
 from .rules import Bounds, relevant_cases
 from .settings import DEFAULT_SETTINGS, Settings
-from .table import connect, typed_metrics
+from .table import typed_metrics
 
 
 class Grain(LabelledEnum):

@@ -1,14 +1,13 @@
 """Region tables and time series: the compiled aggregate, executed, as DataFrames of ~100 rows."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
 from data_access.database import stored_deadlines
+from data_access.engine import connect
 from data_access.enums import Level
 from data_access.schema import regions
 from data_access.scope import counties_at_or_under
@@ -108,13 +107,3 @@ def typed_metrics(frame: pd.DataFrame, metric_ids: tuple[str, ...]) -> pd.DataFr
         else:
             frame[mid] = pd.to_numeric(frame[mid], errors="coerce").astype("float64")
     return frame
-
-
-@contextmanager
-def connect(bind: sa.Engine | sa.Connection) -> Iterator[sa.Connection]:
-    """Use a given Connection as is, or open (and close) one from an Engine."""
-    if isinstance(bind, sa.Connection):
-        yield bind
-    else:
-        with bind.connect() as conn:
-            yield conn

@@ -15,6 +15,7 @@ from enum import Enum
 import pandas as pd
 import sqlalchemy as sa
 
+from data_access.engine import connect
 from data_access.enums import LabelledEnum, Level
 from data_access.schema import cases
 from data_access.scope import Scope
@@ -25,7 +26,7 @@ from .priority import PriorityStatus, priority_counties
 from .registry import METRICS_BY_ID, Direction, MetricKind
 from .request import CaseFilter, Period, TableRequest
 from .settings import DEFAULT_SETTINGS, Settings
-from .table import connect, region_table
+from .table import region_table
 
 WEEKLY_HEADLINE_METRICS = ("on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate", "received",
                     "first_on_time_rate", "disputed")
