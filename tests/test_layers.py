@@ -156,3 +156,12 @@ def test_no_module_below_the_pages_reaches_ui_or_streamlit() -> None:
     assert done.returncode == 0, done.stderr
     assert len(modules) > 40
     assert done.stdout.strip() == "[]"
+
+
+def test_test_script_runs_the_static_checks_before_pytest() -> None:
+    """ruff and mypy (settings in pyproject.toml, --strict flags on data_access and metrics) gate the suite."""
+    script = (REPO_ROOT / "scripts" / "test.sh").read_text(encoding="utf-8")
+    ruff, mypy, pytest_ = script.index("-m ruff check"), script.index("-m mypy"), script.index("-m pytest")
+    assert ruff < pytest_ and mypy < pytest_
+    config = (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'module = ["data_access.*", "metrics.*"]' in config and "disallow_untyped_defs = true" in config
