@@ -40,7 +40,7 @@ def rating_distribution(conn: sa.Engine | sa.Connection, period: Period, region:
             .where(count_condition("closed", ctx), within(region), within_scope(scope), *filter_conditions(filters))
             .group_by(rating))
     with connect(conn) as c:
-        counts: dict[str, int] = dict(c.execute(stmt).tuples().all())
+        counts: dict[str, int] = {row[0]: int(row[1]) for row in c.execute(stmt)}
     frame = pd.DataFrame({"rating": list(RATING_LABELS), "label": list(RATING_LABELS.values())})
     frame["cases"] = [int(counts.get(r, 0)) for r in frame["rating"]]
     total = frame["cases"].sum()
