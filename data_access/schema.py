@@ -91,12 +91,16 @@ users = sa.Table(
 )
 
 # Signed-in sessions of local users. The browser holds a random token in an HttpOnly cookie; only its
-# SHA-256 is stored, so a copy of this table opens no session. A session ends on sign-out, after the
-# idle timeout, or when its user is disabled or gets a new password (ended_at, end_reason).
+# SHA-256 is stored, so a copy of this table opens no session. Until the browser has the cookie, the
+# session waits with the hash of a one-time handoff code instead (see data_access.sessions). A session
+# ends on sign-out, after the idle timeout, or when its user is disabled or gets a new password.
 user_sessions = sa.Table(
     "user_sessions",
     metadata,
-    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("id", sa.String(32), primary_key=True),  # uuid4 hex: what the signed-in tab remembers
+    sa.Column("token_hash", sa.String(64), nullable=True, unique=True),  # NULL until the cookie is set
+    sa.Column("handoff_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("handoff_until", sa.DateTime, nullable=True),
     sa.Column("username", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("last_seen", sa.DateTime, nullable=False),

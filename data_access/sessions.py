@@ -1,83 +1,124 @@
 """Signed-in sessions of local users: what lets F5, a new tab and a bookmark stay signed in.
 
-The browser keeps a random token (256 bits, URL-safe text) in an HttpOnly cookie; the database keeps
-only its SHA-256 in `user_sessions`, so the server verifies every request and can end any session.
-A session is good while it has not ended, was seen within the idle timeout, and its user exists and
-is enabled; every check that fails ends it, with the reason. Sign-out ends one session; disabling a
-user or changing their password ends all of theirs (auth.end_sessions_statement, in that same
-transaction).
+The flow, and why each step is sound:
+  1. The sign-in form checks the password and calls start_session(): a session row, and a one-time
+     handoff code (random, valid HANDOFF_SECONDS, stored only as its hash) for the browser.
+  2. The page posts that code to the server's /auth/session route (a POST body: never in the URL,
+     which the meeting room's projector shows). bind_session() swaps the code, once, for the session
+     token: 256 random bits, stored only as its SHA-256, sent back in an HttpOnly cookie that the
+     page's scripts cannot read.
+  3. Every later run reads the cookie (F5, a new tab, a bookmark) and resume_by_token() verifies it
+     server-side; the tab that signed in re-checks its session by id (check_session). Either check
+     fails — and ends the session, with the reason — when the session ended, was idle longer than
+     the timeout, or its user no longer exists or is disabled.
+Sign-out ends one session; disabling a user or changing their password ends all of theirs
+(auth.end_sessions_statement, in that same transaction). Another browser has no cookie: it signs in.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import secrets
+import uuid
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .auth import Identity, end_sessions_statement, get_identity
+from .auth import Identity, get_identity
 from .schema import user_sessions
 
 TOKEN_BYTES = 32
+HANDOFF_SECONDS = 60
 # last_seen is written at most this often: a page of many reruns does not write on each one
 TOUCH_EVERY = dt.timedelta(minutes=1)
 
 
-def token_hash(token: str) -> str:
-    """What the database stores of a token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+@dataclass(frozen=True)
+class Started:
+    """A session just started by a sign-in: its id (kept by the tab) and the browser's handoff code."""
+
+    session_id: str
+    handoff_code: str
 
 
-def open_session(engine: sa.Engine, identity: Identity, now: dt.datetime | None = None) -> str:
-    """Start a session for a user who has just signed in; the token for the cookie (never stored)."""
+@dataclass(frozen=True)
+class Resumed:
+    """A session a cookie opened: its id and whose it is."""
+
+    session_id: str
+    identity: Identity
+
+
+def digest(secret: str) -> str:
+    """What the database stores of a token or a handoff code."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def start_session(engine: sa.Engine, identity: Identity, now: dt.datetime | None = None) -> Started:
+    """A session for a user who has just signed in, waiting for its browser to fetch the cookie."""
+    now = now or dt.datetime.now()
+    started = Started(uuid.uuid4().hex, secrets.token_urlsafe(TOKEN_BYTES))
+    with engine.begin() as conn:
+        conn.execute(user_sessions.insert().values(
+            id=started.session_id, token_hash=None, handoff_hash=digest(started.handoff_code),
+            handoff_until=now + dt.timedelta(seconds=HANDOFF_SECONDS), username=identity.username,
+            created_at=now, last_seen=now, ended_at=None, end_reason=None))
+    return started
+
+
+def bind_session(engine: sa.Engine, handoff_code: str, now: dt.datetime | None = None) -> str | None:
+    """The cookie's token for a valid, unused, unexpired handoff code (None otherwise). The code is
+    spent in the same statement that stores the token's hash: a second use finds nothing."""
     now = now or dt.datetime.now()
     token = secrets.token_urlsafe(TOKEN_BYTES)
+    s = user_sessions.c
     with engine.begin() as conn:
-        conn.execute(user_sessions.insert().values(token_hash=token_hash(token), username=identity.username,
-                                                   created_at=now, last_seen=now, ended_at=None, end_reason=None))
-    return token
+        bound = conn.execute(
+            user_sessions.update()
+            .where(s.handoff_hash == digest(handoff_code), s.handoff_until >= now, s.ended_at.is_(None))
+            .values(token_hash=digest(token), handoff_hash=None, handoff_until=None, last_seen=now)).rowcount
+    return token if bound == 1 else None
 
 
-def resume_session(engine: sa.Engine, token: str, idle_timeout: dt.timedelta,
-                   now: dt.datetime | None = None) -> Identity | None:
-    """The identity a cookie's token stands for, or None: unknown or ended token, idle longer than
-    `idle_timeout` (the session is then ended as idle), or a user no longer enabled (ended as disabled)."""
-    now = now or dt.datetime.now()
-    key = token_hash(token)
+def resume_by_token(engine: sa.Engine, token: str, idle_timeout: dt.timedelta,
+                    now: dt.datetime | None = None) -> Resumed | None:
+    """The session a cookie's token opens, or None (see check_session for when a session fails)."""
     with engine.connect() as conn:
-        row = conn.execute(sa.select(user_sessions).where(user_sessions.c.token_hash == key)).first()
+        session_id = conn.execute(sa.select(user_sessions.c.id).where(
+            user_sessions.c.token_hash == digest(token))).scalar_one_or_none()
+    if session_id is None:
+        return None
+    identity = check_session(engine, session_id, idle_timeout, now)
+    return Resumed(session_id, identity) if identity is not None else None
+
+
+def check_session(engine: sa.Engine, session_id: str, idle_timeout: dt.timedelta,
+                  now: dt.datetime | None = None) -> Identity | None:
+    """Whose the session is, or None: unknown or ended; idle longer than `idle_timeout` (then ended
+    as idle); a user who no longer exists or is disabled (then ended as disabled)."""
+    now = now or dt.datetime.now()
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(user_sessions).where(user_sessions.c.id == session_id)).first()
     if row is None or row.ended_at is not None:
         return None
     if now - row.last_seen > idle_timeout:
-        _end(engine, key, "idle", now)
+        _end(engine, session_id, "idle", now)
         return None
     identity = get_identity(engine, row.username)
     if identity is None:
-        _end(engine, key, "disabled", now)
+        _end(engine, session_id, "disabled", now)
         return None
     if now - row.last_seen >= TOUCH_EVERY:
         with engine.begin() as conn:
             conn.execute(user_sessions.update()
-                         .where(user_sessions.c.token_hash == key, user_sessions.c.ended_at.is_(None))
+                         .where(user_sessions.c.id == session_id, user_sessions.c.ended_at.is_(None))
                          .values(last_seen=now))
     return identity
 
 
-def end_session(engine: sa.Engine, token: str, now: dt.datetime | None = None) -> str | None:
-    """Sign-out: end the session of this token; the username it belonged to (None if it was not open)."""
-    key = token_hash(token)
-    with engine.begin() as conn:
-        username = conn.execute(sa.select(user_sessions.c.username).where(
-            user_sessions.c.token_hash == key, user_sessions.c.ended_at.is_(None))).scalar_one_or_none()
-        if username is not None:
-            conn.execute(_ending(key, "logout", now or dt.datetime.now()))
-    return username
-
-
-def end_sessions_of(engine: sa.Engine, username: str, reason: str, now: dt.datetime | None = None) -> int:
-    """End every open session of a user; how many were open."""
-    with engine.begin() as conn:
-        return conn.execute(end_sessions_statement(username, reason, now or dt.datetime.now())).rowcount
+def end_session(engine: sa.Engine, session_id: str, now: dt.datetime | None = None) -> bool:
+    """Sign-out: end that session; False when it was not open."""
+    return _end(engine, session_id, "logout", now or dt.datetime.now())
 
 
 def open_sessions(engine: sa.Engine, username: str) -> int:
@@ -87,11 +128,8 @@ def open_sessions(engine: sa.Engine, username: str) -> int:
             user_sessions.c.username == username, user_sessions.c.ended_at.is_(None))).scalar_one())
 
 
-def _ending(key: str, reason: str, now: dt.datetime) -> sa.Update:
-    return (user_sessions.update().where(user_sessions.c.token_hash == key, user_sessions.c.ended_at.is_(None))
-            .values(ended_at=now, end_reason=reason))
-
-
-def _end(engine: sa.Engine, key: str, reason: str, now: dt.datetime) -> None:
+def _end(engine: sa.Engine, session_id: str, reason: str, now: dt.datetime) -> bool:
     with engine.begin() as conn:
-        conn.execute(_ending(key, reason, now))
+        return conn.execute(
+            user_sessions.update().where(user_sessions.c.id == session_id, user_sessions.c.ended_at.is_(None))
+            .values(ended_at=now, end_reason=reason)).rowcount == 1
