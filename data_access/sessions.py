@@ -121,6 +121,14 @@ def end_session(engine: sa.Engine, session_id: str, now: dt.datetime | None = No
     return _end(engine, session_id, "logout", now or dt.datetime.now())
 
 
+def end_session_by_token(engine: sa.Engine, token: str, now: dt.datetime | None = None) -> bool:
+    """Sign-out from the cookie alone (the /auth/signout route): end the token's session."""
+    with engine.connect() as conn:
+        session_id = conn.execute(sa.select(user_sessions.c.id).where(
+            user_sessions.c.token_hash == digest(token))).scalar_one_or_none()
+    return session_id is not None and end_session(engine, session_id, now)
+
+
 def open_sessions(engine: sa.Engine, username: str) -> int:
     """How many sessions of the user are open (not ended; idle ones count until they are next checked)."""
     with engine.connect() as conn:

@@ -86,11 +86,13 @@ def copy_database(source: Path, target: Path) -> str:
 
 @dataclass
 class StreamlitServer:
-    """`python -m streamlit run app.py` in its own process group, stopped with the whole group."""
+    """`python -m streamlit run server.py` (app.py with the session-cookie routes, as deployed) in its
+    own process group, stopped with the whole group."""
 
     database_url: str
     log_path: Path
     port: int = field(default_factory=free_port)
+    script: str = "server.py"
     app_dir: Path = REPO_ROOT
     process: subprocess.Popen | None = None
 
@@ -101,7 +103,7 @@ class StreamlitServer:
     def start(self, timeout_s: float = SERVER_START_TIMEOUT_S) -> StreamlitServer:
         env = dict(os.environ, DATABASE_URL=self.database_url, PYTHONUNBUFFERED="1",
                    STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+        cmd = [sys.executable, "-m", "streamlit", "run", self.script, "--server.port", str(self.port),
                "--server.address", "127.0.0.1", "--server.headless", "true"]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")

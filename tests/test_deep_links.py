@@ -219,3 +219,109 @@ def test_first_request_in_open_demo_mode_draws_the_page_in_the_frame(server, url
     expect(sidebar.get_by_text("筛选条件")).to_be_visible()
     assert menu(tab) == PROVINCE_MENU
     expect(tab.get_by_text("演示模式，未启用登录").first).to_be_visible()
+
+
+# --------------------------------------------------------------------------------------------
+# a sign-in that lasts: the session cookie (server.py, data_access/sessions.py)
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def lasting(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A server on a PostgreSQL database of its own (golden cases, a province and a city user): the test
+    can disable a user while the server runs (a DuckDB file admits one process)."""
+    from argon2 import PasswordHasher
+    from conftest import database_of_its_own
+
+    from data_access import auth
+    from data_access.auth import Role
+    from data_access.database import init_database
+    from data_access.importer import import_file
+
+    engine = database_of_its_own("postgresql", "signin", request, tmp_path_factory)
+    init_database(engine)
+    import_file(engine, GOLDEN_CASES)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        auth.add_user(engine, "sheng", PASSWORD, Role.PROVINCE, None)
+        auth.add_user(engine, "shi", PASSWORD, Role.CITY, JINING)
+    srv = StreamlitServer(engine.url.render_as_string(hide_password=False), ARTIFACTS / "streamlit-sign-in.log").start()
+    yield srv, engine
+    srv.stop()
+
+
+def session_cookie(context) -> dict | None:
+    """The browser's session cookie, waited for up to a few seconds (the page fetches it after sign-in)."""
+    from ui.session_routes import SESSION_COOKIE
+
+    for _ in range(50):
+        found = [c for c in context.cookies() if c["name"] == SESSION_COOKIE]
+        if found:
+            return found[0]
+        import time
+        time.sleep(0.1)
+    return None
+
+
+def test_a_sign_in_lasts_through_reloads_and_tabs_until_sign_out(lasting, browser) -> None:
+    server, _ = lasting
+    context = new_context(browser, UI_TIMEOUT_MS)
+    try:
+        tab = context.new_page()
+        open_link(tab, server, "priority", **H1)
+        assert_only_the_sign_in(tab, "priority")
+        sign_in(tab, "sheng")
+        assert titles(tab) == [PAGE_TITLES["priority"]] and path_of(tab.url) == "/priority"
+        assert "from=2024-01-01" in tab.url  # the link's parameters survive the sign-in
+        cookie = session_cookie(context)
+        assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict", cookie
+        assert cookie["value"] not in tab.url and cookie["name"] not in tab.evaluate("document.cookie")  # HttpOnly
+        tab.reload()  # F5
+        wait_rendered(tab)
+        assert titles(tab) == [PAGE_TITLES["priority"]]
+        second = context.new_page()  # a new tab of the same browser
+        open_link(second, server, "weekly", **H1)
+        assert titles(second) == [PAGE_TITLES["weekly"]]
+        other = new_context(browser, UI_TIMEOUT_MS)  # another browser must sign in
+        try:
+            stranger = other.new_page()
+            open_link(stranger, server, "priority", **H1)
+            assert_only_the_sign_in(stranger, "priority")
+        finally:
+            other.close()
+        tab.locator("[data-testid=stSidebar]").get_by_role("button", name="退出登录").click()
+        expect(tab.get_by_label("用户名")).to_be_visible()
+        for _ in range(50):  # the page deletes the cookie after signing out
+            if session_cookie(context) is None:
+                break
+        assert session_cookie(context) is None
+        second.reload()
+        wait_rendered(second)
+        assert_only_the_sign_in(second, "weekly")
+        tab.reload()
+        wait_rendered(tab)
+        assert_only_the_sign_in(tab, "priority")
+    finally:
+        context.close()
+
+
+def test_a_disabled_user_meets_the_sign_in_at_the_next_action(lasting, browser) -> None:
+    from data_access import auth
+
+    server, engine = lasting
+    context = new_context(browser, UI_TIMEOUT_MS)
+    try:
+        tab = context.new_page()
+        tab.goto(view_url(server.base_url, "/", **H1))
+        wait_rendered(tab)
+        sign_in(tab, "shi")
+        assert titles(tab) == ["济宁市 信访举报督导总览"]
+        assert session_cookie(context) is not None
+        auth.disable_user(engine, "shi")
+        tab.locator("[data-testid=stSidebarNav] a").filter(has_text="超期督办").click()  # any action
+        expect(tab.get_by_label("用户名")).to_be_visible()
+        expect(tab.get_by_text("登录已失效")).to_be_visible()
+        tab.reload()  # and the cookie opens nothing either
+        wait_rendered(tab)
+        assert_only_the_sign_in(tab, "overview")
+    finally:
+        context.close()

@@ -4,6 +4,7 @@ The identity decides the region scope of every query (ui.scoped) and which pages
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -11,23 +12,26 @@ from typing import Any
 
 import streamlit as st
 
-from data_access import audit
+from data_access import audit, sessions
 from data_access.audit import AuditAction
 from data_access.auth import (
     Identity,
     Role,
     any_user_exists,
     authenticate,
-    get_identity,
     identity_from_claims,
     region_fits_role,
 )
 from data_access.scope import WHOLE_PROVINCE, Scope
 
 from . import runtime
+from .session_routes import SESSION_COOKIE, SESSION_PATH, SIGNOUT_PATH, post_script
 
 LOG = logging.getLogger(__name__)
-_IDENTITY_KEY = "_identity"
+_SESSION_KEY = "_session_id"  # the signed-in session of this tab (data_access.sessions)
+_HANDOFF_KEY = "_session_handoff"  # a code the browser has yet to swap for its cookie
+_SIGNOUT_KEY = "_session_signout"  # the browser has yet to delete its cookie
+_EXPIRED_KEY = "_session_expired"
 _LOGGED_KEY = "_login_audited"
 _CURRENT_KEY = "_current_identity"
 FAILED_LOGIN_DELAY_S = 1.0
@@ -68,10 +72,19 @@ def gate(before_sign_in: Callable[[], object]) -> Identity:
     identity = _signed_in()
     if identity is None:
         before_sign_in()
+        _browser_errand(_SIGNOUT_KEY, SIGNOUT_PATH)  # after 退出登录: the cookie goes too
         _sign_in()
         st.stop()
+    _browser_errand(_HANDOFF_KEY, SESSION_PATH)  # just signed in: the browser fetches its cookie
     st.session_state[_CURRENT_KEY] = identity
     return identity
+
+
+def _browser_errand(key: str, path: str) -> None:
+    """Once, if the session state holds `key`: have the browser POST its value to `path` of this server
+    (the cookie routes of ui/session_routes.py; without server.py the POST fails quietly)."""
+    if key in st.session_state:
+        st.html(post_script(path, str(st.session_state.pop(key) or "")), unsafe_allow_javascript=True)
 
 
 def current_identity() -> Identity:
@@ -85,10 +98,18 @@ def _signed_in() -> Identity | None:
         return _oidc_identity()
     if not any_user_exists(runtime.engine()):
         return OPEN_IDENTITY
-    identity: Identity | None = st.session_state.get(_IDENTITY_KEY)
-    if identity is not None and get_identity(runtime.engine(), identity.username) == identity:
-        return identity
-    st.session_state.pop(_IDENTITY_KEY, None)  # disabled or changed since: sign in again
+    idle = dt.timedelta(hours=runtime.sign_in_settings().idle_timeout_hours)
+    if (session_id := st.session_state.get(_SESSION_KEY)) is not None:
+        # every run re-checks: sign-out elsewhere, the idle timeout or a disabled user end it at the next action
+        if (identity := sessions.check_session(runtime.engine(), session_id, idle)) is not None:
+            return identity
+        st.session_state.pop(_SESSION_KEY)
+        st.session_state[_EXPIRED_KEY] = True
+        return None
+    token = st.context.cookies.get(SESSION_COOKIE)  # F5, a new tab, a bookmark: the browser's cookie
+    if isinstance(token, str) and token and (resumed := sessions.resume_by_token(runtime.engine(), token, idle)) is not None:
+        st.session_state[_SESSION_KEY] = resumed.session_id
+        return resumed.identity
     return None
 
 
@@ -112,10 +133,14 @@ def _login_form() -> None:
         password = st.text_input("密码", type="password")
         submitted = st.form_submit_button("登录", type="primary")
     if not submitted:
+        if st.session_state.pop(_EXPIRED_KEY, False):
+            st.info("登录已失效（已退出、长时间未操作或账号已停用），请重新登录。")
         return
     result = authenticate(runtime.engine(), username, password)
     if result.ok and result.identity is not None:
-        st.session_state[_IDENTITY_KEY] = result.identity
+        started = sessions.start_session(runtime.engine(), result.identity)
+        st.session_state[_SESSION_KEY] = started.session_id
+        st.session_state[_HANDOFF_KEY] = started.handoff_code
         audit.record(runtime.engine(), result.identity, AuditAction.LOGIN, "本地账号登录", scope=scope_of(result.identity).code)
         st.rerun()
     audit.record(runtime.engine(), username.strip().lower()[:64] or "(空)", AuditAction.LOGIN_FAILED,
@@ -138,9 +163,12 @@ def _oidc_identity() -> Identity | None:
 
 
 def logout() -> None:
-    """End the session's sign-in (local or OIDC)."""
-    identity = st.session_state.pop(_IDENTITY_KEY, None)
-    if identity is not None:
+    """End the sign-in (local: the session in the database, then the browser's cookie; or OIDC)."""
+    identity = st.session_state.get(_CURRENT_KEY)
+    if (session_id := st.session_state.pop(_SESSION_KEY, None)) is not None:
+        sessions.end_session(runtime.engine(), session_id)
+        st.session_state[_SIGNOUT_KEY] = ""
+    if identity is not None and identity != OPEN_IDENTITY:
         audit.record(runtime.engine(), identity, AuditAction.LOGOUT, "退出登录", scope=scope_of(identity).code)
     if _oidc_settings() is not None:
         st.logout()

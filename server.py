@@ -1,0 +1,10 @@
+"""The server: Streamlit's app (app.py) with the two routes that set and clear the HttpOnly session
+cookie of a signed-in browser (ui/session_routes.py). Start it with `streamlit run server.py`
+(Streamlit finds the `app` below and serves app.py through it), or with any ASGI server:
+`uvicorn server:app --host 0.0.0.0 --port 8501`. `streamlit run app.py` still works, but then
+a sign-in lasts only as long as the browser tab."""
+import streamlit as st
+
+from ui.session_routes import ROUTES
+
+app = st.App("app.py", routes=ROUTES)
