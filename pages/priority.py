@@ -6,8 +6,10 @@ from typing import assert_never
 import pandas as pd
 import streamlit as st
 
+from metrics.periods import describe, trailing_months
 from metrics.priority import PriorityStatus, funnel_limits
 from metrics.registry import METRICS_BY_ID
+from metrics.request import Period
 from metrics.settings import Settings
 from pages import hand_over
 from presentation.format import plain_markdown
@@ -39,6 +41,7 @@ def status_help(status: PriorityStatus, s: Settings) -> str:
         case PriorityStatus.INSUFFICIENT:
             return f"初次举报应办结件或检举控告件不足 {s.min_volume} 件，不作检验。"
     assert_never(status)
+WINDOW_PARAM, ROLLING, PERIOD = "window", "rolling", "period"
 TABLE_METRICS = ("first_due", "first_on_time_rate", "accepted", "leapfrog_rate", "first_overdue", "disputed")
 SCORE_LABELS = {"z_quality": "质效 z 值", "z_leapfrog": "越级 z 值", "score": "综合得分"}
 FLAGGED = (PriorityStatus.PRIORITY.value, PriorityStatus.WATCH.value)
@@ -139,15 +142,32 @@ def for_download(ranked: pd.DataFrame) -> pd.DataFrame:
     return ranked[list(columns)].rename(columns=columns)
 
 
+def funnel_window(view: View, settings: Settings) -> Period:
+    """The period the funnel tests run over: by default the same rolling window as the 周例会 (the
+    `priority_window_months` up to the 截止日期: a week alone leaves most counties untestable), or the
+    sidebar's period when the viewer chooses it (the choice stays in the URL)."""
+    rolling = trailing_months(view.chosen_date, settings.priority_window_months)
+    labels = {ROLLING: f"近 {settings.priority_window_months} 个月（与周例会一致）", PERIOD: "侧边栏统计期"}
+    if st.query_params.get(WINDOW_PARAM) not in labels:
+        st.query_params[WINDOW_PARAM] = ROLLING
+    choice = st.segmented_control("检验窗口", list(labels), format_func=labels.__getitem__, key="priority_window",
+                                  default=st.query_params[WINDOW_PARAM]) or ROLLING
+    st.query_params[WINDOW_PARAM] = choice
+    window = rolling if choice == ROLLING else view.period
+    st.caption(f"检验窗口：{describe(window)}")
+    return window
+
+
 def render(view: View, data: ScopedData) -> None:
     """The counties in scope ranked by the funnel-plot test, the plots, the sentences, the download."""
     st.title("重点督导县（市、区）")
     st.caption(view.caption())
     st.caption("方法：以全省整体水平为基准，对各县初次举报按期办结率、越级举报率分别作漏斗图检验；"
                "两项均超出 95% 控制限的列为重点督导，任一项超出 99.8% 控制限的列为关注。详见“指标口径”页。")
-    ranked = with_labels(data.priority(view.period, view.filters), tree())
+    window = funnel_window(view, data.settings)
+    ranked = with_labels(data.priority(window, view.filters), tree())
     if ranked.empty or (ranked["first_due"].sum() == 0 and ranked["accepted"].sum() == 0):
-        st.info("所选期间没有检举控告件，无法评估重点督导县。")
+        st.info("检验窗口内没有检举控告件，无法评估重点督导县。")
         return
     status_counts(ranked, data.settings)
     tested = ranked[ranked["status"] != PriorityStatus.INSUFFICIENT.value]
@@ -161,7 +181,7 @@ def render(view: View, data: ScopedData) -> None:
     sentences(ranked)
     insufficient_list(ranked[ranked["status"] == PriorityStatus.INSUFFICIENT.value], data.settings)
     st.subheader("下载")
-    download_buttons(for_download(ranked), f"重点督导县_{view.period.start}_{view.period.end}", key="priority")
+    download_buttons(for_download(ranked), f"重点督导县_{window.start}_{window.end}", key="priority")
 
 
 if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py

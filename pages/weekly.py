@@ -236,11 +236,11 @@ def downloads(report: WeeklyReport) -> None:
 
 def render(view: View, data: ScopedData) -> None:
     """This week against last week in the viewer's region, one section at a time; the meeting pack."""
-    report = data.weekly(view.as_of, view.filters)  # limited to the viewer's region
+    report = data.weekly(view.chosen_date, view.filters)  # limited to the viewer's region
     this, last = report.this_week, report.last_week
     st.title("周例会")
     st.caption(f"本周 {this.start} 至 {this.end}（数据截至 {report.as_of}）　对比上周 {last.start} 至 {last.end}"
-               f"（截至 {last.as_of_date}）。截止日期取侧边栏的“截止日期”；统计期选择不影响本页。")
+               f"（截至 {last.as_of_date}）。本页按侧边栏的“截止日期”取本周，不受“统计期”选择影响。")
     section = controls()
     if st.session_state.get(PRESENT_KEY):
         st.markdown(PRESENT_CSS, unsafe_allow_html=True)

@@ -367,7 +367,7 @@ def test_city_drilldown_into_its_own_county(golden: sa.Engine) -> None:
 
 def test_city_priority_only_its_counties(golden: sa.Engine, regions: pd.DataFrame, charts: Spy) -> None:
     ranked = priority_counties(golden, H1, scope=Scope(JINING))
-    at = open_as("jining", "priority")
+    at = open_as("jining", "priority", window="period")
     mine = counties_of(regions, JINING)
     tested, insufficient = at.dataframe[0].value, at.dataframe[1].value
     assert set(tested["code"]) <= mine and set(tested["city_name"]) == {"济宁市"}
@@ -486,7 +486,7 @@ def test_county_drilldown_url_outside_the_county_is_refused(golden: sa.Engine, r
 def test_county_priority_only_itself(golden: sa.Engine) -> None:
     ranked = priority_counties(golden, H1, scope=Scope(RENCHENG))
     assert list(ranked["code"]) == [RENCHENG]
-    at = open_as("rencheng", "priority")
+    at = open_as("rencheng", "priority", window="period")
     frames = [d.value for d in at.dataframe]  # the tested counties (if any) and those too small to test
     assert frames and set().union(*(set(f["name"]) for f in frames)) == {"任城区"}
     assert set().union(*(set(f["code"]) for f in frames if "code" in f)) <= {RENCHENG}

@@ -31,6 +31,7 @@ from metrics.registry import COMMON_NOTES, METRICS
 from metrics.request import CaseFilter, Period, TableRequest
 from metrics.settings import load_settings
 from metrics.table import region_table
+from metrics.weekly import weekly_report
 from presentation.format import fmt_value, plain_markdown
 from tests.apptest_support import switch_to
 from tests.conftest import GOLDEN_CASES, REPO_ROOT
@@ -176,7 +177,8 @@ def test_empty_period_does_not_fail(golden_url: str, page: str, view: str) -> No
 
 @pytest.mark.parametrize("page", ("priority", "satisfaction"))
 def test_empty_period_says_so_in_words(golden_url: str, page: str) -> None:
-    at = open_page(page, EMPTY_VIEWS["before_data"])
+    extra = {"window": "period"} if page == "priority" else {}  # the priority test over the period itself
+    at = open_page(page, EMPTY_VIEWS["before_data"], **extra)
     assert at.info, f"{page}: an empty period should show a plain message"
     assert not at.dataframe
 
@@ -214,7 +216,7 @@ def test_default_view_is_last_week_before_the_last_received_date(golden_url: str
 
 def test_priority_status_counts_and_ranking(golden_url: str, golden: sa.Engine) -> None:
     ranked = priority_counties(golden, H1, scope=WHOLE_PROVINCE)
-    at = open_page("priority", H1_PARAMS)
+    at = open_page("priority", H1_PARAMS, window="period")
     shown = metrics_shown(at)
     counts = ranked["status"].value_counts()
     assert len(shown) == len(PriorityStatus)
@@ -233,7 +235,7 @@ def test_priority_status_counts_and_ranking(golden_url: str, golden: sa.Engine) 
 def test_priority_sentences_for_flagged_counties(golden_url: str, golden: sa.Engine) -> None:
     ranked = priority_counties(golden, H1, scope=WHOLE_PROVINCE)
     flagged = ranked[ranked["status"].isin([PriorityStatus.PRIORITY.value, PriorityStatus.WATCH.value])]
-    at = open_page("priority", H1_PARAMS)
+    at = open_page("priority", H1_PARAMS, window="period")
     if flagged.empty:  # the golden half-year flags no county: the page says so in words
         assert any("没有县（市、区）列为重点督导或关注" in i.value for i in at.info)
     else:
@@ -254,7 +256,7 @@ def test_priority_flagged_counties_on_demo_data(tmp_path: Path, monkeypatch: pyt
     flagged = ranked[ranked["status"].isin([PriorityStatus.PRIORITY.value, PriorityStatus.WATCH.value])]
     assert not flagged.empty, "the demo generator plants priority counties"
     monkeypatch.setenv("DATABASE_URL", url)
-    at = open_page("priority", H1_PARAMS)
+    at = open_page("priority", H1_PARAMS, window="period")
     shown = metrics_shown(at)
     assert shown["▲ 重点督导"] == f"{(ranked['status'] == PriorityStatus.PRIORITY.value).sum()} 个"
     assert shown["◆ 关注"] == f"{(ranked['status'] == PriorityStatus.WATCH.value).sum()} 个"
@@ -424,6 +426,21 @@ def test_a_wrong_settings_file_stops_the_app_with_its_reason(tmp_path: Path, mon
     assert not at.exception
     assert len(at.error) == 1 and "设置文件有误" in at.error[0].value and "default_due_days" in at.error[0].value
     assert not at.metric and not at.title  # nothing else drawn
+
+
+def test_priority_tests_the_same_rolling_window_as_the_meeting_by_default(golden_url: str, golden: sa.Engine) -> None:
+    """One rule for the window of the funnel tests: the page, like the 周例会, tests the 12 months up to
+    the 截止日期 unless the viewer picks the sidebar's period; the choice is named on the page."""
+    at = open_page("priority", view_params("2024-06-24", "2024-06-30"))  # one week in the sidebar
+    window = Period(dt.date(2023, 7, 1), dt.date(2024, 6, 30), dt.date(2024, 6, 30))
+    assert any("检验窗口：2023-07-01 至 2024-06-30" in c.value for c in at.caption)
+    ranked = priority_counties(golden, window, scope=WHOLE_PROVINCE)
+    shown = at.dataframe[0].value
+    listed = ranked[ranked["status"] != PriorityStatus.INSUFFICIENT.value]
+    assert len(shown) == len(listed) > 0
+    assert weekly_report(golden, dt.date(2024, 6, 30), scope=WHOLE_PROVINCE).priority_window == window  # the meeting's
+    one_week = open_page("priority", view_params("2024-06-24", "2024-06-30"), window="period")
+    assert any("检验窗口：2024-06-24 至 2024-06-30" in c.value for c in one_week.caption)
 
 
 # --- the 数据 page -----------------------------------------------------------------------------

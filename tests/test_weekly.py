@@ -578,3 +578,16 @@ def test_page_opens_on_the_section_in_the_url(page_url: str) -> None:
     assert all(plain_markdown(p) in shown for p in paragraphs)
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["下载演示稿（PPTX）", "下载台账（XLSX）"]
+
+
+@pytest.mark.parametrize("period", ["last_week", "last_month", "this_week", "custom"])
+def test_page_follows_the_chosen_date_whatever_the_period(page_url: str, period: str) -> None:
+    """The 周例会 is the week holding the sidebar's 截止日期: 上周 or 上月 in the sidebar do not move it."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update({"period": period, "asof": "2024-06-30", "from": "2024-06-01", "to": "2024-06-30"})
+    at.run()
+    switch_to(at, "weekly").run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = " ".join(c.value for c in at.caption)
+    assert "本周 2024-06-24 至 2024-06-30（数据截至 2024-06-30）" in captions, captions
+    assert "不受“统计期”选择影响" in captions

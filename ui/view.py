@@ -41,6 +41,7 @@ class View:
     filters: CaseFilter
     province: str
     scope: Scope  # the viewer's region (WHOLE_PROVINCE for a province user)
+    data_date: dt.date | None = None  # the sidebar's 截止日期 as chosen (None: the period's as-of date)
 
     @property
     def root(self) -> str:
@@ -49,8 +50,13 @@ class View:
 
     @property
     def as_of(self) -> dt.date:
-        """The as-of date A."""
+        """The as-of date A of the period (上周 and 上月 are read as of their own last day)."""
         return self.period.as_of_date
+
+    @property
+    def chosen_date(self) -> dt.date:
+        """The sidebar's 截止日期 itself, whatever the period: what the 周例会 follows."""
+        return self.data_date or self.period.as_of_date
 
     def caption(self) -> str:
         """One line describing the view, for the top of a page and for screenshots."""
@@ -139,7 +145,7 @@ def render_sidebar(anchor_default: dt.date, province: str, page: str, scope: Sco
     domains = sb.multiselect("领域", list(DOMAINS), key=_WIDGET["dom"], placeholder="全部领域")
     first_only = sb.toggle("仅看初次举报", key=_WIDGET["first"])
     filters = CaseFilter(channels=tuple(channels), domains=tuple(domains), first_report_only=bool(first_only))
-    view = View(preset, preset_period(preset, as_of, custom), filters, province, scope)
+    view = View(preset, preset_period(preset, as_of, custom), filters, province, scope, as_of)
     _write_url(_encode(preset, as_of, anchor_default, custom, filters))
     st.session_state[_VIEW_KEY] = view
     return view
