@@ -83,10 +83,7 @@ def bind_session(engine: sa.Engine, handoff_code: str, now: dt.datetime | None =
 def resume_by_token(engine: sa.Engine, token: str, idle_timeout: dt.timedelta,
                     now: dt.datetime | None = None) -> Resumed | None:
     """The session a cookie's token opens, or None (see check_session for when a session fails)."""
-    with engine.connect() as conn:
-        session_id = conn.execute(sa.select(user_sessions.c.id).where(
-            user_sessions.c.token_hash == digest(token))).scalar_one_or_none()
-    if session_id is None:
+    if (session_id := _session_of(engine, token)) is None:
         return None
     identity = check_session(engine, session_id, idle_timeout, now)
     return Resumed(session_id, identity) if identity is not None else None
@@ -123,9 +120,7 @@ def end_session(engine: sa.Engine, session_id: str, now: dt.datetime | None = No
 
 def end_session_by_token(engine: sa.Engine, token: str, now: dt.datetime | None = None) -> bool:
     """Sign-out from the cookie alone (the /auth/signout route): end the token's session."""
-    with engine.connect() as conn:
-        session_id = conn.execute(sa.select(user_sessions.c.id).where(
-            user_sessions.c.token_hash == digest(token))).scalar_one_or_none()
+    session_id = _session_of(engine, token)
     return session_id is not None and end_session(engine, session_id, now)
 
 
@@ -134,6 +129,13 @@ def open_sessions(engine: sa.Engine, username: str) -> int:
     with engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(user_sessions).where(
             user_sessions.c.username == username, user_sessions.c.ended_at.is_(None))).scalar_one())
+
+
+def _session_of(engine: sa.Engine, token: str) -> str | None:
+    """The id of the session a cookie's token was issued for (ended or not), None for an unknown token."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(user_sessions.c.id).where(
+            user_sessions.c.token_hash == digest(token))).scalar_one_or_none()
 
 
 def _end(engine: sa.Engine, session_id: str, reason: str, now: dt.datetime) -> bool:

@@ -85,26 +85,27 @@ def ranking_table(tested: pd.DataFrame) -> None:
 
 def funnel_plots(ranked: pd.DataFrame) -> None:
     """The quality and leapfrog funnel plots side by side (every county with a volume; flagged ones labelled)."""
-    theta, phi = ranked["theta"].iloc[0], ranked["phi"].iloc[0]
     left, right = st.columns(2, gap="large")
     with left:
-        quality = ranked[ranked["first_due"] > 0].assign(z=ranked["z_quality"])
-        if theta is None or pd.isna(theta) or quality.empty:
-            st.info("所选期间没有初次举报应办结件，无法绘制质效漏斗图。")
-        else:
-            show_chart(funnel_chart, quality, funnel_limits(theta, int(quality["first_due"].max())), "first_due",
-                       "first_on_time_rate", theta, "初次举报办理质效", METRICS_BY_ID["first_due"].label + "（件）",
-                       METRICS_BY_ID["first_on_time_rate"].label)
-            st.caption(f"灰线为全省 {theta * 100:.1f}%；点落在下方控制限以下，说明初次举报按期办结率明显偏低（越低越差）。")
+        funnel_plot(ranked, "first_due", "first_on_time_rate", "z_quality", ranked["theta"].iloc[0], "初次举报办理质效",
+                    "所选期间没有初次举报应办结件，无法绘制质效漏斗图。",
+                    "点落在下方控制限以下，说明初次举报按期办结率明显偏低（越低越差）。")
     with right:
-        leapfrog = ranked[ranked["accepted"] > 0].assign(z=ranked["z_leapfrog"])
-        if phi is None or pd.isna(phi) or leapfrog.empty:
-            st.info("所选期间没有检举控告件，无法绘制越级举报漏斗图。")
-        else:
-            show_chart(funnel_chart, leapfrog, funnel_limits(phi, int(leapfrog["accepted"].max())), "accepted",
-                       "leapfrog_rate", phi, "越级举报", METRICS_BY_ID["accepted"].label + "（件）",
-                       METRICS_BY_ID["leapfrog_rate"].label)
-            st.caption(f"灰线为全省 {phi * 100:.1f}%；点落在上方控制限以上，说明越级举报率明显偏高（越高越差）。")
+        funnel_plot(ranked, "accepted", "leapfrog_rate", "z_leapfrog", ranked["phi"].iloc[0], "越级举报",
+                    "所选期间没有检举控告件，无法绘制越级举报漏斗图。",
+                    "点落在上方控制限以上，说明越级举报率明显偏高（越高越差）。")
+
+
+def funnel_plot(ranked: pd.DataFrame, volume: str, rate: str, z: str, pooled: float | None, title: str,
+                no_data: str, reading: str) -> None:
+    """One funnel plot: `rate` against `volume` for the counties with a volume, around the pooled rate."""
+    counties = ranked[ranked[volume] > 0].assign(z=ranked[z])
+    if pooled is None or pd.isna(pooled) or counties.empty:
+        st.info(no_data)
+        return
+    show_chart(funnel_chart, counties, funnel_limits(pooled, int(counties[volume].max())), volume, rate, pooled, title,
+               METRICS_BY_ID[volume].label + "（件）", METRICS_BY_ID[rate].label)
+    st.caption(f"灰线为全省 {pooled * 100:.1f}%；{reading}")
 
 
 def sentences(ranked: pd.DataFrame) -> None:

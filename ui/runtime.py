@@ -14,11 +14,11 @@ import streamlit as st
 
 from data_access import inventory
 from data_access.auth import SignInSettings, load_sign_in_settings
-from data_access.config import DEFAULT_SETTINGS_FILE, settings_path
+from data_access.config import settings_path
 from data_access.database import case_count, ensure_initialized, is_demo_data, latest_load, load_demo
 from data_access.engine import DEFAULT_DB_PATH, make_engine, resolve_url
 from data_access.scope import WHOLE_PROVINCE
-from metrics.settings import DEFAULT_SETTINGS, Settings, load_settings
+from metrics.settings import Settings, load_settings
 
 DEMO_SEED = 20240101
 
@@ -31,12 +31,10 @@ def _settings_file(path: str, modified: float) -> tuple[Settings, SignInSettings
 
 def _settings_in_force() -> tuple[Settings, SignInSettings]:
     path = settings_path()
-    if not path.exists() and path == DEFAULT_SETTINGS_FILE:
-        return DEFAULT_SETTINGS, SignInSettings()
     try:
         modified = path.stat().st_mtime
-    except OSError:
-        modified = 0.0  # load_settings says why the file cannot be read
+    except OSError:  # no default file: the defaults; a named file that is missing: the reason (read_settings_file)
+        modified = 0.0
     return _settings_file(str(path), modified)
 
 
