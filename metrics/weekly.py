@@ -1,5 +1,6 @@
-"""周例会: this week against last week, a year ago, the city ranking, new and long overdue cases,
-priority counties entering or leaving the list, and the 通报 paragraph — every number from the metrics layer.
+"""周例会: this week against last week, a year ago, the ranking of the units below (a province's cities, a city's
+counties), new and long overdue cases, priority counties entering or leaving the list, and the 通报 paragraph —
+every number from the metrics layer.
 
 Weeks follow the spec: a review week runs Monday to Sunday; "this week" as of A is the week holding A,
 read as of A; "last week" is the week before it, read as of its own Sunday.
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 
 from data_access.engine import connect
 from data_access.enums import LabelledEnum, Level
-from data_access.schema import cases
+from data_access.schema import cases, regions
 from data_access.scope import Scope
 
 from .caselists import OverdueOrder, overdue_cases
@@ -31,18 +32,19 @@ from .table import region_table
 WEEKLY_HEADLINE_METRICS = ("on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate", "received",
                     "first_on_time_rate", "disputed")
 SATISFACTION_METRICS = ("closed", "rated", "satisfied", "satisfaction_rate", "rating_rate", "disputed", "dispute_rate")
-CITY_METRICS = ("due", "on_time", "on_time_rate", *SATISFACTION_METRICS)
+UNIT_METRICS = ("due", "on_time", "on_time_rate", *SATISFACTION_METRICS)
 COUNTY_METRICS = ("due", "on_time", "on_time_rate")
 LONG_OVERDUE_DAYS = 90  # 长期超期: more than this many days past due
 MIN_DUE_TO_COMPARE = 10  # a region is named as improving or slipping only with this many due cases in both weeks
 YEAR_AGO_DAYS = 364  # 52 weeks: the same Monday-to-Sunday week a year earlier
+UNIT_NOUNS = {Level.CITY: "市", Level.COUNTY: "县（市、区）"}
 
 
 class Section(LabelledEnum):
     """The sections of the meeting, in the order they are shown (page, deck)."""
 
     KPIS = ("kpis", "核心指标")
-    CITIES = ("cities", "各市按期办结率排名")
+    CITIES = ("cities", "按期办结率排名")  # the units one level below the viewer's region: see WeeklyReport.section_title
     OVERDUE = ("overdue", "超期未办结")
     PRIORITY = ("priority", "重点督导县")
     SATISFACTION = ("satisfaction", "满意度与结而不服")
@@ -93,8 +95,9 @@ class WeeklyReport:
     province_last: pd.Series
     province_year_ago: pd.Series | None
     headlines: tuple[HeadlineChange, ...]
-    cities: pd.DataFrame  # ranked by on_time_rate: rank, rank_last, rank_change, rate_change, satisfaction columns
-    counties: pd.DataFrame  # every county: on_time_rate this and last week, rate_change
+    units: pd.DataFrame  # the units one level below the region (unit_level), ranked by on_time_rate: rank, rank_last,
+    # rank_change, rate_change, satisfaction columns; a county viewer's is its county alone
+    counties: pd.DataFrame  # every county of the region: on_time_rate this and last week, rate_change
     newly_overdue: pd.DataFrame  # overdue at as_of, not at last Sunday (the overdue ledger's columns)
     long_overdue: pd.DataFrame  # overdue more than LONG_OVERDUE_DAYS at as_of
     overdue_by_county: pd.DataFrame  # county_code, county_name, city_name, newly_overdue, long_overdue
@@ -106,6 +109,29 @@ class WeeklyReport:
     settings: Settings = DEFAULT_SETTINGS
     min_due_to_compare: int = MIN_DUE_TO_COMPARE
     long_overdue_days: int = LONG_OVERDUE_DAYS
+    region_name: str = "全省"  # the viewer's region as captions name it: 全省, 济宁市, 微山县
+    region_level: Level = Level.PROVINCE
+
+    @property
+    def unit_level(self) -> Level:
+        """The level of the units ranked and compared: cities for the province, counties below."""
+        return Level.CITY if self.region_level is Level.PROVINCE else Level.COUNTY
+
+    @property
+    def unit_noun(self) -> str:
+        """市 or 县（市、区）, as in 各市 / 各县（市、区）."""
+        return UNIT_NOUNS[self.unit_level]
+
+    @property
+    def ranks_units(self) -> bool:
+        """Whether there are units below the region to rank (not for a county viewer)."""
+        return self.region_level is not Level.COUNTY
+
+    def section_title(self, section: Section) -> str:
+        """A section's heading for this region: 各市按期办结率排名, 各县（市、区）按期办结率排名, 微山县按期办结率."""
+        if section is Section.CITIES:
+            return f"各{self.unit_noun}按期办结率排名" if self.ranks_units else f"{self.region_name}按期办结率"
+        return section.label
 
     @property
     def priority_window_months(self) -> int:
@@ -171,8 +197,8 @@ def on_time_rank(rates: pd.Series) -> pd.Series:
     return rates.rank(method="min", ascending=False).astype("Int64")
 
 
-def ranked_cities(this: pd.DataFrame, last: pd.DataFrame) -> pd.DataFrame:
-    """Cities with this week's rank by on-time rate, last week's, and the changes (positive: moved up)."""
+def ranked_units(this: pd.DataFrame, last: pd.DataFrame) -> pd.DataFrame:
+    """Units (cities, or a city's counties) with this week's rank by on-time rate, last week's, and the changes (positive: moved up)."""
     previous = last[["code", "due", "on_time_rate"]].rename(columns={"due": "due_last", "on_time_rate": "on_time_rate_last"})
     out = this.merge(previous, on="code", how="left")
     out["rank"] = on_time_rank(out["on_time_rate"])
@@ -257,6 +283,19 @@ class _Scope:
         return priority_counties(self.conn, window, self.filters, scope=self.scope, settings=self.settings)
 
 
+def _region(conn: sa.Connection, scope: Scope) -> tuple[str, Level]:
+    """The name and level of the scope's region (全省 for the whole province)."""
+    if scope.code is None:
+        return "全省", Level.PROVINCE
+    row = conn.execute(sa.select(regions.c.name, regions.c.level).where(regions.c.code == scope.code)).one()
+    return str(row.name), Level(row.level)
+
+
+def _city_names(conn: sa.Connection) -> dict[str, str]:
+    return {str(code): str(name) for code, name in
+            conn.execute(sa.select(regions.c.code, regions.c.name).where(regions.c.level == Level.CITY.value))}
+
+
 def _year_ago_week(conn: sa.Connection, this_week: Period) -> Period | None:
     """The same week a year earlier, if the data reaches back that far."""
     start, ago = first_received(conn), year_ago(this_week)
@@ -292,11 +331,14 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
     this_week, last_week = review_weeks(as_of)
     with connect(conn) as c:
         ago_week = _year_ago_week(c, this_week)
+        region_name, region_level = _region(c, scope)
+        city_names = _city_names(c)
+    unit_level = Level.CITY if region_level is Level.PROVINCE else Level.COUNTY
     jobs: dict[str, Callable[[_Scope], pd.DataFrame]] = {
         "province": lambda q: q.table(Level.PROVINCE, this_week),
         "province_last": lambda q: q.table(Level.PROVINCE, last_week),
-        "cities": lambda q: q.table(Level.CITY, this_week, CITY_METRICS),
-        "cities_last": lambda q: q.table(Level.CITY, last_week, CITY_METRICS),
+        "units": lambda q: q.table(unit_level, this_week, UNIT_METRICS),
+        "units_last": lambda q: q.table(unit_level, last_week, UNIT_METRICS),
         "counties": lambda q: q.table(Level.COUNTY, this_week, COUNTY_METRICS),
         "counties_last": lambda q: q.table(Level.COUNTY, last_week, COUNTY_METRICS),
         "ledger": lambda q: q.overdue(as_of),
@@ -308,8 +350,7 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
     r = _run_all(conn, jobs, filters, scope, settings)
     province, province_last = r["province"].iloc[0], r["province_last"].iloc[0]
     province_ago = r["province_ago"].iloc[0] if ago_week else None
-    cities = ranked_cities(r["cities"], r["cities_last"])
-    city_names = dict(zip(cities["code"], cities["name"], strict=True))
+    units = ranked_units(r["units"], r["units_last"])
     counties = county_changes(r["counties"], r["counties_last"], city_names)
     ledger, ranked, ranked_last = r["ledger"], r["ranked"], r["ranked_last"]
     new = newly_overdue(ledger, last_week.end)
@@ -319,9 +360,9 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
     return WeeklyReport(
         as_of=as_of, this_week=this_week, last_week=last_week, year_ago_week=ago_week, province=province,
         province_last=province_last, province_year_ago=province_ago,
-        headlines=headline_changes(province, province_last, province_ago), cities=cities, counties=counties,
+        headlines=headline_changes(province, province_last, province_ago), units=units, counties=counties,
         newly_overdue=new, long_overdue=long, overdue_by_county=overdue_by_county(new, long), priority_ranking=ranked,
         priority=priority, priority_left=left, priority_window=trailing_months(as_of, settings.priority_window_months),
         priority_window_last=trailing_months(last_week.end, settings.priority_window_months), settings=settings,
-        min_due_to_compare=min_due_to_compare,
+        min_due_to_compare=min_due_to_compare, region_name=region_name, region_level=region_level,
     )

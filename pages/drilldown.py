@@ -64,7 +64,8 @@ def child_section(view: View, data: ScopedData, regions: RegionTree, code: str, 
     bars, shapes = st.columns(2, gap="large")
     with bars:
         chart_event = show_chart(ranking_chart, children, metric_id, region_row[metric_id],
-                                 max(MAP_HEIGHT - 60, 30 * len(children)), on_select="rerun", key=f"child_chart_{code}")
+                                 max(MAP_HEIGHT - 60, 30 * len(children)), on_select="rerun", key=f"child_chart_{code}",
+                                 parent_name=regions.name(code))
         st.caption(f"虚线为{regions.name(code)}整体水平。")
     with shapes:
         mapped = region_map(view.province, child_level, children, metric_id, key=f"child_map_{code}",

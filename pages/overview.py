@@ -59,7 +59,8 @@ def ranking(view: View, data: ScopedData, child_level: Level, root_row: pd.Serie
                              key="rank_metric")
     children = data.table(child_level, view.period, parent=view.root, filters=view.filters)
     parent_value = root_row[metric_id] if root_row is not None else None
-    event = show_chart(ranking_chart, children, metric_id, parent_value, on_select="rerun", key="child_ranking")
+    event = show_chart(ranking_chart, children, metric_id, parent_value, on_select="rerun", key="child_ranking",
+                       parent_name=root_name)
     st.caption(f"虚线为{root_name}整体水平；点击进入下钻。")
     if (code := selected_code(event)) is not None:
         drill_to(code)

@@ -53,7 +53,7 @@ def by_child(children: pd.DataFrame, parent_row: pd.Series, parent_name: str, ch
         metric_id = st.segmented_control("排名指标", RATES, default=RATES[0], key="satisfaction_rank",
                                          format_func=lambda m: METRICS_BY_ID[m].label) or RATES[0]
         event = show_chart(ranking_chart, children, metric_id, parent_row[metric_id], on_select="rerun",
-                           key="satisfaction_ranking")
+                           key="satisfaction_ranking", parent_name=parent_name)
         st.caption(f"虚线为{parent_name}整体水平；点击进入下钻。")
         if (code := selected_code(event)) is not None:
             drill_to(code)

@@ -107,9 +107,11 @@ def _rank_change(value: float | None) -> str:
 
 
 def cities(report: WeeklyReport) -> None:
-    """The cities ranked by on-time rate with last week's rank and the change."""
-    frame = report.cities
-    shown = pd.DataFrame({"名次": frame["rank"].map(_rank_text), "市": frame["name"],
+    """The units below the region (a province's cities, a city's counties) ranked by on-time rate with
+    last week's rank and the change; a county viewer sees its own county's week."""
+    frame = report.units
+    noun = report.unit_noun
+    shown = pd.DataFrame({"名次": frame["rank"].map(_rank_text), noun: frame["name"],
                           "on_time_rate": frame["on_time_rate"], "due": frame["due"],
                           "上周名次": frame["rank_last"].map(_rank_text), "名次变化": frame["rank_change"].map(_rank_change),
                           "较上周（百分点）": frame["rate_change"] * 100})
@@ -120,8 +122,13 @@ def cities(report: WeeklyReport) -> None:
                    column_config={"on_time_rate": percent_column_config("on_time_rate"), "due": percent_column_config("due"),
                                   "较上周（百分点）": st.column_config.NumberColumn(format="%+.1f")})
     with right:
-        show_chart(ranking_chart, frame, "on_time_rate", report.headline("on_time_rate").this_week)
-        st.caption("名次按本周按期办结率从高到低，并列者同名次；本周无应办结件的市不排名。虚线为全省整体水平。")
+        show_chart(ranking_chart, frame, "on_time_rate", report.headline("on_time_rate").this_week,
+                   parent_name=report.region_name)
+        if report.ranks_units:
+            st.caption(f"名次按本周按期办结率从高到低，并列者同名次；本周无应办结件的{noun}不排名。"
+                       f"虚线为{report.region_name}整体水平。")
+        else:
+            st.caption(f"县级账号只看本县：{report.region_name}本周与上周的按期办结率，不与其他县（市、区）排名。")
 
 
 def case_table(ledger: pd.DataFrame) -> None:
@@ -178,12 +185,13 @@ def satisfaction(report: WeeklyReport) -> None:
     shown = ("satisfaction_rate", "rating_rate", "dispute_rate", "disputed")
     for column, metric_id in zip(columns, shown, strict=True):
         metric_card(column, report, metric_id)
-    frame = report.cities.sort_values("code")[["name", *SATISFACTION_METRICS]]
+    frame = report.units.sort_values("code")[["name", *SATISFACTION_METRICS]]
     show_table(metric_table(frame, SATISFACTION_METRICS, report.province), hide_index=True, width="stretch",
                  height=40 + 35 * len(frame),
-                 column_config={"name": st.column_config.TextColumn("市", pinned=True),
+                 column_config={"name": st.column_config.TextColumn(report.unit_noun, pinned=True),
                                 **{m: percent_column_config(m) for m in SATISFACTION_METRICS}})
-    st.caption("比率较全省整体更差的标为橙色、更好的标为蓝色。")
+    if report.ranks_units:
+        st.caption(f"比率较{report.region_name}整体更差的标为橙色、更好的标为蓝色。")
 
 
 def bulletin(report: WeeklyReport) -> None:
@@ -197,7 +205,7 @@ def bulletin(report: WeeklyReport) -> None:
 
 def show(section: Section, report: WeeklyReport) -> None:
     """Draw one section."""
-    st.header(section.label)
+    st.header(report.section_title(section))
     match section:
         case Section.KPIS:
             kpis(report)

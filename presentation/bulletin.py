@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from data_access.enums import Level
 from metrics.registry import METRICS_BY_ID
 from metrics.weekly import WeeklyReport, movers
 
@@ -23,7 +24,7 @@ def _rate_clause(report: WeeklyReport, metric_id: str) -> str:
 def _opening(report: WeeklyReport) -> str:
     p, week = report.province, report.this_week
     return (f"{cn_date(week.start)}至{cn_date(week.end)}（数据截至{cn_date(report.as_of)}），"
-            f"本周收件 {int(p['received'])} 件，应办结检举控告件 {int(p['due'])} 件，"
+            f"{report.region_name}本周收件 {int(p['received'])} 件，应办结检举控告件 {int(p['due'])} 件，"
             f"{_rate_clause(report, 'on_time_rate')}；{_rate_clause(report, 'first_on_time_rate')}；"
             f"{_rate_clause(report, 'satisfaction_rate')}（参评 {int(p['rated'])} 件）；"
             f"结而不服 {int(p['disputed'])} 件，{_rate_clause(report, 'dispute_rate')}；"
@@ -56,13 +57,18 @@ def _movers_sentence(frame: pd.DataFrame, names: pd.Series, what: str, min_due: 
 
 
 def _movers(report: WeeklyReport) -> str:
+    """The units that rose and fell most: for the province its cities and its counties, for a city its
+    counties, for a county nothing (a county viewer has no units below it to compare)."""
     min_due = report.min_due_to_compare
-    city_names = report.cities["name"]
+    if not report.ranks_units:
+        return ""
+    note = f"（仅比较本周和上周应办结件均不少于 {min_due} 件的地区。）"
+    if report.unit_level is Level.COUNTY:  # a city's counties: its own name needs no repeating
+        return _movers_sentence(report.counties, report.counties["name"], "各县（市、区）", min_due) + note
     # county names repeat across cities (市中区): the city comes first
     county_names = report.counties["city_name"].fillna("") + report.counties["name"]
-    return (_movers_sentence(report.cities, city_names, "各市", min_due)
-            + _movers_sentence(report.counties, county_names, "各县（市、区）", min_due)
-            + f"（仅比较本周和上周应办结件均不少于 {min_due} 件的地区。）")
+    return (_movers_sentence(report.units, report.units["name"], "各市", min_due)
+            + _movers_sentence(report.counties, county_names, "各县（市、区）", min_due) + note)
 
 
 def _county_list(frame: pd.DataFrame) -> str:
@@ -79,9 +85,13 @@ def _priority_sentence(report: WeeklyReport) -> str:
     entered, left = report.priority_entered, report.priority_left
     text += f"；本周新列入 {len(entered)} 个" + (f"（{_county_list(entered)}）" if len(entered) else "")
     text += f"，移出 {len(left)} 个" + (f"（{_county_list(left)}）" if len(left) else "")
-    return text + ("。请相关市督促整改，按期办结、及时反馈。" if len(report.priority) else "。")
+    if not len(report.priority):
+        return text + "。"
+    return text + ("。请相关市督促整改，按期办结、及时反馈。" if report.region_level is Level.PROVINCE
+                   else "。请相关县（市、区）抓好整改，按期办结、及时反馈。")
 
 
 def bulletin_text(report: WeeklyReport) -> str:
     """The 通报 paragraph in Chinese; every number in it is a field of the report."""
-    return "\n".join((_opening(report) + _overdue_sentence(report), _movers(report), _priority_sentence(report)))
+    paragraphs = (_opening(report) + _overdue_sentence(report), _movers(report), _priority_sentence(report))
+    return "\n".join(p for p in paragraphs if p)

@@ -182,11 +182,12 @@ def _rank_label(row: pd.Series) -> str:
 
 
 def city_ranking_figure(report: WeeklyReport) -> Figure:
-    """Cities by on-time rate, best on top, with the rank change since last week; the province as a line."""
-    fig, (ax,) = _figure("各市按期办结率排名（▲▼为较上周名次变化）")
-    cities = report.cities
+    """The units below the region (cities, or a city's counties) by on-time rate, best on top, with the
+    rank change since last week; the region's own rate as a line."""
+    fig, (ax,) = _figure(f"{report.section_title(Section.CITIES)}（▲▼为较上周名次变化）")
+    cities = report.units
     if cities.empty:
-        _no_data(ax, "没有市级数据")
+        _no_data(ax, f"没有{report.unit_noun}级数据")
         return fig
     labels = [f"{'—' if pd.isna(r) else int(r)}  {n}" for r, n in zip(cities["rank"], cities["name"], strict=True)]
     colours = [TREND_COLOURS[trend_of("on_time_rate", None if pd.isna(c) else float(c))] for c in cities["rate_change"]]
@@ -194,7 +195,7 @@ def city_ranking_figure(report: WeeklyReport) -> Figure:
     ax.bar_label(bars, labels=[_rank_label(row) for _, row in cities.iterrows()], padding=3, fontsize=9)
     ax.set_yticks(range(len(cities)), labels)
     ax.invert_yaxis()
-    _province_line(ax, report.headline("on_time_rate").this_week, "全省")
+    _province_line(ax, report.headline("on_time_rate").this_week, report.region_name)
     ax.set_xlim(0, 1.25)
     _percent_axis(ax)
     ax.set_xlabel("按期办结率（颜色：绿为较上周上升，红为下降）")
@@ -259,9 +260,9 @@ def _label_column(ax, counties: pd.DataFrame, step: float = 0.075) -> None:
 
 
 def satisfaction_figure(report: WeeklyReport) -> Figure:
-    """Each city's satisfaction rate and its 结而不服 count this week."""
+    """Each unit's (city's, or a city's county's) satisfaction rate and its 结而不服 count this week."""
     fig, (left, right) = _figure("群众满意率与结而不服（本周）", ncols=2)
-    cities = report.cities.sort_values("code")
+    cities = report.units.sort_values("code")
     if cities["rated"].sum() == 0 and cities["closed"].sum() == 0:
         _no_data(left, "本周没有办结件")
         right.set_axis_off()
@@ -274,7 +275,7 @@ def satisfaction_figure(report: WeeklyReport) -> Figure:
     left.set_xlim(0, 1.3)
     _percent_axis(left)
     left.set_xlabel(METRICS_BY_ID["satisfaction_rate"].label)
-    _province_line(left, report.headline("satisfaction_rate").this_week, "全省")
+    _province_line(left, report.headline("satisfaction_rate").this_week, report.region_name)
     bars = right.barh(ys, cities["disputed"], color=VERMILLION, height=0.7)
     right.bar_label(bars, padding=2, fontsize=8)
     right.set_yticks(list(ys), [""] * len(cities))

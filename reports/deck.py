@@ -176,11 +176,11 @@ def kpi_slide(prs: PptxPresentation, report: WeeklyReport, chart: bytes) -> None
 
 
 def city_slide(prs: PptxPresentation, report: WeeklyReport, chart: bytes) -> None:
-    """The 16 cities by on-time rate with their rank change."""
-    slide = _titled_slide(prs, Section.CITIES.label, report)
+    """The units below the region (cities, or a city's counties) by on-time rate with their rank change."""
+    slide = _titled_slide(prs, report.section_title(Section.CITIES), report)
     _picture(slide, chart)
-    rows, colours = [["排名", "市", "按期办结率", "上周排名", "名次变化"]], {}
-    for i, row in enumerate(report.cities.itertuples(), start=1):
+    rows, colours = [["排名", report.unit_noun, "按期办结率", "上周排名", "名次变化"]], {}
+    for i, row in enumerate(report.units.itertuples(), start=1):
         change = None if pd.isna(row.rank_change) else int(row.rank_change)
         rows.append([_rank(row.rank), row.name, fmt_value("on_time_rate", row.on_time_rate), _rank(row.rank_last),
                      EMPTY if not change else f"{arrow(change)} {abs(change)}"])

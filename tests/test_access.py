@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import json
 import time
 from pathlib import Path
 
@@ -48,6 +49,7 @@ from metrics.table import region_table
 from metrics.weekly import WEEKLY_HEADLINE_METRICS as WEEKLY_HEADLINE
 from metrics.weekly import Section, weekly_report
 from presentation.format import fmt_value
+from presentation.palette import NO_DATA_RGB
 from tests.apptest_support import switch_to
 from tests.conftest import GOLDEN_CASES, REPO_ROOT
 from ui import access
@@ -409,7 +411,7 @@ def test_city_weekly_is_scoped(golden: sa.Engine, regions: pd.DataFrame, section
     report = weekly_report(golden, AS_OF, scope=Scope(JINING))
     province = weekly_report(golden, AS_OF, scope=WHOLE_PROVINCE)
     at = open_as("jining", "weekly", section=section.label)
-    assert at.header[0].value == section.label
+    assert at.header[0].value == ("各县（市、区）按期办结率排名" if section is Section.CITIES else section.label)
     text = all_text(at)
     assert not {n for n in foreign_names(regions, JINING) if n in text}
     if section is Section.KPIS:
@@ -417,14 +419,21 @@ def test_city_weekly_is_scoped(golden: sa.Engine, regions: pd.DataFrame, section
         for metric_id in WEEKLY_HEADLINE:
             assert shown[METRICS_BY_ID[metric_id].label] == fmt_value(metric_id, report.province[metric_id])
         assert report.province["received"] != province.province["received"]
-    elif section is Section.CITIES:
-        assert list(at.dataframe[0].value["市"]) == ["济宁市"]
+    elif section is Section.CITIES:  # a city's meeting ranks its counties against the city
+        ranked = at.dataframe[0].value
+        assert set(ranked["县（市、区）"]) == set(regions.loc[list(counties_of(regions, JINING)), "name"])
+        assert list(ranked["名次"]) == [str(int(r)) if not pd.isna(r) else "—" for r in report.units["rank"]]
+        assert any("虚线为济宁市整体水平" in c.value for c in at.caption)
+        assert not any("全省" in c.value for c in at.caption)
     elif section is Section.OVERDUE:
         assert set(at.dataframe[0].value["county_code"]) <= counties_of(regions, JINING)
         for frame in (d.value for d in at.dataframe[1:]):
             assert set(frame["所属市"]) <= {"济宁市"}
     elif section is Section.SATISFACTION:
-        assert list(at.dataframe[0].value["name"]) == ["济宁市"]
+        assert set(at.dataframe[0].value["name"]) == set(regions.loc[list(counties_of(regions, JINING)), "name"])
+        assert any("较济宁市整体更差" in c.value for c in at.caption)
+    elif section is Section.BULLETIN:
+        assert "济宁市本周收件" in text and "各市" not in text and "全省" not in text.replace("比全省", "")
 
 
 def registered(at: AppTest) -> set[str]:
@@ -460,9 +469,15 @@ def test_county_overview_is_the_county(golden: sa.Engine, charts: Spy) -> None:
     assert at.title[0].value == "任城区 信访举报督导总览"
     assert metrics_shown(at) == expected_cards(row_of(golden, Level.COUNTY, RENCHENG))
     assert "ranking_chart" not in charts.calls or not charts.calls["ranking_chart"]
-    (map_args, _, _), = charts.calls["choropleth"]
+    (map_args, _, deck), = charts.calls["choropleth"]
     assert set(map_args[1]["code"]) == {RENCHENG}
     assert {f["properties"]["code"] for f in map_args[0]["features"]} == {RENCHENG}
+    # the one county is coloured by its value, not drawn grey as "no data", and the legend names it
+    (feature,) = json.loads(deck.to_json())["layers"][0]["data"]["features"]
+    assert tuple(feature["properties"]["fill"]) != NO_DATA_RGB
+    (legend,) = [m.value for m in at.markdown if "颜色越深" in m.value]
+    rate = row_of(golden, Level.COUNTY, RENCHENG)["on_time_rate"]
+    assert legend.count('class="legend-swatch"') == 1 and fmt_value("on_time_rate", rate) in legend
 
 
 def test_county_drilldown_lists_only_its_cases(golden: sa.Engine) -> None:

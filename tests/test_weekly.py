@@ -83,6 +83,11 @@ def report(golden_engine: sa.Engine, as_of: dt.date) -> WeeklyReport:
     return weekly_report(golden_engine, as_of, scope=WHOLE_PROVINCE)
 
 
+def heading(section: Section) -> str:
+    """A section's heading on the province's meeting (the ranking names the cities)."""
+    return "各市按期办结率排名" if section is Section.CITIES else section.label
+
+
 def last_sunday(as_of: dt.date) -> dt.date:
     """The Sunday before the week holding as_of."""
     return as_of - dt.timedelta(days=as_of.weekday() + 1)
@@ -153,16 +158,16 @@ def _ranks(table: pd.DataFrame) -> dict[str, int | None]:
 def test_city_ranking_and_rank_changes(golden_engine: sa.Engine, report: WeeklyReport) -> None:
     this = region_table(golden_engine, TableRequest(Level.CITY, report.this_week, scope=WHOLE_PROVINCE))
     last = region_table(golden_engine, TableRequest(Level.CITY, report.last_week, scope=WHOLE_PROVINCE))
-    assert len(report.cities) == len(this) == 16
+    assert len(report.units) == len(this) == 16
     rank, rank_last = _ranks(this), _ranks(last)
-    for row in report.cities.itertuples():
+    for row in report.units.itertuples():
         expected = this.set_index("code").loc[row.code]
         assert same(row.on_time_rate, expected["on_time_rate"]) and row.due == expected["due"]
         assert (None if pd.isna(row.rank) else int(row.rank)) == rank[row.code]
         assert (None if pd.isna(row.rank_last) else int(row.rank_last)) == rank_last[row.code]
         if rank[row.code] is not None and rank_last[row.code] is not None:
             assert int(row.rank_change) == rank_last[row.code] - rank[row.code]
-    shown = [r for r in report.cities["rank"] if not pd.isna(r)]
+    shown = [r for r in report.units["rank"] if not pd.isna(r)]
     assert shown == sorted(shown), "best first"
 
 
@@ -243,7 +248,7 @@ def allowed_numbers(report: WeeklyReport) -> set[str]:
             out.add(f"{abs(h.change) * 100:.1f}" if unit == "%" else str(abs(int(h.change))))
     p = report.province
     out |= {str(int(p[m])) for m in ("received", "due", "rated", "disputed")}
-    for frame in (report.cities, report.counties):
+    for frame in (report.units, report.counties):
         for column in ("on_time_rate", "on_time_rate_last"):
             out |= {pct(v) for v in frame[column].dropna()}
         out |= {f"{abs(v) * 100:.1f}" for v in frame["rate_change"].dropna()}
@@ -389,7 +394,7 @@ def _table(slide) -> list[list[str]]:
 
 
 def test_deck_has_the_expected_slides(deck: Presentation) -> None:
-    assert [s.shapes.title.text for s in deck.slides] == [DECK_TITLE, *(s.label for s in Section)]
+    assert [s.shapes.title.text for s in deck.slides] == [DECK_TITLE, *(heading(s) for s in Section)]
     for slide, section in zip(list(deck.slides)[1:], Section, strict=True):
         pictures = [s for s in slide.shapes if s.shape_type == 13]  # MSO_SHAPE_TYPE.PICTURE
         assert len(pictures) == (1 if section in CHART_SECTIONS else 0), section
@@ -408,8 +413,8 @@ def test_deck_numbers_equal_the_report(deck: Presentation, report: WeeklyReport)
     kpis = {row[0]: row[1:3] for row in _table(slides[Section.KPIS.label])[1:]}
     assert kpis == {METRICS_BY_ID[m].label: [fmt_value(m, report.province[m]), fmt_value(m, report.province_last[m])]
                     for m in WEEKLY_HEADLINE_METRICS}
-    cities = [(row[1], row[2]) for row in _table(slides[Section.CITIES.label])[1:]]
-    assert cities == [(r.name, fmt_value("on_time_rate", r.on_time_rate)) for r in report.cities.itertuples()]
+    cities = [(row[1], row[2]) for row in _table(slides[heading(Section.CITIES)])[1:]]
+    assert cities == [(r.name, fmt_value("on_time_rate", r.on_time_rate)) for r in report.units.itertuples()]
     priority = slides[Section.PRIORITY.label]
     listed = pd.concat([report.priority, report.priority_left])
     if listed.empty:
@@ -557,7 +562,7 @@ def test_page_steps_through_every_section(page_url: str, present: bool) -> None:
         at.button(key="next_section").click().run()
         assert not at.exception, [e.value for e in at.exception]
         seen.append(at.header[0].value)
-    assert seen == [s.label for s in Section]
+    assert seen == [heading(s) for s in Section]
     assert at.button(key="next_section").disabled
     at.button(key="prev_section").click().run()
     assert at.header[0].value == Section.SATISFACTION.label
@@ -566,7 +571,7 @@ def test_page_steps_through_every_section(page_url: str, present: bool) -> None:
 @pytest.mark.parametrize("section", list(Section), ids=[s.value for s in Section])
 def test_page_sections_for_a_week_without_cases(page_url: str, section: Section) -> None:
     at = open_weekly(dt.date(2021, 1, 31), section=section.label, present="true")
-    assert at.header[0].value == section.label
+    assert at.header[0].value == heading(section)
     assert not at.error, [e.value for e in at.error]
 
 

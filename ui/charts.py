@@ -27,6 +27,22 @@ def _themed(chart: AnyChart, height: int) -> AnyChart:
         labelFont=FONT, titleFont=FONT, labelFontSize=14, titleFontSize=14).configure_title(font=FONT, fontSize=16)
 
 
+def upright_axis(side: str, **kwargs) -> alt.Axis:
+    """A vertical axis whose title reads upright above its top end (not turned on its side), on the
+    `side` ("left" or "right") the axis is drawn."""
+    return alt.Axis(titleAngle=0, titleAnchor="end", titleBaseline="bottom", titleY=-12, titleX=0,
+                    titleAlign="right" if side == "left" else "left", **kwargs)
+
+
+def rate_domain(values: pd.Series) -> list[float]:
+    """An honest range for a rate axis: from 0, up to 100% when the rates are high, else a little above
+    the largest (a 3% rate gets 0–4%, not 2.6–3.3%, where noise would look dramatic)."""
+    top = float(values.max()) if values.notna().any() else 1.0
+    if top >= 0.5:
+        return [0.0, 1.0]
+    return [0.0, min(1.0, max(0.01, top * 1.25))]
+
+
 def _bucket_axis(grain: Grain) -> tuple[str, str, str, str]:
     """Axis title, axis format, tooltip title, tooltip format of a series' buckets."""
     match grain:
@@ -43,21 +59,23 @@ def trend_chart(series: pd.DataFrame, rate_ids: tuple[str, ...] = ("on_time_rate
     axis_title, axis_format, tip_title, tip_format = _bucket_axis(grain)
     base = alt.Chart(series).encode(x=alt.X("bucket_start:T", title=axis_title, axis=alt.Axis(format=axis_format)))
     bars = base.mark_bar(color="#c9d7e8", opacity=0.8).encode(
-        y=alt.Y(f"{volume_id}:Q", title=METRICS_BY_ID[volume_id].label + "（件）"),
+        y=alt.Y(f"{volume_id}:Q", title=METRICS_BY_ID[volume_id].label + "（件）", axis=upright_axis("right", orient="right")),
         tooltip=[alt.Tooltip("bucket_start:T", title=tip_title, format=tip_format),
                  alt.Tooltip(f"{volume_id}:Q", title=METRICS_BY_ID[volume_id].label)])
     long = series.melt(id_vars=["bucket_start"], value_vars=list(rate_ids), var_name="metric", value_name="rate")
     long["指标"] = long["metric"].map(lambda m: METRICS_BY_ID[m].label)
     lines = alt.Chart(long).mark_line(point=True, strokeWidth=3).encode(
         x="bucket_start:T",
-        y=alt.Y("rate:Q", title="比率", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
+        y=alt.Y("rate:Q", title="比率", axis=upright_axis("left", orient="left", format="%"),
+                scale=alt.Scale(domain=rate_domain(long["rate"]))),
         color=alt.Color("指标:N", scale=alt.Scale(range=[BLUE, ORANGE, VERMILLION])),
         tooltip=[alt.Tooltip("bucket_start:T", title=tip_title, format=tip_format), "指标:N",
                  alt.Tooltip("rate:Q", title="值", format=".1%")])
-    return _themed(alt.layer(bars, lines).resolve_scale(y="independent"), height)
+    return _themed(alt.layer(lines, bars).resolve_scale(y="independent"), height)
 
 
-def ranking_chart(frame: pd.DataFrame, metric_id: str, parent_value: float | None, height: int | None = None) -> alt.LayerChart:
+def ranking_chart(frame: pd.DataFrame, metric_id: str, parent_value: float | None, height: int | None = None,
+                  parent_name: str = "上级") -> alt.LayerChart:
     """Horizontal bars of one metric by region (best first), a rule at the parent's value, click selects a region."""
     m = METRICS_BY_ID[metric_id]
     ascending = m.direction is Direction.LOWER_BETTER
@@ -66,16 +84,24 @@ def ranking_chart(frame: pd.DataFrame, metric_id: str, parent_value: float | Non
     pick = alt.selection_point(name=PICK, fields=["code"], on="click")
     is_rate = m.unit == "%"
     fmt = ".1%" if is_rate else ",d"
-    bars = alt.Chart(data).mark_bar().encode(
+    # room right of the longest bar for its value label; a rate's axis still stops at 100%
+    top = float(data[metric_id].max()) if data[metric_id].notna().any() else 1.0
+    top = max(top, parent_value or 0.0, 1e-9)
+    axis = (alt.Axis(format="%", values=[i / 10 for i in range(11) if i / 10 <= min(1.0, top * 1.14)]) if is_rate
+            else alt.Axis(format=",d"))
+    base = alt.Chart(data).encode(
         y=alt.Y("name:N", sort=list(data["name"]), title=None),
-        x=alt.X(f"{metric_id}:Q", title=m.label, axis=alt.Axis(format="%" if is_rate else ",d")),
+        x=alt.X(f"{metric_id}:Q", title=m.label, axis=axis, scale=alt.Scale(domain=[0, top * 1.14], nice=False)))
+    bars = base.mark_bar().encode(
         color=alt.condition(pick, alt.value(BLUE), alt.value(GREY)),
         tooltip=[alt.Tooltip("name:N", title="地区"), alt.Tooltip(f"{metric_id}:Q", title=m.label, format=fmt)],
     ).add_params(pick)
-    layers = [bars]
+    values = base.mark_text(align="left", baseline="middle", dx=4, fontSize=13, font=FONT, color="#333333").encode(
+        text=alt.Text(f"{metric_id}:Q", format=fmt))
+    layers: list[alt.Chart] = [bars, values]
     if parent_value is not None and parent_value == parent_value:
         rule = alt.Chart(pd.DataFrame({"v": [parent_value]})).mark_rule(color=VERMILLION, strokeDash=[6, 4], size=2).encode(
-            x="v:Q", tooltip=[alt.Tooltip("v:Q", title="上级整体", format=fmt)])
+            x="v:Q", tooltip=[alt.Tooltip("v:Q", title=f"{parent_name}整体", format=fmt)])
         layers.append(rule)
     return _themed(alt.LayerChart(layer=layers), height or max(240, 30 * len(data)))
 

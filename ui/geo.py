@@ -126,6 +126,9 @@ def colour_bins(values: pd.Series, metric_id: str, bins: int = len(RAMP)) -> tup
     if present.empty:
         return np.full(len(v), -1), []
     edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)))
+    if len(edges) == 1:  # one unit (a county viewer's map), or every unit alike: one bin in the ramp's middle
+        middle = len(RAMP) // 2
+        return np.where(v.isna(), -1, middle), [(float(edges[0]), float(edges[0]))]
     idx = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, max(len(edges) - 2, 0))
     if METRICS_BY_ID[metric_id].direction is Direction.HIGHER_BETTER:
         idx = (len(edges) - 2) - idx  # a high rate is good: light
@@ -162,6 +165,10 @@ def legend_items(frame: pd.DataFrame, metric_id: str) -> list[tuple[str, str]]:
     higher_better = METRICS_BY_ID[metric_id].direction is Direction.HIGHER_BETTER
     out: list[tuple[str, str]] = []
     n = len(ranges)
+    if n == 1:  # a single value: its own colour, its value once
+        lo, _ = ranges[0]
+        r, g, b = RAMP[int(idx[idx >= 0][0])]
+        return [(f"rgb({r},{g},{b})", fmt_value(metric_id, lo))]
     scale = (len(RAMP) - 1) / max(n - 1, 1)
     for i, (lo, hi) in enumerate(ranges):
         k = (n - 1 - i) if higher_better else i
