@@ -13,6 +13,7 @@ import streamlit as st
 
 from data_access.auth import Role
 from data_access.config import SettingsError
+from data_access.database import DemoShare
 from pages import audit, data, definitions, drilldown, overdue, overview, priority, satisfaction, weekly
 from ui import access, runtime
 from ui.guard import DB_ERRORS, database_down, guarded
@@ -50,6 +51,17 @@ PROVINCE_ONLY = [  # data import and the audit trail: province supervisors only
     page(data.render, "数据", ":material/database:", "data"),
     page(audit.render, "审计日志", ":material/policy:", "audit"),
 ]
+
+
+def demo_banner(share: DemoShare, whole_province: bool) -> str:
+    """What the 演示数据 banner says: all demo, or how many demo cases remain among real ones and how to
+    remove them (the counts are the whole database's: a province user's banner only)."""
+    if share.all_demo:
+        return "演示数据：当前显示的是系统生成的模拟数据，不是真实信访举报数据。"
+    if not whole_province:
+        return "演示数据未清除：数据库中仍有系统生成的模拟案件，与真实案件一并统计，数字不能作为正式结论。请联系省级管理员删除。"
+    return (f"演示数据未清除：全部 {share.total:,} 件中有 {share.demo:,} 件是系统生成的模拟案件，与真实案件一并统计。"
+            "删除：“数据”页的“删除演示数据”按钮，或命令 python -m data_access demo --remove（真实案件不受影响）。")
 
 
 def pages_for(role: Role) -> dict[str, list[st.Page]]:
@@ -91,8 +103,8 @@ access.user_box(identity)
 st.sidebar.caption(f"数据范围：{coverage.first_received or '—'} 至 {coverage.last_received or '—'}，共 {coverage.cases:,} 件")
 if identity == access.OPEN_IDENTITY:
     st.warning("演示模式，未启用登录：任何能打开本页的人都能看到全部数据。启用登录见 README。", icon=":material/lock_open:")
-if runtime.demo_loaded(runtime.database_url(), version):
-    st.warning("演示数据：当前显示的是系统生成的模拟数据，不是真实信访举报数据。", icon=":material/warning:")
+if (demo := runtime.demo_cases(runtime.database_url(), version)).demo:
+    st.warning(demo_banner(demo, scope.is_whole_province), icon=":material/warning:")
 if coverage.cases == 0 and scope.is_whole_province:
     st.info("数据库中还没有案件数据。请在“数据”页上传，或用命令 python -m data_access import 导入。")
 elif coverage.cases == 0:

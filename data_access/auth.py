@@ -91,6 +91,17 @@ class Identity:
     display_name: str
 
 
+class OutOfScope(PermissionError):
+    """A write the actor's region does not cover (a city user importing cases for the province)."""
+
+
+def require_whole_province(actor: Identity | str, what: str) -> None:
+    """Refuse `what` unless the actor is a province user (or the command line, a bare name): a write
+    over the whole case table, checked here and not only by the pages that offer it."""
+    if isinstance(actor, Identity) and (actor.role is not Role.PROVINCE or actor.region_code is not None):
+        raise OutOfScope(f"{actor.display_name or actor.username}无权{what}：仅省级用户可以操作。")
+
+
 @dataclass(frozen=True)
 class AuthResult:
     """The outcome of authenticate(): ok with the identity, or the reason it was refused."""

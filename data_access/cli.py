@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import audit, auth
-from .database import ImportMode, ensure_initialized, init_database, load_demo
+from .database import ImportMode, case_count, ensure_initialized, init_database, load_demo, remove_demo_cases
 from .engine import describe_url, file_held_message, make_engine
 from .importer import import_file
 from .problems import DataRejected
@@ -31,6 +31,7 @@ DESCRIPTION = """\
   init    建表并载入地区表（默认山东省） / create the tables and load the region tree
   import  导入案件文件（CSV/XLSX/Parquet），全部成功或全部不写入 / import a case file, all-or-nothing
   demo    生成演示数据（替换现有案件） / generate synthetic demo cases (replaces the case table)
+          --remove 删除演示数据，保留真实案件 / delete the demo cases, keep the imported ones
   user    管理本地登录用户（未配置 OIDC 时） / manage local users: add, disable, enable, passwd, list
 
 数据库 / database: --db URL, else $DATABASE_URL, else the embedded DuckDB file data/petition.duckdb.
@@ -74,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--cases", type=int, default=None, help="number of cases (default: a real province's 2.5 years)")
     p_demo.add_argument("--seed", type=int, default=20240101)
     p_demo.add_argument("--end-date", type=iso_date, default=None, help="last received date (default: today)")
+    p_demo.add_argument("--remove", action="store_true",
+                        help="delete the demo cases (case_id DEMO-…) and keep the imported ones / 删除演示数据，保留真实案件")
 
     _add_user_parser(sub, db_help)
     return parser
@@ -113,6 +116,12 @@ def cmd_import(engine: sa.Engine, args: argparse.Namespace) -> int:
 
 def cmd_demo(engine: sa.Engine, args: argparse.Namespace) -> int:
     ensure_initialized(engine)
+    if args.remove:
+        removed = remove_demo_cases(engine, actor=_cli_actor())
+        left = case_count(engine)
+        print(f"已删除演示数据 {removed} 件，库中还有真实案件 {left} 件 / removed {removed} demo cases, {left} cases left"
+              if removed else f"库中没有演示数据 / no demo cases in the database ({left} cases)")
+        return EXIT_OK
     report = load_demo(engine, args.cases, args.seed, args.end_date or dt.date.today(), _progress("生成演示数据"),
                        actor=_cli_actor())
     print(f"已生成演示数据 {report.rows} 件 / generated {report.rows} demo cases")

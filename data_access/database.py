@@ -14,11 +14,12 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from . import audit, bulk
+from .auth import Identity, require_whole_province
 from .enums import Level
 from .problems import DataRejected, Problem
 from .regions import default_regions_file, read_regions_file
 from .schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, import_log, metadata, regions, workday_calendar
-from .validate import ValidatedCases
+from .validate import DEMO_ID_PREFIX, ValidatedCases
 from .workdays import calendar_frame
 
 
@@ -259,7 +260,43 @@ def latest_load(engine: sa.Engine) -> dict[str, Any] | None:
         return dict(row) if row else None
 
 
-def is_demo_data(engine: sa.Engine) -> bool:
-    """True when the latest load into the cases table was the demo generator."""
-    last = latest_load(engine)
-    return bool(last and last["kind"] == "demo")
+def is_demo_case() -> sa.ColumnElement[bool]:
+    """True for a case the demo generator made: its case_id carries the prefix the importer refuses."""
+    return cases.c.case_id.like(f"{DEMO_ID_PREFIX}%")
+
+
+@dataclass(frozen=True)
+class DemoShare:
+    """How many of the cases are the demo generator's."""
+
+    demo: int
+    total: int
+
+    @property
+    def all_demo(self) -> bool:
+        """Only demo cases (and at least one)."""
+        return self.demo > 0 and self.demo == self.total
+
+
+def demo_share(engine: sa.Engine) -> DemoShare:
+    """Demo cases and all cases, counted by the database."""
+    with engine.connect() as conn:
+        demo_count = sa.func.sum(sa.case((is_demo_case(), 1), else_=0))  # no FILTER clause: MySQL has none
+        demo, total = conn.execute(sa.select(demo_count, sa.func.count()).select_from(cases)).one()
+    return DemoShare(int(demo or 0), int(total))
+
+
+def remove_demo_cases(engine: sa.Engine, *, actor: Identity | str = audit.PROGRAM_ACTOR) -> int:
+    """Delete every demo case in one transaction with its import-log and audit rows; real cases stay.
+    Only a province user (or the command line) may; returns how many were deleted (0: none left)."""
+    require_whole_province(actor, "删除演示数据")
+    with engine.begin() as conn:
+        removed = conn.execute(cases.delete().where(is_demo_case())).rowcount
+        if removed:
+            conn.execute(import_log.insert().values(
+                imported_at=dt.datetime.now().replace(microsecond=0), kind="remove_demo", source="删除演示数据",
+                mode="delete", rows=removed, dropped_columns=None))
+            audit.record_in(conn, actor, audit.AuditAction.IMPORT, f"删除演示数据 {removed} 件（真实案件不受影响）")
+    if removed:
+        _analyze(engine, (cases,))
+    return removed

@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from . import audit
-from .auth import Identity
+from .auth import Identity, require_whole_province
 from .database import ImportMode, LoadReport, county_codes, ensure_initialized, load_cases
 from .problems import DataRejected
 from .reader import read_source
@@ -26,6 +26,7 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
                  actor: Identity | str = audit.PROGRAM_ACTOR) -> LoadReport:
     """Import one file's content as `actor`; raise DataRejected (nothing written but the audit row
     of the refusal) if anything is wrong."""
+    require_whole_province(actor, "导入案件数据")
     step = progress or (lambda fraction: None)
     ensure_initialized(engine)
     step(0.0)

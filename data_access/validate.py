@@ -50,14 +50,31 @@ class ValidatedCases:
     dropped_columns: list[str] = field(default_factory=list)
 
 
-class _Collector:
-    """Gathers problems column by column; keeps a capped list but counts them all."""
+# The contract's columns as a problem names them when the file has no such header (a missing column).
+COLUMN_NAMES_ZH = {canonical: alias for alias, canonical in reversed(HEADER_ALIASES.items())}
+DEMO_ID_PREFIX = "DEMO-"  # reserved for the demo generator's cases (data_access/demo.py), refused on import
 
-    def __init__(self, frame: pd.DataFrame, rows: np.ndarray):
+
+class _Collector:
+    """Gathers problems column by column; keeps a capped list but counts them all. A problem names a
+    column as the file's header does (件号, not case_id, in a file with Chinese headers)."""
+
+    def __init__(self, frame: pd.DataFrame, rows: np.ndarray, headers: dict[str, str] | None = None):
         self.frame = frame
         self.rows = rows
-        self.problems: list[Problem] = []
+        self.headers = headers or {}
+        self.problems: list[tuple[str | None, Problem]] = []  # (the contract's column, the problem)
         self.total = 0
+
+    def shown(self, column: str | None) -> str | None:
+        """The column as the file names it (a missing one as the file's other headers would)."""
+        if column is None:
+            return None
+        if column in self.headers:
+            return self.headers[column]
+        # a column the file lacks: in the language of the file's other headers
+        chinese = any(header in HEADER_ALIASES for header in self.headers.values())
+        return COLUMN_NAMES_ZH.get(column, column) if chinese else column
 
     def add(self, mask: pd.Series | np.ndarray, column: str, zh: str, en: str, value_column: str | None = None) -> None:
         mask = np.asarray(mask, dtype=bool)
@@ -65,16 +82,18 @@ class _Collector:
         self.total += len(hits)
         values = self.frame[value_column or column]
         for i in hits[: MAX_REPORTED_PROBLEMS]:
-            self.problems.append(Problem(int(self.rows[i]), column, str(values.iat[i]), zh, en))
+            self.problems.append((column, Problem(int(self.rows[i]), self.shown(column), str(values.iat[i]), zh, en)))
 
     def add_file(self, column: str | None, zh: str, en: str) -> None:
         self.total += 1
-        self.problems.append(Problem(1 if column else None, column, None, zh, en))
+        self.problems.append((column, Problem(1 if column else None, self.shown(column), None, zh, en)))
 
     def raise_if_any(self) -> None:
         if self.total:
-            ordered = sorted(self.problems, key=lambda p: (p.row or 0, CASE_COLUMNS.index(p.column) if p.column in CASE_COLUMNS else 99))
-            raise DataRejected(ordered, self.total)
+            def order(item: tuple[str | None, Problem]) -> tuple[int, int]:
+                column, problem = item
+                return problem.row or 0, CASE_COLUMNS.index(column) if column in CASE_COLUMNS else 99
+            raise DataRejected([problem for _, problem in sorted(self.problems, key=order)], self.total)
 
 
 def canonical_header(name: str) -> str:
@@ -89,8 +108,8 @@ def validate_cases(raw: pd.DataFrame, county_codes: set[str], rows: np.ndarray |
     Problems name the spreadsheet row of each frame row from `rows` (default: header row 1, data from row 2).
     """
     rows = np.arange(len(raw)) + 2 if rows is None else np.asarray(rows)
-    frame, dropped = _select_known_columns(raw)
-    found = _Collector(frame, rows)
+    frame, dropped, headers = _select_known_columns(raw)
+    found = _Collector(frame, rows, headers)
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     for column in missing:
         found.add_file(column, "缺少必需的列", "required column is missing")
@@ -114,8 +133,9 @@ def validate_cases(raw: pd.DataFrame, county_codes: set[str], rows: np.ndarray |
     return ValidatedCases(table=table, rows=rows, dropped_columns=dropped)
 
 
-def _select_known_columns(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Keep the contract's columns; name every other column as dropped (it is never stored)."""
+def _select_known_columns(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+    """Keep the contract's columns; name every other column as dropped (it is never stored); the
+    file's header of each kept column."""
     keep: dict[str, str] = {}
     dropped: list[str] = []
     for name in raw.columns:
@@ -125,7 +145,8 @@ def _select_known_columns(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         else:
             dropped.append(str(name))
     frame = raw[list(keep)].rename(columns=keep)
-    return frame.astype(object).where(frame.notna(), "").astype(str), dropped
+    headers = {canonical: str(name).strip().lstrip("\ufeff") for name, canonical in keep.items()}
+    return frame.astype(object).where(frame.notna(), "").astype(str), dropped, headers
 
 
 def _fill_optional_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -170,6 +191,9 @@ def _check_ids(frame: pd.DataFrame, found: _Collector) -> None:
     ids = frame["case_id"]
     dup = ids.duplicated(keep="first") & (ids != "")
     found.add(dup, "case_id", "件号在文件中重复", "duplicate case_id in this file")
+    reserved = ids.str.upper().str.startswith(DEMO_ID_PREFIX)
+    found.add(reserved, "case_id", f"件号前缀 {DEMO_ID_PREFIX} 留给演示数据，真实案件不能使用",
+              f"the case_id prefix {DEMO_ID_PREFIX} is reserved for demo cases")
 
 
 def _check_counties(codes: pd.Series, county_codes: set[str], found: _Collector) -> None:

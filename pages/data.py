@@ -25,7 +25,9 @@ MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "覆盖全部", 
 MODE_HELP = ("追加：文件中的件全部新增，件号与库中已有件重复则整批拒绝；"
              "按件号更新：库中已有的件号用文件中的内容替换，其余新增；"
              "覆盖全部：先删除库中全部案件，再载入本文件。")
-KIND_LABELS = {"import": "文件导入", "demo": "演示数据"}
+KIND_LABELS = {"import": "文件导入", "demo": "演示数据", "remove_demo": "删除演示数据"}
+LOAD_MODE_LABELS = {**MODE_LABELS, "delete": "删除"}
+REMOVED_KEY = "_data_demo_removed"
 RESULT_KEY = "_data_import_report"
 UPLOAD_TYPES = ["csv", "xlsx", "parquet"]
 
@@ -50,9 +52,30 @@ def database_section(data: ScopedData) -> None:
     st.markdown("**最近一次载入**")
     show_table(pd.DataFrame([{
         "时间": last["imported_at"], "类型": KIND_LABELS.get(last["kind"], last["kind"]), "来源": last["source"],
-        "方式": MODE_LABELS.get(last["mode"], last["mode"]), "件数": last["rows"],
+        "方式": LOAD_MODE_LABELS.get(last["mode"], last["mode"]), "件数": last["rows"],
         "忽略的列": last["dropped_columns"] or "—",
     }]), hide_index=True, width="stretch", column_config={"件数": st.column_config.NumberColumn(format="localized")})
+
+
+def demo_section(data: ScopedData) -> None:
+    """The demo cases still in the database, and a button that deletes them (real cases stay)."""
+    share = data.demo_cases()
+    if (removed := st.session_state.pop(REMOVED_KEY, None)) is not None:
+        st.success(f"已删除演示数据 {removed:,} 件，真实案件未受影响。各页数字已更新。")
+    if not share.demo:
+        return
+    st.subheader("演示数据")
+    real = share.total - share.demo
+    st.markdown(f"库中共 {share.total:,} 件，其中 **{share.demo:,} 件是系统生成的演示数据**（件号以 DEMO- 开头），"
+                f"真实案件 {real:,} 件。演示数据与真实案件一并统计，删除后各页只统计真实案件。")
+    st.caption("也可用命令删除：python -m data_access demo --remove")
+    confirmed = st.checkbox(f"我确认：删除 {share.demo:,} 件演示数据（真实案件不受影响）", key="demo_remove_confirm")
+    if st.button("删除演示数据", type="primary", disabled=not confirmed, key="demo_remove"):
+        with st.spinner("正在删除演示数据……"):
+            removed = data.remove_demo_cases(current_identity())  # recorded in the audit log in the same transaction
+        st.cache_data.clear()
+        st.session_state[REMOVED_KEY] = removed
+        st.rerun()
 
 
 def format_help() -> None:
@@ -127,14 +150,14 @@ def upload_section(data: ScopedData) -> None:
 def quality_section(view: View, data: ScopedData) -> None:
     """Observations a supervisor should know before trusting the numbers."""
     st.subheader("数据质量提示")
-    warnings = data.quality_warnings(view.as_of)
+    warnings = data.quality_warnings(view.chosen_date)
     st.table(pd.DataFrame({
         "": ["⚠️" if w.count else "✅" for w in warnings],
         "检查项": [plain_markdown(w.label) for w in warnings],
         "件数": [f"{w.count:,}" for w in warnings],
         "影响": [plain_markdown(w.explanation) for w in warnings],
     }), hide_index=True)
-    st.caption(f"“日期晚于截止日期”按当前截止日期 {view.as_of:%Y-%m-%d} 检查。")
+    st.caption(f"“日期晚于截止日期”按侧边栏的截止日期 {view.chosen_date:%Y-%m-%d} 检查。")
     if (note := calendar_note(view.period.end)) is not None:
         st.info(note)
 
@@ -143,6 +166,7 @@ def render(view: View, data: ScopedData) -> None:
     """The database, an upload through the importer, the quality warnings (province users only)."""
     st.title("数据")
     database_section(data)
+    demo_section(data)
     upload_section(data)
     quality_section(view, data)
 

@@ -69,14 +69,15 @@ def priority_method(s: Settings) -> None:
     st.markdown("筛选“初次举报办理质效较低且越级举报问题突出”的县（市、区）。为避免小县因偶然波动排在前面，"
                 "对每个县分别作两项漏斗图检验，与全省整体水平比较（Spiegelhalter，2005）。")
     st.markdown("全省合并比率（对全省所有县求和后相除）：")
-    st.latex(r"\theta = \frac{\sum \text{first\_on\_time}}{\sum \text{first\_due}} \qquad "
-             r"\varphi = \frac{\sum \text{leapfrog}}{\sum \text{accepted}}")
+    label = {m: METRICS_BY_ID[m].label for m in ("first_on_time", "first_due", "leapfrog", "accepted")}
+    st.latex(rf"\theta = \frac{{\sum \text{{{label['first_on_time']}}}}}{{\sum \text{{{label['first_due']}}}}} \qquad "
+             rf"\varphi = \frac{{\sum \text{{{label['leapfrog']}}}}}{{\sum \text{{{label['accepted']}}}}}")
     st.markdown("对县 c：p 为其初次举报按期办结率、n 为其初次举报应办结件数；q 为其越级举报率、m 为其检举控告件数。")
     st.latex(r"z_{q} = \frac{\theta - p_c}{\sqrt{\theta(1-\theta)/n_c}} \qquad "
              r"z_{l} = \frac{q_c - \varphi}{\sqrt{\varphi(1-\varphi)/m_c}} \qquad "
-             r"\text{score} = \frac{z_{q} + z_{l}}{2}")
+             r"\text{综合得分} = \frac{z_{q} + z_{l}}{2}")
     st.markdown("z 值为正表示比全省差：质效 z 值（z_q）越大，初次举报按期办结率越低；越级 z 值（z_l）越大，越级举报率越高。"
-                "排名按综合得分（score）从高到低。")
+                "排名按综合得分从高到低。")
     st.markdown("\n".join([
         f"- **样本不足**：初次举报应办结件 < {s.min_volume} 件或检举控告件 < {s.min_volume} 件，不计算 z 值，单独列出；",
         f"- **重点督导**：z_q ≥ {s.z_priority} 且 z_l ≥ {s.z_priority}（两项均超出 95% 控制限）；",

@@ -337,3 +337,14 @@ def test_cli_demo_is_audited(inited, capsys):
     assert main(["demo", "--db", inited, "--cases", "300", "--seed", "5", "--end-date", "2024-06-30"]) == 0
     rows = [r for r in audit_of(inited) if r[1] == "import"]
     assert rows == [(f"cli:{getpass.getuser()}", "import", "生成演示数据 300 件（替换全部案件）")]
+
+
+def test_demo_remove_keeps_the_imported_cases(inited, good, capsys):
+    assert main(["demo", "--db", inited, "--cases", "50", "--end-date", "2024-06-30"]) == 0
+    assert main(["import", "--db", inited, str(good)]) == 0
+    capsys.readouterr()
+    assert main(["demo", "--db", inited, "--remove"]) == 0
+    assert "removed 50 demo cases, 2 cases left" in capsys.readouterr().out
+    assert set(db_cases(inited)) == {"C-1", "C-2"}
+    assert main(["demo", "--db", inited, "--remove"]) == 0
+    assert "no demo cases in the database (2 cases)" in capsys.readouterr().out

@@ -17,7 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from data_access.database import ImportMode, case_count, init_database
+from data_access.audit import recent
+from data_access.auth import Identity, OutOfScope, Role
+from data_access.database import DemoShare, ImportMode, case_count, demo_share, init_database, load_demo, remove_demo_cases
 from data_access.engine import make_engine
 from data_access.importer import import_bytes, import_file
 from data_access.problems import MAX_REPORTED_PROBLEMS, DataRejected, Problem
@@ -437,6 +439,26 @@ def test_chinese_header_aliases_in_gbk(engine):
     assert_chinese_rows_stored(engine)
 
 
+def test_problems_name_columns_as_the_file_does(seeded):
+    """A file with Chinese headers hears of 收件日期 and 办结日期, not received_date; a missing column is
+    named in the file's language too."""
+    names = {"case_id": "件号", "county_code": "承办县代码", "received_date": "收件日期", "channel": "渠道",
+             "is_first_report": "初次举报", "closed_date": "办结日期"}
+    row = {names[k]: v for k, v in case("Z-1", received_date="2024-13-01", closed_date="昨天").items() if k in names}
+    exc = rejected(seeded, csv_bytes([row]))
+    assert where(exc) == [(1, "越级举报", None)]  # the missing column first: nothing else is checked without it
+    row["越级举报"] = "0"
+    exc = rejected(seeded, csv_bytes([row]))
+    assert where(exc) == [(2, "收件日期", "2024-13-01"), (2, "办结日期", "昨天")]
+    assert "第 2 行，收件日期，\"2024-13-01\"" in str(exc)
+
+
+def test_demo_case_ids_are_reserved(seeded):
+    exc = rejected(seeded, csv_bytes([case("DEMO-00000001"), case("demo-x"), case("REAL-DEMO-1")]))
+    assert where(exc) == [(2, "case_id", "DEMO-00000001"), (3, "case_id", "demo-x")]
+    assert_bilingual(exc.problems[0], "reserved for demo cases")
+
+
 def test_english_headers_any_case_and_spaces(engine):
     rows = [{f" {k.upper()} ": v for k, v in r.items()} for r in CHINESE_ROWS]
     import_bytes(engine, csv_bytes(rows), "upper.csv")
@@ -753,3 +775,30 @@ def test_parquet_float_codes_and_flags(engine):
     pq.write_table(table, buf)
     exc = rejected(engine, buf.getvalue(), "floats.parquet")
     assert where(exc) == [(3, "county_code", "")]  # only the missing code is a problem: 370102.0 reads as 370102
+
+
+# ---------------------------------------------------------------- demo cases among real ones
+
+def test_demo_cases_are_counted_and_removed_alone(engine):
+    """Demo cases (DEMO-…) beside imported ones: counted by the database, removed in one transaction with
+    an import-log row and an audit row; real cases stay; a user below the province is refused."""
+    load_demo(engine, 200, 3, dt.date(2024, 6, 30))
+    import_bytes(engine, csv_bytes(SEED_ROWS), "seed.csv")
+    assert demo_share(engine) == DemoShare(demo=200, total=202)
+    before = snapshot(engine)
+    city = Identity("jining", Role.CITY, "370800", "济宁市纪委监委")
+    with pytest.raises(OutOfScope, match="仅省级用户"):
+        remove_demo_cases(engine, actor=city)
+    with pytest.raises(OutOfScope):
+        import_bytes(engine, csv_bytes([case("CITY-1")]), "city.csv", actor=city)
+    assert snapshot(engine) == before
+    province = Identity("sheng", Role.PROVINCE, None, "省纪委监委信访室")
+    assert remove_demo_cases(engine, actor=province) == 200
+    assert set(stored(engine)) == {"SEED-1", "SEED-2"}
+    assert demo_share(engine) == DemoShare(demo=0, total=2)
+    with engine.connect() as conn:
+        last = conn.execute(sa.select(import_log).order_by(import_log.c.imported_at.desc(), import_log.c.kind.desc())).first()
+    assert (last.kind, last.mode, last.rows) == ("remove_demo", "delete", 200)
+    assert recent(engine, 1)["detail"].iloc[0] == "删除演示数据 200 件（真实案件不受影响）"
+    assert remove_demo_cases(engine, actor=province) == 0  # nothing left: nothing written
+    assert recent(engine, 1)["detail"].iloc[0] == "删除演示数据 200 件（真实案件不受影响）"

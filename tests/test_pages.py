@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from data_access.audit import recent
 from data_access.cli import load_demo
 from data_access.config import SETTINGS_ENV
 from data_access.database import case_count, init_database
@@ -408,7 +410,7 @@ def test_definitions_show_the_settings_in_force(golden_url: str, tmp_path: Path,
     data = ScopedData(golden_url, "golden", WHOLE_PROVINCE, load_settings(path))
     at = draw_alone("definitions", h1_view(), data)
     assert not at.exception, [e.value for e in at.exception]
-    settings = at.table[1].value.set_index("设置项")["当前值"]
+    settings = at.table[1].value.set_index("设置文件中的写法")["当前值"]
     assert settings["[metrics] default_due_days"] == "45 天"
     assert settings["[metrics] z_priority"] == "2.5"
     assert settings["[metrics] min_volume"] == "10 件"
@@ -416,6 +418,12 @@ def test_definitions_show_the_settings_in_force(golden_url: str, tmp_path: Path,
     text = "\n".join(md.value.replace("\\", "") for md in at.markdown)
     assert "收件日期后 45 个自然日" in text and "≥ 2.5" in text
     assert any(str(path) in c.value for c in at.caption)
+    # a supervisor reads the formulas and the settings in Chinese; the file's keys stay in a column of their own
+    assert list(at.table[1].value.columns) == ["设置项", "当前值", "设置文件中的写法"]
+    assert at.table[1].value["设置项"].str.contains("[\u4e00-\u9fff]").all()
+    formulas = " ".join(latex.value for latex in at.latex)
+    assert "初次举报按期办结" in formulas and "综合得分" in formulas
+    assert not re.search(r"first|leapfrog|accepted|score", formulas)
 
 
 def test_a_wrong_settings_file_stops_the_app_with_its_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -497,6 +505,41 @@ def test_successful_upload_loads_and_refreshes(tmp_path: Path, monkeypatch: pyte
     assert any("<b>备注</b>" in set(d["忽略的列"]) for d in dropped)
     rendered = " ".join(e.value for e in [*at.markdown, *at.caption, *at.success, *at.info])
     assert "<script" not in rendered and "<b>" not in rendered
+    engine.dispose()
+
+
+def test_quality_note_checks_against_the_sidebar_date(golden_url: str) -> None:
+    """上周 as of Wednesday 2024-06-26 is the week to 06-23, but the dates are checked against 06-26, the
+    date the sidebar shows, and the note says so."""
+    at = open_page("data", {"period": "last_week", "asof": "2024-06-26"})
+    assert any("按侧边栏的截止日期 2024-06-26 检查" in c.value for c in at.caption)
+    assert not any("2024-06-23" in c.value for c in at.caption)
+
+
+def test_demo_cases_among_real_ones_are_counted_and_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real import beside the demo province: the banner counts the demo cases left and says how to remove
+    them; the 数据 page's button removes them (after a confirmation), the real cases stay, the banner goes."""
+    url = f"duckdb:///{tmp_path / 'mixed.duckdb'}"
+    engine = make_engine(url)
+    init_database(engine)
+    load_demo(engine, 300, 7, dt.date(2024, 6, 30))
+    import_file(engine, GOLDEN_CASES)
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params.update(H1_PARAMS)
+    at.run()
+    banner = [w.value for w in at.warning if "演示数据" in w.value]
+    assert banner == ["演示数据未清除：全部 6,300 件中有 300 件是系统生成的模拟案件，与真实案件一并统计。"
+                      "删除：“数据”页的“删除演示数据”按钮，或命令 python -m data_access demo --remove（真实案件不受影响）。"]
+    switch_to(at, "data").run()
+    assert at.button(key="demo_remove").disabled
+    at.checkbox(key="demo_remove_confirm").check().run()
+    at.button(key="demo_remove").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.success and "已删除演示数据 300 件" in at.success[0].value
+    assert not [w.value for w in at.warning if "演示数据" in w.value]
+    assert metrics_shown(at)["案件数"] == "6,000" and case_count(engine) == 6000
+    assert recent(engine, 5)["detail"].str.contains("删除演示数据 300 件").any()
     engine.dispose()
 
 

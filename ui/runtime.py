@@ -15,7 +15,7 @@ import streamlit as st
 from data_access import inventory
 from data_access.auth import SignInSettings, load_sign_in_settings
 from data_access.config import settings_path
-from data_access.database import case_count, ensure_initialized, is_demo_data, latest_load, load_demo
+from data_access.database import DemoShare, case_count, demo_share, ensure_initialized, latest_load, load_demo
 from data_access.engine import DEFAULT_DB_PATH, make_engine, resolve_url
 from data_access.scope import WHOLE_PROVINCE
 from metrics.settings import Settings, load_settings
@@ -100,9 +100,9 @@ def data_version() -> str:
 
 
 @st.cache_data(show_spinner=False, ttl=600)
-def demo_loaded(url: str, version: str) -> bool:
-    """True when the latest load was the demo generator."""
-    return is_demo_data(get_engine(url))
+def demo_cases(url: str, version: str) -> DemoShare:
+    """How many of the cases are demo cases."""
+    return demo_share(get_engine(url))
 
 
 @st.cache_data(show_spinner=False, ttl=600)

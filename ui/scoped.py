@@ -16,7 +16,7 @@ import streamlit as st
 
 from data_access import audit, inventory
 from data_access.auth import Identity
-from data_access.database import LoadReport
+from data_access.database import DemoShare, LoadReport, remove_demo_cases
 from data_access.engine import describe_url, dialect_name
 from data_access.enums import Level
 from data_access.importer import import_bytes
@@ -94,6 +94,16 @@ class ScopedData:
         """Import a file (all rows or none; recorded in the audit log by the importer)."""
         self._province_only("导入数据")
         return import_bytes(runtime.get_engine(self.url), data, filename, mode, actor=actor)
+
+    def demo_cases(self) -> DemoShare:
+        """How many of the cases are demo cases (the whole table's counts)."""
+        self._province_only("演示数据统计")
+        return runtime.demo_cases(self.url, self.version)
+
+    def remove_demo_cases(self, actor: Identity) -> int:
+        """Delete the demo cases, keep the real ones (one transaction, recorded in the audit log)."""
+        self._province_only("删除演示数据")
+        return remove_demo_cases(runtime.get_engine(self.url), actor=actor)
 
     def database(self) -> tuple[str, str]:
         """The connected database as shown to a supervisor: its address (no password) and its kind."""

@@ -10,10 +10,11 @@ from . import runtime
 
 
 def settings_in_force() -> pd.DataFrame:
-    """One row per setting: 设置项 (the file's key), 含义, 当前值 — metrics first, then sign-in."""
-    rows = [(f"[metrics] {key}", label, value) for key, label, value in described(runtime.settings())]
-    rows += [(f"[sign_in] {key}", label, value) for key, label, value in described(runtime.sign_in_settings())]
-    return pd.DataFrame(rows, columns=["设置项", "含义", "当前值"])
+    """One row per setting: 设置项 (its meaning), 当前值, 设置文件中的写法 (the file's section and key,
+    for whoever edits the file) — metrics first, then sign-in."""
+    rows = [(label, value, f"[metrics] {key}") for key, label, value in described(runtime.settings())]
+    rows += [(label, value, f"[sign_in] {key}") for key, label, value in described(runtime.sign_in_settings())]
+    return pd.DataFrame(rows, columns=["设置项", "当前值", "设置文件中的写法"])
 
 
 def settings_file() -> str:

@@ -20,4 +20,22 @@ h1 { font-size: 2.0rem !important; }
 
 def inject_style() -> None:
     """Add the app's static stylesheet (no user text is ever rendered as HTML)."""
-    st.markdown(_CSS, unsafe_allow_html=True)
+    st.markdown(_CSS + uploader_css(), unsafe_allow_html=True)
+
+
+def uploader_css() -> str:
+    """Chinese in place of the file uploader's English ("Upload", "200MB per file • CSV, XLSX"), which
+    Streamlit does not translate: the English is set to size 0 and Chinese drawn after it. The size
+    limit is the server's setting; the file types are named by the uploader's label."""
+    limit = int(st.get_option("server.maxUploadSize"))
+    return f"""
+<style>
+[data-testid="stFileUploaderDropzone"] button {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button::after {{ content: "选择文件"; font-size: 1rem; }}
+[data-testid="stFileUploaderDropzone"] button span[data-testid="stIconMaterial"] {{ font-size: 1.25rem; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span, [data-testid="stFileUploaderDropzoneInstructions"] small
+  {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzoneInstructions"] div::after
+  {{ content: "拖入文件或点击选择，每个文件不超过 {limit} MB"; font-size: 0.875rem; }}
+</style>
+"""
