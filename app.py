@@ -80,7 +80,8 @@ def signed_out_navigation() -> None:
 
 
 try:  # the settings file is checked before anything else: a wrong value stops the app with its reason
-    runtime.settings(), runtime.sign_in_settings()
+    runtime.settings()
+    runtime.sign_in_settings()
 except SettingsError as wrong:
     st.error(f"设置文件有误，看板未启动。{wrong}\n\n请改正后刷新本页。", icon=":material/settings_alert:")
     st.stop()

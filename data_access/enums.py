@@ -31,7 +31,7 @@ class Level(LabelledEnum):
 
     PROVINCE = ("province", "省")
     CITY = ("city", "市")
-    COUNTY = ("county", "县(市、区)")
+    COUNTY = ("county", "县（市、区）")
 
     @property
     def depth(self) -> int:

@@ -83,10 +83,12 @@ def ratings(view: View, data: ScopedData) -> None:
         return
     left, right = st.columns([3, 2], gap="large")
     show_chart(bar_chart, distribution, "label", "cases", "评价", "件数", color=BLUE, target=left)
-    show_table(distribution[["label", "cases", "share"]], hide_index=True, width="stretch",
-                    column_config={"label": st.column_config.TextColumn("评价"),
-                                   "cases": st.column_config.NumberColumn("件数", format="localized"),
-                                   "share": st.column_config.NumberColumn("占办结件", format="percent")})
+    shown = distribution[["label", "cases", "share"]].assign(share=distribution["share"] * 100)  # one decimal, as elsewhere
+    with right:
+        show_table(shown, hide_index=True, width="stretch",
+                   column_config={"label": st.column_config.TextColumn("评价"),
+                                  "cases": st.column_config.NumberColumn("件数", format="localized"),
+                                  "share": st.column_config.NumberColumn("占办结件", format="%.1f%%")})
     right.caption("群众满意率 = （满意＋基本满意）÷ 参评件；未评价的件不计入满意率，计入参评率的分母。")
 
 

@@ -39,6 +39,10 @@ PRESENT_CSS = """
 [data-testid="stCaptionContainer"] p { font-size: 1.15rem; }
 h1 { font-size: 2.6rem !important; }
 h2 { font-size: 2.3rem !important; }
+/* tables are drawn on a canvas, whose type CSS cannot size: the whole grid is zoomed instead */
+[data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] > [data-testid="stDataFrame"])
+  { zoom: 1.45; width: calc(100% / 1.45) !important; }
+[data-testid="stFullScreenFrame"] > [data-testid="stDataFrame"] { width: 100% !important; }
 </style>
 """
 CASE_COLUMNS = ("case_id", "city_name", "county_name", "received_date", "due_date", "days_overdue", "is_first_report",
@@ -56,7 +60,7 @@ def controls() -> Section:
     """Section picker, previous/next buttons and the presentation toggle; returns the section to show."""
     picker, back, forward, mode = st.columns([7, 1.1, 1.1, 1.8], vertical_alignment="center")
     value = picker.segmented_control("议程", [s.value for s in SECTIONS], format_func=lambda v: Section(v).label,
-                                     required=True, key=SECTION_KEY, bind="query-params",
+                                     default=Section.KPIS.value, required=True, key=SECTION_KEY, bind="query-params",
                                      label_visibility="collapsed")
     section = Section(value or Section.KPIS.value)
     index = SECTIONS.index(section)

@@ -30,8 +30,8 @@ CHANNELS = {c.value: c.label for c in Channel}
 
 
 def long_overdue_sheet(report: WeeklyReport) -> str:
-    """Name of the long-overdue sheet, e.g. 长期超期(>90天)."""
-    return f"长期超期(>{report.long_overdue_days}天)"
+    """Name of the long-overdue sheet, e.g. 长期超期（>90天）."""
+    return f"长期超期（>{report.long_overdue_days}天）"
 
 
 def case_rows(ledger: pd.DataFrame) -> pd.DataFrame:

@@ -165,3 +165,39 @@ def test_test_script_runs_the_static_checks_before_pytest() -> None:
     assert ruff < pytest_ and mypy < pytest_
     config = (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'module = ["data_access.*", "metrics.*"]' in config and "disallow_untyped_defs = true" in config
+
+
+UI_SCRIPTS = [REPO_ROOT / "app.py", REPO_ROOT / "server.py", *PAGES_DIR.glob("*.py"), *(REPO_ROOT / "ui").glob("*.py")]
+
+
+def drawn_by_magic(path: Path) -> list[int]:
+    """Lines of bare expressions Streamlit's "magic" would draw on the page (anything but a call, an
+    await, a yield or a docstring standing alone as a statement)."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for statement in getattr(node, "body", []) if isinstance(getattr(node, "body", None), list) else []:
+            if isinstance(statement, ast.Expr) and not isinstance(statement.value, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom)):
+                is_docstring = isinstance(statement.value, ast.Constant) and isinstance(statement.value.value, str)
+                if not is_docstring:
+                    lines.append(statement.lineno)
+    return lines
+
+
+@pytest.mark.parametrize("path", UI_SCRIPTS, ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_no_bare_expression_reaches_the_page(path: Path) -> None:
+    """A tuple of two calls in app.py once printed both results on every page: magic is off in the
+    config, and no script holds such a statement anyway."""
+    assert drawn_by_magic(path) == []
+
+
+def test_magic_is_off() -> None:
+    import tomllib
+
+    config = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["runner"]["magicEnabled"] is False
+
+
+def test_the_magic_check_catches_a_tuple_statement(tmp_path: Path) -> None:
+    script = tmp_path / "x.py"
+    script.write_text('"""doc"""\nimport streamlit as st\nst.write(1)\ntry:\n    f(), g()\nexcept E:\n    pass\n', encoding="utf-8")
+    assert drawn_by_magic(script) == [5]

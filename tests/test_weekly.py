@@ -431,7 +431,7 @@ def test_deck_numbers_equal_the_report(deck: Presentation, report: WeeklyReport)
 def test_workbook_reads_back(golden_engine: sa.Engine, report: WeeklyReport, as_of: dt.date) -> None:
     wb = openpyxl.load_workbook(io.BytesIO(build_workbook(report)))
     assert wb.sheetnames == [NEWLY_OVERDUE_SHEET, long_overdue_sheet(report), PRIORITY_SHEET, NOTES_SHEET]
-    assert long_overdue_sheet(report) == "长期超期(>90天)"
+    assert long_overdue_sheet(report) == "长期超期（>90天）"
     for ws in wb.worksheets:
         headers = [c.value for c in ws[1]]
         assert all(CJK.search(h) for h in headers), headers

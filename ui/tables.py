@@ -32,7 +32,7 @@ def percent_column_config(metric_id: str) -> ColumnConfig:
             # values are shown as percentage points (see percent_points): one decimal, like the KPI cards
             return st.column_config.NumberColumn(m.label, help=m.definition, format="%.1f%%")
         case MetricKind.AVERAGE:
-            return st.column_config.NumberColumn(m.label, help=m.definition, format="%.1f")
+            return st.column_config.NumberColumn(m.label, help=m.definition, format="%.1f 天")
         case MetricKind.COUNT:
             return st.column_config.NumberColumn(m.label, help=m.definition, format="localized")
     raise AssertionError(metric_id)
