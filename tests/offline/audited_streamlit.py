@@ -1,7 +1,7 @@
 """`streamlit run ...` with a socket audit hook: every connect() and name lookup the server makes is
 appended to a log file (one JSON object per line), so a test can show that none leaves the machine.
 
-Usage: python tests/offline/audited_streamlit.py LOG_FILE run app.py [streamlit options...]
+Usage: python tests/offline/audited_streamlit.py LOG_FILE run server.py [streamlit options...]
 """
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ def main() -> int:
     database_url, connect_log, server_log = sys.argv[1:4]
     env = dict(os.environ, DATABASE_URL=database_url, PYTHONUNBUFFERED="1")
     cmd = [sys.executable, str(REPO_ROOT / "tests" / "offline" / "audited_streamlit.py"), connect_log,
-           "run", "app.py", "--server.port", str(PORT)]  # the README's start command, on another port
+           "run", "server.py", "--server.port", str(PORT)]  # the README's start command, on another port
     started = time.monotonic()
     with open(server_log, "wb") as log:
         server = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
