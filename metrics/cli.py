@@ -1,4 +1,4 @@
-"""`python -m metrics table | priority | overdue`: the metrics on the command line (the weekly pack:
+"""`python -m metrics table | priority | overdue | warnings`: the metrics on the command line (the weekly pack:
 `python -m reports weekly`).
 
 Output is UTF-8 CSV (header row, columns named as the metric ids, rates as decimals, empty when
@@ -28,6 +28,7 @@ from .registry import ALL_IDS
 from .request import Period, TableRequest
 from .settings import Settings, load_settings
 from .table import BadParent, check_parent, region_table
+from .warnings import WARNING_COLUMNS, deadline_warnings
 
 EXIT_OK, EXIT_USAGE = 0, 2
 OVERDUE_CLI_COLUMNS = ("case_id", "county_code", "due_date", "days_overdue", "county_name", "city_code", "city_name",
@@ -39,12 +40,14 @@ DESCRIPTION = """\
   table     各地区指标表 / every metric for each region of a level
   priority  重点督导县排名 / priority-county ranking (funnel-plot tests)
   overdue   超期未办结清单 / overdue cases as of a date
+  warnings  三色预警清单（红：已超期，黄：临期，绿） / open cases coloured by their deadline
 
 Examples:
   python -m metrics table --level city --from 2024-01-01 --to 2024-06-30
   python -m metrics table --level county --parent 370800 --from 2024-01-01 --to 2024-03-31 --format json
   python -m metrics priority --from 2024-01-01 --to 2024-06-30 --as-of 2024-06-30
   python -m metrics overdue --as-of 2024-06-30 --parent 370100
+  python -m metrics warnings --as-of 2024-06-30 --parent 370800 --format json
 """
 
 
@@ -68,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_over = sub.add_parser("overdue", parents=[common], help="overdue cases as of a date")
     p_over.add_argument("--as-of", dest="as_of", type=iso_date, default=None, help="default: today")
     p_over.add_argument("--parent", help="only cases under this region code")
+    p_warn = sub.add_parser("warnings", parents=[common], help="open cases coloured red / yellow / green by their deadline")
+    p_warn.add_argument("--as-of", dest="as_of", type=iso_date, default=None, help="default: today")
+    p_warn.add_argument("--parent", help="only cases under this region code")
     return parser
 
 
@@ -95,7 +101,18 @@ def run_overdue(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
     return frame[list(OVERDUE_CLI_COLUMNS)]
 
 
-COMMANDS = {"table": run_table, "priority": run_priority, "overdue": run_overdue}
+def run_warnings(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
+    with connect(engine) as conn:
+        check_parent(conn, Level.COUNTY, args.parent)  # any region: the cases at or under it
+    try:
+        frame = deadline_warnings(engine, args.as_of or dt.date.today(), parent=args.parent, scope=WHOLE_PROVINCE,
+                                  settings=args.settings)
+    except ValueError as exc:  # an as-of date outside the working-day calendar
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return frame.reindex(columns=list(WARNING_COLUMNS))
+
+
+COMMANDS = {"table": run_table, "priority": run_priority, "overdue": run_overdue, "warnings": run_warnings}
 
 
 def settings_in_force() -> Settings | None:

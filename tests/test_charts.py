@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ui.charts import rate_domain, ranking_chart, trend_chart
+from ui.charts import ranking_chart, rate_domain, trend_chart
 
 WEEKS = pd.to_datetime(["2024-06-03", "2024-06-10", "2024-06-17"])
 
