@@ -12,7 +12,7 @@ from pages import hand_over
 from ui.charts import ranking_chart, selected_code
 from ui.downloads import download_buttons, for_people
 from ui.guard import guarded
-from ui.kpi import kpi_cards
+from ui.kpi import kpi_cards, warning_strip
 from ui.maps import region_map
 from ui.regions import RegionTree, tree
 from ui.scoped import ScopedData
@@ -48,10 +48,16 @@ def child_section(view: View, data: ScopedData, regions: RegionTree, code: str, 
     if children.empty:
         st.info("没有下辖单位。")
         return
-    shown = children[["code", "name", *CHILD_METRICS]]
+    colours = data.warning_counts(view.as_of, child_level, view.filters, parent=code)[["code", "yellow", "green"]]
+    shown = children[["code", "name", *CHILD_METRICS]].merge(colours, on="code", how="left")
+    shown[["yellow", "green"]] = shown[["yellow", "green"]].fillna(0).astype("int64")
     styled = metric_table(shown, CHILD_METRICS, region_row)
+    workdays = data.settings.warning_workdays
     config = {"code": None, "name": st.column_config.TextColumn("地区", pinned=True),
-              **{m: percent_column_config(m) for m in CHILD_METRICS}}
+              **{m: percent_column_config(m) for m in CHILD_METRICS},
+              "yellow": st.column_config.NumberColumn("临期（黄）", format="localized",
+                                                      help=f"截至截止日期在办、{workdays} 个工作日内到期的检举控告件"),
+              "green": st.column_config.NumberColumn("未临期（绿）", format="localized", help="其余在办的检举控告件")}
     event = show_table(styled, hide_index=True, column_config=config, on_select="rerun",
                          selection_mode="single-row", key=f"children_{code}", width="stretch")
     st.caption(f"比率较{regions.name(code)}整体更差的标为橙色、更好的标为蓝色；点击一行、一根柱或地图上的一块进入该地区。")
@@ -133,6 +139,8 @@ def render(view: View, data: ScopedData) -> None:
             st.info("所选地区没有数据。")
             return
         kpi_cards(current.iloc[0], previous.iloc[0] if not previous.empty else None)
+        warning_strip(data.warning_counts(view.as_of, level, view.filters, parent=code), code, view.as_of,
+                      data.settings.warning_workdays)
         with guarded("下辖单位与案件清单"):
             if level is Level.COUNTY:
                 case_section(view, data, regions, code)

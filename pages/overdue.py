@@ -5,13 +5,18 @@ import pandas as pd
 import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 
+from data_access.auth import Role
 from metrics.caselists import OverdueBucket, overdue_bucket, overdue_buckets
 from metrics.registry import METRICS_BY_ID
+from metrics.warnings import Colour
 from pages import hand_over
 from presentation.palette import BLUE, ORANGE, SKY, VERMILLION
+from ui.access import current_identity
 from ui.charts import stacked_bar_chart
 from ui.downloads import download_buttons, for_people
+from ui.kpi import warning_strip
 from ui.navigation import drill_to
+from ui.regions import tree
 from ui.scoped import ScopedData
 from ui.tables import show_table
 from ui.vega import show_chart
@@ -101,12 +106,44 @@ def case_list(ledger: pd.DataFrame, stem: str) -> None:
     download_buttons(people, stem, key="overdue_cases")
 
 
+def yellow_section(view: View, data: ScopedData) -> None:
+    """临期预警: open cases due within the yellow window, the nearest deadline first; with downloads."""
+    workdays = data.settings.warning_workdays
+    st.subheader(f"临期预警：{workdays} 个工作日内到期")
+    yellow = data.warnings(view.as_of, view.filters, (Colour.YELLOW.value,))
+    if yellow.empty:
+        st.info(f"截至 {view.as_of:%Y-%m-%d}，没有 {workdays} 个工作日内到期的在办件。")
+        return
+    regions = tree()
+    shown = yellow.assign(county_name=yellow["county_code"].map(regions.name),
+                          city_name=yellow["county_code"].map(lambda c: regions.name(regions.parent(c) or c)))
+    st.markdown(f"**临期件清单：{len(shown):,} 件（按办理期限从近到远；剩余工作日为 0 的今日到期）**")
+    people = for_people(shown[["case_id", "city_name", "county_name", "received_date", "due_date", "working_days_left"]],
+                        {"working_days_left": "剩余工作日"})
+    show_table(people, hide_index=True, width="stretch", height=min(40 + 35 * len(people), 420),
+               column_config={"剩余工作日": st.column_config.NumberColumn("剩余工作日", format="%d 天")})
+    download_buttons(people, f"临期预警_{view.as_of}", key="yellow_cases")
+
+
 def render(view: View, data: ScopedData) -> None:
-    """The overdue ledger at the as-of date: headline, by city, then by county and case, filtered."""
+    """The deadline warnings and the overdue ledger at the as-of date: a county user, who can still act,
+    sees the cases about to fall due first; supervisors see the overdue stock first."""
     st.title("超期督办")
     st.caption(view.caption())
     st.caption(f"截至 {view.as_of:%Y-%m-%d} 日终已过办理期限、仍未办结的检举控告件"
                "（存量，不受统计期起止日限制；超期天数 = 截止日期 − 办理期限）。")
+    counts = data.warning_counts(view.as_of, tree().level(view.root), view.filters, parent=view.root)
+    warning_strip(counts, None, view.as_of, data.settings.warning_workdays)
+    county_user = current_identity().role is Role.COUNTY
+    if county_user:
+        yellow_section(view, data)
+    overdue_section(view, data)
+    if not county_user:
+        yellow_section(view, data)
+
+
+def overdue_section(view: View, data: ScopedData) -> None:
+    """The overdue ledger: headline, by city, then by county and case, filtered."""
     ledger = data.overdue(view.as_of, view.filters)
     if ledger.empty:
         st.info(f"截至 {view.as_of:%Y-%m-%d}，没有超期未办结的检举控告件。")

@@ -16,7 +16,7 @@ from metrics.series import Grain
 from pages import hand_over
 from ui.charts import ranking_chart, selected_code, trend_chart
 from ui.guard import guarded
-from ui.kpi import kpi_cards
+from ui.kpi import kpi_cards, warning_strip
 from ui.maps import region_map
 from ui.navigation import drill_to
 from ui.regions import tree
@@ -36,6 +36,8 @@ def headline(view: View, data: ScopedData, level: Level) -> pd.Series | None:
         current = data.table(level, view.period, parent=view.root, filters=view.filters)
         previous = data.table(level, previous_period, parent=view.root, filters=view.filters)
         kpi_cards(current.iloc[0], previous.iloc[0], previous_label=f"上一期（{previous_period.start}–{previous_period.end}）")
+        counts = data.warning_counts(view.as_of, level, view.filters, parent=view.root)
+        warning_strip(counts, None, view.as_of, data.settings.warning_workdays)
         return current.iloc[0]
     return None
 

@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import io
 import json
+import re
 import time
 from pathlib import Path
 
@@ -46,6 +47,7 @@ from metrics.priority import PriorityStatus, priority_counties
 from metrics.registry import METRICS_BY_ID
 from metrics.request import Period, TableRequest
 from metrics.table import region_table
+from metrics.warnings import deadline_warnings, warning_counts
 from metrics.weekly import WEEKLY_HEADLINE_METRICS as WEEKLY_HEADLINE
 from metrics.weekly import Section, weekly_report
 from presentation.format import fmt_value
@@ -584,11 +586,13 @@ def test_city_overdue_download_holds_only_the_city(golden: sa.Engine, downloads:
     open_as("jining", "overdue")
     assert len(audit_rows(golden, "jining", AuditAction.DOWNLOAD)) == before  # nothing recorded until clicked
     files = click_downloads(golden, downloads, "jining", JINING)
-    assert sorted(files) == [f"超期督办_{AS_OF}.csv", f"超期督办_{AS_OF}.xlsx"]
+    assert sorted(files) == [f"临期预警_{AS_OF}.csv", f"临期预警_{AS_OF}.xlsx", f"超期督办_{AS_OF}.csv", f"超期督办_{AS_OF}.xlsx"]
     ledger = overdue_cases(golden, AS_OF, scope=Scope(JINING))
-    for frame in files.values():
+    yellow = deadline_warnings(golden, AS_OF, scope=Scope(JINING), colours=("yellow",))
+    assert len(yellow) > 0
+    for name, frame in files.items():
         assert set(frame["所属市"]) == {"济宁市"}
-        assert sorted(frame["件号"]) == sorted(ledger["case_id"])
+        assert sorted(frame["件号"]) == sorted((yellow if name.startswith("临期") else ledger)["case_id"])
 
 
 def test_city_priority_download_holds_only_the_city(golden: sa.Engine, regions: pd.DataFrame,
@@ -810,3 +814,39 @@ def test_scope_of_a_city_user_without_a_region_fails_closed() -> None:
     assert access.scope_of(Identity("j", Role.CITY, JINING, "j")) == Scope(JINING)
     with pytest.raises(PermissionError):
         access.scope_of(Identity("x", Role.CITY, None, "x"))
+
+
+# --- 三色预警 in the pages ------------------------------------------------------------------------
+
+LEVEL_OF = {"sheng": (Level.PROVINCE, PROVINCE), "jining": (Level.CITY, JINING), "rencheng": (Level.COUNTY, RENCHENG)}
+
+
+def strip_counts(at: AppTest) -> tuple[int, ...]:
+    (strip,) = [m.value for m in at.markdown if m.value.startswith("**三色预警**")]
+    numbers = re.findall(r"badge\[[^\]]*?([\d,]+) 件\]", strip)
+    return tuple(int(n.replace(",", "")) for n in numbers)
+
+
+@pytest.mark.parametrize(("username", "scope"), [("sheng", WHOLE_PROVINCE), ("jining", Scope(JINING)),
+                                                 ("rencheng", Scope(RENCHENG))], ids=["province", "city", "county"])
+def test_overview_counts_every_colour_of_the_viewers_region(golden: sa.Engine, username: str, scope: Scope) -> None:
+    at = open_as(username, "overview")
+    listed = deadline_warnings(golden, AS_OF, scope=scope)
+    assert strip_counts(at) == tuple(int((listed["colour"] == c).sum()) for c in ("red", "yellow", "green"))
+    assert strip_counts(at)[0] == row_of(golden, *LEVEL_OF[username])["overdue"]  # red is the overdue stock
+
+
+def test_drilldown_lists_the_colours_of_each_unit(golden: sa.Engine) -> None:
+    at = open_as("jining", "drilldown")
+    children = at.dataframe[0].value.set_index("code")
+    counts = warning_counts(golden, AS_OF, Level.COUNTY, scope=Scope(JINING)).set_index("code")
+    for code, row in children.iterrows():
+        want = counts.loc[code] if code in counts.index else None
+        assert (row["yellow"], row["green"]) == ((int(want["yellow"]), int(want["green"])) if want is not None else (0, 0))
+
+
+def test_a_county_user_sees_the_cases_about_to_fall_due_first(golden: sa.Engine) -> None:
+    county = [h.value for h in open_as("rencheng", "overdue").subheader]
+    province = [h.value for h in open_as("sheng", "overdue").subheader]
+    assert county[0].startswith("临期预警") and not province[0].startswith("临期预警")
+    assert any(h.startswith("临期预警") for h in province)

@@ -21,3 +21,14 @@ def kpi_cards(current: pd.Series, previous: pd.Series | None, metric_ids: tuple[
         col.metric(m.label, fmt_value(mid, current[mid]), delta, delta_color="off" if flat else delta_color(mid),
                    delta_arrow="off" if flat else "auto", help=f"{m.definition}（变化为与{previous_label}相比）",
                    border=True)
+
+
+def warning_strip(counts: pd.DataFrame, code: str | None, as_of: object, workdays: int) -> None:
+    """三色预警 of one region in a line of badges: open cases overdue (red), due within `workdays` working
+    days (yellow) and the rest (green); `counts` is ScopedData.warning_counts at the region's level."""
+    row = counts[counts["code"] == code] if code is not None else counts
+    red, yellow, green = (int(row[c].sum()) for c in ("red", "yellow", "green"))
+    st.markdown(f"**三色预警**（截至 {as_of} 在办的检举控告件）　:red-badge[红 · 已超期 {red:,} 件]　"
+                f":orange-badge[黄 · {workdays} 个工作日内到期 {yellow:,} 件]　:green-badge[绿 · 未临期 {green:,} 件]",
+                help="红：已过办理期限仍未办结；黄：办理期限在截止日期起 "
+                     f"{workdays} 个工作日内（含截止日期当天，按法定工作日历计）；绿：其余在办件。清单见“超期督办”页。")

@@ -28,9 +28,12 @@ from metrics.request import CaseFilter, Period, TableRequest
 from metrics.series import Grain, SeriesRequest, metric_series
 from metrics.settings import DEFAULT_SETTINGS, Settings
 from metrics.table import region_table
+from metrics.warnings import deadline_warnings, warning_counts
 from metrics.weekly import WeeklyReport, weekly_report
 
 from . import runtime
+
+WARNING_LIST_LIMIT = 5000  # rows of a warning list on screen (the counts are complete)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,15 @@ class ScopedData:
     def overdue(self, as_of: dt.date, filters: CaseFilter, parent: str | None = None) -> pd.DataFrame:
         """The overdue ledger in scope, most overdue first."""
         return _overdue(self.url, self.version, as_of, parent, self.scope, filters, self.settings)
+
+    def warning_counts(self, as_of: dt.date, level: Level, filters: CaseFilter, parent: str | None = None) -> pd.DataFrame:
+        """Open cases by warning colour per region of `level` under `parent` (code, red, yellow, green, open)."""
+        return _warning_counts(self.url, self.version, as_of, level, parent, self.scope, filters, self.settings)
+
+    def warnings(self, as_of: dt.date, filters: CaseFilter, colours: tuple[str, ...], parent: str | None = None,
+                 limit: int | None = WARNING_LIST_LIMIT) -> pd.DataFrame:
+        """Open cases in scope of the given warning colours, the most pressing deadline first."""
+        return _warnings(self.url, self.version, as_of, parent, colours, limit, self.scope, filters, self.settings)
 
     def cases_of_county(self, county: str, period: Period, filters: CaseFilter) -> pd.DataFrame:
         """A county's case list (empty outside the scope)."""
@@ -151,6 +163,20 @@ def _overdue(url: str, version: str, as_of: dt.date, parent: str | None, scope: 
              settings: Settings) -> pd.DataFrame:
     return overdue_cases(runtime.get_engine(url), as_of, parent=parent, scope=scope, filters=filters,
                          order=OverdueOrder.MOST_OVERDUE, settings=settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _warning_counts(url: str, version: str, as_of: dt.date, level: Level, parent: str | None, scope: Scope,
+                    filters: CaseFilter, settings: Settings) -> pd.DataFrame:
+    return warning_counts(runtime.get_engine(url), as_of, level, parent=parent, scope=scope, filters=filters,
+                          settings=settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _warnings(url: str, version: str, as_of: dt.date, parent: str | None, colours: tuple[str, ...], limit: int | None,
+              scope: Scope, filters: CaseFilter, settings: Settings) -> pd.DataFrame:
+    return deadline_warnings(runtime.get_engine(url), as_of, parent=parent, scope=scope, filters=filters, colours=colours,
+                             limit=limit, settings=settings)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
