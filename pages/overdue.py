@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 
 from data_access.auth import Role
+from data_access.enums import Level
 from metrics.caselists import OverdueBucket, overdue_bucket, overdue_buckets
 from metrics.registry import METRICS_BY_ID
 from metrics.warnings import Colour
@@ -150,7 +151,8 @@ def overdue_section(view: View, data: ScopedData) -> None:
         return
     ledger = ledger.assign(bucket=overdue_bucket(ledger["days_overdue"]))
     headline(ledger)
-    by_city(ledger)
+    if tree().level(view.root) is Level.PROVINCE:  # a city's or a county's ledger has one city: the counties follow
+        by_city(ledger)
     st.subheader("各县（市、区）与超期件清单")
     shown = filtered(ledger)
     if shown.empty:

@@ -115,7 +115,8 @@ def cities(report: WeeklyReport) -> None:
     last week's rank and the change; a county viewer sees its own county's week."""
     frame = report.units
     noun = report.unit_noun
-    shown = pd.DataFrame({"名次": frame["rank"].map(_rank_text), noun: frame["name"],
+    ranks = frame["rank"] if report.ranks_units else pd.Series(pd.NA, index=frame.index)  # a county alone is not ranked
+    shown = pd.DataFrame({"名次": ranks.map(_rank_text), noun: frame["name"],
                           "on_time_rate": frame["on_time_rate"], "due": frame["due"],
                           "上周名次": frame["rank_last"].map(_rank_text), "名次变化": frame["rank_change"].map(_rank_change),
                           "较上周（百分点）": frame["rate_change"] * 100})

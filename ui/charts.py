@@ -59,7 +59,8 @@ def trend_chart(series: pd.DataFrame, rate_ids: tuple[str, ...] = ("on_time_rate
     axis_title, axis_format, tip_title, tip_format = _bucket_axis(grain)
     base = alt.Chart(series).encode(x=alt.X("bucket_start:T", title=axis_title, axis=alt.Axis(format=axis_format)))
     bars = base.mark_bar(color="#c9d7e8", opacity=0.8).encode(
-        y=alt.Y(f"{volume_id}:Q", title=METRICS_BY_ID[volume_id].label + "（件）", axis=upright_axis("right", orient="right")),
+        y=alt.Y(f"{volume_id}:Q", title=METRICS_BY_ID[volume_id].label + "（件）",
+                axis=upright_axis("right", orient="right", format=",d", tickMinStep=1)),
         tooltip=[alt.Tooltip("bucket_start:T", title=tip_title, format=tip_format),
                  alt.Tooltip(f"{volume_id}:Q", title=METRICS_BY_ID[volume_id].label)])
     long = series.melt(id_vars=["bucket_start"], value_vars=list(rate_ids), var_name="metric", value_name="rate")
@@ -158,7 +159,7 @@ def bar_chart(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str, c
     """A plain vertical bar chart with tooltips (categories on x)."""
     chart = alt.Chart(frame).mark_bar(color=color).encode(
         x=alt.X(f"{x}:N", title=x_title, sort=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
+        y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format, tickMinStep=1 if y_format == ",d" else alt.Undefined)),
         tooltip=[alt.Tooltip(f"{x}:N", title=x_title), alt.Tooltip(f"{y}:Q", title=y_title, format=y_format)])
     return _themed(chart, height)
 

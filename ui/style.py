@@ -30,7 +30,8 @@ def uploader_css() -> str:
     limit = int(st.get_option("server.maxUploadSize"))
     return f"""
 <style>
-[data-testid="stFileUploaderDropzone"] button {{ font-size: 0; }}
+[data-testid="stFileUploaderDropzone"] button, [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p
+  {{ font-size: 0; }}
 [data-testid="stFileUploaderDropzone"] button::after {{ content: "选择文件"; font-size: 1rem; }}
 [data-testid="stFileUploaderDropzone"] button span[data-testid="stIconMaterial"] {{ font-size: 1.25rem; }}
 [data-testid="stFileUploaderDropzoneInstructions"] span, [data-testid="stFileUploaderDropzoneInstructions"] small
