@@ -36,6 +36,7 @@ class AuditAction(LabelledEnum):
     IMPORT = ("import", "导入")
     DOWNLOAD = ("download", "下载")
     USER_ADMIN = ("user_admin", "用户管理")
+    SUPERVISION = ("supervision", "督办")
 
 
 def record(engine: sa.Engine, identity_or_username: Identity | str, action: AuditAction | str, detail: str,

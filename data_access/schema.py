@@ -123,3 +123,40 @@ audit_log = sa.Table(
     sa.Column("detail", sa.String(500), nullable=False),
 )
 sa.Index("ix_audit_log_at", audit_log.c.at).ddl_if(dialect="postgresql")
+
+# 督办台账: supervision orders and every step taken on them (docs/contract/supervision-ledger.md). Text
+# fields are typed by officials and shown on shared screens: ledger.py refuses phone and ID numbers.
+supervision_items = sa.Table(
+    "supervision_items",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # uuid4 hex
+    sa.Column("subject", sa.String(8), nullable=False),  # case | county
+    sa.Column("case_id", sa.String(64), nullable=True),  # the case, for a case item
+    sa.Column("county_code", sa.String(6), nullable=False),  # the county that must reply
+    sa.Column("title", sa.String(200), nullable=False),  # what is wrong, e.g. 初次举报超期未办结 37 件
+    sa.Column("reason", sa.String(1000), nullable=False),  # why it is ordered, what is asked
+    sa.Column("method", sa.String(16), nullable=False),  # phone | letter | visit
+    sa.Column("reply_due", sa.Date, nullable=False),  # the county replies by this day
+    sa.Column("status", sa.String(16), nullable=False),  # open | replied | closed
+    sa.Column("opened_by", sa.String(64), nullable=False),
+    sa.Column("opened_scope", sa.String(6), nullable=False),  # the opener's region, '' for the province
+    sa.Column("opened_at", sa.DateTime, nullable=False),
+    sa.Column("replied_at", sa.DateTime, nullable=True),  # the latest reply
+    sa.Column("closed_at", sa.DateTime, nullable=True),  # 销号
+)
+sa.Index("ix_supervision_items_county", supervision_items.c.county_code)
+
+supervision_events = sa.Table(
+    "supervision_events",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("item_id", sa.String(32), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),  # 1, 2, ... within the item: the order of its steps
+    sa.Column("at", sa.DateTime, nullable=False, quote=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),  # open | reply | close | return
+    sa.Column("note", sa.String(1000), nullable=False),
+    sa.Column("promised_date", sa.Date, nullable=True),  # a reply: the day the county promises to finish
+)
+sa.Index("ix_supervision_events_item", supervision_events.c.item_id)
