@@ -14,10 +14,10 @@ import streamlit as st
 from data_access.auth import Role
 from data_access.config import SettingsError
 from data_access.database import DemoShare
-from pages import audit, data, definitions, drilldown, overdue, overview, priority, satisfaction, weekly
+from pages import audit, data, definitions, drilldown, ledger, overdue, overview, priority, satisfaction, weekly
 from ui import access, runtime
 from ui.guard import DB_ERRORS, database_down, guarded
-from ui.navigation import DRILLDOWN_URL_PATH
+from ui.navigation import DRILLDOWN_URL_PATH, LEDGER_URL_PATH
 from ui.regions import tree
 from ui.scoped import ScopedData, scoped
 from ui.style import inject_style
@@ -45,6 +45,7 @@ SUPERVISION = [
     page(overdue.render, "超期督办", ":material/schedule:", "overdue"),
     page(satisfaction.render, "满意度", ":material/sentiment_satisfied:", "satisfaction"),
     page(weekly.render, "周例会", ":material/groups:", "weekly"),
+    page(ledger.render, "督办台账", ":material/assignment_turned_in:", LEDGER_URL_PATH),
 ]
 DEFINITIONS = page(definitions.render, "指标口径", ":material/menu_book:", "definitions")
 PROVINCE_ONLY = [  # data import and the audit trail: province supervisors only

@@ -235,11 +235,13 @@ def items(engine: sa.Engine | sa.Connection, scope: Scope, as_of: dt.date) -> pd
     return frame.sort_values(["_rank", "opened_at", "id"], ascending=[True, True, True]).drop(columns="_rank").reset_index(drop=True)
 
 
-def history(engine: sa.Engine, scope: Scope, item_id: str) -> pd.DataFrame:
-    """The steps of one item in order (empty when the item lies outside `scope`)."""
+def history(engine: sa.Engine, scope: Scope, item_id: str | None = None) -> pd.DataFrame:
+    """The steps of one item in order (empty when the item lies outside `scope`), or of every item in
+    scope (item_id None) item by item."""
     query = (sa.select(supervision_events).join(supervision_items, supervision_items.c.id == supervision_events.c.item_id)
-             .where(supervision_events.c.item_id == item_id)
-             .order_by(supervision_events.c.seq))
+             .order_by(supervision_events.c.item_id, supervision_events.c.seq))
+    if item_id is not None:
+        query = query.where(supervision_events.c.item_id == item_id)
     if scope.code is not None:
         query = query.where(supervision_items.c.county_code.in_(counties_at_or_under(scope.code)))
     with engine.connect() as conn:

@@ -9,11 +9,13 @@ from data_access.enums import Channel, Level
 from metrics.caselists import CaseStatus
 from metrics.registry import METRICS_BY_ID
 from pages import hand_over
+from ui.access import current_identity, is_supervisor
 from ui.charts import ranking_chart, selected_code
 from ui.downloads import download_buttons, for_people
 from ui.guard import guarded
 from ui.kpi import kpi_cards, warning_strip
 from ui.maps import region_map
+from ui.navigation import supervise
 from ui.regions import RegionTree, tree
 from ui.scoped import ScopedData
 from ui.tables import metric_table, percent_column_config, show_table
@@ -108,6 +110,12 @@ def case_section(view: View, data: ScopedData, regions: RegionTree, code: str) -
     people = for_people(shown)
     show_table(people, hide_index=True, width="stretch", height=520)
     download_buttons(people, f"案件清单_{code}_{view.period.start}_{view.period.end}", key=f"cases_{code}")
+    disputed = int(cases["disputed"].astype(bool).sum())
+    if disputed and is_supervisor(current_identity()):  # 结而不服: one click to a county-wide supervision item
+        if st.button(f"对本县结而不服件挂账督办（{disputed} 件）", key=f"supervise_disputed_{code}",
+                     icon=":material/assignment_add:"):
+            supervise(code, f"统计期内结而不服 {disputed} 件（{view.period.start} 至 {view.period.end}）",
+                      "请逐件复查结而不服件的办理过程和答复情况，对群众反映属实的问题重新办理，书面反馈复查结果。")
 
 
 def region_shown(view: View, regions: RegionTree) -> str:

@@ -12,11 +12,11 @@ from metrics.registry import METRICS_BY_ID
 from metrics.warnings import Colour
 from pages import hand_over
 from presentation.palette import BLUE, ORANGE, SKY, VERMILLION
-from ui.access import current_identity
+from ui.access import current_identity, is_supervisor
 from ui.charts import stacked_bar_chart
 from ui.downloads import download_buttons, for_people
 from ui.kpi import warning_strip
-from ui.navigation import drill_to
+from ui.navigation import drill_to, supervise
 from ui.regions import tree
 from ui.scoped import ScopedData
 from ui.tables import show_table
@@ -98,13 +98,29 @@ def by_county(ledger: pd.DataFrame) -> None:
 
 
 def case_list(ledger: pd.DataFrame, stem: str) -> None:
-    """The overdue cases, most overdue first, first reports marked; with downloads."""
+    """The overdue cases, most overdue first, first reports marked; with downloads. A supervisor picks a
+    row and opens a supervision item for that case in one click."""
     st.markdown(f"**超期件清单：{len(ledger):,} 件（按超期天数从多到少）**")
     people = for_people(ledger[list(LIST_COLUMNS)].assign(bucket=ledger["bucket"].map(lambda v: OverdueBucket(v).label)),
                         {"bucket": "超期区间"})
-    show_table(people, hide_index=True, width="stretch", height=520,
-                 column_config={"超期天数": st.column_config.NumberColumn("超期天数", format="%d 天")})
+    event = show_table(people, hide_index=True, width="stretch", height=520, on_select="rerun",
+                       selection_mode="single-row", key="overdue_case_rows",
+                       column_config={"超期天数": st.column_config.NumberColumn("超期天数", format="%d 天")})
+    picked = ledger.iloc[event.selection.rows[0]] if event and event.selection and event.selection.rows else None
+    supervise_button(picked, lambda row: (f"件号 {row['case_id']} 超期 {int(row['days_overdue'])} 天未办结",
+                                          "请立即督促办结，并书面反馈超期原因和整改措施。"), key="supervise_overdue")
     download_buttons(people, stem, key="overdue_cases")
+
+
+def supervise_button(row: pd.Series | None, words, key: str) -> None:
+    """督办此件: for a supervisor, a button opening the 督办台账 with the picked case drafted (words(row)
+    gives the item's title and reason); nothing is written until the item is opened there."""
+    if not is_supervisor(current_identity()):
+        return
+    label = f"对所选案件挂账督办（件号 {row['case_id']}）" if row is not None else "对所选案件挂账督办（先在表中选一行）"
+    if st.button(label, key=key, disabled=row is None, icon=":material/assignment_add:") and row is not None:
+        title, reason = words(row)
+        supervise(str(row["county_code"]), title, reason, case_id=str(row["case_id"]))
 
 
 def yellow_section(view: View, data: ScopedData) -> None:
@@ -121,8 +137,13 @@ def yellow_section(view: View, data: ScopedData) -> None:
     st.markdown(f"**临期件清单：{len(shown):,} 件（按办理期限从近到远；剩余工作日为 0 的今日到期）**")
     people = for_people(shown[["case_id", "city_name", "county_name", "received_date", "due_date", "working_days_left"]],
                         {"working_days_left": "剩余工作日"})
-    show_table(people, hide_index=True, width="stretch", height=min(40 + 35 * len(people), 420),
-               column_config={"剩余工作日": st.column_config.NumberColumn("剩余工作日", format="%d 天")})
+    event = show_table(people, hide_index=True, width="stretch", height=min(40 + 35 * len(people), 420), on_select="rerun",
+                       selection_mode="single-row", key="yellow_case_rows",
+                       column_config={"剩余工作日": st.column_config.NumberColumn("剩余工作日", format="%d 天")})
+    picked = shown.iloc[event.selection.rows[0]] if event and event.selection and event.selection.rows else None
+    supervise_button(picked, lambda row: (
+        f"件号 {row['case_id']} 将于 {row['due_date']} 到期（剩 {int(row['working_days_left'])} 个工作日）",
+        "请在办理期限内办结，确有困难的按规定办理延期并书面说明。"), key="supervise_yellow")
     download_buttons(people, f"临期预警_{view.as_of}", key="yellow_cases")
 
 

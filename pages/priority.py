@@ -13,9 +13,10 @@ from metrics.request import Period
 from metrics.settings import Settings
 from pages import hand_over
 from presentation.format import plain_markdown
+from ui.access import current_identity, is_supervisor
 from ui.charts import funnel_chart
 from ui.downloads import download_buttons
-from ui.navigation import drill_to
+from ui.navigation import drill_to, supervise
 from ui.regions import RegionTree, tree
 from ui.scoped import ScopedData
 from ui.tables import metric_table, percent_column_config, show_table
@@ -116,9 +117,14 @@ def sentences(ranked: pd.DataFrame) -> None:
     if flagged.empty:
         st.info("所选期间没有县（市、区）列为重点督导或关注。")
         return
+    supervisor = is_supervisor(current_identity())
     for row in flagged.itertuples():
         # county names repeat across cities (市中区): the city comes first
-        st.markdown(f"**{BADGES[PriorityStatus(row.status)]}**　{plain_markdown(row.city_name)}　{plain_markdown(row.sentence)}")
+        text, action = st.columns([6, 1], vertical_alignment="center") if supervisor else (st.container(), None)
+        text.markdown(f"**{BADGES[PriorityStatus(row.status)]}**　{plain_markdown(row.city_name)}　{plain_markdown(row.sentence)}")
+        if action is not None and action.button("挂账督办", key=f"supervise_{row.code}", icon=":material/assignment_add:"):
+            supervise(str(row.code), f"{PriorityStatus(row.status).label}：{row.city_name}{row.name}初次举报办理质效与越级举报",
+                      f"{row.sentence}请逐件查找初次举报超期原因，制定整改措施，按期书面反馈。")
 
 
 def insufficient_list(insufficient: pd.DataFrame, settings: Settings) -> None:

@@ -34,13 +34,14 @@ import ui.charts
 import ui.downloads
 import ui.geo
 import ui.vega
-from data_access import auth
+from data_access import auth, ledger
 from data_access.audit import AuditAction, recent
 from data_access.auth import Role
 from data_access.database import case_count, init_database, regions_frame
 from data_access.engine import make_engine
 from data_access.enums import Level
 from data_access.importer import import_file
+from data_access.schema import supervision_events, supervision_items
 from data_access.scope import WHOLE_PROVINCE, Scope
 from metrics.caselists import case_list, overdue_cases
 from metrics.priority import PriorityStatus, priority_counties
@@ -77,7 +78,7 @@ USERS = {  # username -> (role, region)
 LOGIN_TITLE = "信访举报督导看板"
 OPEN_BANNER = "演示模式，未启用登录"
 PRODUCTION_DELAY = access.FAILED_LOGIN_DELAY_S
-SCOPED_PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "weekly", "definitions")
+SCOPED_PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "weekly", "ledger", "definitions")
 PROVINCE_ONLY = ("data", "audit")
 
 
@@ -390,8 +391,8 @@ def test_city_overdue_ledger_only_its_counties(golden: sa.Engine, regions: pd.Da
     ledger = overdue_cases(golden, AS_OF, scope=Scope(JINING))
     assert len(ledger) < len(overdue_cases(golden, AS_OF, scope=WHOLE_PROVINCE))
     at = open_as("jining", "overdue")
-    cities, counties, cases = (d.value for d in at.dataframe[:3])
-    assert list(cities["city_name"]) == ["济宁市"]
+    counties, cases = (d.value for d in at.dataframe[:2])  # no by-city table: a city's ledger has one city
+    assert not [h.value for h in at.subheader if h.value.startswith("各市")]
     assert set(counties["county_code"]) <= counties_of(regions, JINING)
     assert set(cases["所属市"]) == {"济宁市"}
     assert sorted(cases["件号"]) == sorted(ledger["case_id"])
@@ -850,3 +851,57 @@ def test_a_county_user_sees_the_cases_about_to_fall_due_first(golden: sa.Engine)
     province = [h.value for h in open_as("sheng", "overdue").subheader]
     assert county[0].startswith("临期预警") and not province[0].startswith("临期预警")
     assert any(h.startswith("临期预警") for h in province)
+
+
+# --- 督办台账: open from a drafted link, the county replies, the province signs off ----------------
+
+def button(at: AppTest, label: str):
+    (found,) = [b for b in at.button if b.label == label]
+    return found
+
+
+def ledger_rows(engine: sa.Engine) -> pd.DataFrame:
+    return ledger.items(engine, WHOLE_PROVINCE, dt.date.today())
+
+
+def test_ledger_cycle_through_the_page(golden: sa.Engine) -> None:
+    with golden.begin() as conn:
+        conn.execute(supervision_events.delete())
+        conn.execute(supervision_items.delete())
+    case_id = overdue_cases(golden, AS_OF, scope=Scope(RENCHENG))["case_id"].iloc[0]
+    # the overdue page's "督办此件" lands here with a draft in the URL; the supervisor adds the reason
+    at = open_as("jining", "ledger", new="1", county=RENCHENG, case=case_id, title=f"件号 {case_id} 超期未办结")
+    assert at.text_input[0].value == case_id and at.selectbox[0].value == RENCHENG
+    at.text_area[0].input("请立即督促办结，并书面反馈超期原因")  # a form: sent with its submit button
+    button(at, "挂账督办").click().run()
+    assert not at.exception and at.success and "已挂账：任城区" in at.success[0].value
+    (item,) = ledger_rows(golden)["id"]
+    assert ledger_rows(golden)["case_id"].iloc[0] == case_id
+    # a note with a phone number is refused on the page, nothing written
+    county = open_as("rencheng", "ledger")
+    county.selectbox(key="ledger_item").select(item).run()
+    county.text_area[0].input("已联系举报人 13812345678")
+    button(county, "提交反馈").click().run()
+    assert county.error and "疑似电话号码" in county.error[0].value
+    assert ledger_rows(golden)["status"].iloc[0] == "open"
+    county.text_area[0].input("已约谈承办人，本周内办结")
+    button(county, "提交反馈").click().run()
+    assert county.success and county.success[0].value == "已提交反馈。"
+    assert ledger_rows(golden)["status"].iloc[0] == "replied"
+    # another city's supervisor does not see it; the province signs it off
+    assert ledger.items(golden, Scope(JINAN), dt.date.today()).empty
+    province = open_as("sheng", "ledger")
+    province.selectbox(key="ledger_item").select(item).run()
+    button(province, "销号").click().run()
+    assert province.success and province.success[0].value == "已销号。"
+    assert ledger_rows(golden)["status"].iloc[0] == "closed"
+    assert list(ledger.history(golden, WHOLE_PROVINCE, item)["action"]) == ["open", "reply", "close"]
+    shown = {m.label: m.value for m in province.metric}
+    assert shown["销号率"] == "100.0%" and shown["在办事项"] == "0 项"
+    actions = recent(golden, 20)
+    assert (actions["action"] == "supervision").sum() >= 3
+
+
+def test_county_user_cannot_open_items(golden: sa.Engine) -> None:
+    at = open_as("rencheng", "ledger", new="1", county=RENCHENG, title="x")
+    assert not [e for e in at.expander if "新建督办事项" in e.label]

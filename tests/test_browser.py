@@ -53,6 +53,7 @@ OTHER_PAGES = [  # url_path in app.py -> screenshot name: render-only checks (th
     ("overdue", "05-overdue"),
     ("satisfaction", "06-satisfaction"),
     ("weekly", "07-weekly"),
+    ("ledger", "07-ledger"),
     ("definitions", "08-definitions"),
     ("data", "09-data"),
     ("audit", "10-audit"),

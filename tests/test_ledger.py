@@ -200,3 +200,50 @@ def test_ordinary_numbers_in_notes_are_fine(db: sa.Engine, note: str) -> None:
     item = open_for_rencheng(db)
     ledger.reply(db, RENCHENG_COUNTY, item, note=note, now=NOW)
     assert ledger.history(db, WHOLE_PROVINCE, item)["note"].iloc[-1] == note
+
+
+# --- the documents ------------------------------------------------------------------------------
+
+def test_notice_is_an_official_form_word_document() -> None:
+    import io
+
+    from docx import Document
+
+    from reports.notice import NoticeFacts, build_notice, issuer_of, notice_name
+
+    facts = NoticeFacts(number="督办〔2024〕3f2a1c", issuer=issuer_of("济宁市"), recipient="任城区纪委监委",
+                        subject="case", case_id="SD101-0000042", title="件号 SD101-0000042 超期 12 天未办结",
+                        reason="请立即督促办结，并书面反馈超期原因。", method="letter", opened_on=dt.date(2024, 6, 28),
+                        reply_due=dt.date(2024, 7, 5), issued_on=dt.date(2024, 6, 28))
+    doc = Document(io.BytesIO(build_notice(facts)))
+    texts = [p.text for p in doc.paragraphs if p.text]
+    assert texts[:3] == ["督办通知单", "督办〔2024〕3f2a1c", "任城区纪委监委："]
+    assert "2024年6月28日，济宁市纪委监委信访室对件号 SD101-0000042 的检举控告件进行发函督办" in texts[3]
+    assert texts[4] == "一、督办事项：件号 SD101-0000042 超期 12 天未办结。"
+    assert texts[5] == "二、督办要求：请立即督促办结，并书面反馈超期原因。"
+    assert texts[6].startswith("三、请于2024年7月5日前")
+    assert texts[-2:] == ["济宁市纪委监委信访室", "2024年6月28日"]
+    body = doc.paragraphs[4].runs[0]
+    assert body.font.size.pt == 16 and body.element.rPr.rFonts.get(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "仿宋_GB2312"
+    assert notice_name(facts) == "督办通知单_任城区纪委监委_2024-06-28.docx"
+
+
+def test_ledger_workbook_has_items_and_steps(db: sa.Engine) -> None:
+    import io
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from reports.ledger_book import build_ledger_workbook
+
+    item = open_for_rencheng(db)
+    ledger.reply(db, RENCHENG_COUNTY, item, note="已整改", now=NOW)
+    items = ledger.items(db, WHOLE_PROVINCE, NOW.date())[["title", "status"]].rename(columns={"title": "督办事项", "status": "状态"})
+    steps = ledger.history(db, WHOLE_PROVINCE)[["seq", "action", "note"]]
+    book = load_workbook(io.BytesIO(build_ledger_workbook(items, steps)))
+    assert book.sheetnames == ["督办事项", "办理记录"]
+    assert [c.value for c in book["督办事项"][2]] == ["初次举报超期未办结 3 件", "replied"]
+    assert [[c.value for c in row] for row in book["办理记录"].iter_rows(min_row=2)] == [
+        [1, "open", "请于期限内办结并反馈整改措施"], [2, "reply", "已整改"]]
+    assert book["督办事项"].auto_filter.ref == "A1:B2" and isinstance(items, pd.DataFrame)

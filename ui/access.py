@@ -87,6 +87,11 @@ def _browser_errand(key: str, path: str) -> None:
         st.html(post_script(path, str(st.session_state.pop(key) or "")), unsafe_allow_javascript=True)
 
 
+def is_supervisor(identity: Identity) -> bool:
+    """Province and city users supervise (open, sign off, send back 督办 items); county users reply."""
+    return identity.role in (Role.PROVINCE, Role.CITY)
+
+
 def current_identity() -> Identity:
     """The identity gate() established for this run (pages and downloads use it for the audit)."""
     return st.session_state[_CURRENT_KEY]

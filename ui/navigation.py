@@ -18,3 +18,15 @@ def drill_to(code: str) -> None:
     # calc_hash(url_path)), so a stand-in with the drill-down's path switches to app.py's page.
     stand_in = st.Page(_registered_by_app, url_path=DRILLDOWN_URL_PATH)
     st.switch_page(stand_in, query_params=url_params(**{REGION_PARAM: code}))
+
+
+LEDGER_URL_PATH = "ledger"  # app.py registers the 督办台账 page under this path
+NEW_ITEM_PARAMS = ("new", "county", "case", "title", "reason")  # a new item's draft, carried in the URL
+
+
+def supervise(county_code: str, title: str, reason: str = "", case_id: str | None = None) -> None:
+    """Open the 督办台账 page with a new item drafted for `county_code` (and its case): the supervisor
+    checks it, sets the method and the reply deadline, and opens it there. Nothing is written here."""
+    draft = {"new": "1", "county": county_code, "title": title, "reason": reason, **({"case": case_id} if case_id else {})}
+    stand_in = st.Page(_registered_by_app, url_path=LEDGER_URL_PATH)
+    st.switch_page(stand_in, query_params=url_params(**draft))

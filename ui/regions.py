@@ -53,6 +53,11 @@ class RegionTree:
             chain.append(p)
         return chain[::-1]
 
+    def counties_under(self, code: str) -> list[str]:
+        """The county-level units at or under `code`, by code."""
+        counties = self.frame[self.frame["level"] == Level.COUNTY.value]
+        return sorted(c for c in counties.index if code in self.ancestors(str(c)))
+
     def within(self, code: str, scope: Scope) -> bool:
         """True when `code` is the scope's region or lies under it (everything for WHOLE_PROVINCE)."""
         return scope.is_whole_province or scope.code in self.ancestors(code)

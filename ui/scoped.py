@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from data_access import audit, inventory
+from data_access import audit, inventory, ledger
 from data_access.auth import Identity
 from data_access.database import DemoShare, LoadReport, remove_demo_cases
 from data_access.engine import describe_url, dialect_name
@@ -73,6 +74,33 @@ class ScopedData:
                  limit: int | None = WARNING_LIST_LIMIT) -> pd.DataFrame:
         """Open cases in scope of the given warning colours, the most pressing deadline first."""
         return _warnings(self.url, self.version, as_of, parent, colours, limit, self.scope, filters, self.settings)
+
+    # 督办台账: read fresh on every run (the ledger changes without a new data version); every write is
+    # checked again in data_access.ledger against the actor's own region, whatever this page offered.
+
+    def ledger_items(self, as_of: dt.date) -> pd.DataFrame:
+        """The supervision items of the counties in scope, overdue replies first."""
+        return ledger.items(runtime.get_engine(self.url), self.scope, as_of)
+
+    def ledger_history(self, item_id: str | None = None) -> pd.DataFrame:
+        """One item's steps in order (empty outside the scope), or every step of the items in scope."""
+        return ledger.history(runtime.get_engine(self.url), self.scope, item_id)
+
+    def open_supervision(self, actor: Identity, **draft: Any) -> str:
+        """挂账: a new item (see data_access.ledger.open_item); its id."""
+        return ledger.open_item(runtime.get_engine(self.url), actor, **draft)
+
+    def reply_supervision(self, actor: Identity, item_id: str, note: str, promised_date: dt.date | None) -> None:
+        """已反馈: the county's reply."""
+        ledger.reply(runtime.get_engine(self.url), actor, item_id, note=note, promised_date=promised_date)
+
+    def close_supervision(self, actor: Identity, item_id: str, note: str) -> None:
+        """销号."""
+        ledger.close(runtime.get_engine(self.url), actor, item_id, note=note)
+
+    def return_supervision(self, actor: Identity, item_id: str, note: str) -> None:
+        """退回."""
+        ledger.send_back(runtime.get_engine(self.url), actor, item_id, note=note)
 
     def cases_of_county(self, county: str, period: Period, filters: CaseFilter) -> pd.DataFrame:
         """A county's case list (empty outside the scope)."""

@@ -1,0 +1,214 @@
+"""督办台账: the supervision orders of the viewer's region — open a new one, reply, sign off (销号) or send
+back (退回), each item's history, the 督办通知单 and the ledger as files.
+
+The page only offers what the viewer's role allows; data_access.ledger decides (scope, role, current
+status) and the page shows its answer. Everything the ledger stores was typed by officials and is
+shown in tables, never as Markdown or HTML.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from data_access.auth import Identity, OutOfScope, Role
+from data_access.enums import Level
+from data_access.ledger import LedgerRefused, Method, StaleStep, Status, Step, Subject
+from pages import hand_over
+from presentation.format import EMPTY
+from reports.ledger_book import build_ledger_workbook
+from reports.notice import DOCX_MIME, NoticeFacts, build_notice, issuer_of, notice_name
+from ui.access import current_identity, is_supervisor
+from ui.downloads import recorded_download
+from ui.navigation import NEW_ITEM_PARAMS
+from ui.regions import RegionTree, tree
+from ui.scoped import ScopedData
+from ui.tables import show_table
+from ui.view import View
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DONE_KEY = "_ledger_done"  # the message of the step just taken, shown after the rerun
+REPLY_DAYS = 7  # a new item's default reply deadline: a week from today
+ITEM_LABELS = {"status_label": "状态", "title": "督办事项", "county_name": "被督办县（市、区）", "city_name": "所属市",
+               "subject_label": "类型", "case_id": "件号", "method_label": "方式", "opened_on": "挂账日期",
+               "reply_due": "反馈期限", "age_days": "已挂账天数", "opened_by": "挂账人"}
+STEP_LABELS = {"seq": "序号", "at": "时间", "username": "办理人", "action_label": "环节", "note": "内容",
+               "promised_date": "承诺办结日期"}
+
+
+def labelled(items: pd.DataFrame, regions: RegionTree) -> pd.DataFrame:
+    """Items with names and Chinese labels for the table; 逾期未反馈 named in the status."""
+    out = items.copy()
+    out["county_name"] = out["county_code"].map(regions.name)
+    out["city_name"] = out["county_code"].map(lambda c: regions.name(regions.parent(c) or c))
+    out["status_label"] = [("逾期未反馈" if late else Status(s).label) for s, late in zip(out["status"], out["overdue_reply"],
+                                                                                       strict=True)]
+    out["subject_label"] = out["subject"].map(lambda v: Subject(v).label)
+    out["method_label"] = out["method"].map(lambda v: Method(v).label)
+    out["opened_on"] = pd.to_datetime(out["opened_at"]).dt.date
+    return out
+
+
+def headline(items: pd.DataFrame) -> None:
+    """在办, 逾期未反馈, 销号率, median days to 销号."""
+    closed = items[items["status"] == Status.CLOSED.value]
+    days = (pd.to_datetime(closed["closed_at"]) - pd.to_datetime(closed["opened_at"])).dt.total_seconds() / 86400
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("在办事项", f"{int((items['status'] != Status.CLOSED.value).sum()):,} 项", border=True,
+              help="挂账和已反馈、尚未销号的督办事项。")
+    c2.metric("逾期未反馈", f"{int(items['overdue_reply'].sum()):,} 项", border=True,
+              help="挂账（含退回）后已过反馈期限、县（市、区）仍未反馈的事项。")
+    c3.metric("销号率", f"{len(closed) / len(items) * 100:.1f}%" if len(items) else EMPTY, border=True,
+              help="已销号事项 ÷ 全部督办事项。")
+    c4.metric("销号中位用时", f"{days.median():.1f} 天" if len(closed) else EMPTY, border=True,
+              help="已销号事项从挂账到销号所用天数的中位数。")
+
+
+def new_item_form(view: View, data: ScopedData, identity: Identity, regions: RegionTree) -> None:
+    """挂账: a new item, drafted from the URL when the viewer came from a problem (a case, a county)."""
+    draft = {k: st.query_params.get(k, "") for k in NEW_ITEM_PARAMS}
+    counties = regions.counties_under(view.root)
+    with st.expander("新建督办事项（挂账）", expanded=draft["new"] == "1", icon=":material/add_task:"):
+        with st.form("new_item", clear_on_submit=False, border=False):
+            left, right = st.columns(2)
+            default = counties.index(draft["county"]) if draft["county"] in counties else 0
+            county = left.selectbox("被督办县（市、区）", counties, index=default,
+                                    format_func=lambda c: f"{regions.name(regions.parent(c) or c)} {regions.name(c)}")
+            case_id = right.text_input("件号（对单件督办时填写，否则留空）", value=draft["case"])
+            title = st.text_input("督办事项", value=draft["title"], max_chars=200,
+                                  placeholder="如：初次举报超期未办结 37 件；件号 XXX 超期 12 天")
+            reason = st.text_area("督办要求", value=draft["reason"], max_chars=1000,
+                                  placeholder="写明问题与要求，如：请于期限内办结并书面反馈超期原因和整改措施。不得填写举报人信息。")
+            m, d = st.columns(2)
+            method = m.radio("督办方式", [x.value for x in Method], format_func=lambda v: Method(v).label, horizontal=True)
+            reply_due = d.date_input("反馈期限", value=dt.date.today() + dt.timedelta(days=REPLY_DAYS),
+                                     min_value=dt.date.today(), format="YYYY-MM-DD")
+            submitted = st.form_submit_button("挂账督办", type="primary", icon=":material/assignment_add:")
+        if submitted:
+            take_step(lambda: data.open_supervision(identity, county_code=county, title=title, reason=reason, method=method,
+                                                    reply_due=reply_due, case_id=case_id.strip() or None),
+                      f"已挂账：{regions.name(county)}，反馈期限 {reply_due}。", clear_draft=True)
+
+
+def take_step(step, done: str, clear_draft: bool = False) -> None:
+    """Run one ledger write; on success remember `done` and rerun, else say why nothing was written."""
+    try:
+        step()
+    except (LedgerRefused, OutOfScope) as refused:
+        st.error(f"未保存：{refused}")
+        return
+    except StaleStep as stale:
+        st.warning(str(stale))
+        return
+    st.session_state[DONE_KEY] = done
+    if clear_draft:
+        for key in NEW_ITEM_PARAMS:
+            st.query_params.pop(key, None)
+    st.rerun()
+
+
+def filters(items: pd.DataFrame, regions: RegionTree, view: View) -> pd.DataFrame:
+    """Status, method and city filters (the city filter for a province viewer)."""
+    c1, c2, c3 = st.columns(3)
+    statuses = c1.multiselect("状态", ["overdue", *(s.value for s in Status)], placeholder="全部状态", key="ledger_status",
+                              format_func=lambda v: "逾期未反馈" if v == "overdue" else Status(v).label)
+    methods = c2.multiselect("督办方式", [m.value for m in Method], format_func=lambda v: Method(v).label,
+                             placeholder="全部方式", key="ledger_method")
+    out = items
+    if regions.level(view.root) is Level.PROVINCE:
+        cities = sorted(set(out["city_name"]))
+        city = c3.selectbox("所属市", ["全部", *cities], key="ledger_city")
+        if city != "全部":
+            out = out[out["city_name"] == city]
+    if statuses:
+        wanted = out["status"].isin(statuses) | (out["overdue_reply"] & ("overdue" in statuses))
+        out = out[wanted]
+    if methods:
+        out = out[out["method"].isin(methods)]
+    return out
+
+
+def item_panel(data: ScopedData, identity: Identity, item: pd.Series, regions: RegionTree) -> None:
+    """One item: its history, what the viewer may do next, its notice."""
+    st.subheader(f"{item['county_name']}：{item['title']}")
+    st.caption(f"{item['subject_label']}　{item['method_label']}　挂账 {item['opened_on']}（{item['opened_by']}）　"
+               f"反馈期限 {item['reply_due']}　当前状态：{item['status_label']}")
+    show_table(pd.DataFrame({"督办要求": [item["reason"]]}), hide_index=True, width="stretch")
+    steps = data.ledger_history(item["id"])
+    steps = steps.assign(action_label=steps["action"].map(lambda v: Step(v).label))
+    show_table(steps[list(STEP_LABELS)].rename(columns=STEP_LABELS), hide_index=True, width="stretch")
+    status = Status(item["status"])
+    if identity.role is Role.COUNTY and status is Status.OPEN:
+        with st.form(f"reply_{item['id']}", border=True):
+            note = st.text_area("反馈内容（办理进展、整改措施）", max_chars=1000)
+            promised = st.date_input("承诺办结日期", value=None, format="YYYY-MM-DD")
+            if st.form_submit_button("提交反馈", type="primary"):
+                take_step(lambda: data.reply_supervision(identity, item["id"], note, promised), "已提交反馈。")
+    elif is_supervisor(identity) and status is Status.REPLIED:
+        with st.form(f"review_{item['id']}", border=True):
+            note = st.text_area("意见（退回时必填）", max_chars=1000)
+            sign_off, send_back = st.columns(2)
+            if sign_off.form_submit_button("销号", type="primary", icon=":material/task_alt:"):
+                take_step(lambda: data.close_supervision(identity, item["id"], note), "已销号。")
+            if send_back.form_submit_button("退回重办", icon=":material/undo:"):
+                take_step(lambda: data.return_supervision(identity, item["id"], note), "已退回，事项重新挂账。")
+    facts = notice_facts(item, regions)
+    st.download_button("下载督办通知单（Word）", recorded_download(lambda: build_notice(facts), notice_name(facts)),
+                       file_name=notice_name(facts), mime=DOCX_MIME, on_click="ignore", key=f"notice_{item['id']}",
+                       icon=":material/description:")
+
+
+def notice_facts(item: pd.Series, regions: RegionTree) -> NoticeFacts:
+    """The notice of an item: issued by the opener's commission to the county's."""
+    opener = item["opened_scope"] or regions.province
+    return NoticeFacts(number=f"督办〔{item['opened_on'].year}〕{item['id'][:6]}", issuer=issuer_of(regions.name(opener)),
+                       recipient=f"{item['county_name']}纪委监委", subject=item["subject"], case_id=item["case_id"],
+                       title=item["title"], reason=item["reason"], method=item["method"], opened_on=item["opened_on"],
+                       reply_due=item["reply_due"], issued_on=item["opened_on"])
+
+
+def ledger_file(data: ScopedData, items: pd.DataFrame) -> bytes:
+    """The items shown and all their steps, as a workbook."""
+    steps = data.ledger_history()
+    steps = steps[steps["item_id"].isin(items["id"])]
+    titles = dict(zip(items["id"], items["county_name"] + "：" + items["title"], strict=True))
+    steps = steps.assign(item=steps["item_id"].map(titles), action_label=steps["action"].map(lambda v: Step(v).label))
+    return build_ledger_workbook(items[list(ITEM_LABELS)].rename(columns=ITEM_LABELS),
+                                 steps[["item", *STEP_LABELS]].rename(columns={"item": "督办事项", **STEP_LABELS}))
+
+
+def render(view: View, data: ScopedData) -> None:
+    """The ledger of the viewer's region: KPIs, a new item, the list (overdue replies first), one item."""
+    identity, regions = current_identity(), tree()
+    st.title("督办台账")
+    st.caption("挂账 → 县（市、区）反馈 → 销号或退回；逾期未反馈的排在最前。每一步都记入审计日志。"
+               "督办事项和反馈内容在共享屏幕上显示，不得填写举报人姓名、电话、身份证号等信息。")
+    if (done := st.session_state.pop(DONE_KEY, None)) is not None:
+        st.success(done)
+    items = data.ledger_items(dt.date.today())
+    if is_supervisor(identity):
+        new_item_form(view, data, identity, regions)
+    if items.empty:
+        st.info("本地区还没有督办事项。" + ("可在上方新建，或从“超期督办”“重点督导县”页的问题处一键挂账。"
+                                           if is_supervisor(identity) else ""))
+        return
+    items = labelled(items, regions)
+    headline(items)
+    shown = filters(items, regions, view)
+    st.markdown(f"**督办事项：{len(shown):,} 项**")
+    show_table(shown[list(ITEM_LABELS)].rename(columns=ITEM_LABELS), hide_index=True, width="stretch",
+               height=min(40 + 35 * len(shown), 460), column_config={"已挂账天数": st.column_config.NumberColumn(format="%d 天")})
+    name = f"督办台账_{dt.date.today()}.xlsx"
+    st.download_button("下载台账（Excel）", recorded_download(lambda: ledger_file(data, shown), name), file_name=name,
+                       mime=XLSX_MIME, on_click="ignore", key="ledger_xlsx", icon=":material/download:")
+    what = "反馈" if identity.role is Role.COUNTY else "销号或退回"
+    titles = dict(zip(shown["id"], shown["status_label"] + "｜" + shown["county_name"] + "：" + shown["title"], strict=True))
+    picked = st.selectbox(f"办理事项（查看办理记录、{what}、下载督办通知单）", list(titles), index=None,
+                          format_func=titles.__getitem__, placeholder="选择一项督办事项", key="ledger_item")
+    if picked is not None:
+        item_panel(data, identity, shown[shown["id"] == picked].iloc[0], regions)
+
+
+if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py
+    hand_over()
