@@ -260,3 +260,42 @@ class _same:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+@dataclass(frozen=True)
+class WeekCounts:
+    """The ledger's week for the 周例会: steps taken in the week, and where the items stand now."""
+
+    opened: int
+    replied: int
+    closed: int
+    returned: int
+    in_progress: int  # not yet closed (open or replied), now
+    overdue_replies: int  # open past their reply_due at the as-of date
+
+    @property
+    def any(self) -> bool:
+        """Whether the ledger holds anything to report."""
+        return bool(self.opened or self.replied or self.closed or self.returned or self.in_progress)
+
+
+def week_counts(conn: sa.Connection, scope: Scope, start: dt.date, end: dt.date, as_of: dt.date) -> WeekCounts:
+    """Items opened, replied, closed and returned from `start` to `end` (inclusive) in `scope`, and the
+    items in progress and replies overdue at `as_of` — counted by the database (all 0 on a database
+    the app has not yet set up the ledger in: a report read by the command line creates no table)."""
+    if not sa.inspect(conn).has_table(supervision_items.name):
+        return WeekCounts(0, 0, 0, 0, 0, 0)
+    items_in_scope = supervision_items.c.county_code.in_(counties_at_or_under(scope.code)) if scope.code else sa.true()
+    steps = (sa.select(supervision_events.c.action, sa.func.count().label("n"))
+             .join(supervision_items, supervision_items.c.id == supervision_events.c.item_id)
+             .where(items_in_scope, supervision_events.c.at >= dt.datetime.combine(start, dt.time()),
+                    supervision_events.c.at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+             .group_by(supervision_events.c.action))
+    done = {row.action: int(row.n) for row in conn.execute(steps)}
+    open_now = supervision_items.c.status != Status.CLOSED.value
+    late = sa.and_(supervision_items.c.status == Status.OPEN.value, supervision_items.c.reply_due < as_of)
+    standing = conn.execute(sa.select(sa.func.sum(sa.case((open_now, 1), else_=0)), sa.func.sum(sa.case((late, 1), else_=0)))
+                            .where(items_in_scope)).one()
+    return WeekCounts(opened=done.get(Step.OPEN.value, 0), replied=done.get(Step.REPLY.value, 0),
+                      closed=done.get(Step.CLOSE.value, 0), returned=done.get(Step.RETURN.value, 0),
+                      in_progress=int(standing[0] or 0), overdue_replies=int(standing[1] or 0))

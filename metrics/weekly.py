@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from data_access.engine import connect
 from data_access.enums import LabelledEnum, Level
+from data_access.ledger import WeekCounts, week_counts
 from data_access.schema import cases, regions
 from data_access.scope import Scope
 
@@ -111,6 +112,7 @@ class WeeklyReport:
     long_overdue_days: int = LONG_OVERDUE_DAYS
     region_name: str = "全省"  # the viewer's region as captions name it: 全省, 济宁市, 微山县
     region_level: Level = Level.PROVINCE
+    supervision: WeekCounts = WeekCounts(0, 0, 0, 0, 0, 0)  # the 督办台账's week
 
     @property
     def unit_level(self) -> Level:
@@ -333,6 +335,7 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         ago_week = _year_ago_week(c, this_week)
         region_name, region_level = _region(c, scope)
         city_names = _city_names(c)
+        supervision = week_counts(c, scope, this_week.start, this_week.end, as_of)
     unit_level = Level.CITY if region_level is Level.PROVINCE else Level.COUNTY
     jobs: dict[str, Callable[[_Scope], pd.DataFrame]] = {
         "province": lambda q: q.table(Level.PROVINCE, this_week),
@@ -364,5 +367,5 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         newly_overdue=new, long_overdue=long, overdue_by_county=overdue_by_county(new, long), priority_ranking=ranked,
         priority=priority, priority_left=left, priority_window=trailing_months(as_of, settings.priority_window_months),
         priority_window_last=trailing_months(last_week.end, settings.priority_window_months), settings=settings,
-        min_due_to_compare=min_due_to_compare, region_name=region_name, region_level=region_level,
+        min_due_to_compare=min_due_to_compare, region_name=region_name, region_level=region_level, supervision=supervision,
     )

@@ -160,6 +160,9 @@ def overdue(report: WeeklyReport) -> None:
                                 "newly_overdue": st.column_config.NumberColumn("本周新增超期", format="localized"),
                                 "long_overdue": st.column_config.NumberColumn(f"超期 {report.long_overdue_days} 天以上",
                                                                                format="localized")})
+    s = report.supervision
+    st.markdown(f"**督办台账**：本周新挂账 {s.opened} 项，县级反馈 {s.replied} 项，销号 {s.closed} 项，退回 {s.returned} 项；"
+                f"目前在办 {s.in_progress} 项，逾期未反馈 {s.overdue_replies} 项。")
     with st.expander(f"本周新增超期清单：{len(report.newly_overdue):,} 件"):
         case_table(report.newly_overdue)
     with st.expander(f"超期 {report.long_overdue_days} 天以上清单：{len(report.long_overdue):,} 件"):

@@ -91,7 +91,19 @@ def _priority_sentence(report: WeeklyReport) -> str:
                    else "。请相关县（市、区）抓好整改，按期办结、及时反馈。")
 
 
+def _supervision_sentence(report: WeeklyReport) -> str:
+    """The 督办台账's week, when it holds anything."""
+    s = report.supervision
+    if not s.any:
+        return ""
+    text = f"本周新挂账督办 {s.opened} 项，县级反馈 {s.replied} 项，销号 {s.closed} 项"
+    text += f"，退回重办 {s.returned} 项" if s.returned else ""
+    text += f"；目前在办 {s.in_progress} 项"
+    return text + (f"，其中逾期未反馈 {s.overdue_replies} 项，请相关单位抓紧反馈。" if s.overdue_replies else "。")
+
+
 def bulletin_text(report: WeeklyReport) -> str:
     """The 通报 paragraph in Chinese; every number in it is a field of the report."""
-    paragraphs = (_opening(report) + _overdue_sentence(report), _movers(report), _priority_sentence(report))
+    paragraphs = (_opening(report) + _overdue_sentence(report), _movers(report), _priority_sentence(report),
+                  _supervision_sentence(report))
     return "\n".join(p for p in paragraphs if p)

@@ -247,3 +247,20 @@ def test_ledger_workbook_has_items_and_steps(db: sa.Engine) -> None:
     assert [[c.value for c in row] for row in book["办理记录"].iter_rows(min_row=2)] == [
         [1, "open", "请于期限内办结并反馈整改措施"], [2, "reply", "已整改"]]
     assert book["督办事项"].auto_filter.ref == "A1:B2" and isinstance(items, pd.DataFrame)
+
+
+def test_the_weekly_meeting_counts_the_ledgers_week(db: sa.Engine) -> None:
+    from metrics.weekly import weekly_report
+    from presentation.bulletin import bulletin_text
+
+    monday = dt.datetime(2024, 6, 24, 10)
+    late = open_for_rencheng(db, reply_due=dt.date(2024, 6, 26), now=monday)
+    done = open_for_rencheng(db, now=monday)
+    ledger.reply(db, RENCHENG_COUNTY, done, note="已整改", now=monday + dt.timedelta(days=1))
+    ledger.close(db, PROVINCE, done, now=monday + dt.timedelta(days=2))
+    open_for_rencheng(db, now=monday - dt.timedelta(days=7))  # last week's: still in progress, not opened this week
+    report = weekly_report(db, dt.date(2024, 6, 30), scope=Scope(JINING))
+    assert report.supervision == ledger.WeekCounts(opened=2, replied=1, closed=1, returned=0, in_progress=2, overdue_replies=1)
+    assert "本周新挂账督办 2 项，县级反馈 1 项，销号 1 项；目前在办 2 项，其中逾期未反馈 1 项" in bulletin_text(report)
+    assert weekly_report(db, dt.date(2024, 6, 30), scope=Scope("370100")).supervision.any is False
+    assert late
