@@ -1,4 +1,5 @@
-"""Benchmark: the county table (every metric) for a 12-month period over 1,000,000 demo cases.
+"""Benchmark: the county table (every metric) for a 12-month period over 1,000,000 demo cases, the
+weekly series, and the 三色预警 counts and list at the period's end.
 
 Database path (SQLAlchemy Core, pushed down) on DuckDB and PostgreSQL, beside the naive peer: the
 same table computed in pandas over the whole case table read into memory. Median of --runs.
@@ -19,6 +20,7 @@ from data_access.scope import WHOLE_PROVINCE
 from metrics.request import Period, TableRequest
 from metrics.series import Grain, SeriesRequest, metric_series
 from metrics.table import region_table
+from metrics.warnings import deadline_warnings, warning_counts
 
 from .common import BENCH_END, fmt_runs, fresh_duckdb, fresh_postgres, load_demo_million, timed
 from .pandas_peer import county_table_pandas, read_all_cases
@@ -36,6 +38,13 @@ def bench_engine(name: str, engine: sa.Engine, runs: int) -> tuple[float, object
                            scope=WHOLE_PROVINCE)
     smed, stimes, _ = timed(lambda: metric_series(engine, series), runs)
     print(f"{name}: province weekly series, 53 weeks: median {smed * 1000:.0f} ms (runs {fmt_runs(stimes)} s)")
+    wmed, wtimes, counts = timed(lambda: warning_counts(engine, PERIOD.end, Level.COUNTY, scope=WHOLE_PROVINCE), runs)
+    print(f"{name}: 三色预警 counts per county ({int(counts['open'].sum()):,} open cases): median {wmed * 1000:.0f} ms "
+          f"(runs {fmt_runs(wtimes)} s)")
+    lmed, ltimes, listed = timed(lambda: deadline_warnings(engine, PERIOD.end, scope=WHOLE_PROVINCE,
+                                                           colours=("yellow",)), runs)
+    print(f"{name}: 临期 (yellow) list of the province, {len(listed):,} cases: median {lmed * 1000:.0f} ms "
+          f"(runs {fmt_runs(ltimes)} s)")
     return med, result
 
 
