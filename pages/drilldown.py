@@ -8,6 +8,7 @@ import streamlit as st
 from data_access.enums import Channel, Level
 from metrics.caselists import CaseStatus
 from metrics.registry import METRICS_BY_ID
+from metrics.warnings import COLOUR_ORDER, Colour
 from pages import hand_over
 from ui.access import current_identity, is_supervisor
 from ui.charts import ranking_chart, selected_code
@@ -25,6 +26,7 @@ from ui.view import REGION_PARAM, View, current_region
 CHILD_METRICS = ("received", "accepted", "on_time_rate", "first_on_time_rate", "overdue", "satisfaction_rate",
                  "leapfrog_rate", "repeat_rate", "dispute_rate", "avg_handling_days")
 MAP_HEIGHT = 480
+WARNING_LABELS = {Colour.RED.value: "🔴 已超期", Colour.YELLOW.value: "🟡 临期", Colour.GREEN.value: "🟢 未临期"}
 
 
 def go(code: str) -> None:
@@ -107,7 +109,9 @@ def case_section(view: View, data: ScopedData, regions: RegionTree, code: str) -
     for flag in flags:
         shown = shown[shown[flag].astype(bool)]
     st.caption(f"共 {len(shown):,} 件（统计期内收件、办结，或截至 {view.as_of} 仍在办的件；不含任何举报人信息）")
-    people = for_people(shown)
+    warned = data.warnings(view.as_of, view.filters, COLOUR_ORDER, parent=code, limit=None)
+    colour_of = dict(zip(warned["case_id"], warned["colour"].map(WARNING_LABELS), strict=True))
+    people = for_people(shown.assign(warning=shown["case_id"].map(colour_of).fillna("")), {"warning": "三色预警"})
     show_table(people, hide_index=True, width="stretch", height=520)
     download_buttons(people, f"案件清单_{code}_{view.period.start}_{view.period.end}", key=f"cases_{code}")
     disputed = int(cases["disputed"].astype(bool).sum())

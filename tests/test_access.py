@@ -489,6 +489,10 @@ def test_county_drilldown_lists_only_its_cases(golden: sa.Engine) -> None:
     assert metrics_shown(at) == expected_cards(row_of(golden, Level.COUNTY, RENCHENG))
     cases = at.dataframe[0].value  # a single county's list: no county column
     assert sorted(cases["件号"]) == sorted(case_list(golden, RENCHENG, H1, limit=None, scope=WHOLE_PROVINCE)["case_id"])
+    warned = deadline_warnings(golden, AS_OF, scope=Scope(RENCHENG)).set_index("case_id")["colour"]
+    shown = cases.set_index("件号")["三色预警"]
+    labels = {"red": "🔴 已超期", "yellow": "🟡 临期", "green": "🟢 未临期"}
+    assert {k: v for k, v in shown.items() if v} == {k: labels[c] for k, c in warned.items() if k in shown.index}
 
 
 @pytest.mark.parametrize("region", [YANZHOU, JINING, LIXIA, PROVINCE],
