@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     mode = p_imp.add_mutually_exclusive_group()
     mode.add_argument("--replace", action="store_true", help="replace the whole case table with the file")
     mode.add_argument("--upsert", action="store_true", help="update case_ids already present, add the rest")
+    p_imp.add_argument("--check", action="store_true", help="validate only, write nothing / 只校验，不写入")
+    p_imp.add_argument("--sheet", help="the workbook's sheet to read (default: the first with a header) / 工作表名")
+    p_imp.add_argument("--header-row", type=int, help="the header's row number (default: found in the first 20) / 表头行号")
 
     p_demo = sub.add_parser("demo", help="generate synthetic demo cases (replaces the case table)")
     p_demo.add_argument("--db", help=db_help)
@@ -104,7 +107,17 @@ def cmd_import(engine: sa.Engine, args: argparse.Namespace) -> int:
         print(f"找不到文件 / file not found: {args.file}", file=sys.stderr)
         return EXIT_USAGE
     mode = ImportMode.REPLACE if args.replace else ImportMode.UPSERT if args.upsert else ImportMode.APPEND
-    report = import_file(engine, args.file, mode, progress=_progress(f"导入 {args.file.name}"), actor=_cli_actor())
+    report = import_file(engine, args.file, mode, progress=_progress(f"{'校验' if args.check else '导入'} {args.file.name}"),
+                         actor=_cli_actor(), header_row=args.header_row, sheet=args.sheet, check=args.check)
+    if report.sheet:
+        print(f"读取工作表“{report.sheet}” / read sheet '{report.sheet}'")
+    if report.skipped_rows:
+        rows = "、".join(str(r) for r in report.skipped_rows)
+        print(f"表头在第 {report.header_row} 行，已跳过其上的第 {rows} 行（标题、说明） / header on row {report.header_row}, "
+              f"skipped rows above it: {rows}")
+    if not report.written:
+        print(f"校验通过：{report.rows} 件，未写入数据库 / check passed: {report.rows} cases, nothing written")
+        return EXIT_OK
     print(f"已导入 {report.rows} 件（模式 {report.mode}）/ imported {report.rows} cases (mode {report.mode})")
     if report.replaced:
         print(f"替换 {report.replaced} 件 / replaced {report.replaced}")

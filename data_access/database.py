@@ -40,6 +40,10 @@ class LoadReport:
     source: str
     dropped_columns: tuple[str, ...]
     replaced: int  # rows removed first (replace: the whole table; upsert: the case_ids updated)
+    header_row: int = 1  # the file's header row (titles above it were skipped)
+    skipped_rows: tuple[int, ...] = ()  # non-blank rows above the header
+    sheet: str | None = None  # the sheet read, for a workbook of several
+    written: bool = True  # False for a check (python -m data_access import --check): nothing was written
 
 
 def init_database(engine: sa.Engine, regions_path: Path | None = None) -> int:

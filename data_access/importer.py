@@ -6,6 +6,7 @@ of its own (nothing else was written).
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import sqlalchemy as sa
 
 from . import audit
 from .auth import Identity, require_whole_province
-from .database import ImportMode, LoadReport, county_codes, ensure_initialized, load_cases
+from .counties import CountyNames
+from .database import ImportMode, LoadReport, ensure_initialized, load_cases, regions_frame
 from .problems import DataRejected
 from .reader import read_source
 from .validate import validate_cases
@@ -22,19 +24,25 @@ MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "整表替换", 
 
 
 def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = ImportMode.APPEND,
-                 progress: Callable[[float], None] | None = None, *,
-                 actor: Identity | str = audit.PROGRAM_ACTOR) -> LoadReport:
+                 progress: Callable[[float], None] | None = None, *, actor: Identity | str = audit.PROGRAM_ACTOR,
+                 header_row: int | None = None, sheet: str | None = None, check: bool = False) -> LoadReport:
     """Import one file's content as `actor`; raise DataRejected (nothing written but the audit row
-    of the refusal) if anything is wrong."""
+    of the refusal) if anything is wrong. The header is found among the first rows unless
+    `header_row` says where it is; a workbook is read from `sheet` or from its sheet of cases. With
+    `check`, the file is read and validated and nothing at all is written."""
     require_whole_province(actor, "导入案件数据")
     step = progress or (lambda fraction: None)
     ensure_initialized(engine)
     step(0.0)
     try:
-        source = read_source(data, filename)
+        source = read_source(data, filename, header_row=header_row, sheet=sheet)
         step(0.3)
-        validated = validate_cases(source.frame, county_codes(engine), source.rows)
+        validated = validate_cases(source.frame, CountyNames.from_regions(regions_frame(engine)), source.rows)
         step(0.6)
+        if check:
+            step(1.0)
+            return LoadReport(validated.table.num_rows, mode, Path(filename).name, tuple(validated.dropped_columns), 0,
+                              source.header_row, source.skipped_rows, source.sheet, written=False)
 
         def entry(conn: sa.Connection, replaced: int) -> None:
             # the file as the uploader or the command line named it (a browser's name may hold a "/")
@@ -43,14 +51,16 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
 
         report = load_cases(engine, validated, mode, source=Path(filename).name, audit_entry=entry)
     except DataRejected as rejected:
-        audit.record(engine, actor, audit.AuditAction.IMPORT, f"导入被拒绝：{filename}，{rejected.total} 个问题，未写入")
+        if not check:
+            audit.record(engine, actor, audit.AuditAction.IMPORT, f"导入被拒绝：{filename}，{rejected.total} 个问题，未写入")
         raise
     step(1.0)
-    return report
+    return dataclasses.replace(report, header_row=source.header_row, skipped_rows=source.skipped_rows, sheet=source.sheet)
 
 
 def import_file(engine: sa.Engine, path: Path, mode: str = ImportMode.APPEND,
-                progress: Callable[[float], None] | None = None, *,
-                actor: Identity | str = audit.PROGRAM_ACTOR) -> LoadReport:
+                progress: Callable[[float], None] | None = None, *, actor: Identity | str = audit.PROGRAM_ACTOR,
+                header_row: int | None = None, sheet: str | None = None, check: bool = False) -> LoadReport:
     """Import a CSV/XLSX/Parquet file from disk as `actor` (see import_bytes)."""
-    return import_bytes(engine, Path(path).read_bytes(), Path(path).name, mode, progress, actor=actor)
+    return import_bytes(engine, Path(path).read_bytes(), Path(path).name, mode, progress, actor=actor,
+                        header_row=header_row, sheet=sheet, check=check)

@@ -7,6 +7,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,25 +21,39 @@ from .problems import DataRejected, Problem
 _BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n[^\r\n]")
 
 
+HEADER_SEARCH_ROWS = 20  # the header is looked for in this many first rows (titles and notes may sit above it)
+MIN_KNOWN_HEADERS = 3  # a row is the header when this many of its cells name known columns
+
+
 @dataclass(frozen=True)
 class SourceTable:
-    """A file's cells as text, and the spreadsheet row number (header = row 1) of each frame row."""
+    """A file's cells as text, the spreadsheet row number of each frame row, and how it was read: the
+    header's row, the rows above it that were skipped (titles, notes), the sheet of a workbook."""
 
     frame: pd.DataFrame
     rows: np.ndarray
+    header_row: int = 1
+    skipped_rows: tuple[int, ...] = ()
+    sheet: str | None = None
 
 
-def read_source(data: bytes, filename: str) -> SourceTable:
+def read_source(data: bytes, filename: str, *, header_row: int | None = None, sheet: str | None = None) -> SourceTable:
     """Every cell as stripped text ('' when empty), columns as in the file's header row.
 
-    Wholly blank rows are dropped, and each remaining row keeps the number a spreadsheet shows for
-    it, so problems name the right row.
+    The header row is `header_row` when given, else the first of the first HEADER_SEARCH_ROWS rows
+    whose cells name at least MIN_KNOWN_HEADERS known columns (row 1 when none does). A workbook is
+    read from `sheet` when given, else from its first sheet with such a header. Wholly blank rows are
+    dropped, and each remaining row keeps the number a spreadsheet shows for it, so problems name
+    the right row.
     """
+    if header_row is not None and header_row < 1:
+        raise DataRejected([_file_problem(f"表头行号必须从 1 开始，而不是 {header_row}",
+                                          f"the header row is counted from 1, not {header_row}")])
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
-        source = _read_csv(data)
+        source = _read_csv(data, header_row)
     elif suffix == ".xlsx":
-        source = _numbered(_read_xlsx(data))
+        source = _read_xlsx(data, header_row, sheet)
     elif suffix == ".parquet":
         source = _numbered(_read_parquet(data))
     else:
@@ -46,14 +61,34 @@ def read_source(data: bytes, filename: str) -> SourceTable:
             f"不支持的文件类型“{suffix or '无扩展名'}”，请使用 CSV、XLSX 或 Parquet",
             f"unsupported file type '{suffix or 'none'}': use CSV, XLSX or Parquet")])
     frame = source.frame
-    _check_header(list(frame.columns))
+    _check_header(list(frame.columns), source.header_row)
     keep = ~(frame == "").all(axis=1).to_numpy() if len(frame.columns) else np.ones(len(frame), bool)
-    return SourceTable(frame[keep].reset_index(drop=True), source.rows[keep])
+    return SourceTable(frame[keep].reset_index(drop=True), source.rows[keep], source.header_row, source.skipped_rows,
+                       source.sheet)
 
 
-def _numbered(frame: pd.DataFrame) -> SourceTable:
-    """Rows numbered as a spreadsheet shows them: the header is row 1, the first case row 2."""
-    return SourceTable(frame, np.arange(len(frame)) + 2)
+def _numbered(frame: pd.DataFrame, header_row: int = 1) -> SourceTable:
+    """Rows numbered as a spreadsheet shows them: the first case row follows the header's."""
+    return SourceTable(frame, np.arange(len(frame)) + header_row + 1, header_row)
+
+
+def _known(cell: str) -> bool:
+    from .validate import is_known_header  # the column names live with the contract's rules
+
+    return is_known_header(cell)
+
+
+def find_header(rows: list[list[str]]) -> int | None:
+    """The 1-based number of the first row that looks like the header (None when none does)."""
+    for number, cells in enumerate(rows[:HEADER_SEARCH_ROWS], start=1):
+        if sum(_known(c) for c in cells if c) >= MIN_KNOWN_HEADERS:
+            return number
+    return None
+
+
+def _above(rows: list[list[str]], header_row: int) -> tuple[int, ...]:
+    """The non-blank rows above the header (they are skipped, and the report names them)."""
+    return tuple(n for n, cells in enumerate(rows[:header_row - 1], start=1) if any(c for c in cells))
 
 
 def _file_problem(zh: str, en: str) -> Problem:
@@ -78,16 +113,23 @@ def _decode_text(data: bytes) -> bytes:
         raise DataRejected([_file_problem("文件编码既不是 UTF-8 也不是 GBK", "file is neither UTF-8 nor GBK text")]) from None
 
 
-def _read_csv(data: bytes) -> SourceTable:
+def _read_csv(data: bytes, header_row: int | None) -> SourceTable:
     text = _decode_text(data)
-    first_line = text.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
-    if not first_line.strip():
+    head_lines = text.split(b"\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]
+    raw_rows = list(csv.reader(line.decode("utf-8").rstrip("\r") for line in head_lines))
+    first_rows = [[c.strip() for c in row] for row in raw_rows]
+    number = header_row or find_header(first_rows) or 1
+    if number > len(first_rows) or not any(first_rows[number - 1]):
         raise DataRejected([_file_problem("文件为空或缺少表头行", "empty file or no header row")])
-    header = next(csv.reader([first_line]))
+    header = raw_rows[number - 1]  # as written: the reader below names its columns so
+    skipped = _above(first_rows, number)
     if len(set(header)) != len(header):
-        _check_header(header)
+        _check_header(header, number)
+    if number > 1:  # titles above the header: drop those lines, then count rows from the header's
+        text = text.split(b"\n", number - 1)[-1]
     if _BLANK_LINE.search(text):
-        return _read_csv_exact(text, header)  # pyarrow skips blank lines, which would shift row numbers
+        exact = _read_csv_exact(text, header, number)  # pyarrow skips blank lines, which would shift row numbers
+        return SourceTable(exact.frame, exact.rows, number, skipped)
     try:
         table = pacsv.read_csv(
             io.BytesIO(text),
@@ -101,16 +143,19 @@ def _read_csv(data: bytes) -> SourceTable:
             ),
         )
     except pa.ArrowInvalid:
-        return _read_csv_exact(text, header)  # slow path, to name the rows that are malformed
-    return _numbered(_text_frame(table))
+        exact = _read_csv_exact(text, header, number)  # slow path, to name the rows that are malformed
+        return SourceTable(exact.frame, exact.rows, number, skipped)
+    numbered = _numbered(_text_frame(table), number)
+    return SourceTable(numbered.frame, numbered.rows, number, skipped)
 
 
-def _read_csv_exact(text: bytes, header: list[str]) -> SourceTable:
-    """Record-by-record CSV reading (rare path): exact row numbers, blank lines kept in the count."""
+def _read_csv_exact(text: bytes, header: list[str], header_row: int = 1) -> SourceTable:
+    """Record-by-record CSV reading (rare path): exact row numbers, blank lines kept in the count.
+    `text` starts at the header line, which is row `header_row` of the file."""
     reader = csv.reader(io.StringIO(text.decode("utf-8"), newline=""))
     next(reader)
     records, rows, problems = [], [], []
-    for row_number, record in enumerate(reader, start=2):
+    for row_number, record in enumerate(reader, start=header_row + 1):
         if not record or all(not cell.strip() for cell in record):
             continue
         if len(record) != len(header):
@@ -147,13 +192,51 @@ def _all_integral(col: pa.ChunkedArray) -> bool:
     return len(present) == 0 or pc.all(pc.equal(present, pc.floor(present))).as_py()
 
 
-def _read_xlsx(data: bytes) -> pd.DataFrame:
+def _read_xlsx(data: bytes, header_row: int | None, sheet: str | None) -> SourceTable:
+    """The case sheet of a workbook: `sheet`, else the first sheet with a header among its first rows."""
+    import openpyxl
+
     try:
-        raw = pd.read_excel(io.BytesIO(data), dtype=object, engine="openpyxl")
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise DataRejected([_file_problem(f"不是有效的 XLSX 文件：{exc}", f"not a valid XLSX file: {exc}")]) from None
-    raw.columns = [str(c) for c in raw.columns]
-    return pd.DataFrame({c: raw[c].map(_excel_cell_text) for c in raw.columns}, dtype=object)
+    try:
+        names = list(book.sheetnames)
+        if sheet is not None and sheet not in names:
+            raise DataRejected([_file_problem(f"工作簿中没有名为“{sheet}”的工作表（有：{'、'.join(names)}）",
+                                              f"no sheet named '{sheet}' in the workbook (it has: {', '.join(names)})")])
+        chosen, number = sheet or names[0], header_row
+        if sheet is None and header_row is None:  # the first sheet whose first rows hold a header
+            for name in names:
+                found = find_header(_xlsx_rows(book[name], HEADER_SEARCH_ROWS))
+                if found is not None:
+                    chosen, number = name, found
+                    break
+        rows = _xlsx_rows(book[chosen], None)
+    finally:
+        book.close()
+    number = number or find_header(rows) or 1
+    if number > len(rows):
+        raise DataRejected([_file_problem("文件为空或缺少表头行", "empty file or no header row")])
+    cells = rows[number - 1]
+    while cells and not cells[-1]:  # trailing columns without a name (formatting to the sheet's edge)
+        cells = cells[:-1]
+    header = [c if c else f"（第 {i} 列无列名）" for i, c in enumerate(cells, start=1)]
+    width = len(header)
+    body = [(r + [""] * width)[:width] for r in rows[number:]]
+    frame = pd.DataFrame(body, columns=header, dtype=object) if body else pd.DataFrame(columns=header, dtype=object)
+    numbered = _numbered(frame, number)
+    return SourceTable(numbered.frame, numbered.rows, number, _above(rows, number), chosen if len(names) > 1 else None)
+
+
+def _xlsx_rows(worksheet: Any, limit: int | None) -> list[list[str]]:
+    """The worksheet's cells as text, row 1 first (merged title cells hold their text in the first cell)."""
+    out: list[list[str]] = []
+    for values in worksheet.iter_rows(min_row=1, max_row=limit, values_only=True):
+        out.append([_excel_cell_text(v) for v in values])
+    while out and not any(out[-1]):
+        out.pop()
+    return out
 
 
 def _excel_cell_text(value: object) -> str:
@@ -178,9 +261,9 @@ def _text_frame(table: pa.Table) -> pd.DataFrame:
     return stripped.to_pandas()
 
 
-def _check_header(header: list[str]) -> None:
+def _check_header(header: list[str], header_row: int = 1) -> None:
     seen: set[str] = set()
     for name in header:
         if name in seen:
-            raise DataRejected([Problem(1, name, None, "表头中列名重复", "duplicate column name in header")])
+            raise DataRejected([Problem(header_row, name, None, "表头中列名重复", "duplicate column name in header")])
         seen.add(name)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .counties import CountyNames
 from .enums import (
     DEFAULT_DOMAIN,
     FALSE_SPELLINGS,
@@ -38,7 +39,20 @@ HEADER_ALIASES = {
     "初次举报": "is_first_report", "越级举报": "is_leapfrog", "重复举报": "is_repeat", "实名举报": "is_real_name",
     "办理期限": "due_date", "办结日期": "closed_date", "满意度": "satisfaction", "评价": "satisfaction",
     "结而不服": "disputed", "受理告知日期": "accepted_notice_date", "结果反馈日期": "result_notice_date",
+    # as offices' own exports name them (信访举报管理系统 and hand-kept 台账)
+    "信访编号": "case_id", "举报件编号": "case_id", "编号": "case_id", "信访形式": "channel", "举报方式": "channel",
+    "受理日期": "received_date", "登记日期": "received_date", "来信来访日期": "received_date",
+    "问题属地": "county_code", "承办单位": "county_code", "办理单位": "county_code", "所属县区": "county_code",
+    "县区": "county_code", "问题类别": "category", "问题领域": "domain", "反映领域": "domain",
+    "是否初信初访": "is_first_report", "是否初次举报": "is_first_report", "是否越级": "is_leapfrog",
+    "是否越级举报": "is_leapfrog", "是否重复": "is_repeat", "是否重复举报": "is_repeat", "是否实名": "is_real_name",
+    "办结时限": "due_date", "办理时限": "due_date", "办结时间": "closed_date", "办结日期时间": "closed_date",
+    "群众评价": "satisfaction", "满意度评价": "satisfaction", "是否结而不服": "disputed",
+    "受理告知时间": "accepted_notice_date", "结果反馈时间": "result_notice_date",
+    # not stored: names the city of a county given by name (市中区 is in 济南 and 枣庄)
+    "所属市": "city_name", "地市": "city_name", "市": "city_name",
 }
+HELPER_COLUMNS = ("city_name",)  # read to resolve other columns, never stored
 
 
 @dataclass
@@ -96,15 +110,22 @@ class _Collector:
             raise DataRejected([problem for _, problem in sorted(self.problems, key=order)], self.total)
 
 
+def is_known_header(name: str) -> bool:
+    """Whether a header cell names a column the importer reads (the contract's, a synonym, a helper)."""
+    canonical = canonical_header(name)
+    return canonical in CASE_COLUMNS or canonical in HELPER_COLUMNS
+
+
 def canonical_header(name: str) -> str:
     """The contract's column name for a header cell (English any case, or a Chinese alias)."""
     stripped = name.strip().lstrip("\ufeff")
     return HEADER_ALIASES.get(stripped, stripped.lower())
 
 
-def validate_cases(raw: pd.DataFrame, county_codes: set[str], rows: np.ndarray | None = None) -> ValidatedCases:
+def validate_cases(raw: pd.DataFrame, counties: CountyNames | set[str], rows: np.ndarray | None = None) -> ValidatedCases:
     """Check every rule of the contract; return the typed table or raise DataRejected with all problems.
 
+    Counties may be given by code, or by name when `counties` knows the names (CountyNames).
     Problems name the spreadsheet row of each frame row from `rows` (default: header row 1, data from row 2).
     """
     rows = np.arange(len(raw)) + 2 if rows is None else np.asarray(rows)
@@ -125,7 +146,7 @@ def validate_cases(raw: pd.DataFrame, county_codes: set[str], rows: np.ndarray |
     bools = {c: _parse_bools(frame[c], c, found) for c in BOOL_COLUMNS}
     enums = {c: _parse_enum(frame[c], c, e, found) for c, e in ENUM_COLUMNS.items()}
     _check_ids(frame, found)
-    _check_counties(frame["county_code"], county_codes, found)
+    frame["county_code"] = _resolve_counties(frame, counties, found)
     _check_consistency(frame, dates, bools, enums, found)
     found.raise_if_any()
 
@@ -140,7 +161,7 @@ def _select_known_columns(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str], d
     dropped: list[str] = []
     for name in raw.columns:
         canonical = canonical_header(str(name))
-        if canonical in CASE_COLUMNS and canonical not in keep.values():
+        if (canonical in CASE_COLUMNS or canonical in HELPER_COLUMNS) and canonical not in keep.values():
             keep[name] = canonical
         else:
             dropped.append(str(name))
@@ -196,9 +217,32 @@ def _check_ids(frame: pd.DataFrame, found: _Collector) -> None:
               f"the case_id prefix {DEMO_ID_PREFIX} is reserved for demo cases")
 
 
-def _check_counties(codes: pd.Series, county_codes: set[str], found: _Collector) -> None:
-    unknown = (codes != "") & ~codes.isin(county_codes)
-    found.add(unknown, "county_code", "不是地区表中的县级单位代码", "not a county-level code in the regions table")
+def _resolve_counties(frame: pd.DataFrame, counties: CountyNames | set[str], found: _Collector) -> pd.Series:
+    """The county code of every row: a code as given, a name looked up (with the row's 所属市 if the file
+    has one). An unknown value, or a name several units share without a city, is a problem."""
+    codes = frame["county_code"]
+    if not isinstance(counties, CountyNames):
+        found.add((codes != "") & ~codes.isin(counties), "county_code", "不是地区表中的县级单位代码",
+                  "not a county-level code in the regions table")
+        return codes
+    todo = (codes != "") & ~codes.isin(counties.codes)
+    if not todo.any():
+        return codes
+    city = frame["city_name"] if "city_name" in frame.columns else pd.Series("", index=frame.index)
+    pairs = list(zip(codes[todo], city[todo], strict=True))
+    meaning = {pair: counties.candidates(*pair) for pair in set(pairs)}
+    options = pd.Series([()] * len(frame), index=frame.index, dtype=object)
+    options[todo] = [meaning[pair] for pair in pairs]
+    count = options.map(len)
+    found.add(todo & (count == 0), "county_code", "不是地区表中的县级单位代码或名称",
+              "not a county-level code or name in the regions table")
+    for (value, _), shared in sorted(meaning.items()):
+        if len(shared) > 1:
+            rows = todo & (codes == value) & options.map(lambda o, s=shared: o == s)
+            found.add(rows, "county_code", f"{value} 有 {len(shared)} 个：{counties.describe(shared)}，请写明所属市",
+                      f"'{value}' names {len(shared)} units ({', '.join(shared)}): give the city")
+    named = todo & (count == 1)
+    return codes.where(~named, options.map(lambda o: o[0] if len(o) == 1 else ""))
 
 
 def _check_consistency(frame: pd.DataFrame, dates: dict[str, pd.Series], bools: dict[str, pd.Series],

@@ -102,6 +102,7 @@ def take_step(step, done: str, clear_draft: bool = False) -> None:
         st.warning(str(stale))
         return
     st.session_state[DONE_KEY] = done
+    st.toast(done, icon=":material/check_circle:")  # seen wherever the page is scrolled
     if clear_draft:
         for key in NEW_ITEM_PARAMS:
             st.query_params.pop(key, None)
@@ -203,7 +204,10 @@ def render(view: View, data: ScopedData) -> None:
     st.download_button("下载台账（Excel）", recorded_download(lambda: ledger_file(data, shown), name), file_name=name,
                        mime=XLSX_MIME, on_click="ignore", key="ledger_xlsx", icon=":material/download:")
     what = "反馈" if identity.role is Role.COUNTY else "销号或退回"
-    titles = dict(zip(shown["id"], shown["status_label"] + "｜" + shown["county_name"] + "：" + shown["title"], strict=True))
+    # the label holds nothing a step changes (a status in it would no longer match after the step, and
+    # Streamlit would drop the choice on the next rerun)
+    titles = dict(zip(shown["id"], shown["county_name"] + "：" + shown["title"] + "（挂账 " + shown["opened_on"].astype(str) + "）",
+                      strict=True))
     picked = st.selectbox(f"办理事项（查看办理记录、{what}、下载督办通知单）", list(titles), index=None,
                           format_func=titles.__getitem__, placeholder="选择一项督办事项", key="ledger_item")
     if picked is not None:

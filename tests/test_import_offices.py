@@ -1,0 +1,117 @@
+"""Files the way offices keep them: a title above the header, Chinese headers from their own systems,
+counties by name, several sheets, GBK CSV — read as the spreadsheet shows them, refused where they are
+ambiguous, with row numbers the spreadsheet shows."""
+from __future__ import annotations
+
+import io
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from data_access.cli import main
+from data_access.counties import CountyNames
+from data_access.database import ImportMode, case_count, regions_frame
+from data_access.importer import import_bytes
+from data_access.problems import DataRejected
+from tests.test_importer import stored
+
+TITLE = "济宁市纪委监委信访举报件办理台账（2024年第一季度）"
+HEADER = ["信访编号", "问题属地", "受理日期", "信访形式", "是否初信初访", "是否越级", "办结时间", "群众评价", "反映人"]
+ROWS = [
+    ["JN-1", "任城区", "2024-01-05", "来信", "是", "否", "2024-02-01", "满意", "张三"],
+    ["JN-2", "济宁市微山县", "2024-01-06", "网络", "否", "是", "", "", "李四"],
+    ["JN-3", "济南历下", "2024-01-07", "来电", "是", "否", "", "", "王五"],
+    ["JN-4", "370826", "2024-01-08", "码上举报", "是", "否", "", "", ""],
+]
+
+
+def workbook(*sheets: tuple[str, list[list[object]]], merge_title: bool = True) -> bytes:
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in sheets:
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        if merge_title and rows and len(rows[0]) == 1 and rows[0][0] == TITLE:
+            sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+LEDGER = [[TITLE], ["填报单位：济宁市纪委监委信访室　　填报日期：2024-04-02"], HEADER, *ROWS]
+
+
+def test_title_rows_chinese_synonyms_and_county_names(engine: sa.Engine) -> None:
+    report = import_bytes(engine, workbook(("台账", LEDGER)), "台账.xlsx")
+    assert (report.rows, report.header_row, report.skipped_rows, report.sheet) == (4, 3, (1, 2), None)
+    assert report.dropped_columns == ("反映人",)  # a reporter's name is never stored
+    got = stored(engine)
+    assert {k: got[k]["county_code"] for k in got} == {"JN-1": "370811", "JN-2": "370826", "JN-3": "370102",
+                                                       "JN-4": "370826"}
+    assert got["JN-1"]["channel"] == "letter" and got["JN-2"]["is_leapfrog"] is True
+    assert str(got["JN-1"]["closed_date"]) == "2024-02-01" and got["JN-1"]["satisfaction"] == "satisfied"
+
+
+def test_the_sheet_with_cases_is_read_and_named(engine: sa.Engine) -> None:
+    notes = [["填表说明"], ["1. 受理日期填写收件日期"], ["2. 不填写举报人信息"]]
+    report = import_bytes(engine, workbook(("说明", notes), ("2024Q1", LEDGER)), "two.xlsx")
+    assert (report.sheet, report.header_row, report.rows) == ("2024Q1", 3, 4)
+    with pytest.raises(DataRejected, match="没有名为“台账”的工作表（有：说明、2024Q1）"):
+        import_bytes(engine, workbook(("说明", notes), ("2024Q1", LEDGER)), "two.xlsx", ImportMode.UPSERT, sheet="台账")
+
+
+def test_rows_keep_the_numbers_the_spreadsheet_shows(engine: sa.Engine) -> None:
+    bad = [*LEDGER[:3], ROWS[0], ["JN-9", "任城区", "2024-02-30", "来信", "是", "否", "", "", ""]]
+    with pytest.raises(DataRejected) as refused:
+        import_bytes(engine, workbook(("台账", bad)), "bad.xlsx")
+    assert [(p.row, p.column, p.value) for p in refused.value.problems] == [(5, "受理日期", "2024-02-30")]
+    assert case_count(engine) == 0
+
+
+def test_a_name_several_units_share_needs_its_city(engine: sa.Engine) -> None:
+    rows = [HEADER[:6], ["Z-1", "市中区", "2024-01-05", "来信", "是", "否"]]
+    with pytest.raises(DataRejected) as refused:
+        import_bytes(engine, workbook(("台账", rows)), "a.xlsx")
+    (problem,) = refused.value.problems
+    assert problem.reason_zh == "市中区 有 2 个：济南市市中区 370103、枣庄市市中区 370402，请写明所属市"
+    assert (problem.row, problem.column, problem.value) == (2, "问题属地", "市中区")
+    with_city = [[*HEADER[:6], "所属市"], ["Z-1", "市中区", "2024-01-05", "来信", "是", "否", "枣庄市"]]
+    import_bytes(engine, workbook(("台账", with_city)), "b.xlsx")
+    assert stored(engine)["Z-1"]["county_code"] == "370402"
+
+
+def test_spellings_of_a_county(engine: sa.Engine) -> None:
+    names = CountyNames.from_regions(regions_frame(engine))
+    for spelling in ("历下区", "济南市历下区", "济南历下区", "济南历下", "370102"):
+        assert names.candidates(spelling) == ("370102",), spelling
+    assert names.candidates("历下区县") == () and names.candidates("999999") == ()
+    assert names.candidates("市中区", "枣庄") == ("370402",)
+
+
+def test_gbk_csv_with_a_title_line(engine: sa.Engine) -> None:
+    lines = [TITLE, ",".join(HEADER[:8]), *(",".join(r[:8]) for r in ROWS)]
+    data = "\r\n".join(lines).encode("gbk")
+    report = import_bytes(engine, data, "台账.csv")
+    assert (report.rows, report.header_row, report.skipped_rows) == (4, 2, (1,))
+    bad = "\r\n".join([*lines, "JN-5,任城区,2024-13-01,来信,是,否,,"]).encode("gbk")
+    with pytest.raises(DataRejected) as refused:
+        import_bytes(engine, bad, "bad.csv", ImportMode.UPSERT)
+    assert [(p.row, p.column) for p in refused.value.problems] == [(7, "受理日期")]
+
+
+def test_cli_check_sheet_header_row_and_upsert_again(engine: sa.Engine, tmp_path, capsys) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(workbook(("说明", [["说明"]]), ("台账", LEDGER)))
+    assert main(["import", "--db", url, str(path), "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "read sheet '台账'" in out and "skipped rows above it: 1、2" in out and "nothing written" in out
+    assert case_count(engine) == 0
+    assert main(["import", "--db", url, str(path), "--sheet", "台账", "--header-row", "3", "--upsert"]) == 0
+    first = stored(engine)
+    assert main(["import", "--db", url, str(path), "--upsert"]) == 0  # next month's re-export: nothing changes
+    assert stored(engine) == first and case_count(engine) == 4
+    assert main(["import", "--db", url, str(path), "--sheet", "台账", "--header-row", "1", "--check"]) == 1
+    assert "缺少必需的列" in capsys.readouterr().err
