@@ -19,6 +19,7 @@ from .enums import Level
 from .problems import DataRejected, Problem
 from .regions import default_regions_file, read_regions_file
 from .schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, import_log, metadata, regions, workday_calendar
+from .scope import counties_at_or_under
 from .validate import DEMO_ID_PREFIX, ValidatedCases
 from .workdays import calendar_frame
 
@@ -177,14 +178,18 @@ def county_frame(engine: sa.Engine) -> pd.DataFrame:
 
 
 def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: str, kind: str = "import",
-               audit_entry: Callable[[sa.Connection, int], None] | None = None) -> LoadReport:
+               audit_entry: Callable[[sa.Connection, int], None] | None = None, region: str | None = None) -> LoadReport:
     """Load validated cases in one transaction via the engine's bulk path; raise DataRejected on a conflict.
-    `audit_entry(conn, replaced)`, when given, writes the load's audit row in that same transaction."""
+    `audit_entry(conn, replaced)`, when given, writes the load's audit row in that same transaction.
+    With `region` (a city's or county's upload), a case_id already held by a case of another region is
+    a conflict: an upsert may not overwrite it."""
     table = validated.table
     with engine.begin() as conn:
         staged = bulk.stage_table(conn, table)
         if mode == ImportMode.APPEND:
             _refuse_existing_ids(conn, staged, validated)
+        if region is not None:
+            _refuse_ids_of_other_regions(conn, staged, validated, region)
         replaced = _remove_replaced(conn, staged, mode)
         cols = [cases.c[c] for c in CASE_COLUMNS]
         if stored_deadlines(conn):
@@ -209,6 +214,17 @@ def _analyze(engine: sa.Engine, tables: tuple[sa.Table, ...]) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in tables:
             conn.execute(sa.text(f"ANALYZE {table.name}"))
+
+
+def _refuse_ids_of_other_regions(conn: sa.Connection, staged: sa.TableClause, validated: ValidatedCases, region: str) -> None:
+    outside = (sa.select(cases.c.case_id).where(cases.c.case_id.in_(sa.select(staged.c.case_id)),
+                                                cases.c.county_code.not_in(counties_at_or_under(region))))
+    taken = [r[0] for r in conn.execute(outside.limit(1000))]
+    if taken:
+        row_of = dict(zip(validated.table["case_id"].to_pylist(), validated.rows, strict=True))
+        raise DataRejected(sorted((Problem(int(row_of[i]), "case_id", i, "件号已属于其他地区的案件，本级不能覆盖",
+                                           "case_id belongs to a case of another region") for i in taken),
+                                  key=lambda p: p.row or 0))
 
 
 def _refuse_existing_ids(conn: sa.Connection, staged: sa.TableClause, validated: ValidatedCases) -> None:

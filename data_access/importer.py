@@ -10,15 +10,16 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import sqlalchemy as sa
 
 from . import audit
-from .auth import Identity, require_whole_province
+from .auth import Identity, OutOfScope
 from .counties import CountyNames
 from .database import ImportMode, LoadReport, ensure_initialized, load_cases, regions_frame
-from .problems import DataRejected
+from .problems import DataRejected, Problem
 from .reader import read_source
-from .validate import validate_cases
+from .validate import ValidatedCases, validate_cases
 
 MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "整表替换", ImportMode.UPSERT: "按件号更新"}
 
@@ -30,14 +31,19 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
     of the refusal) if anything is wrong. The header is found among the first rows unless
     `header_row` says where it is; a workbook is read from `sheet` or from its sheet of cases. With
     `check`, the file is read and validated and nothing at all is written."""
-    require_whole_province(actor, "导入案件数据")
+    region = actor.region_code if isinstance(actor, Identity) else None  # 分级上报: a city or county uploads its own
+    if region is not None and mode == ImportMode.REPLACE:
+        raise OutOfScope("只有省级用户可以覆盖全部案件；市、县两级请用“追加”或“按件号更新”上报本地区的案件。")
     step = progress or (lambda fraction: None)
     ensure_initialized(engine)
     step(0.0)
     try:
         source = read_source(data, filename, header_row=header_row, sheet=sheet)
         step(0.3)
-        validated = validate_cases(source.frame, CountyNames.from_regions(regions_frame(engine)), source.rows)
+        regions = regions_frame(engine)
+        validated = validate_cases(source.frame, CountyNames.from_regions(regions), source.rows)
+        if region is not None:
+            _refuse_rows_outside(validated, region, regions)
         step(0.6)
         if check:
             step(1.0)
@@ -49,7 +55,7 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
             detail = f"导入 {filename}：{validated.table.num_rows} 件，方式：{MODE_LABELS.get(mode, mode)}"
             audit.record_in(conn, actor, audit.AuditAction.IMPORT, detail + (f"，替换 {replaced} 件" if replaced else ""))
 
-        report = load_cases(engine, validated, mode, source=Path(filename).name, audit_entry=entry)
+        report = load_cases(engine, validated, mode, source=Path(filename).name, audit_entry=entry, region=region)
     except DataRejected as rejected:
         if not check:
             audit.record(engine, actor, audit.AuditAction.IMPORT, f"导入被拒绝：{filename}，{rejected.total} 个问题，未写入")
@@ -64,3 +70,24 @@ def import_file(engine: sa.Engine, path: Path, mode: str = ImportMode.APPEND,
     """Import a CSV/XLSX/Parquet file from disk as `actor` (see import_bytes)."""
     return import_bytes(engine, Path(path).read_bytes(), Path(path).name, mode, progress, actor=actor,
                         header_row=header_row, sheet=sheet, check=check)
+
+
+def _refuse_rows_outside(validated: ValidatedCases, region: str, regions: pd.DataFrame) -> None:
+    """A city or county user's file holds only its own region's cases: every other row is named, and
+    the file is refused whole."""
+    parent = dict(zip(regions["code"], regions["parent_code"], strict=True))
+    names = dict(zip(regions["code"], regions["name"], strict=True))
+
+    def inside(code: str | None) -> bool:
+        while isinstance(code, str) and code:
+            if code == region:
+                return True
+            code = parent.get(code)
+        return False
+
+    counties = validated.table["county_code"].to_pylist()
+    problems = [Problem(int(row), "county_code", code, f"不属于本账号的管辖范围（{names.get(region, region)}），不能由本级上报",
+                        f"outside the uploader's region {region}")
+                for row, code in zip(validated.rows, counties, strict=True) if not inside(code)]
+    if problems:
+        raise DataRejected(problems, len(problems))

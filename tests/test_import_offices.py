@@ -9,6 +9,8 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
+from data_access.audit import recent
+from data_access.auth import Identity, OutOfScope, Role
 from data_access.cli import main
 from data_access.counties import CountyNames
 from data_access.database import ImportMode, case_count, regions_frame
@@ -115,3 +117,34 @@ def test_cli_check_sheet_header_row_and_upsert_again(engine: sa.Engine, tmp_path
     assert stored(engine) == first and case_count(engine) == 4
     assert main(["import", "--db", url, str(path), "--sheet", "台账", "--header-row", "1", "--check"]) == 1
     assert "缺少必需的列" in capsys.readouterr().err
+
+
+# --- 分级上报: a city or county uploads its own region's cases --------------------------------------
+
+JINING_CITY = Identity("jining", Role.CITY, "370800", "济宁市纪委监委")
+RENCHENG_COUNTY = Identity("rencheng", Role.COUNTY, "370811", "任城区纪委监委")
+
+
+def test_a_city_uploads_its_own_cases_and_one_row_of_another_city_refuses_the_file(engine: sa.Engine) -> None:
+    own = [HEADER[:6], ["JN-1", "任城区", "2024-01-05", "来信", "是", "否"], ["JN-2", "微山县", "2024-01-06", "来电", "否", "否"]]
+    with pytest.raises(DataRejected) as refused:
+        import_bytes(engine, workbook(("台账", [*own, ["JN-3", "历下区", "2024-01-07", "来信", "是", "否"]])), "a.xlsx",
+                     actor=JINING_CITY)
+    assert [(p.row, p.value) for p in refused.value.problems] == [(4, "370102")]
+    assert "济宁市" in refused.value.problems[0].reason_zh and case_count(engine) == 0
+    report = import_bytes(engine, workbook(("台账", own)), "own.xlsx", actor=JINING_CITY)
+    assert report.rows == 2 and set(stored(engine)) == {"JN-1", "JN-2"}
+    last = recent(engine, 1).iloc[0]
+    assert (last["username"], last["scope"], last["action"]) == ("jining", "370800", "import")
+
+
+def test_a_county_cannot_replace_the_table_or_overwrite_another_regions_case(engine: sa.Engine) -> None:
+    import_bytes(engine, workbook(("台账", [HEADER[:6], ["X-1", "历下区", "2024-01-05", "来信", "是", "否"]])), "p.xlsx")
+    with pytest.raises(OutOfScope, match="只有省级用户可以覆盖全部案件"):
+        import_bytes(engine, workbook(("台账", [HEADER[:6], ["R-1", "任城区", "2024-01-05", "来信", "是", "否"]])), "r.xlsx",
+                     ImportMode.REPLACE, actor=RENCHENG_COUNTY)
+    clash = [HEADER[:6], ["R-1", "任城区", "2024-01-05", "来信", "是", "否"], ["X-1", "任城区", "2024-01-05", "来信", "是", "否"]]
+    with pytest.raises(DataRejected) as refused:
+        import_bytes(engine, workbook(("台账", clash)), "r.xlsx", ImportMode.UPSERT, actor=RENCHENG_COUNTY)
+    assert [(p.row, p.value, p.reason_zh) for p in refused.value.problems] == [(3, "X-1", "件号已属于其他地区的案件，本级不能覆盖")]
+    assert stored(engine)["X-1"]["county_code"] == "370102" and case_count(engine) == 1

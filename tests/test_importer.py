@@ -789,7 +789,7 @@ def test_demo_cases_are_counted_and_removed_alone(engine):
     city = Identity("jining", Role.CITY, "370800", "济宁市纪委监委")
     with pytest.raises(OutOfScope, match="仅省级用户"):
         remove_demo_cases(engine, actor=city)
-    with pytest.raises(OutOfScope):
+    with pytest.raises(DataRejected, match="不属于本账号的管辖范围"):  # 历下区 is not 济宁's
         import_bytes(engine, csv_bytes([case("CITY-1")]), "city.csv", actor=city)
     assert snapshot(engine) == before
     province = Identity("sheng", Role.PROVINCE, None, "省纪委监委信访室")
