@@ -14,7 +14,7 @@ import streamlit as st
 from data_access.auth import Role
 from data_access.config import SettingsError
 from data_access.database import DemoShare
-from pages import audit, data, definitions, drilldown, ledger, overdue, overview, priority, satisfaction, weekly
+from pages import audit, data, definitions, drilldown, ledger, overdue, overview, priority, report, satisfaction, weekly
 from ui import access, runtime
 from ui.guard import DB_ERRORS, database_down, guarded
 from ui.navigation import DRILLDOWN_URL_PATH, LEDGER_URL_PATH
@@ -48,7 +48,8 @@ SUPERVISION = [
     page(ledger.render, "督办台账", ":material/assignment_turned_in:", LEDGER_URL_PATH),
 ]
 DEFINITIONS = page(definitions.render, "指标口径", ":material/menu_book:", "definitions")
-PROVINCE_ONLY = [  # data import and the audit trail: province supervisors only
+REPORT = page(report.render, "数据上报", ":material/upload_file:", "report")  # 分级上报: city and county users
+PROVINCE_ONLY = [  # the database, its import and the audit trail: province supervisors only
     page(data.render, "数据", ":material/database:", "data"),
     page(audit.render, "审计日志", ":material/policy:", "audit"),
 ]
@@ -68,7 +69,7 @@ def demo_banner(share: DemoShare, whole_province: bool) -> str:
 def pages_for(role: Role) -> dict[str, list[st.Page]]:
     """The navigation a role may use."""
     home = page(overview.render, OVERVIEW_TITLES[role], ":material/map:", "overview", default=True)
-    about = [DEFINITIONS, *PROVINCE_ONLY] if role is Role.PROVINCE else [DEFINITIONS]
+    about = [DEFINITIONS, *PROVINCE_ONLY] if role is Role.PROVINCE else [DEFINITIONS, REPORT]
     return {"督导": [home, *SUPERVISION], "说明与数据": about}
 
 

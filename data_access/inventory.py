@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
+from .audit import AuditAction
 from .database import latest_load
 from .enums import Category
-from .schema import cases, import_log, regions
+from .schema import audit_log, cases, import_log, regions
 from .scope import Scope, case_in_scope
 from .workdays import DEADLINE_REACH_DAYS, official_range
 
@@ -85,3 +87,41 @@ def calendar_note(period_end: dt.date) -> str | None:
 
 __all__ = ["Coverage", "QualityWarning", "coverage", "data_version", "quality_warnings", "calendar_note",
            "latest_load"]
+
+
+def reporting_status(engine: sa.Engine) -> list[dict[str, object]]:
+    """上报情况: for every city, the latest received_date among its cases and its last import by a user
+    of the city or one of its counties (when, who) — what the province checks before trusting a city's
+    figures. Cities in code order."""
+    county, city = regions.alias("county"), regions.alias("city")
+    latest = dict(conn_rows(engine, sa.select(city.c.code, sa.func.max(cases.c.received_date))
+                            .select_from(cases.join(county, county.c.code == cases.c.county_code)
+                                         .join(city, city.c.code == county.c.parent_code))
+                            .group_by(city.c.code)))
+    imports = sa.select(audit_log.c.scope, audit_log.c.at, audit_log.c.username).where(
+        audit_log.c.action == AuditAction.IMPORT.value, audit_log.c.scope != "", audit_log.c.detail.like("导入 %"))
+    tree = {code: (level, parent) for code, level, parent in
+            conn_rows(engine, sa.select(regions.c.code, regions.c.level, regions.c.parent_code))}
+
+    def city_of(code: str) -> str | None:
+        level, parent = tree.get(code, (None, None))
+        if level == "city":
+            return code
+        return parent if level == "county" and parent is not None and tree.get(parent, (None,))[0] == "city" else None
+
+    last: dict[str, tuple[dt.datetime, str]] = {}
+    for scope, at, username in conn_rows(engine, imports):
+        if (city_code := city_of(scope)) is not None and (city_code not in last or at > last[city_code][0]):
+            last[city_code] = (at, username)
+    out = []
+    for code, name in conn_rows(engine, sa.select(regions.c.code, regions.c.name).where(regions.c.level == "city")
+                                .order_by(regions.c.code)):
+        when, who = last.get(code, (None, None))
+        out.append({"code": code, "name": name, "latest_received": latest.get(code), "last_import": when, "by": who})
+    return out
+
+
+def conn_rows(engine: sa.Engine, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """Every row of a small query as a tuple."""
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(query)]

@@ -113,21 +113,26 @@ def show_rejection(error: DataRejected) -> None:
 
 
 def show_report(report: LoadReport) -> None:
-    """What a successful import did."""
+    """What a successful import did, and how the file was read."""
     replaced = f"，替换原有 {report.replaced:,} 件" if report.replaced else ""
     st.success(f"导入成功：载入 {report.rows:,} 件（{MODE_LABELS.get(report.mode, report.mode)}{replaced}）。各页数字已更新。")
+    read = [f"读取工作表“{report.sheet}”" if report.sheet else "", f"表头在第 {report.header_row} 行" if report.header_row > 1 else "",
+            f"跳过表头之前的第 {'、'.join(map(str, report.skipped_rows))} 行（标题、说明）" if report.skipped_rows else ""]
+    if any(read):
+        st.caption(plain_markdown("；".join(r for r in read if r) + "。"))
     if report.dropped_columns:
         st.caption("以下列不在数据规范中，已忽略：")
         show_table(pd.DataFrame({"忽略的列": list(report.dropped_columns)}), hide_index=True)
 
 
-def upload_section(data: ScopedData) -> None:
+def upload_section(data: ScopedData, modes: tuple[str, ...] = tuple(MODE_LABELS)) -> None:
     """Upload a file and run the same importer as the command line: all rows or none."""
     st.subheader("导入案件数据")
-    st.caption("与命令 python -m data_access import 使用同一导入程序：先校验全部行，发现任何问题则整批拒绝，数据库不作任何更改。")
+    st.caption("与命令 python -m data_access import 使用同一导入程序：先校验全部行，发现任何问题则整批拒绝，数据库不作任何更改。"
+               "表头可以不在第一行（其上的标题、说明会被跳过）；多个工作表时读取含案件的那一张；承办县可写代码或名称。")
     format_help()
     uploaded = st.file_uploader("选择文件（CSV、XLSX 或 Parquet）", type=UPLOAD_TYPES, key="upload_file")
-    mode = st.radio("导入方式", list(MODE_LABELS), format_func=lambda m: MODE_LABELS[m], horizontal=True,
+    mode = st.radio("导入方式", list(modes), format_func=lambda m: MODE_LABELS[m], horizontal=True,
                     key="upload_mode", help=MODE_HELP)
     confirmed = True
     if mode == ImportMode.REPLACE:
@@ -145,6 +150,18 @@ def upload_section(data: ScopedData) -> None:
             st.rerun()
     if (report := st.session_state.pop(RESULT_KEY, None)) is not None:
         show_report(report)
+
+
+def reporting_section(data: ScopedData) -> None:
+    """上报情况: which city has reported up to which date, and its last upload."""
+    st.subheader("上报情况")
+    status = data.reporting_status()
+    show_table(status.drop(columns="code"), hide_index=True, width="stretch",
+               column_config={"name": st.column_config.TextColumn("市"),
+                              "latest_received": st.column_config.DateColumn("最晚收件日期", format="YYYY-MM-DD"),
+                              "last_import": st.column_config.DatetimeColumn("最近一次本级上报", format="YYYY-MM-DD HH:mm"),
+                              "by": st.column_config.TextColumn("上报人")})
+    st.caption("“最近一次本级上报”为该市或其所属县（市、区）账号在“数据上报”页或命令行导入的时间；空白表示尚无本级上报（数据由省级导入）。")
 
 
 def quality_section(view: View, data: ScopedData) -> None:
@@ -168,6 +185,7 @@ def render(view: View, data: ScopedData) -> None:
     database_section(data)
     demo_section(data)
     upload_section(data)
+    reporting_section(data)
     quality_section(view, data)
 
 

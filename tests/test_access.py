@@ -80,6 +80,7 @@ OPEN_BANNER = "演示模式，未启用登录"
 PRODUCTION_DELAY = access.FAILED_LOGIN_DELAY_S
 SCOPED_PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "weekly", "ledger", "definitions")
 PROVINCE_ONLY = ("data", "audit")
+REPORT_PAGE = "report"  # 数据上报: city and county users
 
 
 def cheap_hasher() -> PasswordHasher:
@@ -441,7 +442,7 @@ def test_city_weekly_is_scoped(golden: sa.Engine, regions: pd.DataFrame, section
 
 def registered(at: AppTest) -> set[str]:
     """The url paths of the pages the navigation registered for the session (Streamlit keys them by hash)."""
-    paths = {page for page in (*SCOPED_PAGES, *PROVINCE_ONLY) if calc_hash(page) in at._registered_pages}
+    paths = {page for page in (*SCOPED_PAGES, *PROVINCE_ONLY, REPORT_PAGE) if calc_hash(page) in at._registered_pages}
     assert len(paths) == len(at._registered_pages), at._registered_pages
     return paths
 
@@ -449,7 +450,7 @@ def registered(at: AppTest) -> set[str]:
 def test_city_user_cannot_open_the_data_or_audit_page(golden: sa.Engine) -> None:
     assert registered(sign_in("sheng")) == {*SCOPED_PAGES, *PROVINCE_ONLY}
     at = sign_in("jining")
-    assert registered(at) == set(SCOPED_PAGES)  # the navigation lists neither page
+    assert registered(at) == {*SCOPED_PAGES, REPORT_PAGE}  # the navigation lists neither page, but 数据上报
     for page in PROVINCE_ONLY:
         # a browser asking for the page anyway (its URL path) gets the default page
         switch_to(at, page).run()
@@ -521,7 +522,8 @@ def test_county_overdue_only_itself(golden: sa.Engine) -> None:
     if ledger.empty:
         assert any("没有超期未办结" in i.value for i in at.info)
         return
-    _, counties, cases = (d.value for d in at.dataframe[:3])
+    (counties,) = [d.value for d in at.dataframe if "county_code" in d.value.columns]
+    (cases,) = [d.value for d in at.dataframe if "超期天数" in d.value.columns]
     assert set(counties["county_code"]) == {RENCHENG}
     assert sorted(cases["件号"]) == sorted(ledger["case_id"])
     assert set(cases["承办县（市、区）"]) == {"任城区"}
@@ -551,7 +553,7 @@ def test_county_weekly_is_scoped(golden: sa.Engine) -> None:
 
 def test_county_user_cannot_open_the_data_or_audit_page(golden: sa.Engine) -> None:
     at = sign_in("rencheng")
-    assert registered(at) == set(SCOPED_PAGES)
+    assert registered(at) == {*SCOPED_PAGES, REPORT_PAGE}
     for page in PROVINCE_ONLY:
         switch_to(at, page).run()
         assert at.title[0].value == "任城区 信访举报督导总览" and not at.get("file_uploader")
@@ -909,3 +911,19 @@ def test_ledger_cycle_through_the_page(golden: sa.Engine) -> None:
 def test_county_user_cannot_open_items(golden: sa.Engine) -> None:
     at = open_as("rencheng", "ledger", new="1", county=RENCHENG, title="x")
     assert not [e for e in at.expander if "新建督办事项" in e.label]
+
+
+def test_a_city_user_reports_its_own_cases_on_the_report_page(golden: sa.Engine) -> None:
+    """数据上报: the city's file with a case of another city is refused whole with its row; nothing written."""
+    before = case_count(golden)
+    at = open_as("jining", REPORT_PAGE)
+    assert at.title[0].value == "数据上报" and at.radio(key="upload_mode").options == ["追加", "按件号更新"]
+    rows = pd.read_csv(GOLDEN_CASES, dtype=str).head(3).assign(case_id=["JN-A", "JN-B", "JN-C"],
+                                                               county_code=["370811", "370826", "370102"])
+    at.file_uploader(key="upload_file").upload("jining.csv", rows.to_csv(index=False).encode("utf-8"), "text/csv")
+    at.run()
+    at.button(key="upload_run").click().run()
+    assert at.error and "未作任何更改" in at.error[0].value
+    problems = at.dataframe[-1].value
+    assert list(problems["行"]) == [4] and "不属于本账号的管辖范围（济宁市）" in problems["问题"].iloc[0]
+    assert case_count(golden) == before

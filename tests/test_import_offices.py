@@ -15,6 +15,7 @@ from data_access.cli import main
 from data_access.counties import CountyNames
 from data_access.database import ImportMode, case_count, regions_frame
 from data_access.importer import import_bytes
+from data_access.inventory import reporting_status
 from data_access.problems import DataRejected
 from tests.test_importer import stored
 
@@ -136,6 +137,9 @@ def test_a_city_uploads_its_own_cases_and_one_row_of_another_city_refuses_the_fi
     assert report.rows == 2 and set(stored(engine)) == {"JN-1", "JN-2"}
     last = recent(engine, 1).iloc[0]
     assert (last["username"], last["scope"], last["action"]) == ("jining", "370800", "import")
+    status = {row["name"]: row for row in reporting_status(engine)}  # 上报情况, as the province sees it
+    assert len(status) == 16 and status["济宁市"]["by"] == "jining" and str(status["济宁市"]["latest_received"]) == "2024-01-06"
+    assert status["济南市"]["last_import"] is None and status["济南市"]["latest_received"] is None
 
 
 def test_a_county_cannot_replace_the_table_or_overwrite_another_regions_case(engine: sa.Engine) -> None:

@@ -465,6 +465,8 @@ def test_data_page_shows_database_and_coverage(golden_url: str) -> None:
     assert (shown["最早收件日期"], shown["最晚收件日期"]) == ("2022-07-01", "2024-06-30")
     checks = at.table[0].value
     assert "已办结但未评价" in set(checks["检查项"].str.replace("\\", ""))
+    (status,) = [d.value for d in at.dataframe if "latest_received" in d.value.columns]  # 上报情况
+    assert len(status) == 16 and status["last_import"].isna().all()  # everything was imported by the province
 
 
 def test_rejected_upload_lists_problems_and_writes_nothing(golden_url: str, golden: sa.Engine) -> None:

@@ -131,9 +131,14 @@ class ScopedData:
         return runtime.quality_warnings(self.url, self.version, as_of, self.settings.default_due_days)
 
     def import_file(self, data: bytes, filename: str, mode: str, actor: Identity) -> LoadReport:
-        """Import a file (all rows or none; recorded in the audit log by the importer)."""
-        self._province_only("导入数据")
+        """Import a file (all rows or none; recorded in the audit log by the importer). A city or county
+        user's file may hold only its own region's cases: the importer checks each row (分级上报)."""
         return import_bytes(runtime.get_engine(self.url), data, filename, mode, actor=actor)
+
+    def reporting_status(self) -> pd.DataFrame:
+        """上报情况: each city's latest received date and last import."""
+        self._province_only("上报情况")
+        return pd.DataFrame(inventory.reporting_status(runtime.get_engine(self.url)))
 
     def demo_cases(self) -> DemoShare:
         """How many of the cases are demo cases (the whole table's counts)."""
