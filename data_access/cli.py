@@ -21,6 +21,7 @@ from . import audit, auth
 from .database import ImportMode, case_count, ensure_initialized, init_database, load_demo, remove_demo_cases
 from .engine import describe_url, file_held_message, make_engine
 from .importer import import_file
+from .mappings import load_mapping
 from .problems import DataRejected
 
 EXIT_OK, EXIT_BAD_DATA, EXIT_USAGE = 0, 1, 2
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_imp.add_argument("--check", action="store_true", help="validate only, write nothing / 只校验，不写入")
     p_imp.add_argument("--sheet", help="the workbook's sheet to read (default: the first with a header) / 工作表名")
     p_imp.add_argument("--header-row", type=int, help="the header's row number (default: found in the first 20) / 表头行号")
+    p_imp.add_argument("--mapping", help="a column mapping saved on the 数据 page / 数据页保存的导入映射名称")
 
     p_demo = sub.add_parser("demo", help="generate synthetic demo cases (replaces the case table)")
     p_demo.add_argument("--db", help=db_help)
@@ -107,8 +109,9 @@ def cmd_import(engine: sa.Engine, args: argparse.Namespace) -> int:
         print(f"找不到文件 / file not found: {args.file}", file=sys.stderr)
         return EXIT_USAGE
     mode = ImportMode.REPLACE if args.replace else ImportMode.UPSERT if args.upsert else ImportMode.APPEND
+    mapping = load_mapping(engine, args.mapping) if args.mapping else None
     report = import_file(engine, args.file, mode, progress=_progress(f"{'校验' if args.check else '导入'} {args.file.name}"),
-                         actor=_cli_actor(), header_row=args.header_row, sheet=args.sheet, check=args.check)
+                         actor=_cli_actor(), header_row=args.header_row, sheet=args.sheet, check=args.check, mapping=mapping)
     if report.sheet:
         print(f"读取工作表“{report.sheet}” / read sheet '{report.sheet}'")
     if report.skipped_rows:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -19,16 +20,18 @@ from .counties import CountyNames
 from .database import ImportMode, LoadReport, ensure_initialized, load_cases, regions_frame
 from .problems import DataRejected, Problem
 from .reader import read_source
-from .validate import ValidatedCases, validate_cases
+from .validate import ValidatedCases, field_of, validate_cases
 
 MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "整表替换", ImportMode.UPSERT: "按件号更新"}
 
 
 def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = ImportMode.APPEND,
                  progress: Callable[[float], None] | None = None, *, actor: Identity | str = audit.PROGRAM_ACTOR,
-                 header_row: int | None = None, sheet: str | None = None, check: bool = False) -> LoadReport:
-    """Import one file's content as `actor`; raise DataRejected (nothing written but the audit row
-    of the refusal) if anything is wrong. The header is found among the first rows unless
+                 header_row: int | None = None, sheet: str | None = None, check: bool = False,
+                 mapping: dict[str, str] | None = None) -> LoadReport:
+    """Import one file's content as `actor` (its headers read through `mapping` where given); raise
+    DataRejected (nothing written but the audit row of the refusal) if anything is wrong. The header
+    is found among the first rows unless
     `header_row` says where it is; a workbook is read from `sheet` or from its sheet of cases. With
     `check`, the file is read and validated and nothing at all is written."""
     region = actor.region_code if isinstance(actor, Identity) else None  # 分级上报: a city or county uploads its own
@@ -41,7 +44,7 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
         source = read_source(data, filename, header_row=header_row, sheet=sheet)
         step(0.3)
         regions = regions_frame(engine)
-        validated = validate_cases(source.frame, CountyNames.from_regions(regions), source.rows)
+        validated = validate_cases(source.frame, CountyNames.from_regions(regions), source.rows, mapping)
         if region is not None:
             _refuse_rows_outside(validated, region, regions)
         step(0.6)
@@ -66,10 +69,11 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
 
 def import_file(engine: sa.Engine, path: Path, mode: str = ImportMode.APPEND,
                 progress: Callable[[float], None] | None = None, *, actor: Identity | str = audit.PROGRAM_ACTOR,
-                header_row: int | None = None, sheet: str | None = None, check: bool = False) -> LoadReport:
+                header_row: int | None = None, sheet: str | None = None, check: bool = False,
+                mapping: dict[str, str] | None = None) -> LoadReport:
     """Import a CSV/XLSX/Parquet file from disk as `actor` (see import_bytes)."""
     return import_bytes(engine, Path(path).read_bytes(), Path(path).name, mode, progress, actor=actor,
-                        header_row=header_row, sheet=sheet, check=check)
+                        header_row=header_row, sheet=sheet, check=check, mapping=mapping)
 
 
 def _refuse_rows_outside(validated: ValidatedCases, region: str, regions: pd.DataFrame) -> None:
@@ -91,3 +95,37 @@ def _refuse_rows_outside(validated: ValidatedCases, region: str, regions: pd.Dat
                 for row, code in zip(validated.rows, counties, strict=True) if not inside(code)]
     if problems:
         raise DataRejected(problems, len(problems))
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What an import would do, before anything is written: how the file was read, which field each of
+    its columns feeds (with sample values), and the problems (none: the file would load)."""
+
+    columns: pd.DataFrame  # column (the file's header), field ('' = not imported), samples
+    rows: int
+    header_row: int
+    skipped_rows: tuple[int, ...]
+    sheet: str | None
+    problems: DataRejected | None
+
+
+def preview_import(engine: sa.Engine, data: bytes, filename: str, *, actor: Identity | str = audit.PROGRAM_ACTOR,
+                   mapping: dict[str, str] | None = None, header_row: int | None = None,
+                   sheet: str | None = None) -> Preview:
+    """Read and validate the file as import_bytes would (the actor's region included); write nothing.
+    A file that cannot be read at all raises DataRejected."""
+    source = read_source(data, filename, header_row=header_row, sheet=sheet)
+    names = [str(c) for c in source.frame.columns]
+    samples = ["、".join(v for v in source.frame[c].head(200) if v)[:60] for c in source.frame.columns]
+    columns = pd.DataFrame({"column": names, "field": [field_of(n, mapping) for n in names], "samples": samples})
+    problems = None
+    try:
+        regions = regions_frame(engine)
+        validated = validate_cases(source.frame, CountyNames.from_regions(regions), source.rows, mapping)
+        region = actor.region_code if isinstance(actor, Identity) else None
+        if region is not None:
+            _refuse_rows_outside(validated, region, regions)
+    except DataRejected as rejected:
+        problems = rejected
+    return Preview(columns, len(source.frame), source.header_row, source.skipped_rows, source.sheet, problems)

@@ -160,3 +160,14 @@ supervision_events = sa.Table(
     sa.Column("promised_date", sa.Date, nullable=True),  # a reply: the day the county promises to finish
 )
 sa.Index("ix_supervision_events_item", supervision_events.c.item_id)
+
+# Saved column mappings of the importer (docs/contract/import-mappings.md): how one source system's
+# export names the contract's fields, saved from the 数据 page, reused by `import --mapping NAME`.
+import_mappings = sa.Table(
+    "import_mappings",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("columns", sa.String(4000), nullable=False),  # JSON object: file header -> field ('' = not imported)
+    sa.Column("saved_by", sa.String(64), nullable=False),
+    sa.Column("saved_at", sa.DateTime, nullable=False),
+)

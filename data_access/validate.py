@@ -122,14 +122,16 @@ def canonical_header(name: str) -> str:
     return HEADER_ALIASES.get(stripped, stripped.lower())
 
 
-def validate_cases(raw: pd.DataFrame, counties: CountyNames | set[str], rows: np.ndarray | None = None) -> ValidatedCases:
+def validate_cases(raw: pd.DataFrame, counties: CountyNames | set[str], rows: np.ndarray | None = None,
+                   mapping: dict[str, str] | None = None) -> ValidatedCases:
     """Check every rule of the contract; return the typed table or raise DataRejected with all problems.
 
-    Counties may be given by code, or by name when `counties` knows the names (CountyNames).
+    Counties may be given by code, or by name when `counties` knows the names (CountyNames). `mapping`
+    (file header -> field, '' for none) overrides how the headers are read.
     Problems name the spreadsheet row of each frame row from `rows` (default: header row 1, data from row 2).
     """
     rows = np.arange(len(raw)) + 2 if rows is None else np.asarray(rows)
-    frame, dropped, headers = _select_known_columns(raw)
+    frame, dropped, headers = _select_known_columns(raw, mapping or {})
     found = _Collector(frame, rows, headers)
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     for column in missing:
@@ -154,14 +156,22 @@ def validate_cases(raw: pd.DataFrame, counties: CountyNames | set[str], rows: np
     return ValidatedCases(table=table, rows=rows, dropped_columns=dropped)
 
 
-def _select_known_columns(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+def field_of(name: str, mapping: dict[str, str] | None = None) -> str:
+    """The field a file column feeds: as `mapping` says, else as its header reads ('' for none)."""
+    if mapping and name in mapping:
+        return mapping[name]
+    canonical = canonical_header(name)
+    return canonical if canonical in CASE_COLUMNS or canonical in HELPER_COLUMNS else ""
+
+
+def _select_known_columns(raw: pd.DataFrame, mapping: dict[str, str]) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
     """Keep the contract's columns; name every other column as dropped (it is never stored); the
     file's header of each kept column."""
     keep: dict[str, str] = {}
     dropped: list[str] = []
     for name in raw.columns:
-        canonical = canonical_header(str(name))
-        if (canonical in CASE_COLUMNS or canonical in HELPER_COLUMNS) and canonical not in keep.values():
+        canonical = field_of(str(name), mapping)
+        if canonical and canonical not in keep.values():
             keep[name] = canonical
         else:
             dropped.append(str(name))

@@ -5,11 +5,15 @@ or code blocks, never as Markdown or HTML.
 """
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
 from data_access.database import ImportMode, LoadReport
+from data_access.importer import Preview
 from data_access.inventory import calendar_note
+from data_access.mappings import NOT_IMPORTED
 from data_access.problems import DataRejected
 from data_access.schema import CASE_COLUMNS
 from data_access.validate import HEADER_ALIASES, REQUIRED_COLUMNS
@@ -125,6 +129,67 @@ def show_report(report: LoadReport) -> None:
         show_table(pd.DataFrame({"忽略的列": list(report.dropped_columns)}), hide_index=True)
 
 
+FIELD_LABELS = {NOT_IMPORTED: "（不导入）", **{f: f"{COLUMN_LABELS.get(f, f)}（{f}）" for f in CASE_COLUMNS},
+                "city_name": "所属市（用于识别县名，不保存）"}
+FIELD_OF_LABEL = {label: field for field, label in FIELD_LABELS.items()}
+NO_MAPPING = "（不套用）"
+PREVIEW_KEY = "_data_preview"  # (file id, mapping) -> Preview: a rerun does not read the file again
+
+
+def _preview(data: ScopedData, uploaded, mapping: dict[str, str] | None) -> Preview:
+    key = (uploaded.file_id, json.dumps(mapping, sort_keys=True, ensure_ascii=False))
+    cached = st.session_state.get(PREVIEW_KEY)
+    if cached is None or cached[0] != key:
+        cached = (key, data.preview_import(uploaded.getvalue(), uploaded.name, current_identity(), mapping))
+        st.session_state[PREVIEW_KEY] = cached
+    return cached[1]
+
+
+def mapping_preview(data: ScopedData, uploaded) -> dict[str, str] | None:
+    """Before anything is written: which field each column of the file feeds (changeable, and saved by
+    name for the next export of the same system), how the file was read, and what the checks found."""
+    st.markdown("**导入预览（尚未写入数据库）**")
+    saved = data.import_mapping_names()
+    left, right = st.columns([2, 3])
+    chosen = left.selectbox("套用已保存的映射", [NO_MAPPING, *saved], key="mapping_name")
+    base = data.import_mapping(chosen) if chosen in saved else None
+    try:
+        preview = _preview(data, uploaded, base)
+    except DataRejected as unreadable:
+        show_rejection(unreadable)
+        return None
+    read = [f"工作表“{preview.sheet}”" if preview.sheet else "", f"表头在第 {preview.header_row} 行",
+            f"跳过其上的第 {'、'.join(map(str, preview.skipped_rows))} 行" if preview.skipped_rows else "", f"共 {preview.rows:,} 行"]
+    right.caption(plain_markdown("读取：" + "，".join(r for r in read if r) + "。"))
+    shown = pd.DataFrame({"文件中的列": preview.columns["column"], "对应字段": preview.columns["field"].map(FIELD_LABELS),
+                          "示例值": preview.columns["samples"]})
+    edited = st.data_editor(shown, hide_index=True, width="stretch", key=f"mapping_editor_{uploaded.file_id}_{chosen}",
+                            disabled=["文件中的列", "示例值"],
+                            column_config={"对应字段": st.column_config.SelectboxColumn(
+                                "对应字段", options=list(FIELD_LABELS.values()), required=True,
+                                help="系统按列名自动识别；识别不对或未识别的列，在此选择对应字段，选“（不导入）”则忽略该列。")})
+    mapping = {str(c): FIELD_OF_LABEL.get(label, NOT_IMPORTED) for c, label in zip(edited["文件中的列"], edited["对应字段"], strict=True)}
+    if mapping != dict(zip(preview.columns["column"], preview.columns["field"], strict=True)):
+        preview = _preview(data, uploaded, mapping)
+    if preview.problems is None:
+        st.success(f"校验通过：{preview.rows:,} 件，可以导入。")
+    else:
+        st.warning(f"校验发现 {preview.problems.total:,} 个问题，现在导入将被整批拒绝：")
+        show_table(problems_frame(preview.problems), hide_index=True, width="stretch",
+                   column_config={"行": st.column_config.NumberColumn("行", format="%d")})
+    name_col, save_col = st.columns([3, 1], vertical_alignment="bottom")
+    name = name_col.text_input("保存本映射，供下次导入同一系统的导出文件（命令行：--mapping 名称）", key="mapping_save_name",
+                               placeholder="如：济宁市信访系统导出")
+    if save_col.button("保存映射", key="mapping_save", disabled=not name.strip(), icon=":material/save:"):
+        try:
+            data.save_import_mapping(current_identity(), name, mapping)
+        except DataRejected as refused:
+            show_rejection(refused)
+        else:
+            st.toast(f"已保存导入映射“{name.strip()}”", icon=":material/check_circle:")
+    return mapping
+
+
 def upload_section(data: ScopedData, modes: tuple[str, ...] = tuple(MODE_LABELS)) -> None:
     """Upload a file and run the same importer as the command line: all rows or none."""
     st.subheader("导入案件数据")
@@ -132,6 +197,7 @@ def upload_section(data: ScopedData, modes: tuple[str, ...] = tuple(MODE_LABELS)
                "表头可以不在第一行（其上的标题、说明会被跳过）；多个工作表时读取含案件的那一张；承办县可写代码或名称。")
     format_help()
     uploaded = st.file_uploader("选择文件（CSV、XLSX 或 Parquet）", type=UPLOAD_TYPES, key="upload_file")
+    mapping = mapping_preview(data, uploaded) if uploaded is not None else None
     mode = st.radio("导入方式", list(modes), format_func=lambda m: MODE_LABELS[m], horizontal=True,
                     key="upload_mode", help=MODE_HELP)
     confirmed = True
@@ -141,7 +207,7 @@ def upload_section(data: ScopedData, modes: tuple[str, ...] = tuple(MODE_LABELS)
         try:
             with st.spinner("正在校验并导入……"):
                 # the importer records the import (or its refusal) in the audit log
-                report = data.import_file(uploaded.getvalue(), uploaded.name, mode, current_identity())
+                report = data.import_file(uploaded.getvalue(), uploaded.name, mode, current_identity(), mapping)
         except DataRejected as error:
             show_rejection(error)
         else:

@@ -14,7 +14,16 @@ import sqlalchemy as sa
 from data_access.database import init_database
 from data_access.engine import make_engine
 from data_access.importer import import_file
-from data_access.schema import audit_log, cases, import_log, user_sessions, users
+from data_access.schema import (
+    audit_log,
+    cases,
+    import_log,
+    import_mappings,
+    supervision_events,
+    supervision_items,
+    user_sessions,
+    users,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Copies of the shared golden reference and spec, kept in the repository (see tests/data/README.md)
@@ -76,7 +85,8 @@ def initialized_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.
 def engine(initialized_engine: sa.Engine) -> sa.Engine:
     """An initialised database with no cases, users or audit rows, per backend."""
     with initialized_engine.begin() as conn:
-        for table in (cases, import_log, users, user_sessions, audit_log):
+        for table in (cases, import_log, users, user_sessions, audit_log, supervision_events, supervision_items,
+                      import_mappings):
             conn.execute(table.delete())
     return initialized_engine
 

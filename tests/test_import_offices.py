@@ -14,8 +14,9 @@ from data_access.auth import Identity, OutOfScope, Role
 from data_access.cli import main
 from data_access.counties import CountyNames
 from data_access.database import ImportMode, case_count, regions_frame
-from data_access.importer import import_bytes
+from data_access.importer import import_bytes, preview_import
 from data_access.inventory import reporting_status
+from data_access.mappings import load_mapping, mapping_names, save_mapping
 from data_access.problems import DataRejected
 from tests.test_importer import stored
 
@@ -152,3 +153,34 @@ def test_a_county_cannot_replace_the_table_or_overwrite_another_regions_case(eng
         import_bytes(engine, workbook(("台账", clash)), "r.xlsx", ImportMode.UPSERT, actor=RENCHENG_COUNTY)
     assert [(p.row, p.value, p.reason_zh) for p in refused.value.problems] == [(3, "X-1", "件号已属于其他地区的案件，本级不能覆盖")]
     assert stored(engine)["X-1"]["county_code"] == "370102" and case_count(engine) == 1
+
+
+# --- saved column mappings ------------------------------------------------------------------------
+
+def test_a_saved_mapping_reads_a_systems_own_headers(engine: sa.Engine, tmp_path, capsys) -> None:
+    export = [["流水号", "责任单位", "来件时间", "来源", "初访", "越级"], ["M-1", "任城区", "2024-01-05", "来信", "是", "否"]]
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(workbook(("导出", export)))
+    preview = preview_import(engine, path.read_bytes(), path.name)
+    assert preview.problems is not None and preview.header_row == 1  # no header row recognised: row 1, columns unread
+    mapping = {"流水号": "case_id", "责任单位": "county_code", "来件时间": "received_date", "来源": "channel",
+               "初访": "is_first_report", "越级": "is_leapfrog"}
+    good = preview_import(engine, path.read_bytes(), path.name, mapping=mapping)
+    assert good.problems is None and good.rows == 1
+    assert list(good.columns["field"]) == list(mapping.values()) and good.columns["samples"].iloc[1] == "任城区"
+    save_mapping(engine, "sheng", "任城区信访系统", mapping)
+    assert mapping_names(engine) == ["任城区信访系统"] and load_mapping(engine, "任城区信访系统") == mapping
+    url = engine.url.render_as_string(hide_password=False)
+    assert main(["import", "--db", url, str(path), "--mapping", "不存在"]) == 1
+    assert "没有名为“不存在”的导入映射（已保存：任城区信访系统）" in capsys.readouterr().err
+    assert main(["import", "--db", url, str(path), "--mapping", "任城区信访系统"]) == 0
+    assert stored(engine)["M-1"]["county_code"] == "370811"
+    assert recent(engine, 3)["detail"].str.contains("保存导入映射“任城区信访系统”").any()
+
+
+def test_a_mapping_feeds_each_field_once(engine: sa.Engine) -> None:
+    with pytest.raises(DataRejected, match="对应同一字段"):
+        save_mapping(engine, "sheng", "x", {"a": "case_id", "b": "case_id"})
+    with pytest.raises(DataRejected, match="不是可导入的字段"):
+        save_mapping(engine, "sheng", "x", {"a": "reporter_phone"})
+    assert mapping_names(engine) == []

@@ -25,6 +25,7 @@ from data_access.database import case_count, init_database
 from data_access.engine import make_engine
 from data_access.enums import Level
 from data_access.importer import import_file
+from data_access.mappings import save_mapping
 from data_access.scope import WHOLE_PROVINCE, Scope
 from metrics.caselists import case_list, overdue_cases
 from metrics.periods import Preset
@@ -480,10 +481,36 @@ def test_rejected_upload_lists_problems_and_writes_nothing(golden_url: str, gold
     at.button(key="upload_run").click().run()
     assert not at.exception
     assert at.error and "未作任何更改" in at.error[0].value
-    problems = at.dataframe[-1].value
-    assert list(problems.columns) == ["行", "列", "值", "问题"]
+    tables = [d.value for d in at.dataframe if list(d.value.columns) == ["行", "列", "值", "问题"]]
+    assert len(tables) == 2  # the preview saw them before the click, the refusal lists them again
+    problems = tables[-1]
     assert (problems["行"] == 4).any() and (problems["值"] == "2024-02-30").any()
     assert case_count(golden) == before
+
+
+def test_preview_maps_an_unknown_column_and_saves_the_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A system's export names the 件号 column 流水号: the preview shows it unread and the case_id missing;
+    mapping it by hand makes the check pass; the mapping is saved and the CLI imports with it."""
+    url = f"duckdb:///{tmp_path / 'mapping.duckdb'}"
+    engine = make_engine(url)
+    init_database(engine)
+    monkeypatch.setenv("DATABASE_URL", url)
+    rows = pd.read_csv(GOLDEN_CASES, dtype=str).head(5).rename(columns={"case_id": "流水号"})
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    switch_to(at, "data").run()
+    at.file_uploader(key="upload_file").upload("export.csv", _csv(rows), "text/csv")
+    at.run()
+    assert [w.value for w in at.warning if "校验" in w.value] == ["校验发现 1 个问题，现在导入将被整批拒绝："]
+    problems = [d.value for d in at.dataframe if list(d.value.columns) == ["行", "列", "值", "问题"]][0]
+    assert list(problems["问题"]) == ["缺少必需的列"] and list(problems["列"]) == ["case_id"]
+    # a mapping saved for this system (as the editor would: 流水号 -> case_id), chosen by name
+    save_mapping(engine, "sheng", "某县信访系统", {"流水号": "case_id"})
+    at.run()
+    at.selectbox(key="mapping_name").select("某县信访系统").run()
+    assert not [w for w in at.warning if "校验" in w.value] and at.success[0].value == "校验通过：5 件，可以导入。"
+    at.button(key="upload_run").click().run()
+    assert case_count(engine) == 5 and any("导入成功" in m.value for m in at.success)
+    engine.dispose()
 
 
 def test_successful_upload_loads_and_refreshes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,12 +15,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from data_access import audit, inventory, ledger
+from data_access import audit, inventory, ledger, mappings
 from data_access.auth import Identity
 from data_access.database import DemoShare, LoadReport, remove_demo_cases
 from data_access.engine import describe_url, dialect_name
 from data_access.enums import Level
-from data_access.importer import import_bytes
+from data_access.importer import Preview, import_bytes, preview_import
 from data_access.scope import Scope
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
 from metrics.distribution import rating_distribution
@@ -130,10 +130,27 @@ class ScopedData:
         self._province_only("数据质量提示")
         return runtime.quality_warnings(self.url, self.version, as_of, self.settings.default_due_days)
 
-    def import_file(self, data: bytes, filename: str, mode: str, actor: Identity) -> LoadReport:
+    def import_file(self, data: bytes, filename: str, mode: str, actor: Identity,
+                    mapping: dict[str, str] | None = None) -> LoadReport:
         """Import a file (all rows or none; recorded in the audit log by the importer). A city or county
         user's file may hold only its own region's cases: the importer checks each row (分级上报)."""
-        return import_bytes(runtime.get_engine(self.url), data, filename, mode, actor=actor)
+        return import_bytes(runtime.get_engine(self.url), data, filename, mode, actor=actor, mapping=mapping)
+
+    def preview_import(self, data: bytes, filename: str, actor: Identity, mapping: dict[str, str] | None) -> Preview:
+        """What importing the file would do, with the columns read through `mapping`; nothing written."""
+        return preview_import(runtime.get_engine(self.url), data, filename, actor=actor, mapping=mapping)
+
+    def import_mapping_names(self) -> list[str]:
+        """The saved column mappings."""
+        return mappings.mapping_names(runtime.get_engine(self.url))
+
+    def import_mapping(self, name: str) -> dict[str, str]:
+        """One saved column mapping."""
+        return mappings.load_mapping(runtime.get_engine(self.url), name)
+
+    def save_import_mapping(self, actor: Identity, name: str, mapping: dict[str, str]) -> None:
+        """Save a column mapping under `name` (audited)."""
+        mappings.save_mapping(runtime.get_engine(self.url), actor, name, mapping)
 
     def reporting_status(self) -> pd.DataFrame:
         """上报情况: each city's latest received date and last import."""
