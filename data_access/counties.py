@@ -34,8 +34,9 @@ class CountyNames:
     city_of: dict[str, str] = field(default_factory=dict)  # code -> 济南市
 
     @classmethod
-    def from_regions(cls, regions: pd.DataFrame) -> CountyNames:
-        """From the regions table (code, name, level, parent_code)."""
+    def from_regions(cls, regions: pd.DataFrame, former: dict[str, str] | None = None) -> CountyNames:
+        """From the regions table (code, name, level, parent_code), and the former names of units that
+        were renamed or merged (former name -> today's code), which map to today's unit."""
         names = dict(zip(regions["code"], regions["name"], strict=True))
         counties = regions[regions["level"] == Level.COUNTY.value]
         spellings: dict[str, set[str]] = defaultdict(set)
@@ -46,6 +47,11 @@ class CountyNames:
             full_name[code], city_of[code] = city + name, city
             for spelling in {name, city + name, _short(city) + name, _short(city) + _short(name)} if city else {name}:
                 spellings[spelling].add(code)
+        for name, code in (former or {}).items():
+            if code in full_name:
+                city = city_of[code]
+                for spelling in {name, city + name, _short(city) + name} if city else {name}:
+                    spellings[spelling].add(code)
         return cls(frozenset(counties["code"]), {k: tuple(sorted(v)) for k, v in spellings.items()}, full_name, city_of)
 
     def candidates(self, text: str, city: str = "") -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from .counties import CountyNames
 from .database import ImportMode, LoadReport, ensure_initialized, load_cases, regions_frame
 from .problems import DataRejected, Problem
 from .reader import read_source
+from .regions import former_names
 from .validate import ValidatedCases, field_of, validate_cases
 
 MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "整表替换", ImportMode.UPSERT: "按件号更新"}
@@ -44,7 +45,7 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
         source = read_source(data, filename, header_row=header_row, sheet=sheet)
         step(0.3)
         regions = regions_frame(engine)
-        validated = validate_cases(source.frame, CountyNames.from_regions(regions), source.rows, mapping)
+        validated = validate_cases(source.frame, county_names(regions), source.rows, mapping)
         if region is not None:
             _refuse_rows_outside(validated, region, regions)
         step(0.6)
@@ -122,10 +123,16 @@ def preview_import(engine: sa.Engine, data: bytes, filename: str, *, actor: Iden
     problems = None
     try:
         regions = regions_frame(engine)
-        validated = validate_cases(source.frame, CountyNames.from_regions(regions), source.rows, mapping)
+        validated = validate_cases(source.frame, county_names(regions), source.rows, mapping)
         region = actor.region_code if isinstance(actor, Identity) else None
         if region is not None:
             _refuse_rows_outside(validated, region, regions)
     except DataRejected as rejected:
         problems = rejected
     return Preview(columns, len(source.frame), source.header_row, source.skipped_rows, source.sheet, problems)
+
+
+def county_names(regions: pd.DataFrame) -> CountyNames:
+    """The county names the importer accepts: today's, and the former ones the province's reference lists."""
+    province = regions.loc[regions["level"] == "province", "code"]
+    return CountyNames.from_regions(regions, former_names(str(province.iloc[0])) if len(province) else {})

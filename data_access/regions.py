@@ -30,6 +30,16 @@ def read_regions_file(path: Path) -> pd.DataFrame:
     return frame
 
 
+def former_names(province_code: str) -> dict[str, str]:
+    """Former names of the province's county-level units -> today's code, from the reference's
+    former_names.csv ({} when it has none)."""
+    path = REFERENCE_DIR / province_code / "former_names.csv"
+    if not path.exists():
+        return {}
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    return dict(zip(frame["former_name"].str.strip(), frame["code"].str.strip(), strict=True))
+
+
 def _check_tree(frame: pd.DataFrame) -> None:
     problems: list[Problem] = []
     levels = {lv.value for lv in Level}

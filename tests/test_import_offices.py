@@ -184,3 +184,12 @@ def test_a_mapping_feeds_each_field_once(engine: sa.Engine) -> None:
     with pytest.raises(DataRejected, match="不是可导入的字段"):
         save_mapping(engine, "sheng", "x", {"a": "reporter_phone"})
     assert mapping_names(engine) == []
+
+
+def test_former_names_map_to_todays_unit(engine: sa.Engine) -> None:
+    """A 台账 kept since before a unit was renamed or merged still names it by its old name."""
+    rows = [HEADER[:6], ["F-1", "章丘市", "2024-01-05", "来信", "是", "否"], ["F-2", "莱芜市莱城区", "2024-01-05", "来信", "是", "否"],
+            ["F-3", "长岛县", "2024-01-05", "来信", "是", "否"], ["F-4", "兖州市", "2024-01-05", "来信", "是", "否"]]
+    import_bytes(engine, workbook(("台账", rows)), "old.xlsx")
+    assert {k: v["county_code"] for k, v in stored(engine).items()} == {"F-1": "370114", "F-2": "370116", "F-3": "370614",
+                                                                       "F-4": "370812"}
