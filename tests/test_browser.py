@@ -424,6 +424,23 @@ def test_weekly_presentation_mode_hides_the_sidebar(page, server, recorder):
     recorder.assert_clean()
 
 
+def test_presentation_mode_enlarges_tables_without_overflow(page, server, recorder):
+    """A table on the projector is zoomed (its canvas type cannot be sized by CSS) and still fits the width."""
+    open_view(page, server, "/weekly", present="true", section="满意度与结而不服")
+    assert_no_exception(page, server, "weekly satisfaction (presentation mode)")
+    grid = page.locator("[data-testid=stDataFrame]").first
+    expect(grid).to_be_visible(timeout=UI_TIMEOUT_MS)
+    zoom = page.evaluate("""() => getComputedStyle(document.querySelector('[data-testid=stDataFrame]')
+        .closest('[data-testid=stElementContainer]')).zoom""")
+    assert float(zoom) == pytest.approx(1.45)
+    box = grid.bounding_box()
+    main = page.locator("[data-testid=stMainBlockContainer]").bounding_box()
+    assert box is not None and main is not None and box["x"] + box["width"] <= main["x"] + main["width"] + 1
+    assert_no_horizontal_scroll(page, "weekly satisfaction (presentation mode)")
+    save_screenshots(page, "07-weekly-present-table")
+    recorder.assert_clean()
+
+
 def test_tables_offer_no_export_of_their_own(page, server, recorder):
     """The overdue ledger's grid, hovered: no toolbar (Download as CSV, Search, Fullscreen in English);
     the audited download buttons are there instead."""
