@@ -344,6 +344,7 @@ def test_city_drilldown_starts_at_the_city(golden: sa.Engine, regions: pd.DataFr
     at = open_as("jining", "drilldown")
     assert at.title[0].value == "济宁市" and not at.warning
     assert metrics_shown(at) == expected_cards(row_of(golden, Level.CITY, JINING))
+    assert at.subheader[0].value == "下辖县（市、区）（11 个）"  # full-width brackets throughout
     assert len(charts.calls["choropleth"]) == 2  # the overview's map (the landing page), then the drill-down's
     map_args, _, _ = charts.calls["choropleth"][-1]
     mine = counties_of(regions, JINING)

@@ -311,6 +311,8 @@ def test_satisfaction_cards_and_cities(golden_url: str, golden: sa.Engine) -> No
     ratings = at.dataframe[1].value
     assert list(ratings["label"]) == ["满意", "基本满意", "不满意", "未评价"]
     assert ratings["cases"].sum() == row_of(golden, Level.PROVINCE, "370000")["closed"]
+    # shares in percentage points with one decimal, like every rate (not a ratio shown as 49.45%)
+    assert ratings["share"].sum() == pytest.approx(100.0)
 
 
 # --- drill-down through the URL ----------------------------------------------------------------
