@@ -1,4 +1,4 @@
-"""`python -m metrics table | priority | overdue | warnings`: the metrics on the command line (the weekly pack:
+"""`python -m metrics table | priority | overdue | warnings | trends`: the metrics on the command line (the weekly pack:
 `python -m reports weekly`).
 
 Output is UTF-8 CSV (header row, columns named as the metric ids, rates as decimals, empty when
@@ -28,6 +28,7 @@ from .registry import ALL_IDS
 from .request import Period, TableRequest
 from .settings import Settings, load_settings
 from .table import BadParent, check_parent, region_table
+from .trends import TrendBy, trends
 from .warnings import WARNING_COLUMNS, deadline_warnings
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -41,6 +42,7 @@ DESCRIPTION = """\
   priority  重点督导县排名 / priority-county ranking (funnel-plot tests)
   overdue   超期未办结清单 / overdue cases as of a date
   warnings  三色预警清单（红：已超期，黄：临期，绿） / open cases coloured by their deadline
+  trends    形势分析：各地区按领域或渠道的收件集中度与升降 / received by region and domain or channel, and its change
 
 Examples:
   python -m metrics table --level city --from 2024-01-01 --to 2024-06-30
@@ -48,6 +50,7 @@ Examples:
   python -m metrics priority --from 2024-01-01 --to 2024-06-30 --as-of 2024-06-30
   python -m metrics overdue --as-of 2024-06-30 --parent 370100
   python -m metrics warnings --as-of 2024-06-30 --parent 370800 --format json
+  python -m metrics trends --level county --by domain --from 2024-01-01 --to 2024-06-30 --parent 370800
 """
 
 
@@ -74,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_warn = sub.add_parser("warnings", parents=[common], help="open cases coloured red / yellow / green by their deadline")
     p_warn.add_argument("--as-of", dest="as_of", type=iso_date, default=None, help="default: today")
     p_warn.add_argument("--parent", help="only cases under this region code")
+    p_trend = sub.add_parser("trends", parents=[common, period], help="received by region and domain or channel, and its change")
+    p_trend.add_argument("--level", choices=[lv.value for lv in Level], required=True)
+    p_trend.add_argument("--by", choices=[b.value for b in TrendBy], required=True)
+    p_trend.add_argument("--parent", help="only regions under this code")
     return parser
 
 
@@ -112,7 +119,16 @@ def run_warnings(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
     return frame.reindex(columns=list(WARNING_COLUMNS))
 
 
-COMMANDS = {"table": run_table, "priority": run_priority, "overdue": run_overdue, "warnings": run_warnings}
+def run_trends(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
+    level = Level(args.level)
+    with connect(engine) as conn:
+        check_parent(conn, level, args.parent)
+    return trends(engine, level, TrendBy(args.by), _period(args), parent=args.parent, scope=WHOLE_PROVINCE)
+
+
+COMMANDS = {"table": run_table, "priority": run_priority, "overdue": run_overdue, "warnings": run_warnings,
+            "trends": run_trends}
+TEXT_BOOLEANS = {"trends": ("rising",)}  # written true / false in CSV (the spec's words), not 1 / 0
 
 
 def settings_in_force() -> Settings | None:
@@ -163,5 +179,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         return reading_failed(exc)
     finally:
         engine.dispose()
+    if args.format == "csv":
+        for column in TEXT_BOOLEANS.get(args.command, ()):
+            frame[column] = frame[column].map({True: "true", False: "false"})
     write(frame, args.format, out)
     return EXIT_OK
