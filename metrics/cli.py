@@ -1,4 +1,4 @@
-"""`python -m metrics table | priority | overdue | warnings | trends`: the metrics on the command line (the weekly pack:
+"""`python -m metrics table | priority | overdue | warnings | trends | signals`: the metrics on the command line (the weekly pack:
 `python -m reports weekly`).
 
 Output is UTF-8 CSV (header row, columns named as the metric ids, rates as decimals, empty when
@@ -27,6 +27,7 @@ from .priority import PRIORITY_COLUMNS, priority_counties
 from .registry import ALL_IDS
 from .request import Period, TableRequest
 from .settings import Settings, load_settings
+from .signals import deterioration_signals
 from .table import BadParent, check_parent, region_table
 from .trends import TrendBy, trends
 from .warnings import WARNING_COLUMNS, deadline_warnings
@@ -43,6 +44,7 @@ DESCRIPTION = """\
   overdue   超期未办结清单 / overdue cases as of a date
   warnings  三色预警清单（红：已超期，黄：临期，绿） / open cases coloured by their deadline
   trends    形势分析：各地区按领域或渠道的收件集中度与升降 / received by region and domain or channel, and its change
+  signals   变差信号：各县近 8 周按期办结率的控制图读数 / counties whose weekly on-time rate is getting worse (SPC)
 
 Examples:
   python -m metrics table --level city --from 2024-01-01 --to 2024-06-30
@@ -51,6 +53,7 @@ Examples:
   python -m metrics overdue --as-of 2024-06-30 --parent 370100
   python -m metrics warnings --as-of 2024-06-30 --parent 370800 --format json
   python -m metrics trends --level county --by domain --from 2024-01-01 --to 2024-06-30 --parent 370800
+  python -m metrics signals --as-of 2024-06-30
 """
 
 
@@ -81,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_trend.add_argument("--level", choices=[lv.value for lv in Level], required=True)
     p_trend.add_argument("--by", choices=[b.value for b in TrendBy], required=True)
     p_trend.add_argument("--parent", help="only regions under this code")
+    p_sig = sub.add_parser("signals", parents=[common], help="counties whose weekly on-time rate is getting worse")
+    p_sig.add_argument("--as-of", dest="as_of", type=iso_date, default=None, help="default: today")
+    p_sig.add_argument("--parent", help="only counties under this region code")
     return parser
 
 
@@ -126,8 +132,15 @@ def run_trends(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
     return trends(engine, level, TrendBy(args.by), _period(args), parent=args.parent, scope=WHOLE_PROVINCE)
 
 
+def run_signals(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
+    with connect(engine) as conn:
+        check_parent(conn, Level.COUNTY, args.parent)
+    return deterioration_signals(engine, args.as_of or dt.date.today(), parent=args.parent, scope=WHOLE_PROVINCE,
+                                 settings=args.settings)
+
+
 COMMANDS = {"table": run_table, "priority": run_priority, "overdue": run_overdue, "warnings": run_warnings,
-            "trends": run_trends}
+            "trends": run_trends, "signals": run_signals}
 TEXT_BOOLEANS = {"trends": ("rising",)}  # written true / false in CSV (the spec's words), not 1 / 0
 
 

@@ -1,0 +1,121 @@
+"""Deterioration signals (哪些县在变差): a p-chart reading of each county's weekly on-time rate.
+
+metrics.md, "Deterioration signals": the recent weeks (8 complete Monday–Sunday weeks up to the last
+Sunday on or before A) against a baseline (the 26 weeks before them). Each week's due and on-time
+counts per county come from the metrics layer (one county table per week, computed by the database:
+both counts are fixed once the week's Sunday has passed); the rules run here over ~136 x 34 numbers.
+Rules (NHS "Making Data Count"): a week below the lower limit p̄ − kσ; a run of weeks below p̄ (a
+shift); a run of falling weeks (a trend). The numbers of weeks, k and the runs are settings.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from fractions import Fraction
+
+import pandas as pd
+import sqlalchemy as sa
+
+from data_access.engine import connect
+from data_access.enums import LabelledEnum, Level
+from data_access.schema import regions
+from data_access.scope import Scope, counties_at_or_under, require_scope
+
+from .request import CaseFilter, Period, TableRequest
+from .settings import DEFAULT_SETTINGS, Settings
+from .table import region_table
+
+SIGNAL_COLUMNS = ("code", "name", "baseline_due", "baseline_rate", "recent_due", "recent_rate", "status", "signals")
+
+
+class Signal(LabelledEnum):
+    """What a county's recent weeks show, in the order they are reported."""
+
+    BELOW_LIMIT = ("below_limit", "单周低于控制下限")
+    SHIFT = ("shift", "连续低于基线均值")
+    TREND = ("trend", "连续下降")
+
+
+def signal_weeks(as_of: dt.date, settings: Settings = DEFAULT_SETTINGS) -> tuple[list[Period], list[Period]]:
+    """(baseline, recent): complete Monday–Sunday weeks, each read as of its own Sunday, oldest first."""
+    last_sunday = as_of - dt.timedelta(days=(as_of.weekday() + 1) % 7)
+    count = settings.spc_baseline_weeks + settings.spc_recent_weeks
+    weeks = [Period(last_sunday - dt.timedelta(days=7 * k + 6), last_sunday - dt.timedelta(days=7 * k),
+                    last_sunday - dt.timedelta(days=7 * k)) for k in reversed(range(count))]
+    return weeks[:settings.spc_baseline_weeks], weeks[settings.spc_baseline_weeks:]
+
+
+def weekly_counts(conn: sa.Connection, weeks: list[Period], *, scope: Scope, parent: str | None,
+                  filters: CaseFilter, settings: Settings) -> pd.DataFrame:
+    """due and on_time per county (rows) and week (columns 0..n-1), each a county table of the database."""
+    due, on_time = {}, {}
+    for i, week in enumerate(weeks):
+        table = region_table(conn, TableRequest(Level.COUNTY, week, parent=parent, filters=filters,
+                                                metrics=("due", "on_time"), scope=scope), settings)
+        due[i] = table.set_index("code")["due"]
+        on_time[i] = table.set_index("code")["on_time"]
+    return pd.concat({"due": pd.DataFrame(due), "on_time": pd.DataFrame(on_time)}, axis=1).fillna(0).astype("int64")
+
+
+def _rules(recent: list[tuple[int, int]], pooled: Fraction | None, settings: Settings) -> list[str]:
+    """The signals of one county from its recent (on_time, due) weeks and its baseline rate."""
+    points = [(Fraction(on, due), due) for on, due in recent if due >= 1]
+    found: list[str] = []
+    if pooled is not None and 0 < pooled < 1:
+        p = float(pooled)
+        if any(float(rate) < p - settings.spc_sigma * math.sqrt(p * (1 - p) / due) for rate, due in points):
+            found.append(Signal.BELOW_LIMIT.value)
+    if pooled is not None and _longest_run(points, lambda prev, cur: cur[0] < pooled, start=lambda cur: cur[0] < pooled) \
+            >= settings.spc_shift_run:
+        found.append(Signal.SHIFT.value)
+    if _longest_run(points, lambda prev, cur: cur[0] < prev[0], start=lambda cur: True) >= settings.spc_trend_run:
+        found.append(Signal.TREND.value)
+    return found
+
+
+Point = tuple[Fraction, int]  # a week's rate and its due count
+
+
+def _longest_run(points: list[Point], step: Callable[[Point, Point], bool], start: Callable[[Point], bool]) -> int:
+    """The longest run of points where the first satisfies `start` and each next `step(previous, point)`."""
+    best = run = 0
+    previous: Point | None = None
+    for point in points:
+        if run and previous is not None and step(previous, point):
+            run += 1
+        else:
+            run = 1 if start(point) else 0
+        best = max(best, run)
+        previous = point
+    return best
+
+
+def deterioration_signals(conn: sa.Engine | sa.Connection, as_of: dt.date, *, scope: Scope, parent: str | None = None,
+                          filters: CaseFilter = CaseFilter(), settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """One row per county under `parent` within `scope` (one with no cases too), by code: the baseline and
+    recent due counts and rates, `insufficient` or `ok`, and the signals that hold (comma-joined)."""
+    require_scope(scope)
+    baseline, recent = signal_weeks(as_of, settings)
+    with connect(conn) as c:
+        counties = sa.select(regions.c.code, regions.c.name).where(regions.c.level == Level.COUNTY.value)
+        for code in (scope.code, parent):
+            if code is not None:
+                counties = counties.where(regions.c.code.in_(counties_at_or_under(code)))
+        names = dict(tuple(row) for row in c.execute(counties.order_by(regions.c.code)))
+        counts = weekly_counts(c, [*baseline, *recent], scope=scope, parent=parent, filters=filters, settings=settings)
+    counts = counts.reindex(list(names), fill_value=0)
+    n_base = len(baseline)
+    rows = []
+    for code, row in counts.iterrows():
+        due, on = row["due"].tolist(), row["on_time"].tolist()
+        base_due, base_on = sum(due[:n_base]), sum(on[:n_base])
+        recent_due, recent_on = sum(due[n_base:]), sum(on[n_base:])
+        insufficient = base_due < settings.spc_min_baseline_due
+        pooled = Fraction(base_on, base_due) if base_due else None
+        found = [] if insufficient else _rules(list(zip(on[n_base:], due[n_base:], strict=True)), pooled, settings)
+        rows.append({"code": code, "name": names[code], "baseline_due": base_due,
+                     "baseline_rate": base_on / base_due if base_due else math.nan, "recent_due": recent_due,
+                     "recent_rate": recent_on / recent_due if recent_due else math.nan,
+                     "status": "insufficient" if insufficient else "ok", "signals": ",".join(found)})
+    return pd.DataFrame(rows, columns=list(SIGNAL_COLUMNS))
