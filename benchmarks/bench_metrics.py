@@ -1,5 +1,5 @@
 """Benchmark: the county table (every metric) for a 12-month period over 1,000,000 demo cases, the
-weekly series, and the 三色预警 counts and list at the period's end.
+weekly series, the 三色预警 counts and list at the period's end, the 形势分析 trends and the 变差 signals.
 
 Database path (SQLAlchemy Core, pushed down) on DuckDB and PostgreSQL, beside the naive peer: the
 same table computed in pandas over the whole case table read into memory. Median of --runs.
@@ -19,7 +19,9 @@ from data_access.enums import Level
 from data_access.scope import WHOLE_PROVINCE
 from metrics.request import Period, TableRequest
 from metrics.series import Grain, SeriesRequest, metric_series
+from metrics.signals import deterioration_signals
 from metrics.table import region_table
+from metrics.trends import TrendBy, trends
 from metrics.warnings import deadline_warnings, warning_counts
 
 from .common import BENCH_END, fmt_runs, fresh_duckdb, fresh_postgres, load_demo_million, timed
@@ -45,6 +47,13 @@ def bench_engine(name: str, engine: sa.Engine, runs: int) -> tuple[float, object
                                                            colours=("yellow",)), runs)
     print(f"{name}: 临期 (yellow) list of the province, {len(listed):,} cases: median {lmed * 1000:.0f} ms "
           f"(runs {fmt_runs(ltimes)} s)")
+    half = Period(PERIOD.end - dt.timedelta(days=181), PERIOD.end)
+    tmed, ttimes, rows = timed(lambda: trends(engine, Level.COUNTY, TrendBy.DOMAIN, half, scope=WHOLE_PROVINCE), runs)
+    print(f"{name}: 形势分析 trends, every county x domain, 6 months ({len(rows):,} rows): median {tmed * 1000:.0f} ms "
+          f"(runs {fmt_runs(ttimes)} s)")
+    gmed, gtimes, read = timed(lambda: deterioration_signals(engine, PERIOD.end, scope=WHOLE_PROVINCE), runs)
+    print(f"{name}: 变差信号 signals, {len(read)} counties x 34 weeks ({int((read['signals'] != '').sum())} with a signal): "
+          f"median {gmed * 1000:.0f} ms (runs {fmt_runs(gtimes)} s)")
     return med, result
 
 

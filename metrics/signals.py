@@ -2,8 +2,8 @@
 
 metrics.md, "Deterioration signals": the recent weeks (8 complete Monday–Sunday weeks up to the last
 Sunday on or before A) against a baseline (the 26 weeks before them). Each week's due and on-time
-counts per county come from the metrics layer (one county table per week, computed by the database:
-both counts are fixed once the week's Sunday has passed); the rules run here over ~136 x 34 numbers.
+counts per county are counted by the database in one statement grouped by county and week (both
+counts are fixed once the week's Sunday has passed); the rules run here over ~136 x 34 numbers.
 Rules (NHS "Making Data Count"): a week below the lower limit p̄ − kσ; a run of weeks below p̄ (a
 shift); a run of falling weeks (a trend). The numbers of weeks, k and the runs are settings.
 """
@@ -18,13 +18,15 @@ import pandas as pd
 import sqlalchemy as sa
 
 from data_access.engine import connect
-from data_access.enums import LabelledEnum, Level
-from data_access.schema import regions
+from data_access.enums import Category, LabelledEnum, Level
+from data_access.schema import cases, regions
 from data_access.scope import Scope, counties_at_or_under, require_scope
 
-from .request import CaseFilter, Period, TableRequest
+from .compiler import filter_conditions, in_subtree, region_map
+from .request import CaseFilter, Period
+from .rules import effective_due
+from .series import Grain, bucket_number
 from .settings import DEFAULT_SETTINGS, Settings
-from .table import region_table
 
 SIGNAL_COLUMNS = ("code", "name", "baseline_due", "baseline_rate", "recent_due", "recent_rate", "status", "signals")
 
@@ -48,14 +50,34 @@ def signal_weeks(as_of: dt.date, settings: Settings = DEFAULT_SETTINGS) -> tuple
 
 def weekly_counts(conn: sa.Connection, weeks: list[Period], *, scope: Scope, parent: str | None,
                   filters: CaseFilter, settings: Settings) -> pd.DataFrame:
-    """due and on_time per county (rows) and week (columns 0..n-1), each a county table of the database."""
-    due, on_time = {}, {}
-    for i, week in enumerate(weeks):
-        table = region_table(conn, TableRequest(Level.COUNTY, week, parent=parent, filters=filters,
-                                                metrics=("due", "on_time"), scope=scope), settings)
-        due[i] = table.set_index("code")["due"]
-        on_time[i] = table.set_index("code")["on_time"]
-    return pd.concat({"due": pd.DataFrame(due), "on_time": pd.DataFrame(on_time)}, axis=1).fillna(0).astype("int64")
+    """due and on_time per county (rows) and week (columns 0..n-1), in one grouped statement.
+
+    As metrics.md's table reads them for P = the week and A = its Sunday: `due` counts the accusation
+    cases whose (effective) due date falls in the week and that were received by its Sunday, `on_time`
+    those of them closed on or before their due date (which is on or before that Sunday)."""
+    first = weeks[0].start
+    rmap = region_map()
+    due = effective_due(cases.c, settings)
+    week = bucket_number(due, Grain.WEEK, first)
+    received_week = bucket_number(cases.c.received_date, Grain.WEEK, first)
+    on_time = sa.and_(cases.c.closed_date.is_not(None), cases.c.closed_date <= due)
+    query = (
+        sa.select(cases.c.county_code.label("code"), week.label("week"), sa.func.count().label("due"),
+                  sa.func.sum(sa.case((on_time, 1), else_=0)).label("on_time"))
+        .select_from(cases.join(rmap, rmap.c.county_code == cases.c.county_code))
+        .where(cases.c.category == Category.ACCUSATION.value, due >= first, due <= weeks[-1].end,
+               received_week <= week, in_subtree(rmap, parent), in_subtree(rmap, require_scope(scope).code),
+               *filter_conditions(filters))
+        .group_by(cases.c.county_code, week)
+    )
+    result = conn.execute(query)
+    long = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    if long.empty:
+        return pd.DataFrame(columns=pd.MultiIndex.from_product([("due", "on_time"), range(len(weeks))]), dtype="int64")
+    wide = long.astype({"week": "int64", "due": "int64", "on_time": "int64"}).pivot(index="code", columns="week",
+                                                                                     values=["due", "on_time"])
+    return wide.reindex(columns=pd.MultiIndex.from_product([("due", "on_time"), range(len(weeks))]), fill_value=0) \
+        .fillna(0).astype("int64")
 
 
 def _rules(recent: list[tuple[int, int]], pooled: Fraction | None, settings: Settings) -> list[str]:
