@@ -141,3 +141,42 @@ def deterioration_signals(conn: sa.Engine | sa.Connection, as_of: dt.date, *, sc
                      "recent_rate": recent_on / recent_due if recent_due else math.nan,
                      "status": "insufficient" if insufficient else "ok", "signals": ",".join(found)})
     return pd.DataFrame(rows, columns=list(SIGNAL_COLUMNS))
+
+
+SIGNAL_WORDS = {Signal.BELOW_LIMIT.value: "有一周按期办结率低于控制下限", Signal.SHIFT.value: "连续多周低于基线平均水平",
+                Signal.TREND.value: "按期办结率连续下降"}
+
+
+def explain_signal(row: pd.Series, settings: Settings = DEFAULT_SETTINGS) -> str:
+    """One sentence for the meeting: the county, its recent and baseline rates, and which rule fired."""
+    fired = [s for s in str(row["signals"]).split(",") if s]
+    if not fired:
+        return ""
+    words = "；".join(SIGNAL_WORDS[s] for s in fired)
+    return (f"{row['name']}：近 {settings.spc_recent_weeks} 周按期办结率 {row['recent_rate'] * 100:.1f}%（应办结 {row['recent_due']} 件），"
+            f"基线 {settings.spc_baseline_weeks} 周为 {row['baseline_rate'] * 100:.1f}%；{words}。")
+
+
+def p_chart(conn: sa.Engine | sa.Connection, as_of: dt.date, county: str, *, scope: Scope,
+            filters: CaseFilter = CaseFilter(), settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """A county's p-chart: week_start, phase (baseline/recent), due, on_time, rate, centre (p̄ of the
+    baseline), lower (its lower limit for the week's due, where p̄ has spread) and below (rate < lower)."""
+    baseline, recent = signal_weeks(as_of, settings)
+    weeks = [*baseline, *recent]
+    with connect(conn) as c:
+        counts = weekly_counts(c, weeks, scope=scope, parent=county, filters=filters, settings=settings)
+    row = counts.loc[county] if county in counts.index else None
+    due = [int(row[("due", i)]) if row is not None else 0 for i in range(len(weeks))]
+    on = [int(row[("on_time", i)]) if row is not None else 0 for i in range(len(weeks))]
+    base_due, base_on = sum(due[:len(baseline)]), sum(on[:len(baseline)])
+    centre = base_on / base_due if base_due else math.nan
+    spread = 0 < centre < 1
+    frame = pd.DataFrame({
+        "week_start": [w.start for w in weeks], "phase": ["baseline"] * len(baseline) + ["recent"] * len(recent),
+        "due": due, "on_time": on, "rate": [o / d if d else math.nan for o, d in zip(on, due, strict=True)],
+        "centre": centre,
+        "lower": [max(0.0, centre - settings.spc_sigma * math.sqrt(centre * (1 - centre) / d)) if spread and d else math.nan
+                  for d in due],
+    })
+    frame["below"] = frame["rate"] < frame["lower"]
+    return frame

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 import pandas as pd
@@ -28,6 +28,7 @@ from .priority import PriorityStatus, priority_counties
 from .registry import METRICS_BY_ID, Direction, MetricKind
 from .request import CaseFilter, Period, TableRequest
 from .settings import DEFAULT_SETTINGS, Settings
+from .signals import deterioration_signals, explain_signal
 from .table import region_table
 
 WEEKLY_HEADLINE_METRICS = ("on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate", "received",
@@ -113,6 +114,7 @@ class WeeklyReport:
     region_name: str = "全省"  # the viewer's region as captions name it: 全省, 济宁市, 微山县
     region_level: Level = Level.PROVINCE
     supervision: WeekCounts = WeekCounts(0, 0, 0, 0, 0, 0)  # the 督办台账's week
+    signals: pd.DataFrame = field(default_factory=pd.DataFrame)  # counties with a deterioration signal, with `sentence`
 
     @property
     def unit_level(self) -> Level:
@@ -336,6 +338,9 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         region_name, region_level = _region(c, scope)
         city_names = _city_names(c)
         supervision = week_counts(c, scope, this_week.start, this_week.end, as_of)
+        read = deterioration_signals(c, as_of, scope=scope, filters=filters, settings=settings)
+    flagged = read[read["signals"] != ""].reset_index(drop=True)
+    flagged = flagged.assign(sentence=[explain_signal(row, settings) for _, row in flagged.iterrows()])
     unit_level = Level.CITY if region_level is Level.PROVINCE else Level.COUNTY
     jobs: dict[str, Callable[[_Scope], pd.DataFrame]] = {
         "province": lambda q: q.table(Level.PROVINCE, this_week),
@@ -368,4 +373,5 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         priority=priority, priority_left=left, priority_window=trailing_months(as_of, settings.priority_window_months),
         priority_window_last=trailing_months(last_week.end, settings.priority_window_months), settings=settings,
         min_due_to_compare=min_due_to_compare, region_name=region_name, region_level=region_level, supervision=supervision,
+        signals=flagged,
     )

@@ -11,11 +11,13 @@ from metrics.priority import PriorityStatus, funnel_limits
 from metrics.registry import METRICS_BY_ID
 from metrics.request import Period
 from metrics.settings import Settings
+from metrics.signals import explain_signal
 from pages import hand_over
 from presentation.format import plain_markdown
 from ui.access import current_identity, is_supervisor
-from ui.charts import funnel_chart
+from ui.charts import funnel_chart, p_chart_chart
 from ui.downloads import download_buttons
+from ui.guard import guarded
 from ui.navigation import drill_to, supervise
 from ui.regions import RegionTree, tree
 from ui.scoped import ScopedData
@@ -127,6 +129,27 @@ def sentences(ranked: pd.DataFrame) -> None:
                       f"{row.sentence}请逐件查找初次举报超期原因，制定整改措施，按期书面反馈。")
 
 
+def signals_section(view: View, data: ScopedData) -> None:
+    """变差信号: the counties whose weekly on-time rate is getting worse, with the rule that fired and the
+    chosen county's p-chart (weekly rate, baseline centre line, lower limit)."""
+    s = data.settings
+    st.subheader(f"变差信号（近 {s.spc_recent_weeks} 周对比前 {s.spc_baseline_weeks} 周基线）")
+    read = data.signals(view.chosen_date, view.filters)
+    flagged = read[read["signals"] != ""]
+    st.caption(f"按周计算各县按期办结率的控制图：单周低于控制下限（基线均值 − {s.spc_sigma:g}σ）、连续 {s.spc_shift_run} 周低于基线均值、"
+               f"连续 {s.spc_trend_run} 个点下降，任一出现即提示；基线应办结件少于 {s.spc_min_baseline_due} 件的县不作判断。")
+    if flagged.empty:
+        st.info("没有县（市、区）出现变差信号。")
+        return
+    for _, row in flagged.iterrows():
+        st.markdown(f"**▼ 变差**　{plain_markdown(explain_signal(row, s))}")
+    names = dict(zip(flagged["code"], flagged["name"], strict=True))
+    county = st.selectbox("查看控制图", list(names), format_func=names.__getitem__, key="signal_county")
+    if county is not None:
+        show_chart(p_chart_chart, data.p_chart(view.chosen_date, county, view.filters), f"{names[county]} 每周按期办结率控制图")
+        st.caption("灰色底为近期各周；虚线为基线均值，橙线为控制下限（随每周应办结件数变化），红点为低于控制下限的周。")
+
+
 def insufficient_list(insufficient: pd.DataFrame, settings: Settings) -> None:
     """Counties too small to test, apart from the ranking."""
     with st.expander(f"样本不足、未参与排名的县（市、区）：{len(insufficient)} 个", expanded=False):
@@ -186,6 +209,8 @@ def render(view: View, data: ScopedData) -> None:
     st.subheader("漏斗图")
     funnel_plots(ranked)
     sentences(ranked)
+    with guarded("变差信号"):
+        signals_section(view, data)
     insufficient_list(ranked[ranked["status"] == PriorityStatus.INSUFFICIENT.value], data.settings)
     st.subheader("下载")
     download_buttons(for_download(ranked), f"重点督导县_{window.start}_{window.end}", key="priority")

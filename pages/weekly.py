@@ -185,6 +185,11 @@ def priority(report: WeeklyReport) -> None:
         st.markdown(f"**{badge}**　{plain_markdown(row.city_name or '')}　{plain_markdown(row.sentence)}")
     for row in report.priority_left.itertuples():
         st.markdown(f"**▽ 本周移出**　{plain_markdown(row.city_name or '')}　{plain_markdown(row.sentence)}")
+    s = report.settings
+    st.markdown(f"**变差信号**（近 {s.spc_recent_weeks} 周每周按期办结率对比前 {s.spc_baseline_weeks} 周基线）："
+                + ("没有县（市、区）出现变差信号。" if report.signals.empty else f"{len(report.signals)} 个县（市、区）"))
+    for row in report.signals.itertuples():
+        st.markdown(f"**▼ 变差**　{plain_markdown(row.sentence)}")
 
 
 def satisfaction(report: WeeklyReport) -> None:

@@ -91,6 +91,15 @@ def _priority_sentence(report: WeeklyReport) -> str:
                    else "。请相关县（市、区）抓好整改，按期办结、及时反馈。")
 
 
+def _signals_sentence(report: WeeklyReport) -> str:
+    """The counties whose weekly on-time rate is getting worse, when there are any."""
+    if report.signals.empty:
+        return ""
+    names = "、".join(report.signals["name"])
+    return (f"按周控制图，{names}共 {len(report.signals)} 个县（市、区）按期办结率出现变差信号，"
+            "请相关单位分析原因、及时纠偏。")
+
+
 def _supervision_sentence(report: WeeklyReport) -> str:
     """The 督办台账's week, when it holds anything."""
     s = report.supervision
@@ -105,5 +114,5 @@ def _supervision_sentence(report: WeeklyReport) -> str:
 def bulletin_text(report: WeeklyReport) -> str:
     """The 通报 paragraph in Chinese; every number in it is a field of the report."""
     paragraphs = (_opening(report) + _overdue_sentence(report), _movers(report), _priority_sentence(report),
-                  _supervision_sentence(report))
+                  _signals_sentence(report), _supervision_sentence(report))
     return "\n".join(p for p in paragraphs if p)

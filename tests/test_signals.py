@@ -103,3 +103,32 @@ def test_insufficient_counties_get_no_signal(signals_engine: sa.Engine) -> None:
     got = deterioration_signals(signals_engine, dt.date(2024, 6, 30), scope=WHOLE_PROVINCE)
     small = got[got["status"] == "insufficient"]
     assert (small["baseline_due"] < DEFAULT_SETTINGS.spc_min_baseline_due).all() and (small["signals"] == "").all()
+
+
+def test_the_meeting_and_the_priority_page_name_the_counties_getting_worse(signals_engine: sa.Engine,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from metrics.weekly import weekly_report
+    from presentation.bulletin import bulletin_text
+    from tests.apptest_support import switch_to
+    from tests.conftest import REPO_ROOT
+
+    want = expected("2024-06-30")
+    flagged = want[want["signals"] != ""]
+    report = weekly_report(signals_engine, dt.date(2024, 6, 30), scope=WHOLE_PROVINCE)
+    assert list(report.signals["code"]) == list(flagged["code"])
+    first = report.signals.iloc[0]
+    assert first["sentence"].startswith(f"{first['name']}：近 8 周按期办结率 ") and "基线 26 周为" in first["sentence"]
+    assert f"共 {len(flagged)} 个县（市、区）按期办结率出现变差信号" in bulletin_text(report)
+    if signals_engine.dialect.name != "duckdb":
+        return
+    monkeypatch.setenv("DATABASE_URL", signals_engine.url.render_as_string(hide_password=False))
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
+    at.query_params.update({"period": "custom", "asof": "2024-06-30", "from": "2024-01-01", "to": "2024-06-30"})
+    at.run()
+    switch_to(at, "priority").run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = [m.value for m in at.markdown if m.value.startswith("**▼ 变差**")]
+    assert len(shown) == len(flagged)
+    assert at.selectbox(key="signal_county").options == list(report.signals["name"])

@@ -178,3 +178,22 @@ def stacked_bar_chart(frame: pd.DataFrame, category: str, stack: str, value: str
         tooltip=[alt.Tooltip(f"{category}:N", title=category_title), alt.Tooltip(f"{stack}:N", title="区间"),
                  alt.Tooltip(f"{value}:Q", title=value_title, format=",d")])
     return _themed(chart, height or max(240, 30 * frame[category].nunique()))
+
+
+def p_chart_chart(frame: pd.DataFrame, title: str, height: int = 300) -> alt.LayerChart:
+    """A county's weekly on-time rate (points), its baseline centre line and lower control limit; recent
+    weeks shaded; weeks below the limit in vermillion."""
+    data = frame.assign(状态=frame["below"].map({True: "低于控制下限", False: "在控制限内"}))
+    x = alt.X("week_start:T", title="周（周一起）", axis=alt.Axis(format="%m-%d"))
+    recent = data[data["phase"] == "recent"]
+    shade = alt.Chart(pd.DataFrame({"start": [recent["week_start"].min()], "end": [recent["week_start"].max()]})).mark_rect(
+        color="#eeeeee").encode(x="start:T", x2="end:T")
+    centre = alt.Chart(data).mark_line(color=GREY, strokeDash=[6, 4]).encode(x=x, y="centre:Q")
+    lower = alt.Chart(data).mark_line(color=ORANGE, interpolate="step-after").encode(x=x, y="lower:Q")
+    points = alt.Chart(data).mark_line(point=True, color=BLUE).encode(
+        x=x, y=alt.Y("rate:Q", title="按期办结率", axis=upright_axis("left", orient="left", format="%"),
+                     scale=alt.Scale(domain=[0.0, 1.0])),
+        tooltip=[alt.Tooltip("week_start:T", title="周起", format="%Y-%m-%d"), alt.Tooltip("rate:Q", title="按期办结率", format=".1%"),
+                 alt.Tooltip("due:Q", title="应办结件"), alt.Tooltip("lower:Q", title="控制下限", format=".1%"), "状态:N"])
+    fired = alt.Chart(data[data["below"]]).mark_point(color=VERMILLION, size=140, filled=True).encode(x=x, y="rate:Q")
+    return _themed(alt.LayerChart(layer=[shade, centre, lower, points, fired]).properties(title=title), height)

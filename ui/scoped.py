@@ -28,7 +28,9 @@ from metrics.priority import priority_counties
 from metrics.request import CaseFilter, Period, TableRequest
 from metrics.series import Grain, SeriesRequest, metric_series
 from metrics.settings import DEFAULT_SETTINGS, Settings
+from metrics.signals import deterioration_signals, p_chart
 from metrics.table import region_table
+from metrics.trends import TrendBy, trends
 from metrics.warnings import deadline_warnings, warning_counts
 from metrics.weekly import WeeklyReport, weekly_report
 
@@ -101,6 +103,18 @@ class ScopedData:
     def return_supervision(self, actor: Identity, item_id: str, note: str) -> None:
         """退回."""
         ledger.send_back(runtime.get_engine(self.url), actor, item_id, note=note)
+
+    def signals(self, as_of: dt.date, filters: CaseFilter) -> pd.DataFrame:
+        """Deterioration signals of every county in scope (see metrics.signals)."""
+        return _signals(self.url, self.version, as_of, self.scope, filters, self.settings)
+
+    def p_chart(self, as_of: dt.date, county: str, filters: CaseFilter) -> pd.DataFrame:
+        """One county's weekly on-time rates against its baseline limits (empty outside the scope)."""
+        return _p_chart(self.url, self.version, as_of, county, self.scope, filters, self.settings)
+
+    def trends(self, level: Level, by: TrendBy, period: Period, filters: CaseFilter, parent: str | None = None) -> pd.DataFrame:
+        """形势分析: received per region and domain or channel against the span before."""
+        return _trends(self.url, self.version, level, by, period, parent, self.scope, filters)
 
     def cases_of_county(self, county: str, period: Period, filters: CaseFilter) -> pd.DataFrame:
         """A county's case list (empty outside the scope)."""
@@ -227,6 +241,23 @@ def _warnings(url: str, version: str, as_of: dt.date, parent: str | None, colour
               scope: Scope, filters: CaseFilter, settings: Settings) -> pd.DataFrame:
     return deadline_warnings(runtime.get_engine(url), as_of, parent=parent, scope=scope, filters=filters, colours=colours,
                              limit=limit, settings=settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _signals(url: str, version: str, as_of: dt.date, scope: Scope, filters: CaseFilter, settings: Settings) -> pd.DataFrame:
+    return deterioration_signals(runtime.get_engine(url), as_of, scope=scope, filters=filters, settings=settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _p_chart(url: str, version: str, as_of: dt.date, county: str, scope: Scope, filters: CaseFilter,
+             settings: Settings) -> pd.DataFrame:
+    return p_chart(runtime.get_engine(url), as_of, county, scope=scope, filters=filters, settings=settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _trends(url: str, version: str, level: Level, by: TrendBy, period: Period, parent: str | None, scope: Scope,
+            filters: CaseFilter) -> pd.DataFrame:
+    return trends(runtime.get_engine(url), level, by, period, scope=scope, parent=parent, filters=filters)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
