@@ -235,8 +235,8 @@ def _refuse_existing_ids(conn: sa.Connection, staged: sa.TableClause, validated:
     ids = np.asarray(validated.table["case_id"].to_pylist(), dtype=object)
     row_of = dict(zip(ids, validated.rows, strict=True))
     problems = sorted(
-        (Problem(int(row_of[i]), "case_id", i, "件号已存在于数据库中（如需覆盖请用 --upsert 或 --replace）",
-                 "case_id already in the database (use --upsert or --replace)") for i in existing),
+        (Problem(int(row_of[i]), "case_id", i, "件号已存在于数据库中（更新已有的件请选“按件号更新”，命令行 --upsert）",
+                 "case_id already in the database (to update existing cases: upsert)") for i in existing),
         key=lambda p: p.row or 0)
     total = conn.execute(sa.select(sa.func.count()).select_from(clash.subquery())).scalar_one()
     raise DataRejected(problems, total)

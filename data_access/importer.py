@@ -45,7 +45,7 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
         source = read_source(data, filename, header_row=header_row, sheet=sheet)
         step(0.3)
         regions = regions_frame(engine)
-        validated = validate_cases(source.frame, county_names(regions), source.rows, mapping)
+        validated = validate_cases(source.frame, county_names(regions), source.rows, mapping, source.header_row)
         if region is not None:
             _refuse_rows_outside(validated, region, regions)
         step(0.6)
@@ -123,7 +123,7 @@ def preview_import(engine: sa.Engine, data: bytes, filename: str, *, actor: Iden
     problems = None
     try:
         regions = regions_frame(engine)
-        validated = validate_cases(source.frame, county_names(regions), source.rows, mapping)
+        validated = validate_cases(source.frame, county_names(regions), source.rows, mapping, source.header_row)
         region = actor.region_code if isinstance(actor, Identity) else None
         if region is not None:
             _refuse_rows_outside(validated, region, regions)

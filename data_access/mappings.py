@@ -9,7 +9,7 @@ import json
 import sqlalchemy as sa
 
 from . import audit
-from .auth import Identity
+from .auth import Identity, OutOfScope, Role
 from .problems import DataRejected, Problem
 from .schema import CASE_COLUMNS, import_mappings
 from .validate import HELPER_COLUMNS
@@ -39,10 +39,14 @@ def save_mapping(engine: sa.Engine, actor: Identity | str, name: str, mapping: d
     if not name or len(name) > 64:
         raise DataRejected([Problem(None, None, name, "映射名称须为 1–64 个字", "a mapping name has 1 to 64 characters")])
     text = json.dumps(check_mapping(mapping), ensure_ascii=False)
+    username = actor.username if isinstance(actor, Identity) else actor
     with engine.begin() as conn:
+        owner = conn.execute(sa.select(import_mappings.c.saved_by).where(import_mappings.c.name == name)).scalar_one_or_none()
+        if owner is not None and owner != username and isinstance(actor, Identity) and actor.role is not Role.PROVINCE:
+            raise OutOfScope(f"导入映射“{name}”由 {owner} 保存，只有本人或省级用户可以修改；请另起名称保存。")
         conn.execute(import_mappings.delete().where(import_mappings.c.name == name))
         conn.execute(import_mappings.insert().values(name=name, columns=text, saved_at=dt.datetime.now().replace(microsecond=0),
-                                                     saved_by=actor.username if isinstance(actor, Identity) else actor))
+                                                     saved_by=username))
         audit.record_in(conn, actor, audit.AuditAction.IMPORT, f"保存导入映射“{name}”：{len(mapping)} 列")
 
 

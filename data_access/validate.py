@@ -73,9 +73,10 @@ class _Collector:
     """Gathers problems column by column; keeps a capped list but counts them all. A problem names a
     column as the file's header does (件号, not case_id, in a file with Chinese headers)."""
 
-    def __init__(self, frame: pd.DataFrame, rows: np.ndarray, headers: dict[str, str] | None = None):
+    def __init__(self, frame: pd.DataFrame, rows: np.ndarray, headers: dict[str, str] | None = None, header_row: int = 1):
         self.frame = frame
         self.rows = rows
+        self.header_row = header_row
         self.headers = headers or {}
         self.problems: list[tuple[str | None, Problem]] = []  # (the contract's column, the problem)
         self.total = 0
@@ -100,7 +101,7 @@ class _Collector:
 
     def add_file(self, column: str | None, zh: str, en: str) -> None:
         self.total += 1
-        self.problems.append((column, Problem(1 if column else None, self.shown(column), None, zh, en)))
+        self.problems.append((column, Problem(self.header_row if column else None, self.shown(column), None, zh, en)))
 
     def raise_if_any(self) -> None:
         if self.total:
@@ -123,7 +124,7 @@ def canonical_header(name: str) -> str:
 
 
 def validate_cases(raw: pd.DataFrame, counties: CountyNames | set[str], rows: np.ndarray | None = None,
-                   mapping: dict[str, str] | None = None) -> ValidatedCases:
+                   mapping: dict[str, str] | None = None, header_row: int = 1) -> ValidatedCases:
     """Check every rule of the contract; return the typed table or raise DataRejected with all problems.
 
     Counties may be given by code, or by name when `counties` knows the names (CountyNames). `mapping`
@@ -132,7 +133,7 @@ def validate_cases(raw: pd.DataFrame, counties: CountyNames | set[str], rows: np
     """
     rows = np.arange(len(raw)) + 2 if rows is None else np.asarray(rows)
     frame, dropped, headers = _select_known_columns(raw, mapping or {})
-    found = _Collector(frame, rows, headers)
+    found = _Collector(frame, rows, headers, header_row)
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     for column in missing:
         found.add_file(column, "缺少必需的列", "required column is missing")

@@ -10,6 +10,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from data_access.auth import OutOfScope
 from data_access.database import ImportMode, LoadReport
 from data_access.importer import Preview
 from data_access.inventory import calendar_note
@@ -185,6 +186,8 @@ def mapping_preview(data: ScopedData, uploaded) -> dict[str, str] | None:
             data.save_import_mapping(current_identity(), name, mapping)
         except DataRejected as refused:
             show_rejection(refused)
+        except OutOfScope as refused:
+            st.error(str(refused))
         else:
             st.toast(f"已保存导入映射“{name.strip()}”", icon=":material/check_circle:")
     return mapping

@@ -193,3 +193,19 @@ def test_former_names_map_to_todays_unit(engine: sa.Engine) -> None:
     import_bytes(engine, workbook(("台账", rows)), "old.xlsx")
     assert {k: v["county_code"] for k, v in stored(engine).items()} == {"F-1": "370114", "F-2": "370116", "F-3": "370614",
                                                                        "F-4": "370812"}
+
+
+def test_a_missing_column_is_named_on_the_header_row(engine: sa.Engine) -> None:
+    rows = [[TITLE], HEADER[1:6], ["任城区", "2024-01-05", "来信", "是", "否"]]
+    with pytest.raises(DataRejected) as refused:
+        import_bytes(engine, workbook(("台账", rows)), "a.xlsx")
+    assert [(p.row, p.column) for p in refused.value.problems] == [(2, "件号")]
+
+
+def test_a_mapping_is_changed_only_by_its_author_or_the_province(engine: sa.Engine) -> None:
+    save_mapping(engine, JINING_CITY, "济宁导出", {"流水号": "case_id"})
+    with pytest.raises(OutOfScope, match="由 jining 保存"):
+        save_mapping(engine, RENCHENG_COUNTY, "济宁导出", {"编号x": "case_id"})
+    save_mapping(engine, JINING_CITY, "济宁导出", {"流水号": "case_id", "责任单位": "county_code"})
+    save_mapping(engine, Identity("sheng", Role.PROVINCE, None, "省"), "济宁导出", {"流水号": "case_id"})
+    assert load_mapping(engine, "济宁导出") == {"流水号": "case_id"}

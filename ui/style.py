@@ -25,14 +25,17 @@ def inject_style() -> None:
 
 def uploader_css() -> str:
     """Chinese in place of the file uploader's English ("Upload", "200MB per file • CSV, XLSX"), which
-    Streamlit does not translate: the English is set to size 0 and Chinese drawn after it. The size
-    limit is the server's setting; the file types are named by the uploader's label."""
+    Streamlit does not translate: the English is set to size 0 and Chinese drawn after it — only while
+    no file is chosen (the instructions are shown), so the chosen file's own buttons keep their icons.
+    The size limit is the server's setting; the file types are named by the uploader's label."""
     limit = int(st.get_option("server.maxUploadSize"))
     return f"""
 <style>
-[data-testid="stFileUploaderDropzone"] button, [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p
+[data-testid="stFileUploaderDropzone"]:has([data-testid="stFileUploaderDropzoneInstructions"]) button,
+[data-testid="stFileUploaderDropzone"]:has([data-testid="stFileUploaderDropzoneInstructions"]) button [data-testid="stMarkdownContainer"] p
   {{ font-size: 0; }}
-[data-testid="stFileUploaderDropzone"] button::after {{ content: "选择文件"; font-size: 1rem; }}
+[data-testid="stFileUploaderDropzone"]:has([data-testid="stFileUploaderDropzoneInstructions"]) button::after
+  {{ content: "选择文件"; font-size: 1rem; }}
 [data-testid="stFileUploaderDropzone"] button span[data-testid="stIconMaterial"] {{ font-size: 1.25rem; }}
 [data-testid="stFileUploaderDropzoneInstructions"] span, [data-testid="stFileUploaderDropzoneInstructions"] small
   {{ font-size: 0; }}
