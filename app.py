@@ -14,7 +14,7 @@ import streamlit as st
 from data_access.auth import Role
 from data_access.config import SettingsError
 from data_access.database import DemoShare
-from pages import audit, data, definitions, drilldown, ledger, overdue, overview, priority, report, satisfaction, weekly
+from pages import analysis, audit, data, definitions, drilldown, ledger, overdue, overview, priority, report, satisfaction, weekly
 from ui import access, runtime
 from ui.guard import DB_ERRORS, database_down, guarded
 from ui.navigation import DRILLDOWN_URL_PATH, LEDGER_URL_PATH
@@ -44,6 +44,7 @@ SUPERVISION = [
     page(priority.render, "重点督导县", ":material/flag:", "priority"),
     page(overdue.render, "超期督办", ":material/schedule:", "overdue"),
     page(satisfaction.render, "满意度", ":material/sentiment_satisfied:", "satisfaction"),
+    page(analysis.render, "形势分析", ":material/insights:", "analysis"),
     page(weekly.render, "周例会", ":material/groups:", "weekly"),
     page(ledger.render, "督办台账", ":material/assignment_turned_in:", LEDGER_URL_PATH),
 ]

@@ -78,7 +78,8 @@ USERS = {  # username -> (role, region)
 LOGIN_TITLE = "信访举报督导看板"
 OPEN_BANNER = "演示模式，未启用登录"
 PRODUCTION_DELAY = access.FAILED_LOGIN_DELAY_S
-SCOPED_PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "weekly", "ledger", "definitions")
+SCOPED_PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "analysis", "weekly", "ledger",
+                "definitions")
 PROVINCE_ONLY = ("data", "audit")
 REPORT_PAGE = "report"  # 数据上报: city and county users
 

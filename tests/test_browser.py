@@ -52,6 +52,7 @@ OTHER_PAGES = [  # url_path in app.py -> screenshot name: render-only checks (th
     ("priority", "04-priority"),
     ("overdue", "05-overdue"),
     ("satisfaction", "06-satisfaction"),
+    ("analysis", "06-analysis"),
     ("weekly", "07-weekly"),
     ("ledger", "07-ledger"),
     ("definitions", "08-definitions"),

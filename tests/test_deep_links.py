@@ -54,6 +54,7 @@ PAGE_TITLES = {  # url path (app.py) -> the page's own title, which must not sho
     "priority": "重点督导县（市、区）",
     "overdue": "超期督办",
     "satisfaction": "群众满意度",
+    "analysis": "形势分析",
     "weekly": "周例会",
     "ledger": "督办台账",
     "definitions": "指标口径",
@@ -61,8 +62,8 @@ PAGE_TITLES = {  # url path (app.py) -> the page's own title, which must not sho
     "audit": "审计日志",
 }
 NARROWER_USER = {"data": ("xian", "任城区 信访举报督导总览"), "audit": ("shi", "济宁市 信访举报督导总览")}
-PROVINCE_MENU = ["全省总览", "地区下钻", "重点督导县", "超期督办", "满意度", "周例会", "督办台账", "指标口径", "数据",
-                 "审计日志"]
+PROVINCE_MENU = ["全省总览", "地区下钻", "重点督导县", "超期督办", "满意度", "形势分析", "周例会", "督办台账", "指标口径",
+                 "数据", "审计日志"]
 SIGN_IN, OPEN = "sign-in", "open"  # the database a server reads: with users, or with none (open demo mode)
 
 

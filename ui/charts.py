@@ -197,3 +197,35 @@ def p_chart_chart(frame: pd.DataFrame, title: str, height: int = 300) -> alt.Lay
                  alt.Tooltip("due:Q", title="应办结件"), alt.Tooltip("lower:Q", title="控制下限", format=".1%"), "状态:N"])
     fired = alt.Chart(data[data["below"]]).mark_point(color=VERMILLION, size=140, filled=True).encode(x=x, y="rate:Q")
     return _themed(alt.LayerChart(layer=[shade, centre, lower, points, fired]).properties(title=title), height)
+
+
+def heatmap_chart(frame: pd.DataFrame, value_title: str, height: int | None = None) -> alt.LayerChart:
+    """Regions (rows) by domain or channel (columns), coloured by the value's share of the region's
+    reports; a rising hot spot outlined; a click on a cell selects its region."""
+    pick = alt.selection_point(name=PICK, fields=["code"], on="click")
+    base = alt.Chart(frame).encode(
+        y=alt.Y("name:N", title=None, sort=list(dict.fromkeys(frame["name"])), axis=alt.Axis(labelOverlap=False)),
+        x=alt.X("label:N", title=value_title, sort=list(dict.fromkeys(frame["label"])), axis=alt.Axis(labelAngle=0, orient="top")))
+    cells = base.mark_rect().encode(
+        color=alt.Color("share:Q", title="占本地区收件", scale=alt.Scale(scheme="blues", domain=[0, float(frame["share"].max() or 1)]),
+                        legend=alt.Legend(format="%")),
+        stroke=alt.condition("datum.rising", alt.value(VERMILLION), alt.value("white")),
+        strokeWidth=alt.condition("datum.rising", alt.value(3), alt.value(1)),
+        tooltip=[alt.Tooltip("name:N", title="地区"), alt.Tooltip("label:N", title=value_title),
+                 alt.Tooltip("received:Q", title="本期收件"), alt.Tooltip("previous:Q", title="上期收件"),
+                 alt.Tooltip("change:Q", title="增减"), alt.Tooltip("share:Q", title="占本地区收件", format=".1%"),
+                 alt.Tooltip("z:Q", title="z 值", format=".2f")],
+    ).add_params(pick)
+    numbers = base.mark_text(fontSize=12, font=FONT).encode(
+        text="received:Q", color=alt.condition("datum.share > 0.3", alt.value("white"), alt.value("#333333")))
+    return _themed(alt.LayerChart(layer=[cells, numbers]), height or max(200, 34 * frame["name"].nunique()))
+
+
+def lines_chart(frame: pd.DataFrame, x: str, y: str, series: str, x_title: str, y_title: str, height: int = 320) -> alt.Chart:
+    """One line per `series` value over time (months)."""
+    chart = alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X(f"{x}:T", title=x_title, axis=alt.Axis(format="%Y-%m")),
+        y=alt.Y(f"{y}:Q", title=y_title, axis=upright_axis("left", orient="left", format=",d", tickMinStep=1)),
+        color=alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip(f"{x}:T", title="月份", format="%Y-%m"), f"{series}:N", alt.Tooltip(f"{y}:Q", title=y_title)])
+    return _themed(chart, height)

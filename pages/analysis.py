@@ -1,0 +1,105 @@
+"""形势分析: where reports concentrate and where they rise — the units below the viewer's region by domain
+(领域) or channel (信、访、电、网、码) against the same span before, the rising hot spots in words, and the
+main domains month by month. Every count is the database's (metrics.trends, metrics.series)."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from data_access.enums import Channel, Level
+from metrics.request import Period
+from metrics.series import Grain
+from metrics.trends import RISING_MIN_RECEIVED, RISING_Z, TrendBy, windows
+from pages import hand_over
+from presentation.format import plain_markdown
+from ui.charts import heatmap_chart, lines_chart, selected_code
+from ui.guard import guarded
+from ui.navigation import drill_to
+from ui.regions import tree
+from ui.scoped import ScopedData
+from ui.tables import show_table
+from ui.vega import show_chart
+from ui.view import View
+
+BY_LABELS = {TrendBy.DOMAIN: "领域", TrendBy.CHANNEL: "渠道"}
+CHANNEL_LABELS = {c.value: c.label for c in Channel}
+TREND_MONTHS = 24
+TOP_DOMAINS = 5
+
+
+def value_label(by: TrendBy, value: str) -> str:
+    """The value as a supervisor reads it (channels in Chinese)."""
+    return CHANNEL_LABELS.get(value, value) if by is TrendBy.CHANNEL else value
+
+
+def hot_spot_sentence(row: pd.Series, by: TrendBy) -> str:
+    """潍坊市 乡村振兴领域 收件 42 件，比上期增加 20 件（z=2.6），明显上升。"""
+    what = f"{value_label(by, row['value'])}{'领域' if by is TrendBy.DOMAIN else '渠道'}"
+    return (f"{row['name']} {what} 收件 {int(row['received'])} 件，占本地区 {row['share'] * 100:.1f}%，比上期（{int(row['previous'])} 件）"
+            f"增加 {int(row['change'])} 件（z={row['z']:.1f}），明显上升。")
+
+
+def render(view: View, data: ScopedData) -> None:
+    """The viewer's region: its units by domain or channel, the hot spots, the main domains over 24 months."""
+    regions = tree()
+    level = regions.level(view.root)
+    unit_level = level.child() or Level.COUNTY
+    parent = view.root if level is not Level.PROVINCE else None
+    st.title("形势分析")
+    (w_start, w_end), (p_start, p_end) = windows(view.period)
+    st.caption(f"本期 {w_start} 至 {w_end}，与等长的上期 {p_start} 至 {p_end} 比较（收件含全部类别）。"
+               f"“明显上升”：z ≥ {RISING_Z} 且本期收件不少于 {RISING_MIN_RECEIVED} 件（两期件数的泊松检验）。")
+    by = TrendBy(st.segmented_control("分析维度", [b.value for b in TrendBy], default=TrendBy.DOMAIN.value, key="analysis_by",
+                                      format_func=lambda v: BY_LABELS[TrendBy(v)], required=True) or TrendBy.DOMAIN.value)
+    with guarded("分布与升降"):
+        rows = data.trends(unit_level, by, view.period, view.filters, parent=parent)
+        if rows.empty:
+            st.info("所选期间及上期没有收件。")
+            return
+        rows = rows.assign(label=[value_label(by, v) for v in rows["value"]])
+        hot = rows[rows["rising"]].sort_values("z", ascending=False)
+        st.subheader(f"反映集中且明显上升（{len(hot)} 处）")
+        if hot.empty:
+            st.info("没有明显上升的地区与" + BY_LABELS[by] + "。")
+        for _, row in hot.iterrows():
+            st.markdown(f"**▲ 上升**　{plain_markdown(hot_spot_sentence(row, by))}")
+        st.subheader(f"各{unit_level.label}按{BY_LABELS[by]}的收件分布（颜色：占本地区收件比例；红框：明显上升）")
+        event = show_chart(heatmap_chart, rows, BY_LABELS[by], on_select="rerun", key=f"heatmap_{by.value}")
+        st.caption("格中数字为本期收件数；点击一格进入该地区。")
+        if (code := selected_code(event)) is not None:
+            drill_to(code)
+        with st.expander("明细表"):
+            table = rows[["name", "label", "received", "previous", "change", "change_rate", "share", "z", "rising"]].assign(
+                change_rate=rows["change_rate"] * 100, share=rows["share"] * 100, rising=rows["rising"].map({True: "是", False: ""}))
+            show_table(table, hide_index=True, width="stretch", column_config={
+                "name": "地区", "label": BY_LABELS[by], "received": "本期收件", "previous": "上期收件", "change": "增减",
+                "change_rate": st.column_config.NumberColumn("增减率", format="%.1f%%"),
+                "share": st.column_config.NumberColumn("占本地区", format="%.1f%%"),
+                "z": st.column_config.NumberColumn("z 值", format="%.2f"), "rising": "明显上升"})
+    with guarded("主要领域走势"):
+        domains = rows if by is TrendBy.DOMAIN else data.trends(unit_level, TrendBy.DOMAIN, view.period, view.filters, parent=parent)
+        domain_trends(view, data, domains)
+
+
+def domain_trends(view: View, data: ScopedData, rows: pd.DataFrame) -> None:
+    """The region's main domains (most received in the period), received per month over 24 months."""
+    end = view.as_of
+    start = dt.date(end.year - TREND_MONTHS // 12, end.month, 1)
+    top = rows.groupby("value")["received"].sum().sort_values(ascending=False).head(TOP_DOMAINS).index.tolist()
+    st.subheader(f"主要领域近 {TREND_MONTHS} 个月收件走势（本期收件最多的 {len(top)} 个领域）")
+    if not top:
+        st.info("没有可绘制的领域。")
+        return
+    parts = []
+    for domain in top:
+        filters = dataclasses.replace(view.filters, domains=(domain,))
+        series = data.series(Period(start, end, end), Grain.MONTH, region=view.root, filters=filters, metrics=("received",))
+        parts.append(series[["bucket_start", "received"]].assign(领域=domain))
+    show_chart(lines_chart, pd.concat(parts, ignore_index=True), "bucket_start", "received", "领域", "月份", "收件（件）")
+
+
+if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py
+    hand_over()
