@@ -216,6 +216,24 @@ def _analyze(engine: sa.Engine, tables: tuple[sa.Table, ...]) -> None:
             conn.execute(sa.text(f"ANALYZE {table.name}"))
 
 
+def load_conflicts(engine: sa.Engine, validated: ValidatedCases, mode: str, region: str | None = None) -> DataRejected | None:
+    """What load_cases would refuse in the database (case ids already there for an append; for a city's
+    or county's upload, ids held by another region), found in a transaction that is rolled back."""
+    with engine.connect() as conn, conn.begin() as transaction:
+        staged = bulk.stage_table(conn, validated.table)
+        try:
+            if mode == ImportMode.APPEND:
+                _refuse_existing_ids(conn, staged, validated)
+            if region is not None:
+                _refuse_ids_of_other_regions(conn, staged, validated, region)
+        except DataRejected as refused:
+            return refused
+        finally:
+            bulk.drop_staged(conn)
+            transaction.rollback()
+    return None
+
+
 def _refuse_ids_of_other_regions(conn: sa.Connection, staged: sa.TableClause, validated: ValidatedCases, region: str) -> None:
     outside = (sa.select(cases.c.case_id).where(cases.c.case_id.in_(sa.select(staged.c.case_id)),
                                                 cases.c.county_code.not_in(counties_at_or_under(region))))

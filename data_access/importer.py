@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from . import audit
 from .auth import Identity, OutOfScope
 from .counties import CountyNames
-from .database import ImportMode, LoadReport, ensure_initialized, load_cases, regions_frame
+from .database import ImportMode, LoadReport, ensure_initialized, load_cases, load_conflicts, regions_frame
 from .problems import DataRejected, Problem
 from .reader import read_source
 from .regions import former_names
@@ -113,9 +113,9 @@ class Preview:
 
 def preview_import(engine: sa.Engine, data: bytes, filename: str, *, actor: Identity | str = audit.PROGRAM_ACTOR,
                    mapping: dict[str, str] | None = None, header_row: int | None = None,
-                   sheet: str | None = None) -> Preview:
-    """Read and validate the file as import_bytes would (the actor's region included); write nothing.
-    A file that cannot be read at all raises DataRejected."""
+                   sheet: str | None = None, mode: str = ImportMode.APPEND) -> Preview:
+    """Read and validate the file as import_bytes would in `mode` (the actor's region and the case ids
+    already in the database included); write nothing. A file that cannot be read at all raises DataRejected."""
     source = read_source(data, filename, header_row=header_row, sheet=sheet)
     names = [str(c) for c in source.frame.columns]
     samples = ["、".join(v for v in source.frame[c].head(200) if v)[:60] for c in source.frame.columns]
@@ -127,6 +127,7 @@ def preview_import(engine: sa.Engine, data: bytes, filename: str, *, actor: Iden
         region = actor.region_code if isinstance(actor, Identity) else None
         if region is not None:
             _refuse_rows_outside(validated, region, regions)
+        problems = load_conflicts(engine, validated, mode, region)
     except DataRejected as rejected:
         problems = rejected
     return Preview(columns, len(source.frame), source.header_row, source.skipped_rows, source.sheet, problems)

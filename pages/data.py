@@ -137,16 +137,16 @@ NO_MAPPING = "（不套用）"
 PREVIEW_KEY = "_data_preview"  # (file id, mapping) -> Preview: a rerun does not read the file again
 
 
-def _preview(data: ScopedData, uploaded, mapping: dict[str, str] | None) -> Preview:
-    key = (uploaded.file_id, json.dumps(mapping, sort_keys=True, ensure_ascii=False))
+def _preview(data: ScopedData, uploaded, mapping: dict[str, str] | None, mode: str) -> Preview:
+    key = (uploaded.file_id, json.dumps(mapping, sort_keys=True, ensure_ascii=False), mode, data.version)
     cached = st.session_state.get(PREVIEW_KEY)
     if cached is None or cached[0] != key:
-        cached = (key, data.preview_import(uploaded.getvalue(), uploaded.name, current_identity(), mapping))
+        cached = (key, data.preview_import(uploaded.getvalue(), uploaded.name, current_identity(), mapping, mode))
         st.session_state[PREVIEW_KEY] = cached
     return cached[1]
 
 
-def mapping_preview(data: ScopedData, uploaded) -> dict[str, str] | None:
+def mapping_preview(data: ScopedData, uploaded, mode: str) -> dict[str, str] | None:
     """Before anything is written: which field each column of the file feeds (changeable, and saved by
     name for the next export of the same system), how the file was read, and what the checks found."""
     st.markdown("**导入预览（尚未写入数据库）**")
@@ -155,7 +155,7 @@ def mapping_preview(data: ScopedData, uploaded) -> dict[str, str] | None:
     chosen = left.selectbox("套用已保存的映射", [NO_MAPPING, *saved], key="mapping_name")
     base = data.import_mapping(chosen) if chosen in saved else None
     try:
-        preview = _preview(data, uploaded, base)
+        preview = _preview(data, uploaded, base, mode)
     except DataRejected as unreadable:
         show_rejection(unreadable)
         return None
@@ -171,7 +171,7 @@ def mapping_preview(data: ScopedData, uploaded) -> dict[str, str] | None:
                                 help="系统按列名自动识别；识别不对或未识别的列，在此选择对应字段，选“（不导入）”则忽略该列。")})
     mapping = {str(c): FIELD_OF_LABEL.get(label, NOT_IMPORTED) for c, label in zip(edited["文件中的列"], edited["对应字段"], strict=True)}
     if mapping != dict(zip(preview.columns["column"], preview.columns["field"], strict=True)):
-        preview = _preview(data, uploaded, mapping)
+        preview = _preview(data, uploaded, mapping, mode)
     if preview.problems is None:
         st.success(f"校验通过：{preview.rows:,} 件，可以导入。")
     else:
@@ -200,9 +200,9 @@ def upload_section(data: ScopedData, modes: tuple[str, ...] = tuple(MODE_LABELS)
                "表头可以不在第一行（其上的标题、说明会被跳过）；多个工作表时读取含案件的那一张；承办县可写代码或名称。")
     format_help()
     uploaded = st.file_uploader("选择文件（CSV、XLSX 或 Parquet）", type=UPLOAD_TYPES, key="upload_file")
-    mapping = mapping_preview(data, uploaded) if uploaded is not None else None
     mode = st.radio("导入方式", list(modes), format_func=lambda m: MODE_LABELS[m], horizontal=True,
                     key="upload_mode", help=MODE_HELP)
+    mapping = mapping_preview(data, uploaded, mode) if uploaded is not None else None
     confirmed = True
     if mode == ImportMode.REPLACE:
         confirmed = st.checkbox("我确认：删除数据库中现有的全部案件，以本文件替换", key="upload_confirm")
@@ -253,8 +253,8 @@ def render(view: View, data: ScopedData) -> None:
     st.title("数据")
     database_section(data)
     demo_section(data)
-    upload_section(data)
     reporting_section(data)
+    upload_section(data)
     quality_section(view, data)
 
 

@@ -150,9 +150,9 @@ class ScopedData:
         user's file may hold only its own region's cases: the importer checks each row (分级上报)."""
         return import_bytes(runtime.get_engine(self.url), data, filename, mode, actor=actor, mapping=mapping)
 
-    def preview_import(self, data: bytes, filename: str, actor: Identity, mapping: dict[str, str] | None) -> Preview:
-        """What importing the file would do, with the columns read through `mapping`; nothing written."""
-        return preview_import(runtime.get_engine(self.url), data, filename, actor=actor, mapping=mapping)
+    def preview_import(self, data: bytes, filename: str, actor: Identity, mapping: dict[str, str] | None, mode: str) -> Preview:
+        """What importing the file in `mode` would do, with the columns read through `mapping`; nothing written."""
+        return preview_import(runtime.get_engine(self.url), data, filename, actor=actor, mapping=mapping, mode=mode)
 
     def import_mapping_names(self) -> list[str]:
         """The saved column mappings."""
