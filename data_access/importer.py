@@ -90,10 +90,11 @@ def _refuse_rows_outside(validated: ValidatedCases, region: str, regions: pd.Dat
             code = parent.get(code)
         return False
 
+    allowed = {code for code in parent if inside(code)}  # the tree is walked once per region, not per row
     counties = validated.table["county_code"].to_pylist()
     problems = [Problem(int(row), "county_code", code, f"不属于本账号的管辖范围（{names.get(region, region)}），不能由本级上报",
                         f"outside the uploader's region {region}")
-                for row, code in zip(validated.rows, counties, strict=True) if not inside(code)]
+                for row, code in zip(validated.rows, counties, strict=True) if code not in allowed]
     if problems:
         raise DataRejected(problems, len(problems))
 

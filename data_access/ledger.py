@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from . import audit
 from .auth import Identity, OutOfScope, Role
+from .engine import connect
 from .enums import LabelledEnum
 from .schema import cases, regions, supervision_events, supervision_items
 from .scope import Scope, counties_at_or_under
@@ -223,7 +224,7 @@ def items(engine: sa.Engine | sa.Connection, scope: Scope, as_of: dt.date) -> pd
     query = sa.select(supervision_items)
     if scope.code is not None:
         query = query.where(supervision_items.c.county_code.in_(counties_at_or_under(scope.code)))
-    with (engine.connect() if isinstance(engine, sa.Engine) else _same(engine)) as conn:
+    with connect(engine) as conn:
         result = conn.execute(query)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     if frame.empty:
@@ -248,18 +249,6 @@ def history(engine: sa.Engine, scope: Scope, item_id: str | None = None) -> pd.D
         result = conn.execute(query)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
-
-class _same:
-    """A context manager over a connection the caller already holds."""
-
-    def __init__(self, conn: sa.Connection):
-        self.conn = conn
-
-    def __enter__(self) -> sa.Connection:
-        return self.conn
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ class WeeklyReport:
     @property
     def unit_level(self) -> Level:
         """The level of the units ranked and compared: cities for the province, counties below."""
-        return Level.CITY if self.region_level is Level.PROVINCE else Level.COUNTY
+        return units_below(self.region_level)
 
     @property
     def unit_noun(self) -> str:
@@ -199,6 +199,11 @@ def headline_changes(this: pd.Series, last: pd.Series, ago: pd.Series | None) ->
 def on_time_rank(rates: pd.Series) -> pd.Series:
     """Rank by on-time rate, best first; ties share the better rank; no rate, no rank."""
     return rates.rank(method="min", ascending=False).astype("Int64")
+
+
+def units_below(region_level: Level) -> Level:
+    """The level a region's meeting ranks: the province's cities, a city's (or a county's own) counties."""
+    return Level.CITY if region_level is Level.PROVINCE else Level.COUNTY
 
 
 def ranked_units(this: pd.DataFrame, last: pd.DataFrame) -> pd.DataFrame:
@@ -338,10 +343,7 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         region_name, region_level = _region(c, scope)
         city_names = _city_names(c)
         supervision = week_counts(c, scope, this_week.start, this_week.end, as_of)
-        read = deterioration_signals(c, as_of, scope=scope, filters=filters, settings=settings)
-    flagged = read[read["signals"] != ""].reset_index(drop=True)
-    flagged = flagged.assign(sentence=[explain_signal(row, settings) for _, row in flagged.iterrows()])
-    unit_level = Level.CITY if region_level is Level.PROVINCE else Level.COUNTY
+    unit_level = units_below(region_level)
     jobs: dict[str, Callable[[_Scope], pd.DataFrame]] = {
         "province": lambda q: q.table(Level.PROVINCE, this_week),
         "province_last": lambda q: q.table(Level.PROVINCE, last_week),
@@ -352,6 +354,7 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         "ledger": lambda q: q.overdue(as_of),
         "ranked": lambda q: q.priority(as_of),
         "ranked_last": lambda q: q.priority(last_week.end),
+        "signals": lambda q: deterioration_signals(q.conn, as_of, scope=scope, filters=filters, settings=settings),
     }
     if ago_week:
         jobs["province_ago"] = lambda q: q.table(Level.PROVINCE, ago_week)
@@ -364,6 +367,8 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
     new = newly_overdue(ledger, last_week.end)
     long = ledger[ledger["days_overdue"] > LONG_OVERDUE_DAYS].reset_index(drop=True)
     ranked = ranked.assign(city_name=ranked["city_code"].map(city_names))
+    flagged = r["signals"][r["signals"]["signals"] != ""].reset_index(drop=True)
+    flagged = flagged.assign(sentence=[explain_signal(row, settings) for _, row in flagged.iterrows()])
     priority, left = priority_changes(ranked, ranked_last)
     return WeeklyReport(
         as_of=as_of, this_week=this_week, last_week=last_week, year_ago_week=ago_week, province=province,

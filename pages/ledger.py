@@ -41,7 +41,7 @@ def labelled(items: pd.DataFrame, regions: RegionTree) -> pd.DataFrame:
     """Items with names and Chinese labels for the table; 逾期未反馈 named in the status."""
     out = items.copy()
     out["county_name"] = out["county_code"].map(regions.name)
-    out["city_name"] = out["county_code"].map(lambda c: regions.name(regions.parent(c) or c))
+    out["city_name"] = out["county_code"].map(regions.city_name)
     out["status_label"] = [("逾期未反馈" if late else Status(s).label) for s, late in zip(out["status"], out["overdue_reply"],
                                                                                        strict=True)]
     out["subject_label"] = out["subject"].map(lambda v: Subject(v).label)
@@ -74,7 +74,7 @@ def new_item_form(view: View, data: ScopedData, identity: Identity, regions: Reg
             left, right = st.columns(2)
             default = counties.index(draft["county"]) if draft["county"] in counties else 0
             county = left.selectbox("被督办县（市、区）", counties, index=default,
-                                    format_func=lambda c: f"{regions.name(regions.parent(c) or c)} {regions.name(c)}")
+                                    format_func=lambda c: f"{regions.city_name(c)} {regions.name(c)}")
             case_id = right.text_input("件号（对单件督办时填写，否则留空）", value=draft["case"])
             title = st.text_input("督办事项", value=draft["title"], max_chars=200,
                                   placeholder="如：初次举报超期未办结 37 件；件号 XXX 超期 12 天")

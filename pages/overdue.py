@@ -133,7 +133,7 @@ def yellow_section(view: View, data: ScopedData) -> None:
         return
     regions = tree()
     shown = yellow.assign(county_name=yellow["county_code"].map(regions.name),
-                          city_name=yellow["county_code"].map(lambda c: regions.name(regions.parent(c) or c)))
+                          city_name=yellow["county_code"].map(regions.city_name))
     st.markdown(f"**临期件清单：{len(shown):,} 件（按办理期限从近到远；剩余工作日为 0 的今日到期）**")
     people = for_people(shown[["case_id", "city_name", "county_name", "received_date", "due_date", "working_days_left"]],
                         {"working_days_left": "剩余工作日"})

@@ -46,6 +46,10 @@ class RegionTree:
         parent = self.frame.at[code, "parent_code"]
         return None if parent is None or parent != parent else str(parent)
 
+    def city_name(self, code: str) -> str:
+        """The name of a county's city (a county directly under the province names itself)."""
+        return self.name(self.parent(code) or code)
+
     def ancestors(self, code: str) -> list[str]:
         """Codes from the province down to `code` inclusive."""
         chain = [code]
