@@ -1,5 +1,6 @@
-"""`python -m metrics table | priority | overdue | warnings | trends | signals`: the metrics on the command line (the weekly pack:
-`python -m reports weekly`).
+"""`python -m metrics table | priority | overdue | warnings | trends | signals | analysis`: the metrics on the command
+line (`analysis`: every number of the situation report as JSON; the Word report itself and the weekly pack are
+written by `python -m reports analysis | weekly`).
 
 Output is UTF-8 CSV (header row, columns named as the metric ids, rates as decimals, empty when
 the denominator is 0) or JSON (a list of objects, null for empty). Exit status: 0 success, 2 bad usage.
@@ -22,6 +23,7 @@ from data_access.engine import connect
 from data_access.enums import Level
 from data_access.scope import WHOLE_PROVINCE
 
+from .analysis import AnalysisFacts, UnknownRegion, analysis_facts
 from .caselists import OverdueOrder, overdue_cases
 from .priority import PRIORITY_COLUMNS, priority_counties
 from .registry import ALL_IDS
@@ -45,6 +47,7 @@ DESCRIPTION = """\
   warnings  三色预警清单（红：已超期，黄：临期，绿） / open cases coloured by their deadline
   trends    形势分析：各地区按领域或渠道的收件集中度与升降 / received by region and domain or channel, and its change
   signals   变差信号：各县近 8 周按期办结率的控制图读数 / counties whose weekly on-time rate is getting worse (SPC)
+  analysis  形势分析报告的全部数字（JSON；报告本身：python -m reports analysis）/ every number of the situation report
 
 Examples:
   python -m metrics table --level city --from 2024-01-01 --to 2024-06-30
@@ -54,6 +57,7 @@ Examples:
   python -m metrics warnings --as-of 2024-06-30 --parent 370800 --format json
   python -m metrics trends --level county --by domain --from 2024-01-01 --to 2024-06-30 --parent 370800
   python -m metrics signals --as-of 2024-06-30
+  python -m metrics analysis --from 2024-01-01 --to 2024-06-30 --region 370800
 """
 
 
@@ -87,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_sig = sub.add_parser("signals", parents=[common], help="counties whose weekly on-time rate is getting worse")
     p_sig.add_argument("--as-of", dest="as_of", type=iso_date, default=None, help="default: today")
     p_sig.add_argument("--parent", help="only counties under this region code")
+    p_analysis = sub.add_parser("analysis", parents=[period], help="every number of the situation report (JSON)")
+    p_analysis.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
+    p_analysis.add_argument("--region", help="the city or county the report covers (default: the whole province)")
     return parser
 
 
@@ -139,8 +146,32 @@ def run_signals(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
                                  settings=args.settings)
 
 
+def run_analysis(engine: sa.Engine, args: argparse.Namespace) -> dict[str, object]:
+    try:
+        facts = analysis_facts(engine, _period(args), scope=WHOLE_PROVINCE, region=args.region, settings=args.settings)
+    except UnknownRegion as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return facts_document(facts)
+
+
+def facts_document(facts: AnalysisFacts) -> dict[str, object]:
+    """The report's facts as one JSON object: the windows, the region's figures, and each table as a list of rows."""
+    def records(frame: pd.DataFrame) -> list[dict[str, object]]:
+        return [{k: _json_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+    return {"region": {"code": facts.region_code, "name": facts.region_name, "level": facts.region_level.value},
+            "window": [d.isoformat() for d in facts.window], "previous_window": [d.isoformat() for d in facts.previous_window],
+            "as_of": facts.period.as_of_date.isoformat(),
+            "current": {k: _json_value(v) for k, v in facts.current.items()},
+            "previous": {k: _json_value(v) for k, v in facts.previous.items()},
+            "units": records(facts.units), "domains": records(facts.domains), "channels": records(facts.channels),
+            "hot_spots": records(facts.hot_spots), "priority": records(facts.priority[list(PRIORITY_COLUMNS)]),
+            "signals": records(facts.signals)}
+
+
 COMMANDS = {"table": run_table, "priority": run_priority, "overdue": run_overdue, "warnings": run_warnings,
             "trends": run_trends, "signals": run_signals}
+DOCUMENTS = {"analysis": run_analysis}  # one JSON object rather than a table
 TEXT_BOOLEANS = {"trends": ("rising",)}  # written true / false in CSV (the spec's words), not 1 / 0
 
 
@@ -185,6 +216,10 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     if (engine := open_engine(args.db)) is None:
         return EXIT_USAGE
     try:
+        if args.command in DOCUMENTS:
+            json.dump(DOCUMENTS[args.command](engine, args), out, ensure_ascii=False, indent=1)
+            out.write("\n")
+            return EXIT_OK
         frame = COMMANDS[args.command](engine, args)
     except (argparse.ArgumentTypeError, BadParent) as exc:
         parser.error(str(exc))

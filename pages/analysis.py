@@ -9,14 +9,21 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from data_access.enums import Channel, Level
+from data_access.enums import Level
 from metrics.request import Period
 from metrics.series import Grain
 from metrics.trends import RISING_MIN_RECEIVED, RISING_Z, TrendBy, windows
 from pages import hand_over
-from presentation.format import plain_markdown
-from ui.charts import heatmap_chart, lines_chart, selected_code
+from presentation.format import pct, plain_markdown
+from presentation.situation import hot_spot_sentence, report_title_for, value_label
+from reports.analysis_report import build_analysis_report, report_name
+from reports.charts import CJKFontMissing, cjk_font
+from reports.docx_form import DOCX_MIME
+from ui.charts import heatmap_chart, lines_chart, selected_cell
+from ui.downloads import recorded_download
+from ui.geo import MapMeasure
 from ui.guard import guarded
+from ui.maps import region_map
 from ui.navigation import drill_to
 from ui.regions import tree
 from ui.scoped import ScopedData
@@ -25,21 +32,9 @@ from ui.vega import show_chart
 from ui.view import View
 
 BY_LABELS = {TrendBy.DOMAIN: "领域", TrendBy.CHANNEL: "渠道"}
-CHANNEL_LABELS = {c.value: c.label for c in Channel}
+BY_PARAMS = {TrendBy.DOMAIN: "dom", TrendBy.CHANNEL: "ch"}  # the view's URL filter of each dimension
 TREND_MONTHS = 24
 TOP_DOMAINS = 5
-
-
-def value_label(by: TrendBy, value: str) -> str:
-    """The value as a supervisor reads it (channels in Chinese)."""
-    return CHANNEL_LABELS.get(value, value) if by is TrendBy.CHANNEL else value
-
-
-def hot_spot_sentence(row: pd.Series, by: TrendBy) -> str:
-    """潍坊市 乡村振兴领域 收件 42 件，比上期增加 20 件（z=2.6），明显上升。"""
-    what = f"{value_label(by, row['value'])}{'领域' if by is TrendBy.DOMAIN else '渠道'}"
-    return (f"{row['name']} {what} 收件 {int(row['received'])} 件，占本地区 {row['share'] * 100:.1f}%，比上期（{int(row['previous'])} 件）"
-            f"增加 {int(row['change'])} 件（z={row['z']:.1f}），明显上升。")
 
 
 def render(view: View, data: ScopedData) -> None:
@@ -68,9 +63,10 @@ def render(view: View, data: ScopedData) -> None:
             st.markdown(f"**▲ 上升**　{plain_markdown(hot_spot_sentence(row, by))}")
         st.subheader(f"各{unit_level.label}按{BY_LABELS[by]}的收件分布（颜色：占本地区收件比例；红框：明显上升）")
         event = show_chart(heatmap_chart, rows, BY_LABELS[by], on_select="rerun", key=f"heatmap_{by.value}")
-        st.caption("格中数字为本期收件数；点击一格进入该地区。")
-        if (code := selected_code(event)) is not None:
-            drill_to(code)
+        st.caption(f"格中数字为本期收件数；点击一格，查看该地区该{BY_LABELS[by]}的案件。")
+        if (cell := selected_cell(event)) is not None:
+            drill_to(cell[0], **{BY_PARAMS[by]: [cell[1]]})
+        share_map(view, unit_level, rows, by)
         with st.expander("明细表"):
             table = rows[["name", "label", "received", "previous", "change", "change_rate", "share", "z", "rising"]].assign(
                 change_rate=rows["change_rate"] * 100, share=rows["share"] * 100, rising=rows["rising"].map({True: "是", False: ""}))
@@ -82,6 +78,45 @@ def render(view: View, data: ScopedData) -> None:
     with guarded("主要领域走势"):
         domains = rows if by is TrendBy.DOMAIN else data.trends(unit_level, TrendBy.DOMAIN, view.period, view.filters, parent=parent)
         domain_trends(view, data, domains)
+    with guarded("形势分析报告"):
+        report_download(view, data, regions.name(view.root))
+
+
+def share_map(view: View, unit_level: Level, rows: pd.DataFrame, by: TrendBy) -> None:
+    """The units on the map, coloured by the share one chosen domain (or channel) has of their reports."""
+    values = rows.groupby("value")["received"].sum().sort_values(ascending=False).index.tolist()
+    noun = BY_LABELS[by]
+    chosen = st.selectbox(f"地图：按所选{noun}占本地区收件的比例着色", values, format_func=lambda v: value_label(by, v),
+                          key=f"analysis_map_{by.value}")
+    if chosen is None:
+        return
+    units = rows.drop_duplicates("code")[["code", "name"]]
+    share = rows[rows["value"] == chosen].set_index("code")["share"]
+    units = units.assign(share=units["code"].map(share).fillna(0.0).astype(float))
+    measure = MapMeasure("share", f"{value_label(by, chosen)}{noun}占本地区收件比例", higher_better=False, fmt=pct)
+    if (code := region_map(view.province, unit_level, units, measure, key=f"analysis_map_{by.value}_{chosen}")) is not None:
+        drill_to(code, **{BY_PARAMS[by]: [chosen]})
+
+
+def report_download(view: View, data: ScopedData, region_name: str) -> None:
+    """The 形势分析报告 of the viewer's region for the sidebar's period, built as a Word file on its click."""
+    st.subheader("形势分析报告")
+    start, end = view.period.start, view.period.end
+    st.caption(f"按侧边栏的统计期（{start} 至 {end}，截至 {view.period.as_of_date}）生成《{report_title_for(region_name, start, end)}》"
+               "：总体情况、主要特点（区域、领域、渠道）、突出问题，意见建议留待撰写；数字均取自本看板指标。"
+               "半年报告请在“统计期”选自定义，如 1 月 1 日至 6 月 30 日。")
+    try:
+        cjk_font()
+        font_problem = None
+    except CJKFontMissing as exc:
+        font_problem = str(exc)
+    name = report_name(region_name, start, end)
+    facts = data.analysis_later(view.period)
+    st.download_button("下载形势分析报告（Word）", recorded_download(lambda: build_analysis_report(facts(), settings=data.settings), name),
+                       file_name=name, mime=DOCX_MIME, key="analysis_docx", on_click="ignore", icon=":material/download:",
+                       disabled=font_problem is not None)
+    if font_problem:
+        st.warning(font_problem)
 
 
 def domain_trends(view: View, data: ScopedData, rows: pd.DataFrame) -> None:

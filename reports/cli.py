@@ -1,4 +1,5 @@
-"""`python -m reports weekly`: the weekly meeting pack (PPTX deck + XLSX ledger) written into a folder.
+"""`python -m reports weekly | analysis`: the weekly meeting pack (PPTX deck + XLSX ledger) or the situation report
+(DOCX) written into a folder.
 
 Exit status: 0 success, 1 the pack could not be drawn (no CJK font) or written, 2 bad usage.
 """
@@ -6,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -13,9 +15,12 @@ import sqlalchemy as sa
 
 from data_access.cli import iso_date, open_engine, reading_failed
 from data_access.scope import WHOLE_PROVINCE
+from metrics.analysis import UnknownRegion, analysis_facts
 from metrics.cli import settings_in_force
+from metrics.request import Period
 from metrics.weekly import weekly_report
 
+from .analysis_report import write_analysis_report
 from .charts import CJKFontMissing
 from .pack import write_pack
 
@@ -25,9 +30,11 @@ DESCRIPTION = """\
 信访举报督导看板 文书工具 / documents of the petition-and-report supervision dashboard.
 
   weekly    周例会材料（PPTX 演示稿 + XLSX 台账）/ the weekly meeting pack (deck and ledger) into a folder
+  analysis  形势分析报告（DOCX）/ the situation report of a period (half-year) into a folder
 
-Example:
+Examples:
   python -m reports weekly --as-of 2024-06-30 --out /srv/meetings     # cron: --as-of "$(date -d 'last sunday' +%F)"
+  python -m reports analysis --from 2024-01-01 --to 2024-06-30 --out /srv/reports [--region 370800]
 """
 
 
@@ -41,22 +48,60 @@ def build_parser() -> argparse.ArgumentParser:
     p_week.add_argument("--as-of", dest="as_of", type=iso_date, required=True,
                         help="this week is the Monday-Sunday week holding this date, read as of it")
     p_week.add_argument("--out", type=Path, required=True, help="folder to write 周例会_D.pptx and 周例会台账_D.xlsx into")
+    add_analysis_parser(sub)
     return parser
 
 
-def run_weekly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
-    """Write the weekly meeting pack and print the two paths; 1 when it cannot be drawn or written."""
+def add_analysis_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `analysis` sub-command (also offered by `python -m metrics analysis`)."""
+    p = sub.add_parser("analysis", help="situation report of a period (DOCX)")
+    p.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
+    p.add_argument("--from", dest="start", type=iso_date, required=True, help="first day of the period")
+    p.add_argument("--to", dest="end", type=iso_date, required=True, help="last day of the period")
+    p.add_argument("--as-of", dest="as_of", type=iso_date, help="read the data as at the end of this day (default: --to)")
+    p.add_argument("--region", help="the city or county the report covers (default: the whole province)")
+    p.add_argument("--out", type=Path, required=True, help="folder to write 形势分析报告_<region>_<from>_<to>.docx into")
+
+
+def _write_files(write: Callable[[], list[Path]], out: TextIO) -> int:
+    """Run a writer and print the paths it wrote; 1 (the reason on stderr) when it cannot draw or write them."""
     try:
-        paths = write_pack(weekly_report(engine, args.as_of, scope=WHOLE_PROVINCE, settings=args.settings), args.out)
+        paths = write()
     except CJKFontMissing as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAILURE
     except OSError as exc:
-        print(f"无法写入输出目录 / cannot write the pack: {exc}", file=sys.stderr)
+        print(f"无法写入输出目录 / cannot write into the folder: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    print(paths.deck, file=out)
-    print(paths.workbook, file=out)
+    for path in paths:
+        print(path, file=out)
     return EXIT_OK
+
+
+def run_analysis(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
+    """Write the situation report and print its path; 2 for a bad period or region, 1 when it cannot be written."""
+    if args.end < args.start:
+        print(f"--to {args.end} 早于 --from {args.start} / --to is before --from", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        facts = analysis_facts(engine, Period(args.start, args.end, args.as_of), scope=WHOLE_PROVINCE, region=args.region,
+                               settings=args.settings)
+    except UnknownRegion as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    return _write_files(lambda: [write_analysis_report(facts, args.out, settings=args.settings)], out)
+
+
+def run_weekly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
+    """Write the weekly meeting pack and print the two paths; 1 when it cannot be drawn or written."""
+    def write() -> list[Path]:
+        paths = write_pack(weekly_report(engine, args.as_of, scope=WHOLE_PROVINCE, settings=args.settings), args.out)
+        return [paths.deck, paths.workbook]
+
+    return _write_files(write, out)
+
+
+RUNNERS = {"weekly": run_weekly, "analysis": run_analysis}
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
@@ -68,7 +113,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     if (engine := open_engine(args.db)) is None:
         return EXIT_USAGE
     try:
-        return run_weekly(engine, args, out or sys.stdout)
+        return RUNNERS[args.command](engine, args, out or sys.stdout)
     except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
         return reading_failed(exc)
     finally:

@@ -600,3 +600,19 @@ def test_analysis_names_the_rising_hot_spots_and_maps_every_city(golden_url: str
     assert at.subheader[0].value == f"反映集中且明显上升（{len(rising)} 处）"
     details = [d.value for d in at.dataframe if "label" in d.value.columns][0]
     assert len(details) == len(rows) and set(details["name"]) == set(rows["name"])
+
+
+def test_analysis_maps_a_chosen_domain_and_offers_the_report(golden_url: str, golden: sa.Engine) -> None:
+    from metrics.trends import TrendBy, trends
+
+    at = open_page("analysis", H1_PARAMS)
+    rows = trends(golden, Level.CITY, TrendBy.DOMAIN, H1, scope=WHOLE_PROVINCE)
+    order = rows.groupby("value")["received"].sum().sort_values(ascending=False).index.tolist()
+    chooser = at.selectbox(key="analysis_map_domain")
+    assert chooser.options[0] == order[0] and chooser.value == order[0]
+    chooser.set_value(order[1]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    legend = [m.value for m in at.markdown if m.value.startswith(f"{order[1]}领域占本地区收件比例")]
+    assert len(legend) == 1 and "%" in legend[0]
+    assert any(b.label == "下载形势分析报告（Word）" for b in at.get("download_button"))
+    assert "关于2024年上半年山东省信访举报形势的分析报告" in "".join(c.value for c in at.caption)

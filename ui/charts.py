@@ -118,6 +118,17 @@ def selected_code(event: object) -> str | None:
     return None
 
 
+def selected_cell(event: object) -> tuple[str, str] | None:
+    """The region code and the value (domain or channel) of the heat-map cell a click selected, if any."""
+    try:
+        points = event.selection[PICK]  # type: ignore[attr-defined]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    if isinstance(points, list) and points and points[0].get("code") and points[0].get("value"):
+        return str(points[0]["code"]), str(points[0]["value"])
+    return None
+
+
 def funnel_chart(points: pd.DataFrame, limits: pd.DataFrame, volume: str, rate: str, pooled: float, title: str,
                  volume_title: str, rate_title: str, height: int = 420) -> alt.LayerChart:
     """Rate against volume with the pooled rate and the 95% / 99.8% control limits; flagged counties labelled."""
@@ -201,8 +212,8 @@ def p_chart_chart(frame: pd.DataFrame, title: str, height: int = 300) -> alt.Lay
 
 def heatmap_chart(frame: pd.DataFrame, value_title: str, height: int | None = None) -> alt.LayerChart:
     """Regions (rows) by domain or channel (columns), coloured by the value's share of the region's
-    reports; a rising hot spot outlined; a click on a cell selects its region."""
-    pick = alt.selection_point(name=PICK, fields=["code"], on="click")
+    reports; a rising hot spot outlined; a click on a cell selects its region and value."""
+    pick = alt.selection_point(name=PICK, fields=["code", "value"], on="click")
     base = alt.Chart(frame).encode(
         y=alt.Y("name:N", title=None, sort=list(dict.fromkeys(frame["name"])), axis=alt.Axis(labelOverlap=False)),
         x=alt.X("label:N", title=value_title, sort=list(dict.fromkeys(frame["label"])), axis=alt.Axis(labelAngle=0, orient="top")))

@@ -12,8 +12,11 @@ the overview about a second slower to draw there. One filled layer is one shader
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +33,24 @@ from presentation.palette import NO_DATA_RGB, RAMP
 LAYER_ID = "counties"
 BORDER_PX = 1.2  # width of the gap between neighbouring units, in screen pixels at the initial zoom
 TILE_PX = 512  # deck.gl's world width in pixels at zoom 0
+
+
+@dataclass(frozen=True)
+class MapMeasure:
+    """What colours the map: a column of the units' frame, its label, its format, and whether high is good."""
+
+    column: str
+    label: str
+    higher_better: bool
+    fmt: Callable[[float | None], str]
+
+
+def measure_of(metric: str | MapMeasure) -> MapMeasure:
+    """A registry metric id as a map measure (a MapMeasure is returned as it is)."""
+    if isinstance(metric, MapMeasure):
+        return metric
+    m = METRICS_BY_ID[metric]
+    return MapMeasure(metric, m.label, m.direction is Direction.HIGHER_BETTER, functools.partial(fmt_value, metric))
 
 
 @lru_cache(maxsize=8)
@@ -119,7 +140,7 @@ def _inset(path: Path, zoom: float) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def colour_bins(values: pd.Series, metric_id: str, bins: int = len(RAMP)) -> tuple[np.ndarray, list[tuple[float, float]]]:
+def colour_bins(values: pd.Series, metric: str | MapMeasure, bins: int = len(RAMP)) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """Index into RAMP per value (darker = worse), by quantiles of the values present; -1 for missing."""
     v = values.astype(float)
     present = v.dropna()
@@ -130,7 +151,7 @@ def colour_bins(values: pd.Series, metric_id: str, bins: int = len(RAMP)) -> tup
         middle = len(RAMP) // 2
         return np.where(v.isna(), -1, middle), [(float(edges[0]), float(edges[0]))]
     idx = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, max(len(edges) - 2, 0))
-    if METRICS_BY_ID[metric_id].direction is Direction.HIGHER_BETTER:
+    if measure_of(metric).higher_better:
         idx = (len(edges) - 2) - idx  # a high rate is good: light
     scale = (len(RAMP) - 1) / max(len(edges) - 2, 1)
     idx = np.round(idx * scale).astype(int)
@@ -138,20 +159,20 @@ def colour_bins(values: pd.Series, metric_id: str, bins: int = len(RAMP)) -> tup
     return idx, list(zip(edges[:-1], edges[1:], strict=True))
 
 
-def choropleth(geojson: dict, frame: pd.DataFrame, metric_id: str, view_lon: float, view_lat: float,
+def choropleth(geojson: dict, frame: pd.DataFrame, metric: str | MapMeasure, view_lon: float, view_lat: float,
                zoom: float = 6.0) -> pdk.Deck:
-    """A pydeck Deck colouring each county by `metric_id` (frame has code, name, metric)."""
-    values = frame.set_index("code")[metric_id]
+    """A pydeck Deck colouring each county by `metric` (a metric id or a MapMeasure; frame has code, name, its column)."""
+    measure = measure_of(metric)
+    values = frame.set_index("code")[measure.column]
     names = frame.set_index("code")["name"]
-    idx, _ = colour_bins(values, metric_id)
+    idx, _ = colour_bins(values, measure)
     colour_of = {code: (list(RAMP[i]) if i >= 0 else list(NO_DATA_RGB)) for code, i in zip(values.index, idx, strict=True)}
     data = copy.deepcopy(geojson)
-    label = METRICS_BY_ID[metric_id].label
     for feature in data["features"]:
         code = feature["properties"]["code"]
         feature["properties"].update(
-            fill=colour_of.get(code, list(NO_DATA_RGB)), value_text=fmt_value(metric_id, values.get(code)),
-            metric_label=label, display_name=str(names.get(code, feature["properties"].get("name", ""))))
+            fill=colour_of.get(code, list(NO_DATA_RGB)), value_text=measure.fmt(values.get(code)),
+            metric_label=measure.label, display_name=str(names.get(code, feature["properties"].get("name", ""))))
     layer = pdk.Layer("GeoJsonLayer", data=data, id=LAYER_ID, pickable=True, stroked=False, filled=True,
                       get_fill_color="properties.fill", auto_highlight=True, highlight_color=[213, 94, 0, 200])
     return pdk.Deck(layers=[layer], map_provider=None,
@@ -159,21 +180,22 @@ def choropleth(geojson: dict, frame: pd.DataFrame, metric_id: str, view_lon: flo
                     tooltip={"text": "{display_name}\n{metric_label}：{value_text}"})
 
 
-def legend_items(frame: pd.DataFrame, metric_id: str) -> list[tuple[str, str]]:
+def legend_items(frame: pd.DataFrame, metric: str | MapMeasure) -> list[tuple[str, str]]:
     """(css colour, range text) for each bin of the map's legend."""
-    idx, ranges = colour_bins(frame[metric_id], metric_id)
-    higher_better = METRICS_BY_ID[metric_id].direction is Direction.HIGHER_BETTER
+    measure = measure_of(metric)
+    idx, ranges = colour_bins(frame[measure.column], measure)
+    higher_better = measure.higher_better
     out: list[tuple[str, str]] = []
     n = len(ranges)
     if n == 1:  # a single value: its own colour, its value once
         lo, _ = ranges[0]
         r, g, b = RAMP[int(idx[idx >= 0][0])]
-        return [(f"rgb({r},{g},{b})", fmt_value(metric_id, lo))]
+        return [(f"rgb({r},{g},{b})", measure.fmt(lo))]
     scale = (len(RAMP) - 1) / max(n - 1, 1)
     for i, (lo, hi) in enumerate(ranges):
         k = (n - 1 - i) if higher_better else i
         r, g, b = RAMP[int(round(k * scale))]
-        out.append((f"rgb({r},{g},{b})", f"{fmt_value(metric_id, lo)} – {fmt_value(metric_id, hi)}"))
+        out.append((f"rgb({r},{g},{b})", f"{measure.fmt(lo)} – {measure.fmt(hi)}"))
     return out
 
 

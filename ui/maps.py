@@ -6,17 +6,16 @@ import pandas as pd
 import streamlit as st
 
 from data_access.enums import Level
-from metrics.registry import METRICS_BY_ID
 
 from . import geo  # called through the module: tests spy on geo.choropleth
 
 MAP_WIDTH_PX = {"wide": 1200, "half": 760}  # the map's assumed width: the zoom fits the units into it
 
 
-def region_map(province: str, unit_level: Level, units: pd.DataFrame, metric_id: str, *, key: str,
+def region_map(province: str, unit_level: Level, units: pd.DataFrame, metric: str | geo.MapMeasure, *, key: str,
                height: int = 620, width: str = "wide") -> str | None:
-    """Draw the units of `units` (code, name, metric columns) of `unit_level` on a map; the code of
-    the unit a click picked, or None."""
+    """Draw the units of `units` (code, name, the measure's column) of `unit_level` on a map, coloured by
+    `metric` (a registry metric id or a MapMeasure); the code of the unit a click picked, or None."""
     if (whole := geo.boundaries(province, unit_level)) is None:
         st.info(f"未配置本省的{unit_level.label}界数据，无法绘制地图。")
         return None
@@ -28,9 +27,10 @@ def region_map(province: str, unit_level: Level, units: pd.DataFrame, metric_id:
     lon, lat, zoom = geo.fit_view(wanted, MAP_WIDTH_PX[width], height)
     inset = geo.boundaries(province, unit_level, inset_for_zoom=zoom) or whole
     shown = {"type": "FeatureCollection", "features": [f for f in inset["features"] if f["properties"]["code"] in codes]}
-    deck = geo.choropleth(shown, units, metric_id, lon, lat, zoom=zoom)
+    measure = geo.measure_of(metric)
+    deck = geo.choropleth(shown, units, measure, lon, lat, zoom=zoom)
     picked = st.pydeck_chart(deck, height=height, on_select="rerun", selection_mode="single-object", key=key)
     legend = "".join(f'<span class="legend-swatch" style="background:{c}"></span>{t}'
-                     for c, t in geo.legend_items(units, metric_id))
-    st.markdown(f"{METRICS_BY_ID[metric_id].label}（颜色越深越需关注；灰色为无数据）：{legend}", unsafe_allow_html=True)
+                     for c, t in geo.legend_items(units, measure))
+    st.markdown(f"{measure.label}（颜色越深越需关注；灰色为无数据）：{legend}", unsafe_allow_html=True)
     return geo.selected_county(picked)

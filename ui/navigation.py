@@ -12,12 +12,13 @@ def _registered_by_app() -> None:
     """Never called: the stand-in below only names the page app.py registered."""
 
 
-def drill_to(code: str) -> None:
-    """Open the drill-down page at region `code`, keeping the view's filters (one history entry)."""
+def drill_to(code: str, **filters: list[str]) -> None:
+    """Open the drill-down page at region `code`, keeping the view's filters (one history entry); `filters`
+    replaces some of them, e.g. dom=["乡村振兴"] for the cases of one domain."""
     # Streamlit knows a page by its url path alone (streamlit/navigation/page.py: the page hash is
     # calc_hash(url_path)), so a stand-in with the drill-down's path switches to app.py's page.
     stand_in = st.Page(_registered_by_app, url_path=DRILLDOWN_URL_PATH)
-    st.switch_page(stand_in, query_params=url_params(**{REGION_PARAM: code}))
+    st.switch_page(stand_in, query_params={**url_params(**{REGION_PARAM: code}), **filters})
 
 
 LEDGER_URL_PATH = "ledger"  # app.py registers the 督办台账 page under this path

@@ -9,6 +9,7 @@ no page imports around this module.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from data_access.engine import describe_url, dialect_name
 from data_access.enums import Level
 from data_access.importer import Preview, import_bytes, preview_import
 from data_access.scope import Scope
+from metrics.analysis import AnalysisFacts, analysis_facts
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
 from metrics.distribution import rating_distribution
 from metrics.priority import priority_counties
@@ -115,6 +117,12 @@ class ScopedData:
     def trends(self, level: Level, by: TrendBy, period: Period, filters: CaseFilter, parent: str | None = None) -> pd.DataFrame:
         """形势分析: received per region and domain or channel against the span before."""
         return _trends(self.url, self.version, level, by, period, parent, self.scope, filters)
+
+    def analysis_later(self, period: Period) -> Callable[[], AnalysisFacts]:
+        """The facts of the 形势分析报告 of the viewer's region for `period`, computed only when the returned
+        function is called (a download builds the report on its click, outside the page's run)."""
+        engine, scope, settings = runtime.get_engine(self.url), self.scope, self.settings
+        return lambda: analysis_facts(engine, period, scope=scope, settings=settings)
 
     def cases_of_county(self, county: str, period: Period, filters: CaseFilter) -> pd.DataFrame:
         """A county's case list (empty outside the scope)."""

@@ -1,0 +1,136 @@
+"""形势分析报告: the facts of a half-year (or any period's) situation report, every one from the metrics layer.
+
+One region (the province, or the city or county of the user who makes it) over a period read as of A
+(metrics.md, "Concentration and change" for the windows): its core figures this period and the
+equal span before, its units below by received and handling, the domains and channels of its reports,
+the rising hot spots, the priority counties and the deterioration signals. The document writer
+(reports/analysis_report.py) only words and draws these numbers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+
+from data_access.auth import OutOfScope
+from data_access.engine import connect
+from data_access.enums import Level
+from data_access.schema import regions
+from data_access.scope import Scope, require_scope
+
+from .priority import PriorityStatus, priority_counties
+from .request import Period, TableRequest
+from .settings import DEFAULT_SETTINGS, Settings
+from .signals import deterioration_signals
+from .table import region_table
+from .trends import TrendBy, trends, windows
+
+CORE_METRICS = ("received", "accepted", "due", "on_time", "on_time_rate", "first_due", "first_on_time_rate", "rated",
+                "satisfaction_rate", "closed", "disputed", "dispute_rate", "leapfrog", "leapfrog_rate", "repeat",
+                "repeat_rate", "overdue", "first_overdue")
+UNIT_METRICS = ("received", "due", "on_time_rate", "first_due", "first_on_time_rate", "satisfaction_rate", "leapfrog",
+                "repeat", "disputed", "overdue")
+
+
+class UnknownRegion(ValueError):
+    """The region asked for is not in the region reference."""
+
+
+@dataclass(frozen=True)
+class AnalysisFacts:
+    """Everything the report says, as the metrics layer computed it."""
+
+    region_code: str
+    region_name: str
+    region_level: Level
+    unit_level: Level | None  # None for a county: it has no units below
+    period: Period
+    window: tuple[dt.date, dt.date]
+    previous_window: tuple[dt.date, dt.date]
+    current: pd.Series  # CORE_METRICS of the region over the window
+    previous: pd.Series  # the same over the previous window, read as of the same A
+    units: pd.DataFrame  # code, name, UNIT_METRICS, previous_received, change (empty for a county)
+    domains: pd.DataFrame  # metrics.trends at the region's own level by domain
+    channels: pd.DataFrame  # the same by channel
+    hot_spots: pd.DataFrame  # metrics.trends of the units by domain, rising only, highest z first
+    priority: pd.DataFrame  # metrics.priority rows of status 重点督导 or 关注 within the region
+    signals: pd.DataFrame  # metrics.signals rows with a signal within the region
+
+
+def _region(conn: sa.Connection, code: str) -> tuple[str, Level]:
+    row = conn.execute(sa.select(regions.c.name, regions.c.level).where(regions.c.code == code)).first()
+    if row is None:
+        raise UnknownRegion(f"地区代码 {code} 不在地区参考表中 / unknown region code {code}")
+    return str(row.name), Level(row.level)
+
+
+def _within(conn: sa.Connection, code: str, ancestor: str) -> bool:
+    """True when `code` is `ancestor` or lies under it (the region tree has three levels)."""
+    while code:
+        if code == ancestor:
+            return True
+        code = conn.execute(sa.select(regions.c.parent_code).where(regions.c.code == code)).scalar_one_or_none() or ""
+    return False
+
+
+def _province_code(conn: sa.Connection) -> str:
+    code = conn.execute(sa.select(regions.c.code).where(regions.c.level == Level.PROVINCE.value)).scalar_one_or_none()
+    if code is None:
+        raise UnknownRegion("地区参考表中没有省级单位 / the region reference has no province")
+    return str(code)
+
+
+def _own_row(conn: sa.Connection, level: Level, period: Period, code: str, scope: Scope, settings: Settings) -> pd.Series:
+    frame = region_table(conn, TableRequest(level, period, metrics=CORE_METRICS, scope=scope), settings)
+    row = frame[frame["code"] == code]
+    return row.iloc[0][list(CORE_METRICS)] if len(row) else pd.Series(dict.fromkeys(CORE_METRICS, 0))
+
+
+def _units(conn: sa.Connection, level: Level, period: Period, previous: Period, parent: str | None, scope: Scope,
+           settings: Settings) -> pd.DataFrame:
+    now = region_table(conn, TableRequest(level, period, parent=parent, metrics=UNIT_METRICS, scope=scope), settings)
+    before = region_table(conn, TableRequest(level, previous, parent=parent, metrics=("received",), scope=scope), settings)
+    out = now[["code", "name", *UNIT_METRICS]].merge(
+        before[["code", "received"]].rename(columns={"received": "previous_received"}), on="code", how="left")
+    out["previous_received"] = out["previous_received"].fillna(0).astype("int64")
+    out["change"] = out["received"].astype("int64") - out["previous_received"]
+    return out.sort_values(["received", "code"], ascending=[False, True]).reset_index(drop=True)
+
+
+def analysis_facts(engine: sa.Engine | sa.Connection, period: Period, *, scope: Scope, region: str | None = None,
+                   settings: Settings = DEFAULT_SETTINGS) -> AnalysisFacts:
+    """The facts of the report on `region` (default: the scope's own region, or the province) for `period`."""
+    require_scope(scope)
+    (w_start, w_end), (p_start, p_end) = windows(period)
+    current_p = Period(w_start, w_end, period.as_of_date)
+    previous_p = Period(p_start, p_end, period.as_of_date)
+    with connect(engine) as conn:
+        code = region or scope.code or _province_code(conn)
+        name, level = _region(conn, code)
+        if scope.code is not None and not _within(conn, code, scope.code):
+            raise OutOfScope(f"地区 {name}（{code}）不在本账号的管辖范围内 / region {code} is outside the reader's scope")
+        own_scope = Scope(code) if level is not Level.PROVINCE else scope
+        current = _own_row(conn, level, current_p, code, own_scope, settings)
+        previous = _own_row(conn, level, previous_p, code, own_scope, settings)
+        unit_level = level.child()
+        parent = code if level is not Level.PROVINCE else None
+        units = (_units(conn, unit_level, current_p, previous_p, parent, own_scope, settings) if unit_level is not None
+                 else pd.DataFrame(columns=["code", "name", *UNIT_METRICS, "previous_received", "change"]))
+        domains = trends(conn, level, TrendBy.DOMAIN, period, scope=own_scope)
+        channels = trends(conn, level, TrendBy.CHANNEL, period, scope=own_scope)
+        hot = (trends(conn, unit_level, TrendBy.DOMAIN, period, scope=own_scope, parent=parent)
+               if unit_level is not None else domains)
+        hot_spots = hot[hot["rising"].astype(bool)].sort_values(["z", "code"], ascending=[False, True]).reset_index(drop=True)
+        ranked = priority_counties(conn, Period(w_start, w_end, period.as_of_date), scope=own_scope, settings=settings)
+        focus = ranked[ranked["status"].isin((PriorityStatus.PRIORITY.value, PriorityStatus.WATCH.value))].reset_index(drop=True)
+        signals = deterioration_signals(conn, period.as_of_date, scope=own_scope, settings=settings)
+    return AnalysisFacts(code, name, level, unit_level, period, (w_start, w_end), (p_start, p_end),
+                         current, previous, units, _sorted(domains), _sorted(channels), hot_spots, focus,
+                         signals[signals["signals"].astype(str) != ""].reset_index(drop=True))
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    """A region's own trend rows, most received first (ties by value)."""
+    return frame.sort_values(["received", "value"], ascending=[False, True]).reset_index(drop=True)

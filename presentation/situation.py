@@ -1,0 +1,191 @@
+"""The sentences of 形势分析: hot spots, the report's title and its paragraphs, worded from metrics.analysis facts.
+
+Shared by the 形势分析 page and the half-year report (reports/analysis_report.py), so both say the same
+thing in the same words. Differences are computed from unrounded values and then rounded once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from data_access.enums import Channel, Level
+from metrics.analysis import AnalysisFacts
+from metrics.trends import RISING_MIN_RECEIVED, RISING_Z, TrendBy
+
+from .format import cn_date, count_move, pct, rate_move
+
+CHANNEL_LABELS = {c.value: c.label for c in Channel}
+TOP_NAMED = 3
+SIGNALS_NAMED = 10
+
+
+def value_label(by: TrendBy, value: str) -> str:
+    """The value as a supervisor reads it (channels in Chinese)."""
+    return CHANNEL_LABELS.get(value, value) if by is TrendBy.CHANNEL else value
+
+
+def hot_spot_sentence(row: pd.Series, by: TrendBy) -> str:
+    """潍坊市 乡村振兴领域 收件 42 件，比上期增加 20 件（z=2.6），明显上升。"""
+    what = f"{value_label(by, row['value'])}{'领域' if by is TrendBy.DOMAIN else '渠道'}"
+    return (f"{row['name']} {what} 收件 {int(row['received'])} 件，占本地区 {row['share'] * 100:.1f}%，比上期（{int(row['previous'])} 件）"
+            f"增加 {int(row['change'])} 件（z={row['z']:.1f}），明显上升。")
+
+
+def rising_rule() -> str:
+    """The rule behind 明显上升, in words."""
+    return f"“明显上升”：z ≥ {RISING_Z} 且本期收件不少于 {RISING_MIN_RECEIVED} 件（两期件数的泊松检验）"
+
+
+def period_label(start: dt.date, end: dt.date) -> str:
+    """2026年上半年 / 2026年下半年 / 2026年 / 2026年1月1日至2026年3月31日."""
+    if start.month == 1 and start.day == 1 and end.year == start.year:
+        if (end.month, end.day) == (6, 30):
+            return f"{start.year}年上半年"
+        if (end.month, end.day) == (12, 31):
+            return f"{start.year}年"
+    if (start.month, start.day, end.month, end.day) == (7, 1, 12, 31) and start.year == end.year:
+        return f"{start.year}年下半年"
+    return f"{cn_date(start)}至{cn_date(end)}"
+
+
+def report_title_for(region_name: str, start: dt.date, end: dt.date) -> str:
+    """关于2026年上半年山东省信访举报形势的分析报告."""
+    return f"关于{period_label(start, end)}{region_name}信访举报形势的分析报告"
+
+
+def report_title(facts: AnalysisFacts) -> str:
+    """The report's title (report_title_for of its region and period)."""
+    return report_title_for(facts.region_name, facts.period.start, facts.period.end)
+
+
+def change_rate_text(current: float, previous: float) -> str:
+    """"（+3.2%）" of a count against its previous value; empty when there was none before."""
+    if not previous:
+        return ""
+    return f"（{(current - previous) / previous * 100:+.1f}%）"
+
+
+def _share(part: float, whole: float) -> str:
+    return pct(part / whole) if whole else "—"
+
+
+def overall_paragraphs(facts: AnalysisFacts) -> list[str]:
+    """一、总体情况: volume and its change, handling, satisfaction, leapfrog / repeat / contested, overdue."""
+    c, p = facts.current, facts.previous
+    w_end, (p_start, p_end) = facts.window[1], facts.previous_window
+    received, before = int(c["received"]), int(p["received"])
+    cut = f"（截至{cn_date(facts.period.as_of_date)}）" if w_end < facts.period.end else ""
+    volume = (f"{period_label(facts.period.start, facts.period.end)}{cut}，{facts.region_name}共收到信访举报 {received} 件，"
+              f"比上期（{cn_date(p_start)}至{cn_date(p_end)}，{before} 件）{count_move(received - before)}"
+              f"{change_rate_text(received, before)}。其中检举控告件 {int(c['accepted'])} 件，占 {_share(c['accepted'], received)}。")
+    handling = (f"办理质效方面，应办结件 {int(c['due'])} 件，按期办结率 {pct(c['on_time_rate'])}，较上期"
+                f"{_rate_change(c['on_time_rate'], p['on_time_rate'])}；初次举报应办结 {int(c['first_due'])} 件，按期办结率 "
+                f"{pct(c['first_on_time_rate'])}，较上期{_rate_change(c['first_on_time_rate'], p['first_on_time_rate'])}；"
+                f"参评 {int(c['rated'])} 件，群众满意率 {pct(c['satisfaction_rate'])}，较上期"
+                f"{_rate_change(c['satisfaction_rate'], p['satisfaction_rate'])}。")
+    order = (f"越级举报 {int(c['leapfrog'])} 件，越级举报率 {pct(c['leapfrog_rate'])}；重复举报 {int(c['repeat'])} 件，"
+             f"重复举报率 {pct(c['repeat_rate'])}；结而不服 {int(c['disputed'])} 件，结而不服率 {pct(c['dispute_rate'])}。"
+             f"截至{cn_date(facts.period.as_of_date)}，超期未办结 {int(c['overdue'])} 件，其中初次举报 {int(c['first_overdue'])} 件。")
+    return [volume, handling, order]
+
+
+def _rate_change(now: float | None, before: float | None) -> str:
+    if now is None or before is None or pd.isna(now) or pd.isna(before):
+        return "无法比较"
+    return rate_move(float(now) - float(before))
+
+
+def _named(frame: pd.DataFrame, label: str, total: int) -> str:
+    """A、B、C: the first rows named with their count and share."""
+    return "、".join(f"{row[label]}（{int(row['received'])} 件，占 {_share(row['received'], total)}）"
+                    for _, row in frame.head(TOP_NAMED).iterrows())
+
+
+def region_paragraph(facts: AnalysisFacts) -> str:
+    """（一）区域: where most reports come from and where they rose or fell most."""
+    units, total = facts.units, int(facts.current["received"])
+    if units.empty or total == 0:
+        return "本期没有收件。"
+    noun = facts.unit_level.label if facts.unit_level is not None else "地区"
+    top = units.head(TOP_NAMED)
+    text = f"收件最多的{noun}是{_named(top, 'name', total)}，合计占 {_share(top['received'].sum(), total)}。"
+    up = units[units["change"] > 0].sort_values(["change", "code"], ascending=[False, True])
+    down = units[units["change"] < 0].sort_values(["change", "code"])
+    if len(up):
+        text += f"与上期相比，增加最多的是{up.iloc[0]['name']}（{count_move(up.iloc[0]['change'])}）"
+        text += f"，减少最多的是{down.iloc[0]['name']}（{count_move(down.iloc[0]['change'])}）。" if len(down) else "。"
+    elif len(down):
+        text += f"与上期相比，各{noun}收件均未增加，减少最多的是{down.iloc[0]['name']}（{count_move(down.iloc[0]['change'])}）。"
+    return text
+
+
+def breakdown_paragraph(rows: pd.DataFrame, by: TrendBy, total: int) -> str:
+    """（二）领域 / （三）渠道: the most frequent values and their change; the rising ones."""
+    if rows.empty or total == 0:
+        return "本期没有收件。"
+    noun = "领域" if by is TrendBy.DOMAIN else "渠道"
+    named = rows.assign(label=[value_label(by, v) for v in rows["value"]])
+    top = named.head(TOP_NAMED)
+    text = f"反映最集中的{noun}是{_named(top, 'label', total)}，前 {len(top)} 位合计占 {_share(top['received'].sum(), total)}。"
+    up = named[named["change"] > 0].sort_values(["change", "value"], ascending=[False, True])
+    if len(up):
+        row = up.iloc[0]
+        text += f"与上期相比，{row['label']}{count_move(row['change'])}{change_rate_text(row['received'], row['previous'])}，增加最多。"
+    rising = named[named["rising"].astype(bool)]
+    if len(rising):
+        text += f"明显上升的{noun}：{'、'.join(rising['label'])}。"
+    else:
+        text += f"没有明显上升的{noun}。"
+    return text
+
+
+def hot_spot_paragraphs(facts: AnalysisFacts) -> list[str]:
+    """（一）of 突出问题: every rising unit × domain, or a sentence that there is none."""
+    if facts.hot_spots.empty:
+        return [f"本期没有反映集中且明显上升的地区与领域（{rising_rule()}）。"]
+    lead = f"以下 {len(facts.hot_spots)} 处地区与领域收件明显上升（{rising_rule()}）："
+    return [lead, *(hot_spot_sentence(row, TrendBy.DOMAIN) for _, row in facts.hot_spots.iterrows())]
+
+
+def handling_paragraph(facts: AnalysisFacts, min_due: int) -> str:
+    """（二）of 突出问题: the units handling worst, and the overdue stock."""
+    units = facts.units[facts.units["due"] >= min_due].dropna(subset=["on_time_rate"])
+    c = facts.current
+    text = (f"截至{cn_date(facts.period.as_of_date)}，{facts.region_name}超期未办结 {int(c['overdue'])} 件，"
+            f"其中初次举报 {int(c['first_overdue'])} 件。")
+    if len(units) and facts.unit_level is not None:
+        worst = units.sort_values(["on_time_rate", "code"]).head(TOP_NAMED)
+        listed = "、".join(f"{r['name']}（{pct(r['on_time_rate'])}，应办结 {int(r['due'])} 件）" for _, r in worst.iterrows())
+        text += f"按期办结率最低的{facts.unit_level.label}是{listed}（应办结不少于 {min_due} 件的{facts.unit_level.label}中）。"
+    return text
+
+
+def priority_paragraph(facts: AnalysisFacts) -> str:
+    """The counties the funnel tests single out within the region."""
+    if facts.priority.empty:
+        return "经漏斗图检验（初次举报按期办结率、越级举报率两项），本期没有县（市、区）列为重点督导或关注。"
+    chosen = facts.priority[facts.priority["status"] == "priority"]["name"].tolist()
+    watch = facts.priority[facts.priority["status"] == "watch"]["name"].tolist()
+    parts = []
+    if chosen:
+        parts.append(f"{len(chosen)} 个县（市、区）列为重点督导：{'、'.join(chosen)}")
+    if watch:
+        parts.append(f"{len(watch)} 个列为关注：{'、'.join(watch)}")
+    return "经漏斗图检验（初次举报按期办结率、越级举报率两项），" + "；".join(parts) + "。"
+
+
+def signal_lead(facts: AnalysisFacts, recent_weeks: int) -> str:
+    """The sentence before the counties with a deterioration signal."""
+    if facts.signals.empty:
+        return f"截至{cn_date(facts.period.as_of_date)}，没有县（市、区）近 {recent_weeks} 周按期办结率出现变差信号。"
+    more = f"（以下列出前 {SIGNALS_NAMED} 个）" if len(facts.signals) > SIGNALS_NAMED else ""
+    return f"截至{cn_date(facts.period.as_of_date)}，{len(facts.signals)} 个县（市、区）近 {recent_weeks} 周按期办结率出现变差信号{more}："
+
+
+def scope_note(facts: AnalysisFacts) -> str:
+    """The footnote on windows and sources."""
+    (w_start, w_end), (p_start, p_end) = facts.window, facts.previous_window
+    level = "全省" if facts.region_level is Level.PROVINCE else facts.region_name
+    return (f"说明：本期 {w_start} 至 {w_end}，上期为等长的 {p_start} 至 {p_end}，数据截至 {facts.period.as_of_date}；"
+            f"范围为{level}。收件含全部类别，办理质效指标口径见看板“指标口径”页；所有数字由看板指标层计算。")

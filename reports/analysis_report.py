@@ -1,0 +1,157 @@
+"""形势分析报告 as a Word document: 总体情况, 主要特点 (区域 / 领域 / 渠道), 突出问题, and 意见建议 left as a
+headed blank for the analysts, with charts drawn in a CJK font. Every number comes from metrics.analysis;
+the words from presentation.situation."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from matplotlib.figure import Figure
+
+from metrics.analysis import AnalysisFacts
+from metrics.settings import DEFAULT_SETTINGS, Settings
+from metrics.signals import explain_signal
+from metrics.trends import TrendBy
+from presentation.format import cn_date, pct
+from presentation.palette import BLUE, GREY
+from presentation.situation import (
+    SIGNALS_NAMED,
+    breakdown_paragraph,
+    handling_paragraph,
+    hot_spot_paragraphs,
+    overall_paragraphs,
+    priority_paragraph,
+    region_paragraph,
+    report_title,
+    scope_note,
+    signal_lead,
+    value_label,
+)
+
+from .charts import cjk_style, png
+from .docx_form import NOTE_PT, add_heading, add_paragraph, add_picture, add_table, add_title, new_document, to_bytes
+from .notice import issuer_of
+
+CHART_UNITS = 20  # the units drawn in the region chart (the table lists them all)
+BLANK_LINES = 6  # the empty lines under 意见建议 for the analysts to write into
+
+
+def _bars(title: str, labels: list[str], now: list[int], before: list[int], xlabel: str) -> Figure:
+    """Horizontal bars of this period beside the previous one, largest on top."""
+    fig = Figure(figsize=(8.0, max(3.0, 0.42 * len(labels) + 1.4)), layout="constrained")
+    ax = fig.subplots()
+    fig.suptitle(title, fontsize=14, fontweight="bold")
+    y = list(range(len(labels)))
+    ax.barh([v - 0.2 for v in y], now, height=0.4, color=BLUE, label="本期")
+    ax.barh([v + 0.2 for v in y], before, height=0.4, color=GREY, label="上期")
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.legend(loc="lower right", frameon=False)
+    for value, pos in zip(now, y, strict=True):
+        ax.annotate(str(value), (value, pos - 0.2), xytext=(3, 0), textcoords="offset points", va="center", fontsize=9)
+    return fig
+
+
+def units_chart(facts: AnalysisFacts) -> bytes | None:
+    """The units below by received, this period and the previous (the first CHART_UNITS)."""
+    if facts.units.empty:
+        return None
+    top = facts.units.head(CHART_UNITS)
+    noun = facts.unit_level.label if facts.unit_level is not None else "地区"
+    with cjk_style():
+        fig = _bars(f"各{noun}收件（本期与上期）", top["name"].tolist(), top["received"].astype(int).tolist(),
+                    top["previous_received"].astype(int).tolist(), "收件（件）")
+    return png(fig)
+
+
+def breakdown_chart(rows: pd.DataFrame, by: TrendBy) -> bytes | None:
+    """Received by domain or channel, this period and the previous."""
+    if rows.empty:
+        return None
+    noun = "领域" if by is TrendBy.DOMAIN else "渠道"
+    with cjk_style():
+        fig = _bars(f"按{noun}收件（本期与上期）", [value_label(by, v) for v in rows["value"]],
+                    rows["received"].astype(int).tolist(), rows["previous"].astype(int).tolist(), "收件（件）")
+    return png(fig)
+
+
+def _signed(value: float) -> str:
+    return f"{int(value):+d}" if value else "0"
+
+
+def unit_rows(units: pd.DataFrame, total: int) -> list[list[str]]:
+    """地区 | 本期收件 | 上期收件 | 增减 | 占比 | 按期办结率 | 初次举报按期办结率 | 群众满意率 | 超期未办结."""
+    return [[str(r["name"]), str(int(r["received"])), str(int(r["previous_received"])), _signed(r["change"]),
+             pct(r["received"] / total) if total else "—", pct(r["on_time_rate"]), pct(r["first_on_time_rate"]),
+             pct(r["satisfaction_rate"]), str(int(r["overdue"]))] for _, r in units.iterrows()]
+
+
+def breakdown_rows(rows: pd.DataFrame, by: TrendBy) -> list[list[str]]:
+    """值 | 本期 | 上期 | 增减 | 占比 | z | 明显上升, as metrics.trends computed them."""
+    return [[value_label(by, str(r["value"])), str(int(r["received"])), str(int(r["previous"])), _signed(r["change"]),
+             pct(r["share"]), "—" if pd.isna(r["z"]) else f"{r['z']:.2f}", "是" if bool(r["rising"]) else ""]
+            for _, r in rows.iterrows()]
+
+
+def build_analysis_report(facts: AnalysisFacts, *, issuer: str | None = None, issued_on: dt.date | None = None,
+                          settings: Settings = DEFAULT_SETTINGS) -> bytes:
+    """The report as .docx bytes (CJKFontMissing, and no document, when the charts cannot draw Chinese)."""
+    charts = {"units": units_chart(facts), "domains": breakdown_chart(facts.domains, TrendBy.DOMAIN),
+              "channels": breakdown_chart(facts.channels, TrendBy.CHANNEL)}  # drawn first: a font error leaves no file
+    total = int(facts.current["received"])
+    doc = new_document()
+    add_title(doc, report_title(facts))
+    add_paragraph(doc, f"{issuer or issuer_of(facts.region_name)}　{cn_date(issued_on or dt.date.today())}",
+                  align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    add_paragraph(doc)
+    add_heading(doc, "一、总体情况")
+    for text in overall_paragraphs(facts):
+        add_paragraph(doc, text)
+    add_heading(doc, "二、主要特点")
+    number = iter("一二三")
+    if facts.unit_level is not None:
+        add_heading(doc, f"（{next(number)}）从区域看", 2)
+        add_paragraph(doc, region_paragraph(facts))
+        if (chart := charts["units"]) is not None:
+            add_picture(doc, chart)
+        add_table(doc, [facts.unit_level.label, "本期收件", "上期收件", "增减", "占比", "按期办结率", "初次举报按期办结率",
+                        "群众满意率", "超期未办结"], unit_rows(facts.units, total))
+    for by, rows, key in ((TrendBy.DOMAIN, facts.domains, "domains"), (TrendBy.CHANNEL, facts.channels, "channels")):
+        noun = "领域" if by is TrendBy.DOMAIN else "渠道"
+        add_heading(doc, f"（{next(number)}）从{noun}看", 2)
+        add_paragraph(doc, breakdown_paragraph(rows, by, total))
+        if (chart := charts[key]) is not None:
+            add_picture(doc, chart, width_cm=14.0)
+        add_table(doc, [noun, "本期收件", "上期收件", "增减", "占比", "z 值", "明显上升"], breakdown_rows(rows, by))
+    add_heading(doc, "三、突出问题")
+    add_heading(doc, "（一）部分地区、领域反映集中", 2)
+    for text in hot_spot_paragraphs(facts):
+        add_paragraph(doc, text)
+    add_heading(doc, "（二）办理质效有待提升", 2)
+    add_paragraph(doc, handling_paragraph(facts, settings.min_volume))
+    add_paragraph(doc, priority_paragraph(facts))
+    add_paragraph(doc, signal_lead(facts, settings.spc_recent_weeks))
+    for _, row in facts.signals.head(SIGNALS_NAMED).iterrows():
+        add_paragraph(doc, explain_signal(row, settings))
+    add_heading(doc, "四、意见建议")
+    for _ in range(BLANK_LINES):
+        add_paragraph(doc)
+    add_paragraph(doc, scope_note(facts), size=NOTE_PT)
+    return to_bytes(doc)
+
+
+def report_name(region_name: str, start: dt.date, end: dt.date) -> str:
+    """形势分析报告_山东省_2026-01-01_2026-06-30.docx."""
+    return f"形势分析报告_{region_name}_{start}_{end}.docx"
+
+
+def write_analysis_report(facts: AnalysisFacts, out_dir: Path, *, settings: Settings = DEFAULT_SETTINGS) -> Path:
+    """Write the report into `out_dir` (created if missing) and return its path."""
+    content = build_analysis_report(facts, settings=settings)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / report_name(facts.region_name, facts.period.start, facts.period.end)
+    path.write_bytes(content)
+    return path
