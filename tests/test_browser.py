@@ -417,6 +417,37 @@ def test_page_renders_and_is_screenshotted(page, server, recorder, url_path, sho
     recorder.assert_clean()
 
 
+def test_analysis_cell_opens_its_cases_and_the_report_downloads(page, server, recorder, regions):
+    """形势分析: a click on a heat-map cell (a corner, not its number) opens that region's drill-down filtered to
+    that domain; back on the page, the 形势分析报告 downloads as a Word file of the sidebar's period."""
+    import io
+    from pathlib import Path
+
+    import docx
+
+    open_view(page, server, "/analysis")
+    cell = page.locator("[data-testid=stVegaLiteChart] g.mark-rect path[aria-label*='地区: ']").first
+    label = cell.get_attribute("aria-label") or ""
+    name, domain = (re.search(rf"{key}: ([^;]+)", label).group(1).strip() for key in ("地区", "领域"))
+    cell.click(position={"x": 3, "y": 3})
+    page.wait_for_url(lambda u: path_of(u) == "/drilldown" and query_of(u).get("dom") == domain,
+                      timeout=UI_TIMEOUT_MS, wait_until="commit")
+    code = query_of(page.url)["region"]
+    assert regions.at[code, "name"] == name, f"clicked {name}, opened {regions.at[code, 'name']}"
+    expect_title(page, name)
+    wait_rendered(page)
+    assert_no_exception(page, server, f"drill-down at {code} for {domain}")
+    open_view(page, server, "/analysis")
+    with page.expect_download() as started:
+        page.get_by_role("button", name="下载形势分析报告（Word）").click()
+    download = started.value
+    assert download.suggested_filename == "形势分析报告_山东省_2024-01-01_2024-06-30.docx"
+    document = docx.Document(io.BytesIO(Path(download.path()).read_bytes()))
+    texts = [p.text for p in document.paragraphs]
+    assert texts[0] == "关于2024年上半年山东省信访举报形势的分析报告" and "四、意见建议" in texts
+    recorder.assert_clean()
+
+
 def test_weekly_presentation_mode_hides_the_sidebar(page, server, recorder):
     open_view(page, server, "/weekly", present="true")
     assert_no_exception(page, server, "weekly (presentation mode)")
