@@ -37,6 +37,7 @@ class AuditAction(LabelledEnum):
     DOWNLOAD = ("download", "下载")
     USER_ADMIN = ("user_admin", "用户管理")
     SUPERVISION = ("supervision", "督办")
+    HOTLINE = ("hotline", "12388来电")
 
 
 def record(engine: sa.Engine, identity_or_username: Identity | str, action: AuditAction | str, detail: str,

@@ -72,6 +72,8 @@ def _stage_generic(conn: sa.Connection, table: pa.Table, name: str) -> None:
 def _pg_type(arrow_type: pa.DataType) -> str:
     if pa.types.is_date(arrow_type):
         return "DATE"
+    if pa.types.is_timestamp(arrow_type):
+        return "TIMESTAMP"
     if pa.types.is_boolean(arrow_type):
         return "BOOLEAN"
     if pa.types.is_integer(arrow_type):

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from . import audit, auth
 from .database import ImportMode, case_count, ensure_initialized, init_database, load_demo, remove_demo_cases
 from .engine import describe_url, file_held_message, make_engine
+from .hotline_import import import_complaints_file
 from .importer import import_file
 from .mappings import load_mapping
 from .problems import DataRejected
@@ -31,6 +32,7 @@ DESCRIPTION = """\
 
   init    建表并载入地区表（默认山东省） / create the tables and load the region tree
   import  导入案件文件（CSV/XLSX/Parquet），全部成功或全部不写入 / import a case file, all-or-nothing
+  import-complaints  导入12388来电投诉（CSV/XLSX），只追加 / import 12388 hotline complaints, append only
   demo    生成演示数据（替换现有案件） / generate synthetic demo cases (replaces the case table)
           --remove 删除演示数据，保留真实案件 / delete the demo cases, keep the imported ones
   user    管理本地登录用户（未配置 OIDC 时） / manage local users: add, disable, enable, passwd, list
@@ -39,6 +41,7 @@ DESCRIPTION = """\
 Examples:
   python -m data_access init --db postgresql+psycopg://user@host/db
   python -m data_access import cases_2024.xlsx --upsert
+  python -m data_access import-complaints 12388_2024-06.xlsx --check
   python -m data_access demo --cases 1000000 --seed 7 --end-date 2026-11-22
   python -m data_access user add zhang.san --role city --region 370100
 Exit status: 0 success, 1 bad data (every problem is listed with row, column and value), 2 bad usage.
@@ -74,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_imp.add_argument("--sheet", help="the workbook's sheet to read (default: the first with a header) / 工作表名")
     p_imp.add_argument("--header-row", type=int, help="the header's row number (default: found in the first 20) / 表头行号")
     p_imp.add_argument("--mapping", help="a column mapping saved on the 数据 page / 数据页保存的导入映射名称")
+
+    p_hot = sub.add_parser("import-complaints", help="import a CSV/XLSX file of 12388 hotline complaints (append only)")
+    p_hot.add_argument("--db", help=db_help)
+    p_hot.add_argument("file", type=Path)
+    p_hot.add_argument("--check", action="store_true", help="validate only, write nothing / 只校验，不写入")
+    p_hot.add_argument("--sheet", help="the workbook's sheet to read (default: the first with a header) / 工作表名")
+    p_hot.add_argument("--header-row", type=int, help="the header's row number (default: found in the first 20) / 表头行号")
 
     p_demo = sub.add_parser("demo", help="generate synthetic demo cases (replaces the case table)")
     p_demo.add_argument("--db", help=db_help)
@@ -127,6 +137,25 @@ def cmd_import(engine: sa.Engine, args: argparse.Namespace) -> int:
     if report.dropped_columns:
         names = ", ".join(report.dropped_columns)
         print(f"已丢弃未知列（未保存）/ dropped unknown columns (not stored): {names}")
+    return EXIT_OK
+
+
+def cmd_import_complaints(engine: sa.Engine, args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        print(f"找不到文件 / file not found: {args.file}", file=sys.stderr)
+        return EXIT_USAGE
+    report = import_complaints_file(engine, args.file, actor=_cli_actor(), check=args.check, header_row=args.header_row,
+                                    sheet=args.sheet)
+    if report.skipped_rows:
+        rows = "、".join(str(r) for r in report.skipped_rows)
+        print(f"表头在第 {report.header_row} 行，已跳过其上的第 {rows} 行 / header on row {report.header_row}, skipped rows {rows}")
+    if not report.written:
+        print(f"校验通过：12388来电投诉 {report.rows} 件，未写入数据库 / check passed: {report.rows} complaints, nothing written")
+        return EXIT_OK
+    print(f"已导入12388来电投诉 {report.rows} 件 / imported {report.rows} complaints")
+    if report.dropped_columns:
+        names = ", ".join(report.dropped_columns)
+        print(f"已丢弃未知列（含来电人身份信息，未保存）/ dropped unknown columns (not stored): {names}")
     return EXIT_OK
 
 
@@ -255,7 +284,8 @@ def _list_users(engine: sa.Engine) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"init": cmd_init, "import": cmd_import, "demo": cmd_demo, "user": cmd_user}
+COMMANDS = {"init": cmd_init, "import": cmd_import, "import-complaints": cmd_import_complaints, "demo": cmd_demo,
+            "user": cmd_user}
 
 
 def open_engine(url: str | None) -> sa.Engine | None:

@@ -270,15 +270,18 @@ def _remove_replaced(conn: sa.Connection, staged: sa.TableClause, mode: str) -> 
 
 def load_demo(engine: sa.Engine, n_cases: int | None, seed: int, end_date: dt.date,
               progress: Callable[[float], None] | None = None, *, actor: str = audit.PROGRAM_ACTOR) -> LoadReport:
-    """Generate demo cases for the database's counties and replace the case table with them; the
-    audit row (by `actor`) is written in the loading transaction."""
-    from . import demo  # the generator is only needed here
+    """Generate demo cases for the database's counties and replace the case table with them, and the demo's
+    12388 complaints (with their cycle) those of the previous demo; the audit row (by `actor`) is written in
+    the loading transaction."""
+    from . import demo, demo_hotline  # the generators are only needed here
 
     counties = county_frame(engine)
     n = n_cases if n_cases is not None else demo.default_case_count(len(counties))
     table = demo.generate_cases(counties, n, seed, end_date, progress=progress)
+    complaints = demo_hotline.generate_hotline(counties, table, seed, end_date)
     validated = ValidatedCases(table=table, rows=np.arange(table.num_rows) + 2)
     def entry(conn: sa.Connection, replaced: int) -> None:
+        demo_hotline.replace_demo_rows(conn, complaints)  # with the cases, in their transaction
         audit.record_in(conn, actor, audit.AuditAction.IMPORT, f"生成演示数据 {n} 件（替换全部案件）")
 
     return load_cases(engine, validated, ImportMode.REPLACE, source=f"demo seed={seed} end={end_date}", kind="demo",
@@ -325,10 +328,14 @@ def demo_share(engine: sa.Engine) -> DemoShare:
 
 
 def remove_demo_cases(engine: sa.Engine, *, actor: Identity | str = audit.PROGRAM_ACTOR) -> int:
-    """Delete every demo case in one transaction with its import-log and audit rows; real cases stay.
-    Only a province user (or the command line) may; returns how many were deleted (0: none left)."""
+    """Delete every demo case, and the demo's 12388 complaints with the items and draws they brought, in
+    one transaction with its import-log and audit rows; real cases and complaints stay. Only a province
+    user (or the command line) may; returns how many cases were deleted (0: none left)."""
+    from .demo_hotline import replace_demo_rows
+
     require_whole_province(actor, "删除演示数据")
     with engine.begin() as conn:
+        replace_demo_rows(conn, None)
         removed = conn.execute(cases.delete().where(is_demo_case())).rowcount
         if removed:
             conn.execute(import_log.insert().values(

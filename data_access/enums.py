@@ -69,6 +69,29 @@ class Satisfaction(LabelledEnum):
     DISSATISFIED = ("dissatisfied", "不满意")
 
 
+class ComplaintKind(LabelledEnum):
+    """What a 12388 hotline caller complains about (docs/contract/hotline-complaints.md)."""
+
+    SLOW = ("slow", "办理缓慢")
+    RESULT = ("result", "对处理结果不满意")
+    NO_FEEDBACK = ("no_feedback", "实名举报长期不反馈")
+    OTHER = ("other", "其他")
+
+
+class Feedback(LabelledEnum):
+    """A city's answer to a notified complaint: did the caller have a point."""
+
+    TRUE = ("true", "属实")
+    UNTRUE = ("untrue", "不属实")
+
+
+class SpotCheckResult(LabelledEnum):
+    """The province's 抽查 of a city's 不属实 answer."""
+
+    CONFIRMED = ("confirmed", "反馈属实")
+    FALSE = ("false", "反馈不实")
+
+
 # Extra spellings accepted on import besides the English value and the label above.
 _EXTRA_ALIASES = {
     Channel.LETTER: ("信",),
@@ -79,6 +102,10 @@ _EXTRA_ALIASES = {
     Category.ACCUSATION: ("检举控告件",),
     Category.OUT_OF_SCOPE: ("业务外", "业务范围外件"),
     Category.NO_SUBSTANCE: ("无实质内容件",),
+    ComplaintKind.SLOW: ("检举控告办理缓慢", "办理慢", "超期未办结"),
+    ComplaintKind.RESULT: ("对核查处理结果不满意", "对处理结果不满", "结果不满意", "结而不服"),
+    ComplaintKind.NO_FEEDBACK: ("实名举报长期不予反馈", "实名举报长期未反馈", "长期不反馈", "长期未反馈"),
+    ComplaintKind.OTHER: ("其它",),
 }
 
 DOMAINS = ("教育医疗", "养老社保", "生态环保", "安全生产", "食品药品", "乡村振兴", "营商环境", "招投标", "金融", "其他")

@@ -84,6 +84,11 @@ _LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)")
 _CITIZEN_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])|(?<!\d)\d{15}(?!\d)")
 
 
+def looks_like_personal_number(text: str) -> bool:
+    """Whether `text` holds something shaped like a mobile or landline number or a citizen ID number."""
+    return bool(_CITIZEN_ID.search(text) or _MOBILE.search(text) or _LANDLINE.search(text))
+
+
 def check_note(text: str, what: str, *, required: bool = True, limit: int = NOTE_MAX) -> str:
     """The note stripped, or LedgerRefused naming why it may not be stored (in Chinese)."""
     note = (text or "").strip()
@@ -148,6 +153,16 @@ def _event(conn: sa.Connection, item_id: str, actor: Identity, step: Step, note:
 def open_item(engine: sa.Engine, actor: Identity, *, county_code: str, title: str, reason: str, method: Method | str,
               reply_due: dt.date, case_id: str | None = None, now: dt.datetime | None = None) -> str:
     """挂账: a supervisor orders a county (or one of its cases) to act and reply by `reply_due`; the new id."""
+    with engine.begin() as conn:
+        return open_item_in(conn, actor, county_code=county_code, title=title, reason=reason, method=method,
+                            reply_due=reply_due, case_id=case_id, now=now)
+
+
+def open_item_in(conn: sa.Connection, actor: Identity, *, county_code: str, title: str, reason: str,
+                 method: Method | str, reply_due: dt.date, case_id: str | None = None,
+                 now: dt.datetime | None = None) -> str:
+    """open_item inside the caller's transaction (a step of another workflow that opens an item with its
+    own change): the same checks, the item, its event and its audit row; the new id."""
     _require_supervisor(actor, "挂账督办")
     method = Method(method)
     title = check_note(title, "督办事项", limit=TITLE_MAX)
@@ -155,22 +170,21 @@ def open_item(engine: sa.Engine, actor: Identity, *, county_code: str, title: st
     at = now or _now()
     if reply_due < at.date():
         raise LedgerRefused(f"反馈期限 {reply_due} 早于今天 {at.date()}。")
-    with engine.begin() as conn:
-        if not _county_in_scope(conn, county_code, actor):
-            raise OutOfScope(f"{actor.display_name or actor.username}无权督办地区 {county_code}：不在本级管辖范围内。")
-        if case_id is not None:
-            owner = conn.execute(sa.select(cases.c.county_code).where(cases.c.case_id == case_id)).scalar_one_or_none()
-            if owner != county_code:
-                raise LedgerRefused(f"件号 {case_id} 不是地区 {county_code} 的案件。")
-        item_id = uuid.uuid4().hex
-        conn.execute(supervision_items.insert().values(
-            id=item_id, subject=(Subject.CASE if case_id else Subject.COUNTY).value, case_id=case_id,
-            county_code=county_code, title=title, reason=reason, method=method.value, reply_due=reply_due,
-            status=Status.OPEN.value, opened_by=actor.username, opened_scope=_scope_code(actor), opened_at=at))
-        _event(conn, item_id, actor, Step.OPEN, reason, at)
-        audit.record_in(conn, actor, audit.AuditAction.SUPERVISION,
-                        f"挂账督办 {county_code}{f' 件号 {case_id}' if case_id else ''}：{title}（{method.label}，"
-                        f"反馈期限 {reply_due}）")
+    if not _county_in_scope(conn, county_code, actor):
+        raise OutOfScope(f"{actor.display_name or actor.username}无权督办地区 {county_code}：不在本级管辖范围内。")
+    if case_id is not None:
+        owner = conn.execute(sa.select(cases.c.county_code).where(cases.c.case_id == case_id)).scalar_one_or_none()
+        if owner != county_code:
+            raise LedgerRefused(f"件号 {case_id} 不是地区 {county_code} 的案件。")
+    item_id = uuid.uuid4().hex
+    conn.execute(supervision_items.insert().values(
+        id=item_id, subject=(Subject.CASE if case_id else Subject.COUNTY).value, case_id=case_id,
+        county_code=county_code, title=title, reason=reason, method=method.value, reply_due=reply_due,
+        status=Status.OPEN.value, opened_by=actor.username, opened_scope=_scope_code(actor), opened_at=at))
+    _event(conn, item_id, actor, Step.OPEN, reason, at)
+    audit.record_in(conn, actor, audit.AuditAction.SUPERVISION,
+                    f"挂账督办 {county_code}{f' 件号 {case_id}' if case_id else ''}：{title}（{method.label}，"
+                    f"反馈期限 {reply_due}）")
     return item_id
 
 

@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,23 +38,24 @@ class SourceTable:
     sheet: str | None = None
 
 
-def read_source(data: bytes, filename: str, *, header_row: int | None = None, sheet: str | None = None) -> SourceTable:
+def read_source(data: bytes, filename: str, *, header_row: int | None = None, sheet: str | None = None,
+                known: Callable[[str], bool] | None = None) -> SourceTable:
     """Every cell as stripped text ('' when empty), columns as in the file's header row.
 
     The header row is `header_row` when given, else the first of the first HEADER_SEARCH_ROWS rows
     whose cells name at least MIN_KNOWN_HEADERS known columns (row 1 when none does). A workbook is
     read from `sheet` when given, else from its first sheet with such a header. Wholly blank rows are
     dropped, and each remaining row keeps the number a spreadsheet shows for it, so problems name
-    the right row.
+    the right row. `known` tells a header cell of the file's kind (default: the case contract's columns).
     """
     if header_row is not None and header_row < 1:
         raise DataRejected([_file_problem(f"表头行号必须从 1 开始，而不是 {header_row}",
                                           f"the header row is counted from 1, not {header_row}")])
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
-        source = _read_csv(data, header_row)
+        source = _read_csv(data, header_row, known)
     elif suffix == ".xlsx":
-        source = _read_xlsx(data, header_row, sheet)
+        source = _read_xlsx(data, header_row, sheet, known)
     elif suffix == ".parquet":
         source = _numbered(_read_parquet(data))
     else:
@@ -78,10 +80,11 @@ def _known(cell: str) -> bool:
     return is_known_header(cell)
 
 
-def find_header(rows: list[list[str]]) -> int | None:
+def find_header(rows: list[list[str]], known: Callable[[str], bool] | None = None) -> int | None:
     """The 1-based number of the first row that looks like the header (None when none does)."""
+    is_known = known or _known
     for number, cells in enumerate(rows[:HEADER_SEARCH_ROWS], start=1):
-        if sum(_known(c) for c in cells if c) >= MIN_KNOWN_HEADERS:
+        if sum(is_known(c) for c in cells if c) >= MIN_KNOWN_HEADERS:
             return number
     return None
 
@@ -113,12 +116,12 @@ def _decode_text(data: bytes) -> bytes:
         raise DataRejected([_file_problem("文件编码既不是 UTF-8 也不是 GBK", "file is neither UTF-8 nor GBK text")]) from None
 
 
-def _read_csv(data: bytes, header_row: int | None) -> SourceTable:
+def _read_csv(data: bytes, header_row: int | None, known: Callable[[str], bool] | None = None) -> SourceTable:
     text = _decode_text(data)
     head_lines = text.split(b"\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]
     raw_rows = list(csv.reader(line.decode("utf-8").rstrip("\r") for line in head_lines))
     first_rows = [[c.strip() for c in row] for row in raw_rows]
-    number = header_row or find_header(first_rows) or 1
+    number = header_row or find_header(first_rows, known) or 1
     if number > len(first_rows) or not any(first_rows[number - 1]):
         raise DataRejected([_file_problem("文件为空或缺少表头行", "empty file or no header row")])
     header = raw_rows[number - 1]  # as written: the reader below names its columns so
@@ -192,7 +195,8 @@ def _all_integral(col: pa.ChunkedArray) -> bool:
     return len(present) == 0 or pc.all(pc.equal(present, pc.floor(present))).as_py()
 
 
-def _read_xlsx(data: bytes, header_row: int | None, sheet: str | None) -> SourceTable:
+def _read_xlsx(data: bytes, header_row: int | None, sheet: str | None,
+               known: Callable[[str], bool] | None = None) -> SourceTable:
     """The case sheet of a workbook: `sheet`, else the first sheet with a header among its first rows."""
     import openpyxl
 
@@ -208,14 +212,14 @@ def _read_xlsx(data: bytes, header_row: int | None, sheet: str | None) -> Source
         chosen, number = sheet or names[0], header_row
         if sheet is None and header_row is None:  # the first sheet whose first rows hold a header
             for name in names:
-                found = find_header(_xlsx_rows(book[name], HEADER_SEARCH_ROWS))
+                found = find_header(_xlsx_rows(book[name], HEADER_SEARCH_ROWS), known)
                 if found is not None:
                     chosen, number = name, found
                     break
         rows = _xlsx_rows(book[chosen], None)
     finally:
         book.close()
-    number = number or find_header(rows) or 1
+    number = number or find_header(rows, known) or 1
     if number > len(rows):
         raise DataRejected([_file_problem("文件为空或缺少表头行", "empty file or no header row")])
     cells = rows[number - 1]

@@ -171,3 +171,46 @@ import_mappings = sa.Table(
     sa.Column("saved_by", sa.String(64), nullable=False),
     sa.Column("saved_at", sa.DateTime, nullable=False),
 )
+
+# 12388 来电投诉 and their monthly cycle (docs/contract/hotline-complaints.md). The first five columns come
+# from an imported file; the rest are filled by the app's steps (data_access/hotline.py), never imported.
+# No caller identity: the importer drops every column it does not know.
+hotline_complaints = sa.Table(
+    "hotline_complaints",
+    metadata,
+    sa.Column("complaint_id", sa.String(64), primary_key=True),  # 来电编号
+    sa.Column("received_date", sa.Date, nullable=False),  # 来电日期
+    sa.Column("county_code", sa.String(6), nullable=False),  # the county complained about
+    sa.Column("kind", sa.String(16), nullable=False),  # slow | result | no_feedback | other
+    sa.Column("case_id", sa.String(64), nullable=True),  # the case concerned, a case of county_code
+    sa.Column("notified_month", sa.String(7), nullable=True),  # YYYY-MM of the 通报 that listed it
+    sa.Column("feedback", sa.String(8), nullable=True),  # true 属实 | untrue 不属实
+    sa.Column("feedback_note", sa.String(1000), nullable=True),
+    sa.Column("feedback_at", sa.DateTime, nullable=True),
+    sa.Column("feedback_by", sa.String(64), nullable=True),
+    sa.Column("spot_check_draw", sa.String(32), nullable=True),  # spot_check_draws.id of the draw that chose it
+    sa.Column("spot_check_result", sa.String(16), nullable=True),  # confirmed 反馈属实 | false 反馈不实
+    sa.Column("spot_check_note", sa.String(1000), nullable=True),
+    sa.Column("spot_check_at", sa.DateTime, nullable=True),
+    sa.Column("spot_check_by", sa.String(64), nullable=True),
+    sa.Column("supervision_item_id", sa.String(32), nullable=True),  # the ledger item a 属实 / 反馈不实 opened
+)
+for _column in ("county_code", "received_date"):
+    sa.Index(f"ix_hotline_complaints_{_column}", hotline_complaints.c[_column]).ddl_if(dialect="postgresql")
+HOTLINE_FILE_COLUMNS: tuple[str, ...] = ("complaint_id", "received_date", "county_code", "kind", "case_id")
+HOTLINE_WORKFLOW_COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in hotline_complaints.columns if c.name not in HOTLINE_FILE_COLUMNS)
+
+# One row per 抽查 draw: everything needed to re-run it (docs/contract/hotline-complaints.md, "The draw").
+spot_check_draws = sa.Table(
+    "spot_check_draws",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # uuid4 hex (DEMO-… for the demo's draws)
+    sa.Column("month", sa.String(7), nullable=False),  # the notified month drawn from
+    sa.Column("seed", sa.Integer, nullable=False),  # 0 … 2^31-1
+    sa.Column("share", sa.Double, nullable=False),
+    sa.Column("population", sa.Integer, nullable=False),  # complaints it drew from
+    sa.Column("sample", sa.Integer, nullable=False),  # complaints it chose
+    sa.Column("drawn_at", sa.DateTime, nullable=False),
+    sa.Column("drawn_by", sa.String(64), nullable=False),
+)
