@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from data_access.engine import connect
 from data_access.enums import LabelledEnum, Level
 from data_access.ledger import WeekCounts, week_counts
-from data_access.schema import cases, regions
+from data_access.ledger import items as ledger_items
+from data_access.schema import cases, regions, supervision_items
 from data_access.scope import Scope
 
 from .caselists import OverdueOrder, overdue_cases
@@ -28,16 +29,18 @@ from .priority import PriorityStatus, priority_counties
 from .registry import METRICS_BY_ID, Direction, MetricKind
 from .request import CaseFilter, Period, TableRequest
 from .settings import DEFAULT_SETTINGS, Settings
-from .signals import deterioration_signals, explain_signal
+from .signals import deterioration_signals, explain_signal, p_chart
 from .table import region_table
 
 WEEKLY_HEADLINE_METRICS = ("on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate", "received",
                     "first_on_time_rate", "disputed")
 SATISFACTION_METRICS = ("closed", "rated", "satisfied", "satisfaction_rate", "rating_rate", "disputed", "dispute_rate")
-UNIT_METRICS = ("due", "on_time", "on_time_rate", *SATISFACTION_METRICS)
+UNIT_METRICS = ("due", "on_time", "on_time_rate", "overdue", *SATISFACTION_METRICS)
 COUNTY_METRICS = ("due", "on_time", "on_time_rate")
 LONG_OVERDUE_DAYS = 90  # 长期超期: more than this many days past due
-MIN_DUE_TO_COMPARE = 10  # a region is named as improving or slipping only with this many due cases in both weeks
+MIN_DUE_TO_COMPARE = 10  # a unit is ranked with this many due cases, named as improving or slipping with them in both weeks
+TREND_WEEKS = 6  # the small trend lines: this week and the five before it
+SIGNAL_CHARTS = 8  # p-charts drawn for at most this many counties with a signal (the worst first)
 YEAR_AGO_DAYS = 364  # 52 weeks: the same Monday-to-Sunday week a year earlier
 UNIT_NOUNS = {Level.CITY: "市", Level.COUNTY: "县（市、区）"}
 
@@ -97,8 +100,9 @@ class WeeklyReport:
     province_last: pd.Series
     province_year_ago: pd.Series | None
     headlines: tuple[HeadlineChange, ...]
-    units: pd.DataFrame  # the units one level below the region (unit_level), ranked by on_time_rate: rank, rank_last,
-    # rank_change, rate_change, satisfaction columns; a county viewer's is its county alone
+    units: pd.DataFrame  # the units one level below the region (unit_level): `ranked` (due >= min_due_to_compare),
+    # rank / rank_last among the ranked units only (ties share the better rank, `tied` marks them), rank_change,
+    # rate_change, overdue / overdue_last / overdue_change, satisfaction columns; a county viewer's is its county alone
     counties: pd.DataFrame  # every county of the region: on_time_rate this and last week, rate_change
     newly_overdue: pd.DataFrame  # overdue at as_of, not at last Sunday (the overdue ledger's columns)
     long_overdue: pd.DataFrame  # overdue more than LONG_OVERDUE_DAYS at as_of
@@ -115,6 +119,12 @@ class WeeklyReport:
     region_level: Level = Level.PROVINCE
     supervision: WeekCounts = WeekCounts(0, 0, 0, 0, 0, 0)  # the 督办台账's week
     signals: pd.DataFrame = field(default_factory=pd.DataFrame)  # counties with a deterioration signal, with `sentence`
+    signal_charts: dict[str, pd.DataFrame] = field(default_factory=dict)  # p_chart frame per flagged county code
+    overdue: pd.DataFrame = field(default_factory=pd.DataFrame)  # the whole overdue ledger at as_of, most overdue first
+    recent_weeks: pd.DataFrame = field(default_factory=pd.DataFrame)  # the last TREND_WEEKS weeks' province rows, oldest
+    # first: week_start, week_end, as_of_date and every metric
+    ledger_items: pd.DataFrame = field(default_factory=pd.DataFrame)  # the 督办台账's items in scope with county_name,
+    # city_name (data_access.ledger.items' order: overdue replies first, then the oldest)
 
     @property
     def unit_level(self) -> Level:
@@ -206,14 +216,22 @@ def units_below(region_level: Level) -> Level:
     return Level.CITY if region_level is Level.PROVINCE else Level.COUNTY
 
 
-def ranked_units(this: pd.DataFrame, last: pd.DataFrame) -> pd.DataFrame:
-    """Units (cities, or a city's counties) with this week's rank by on-time rate, last week's, and the changes (positive: moved up)."""
-    previous = last[["code", "due", "on_time_rate"]].rename(columns={"due": "due_last", "on_time_rate": "on_time_rate_last"})
+def ranked_units(this: pd.DataFrame, last: pd.DataFrame, min_due: int = MIN_DUE_TO_COMPARE) -> pd.DataFrame:
+    """Units (cities, or a city's counties) ranked by on-time rate among those with at least `min_due` due
+    cases (this week's rank, last week's among last week's such units, the change: positive moved up); the
+    others are kept, unranked (`ranked` False), after the ranked ones. Ties share the better rank (`tied`)."""
+    columns = ["code", "due", "on_time_rate"] + (["overdue"] if "overdue" in last else [])
+    previous = last[columns].rename(columns={c: f"{c}_last" for c in columns if c != "code"})
     out = this.merge(previous, on="code", how="left")
-    out["rank"] = on_time_rank(out["on_time_rate"])
-    out["rank_last"] = on_time_rank(out["on_time_rate_last"])
+    out["ranked"] = (out["due"] >= min_due) & out["on_time_rate"].notna()
+    ranked_last = (out["due_last"] >= min_due) & out["on_time_rate_last"].notna()
+    out["rank"] = on_time_rank(out["on_time_rate"].where(out["ranked"]))
+    out["rank_last"] = on_time_rank(out["on_time_rate_last"].where(ranked_last))
+    out["tied"] = out["rank"].notna() & out["rank"].duplicated(keep=False)
     out["rank_change"] = out["rank_last"] - out["rank"]
     out["rate_change"] = out["on_time_rate"] - out["on_time_rate_last"]
+    if "overdue" in out and "overdue_last" in out:
+        out["overdue_change"] = out["overdue"] - out["overdue_last"]
     return out.sort_values(["rank", "code"], na_position="last", kind="stable").reset_index(drop=True)
 
 
@@ -265,6 +283,59 @@ def priority_changes(now: pd.DataFrame, before: pd.DataFrame) -> tuple[pd.DataFr
     current["entered"] = ~current["code"].isin(was_listed)
     left = now[now["code"].isin(was_listed) & (now["status"] != listed)].reset_index(drop=True)
     return current, left
+
+
+def overdue_by_unit(r: WeeklyReport) -> pd.DataFrame:
+    """Each unit's overdue now and at last Sunday, with the long-overdue and newly overdue among them."""
+    key = "city_code" if r.unit_level is Level.CITY else "county_code"
+    units = r.units[["code", "name", "overdue", "overdue_last"]].copy()
+    for column, frame in (("long_overdue", r.long_overdue), ("newly_overdue", r.newly_overdue)):
+        counts = frame.groupby(key).size() if not frame.empty else pd.Series(dtype="int64")
+        units[column] = units["code"].map(counts).fillna(0).astype("int64")
+    units["overdue_change"] = units["overdue"] - units["overdue_last"]
+    return units.sort_values(["overdue", "code"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def trend_weeks(this_week: Period) -> list[Period]:
+    """The TREND_WEEKS weeks ending with this week, oldest first: earlier weeks read as of their Sunday,
+    this week as of its own as-of date (last week comes out as review_weeks' last week)."""
+    weeks = [this_week]
+    for k in range(1, TREND_WEEKS):
+        sunday = this_week.start - dt.timedelta(days=7 * (k - 1) + 1)
+        weeks.append(Period(sunday - dt.timedelta(days=6), sunday, sunday))
+    return weeks[::-1]
+
+
+def week_rows(rows: list[pd.DataFrame], weeks: list[Period]) -> pd.DataFrame:
+    """One province row per week (oldest first) with the week's start, end and as-of date."""
+    frame = pd.concat([row.iloc[[0]] for row in rows], ignore_index=True)
+    frame.insert(0, "week_start", [w.start for w in weeks])
+    frame.insert(1, "week_end", [w.end for w in weeks])
+    frame.insert(2, "as_of_date", [w.as_of_date for w in weeks])
+    return frame
+
+
+def worst_signals(flagged: pd.DataFrame) -> list[str]:
+    """Codes of the flagged counties, the largest fall from baseline to recent rate first."""
+    if flagged.empty:
+        return []
+    fall = flagged["baseline_rate"] - flagged["recent_rate"]
+    return list(flagged.assign(fall=fall).sort_values(["fall", "code"], ascending=[False, True], kind="stable")["code"])
+
+
+def supervision_list(conn: sa.Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame:
+    """The 督办台账's items in scope with their county's and city's names (empty where the app has not
+    set up the ledger yet: a report read by the command line creates no table)."""
+    if not sa.inspect(conn).has_table(supervision_items.name):
+        return pd.DataFrame()
+    frame = ledger_items(conn, scope, as_of)
+    if frame.empty:
+        return frame
+    names = {str(code): (str(name), str(parent or "")) for code, name, parent in
+             conn.execute(sa.select(regions.c.code, regions.c.name, regions.c.parent_code))}
+    frame["county_name"] = frame["county_code"].map(lambda c: names.get(c, (c, ""))[0])
+    frame["city_name"] = frame["county_code"].map(lambda c: names.get(names.get(c, ("", ""))[1], ("", ""))[0])
+    return frame
 
 
 @dataclass(frozen=True)
@@ -333,6 +404,11 @@ def _run_all(conn: sa.Engine | sa.Connection, jobs: dict[str, Callable[[_Scope],
         return {name: future.result() for name, future in futures.items()}
 
 
+def _province_job(week: Period) -> Callable[[_Scope], pd.DataFrame]:
+    """A job reading the province row of one week."""
+    return lambda q: q.table(Level.PROVINCE, week)
+
+
 def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: CaseFilter = CaseFilter(), *,
                   scope: Scope, settings: Settings = DEFAULT_SETTINGS,
                   min_due_to_compare: int = MIN_DUE_TO_COMPARE) -> WeeklyReport:
@@ -356,12 +432,15 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         "ranked_last": lambda q: q.priority(last_week.end),
         "signals": lambda q: deterioration_signals(q.conn, as_of, scope=scope, filters=filters, settings=settings),
     }
+    earlier = trend_weeks(this_week)[:-2]  # this week and last week are read above
+    for k, week in enumerate(earlier):
+        jobs[f"week_{k}"] = _province_job(week)
     if ago_week:
         jobs["province_ago"] = lambda q: q.table(Level.PROVINCE, ago_week)
     r = _run_all(conn, jobs, filters, scope, settings)
     province, province_last = r["province"].iloc[0], r["province_last"].iloc[0]
     province_ago = r["province_ago"].iloc[0] if ago_week else None
-    units = ranked_units(r["units"], r["units_last"])
+    units = ranked_units(r["units"], r["units_last"], min_due_to_compare)
     counties = county_changes(r["counties"], r["counties_last"], city_names)
     ledger, ranked, ranked_last = r["ledger"], r["ranked"], r["ranked_last"]
     new = newly_overdue(ledger, last_week.end)
@@ -370,6 +449,12 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
     flagged = r["signals"][r["signals"]["signals"] != ""].reset_index(drop=True)
     flagged = flagged.assign(sentence=[explain_signal(row, settings) for _, row in flagged.iterrows()])
     priority, left = priority_changes(ranked, ranked_last)
+    weeks = [r[f"week_{k}"] for k in range(len(earlier))] + [r["province_last"], r["province"]]
+    recent = week_rows(weeks, trend_weeks(this_week))
+    with connect(conn) as c:
+        charts = {code: p_chart(c, as_of, code, scope=scope, filters=filters, settings=settings)
+                  for code in worst_signals(flagged)[:SIGNAL_CHARTS]}
+        items = supervision_list(c, scope, as_of)
     return WeeklyReport(
         as_of=as_of, this_week=this_week, last_week=last_week, year_ago_week=ago_week, province=province,
         province_last=province_last, province_year_ago=province_ago,
@@ -378,5 +463,5 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         priority=priority, priority_left=left, priority_window=trailing_months(as_of, settings.priority_window_months),
         priority_window_last=trailing_months(last_week.end, settings.priority_window_months), settings=settings,
         min_due_to_compare=min_due_to_compare, region_name=region_name, region_level=region_level, supervision=supervision,
-        signals=flagged,
+        signals=flagged, signal_charts=charts, overdue=ledger, recent_weeks=recent, ledger_items=items,
     )

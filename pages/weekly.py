@@ -10,6 +10,7 @@ from metrics.registry import METRICS_BY_ID
 from metrics.weekly import SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, Section, WeeklyReport
 from pages import hand_over
 from presentation.bulletin import bulletin_text
+from presentation.documents import DocumentSettings
 from presentation.format import EMPTY, UNCHANGED, arrow, delta_color, fmt_delta, fmt_value, plain_markdown
 from reports.charts import CJKFontMissing, cjk_font
 from reports.deck import build_deck
@@ -130,8 +131,8 @@ def cities(report: WeeklyReport) -> None:
         show_chart(ranking_chart, frame, "on_time_rate", report.headline("on_time_rate").this_week,
                    parent_name=report.region_name)
         if report.ranks_units:
-            st.caption(f"名次按本周按期办结率从高到低，并列者同名次；本周无应办结件的{noun}不排名。"
-                       f"虚线为{report.region_name}整体水平。")
+            st.caption(f"名次按本周按期办结率从高到低，并列者同名次；本周应办结件不足 {report.min_due_to_compare} 件的"
+                       f"{noun}不排名（一两件即可使比率大起大落）。虚线为{report.region_name}整体水平。")
         else:
             st.caption(f"县级账号只看本县：{report.region_name}本周与上周的按期办结率，不与其他县（市、区）排名。")
 
@@ -207,16 +208,16 @@ def satisfaction(report: WeeklyReport) -> None:
         st.caption(f"比率较{report.region_name}整体更差的标为橙色、更好的标为蓝色。")
 
 
-def bulletin(report: WeeklyReport) -> None:
+def bulletin(report: WeeklyReport, documents: DocumentSettings) -> None:
     """The 通报 paragraph, as plain text (escaped), and a copyable block."""
-    text = bulletin_text(report)
+    text = bulletin_text(report, documents)
     for paragraph in text.split("\n"):
         st.markdown(plain_markdown(paragraph))
     with st.expander("复制通报文本"):
         st.code(text, language=None, wrap_lines=True)
 
 
-def show(section: Section, report: WeeklyReport) -> None:
+def show(section: Section, report: WeeklyReport, documents: DocumentSettings) -> None:
     """Draw one section."""
     st.header(report.section_title(section))
     match section:
@@ -231,12 +232,12 @@ def show(section: Section, report: WeeklyReport) -> None:
         case Section.SATISFACTION:
             satisfaction(report)
         case Section.BULLETIN:
-            bulletin(report)
+            bulletin(report, documents)
         case _:
             assert_never(section)
 
 
-def downloads(report: WeeklyReport) -> None:
+def downloads(report: WeeklyReport, documents: DocumentSettings) -> None:
     """The deck and the ledger, built only when their button is clicked."""
     st.divider()
     try:
@@ -247,9 +248,10 @@ def downloads(report: WeeklyReport) -> None:
     left, right, _ = st.columns([1, 1, 3])
     # built only when clicked, and each download written to the audit log like every other one
     deck, ledger = deck_name(report.as_of), workbook_name(report.as_of)
-    left.download_button("下载演示稿（PPTX）", recorded_download(lambda: build_deck(report), deck), file_name=deck, mime=PPTX_MIME,
+    left.download_button("下载演示稿（PPTX）", recorded_download(lambda: build_deck(report, documents), deck), file_name=deck,
+                         mime=PPTX_MIME,
                          key="weekly_pptx", on_click="ignore", icon=":material/download:", disabled=font_problem is not None)
-    right.download_button("下载台账（XLSX）", recorded_download(lambda: build_workbook(report), ledger), file_name=ledger,
+    right.download_button("下载台账（XLSX）", recorded_download(lambda: build_workbook(report, documents), ledger), file_name=ledger,
                           mime=XLSX_MIME, key="weekly_xlsx", on_click="ignore", icon=":material/download:")
     if font_problem:
         st.warning(font_problem)
@@ -265,8 +267,8 @@ def render(view: View, data: ScopedData) -> None:
     section = controls()
     if st.session_state.get(PRESENT_KEY):
         st.markdown(PRESENT_CSS, unsafe_allow_html=True)
-    show(section, report)
-    downloads(report)
+    show(section, report, data.documents)
+    downloads(report, data.documents)
 
 
 if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py

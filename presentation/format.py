@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Literal
+from typing import Any, Literal
+
+import pandas as pd
 
 from metrics.registry import METRICS_BY_ID, Direction, MetricKind
 
@@ -38,13 +40,23 @@ def fmt_value(metric_id: str, value: float | None) -> str:
     raise AssertionError(metric_id)
 
 
-def fmt_delta(metric_id: str, current: float | None, previous: float | None) -> str | None:
-    """Change against the previous period: percentage points for rates, plain numbers otherwise;
-    "持平" when it rounds to no change at the precision shown."""
+def shown_change(metric_id: str, current: float | None, previous: float | None) -> float | None:
+    """current − previous as a reader computes it from the two values shown: for a rate, the difference of
+    the one-decimal percentages (95.7% → 88.2% is 7.5 points down, whatever the unrounded rates give)."""
     now, before = present(current), present(previous)
     if now is None or before is None:
         return None
-    diff = now - before
+    if METRICS_BY_ID[metric_id].kind is MetricKind.RATE:
+        return (float(f"{now * 100:.1f}") - float(f"{before * 100:.1f}")) / 100
+    return now - before
+
+
+def fmt_delta(metric_id: str, current: float | None, previous: float | None) -> str | None:
+    """Change against the previous period: percentage points for rates, plain numbers otherwise;
+    "持平" when it rounds to no change at the precision shown."""
+    diff = shown_change(metric_id, current, previous)
+    if diff is None:
+        return None
     if round(diff * (100 if METRICS_BY_ID[metric_id].kind is MetricKind.RATE else 1), 1) == 0:
         return UNCHANGED
     match METRICS_BY_ID[metric_id].kind:
@@ -111,3 +123,10 @@ def count_move(change: float | None) -> str:
     if change == 0:
         return UNCHANGED
     return f"{'增加' if change > 0 else '减少'} {abs(int(change))} 件"
+
+
+def rank_text(rank: Any, tied: bool) -> str:
+    """"3", "并列1", or "不排名" when there is no rank."""
+    if rank is None or pd.isna(rank):
+        return "不排名"
+    return f"并列{int(rank)}" if tied else str(int(rank))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -299,3 +299,87 @@ def section_figure(report: WeeklyReport, section: Section) -> Figure:
 def section_charts(report: WeeklyReport) -> dict[Section, bytes]:
     """PNG bytes of every section that has a chart."""
     return {section: png(section_figure(report, section)) for section in CHART_SECTIONS}
+
+
+# --- deck charts: drawn at the size they take on the slide, so a font's points are the slide's points ---
+
+DECK_PT = 18  # the smallest text on a projected slide
+TREND_PANELS = (("on_time_rate", BLUE), ("satisfaction_rate", BLUE), ("overdue", VERMILLION), ("received", GREY))
+
+
+def _week_label(day: object) -> str:
+    date = pd.Timestamp(day)
+    return f"{date.month}/{date.day}"
+
+
+def trend_figure(report: WeeklyReport, size: tuple[float, float]) -> Figure:
+    """The last weeks of four headline metrics as small line charts (one colour per metric, no legend needed:
+    each panel is titled), the first and last values written at their points."""
+    fig = Figure(figsize=size, layout="constrained")
+    weeks = report.recent_weeks
+    axes = fig.subplots(1, len(TREND_PANELS), squeeze=False)[0]
+    for ax, (metric_id, colour) in zip(axes, TREND_PANELS, strict=True):
+        metric = METRICS_BY_ID[metric_id]
+        is_rate = metric.unit == "%"
+        ax.set_title(metric.label + ("" if is_rate else "（件）"), fontsize=DECK_PT)
+        if weeks.empty:
+            _no_data(ax, "无数据")
+            continue
+        values = pd.to_numeric(weeks[metric_id], errors="coerce")
+        xs = list(range(len(weeks)))
+        ax.plot(xs, values, color=colour, linewidth=3, marker="o", markersize=7)
+        for i in (0, len(xs) - 1):
+            if pd.notna(values.iloc[i]):
+                text = pct(values.iloc[i]) if is_rate else f"{int(values.iloc[i])}"
+                ax.annotate(text, (xs[i], values.iloc[i]), xytext=(0, 10), textcoords="offset points", ha="center",
+                            fontsize=DECK_PT, color="#222222")
+        ax.set_xticks([xs[0], xs[-1]], [_week_label(weeks["week_start"].iloc[0]), _week_label(weeks["week_start"].iloc[-1])])
+        ax.set_xlim(-0.5, len(xs) - 0.5)
+        low, high = values.min(), values.max()
+        if pd.notna(low):
+            pad = max((high - low) * 0.35, 0.02 if is_rate else 2)
+            ax.set_ylim(low - pad, high + pad * 1.6)
+        ax.set_yticks([])
+        ax.spines[["left", "top", "right"]].set_visible(False)
+    return fig
+
+
+def p_chart_figure(frames: list[tuple[str, pd.DataFrame]], size: tuple[float, float]) -> Figure:
+    """p-charts side by side: each county's weekly on-time rate (recent weeks dark, baseline light), the
+    baseline mean (dashed) and its lower control limit (dotted); weeks below the limit marked red."""
+    fig = Figure(figsize=size, layout="constrained")
+    axes = fig.subplots(1, max(len(frames), 1), squeeze=False)[0]
+    for ax, (title, frame) in zip(axes, frames, strict=False):
+        xs = list(range(len(frame)))
+        recent = frame["phase"] == "recent"
+        ax.plot(xs, frame["rate"], color=SKY, linewidth=2)
+        ax.plot([x for x, r in zip(xs, recent, strict=True) if r], frame.loc[recent, "rate"], color=BLUE, linewidth=3,
+                marker="o", markersize=6, label="近期各周")
+        ax.axhline(frame["centre"].iloc[0], color=GREY, linestyle="--", linewidth=2, label="基线均值")
+        ax.step(xs, frame["lower"], where="mid", color=GREY, linestyle=":", linewidth=2, label="控制下限")
+        below = frame["below"].fillna(False).astype(bool)
+        ax.scatter([x for x, b in zip(xs, below, strict=True) if b], frame.loc[below, "rate"], s=120, color=VERMILLION,
+                   zorder=3, label="低于下限")
+        ax.set_title(title, fontsize=DECK_PT)
+        ax.set_ylim(0, 1.05)
+        ax.set_yticks([0, 0.5, 1.0])
+        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=1.0, decimals=0))
+        ax.set_xticks([xs[0], xs[-1]], [_week_label(frame["week_start"].iloc[0]), _week_label(frame["week_start"].iloc[-1])])
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=DECK_PT)
+    for ax in axes[len(frames):]:
+        ax.set_axis_off()
+    return fig
+
+
+def deck_png(build: Callable[[], Figure]) -> bytes:
+    """A deck figure built and saved under the CJK style at the deck's type sizes."""
+    with cjk_style(), matplotlib.rc_context({"font.size": DECK_PT, "axes.titlesize": DECK_PT, "xtick.labelsize": DECK_PT,
+                                             "ytick.labelsize": DECK_PT, "legend.fontsize": DECK_PT}):
+        fig = build()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+        if bad := missing_glyphs(fig, drawn=True):
+            raise CJKFontMissing(f"{MISSING_FONT} ({', '.join(bad[:3])})")
+    return buf.getvalue()

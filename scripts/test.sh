@@ -11,10 +11,14 @@ python3 -m pip install --quiet --disable-pip-version-check -r requirements-dev.t
 
 # Exact package states and no pipeline: under pipefail, a grep that quits early (-q) made fc-list exit 141.
 deb_installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
-if ! command -v chromium >/dev/null 2>&1 || ! deb_installed chromium || ! deb_installed fonts-noto-cjk; then
-  echo "== Debian packages: chromium (browser tests), fonts-noto-cjk (Chinese in screenshots)"
+DEBS="chromium fonts-noto-cjk libreoffice-impress libreoffice-writer libreoffice-calc poppler-utils"
+missing=""
+for deb in $DEBS; do deb_installed "$deb" || missing="$missing $deb"; done
+if ! command -v chromium >/dev/null 2>&1 || [ -n "$missing" ]; then
+  echo "== Debian packages:$missing (chromium: browser tests; fonts-noto-cjk: Chinese in screenshots;"
+  echo "   libreoffice-*, poppler-utils: the meeting deck rendered to PDF and PNG)"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $DEBS >/dev/null
 fi
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

@@ -37,8 +37,9 @@ from metrics.registry import METRICS_BY_ID
 from metrics.request import Period, TableRequest
 from metrics.table import region_table
 from metrics.weekly import LONG_OVERDUE_DAYS, SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, Section, WeeklyReport, weekly_report
-from presentation.bulletin import bulletin_text
-from presentation.format import fmt_delta, fmt_value, pct, plain_markdown
+from presentation.bulletin import bulletin_text, comparable
+from presentation.documents import DEFAULT_DOCUMENT_SETTINGS
+from presentation.format import fmt_delta, fmt_value, pct, plain_markdown, rate_move, shown_change
 from reports import charts
 from reports.charts import (
     CHART_SECTIONS,
@@ -53,9 +54,22 @@ from reports.charts import (
     section_figure,
 )
 from reports.cli import main as cli_main
-from reports.deck import DECK_FONT, DECK_TITLE, build_deck
+from reports.deck import DECK_FONT, DECK_TITLE, build_deck, headline_title
 from reports.pack import deck_name, workbook_name, write_pack
-from reports.workbook import NEWLY_OVERDUE_SHEET, NOTES_SHEET, PRIORITY_SHEET, build_workbook, long_overdue_sheet
+from reports.workbook import (
+    CORE_SHEET,
+    COUNTY_OVERDUE_SHEET,
+    LEDGER_SHEET,
+    NEWLY_OVERDUE_SHEET,
+    NOTES_SHEET,
+    OVERDUE_SHEET,
+    P_CHART_SHEET,
+    PRIORITY_SHEET,
+    SIGNALS_SHEET,
+    WEEKS_SHEET,
+    build_workbook,
+    long_overdue_sheet,
+)
 from tests.apptest_support import switch_to
 from tests.conftest import GOLDEN_CASES, REPO_ROOT
 from tests.test_pages import CUSTOM  # how the sidebar encodes the custom period in the URL (owned by test_pages)
@@ -64,6 +78,7 @@ SUNDAY, WEDNESDAY = dt.date(2024, 6, 30), dt.date(2024, 6, 26)
 AS_OF_DATES = (SUNDAY, WEDNESDAY)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 DATE_CN = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
+DATE_SPAN = re.compile(r"至(?:\d{1,2}月)?\d{1,2}日")  # the end of a week span: 2024年6月24日至30日
 NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
 RATE_HEADLINES = tuple(m for m in WEEKLY_HEADLINE_METRICS if METRICS_BY_ID[m].unit == "%")
 APP = REPO_ROOT / "app.py"
@@ -149,17 +164,23 @@ def test_headline_changes(report: WeeklyReport) -> None:
 
 # --- cities ---------------------------------------------------------------------------------------
 
-def _ranks(table: pd.DataFrame) -> dict[str, int | None]:
-    """1 + the number of cities with a strictly better on-time rate; None without a rate."""
-    rates = table.set_index("code")["on_time_rate"]
+def _ranks(table: pd.DataFrame, min_due: int) -> dict[str, int | None]:
+    """1 + the number of ranked cities (>= min_due due cases) with a strictly better on-time rate; None unranked."""
+    rates = table.set_index("code")["on_time_rate"].where(table.set_index("code")["due"] >= min_due)
     return {code: None if pd.isna(r) else int(1 + (rates > r).sum()) for code, r in rates.items()}
 
 
-def test_city_ranking_and_rank_changes(golden_engine: sa.Engine, report: WeeklyReport) -> None:
+@pytest.mark.parametrize("min_due", [None, 1], ids=["default", "min_due_1"])
+def test_city_ranking_and_rank_changes(golden_engine: sa.Engine, as_of: dt.date, min_due: int | None) -> None:
+    report = weekly_report(golden_engine, as_of, scope=WHOLE_PROVINCE,
+                           **({} if min_due is None else {"min_due_to_compare": min_due}))
     this = region_table(golden_engine, TableRequest(Level.CITY, report.this_week, scope=WHOLE_PROVINCE))
     last = region_table(golden_engine, TableRequest(Level.CITY, report.last_week, scope=WHOLE_PROVINCE))
     assert len(report.units) == len(this) == 16
-    rank, rank_last = _ranks(this), _ranks(last)
+    rank, rank_last = _ranks(this, report.min_due_to_compare), _ranks(last, report.min_due_to_compare)
+    assert list(report.units["ranked"]) == [rank[c] is not None for c in report.units["code"]]
+    ranked = report.units.dropna(subset=["rank"])
+    assert list(ranked["tied"]) == list(ranked["rank"].duplicated(keep=False))
     for row in report.units.itertuples():
         expected = this.set_index("code").loc[row.code]
         assert same(row.on_time_rate, expected["on_time_rate"]) and row.due == expected["due"]
@@ -225,7 +246,8 @@ def test_entering_and_leaving_are_marked(golden_engine: sa.Engine, day: dt.date,
     assert (set(r.priority_entered["name"]), set(r.priority_left["name"])) == (entered, left)
     assert (r.priority_left["status"] != PriorityStatus.PRIORITY.value).all()
     text = bulletin_text(r)
-    assert f"本周新列入 {len(entered)} 个" in text and f"移出 {len(left)} 个" in text
+    assert (f"本周新列入 {len(entered)} 个" in text) == bool(entered) and (f"移出 {len(left)} 个" in text) == bool(left)
+    assert "新列入 0" not in text and "移出 0" not in text
     for row in pd.concat([r.priority_entered, r.priority_left]).itertuples():
         assert f"{row.city_name}{row.name}" in text
     sheet = openpyxl.load_workbook(io.BytesIO(build_workbook(r)))[PRIORITY_SHEET]
@@ -244,17 +266,31 @@ def allowed_numbers(report: WeeklyReport) -> set[str]:
         for value in (h.this_week, h.last_week):
             if value is not None:
                 out.add(pct(value) if unit == "%" else str(int(value)))
-        if h.change is not None:
-            out.add(f"{abs(h.change) * 100:.1f}" if unit == "%" else str(abs(int(h.change))))
+        if h.change is not None:  # a rate's change as the two shown percentages give it (95.7% → 88.2%: 7.5)
+            shown = shown_change(h.metric_id, h.this_week, h.last_week) or 0.0
+            out.add(f"{abs(shown) * 100:.1f}" if unit == "%" else str(abs(int(h.change))))
     p = report.province
     out |= {str(int(p[m])) for m in ("received", "due", "rated", "disputed")}
     for frame in (report.units, report.counties):
         for column in ("on_time_rate", "on_time_rate_last"):
             out |= {pct(v) for v in frame[column].dropna()}
-        out |= {f"{abs(v) * 100:.1f}" for v in frame["rate_change"].dropna()}
+        out |= {f"{abs(shown_change('on_time_rate', now, before) or 0.0) * 100:.1f}"
+                for now, before in zip(frame["on_time_rate"], frame["on_time_rate_last"], strict=True)}
     out |= {str(n) for n in (len(report.newly_overdue), len(report.long_overdue), report.long_overdue_days,
                              report.priority_window_months, report.min_due_to_compare, len(report.priority),
                              len(report.priority_entered), len(report.priority_left))}
+    for frame in (report.units, report.counties):  # the movers' due cases and how many units were compared
+        out |= {str(int(v)) for v in frame["due"].dropna()}
+        out.add(str(len(comparable(frame, report.min_due_to_compare))))
+    for h in report.headlines:  # a year ago, where far from this week
+        if h.year_ago is not None and h.this_week is not None:
+            unit = METRICS_BY_ID[h.metric_id].unit
+            out |= {pct(h.year_ago), f"{abs(shown_change(h.metric_id, h.this_week, h.year_ago) or 0.0) * 100:.1f}"} if unit == "%" else \
+                {str(int(h.year_ago)), str(abs(int(h.this_week - h.year_ago)))}
+            if unit != "%" and h.year_ago:
+                out.add(f"{(h.this_week / h.year_ago - 1) * 100:+.0f}%".lstrip("+-"))
+    number = DEFAULT_DOCUMENT_SETTINGS.number(report.as_of)  # the 通报's document number
+    out |= set(NUMBER.findall(number))
     return out
 
 
@@ -264,9 +300,10 @@ def test_every_number_in_the_bulletin_is_a_report_field(golden_engine: sa.Engine
     r = weekly_report(golden_engine, as_of, scope=WHOLE_PROVINCE, **({} if min_due is None else {"min_due_to_compare": min_due}))
     text = bulletin_text(r)
     dates = {(int(y), int(m), int(d)) for y, m, d in re.findall(r"(\d{4})年(\d{1,2})月(\d{1,2})日", text)}
-    periods = (r.this_week.start, r.this_week.end, r.as_of, r.priority_window.start, r.priority_window.end)
+    periods = (r.this_week.start, r.this_week.end, r.as_of, r.priority_window.start, r.priority_window.end,
+               DEFAULT_DOCUMENT_SETTINGS.reply_due(r.as_of))
     assert dates <= {(d.year, d.month, d.day) for d in periods}
-    numbers = NUMBER.findall(DATE_CN.sub("", text))
+    numbers = NUMBER.findall(DATE_SPAN.sub("", DATE_CN.sub("", text)))
     assert numbers, text
     assert set(numbers) <= allowed_numbers(r), set(numbers) - allowed_numbers(r)
 
@@ -291,8 +328,8 @@ def test_bulletin_names_the_cities_that_moved_most(golden_engine: sa.Engine, as_
     this = region_table(golden_engine, TableRequest(Level.CITY, r.this_week, scope=WHOLE_PROVINCE)).set_index("name")
     last = region_table(golden_engine, TableRequest(Level.CITY, r.last_week, scope=WHOLE_PROVINCE)).set_index("name")
     change = (this["on_time_rate"] - last["on_time_rate"])[(this["due"] >= 1) & (last["due"] >= 1)].dropna()
-    best = re.search(r"各市中，按期办结率提升最多的是(\S+?市)（由 (\S+) 升至 (\S+)，上升 (\S+) 个百分点）", text)
-    worst = re.search(r"下降最多的是(\S+?市)（由 (\S+) 降至 (\S+)，下降 (\S+) 个百分点）", text)
+    best = re.search(r"个市中，按期办结率提升最多的是(\S+?市)（应办结 \d+ 件，由 (\S+) 升至 (\S+)，上升 (\S+) 个百分点）", text)
+    worst = re.search(r"下降最多的是(\S+?市)（应办结 \d+ 件，由 (\S+) 降至 (\S+)，下降 (\S+) 个百分点）", text)
     assert best and worst, text  # both weeks of the golden data have cities rising and falling
     for found, extreme in ((best, change.max()), (worst, change.min())):
         name = found.group(1)
@@ -372,9 +409,9 @@ def test_missing_cjk_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> N
 # --- deck -----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def deck(report: WeeklyReport, chart_images: dict[Section, bytes]) -> Presentation:
+def deck(report: WeeklyReport) -> Presentation:
     """The deck, read back with python-pptx."""
-    return Presentation(io.BytesIO(build_deck(report, chart_images)))
+    return Presentation(io.BytesIO(build_deck(report)))
 
 
 def _runs(deck: Presentation):
@@ -388,16 +425,21 @@ def _runs(deck: Presentation):
                     yield from paragraph.runs
 
 
-def _table(slide) -> list[list[str]]:
-    shape = next(s for s in slide.shapes if s.has_table)
-    return [[cell.text for cell in row.cells] for row in shape.table.rows]
+def _title(slide) -> str:
+    return next(s.text_frame.text for s in slide.shapes if s.name == "Title")
 
 
-def test_deck_has_the_expected_slides(deck: Presentation) -> None:
-    assert [s.shapes.title.text for s in deck.slides] == [DECK_TITLE, *(heading(s) for s in Section)]
-    for slide, section in zip(list(deck.slides)[1:], Section, strict=True):
-        pictures = [s for s in slide.shapes if s.shape_type == 13]  # MSO_SHAPE_TYPE.PICTURE
-        assert len(pictures) == (1 if section in CHART_SECTIONS else 0), section
+def _tables(slide) -> list[list[list[str]]]:
+    return [[[cell.text for cell in row.cells] for row in shape.table.rows] for shape in slide.shapes if shape.has_table]
+
+
+def test_deck_has_the_expected_slides(deck: Presentation, report: WeeklyReport) -> None:
+    titles = [_title(s) for s in deck.slides]
+    assert titles[0] == DECK_TITLE
+    assert titles[1] == headline_title(report)  # the takeaway, not the section's name
+    assert any(t.startswith("督办台账") for t in titles) and titles[-1].startswith("会议决定与后续事项")
+    assert any(t.startswith("通报（") for t in titles)
+    assert all(t and "\n" not in t for t in titles)
 
 
 def test_every_deck_run_has_an_east_asian_font(deck: Presentation) -> None:
@@ -409,33 +451,38 @@ def test_every_deck_run_has_an_east_asian_font(deck: Presentation) -> None:
 
 
 def test_deck_numbers_equal_the_report(deck: Presentation, report: WeeklyReport) -> None:
-    slides = {s.shapes.title.text: s for s in deck.slides}
-    kpis = {row[0]: row[1:3] for row in _table(slides[Section.KPIS.label])[1:]}
+    slides = list(deck.slides)
+    kpis = {row[0]: row[1:3] for row in _tables(slides[1])[0][1:]}
     assert kpis == {METRICS_BY_ID[m].label: [fmt_value(m, report.province[m]), fmt_value(m, report.province_last[m])]
                     for m in WEEKLY_HEADLINE_METRICS}
-    cities = [(row[1], row[2]) for row in _table(slides[heading(Section.CITIES)])[1:]]
-    assert cities == [(r.name, fmt_value("on_time_rate", r.on_time_rate)) for r in report.units.itertuples()]
-    priority = slides[Section.PRIORITY.label]
+    ranking = [row for s in slides for t in _tables(s) if t[0][0] == "名次" for row in t[1:]]
+    assert [(row[1], row[2], row[3]) for row in ranking] == [
+        (r.name, str(int(r.due)), fmt_value("on_time_rate", r.on_time_rate)) for r in report.units.itertuples()]
+    unranked = report.units[~report.units["ranked"]]
+    assert all(row[0] == "不排名" for row in ranking if row[1] in set(unranked["name"]))
     listed = pd.concat([report.priority, report.priority_left])
-    if listed.empty:
-        assert not any(s.has_table for s in priority.shapes)
-    else:
-        assert [row[0] for row in _table(priority)[1:]] == list(listed["city_name"] + listed["name"])
-    bulletin = slides[Section.BULLETIN.label]
-    body = max((s for s in bulletin.shapes if s.has_text_frame), key=lambda s: len(s.text_frame.text))  # not the footer
-    assert body.text_frame.text.replace("\v", "\n") == bulletin_text(report)
+    priority = [row[0] for s in slides for t in _tables(s) if t[0][1] == "较上周" and t[0][0] == "县（市、区）" for row in t[1:]]
+    assert priority == list(listed["city_name"] + listed["name"])
+    body = "\n".join(s.text_frame.text for slide in slides for s in slide.shapes if s.name == "Bulletin")
+    assert [line.strip("\u3000") for line in body.replace("\v", "\n").split("\n")] == bulletin_text(report).split("\n")
 
 
 # --- workbook -------------------------------------------------------------------------------------
 
 def test_workbook_reads_back(golden_engine: sa.Engine, report: WeeklyReport, as_of: dt.date) -> None:
     wb = openpyxl.load_workbook(io.BytesIO(build_workbook(report)))
-    assert wb.sheetnames == [NEWLY_OVERDUE_SHEET, long_overdue_sheet(report), PRIORITY_SHEET, NOTES_SHEET]
+    assert wb.sheetnames == [NOTES_SHEET, CORE_SHEET, WEEKS_SHEET, "各市排名", OVERDUE_SHEET, NEWLY_OVERDUE_SHEET,
+                             long_overdue_sheet(report), COUNTY_OVERDUE_SHEET, PRIORITY_SHEET, SIGNALS_SHEET,
+                             P_CHART_SHEET, LEDGER_SHEET]
     assert long_overdue_sheet(report) == "长期超期（>90天）"
     for ws in wb.worksheets:
-        headers = [c.value for c in ws[1]]
+        headers = [c.value for c in ws[1] if c.value is not None]
         assert all(CJK.search(h) for h in headers), headers
         assert ws.freeze_panes == "A2"
+        for i, header in enumerate(headers, start=1):  # wide enough for the header, CJK counted double
+            assert ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width >= min(2 * len(header), 50), header
+    for sheet in (OVERDUE_SHEET, NEWLY_OVERDUE_SHEET, COUNTY_OVERDUE_SHEET, PRIORITY_SHEET, "各市排名"):
+        assert wb[sheet].auto_filter.ref, sheet
 
     def column(sheet: str, header: str) -> set[str]:
         ws = wb[sheet]
@@ -447,6 +494,10 @@ def test_workbook_reads_back(golden_engine: sa.Engine, report: WeeklyReport, as_
     assert column(NEWLY_OVERDUE_SHEET, "件号") == case_ids(now) - case_ids(before)
     assert column(long_overdue_sheet(report), "件号") == case_ids(now[now["days_overdue"] > LONG_OVERDUE_DAYS])
     assert column(PRIORITY_SHEET, "县级代码") == set(report.priority["code"]) | set(report.priority_left["code"])
+    assert column(OVERDUE_SHEET, "件号") == case_ids(now)  # the whole overdue stock: every slide's count reconciles
+    assert len(case_ids(now)) == report.headline("overdue").this_week
+    ranking = {row[1]: row for row in wb["各市排名"].iter_rows(min_row=2, values_only=True)}
+    assert {name: row[4] for name, row in ranking.items()} == dict(zip(report.units["name"], report.units["due"], strict=True))
 
 
 # --- pack and command line -------------------------------------------------------------------------
@@ -464,8 +515,8 @@ def test_cli_weekly_writes_the_pack(golden_engine: sa.Engine, tmp_path: Path) ->
     assert cli_main(["weekly", "--as-of", "2024-06-30", "--out", str(tmp_path), "--db", url], out=out) == 0
     printed = [Path(line) for line in out.getvalue().splitlines()]
     assert printed == [tmp_path / "周例会_2024-06-30.pptx", tmp_path / "周例会台账_2024-06-30.xlsx"]
-    assert len(Presentation(printed[0]).slides) == 1 + len(Section)
-    assert openpyxl.load_workbook(printed[1]).sheetnames[0] == NEWLY_OVERDUE_SHEET
+    assert len(Presentation(printed[0]).slides) > len(Section)
+    assert openpyxl.load_workbook(printed[1]).sheetnames[0] == NOTES_SHEET
 
 
 def _golden_file(path: Path) -> str:
@@ -501,9 +552,9 @@ def test_a_week_without_cases_still_makes_a_pack(golden_engine: sa.Engine, tmp_p
     assert r.province["due"] == 0 and r.headline("on_time_rate").this_week is None and r.priority.empty
     text = bulletin_text(r)
     assert "按期办结率无数据" in text
-    assert set(NUMBER.findall(DATE_CN.sub("", text))) <= allowed_numbers(r)
+    assert set(NUMBER.findall(DATE_SPAN.sub("", DATE_CN.sub("", text)))) <= allowed_numbers(r)
     paths = write_pack(r, tmp_path)
-    assert len(Presentation(paths.deck).slides) == 1 + len(Section)
+    assert len(Presentation(paths.deck).slides) > len(Section)
     assert openpyxl.load_workbook(paths.workbook)[PRIORITY_SHEET].max_row == 1  # the header only
 
 
@@ -596,3 +647,13 @@ def test_page_follows_the_chosen_date_whatever_the_period(page_url: str, period:
     captions = " ".join(c.value for c in at.caption)
     assert "本周 2024-06-24 至 2024-06-30（数据截至 2024-06-30）" in captions, captions
     assert "不受“统计期”选择影响" in captions
+
+
+def test_a_change_is_the_difference_of_the_values_shown() -> None:
+    """95.7% → 88.2% reads as 7.5 points down, although the unrounded rates differ by 7.46 (issue 18)."""
+    now, before = 0.88204, 0.95664
+    assert (pct(now), pct(before)) == ("88.2%", "95.7%")
+    assert round((before - now) * 100, 2) == 7.46  # rounded once, the unrounded drop would read 7.5 only by luck
+    assert rate_move(shown_change("on_time_rate", now, before)) == "下降 7.5 个百分点"
+    assert fmt_delta("on_time_rate", now, before) == "-7.5 个百分点"
+    assert shown_change("overdue", 450, 256) == 194
