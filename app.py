@@ -14,7 +14,7 @@ import streamlit as st
 from data_access.auth import Role
 from data_access.config import SettingsError
 from data_access.database import DemoShare
-from pages import analysis, audit, data, definitions, drilldown, ledger, overdue, overview, priority, report, satisfaction, weekly
+from pages import analysis, audit, data, definitions, drilldown, hotline, ledger, overdue, overview, priority, report, satisfaction, weekly
 from ui import access, runtime
 from ui.guard import DB_ERRORS, database_down, guarded
 from ui.navigation import DRILLDOWN_URL_PATH, LEDGER_URL_PATH
@@ -47,6 +47,7 @@ SUPERVISION = [
     page(analysis.render, "形势分析", ":material/insights:", "analysis"),
     page(weekly.render, "周例会", ":material/groups:", "weekly"),
     page(ledger.render, "督办台账", ":material/assignment_turned_in:", LEDGER_URL_PATH),
+    page(hotline.render, "12388通报", ":material/support_agent:", "hotline"),
 ]
 DEFINITIONS = page(definitions.render, "指标口径", ":material/menu_book:", "definitions")
 REPORT = page(report.render, "数据上报", ":material/upload_file:", "report")  # 分级上报: city and county users

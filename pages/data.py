@@ -23,14 +23,14 @@ from pages import hand_over
 from presentation.format import plain_markdown
 from ui.access import current_identity
 from ui.scoped import ScopedData
-from ui.tables import show_table
+from ui.tables import problems_frame, show_rejection, show_table
 from ui.view import View
 
 MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "覆盖全部", ImportMode.UPSERT: "按件号更新"}
 MODE_HELP = ("追加：文件中的件全部新增，件号与库中已有件重复则整批拒绝；"
              "按件号更新：库中已有的件号用文件中的内容替换，其余新增；"
              "覆盖全部：先删除库中全部案件，再载入本文件。")
-KIND_LABELS = {"import": "文件导入", "demo": "演示数据", "remove_demo": "删除演示数据"}
+KIND_LABELS = {"import": "文件导入", "demo": "演示数据", "remove_demo": "删除演示数据", "hotline": "12388来电导入"}
 LOAD_MODE_LABELS = {**MODE_LABELS, "delete": "删除"}
 REMOVED_KEY = "_data_demo_removed"
 RESULT_KEY = "_data_import_report"
@@ -96,25 +96,6 @@ def format_help() -> None:
             "必填": ["是" if c in REQUIRED_COLUMNS else "否" for c in CASE_COLUMNS],
         }), hide_index=True, width="stretch")
         st.caption("不在上表中的列会被忽略并在导入结果中列出；不包含、也不应包含任何举报人身份信息。")
-
-
-def problems_frame(error: DataRejected) -> pd.DataFrame:
-    """The problems of a refused import as a table (行, 列, 值, 问题)."""
-    return pd.DataFrame({
-        "行": pd.array([p.row for p in error.problems], dtype="Int64"),
-        "列": [p.column or "（整个文件）" for p in error.problems],
-        "值": [p.value if p.value is not None else "" for p in error.problems],
-        "问题": [p.reason_zh for p in error.problems],
-    })
-
-
-def show_rejection(error: DataRejected) -> None:
-    """Why nothing was written."""
-    st.error(f"导入被拒绝，数据库未作任何更改：共发现 {error.total:,} 个问题。请修改文件后重新导入。")
-    if error.total > len(error.problems):
-        st.caption(f"下表列出前 {len(error.problems)} 个问题。")
-    show_table(problems_frame(error), hide_index=True, width="stretch",
-                 column_config={"行": st.column_config.NumberColumn("行", help="表格中的行号（表头为第 1 行）", format="%d")})
 
 
 def show_report(report: LoadReport) -> None:

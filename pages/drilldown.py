@@ -53,15 +53,20 @@ def child_section(view: View, data: ScopedData, regions: RegionTree, code: str, 
         st.info("没有下辖单位。")
         return
     colours = data.warning_counts(view.as_of, child_level, view.filters, parent=code)[["code", "yellow", "green"]]
-    shown = children[["code", "name", *CHILD_METRICS]].merge(colours, on="code", how="left")
-    shown[["yellow", "green"]] = shown[["yellow", "green"]].fillna(0).astype("int64")
+    calls = data.hotline_per_100(child_level, view.period, parent=code)[["code", "complaints", "per_100"]]
+    shown = children[["code", "name", *CHILD_METRICS]].merge(colours, on="code", how="left").merge(calls, on="code", how="left")
+    shown[["yellow", "green", "complaints"]] = shown[["yellow", "green", "complaints"]].fillna(0).astype("int64")
     styled = metric_table(shown, CHILD_METRICS, region_row)
     workdays = data.settings.warning_workdays
     config = {"code": None, "name": st.column_config.TextColumn("地区", pinned=True),
               **{m: percent_column_config(m) for m in CHILD_METRICS},
               "yellow": st.column_config.NumberColumn("临期（黄）", format="localized",
                                                       help=f"截至截止日期在办、{workdays} 个工作日内到期的检举控告件"),
-              "green": st.column_config.NumberColumn("未临期（绿）", format="localized", help="其余在办的检举控告件")}
+              "green": st.column_config.NumberColumn("未临期（绿）", format="localized", help="其余在办的检举控告件"),
+              "complaints": st.column_config.NumberColumn("12388来电", format="localized",
+                                                          help="统计期内 12388 举报电话反映该地区检举控告办理问题的来电"),
+              "per_100": st.column_config.NumberColumn("每百件来电", format="%.1f",
+                                                       help="12388 来电数 ÷ 统计期收件总量 × 100")}
     event = show_table(styled, hide_index=True, column_config=config, on_select="rerun",
                          selection_mode="single-row", key=f"children_{code}", width="stretch")
     st.caption(f"比率较{regions.name(code)}整体更差的标为橙色、更好的标为蓝色；点击一行、一根柱或地图上的一块进入该地区。")

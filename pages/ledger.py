@@ -12,13 +12,14 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from data_access.auth import Identity, OutOfScope, Role
+from data_access.auth import Identity, Role
 from data_access.enums import Level
-from data_access.ledger import LedgerRefused, Method, StaleStep, Status, Step, Subject
+from data_access.ledger import Method, Status, Step, Subject
 from pages import hand_over
 from presentation.format import EMPTY
 from reports.ledger_book import build_ledger_workbook
 from reports.notice import DOCX_MIME, NoticeFacts, build_notice, issuer_of, notice_name
+from ui import steps
 from ui.access import current_identity, is_supervisor
 from ui.downloads import recorded_download
 from ui.navigation import NEW_ITEM_PARAMS
@@ -92,21 +93,12 @@ def new_item_form(view: View, data: ScopedData, identity: Identity, regions: Reg
 
 
 def take_step(step, done: str, clear_draft: bool = False) -> None:
-    """Run one ledger write; on success remember `done` and rerun, else say why nothing was written."""
-    try:
-        step()
-    except (LedgerRefused, OutOfScope) as refused:
-        st.error(f"未保存：{refused}")
-        return
-    except StaleStep as stale:
-        st.warning(str(stale))
-        return
-    st.session_state[DONE_KEY] = done
-    st.toast(done, icon=":material/check_circle:")  # seen wherever the page is scrolled
-    if clear_draft:
+    """Run one ledger write (ui.steps); after a new item, its draft leaves the URL."""
+    def clear() -> None:
         for key in NEW_ITEM_PARAMS:
             st.query_params.pop(key, None)
-    st.rerun()
+
+    steps.take_step(step, done, DONE_KEY, clear if clear_draft else None)
 
 
 def filters(items: pd.DataFrame, regions: RegionTree, view: View) -> pd.DataFrame:

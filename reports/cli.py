@@ -6,6 +6,7 @@ Exit status: 0 success, 1 the pack could not be drawn (no CJK font) or written, 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,15 +14,20 @@ from typing import TextIO
 
 import sqlalchemy as sa
 
+from data_access import audit
 from data_access.cli import iso_date, open_engine, reading_failed
+from data_access.hotline import mark_notified, month_bounds
+from data_access.hotline_settings import load_hotline_settings
 from data_access.scope import WHOLE_PROVINCE
 from metrics.analysis import UnknownRegion, analysis_facts
 from metrics.cli import settings_in_force
 from metrics.request import Period
 from metrics.weekly import weekly_report
+from presentation.documents import load_document_settings
 
 from .analysis_report import write_analysis_report
 from .charts import CJKFontMissing
+from .monthly import month_end_pack, write_monthly_pack
 from .pack import write_pack
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -31,10 +37,13 @@ DESCRIPTION = """\
 
   weekly    周例会材料（PPTX 演示稿 + XLSX 台账）/ the weekly meeting pack (deck and ledger) into a folder
   analysis  形势分析报告（DOCX）/ the situation report of a period (half-year) into a folder
+  monthly   12388 月度通报：各市通报、重点县点对点通报、全省汇总与台账，并将该月来电标记为已通报 /
+            the month-end 12388 pack (a 通报 per city, a notice per priority county, the summary), marking the month notified
 
 Examples:
   python -m reports weekly --as-of 2024-06-30 --out /srv/meetings     # cron: --as-of "$(date -d 'last sunday' +%F)"
   python -m reports analysis --from 2024-01-01 --to 2024-06-30 --out /srv/reports [--region 370800]
+  python -m reports monthly --month 2024-06 --out /srv/12388
 """
 
 
@@ -49,7 +58,34 @@ def build_parser() -> argparse.ArgumentParser:
                         help="this week is the Monday-Sunday week holding this date, read as of it")
     p_week.add_argument("--out", type=Path, required=True, help="folder to write 周例会_D.pptx and 周例会台账_D.xlsx into")
     add_analysis_parser(sub)
+    p_month = sub.add_parser("monthly", help="the month-end 12388 pack (DOCX + XLSX); marks the month's complaints notified")
+    p_month.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
+    p_month.add_argument("--month", type=month_text, required=True, help="YYYY-MM: the month whose complaints are notified")
+    p_month.add_argument("--out", type=Path, required=True, help="folder to write the pack into")
+    p_month.add_argument("--check", action="store_true", help="write the files but do not mark the complaints notified")
     return parser
+
+
+def month_text(text: str) -> str:
+    """A YYYY-MM month (argparse type)."""
+    try:
+        month_bounds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"月份应为 YYYY-MM / a month is YYYY-MM: {text!r}") from exc
+    return text
+
+
+def run_monthly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
+    """Build the month's pack, mark its complaints notified (unless --check), then write it; print the paths."""
+    documents = load_document_settings()
+    hotline_settings = load_hotline_settings()
+    issued = dt.date.today()
+    pack = month_end_pack(engine, args.month, issued, settings=args.settings, documents=documents,
+                          hotline_settings=hotline_settings)
+    if not args.check:
+        marked = mark_notified(engine, audit.PROGRAM_ACTOR, args.month)
+        print(f"已将 {args.month} 的 {marked} 件来电标记为已通报 / {marked} complaints marked notified", file=sys.stderr)
+    return _write_files(lambda: write_monthly_pack(pack, args.out), out)
 
 
 def add_analysis_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -101,7 +137,7 @@ def run_weekly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
     return _write_files(write, out)
 
 
-RUNNERS = {"weekly": run_weekly, "analysis": run_analysis}
+RUNNERS = {"weekly": run_weekly, "analysis": run_analysis, "monthly": run_monthly}
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:

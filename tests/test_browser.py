@@ -55,6 +55,7 @@ OTHER_PAGES = [  # url_path in app.py -> screenshot name: render-only checks (th
     ("analysis", "06-analysis"),
     ("weekly", "07-weekly"),
     ("ledger", "07-ledger"),
+    ("hotline", "07-hotline"),
     ("definitions", "08-definitions"),
     ("data", "09-data"),
     ("audit", "10-audit"),

@@ -323,9 +323,9 @@ def _record_maps(monkeypatch: pytest.MonkeyPatch) -> list[tuple[dict, pd.DataFra
 
     drawn, real = [], ui.geo.choropleth
 
-    def record(geojson, frame, metric_id, *args, **kwargs):
-        drawn.append((geojson, frame, metric_id))
-        return real(geojson, frame, metric_id, *args, **kwargs)
+    def record(geojson, frame, metric, *args, **kwargs):
+        drawn.append((geojson, frame, ui.geo.measure_of(metric).column))  # a metric id, or a MapMeasure's column
+        return real(geojson, frame, metric, *args, **kwargs)
 
     monkeypatch.setattr(ui.geo, "choropleth", record)
     return drawn

@@ -7,6 +7,7 @@ and the data version (changes with every load), so a key holds every argument th
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -17,19 +18,33 @@ from data_access.auth import SignInSettings, load_sign_in_settings
 from data_access.config import settings_path
 from data_access.database import DemoShare, case_count, demo_share, ensure_initialized, latest_load, load_demo
 from data_access.engine import DEFAULT_DB_PATH, make_engine, resolve_url
+from data_access.hotline_settings import HotlineSettings, load_hotline_settings
 from data_access.scope import WHOLE_PROVINCE
 from metrics.settings import Settings, load_settings
+from presentation.documents import DocumentSettings, load_document_settings
 
 DEMO_SEED = 20240101
 
 
+@dataclass(frozen=True)
+class SettingsInForce:
+    """Every section of the settings file."""
+
+    metrics: Settings
+    sign_in: SignInSettings
+    hotline: HotlineSettings
+    documents: DocumentSettings
+
+
 @st.cache_resource(show_spinner=False)
-def _settings_file(path: str, modified: float) -> tuple[Settings, SignInSettings]:
-    """Both sections of the settings file, read and checked once per version of the file."""
-    return load_settings(Path(path)), load_sign_in_settings(Path(path))
+def _settings_file(path: str, modified: float) -> SettingsInForce:
+    """Every section of the settings file, read and checked once per version of the file."""
+    file = Path(path)
+    return SettingsInForce(load_settings(file), load_sign_in_settings(file), load_hotline_settings(file),
+                           load_document_settings(file))
 
 
-def _settings_in_force() -> tuple[Settings, SignInSettings]:
+def _settings_in_force() -> SettingsInForce:
     path = settings_path()
     try:
         modified = path.stat().st_mtime
@@ -40,12 +55,22 @@ def _settings_in_force() -> tuple[Settings, SignInSettings]:
 
 def settings() -> Settings:
     """The metric settings in force; SettingsError (Chinese, naming key and value) when the file is wrong."""
-    return _settings_in_force()[0]
+    return _settings_in_force().metrics
 
 
 def sign_in_settings() -> SignInSettings:
     """The sign-in settings in force (SettingsError as for settings())."""
-    return _settings_in_force()[1]
+    return _settings_in_force().sign_in
+
+
+def hotline_settings() -> HotlineSettings:
+    """The 12388 cycle's settings in force (SettingsError as for settings())."""
+    return _settings_in_force().hotline
+
+
+def document_settings() -> DocumentSettings:
+    """The documents' issuer and numbering in force (SettingsError as for settings())."""
+    return _settings_in_force().documents
 
 
 def database_url() -> str:

@@ -16,16 +16,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from data_access import audit, inventory, ledger, mappings
+from data_access import audit, hotline, inventory, ledger, mappings
 from data_access.auth import Identity
 from data_access.database import DemoShare, LoadReport, remove_demo_cases
 from data_access.engine import describe_url, dialect_name
 from data_access.enums import Level
+from data_access.hotline_import import ComplaintImport, import_complaints_bytes
+from data_access.hotline_settings import HotlineSettings
 from data_access.importer import Preview, import_bytes, preview_import
 from data_access.scope import Scope
 from metrics.analysis import AnalysisFacts, analysis_facts
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
 from metrics.distribution import rating_distribution
+from metrics.hotline import MonthlyFacts, complaints_per_100, month_counts, month_series, monthly_facts
 from metrics.priority import priority_counties
 from metrics.request import CaseFilter, Period, TableRequest
 from metrics.series import Grain, SeriesRequest, metric_series
@@ -35,6 +38,7 @@ from metrics.table import region_table
 from metrics.trends import TrendBy, trends
 from metrics.warnings import deadline_warnings, warning_counts
 from metrics.weekly import WeeklyReport, weekly_report
+from presentation.documents import DocumentSettings
 
 from . import runtime
 
@@ -105,6 +109,60 @@ class ScopedData:
     def return_supervision(self, actor: Identity, item_id: str, note: str) -> None:
         """退回."""
         ledger.send_back(runtime.get_engine(self.url), actor, item_id, note=note)
+
+    # 12388: a month holds a few hundred complaints, so these read uncached and a step shows at once
+    def hotline_counts(self, month: str, level: Level, as_of: dt.date, parent: str | None = None) -> pd.DataFrame:
+        """The month's complaints per region of `level` in scope, by kind and cycle state (metrics.hotline)."""
+        return month_counts(runtime.get_engine(self.url), month, level, scope=self.scope, parent=parent, as_of=as_of,
+                            settings=runtime.hotline_settings())
+
+    def hotline_series(self, last_month: str, months: int, as_of: dt.date) -> pd.DataFrame:
+        """Complaints and cycle counts month by month in scope."""
+        return month_series(runtime.get_engine(self.url), last_month, months, scope=self.scope, as_of=as_of,
+                            settings=runtime.hotline_settings())
+
+    def hotline_complaints(self, month: str) -> pd.DataFrame:
+        """The month's complaints of the counties in scope, with their cycle fields (no caller identity exists)."""
+        return hotline.complaints(runtime.get_engine(self.url), self.scope, month)
+
+    def hotline_draws(self, month: str) -> pd.DataFrame:
+        """The recorded 抽查 draws of the month (the province's: everything needed to re-run them)."""
+        return hotline.draws(runtime.get_engine(self.url), month)
+
+    def hotline_draw_replays(self, draw_id: str) -> bool:
+        """Whether re-running a recorded draw from its stored seed, share and population gives its sample."""
+        return hotline.replays(runtime.get_engine(self.url), draw_id)
+
+    def hotline_per_100(self, level: Level, period: Period, parent: str | None = None) -> pd.DataFrame:
+        """Complaints and complaints per 100 cases received, per region of `level` in scope."""
+        return complaints_per_100(runtime.get_engine(self.url), level, period, scope=self.scope, parent=parent,
+                                  settings=self.settings)
+
+    def record_hotline_feedback(self, actor: Identity, complaint_id: str, verdict: str, note: str) -> str | None:
+        """A city's answer to one complaint; the supervision item it opened (属实), if any."""
+        return hotline.record_feedback(runtime.get_engine(self.url), actor, complaint_id, verdict, note)
+
+    def draw_spot_checks(self, actor: Identity, month: str) -> hotline.Draw:
+        """The province's seeded, recorded 抽查 draw among the month's 不属实 answers."""
+        return hotline.draw_spot_checks(runtime.get_engine(self.url), actor, month)
+
+    def record_spot_check(self, actor: Identity, complaint_id: str, result: str, note: str) -> str | None:
+        """The province's 抽查 result; the supervision item it opened (反馈不实), if any."""
+        return hotline.record_spot_check(runtime.get_engine(self.url), actor, complaint_id, result, note)
+
+    def import_complaints(self, data: bytes, filename: str, actor: Identity, check: bool = False) -> ComplaintImport:
+        """Import a 12388 complaint file (all rows or none; a city or county user's rows only of its region)."""
+        return import_complaints_bytes(runtime.get_engine(self.url), data, filename, actor=actor, check=check)
+
+    def mark_notified(self, actor: Identity, month: str) -> int:
+        """Mark the month's complaints notified (the province, with its month-end 通报)."""
+        return hotline.mark_notified(runtime.get_engine(self.url), actor, month)
+
+    def monthly_facts(self, month: str) -> MonthlyFacts:
+        """The month-end pack's facts (province users only)."""
+        self._province_only("12388 月度通报")
+        return monthly_facts(runtime.get_engine(self.url), month, scope=self.scope, settings=self.settings,
+                             hotline_settings=runtime.hotline_settings())
 
     def signals(self, as_of: dt.date, filters: CaseFilter) -> pd.DataFrame:
         """Deterioration signals of every county in scope (see metrics.signals)."""
@@ -199,6 +257,16 @@ class ScopedData:
         """The latest audit rows since `since`, newest first."""
         self._province_only("审计日志")
         return audit.recent(runtime.get_engine(self.url), limit, since=since)
+
+    @property
+    def documents(self) -> DocumentSettings:
+        """Who issues the documents and how they are numbered (the settings file's [documents])."""
+        return runtime.document_settings()
+
+    @property
+    def hotline(self) -> HotlineSettings:
+        """The 12388 cycle's settings ([hotline])."""
+        return runtime.hotline_settings()
 
     def _province_only(self, what: str) -> None:
         if not self.scope.is_whole_province:

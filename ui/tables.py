@@ -8,6 +8,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 from streamlit.elements.lib.column_types import ColumnConfig
 
+from data_access.problems import DataRejected
 from metrics.registry import METRICS_BY_ID, Direction, MetricKind
 
 WORSE_BG = "background-color: #F6D7B0"  # light orange
@@ -75,3 +76,22 @@ MISSING = "—"
 def show_table(data: pd.DataFrame | Styler, **kwargs: Any) -> Any:  # DataframeState with on_select, else DeltaGenerator
     """st.dataframe with an em dash for missing values (not "None") on every table of the app."""
     return st.dataframe(data, placeholder=MISSING, **kwargs)
+
+
+def problems_frame(error: DataRejected) -> pd.DataFrame:
+    """The problems of a refused import as a table (行, 列, 值, 问题)."""
+    return pd.DataFrame({
+        "行": pd.array([p.row for p in error.problems], dtype="Int64"),
+        "列": [p.column or "（整个文件）" for p in error.problems],
+        "值": [p.value if p.value is not None else "" for p in error.problems],
+        "问题": [p.reason_zh for p in error.problems],
+    })
+
+
+def show_rejection(error: DataRejected) -> None:
+    """Why nothing was written."""
+    st.error(f"导入被拒绝，数据库未作任何更改：共发现 {error.total:,} 个问题。请修改文件后重新导入。")
+    if error.total > len(error.problems):
+        st.caption(f"下表列出前 {len(error.problems)} 个问题。")
+    show_table(problems_frame(error), hide_index=True, width="stretch",
+                 column_config={"行": st.column_config.NumberColumn("行", help="表格中的行号（表头为第 1 行）", format="%d")})

@@ -1,0 +1,261 @@
+"""12388 通报: the month's hotline complaints by city and kind, where the monthly cycle stands (answers still
+missing after the deadline, 属实 share, 抽查), the month-end pack, and the steps each role may take — a
+city answers its complaints, the province draws and records 抽查 and issues the month's 通报.
+
+data_access.hotline decides every step (scope, role, current state); the page offers what the viewer's
+role allows and shows its answer. Nothing here holds a caller's identity: the table has none.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from data_access.auth import Identity, OutOfScope, Role
+from data_access.enums import ComplaintKind, Feedback, Level, SpotCheckResult
+from data_access.hotline import CycleRefused
+from data_access.problems import DataRejected
+from metrics.hotline import KIND_COLUMNS, LABELS
+from pages import hand_over
+from presentation.format import pct
+from reports.monthly import Letterhead, build_monthly_pack, pack_zip
+from ui import steps
+from ui.access import current_identity
+from ui.charts import lines_chart, stacked_bars_chart
+from ui.downloads import recorded_download
+from ui.regions import tree
+from ui.scoped import ScopedData
+from ui.tables import show_rejection, show_table
+from ui.vega import show_chart
+from ui.view import View
+
+DONE_KEY = "_hotline_done"
+PACK_KEY = "_hotline_pack"
+MONTHS_SHOWN = 12
+KIND_LABELS = {k.value: k.label for k in ComplaintKind}
+FEEDBACK_LABELS = {f.value: f.label for f in Feedback}
+CHECK_LABELS = {r.value: r.label for r in SpotCheckResult}
+ZIP_MIME = "application/zip"
+LIST_LABELS = {"complaint_id": "来电编号", "received_date": "来电日期", "county_name": "县（市、区）", "kind_label": "反映类型",
+               "case_id": "关联件号", "state": "办理环节", "feedback_label": "地市反馈", "check_label": "抽查结果"}
+
+
+def month_label(month: str) -> str:
+    """2026-10 -> 2026年10月."""
+    return f"{int(month[:4])}年{int(month[5:7])}月"
+
+
+def recent_months(as_of: dt.date, n: int = MONTHS_SHOWN) -> list[str]:
+    """The n months up to the as-of date's, newest first."""
+    index = as_of.year * 12 + as_of.month - 1
+    return [f"{(i // 12):04d}-{(i % 12) + 1:02d}" for i in range(index, index - n, -1)]
+
+
+def state_of(row: pd.Series) -> str:
+    """Where one complaint stands in the cycle, in words."""
+    if pd.isna(row["notified_month"]):
+        return "待通报"
+    if pd.isna(row["feedback"]):
+        return "待地市反馈"
+    if row["feedback"] == Feedback.TRUE.value:
+        return "属实，已挂账督办"
+    if pd.isna(row["spot_check_draw"]):
+        return "不属实，未抽中"
+    if pd.isna(row["spot_check_result"]):
+        return "不属实，待抽查"
+    return "抽查：反馈不实，已挂账督办" if row["spot_check_result"] == SpotCheckResult.FALSE.value else "抽查：反馈属实"
+
+
+def take_step(step, done: str) -> None:
+    """Run one write of the cycle (ui.steps)."""
+    steps.take_step(step, done, DONE_KEY)
+
+
+def headline(counts: pd.DataFrame, previous: pd.DataFrame, month: str, feedback_day: int) -> None:
+    """来电, 属实占比, 逾期未反馈, 抽查, 挂账督办 of the month in the viewer's region."""
+    total, before = int(counts["complaints"].sum()), int(previous["complaints"].sum())
+    answered, confirmed = int(counts["answered"].sum()), int(counts["confirmed"].sum())
+    c1, c2, c3, c4, c5 = st.columns(5)
+    c1.metric(f"{month_label(month)}来电投诉", f"{total:,} 件", f"{total - before:+,} 件（较上月）" if before or total else None,
+              delta_color="inverse", border=True)
+    c2.metric("属实占比", pct(confirmed / answered) if answered else "—", border=True,
+              help=f"地市已反馈 {answered} 件，其中属实 {confirmed} 件。")
+    c3.metric("逾期未反馈", f"{int(counts['missing'].sum()):,} 件", border=True,
+              help=f"已通报、超过反馈截止日（次月 {feedback_day} 日）仍未反馈的来电。")
+    c4.metric("抽查", f"{int(counts['checked'].sum())}/{int(counts['drawn'].sum())} 件", border=True,
+              help=f"已抽查/抽中；抽查发现反馈不实 {int(counts['check_false'].sum())} 件。")
+    c5.metric("挂账督办", f"{int(counts['items'].sum()):,} 项", border=True, help="反馈属实或抽查发现反馈不实而挂账的督办事项。")
+
+
+def by_unit(counts: pd.DataFrame, unit_noun: str) -> None:
+    """The units' complaints stacked by kind, and the cycle table."""
+    shown = counts.sort_values(["complaints", "code"], ascending=[False, True])
+    long = shown.melt(id_vars=["code", "name"], value_vars=list(KIND_COLUMNS), var_name="kind", value_name="n")
+    long = long.assign(类型=long["kind"].map(KIND_LABELS))
+    show_chart(stacked_bars_chart, long, "name", "n", "类型", unit_noun, "来电（件）", [KIND_LABELS[k] for k in KIND_COLUMNS],
+               key="hotline_units")
+    table = shown.assign(confirmed_share=shown["confirmed_share"] * 100)
+    columns = ["name", "complaints", *KIND_COLUMNS, "notified", "answered", "confirmed", "denied", "confirmed_share", "missing",
+               "drawn", "check_false", "items"]
+    show_table(table[columns], hide_index=True, width="stretch", column_config={
+        "name": unit_noun, **{c: LABELS[c] for c in columns if c not in ("name", "confirmed_share")},
+        "confirmed_share": st.column_config.NumberColumn(LABELS["confirmed_share"], format="%.1f%%")})
+
+
+def complaint_list(rows: pd.DataFrame) -> pd.DataFrame:
+    """The month's complaints in people's terms."""
+    regions = tree()
+    return rows.assign(county_name=rows["county_code"].map(regions.name), kind_label=rows["kind"].map(KIND_LABELS),
+                       state=[state_of(r) for _, r in rows.iterrows()],
+                       feedback_label=rows["feedback"].map(FEEDBACK_LABELS).fillna(""),
+                       check_label=rows["spot_check_result"].map(CHECK_LABELS).fillna(""))
+
+
+def feedback_form(data: ScopedData, identity: Identity, rows: pd.DataFrame, month: str) -> None:
+    """A city (or the province) answers one notified complaint: 属实 opens a supervision item."""
+    waiting = rows[rows["notified_month"].notna() & rows["feedback"].isna()]
+    st.subheader(f"地市反馈（待反馈 {len(waiting)} 件，截止 {data.hotline.feedback_due(month)}）")
+    if waiting.empty:
+        st.info("本月没有待反馈的来电。" if rows["notified_month"].notna().any() else "本月来电尚未通报，通报后由地市逐件反馈。")
+        return
+    labels = dict(zip(waiting["complaint_id"], waiting["complaint_id"] + "　" + waiting["county_name"] + "　" + waiting["kind_label"],
+                      strict=True))
+    with st.form("hotline_feedback", border=True):
+        picked = st.selectbox("来电", list(labels), format_func=labels.__getitem__, key="hotline_feedback_pick")
+        verdict = st.radio("核查结论", [f.value for f in Feedback], format_func=FEEDBACK_LABELS.__getitem__, horizontal=True,
+                           key="hotline_feedback_verdict")
+        note = st.text_area("核查情况说明", max_chars=1000, key="hotline_feedback_note",
+                            placeholder="核查经过、结论依据；属实的写明整改措施。不得填写来电人姓名、电话、身份证号。")
+        if st.form_submit_button("提交反馈", type="primary"):
+            take_step(lambda: data.record_hotline_feedback(identity, picked, verdict, note),
+                      f"已反馈：{picked} {FEEDBACK_LABELS[verdict]}" + ("，已挂账督办。" if verdict == Feedback.TRUE.value else "。"))
+
+
+def spot_checks(data: ScopedData, identity: Identity, rows: pd.DataFrame, month: str) -> None:
+    """The province draws among the 不属实 answers (seeded, recorded, re-runnable) and records each result."""
+    share = data.hotline.spot_check_share
+    st.subheader("抽查")
+    denied = rows[(rows["feedback"] == Feedback.UNTRUE.value) & rows["spot_check_draw"].isna()]
+    st.caption(f"对反馈不属实的来电按 {share * 100:.0f}% 抽查（每市至少 1 件），随机数种子记录在案，任何人可按种子复现抽样结果。")
+    draws = data.hotline_draws(month)
+    if len(draws):
+        for _, draw in draws.iterrows():
+            same = data.hotline_draw_replays(str(draw["id"]))
+            st.markdown(f"- {pd.Timestamp(draw['drawn_at']):%Y-%m-%d %H:%M} 由 {draw['drawn_by']} 抽取：种子 {int(draw['seed'])}，"
+                        f"比例 {float(draw['share']) * 100:.0f}%，从 {int(draw['population'])} 件中抽中 {int(draw['sample'])} 件；"
+                        f"按种子复现{'一致' if same else '不一致，请核对'}。")
+    if len(denied):
+        if st.button(f"抽取本月抽查件（待抽 {len(denied)} 件不属实反馈）", key="hotline_draw", icon=":material/casino:"):
+            take_step(lambda: data.draw_spot_checks(identity, month), "已抽取并记录抽查件。")
+    pending = rows[rows["spot_check_draw"].notna() & rows["spot_check_result"].isna()]
+    if pending.empty:
+        return
+    labels = dict(zip(pending["complaint_id"], pending["complaint_id"] + "　" + pending["county_name"] + "　" + pending["kind_label"],
+                      strict=True))
+    with st.form("hotline_spot_check", border=True):
+        picked = st.selectbox(f"抽查件（待录入 {len(pending)} 件）", list(labels), format_func=labels.__getitem__,
+                              key="hotline_check_pick")
+        result = st.radio("抽查结果", [r.value for r in SpotCheckResult], format_func=CHECK_LABELS.__getitem__, horizontal=True,
+                          key="hotline_check_result")
+        note = st.text_area("抽查情况", max_chars=1000, key="hotline_check_note", placeholder="抽查方式、发现的问题。")
+        if st.form_submit_button("录入抽查结果", type="primary"):
+            opened = "，已挂账督办。" if result == SpotCheckResult.FALSE.value else "。"
+            take_step(lambda: data.record_spot_check(identity, picked, result, note),
+                      f"已录入抽查结果：{picked} {CHECK_LABELS[result]}{opened}")
+
+
+def month_end_pack(data: ScopedData, identity: Identity, month: str) -> None:
+    """The province issues the month's 通报 (marking its complaints notified) and downloads the pack."""
+    st.subheader("月度通报")
+    st.caption("生成各市通报（来电清单、办理情况对比、反馈要求）、重点督导县点对点通报（初次举报超期未办结和结而不服件号）、"
+               "全省汇总和台账；生成即将本月来电标记为“已通报”。")
+    if st.button(f"生成{month_label(month)}通报", key="hotline_pack", type="primary", icon=":material/description:"):
+        try:
+            facts = data.monthly_facts(month)
+            documents, issued = data.documents, dt.date.today()
+            letterhead = Letterhead(documents.issuer(facts.province_name), documents.monthly_number(month, issued), issued)
+            pack = build_monthly_pack(facts, letterhead,
+                                      spot_share=data.hotline.spot_check_share, county_reply_due=documents.reply_due(issued))
+            marked = data.mark_notified(identity, month)
+        except (CycleRefused, OutOfScope, PermissionError) as refused:
+            st.error(f"未生成：{refused}")
+        else:
+            st.session_state[PACK_KEY] = (month, pack_zip(pack), len(pack.files), marked)
+            st.rerun()  # the lists above now read the month as notified
+    if (ready := st.session_state.get(PACK_KEY)) and ready[0] == month:
+        _, content, files, marked = ready
+        st.success(f"已生成 {files} 个文件；本次标记已通报 {marked} 件来电。")
+        name = f"12388月度通报_{month}.zip"
+        st.download_button("下载本月通报（ZIP）", recorded_download(lambda: content, name), file_name=name, mime=ZIP_MIME,
+                           on_click="ignore", key="hotline_pack_zip", icon=":material/download:")
+
+
+def upload(data: ScopedData, identity: Identity) -> None:
+    """Import a 12388 complaint file (all rows or none; a city's rows only of its counties)."""
+    with st.expander("导入 12388 来电记录"):
+        st.caption("CSV 或 Excel：来电编号、来电日期、市、县（市、区）、投诉类型、关联件号（可空）。来电人姓名、电话、"
+                   "身份证号、地址、来电内容等列一律不导入。整份文件全部正确才写入。")
+        file = st.file_uploader("来电记录文件", type=["csv", "xlsx"], key="hotline_upload")
+        if file is not None and st.button("导入", key="hotline_upload_run", type="primary"):
+            try:
+                done = data.import_complaints(file.getvalue(), file.name, identity)
+            except DataRejected as rejected:
+                show_rejection(rejected)
+            except OutOfScope as refused:
+                st.error(f"未导入：{refused}")
+            else:
+                st.session_state[DONE_KEY] = f"已导入 {done.rows} 件来电。" + (
+                    f"未导入的列：{'、'.join(done.dropped_columns)}。" if done.dropped_columns else "")
+                st.rerun()
+
+
+def trend(data: ScopedData, month: str, as_of: dt.date) -> None:
+    """Complaints by kind over 12 months, and the 属实 share."""
+    series = data.hotline_series(month, MONTHS_SHOWN, as_of)
+    st.subheader(f"近 {MONTHS_SHOWN} 个月走势")
+    long = series.melt(id_vars=["month"], value_vars=list(KIND_COLUMNS), var_name="kind", value_name="n")
+    long = long.assign(month=pd.to_datetime(long["month"] + "-01"), 类型=long["kind"].map(KIND_LABELS))
+    show_chart(lines_chart, long, "month", "n", "类型", "月份", "来电（件）")
+    shares = series.assign(属实占比=(series["confirmed_share"] * 100).round(1), 月份=series["month"])
+    show_table(shares[["月份", "complaints", "answered", "confirmed", "属实占比", "missing", "check_false"]], hide_index=True,
+               width="stretch", column_config={"complaints": "来电", "answered": "已反馈", "confirmed": "属实",
+                                                "属实占比": st.column_config.NumberColumn(format="%.1f%%"),
+                                                "missing": "逾期未反馈", "check_false": "抽查发现反馈不实"})
+
+
+def render(view: View, data: ScopedData) -> None:
+    """The viewer's region: the month's complaints and cycle, the steps the role allows, the 12-month trend."""
+    identity, regions = current_identity(), tree()
+    st.title("12388 通报")
+    st.caption("12388 举报电话反映检举控告办理缓慢、对处理结果不满意、实名举报长期不反馈等问题：每月底通报各市，"
+               "次月反馈核查情况；属实的挂账督办、销号管理，不属实的按比例抽查。")
+    if (done := st.session_state.pop(DONE_KEY, None)) is not None:
+        st.success(done)
+    months = recent_months(view.as_of)
+    month = st.selectbox("月份", months, index=1 if len(months) > 1 else 0, format_func=month_label, key="hotline_month")
+    level = regions.level(view.root)
+    unit_level = level.child() or Level.COUNTY
+    parent = view.root if level is not Level.PROVINCE else None
+    counts = data.hotline_counts(month, unit_level, view.as_of, parent)
+    previous = data.hotline_counts(months[months.index(month) + 1] if months.index(month) + 1 < len(months) else month,
+                                   unit_level, view.as_of, parent)
+    headline(counts, previous, month, data.hotline.feedback_day)
+    st.subheader(f"各{unit_level.label}来电（按反映类型）")
+    by_unit(counts, unit_level.label)
+    rows = complaint_list(data.hotline_complaints(month))
+    if identity.role is not Role.COUNTY:
+        feedback_form(data, identity, rows, month)
+    if identity.role is Role.PROVINCE:
+        spot_checks(data, identity, rows, month)
+        month_end_pack(data, identity, month)
+    st.subheader(f"来电清单（{len(rows)} 件）")
+    show_table(rows[list(LIST_LABELS)].rename(columns=LIST_LABELS), hide_index=True, width="stretch",
+               height=min(40 + 35 * len(rows), 420))
+    if identity.role is not Role.COUNTY:
+        upload(data, identity)
+    trend(data, month, view.as_of)
+
+
+if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py
+    hand_over()

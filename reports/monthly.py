@@ -1,0 +1,263 @@
+"""The month-end 12388 pack: one 通报 per city, one point-to-point notice per priority county, and the province's
+summary (DOCX + XLSX ledger). Each document holds only its recipient's data: a city's 通报 lists that city's
+complaints and counties, a county's notice its own case numbers, nothing else.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+from data_access.enums import ComplaintKind
+from data_access.hotline_settings import DEFAULT_HOTLINE_SETTINGS, HotlineSettings
+from data_access.scope import WHOLE_PROVINCE
+from metrics.hotline import KIND_COLUMNS, CityNotice, CountyNotice, MonthlyFacts, monthly_facts
+from metrics.settings import DEFAULT_SETTINGS, Settings
+from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings
+from presentation.format import cn_date, pct
+
+from .docx_form import add_heading, add_paragraph, add_table, add_title, new_document, to_bytes
+from .workbook import write_sheet
+
+KIND_LABELS = {k.value: k.label for k in ComplaintKind}
+LIST_WIDTHS_CM = [1.1, 3.9, 2.4, 2.4, 3.0, 2.8]  # the 来电清单 across the 15.6 cm of an A4 text block
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """Who issues the pack, its number and the day it is dated."""
+
+    issuer: str  # 山东省纪委监委信访室
+    number: str  # 鲁纪信通〔2026〕10号
+    issued_on: dt.date
+
+
+def month_words(month: str) -> str:
+    """2026-10 -> 2026年10月."""
+    return f"{int(month[:4])}年{int(month[5:7])}月"
+
+
+def _kinds_text(row: pd.Series) -> str:
+    parts = [f"{KIND_LABELS[k]} {int(row[k])} 件" for k in KIND_COLUMNS if int(row[k])]
+    return "，其中" + "、".join(parts) if parts else ""
+
+
+def _head(doc, letterhead: Letterhead, title: str, addressee: str) -> None:
+    add_paragraph(doc, letterhead.number, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    add_title(doc, title)
+    add_paragraph(doc)
+    add_paragraph(doc, f"{addressee}：", indent=False)
+
+
+def _sign(doc, letterhead: Letterhead) -> None:
+    add_paragraph(doc)
+    add_paragraph(doc, letterhead.issuer, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    add_paragraph(doc, cn_date(letterhead.issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+
+
+def city_notice_title(facts: MonthlyFacts, notice: CityNotice) -> str:
+    """关于2026年10月12388举报电话反映济宁市检举控告办理问题的通报."""
+    return f"关于{month_words(facts.month)}12388举报电话反映{notice.name}检举控告办理问题的通报"
+
+
+def build_city_notice(facts: MonthlyFacts, notice: CityNotice, letterhead: Letterhead, spot_share: float) -> bytes:
+    """One city's 通报: its complaints by kind and county, its handling against the province, the list to answer."""
+    doc = new_document()
+    _head(doc, letterhead, city_notice_title(facts, notice), f"{notice.name}纪委监委")
+    n = int(notice.counts["complaints"])
+    add_heading(doc, "一、来电情况")
+    if n:
+        by_county = notice.counties[notice.counties["complaints"] > 0].sort_values(["complaints", "code"], ascending=[False, True])
+        add_paragraph(doc, f"{month_words(facts.month)}，12388举报电话共接到反映你市检举控告办理问题的来电 {n} 件"
+                           f"{_kinds_text(notice.counts)}。按县（市、区）："
+                           + "、".join(f"{r['name']} {int(r['complaints'])} 件" for _, r in by_county.iterrows()) + "。")
+        add_table(doc, ["县（市、区）", "来电", *(KIND_LABELS[k] for k in KIND_COLUMNS)],
+                  [[str(r["name"]), str(int(r["complaints"])), *(str(int(r[k])) for k in KIND_COLUMNS)]
+                   for _, r in by_county.iterrows()])
+    else:
+        add_paragraph(doc, f"{month_words(facts.month)}，12388举报电话未接到反映你市检举控告办理问题的来电。")
+    add_heading(doc, "二、办理情况")
+    h, p = notice.handling, facts.province
+    add_paragraph(doc, f"{month_words(facts.month)}，你市按期办结率 {pct(h['on_time_rate'])}（全省 {pct(p['on_time_rate'])}），"
+                       f"初次举报按期办结率 {pct(h['first_on_time_rate'])}（全省 {pct(p['first_on_time_rate'])}），"
+                       f"群众满意率 {pct(h['satisfaction_rate'])}（全省 {pct(p['satisfaction_rate'])}）；截至{cn_date(facts.end)}，"
+                       f"超期未办结 {int(h['overdue'])} 件，其中初次举报 {int(h['first_overdue'])} 件。")
+    add_table(doc, ["指标", notice.name, "全省"], [
+        ["应办结件", str(int(h["due"])), str(int(p["due"]))],
+        ["按期办结率", pct(h["on_time_rate"]), pct(p["on_time_rate"])],
+        ["初次举报按期办结率", pct(h["first_on_time_rate"]), pct(p["first_on_time_rate"])],
+        ["群众满意率", pct(h["satisfaction_rate"]), pct(p["satisfaction_rate"])],
+        ["超期未办结（月末）", str(int(h["overdue"])), str(int(p["overdue"]))],
+        ["结而不服件", str(int(h["disputed"])), str(int(p["disputed"]))]])
+    add_heading(doc, "三、工作要求")
+    if n:
+        add_paragraph(doc, f"请对附件所列 {n} 件来电逐件核查，于{cn_date(facts.feedback_due)}前在督导看板“12388通报”页逐件反馈"
+                           f"核查情况（属实或不属实，并说明理由）。反馈属实的，省纪委监委信访室挂账督办、销号管理；反馈不属实的，"
+                           f"按不低于 {spot_share * 100:.0f}% 的比例（每市至少 1 件）抽查，抽查发现反馈不实的，一并挂账督办。")
+    else:
+        add_paragraph(doc, "请继续落实检举控告按期办理、及时反馈的要求。")
+    _sign(doc, letterhead)
+    if n:
+        add_paragraph(doc, "附件：来电清单", indent=False)
+        add_table(doc, ["序号", "来电编号", "来电日期", "县（市、区）", "反映类型", "关联件号"], widths_cm=LIST_WIDTHS_CM, rows=
+                  [[str(i), str(r["complaint_id"]), str(r["received_date"]), str(r["county_name"]), KIND_LABELS[str(r["kind"])],
+                    "" if pd.isna(r["case_id"]) else str(r["case_id"])]
+                   for i, (_, r) in enumerate(notice.complaints.iterrows(), start=1)])
+    return to_bytes(doc)
+
+
+def county_notice_title(facts: MonthlyFacts, notice: CountyNotice) -> str:
+    """关于微山县初次举报超期未办结及结而不服情况的通报（2026年10月）."""
+    return f"关于{notice.name}初次举报超期未办结及结而不服情况的通报（{month_words(facts.month)}）"
+
+
+def build_county_notice(facts: MonthlyFacts, notice: CountyNotice, letterhead: Letterhead, reply_due: dt.date) -> bytes:
+    """A priority county's point-to-point notice: its overdue first reports and 结而不服 cases, by case number only."""
+    doc = new_document()
+    _head(doc, letterhead, county_notice_title(facts, notice), f"{notice.city_name}{notice.name}纪委监委主要负责人")
+    window = facts.priority_window
+    add_paragraph(doc, f"你县（市、区）列为重点督导县（近 {_months(window)} 个月，{cn_date(window.start)}至{cn_date(window.end)}，"
+                       f"初次举报按期办结率明显低于全省、越级举报率明显高于全省）。经{month_words(facts.month)}全覆盖检查，"
+                       f"截至{cn_date(facts.end)}，你县（市、区）初次举报超期未办结 {len(notice.overdue_first)} 件，"
+                       f"本月办结的检举控告中结而不服 {len(notice.disputed)} 件，件号见下表。")
+    add_heading(doc, "一、初次举报超期未办结")
+    if len(notice.overdue_first):
+        add_table(doc, ["序号", "件号", "收件日期", "办理期限", "超期天数"],
+                  [[str(i), str(r["case_id"]), str(r["received_date"]), str(r["due_date"]), str(int(r["days_overdue"]))]
+                   for i, (_, r) in enumerate(notice.overdue_first.iterrows(), start=1)])
+    else:
+        add_paragraph(doc, "无。")
+    add_heading(doc, "二、结而不服")
+    if len(notice.disputed):
+        add_table(doc, ["序号", "件号", "办结日期"],
+                  [[str(i), str(r["case_id"]), str(r["closed_date"])] for i, (_, r) in enumerate(notice.disputed.iterrows(), start=1)])
+    else:
+        add_paragraph(doc, "无。")
+    add_heading(doc, "三、工作要求")
+    add_paragraph(doc, f"请你县（市、区）纪委监委主要负责人亲自过问，逐件明确办理责任和时限，于{cn_date(reply_due)}前将办理进展书面反馈"
+                       f"{letterhead.issuer}。")
+    _sign(doc, letterhead)
+    return to_bytes(doc)
+
+
+def _months(window) -> int:
+    return (window.end.year - window.start.year) * 12 + window.end.month - window.start.month + (1 if window.start.day == 1 else 0)
+
+
+def province_summary_title(facts: MonthlyFacts) -> str:
+    """2026年10月12388举报电话来电及重点督导县检查情况汇总."""
+    return f"{month_words(facts.month)}12388举报电话来电及重点督导县检查情况汇总"
+
+
+def build_province_summary(facts: MonthlyFacts, letterhead: Letterhead) -> bytes:
+    """The province's summary: complaints by city and kind, handling by city, the notices sent."""
+    doc = new_document()
+    add_title(doc, province_summary_title(facts))
+    add_paragraph(doc, f"{letterhead.issuer}　{cn_date(letterhead.issued_on)}", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    t = facts.province_counts
+    add_heading(doc, "一、来电情况")
+    add_paragraph(doc, f"{month_words(facts.month)}，12388举报电话共接到反映检举控告办理问题的来电 {int(t['complaints'])} 件"
+                       f"{_kinds_text(t)}。已向 {sum(1 for n in facts.city_notices if int(n.counts['complaints']))} 个市通报，"
+                       f"请于{cn_date(facts.feedback_due)}前反馈。")
+    add_table(doc, ["市", "来电", *(KIND_LABELS[k] for k in KIND_COLUMNS), "按期办结率", "初次举报按期办结率", "群众满意率", "超期未办结"],
+              [[str(r["name"]), str(int(r["complaints"])), *(str(int(r[k])) for k in KIND_COLUMNS), pct(r["on_time_rate"]),
+                pct(r["first_on_time_rate"]), pct(r["satisfaction_rate"]), str(int(r["overdue"]))]
+               for _, r in facts.cities.iterrows()])
+    add_heading(doc, "二、重点督导县检查情况")
+    if facts.county_notices:
+        add_paragraph(doc, f"对 {len(facts.county_notices)} 个重点督导县全覆盖检查初次举报超期未办结及结而不服情况，并点对点通报其纪委监委"
+                           "主要负责人：")
+        add_table(doc, ["县（市、区）", "所属市", "初次举报超期未办结", "本月结而不服"],
+                  [[n.name, n.city_name, str(len(n.overdue_first)), str(len(n.disputed))] for n in facts.county_notices])
+    else:
+        add_paragraph(doc, "本月没有列为重点督导的县（市、区）。")
+    return to_bytes(doc)
+
+
+def build_province_ledger(facts: MonthlyFacts) -> bytes:
+    """The XLSX ledger: 汇总 by city, 来电清单 (every complaint of the month), and the priority counties' case numbers."""
+    cities = facts.cities.rename(columns={"name": "市", "complaints": "来电", **{k: KIND_LABELS[k] for k in KIND_COLUMNS},
+                                          "on_time_rate": "按期办结率", "first_on_time_rate": "初次举报按期办结率",
+                                          "satisfaction_rate": "群众满意率", "overdue": "超期未办结"})
+    summary = cities[["市", "来电", *(KIND_LABELS[k] for k in KIND_COLUMNS), "按期办结率", "初次举报按期办结率", "群众满意率",
+                      "超期未办结"]]
+    listed = pd.concat([n.complaints.assign(city=n.name) for n in facts.city_notices], ignore_index=True)
+    complaints = pd.DataFrame({"来电编号": listed["complaint_id"], "来电日期": listed["received_date"], "市": listed["city"],
+                               "县（市、区）": listed["county_name"], "反映类型": listed["kind"].map(KIND_LABELS),
+                               "关联件号": listed["case_id"]})
+    overdue = pd.DataFrame([{"县（市、区）": n.name, "所属市": n.city_name, "件号": r["case_id"], "收件日期": r["received_date"],
+                             "办理期限": r["due_date"], "超期天数": int(r["days_overdue"])}
+                            for n in facts.county_notices for _, r in n.overdue_first.iterrows()],
+                           columns=["县（市、区）", "所属市", "件号", "收件日期", "办理期限", "超期天数"])
+    disputed = pd.DataFrame([{"县（市、区）": n.name, "所属市": n.city_name, "件号": r["case_id"], "办结日期": r["closed_date"]}
+                             for n in facts.county_notices for _, r in n.disputed.iterrows()],
+                            columns=["县（市、区）", "所属市", "件号", "办结日期"])
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    rates = dict.fromkeys(("按期办结率", "初次举报按期办结率", "群众满意率"), "0.0%")
+    sheets: tuple[tuple[str, pd.DataFrame, dict[str, str]], ...] = (
+        ("汇总", summary, rates), ("来电清单", complaints, {}), ("重点县超期初次举报", overdue, {}), ("重点县结而不服", disputed, {}))
+    for i, (title, frame, formats) in enumerate(sheets):
+        ws = wb.active if i == 0 else wb.create_sheet()
+        ws.title = title
+        write_sheet(ws, frame, formats)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class MonthlyPack:
+    """The pack's files as (name, bytes), built before any is written."""
+
+    files: tuple[tuple[str, bytes], ...]
+
+
+def build_monthly_pack(facts: MonthlyFacts, letterhead: Letterhead, *, spot_share: float, county_reply_due: dt.date) -> MonthlyPack:
+    """Every document of the month: province summary and ledger, a 通报 per city, a notice per priority county."""
+    m = facts.month
+    files = [(f"12388月度汇总_{m}.docx", build_province_summary(facts, letterhead)),
+             (f"12388月度台账_{m}.xlsx", build_province_ledger(facts))]
+    files += [(f"12388通报_{m}_{n.name}.docx", build_city_notice(facts, n, letterhead, spot_share)) for n in facts.city_notices]
+    files += [(f"点对点通报_{m}_{n.city_name}{n.name}.docx", build_county_notice(facts, n, letterhead, county_reply_due))
+              for n in facts.county_notices]
+    return MonthlyPack(tuple(files))
+
+
+def write_monthly_pack(pack: MonthlyPack, out_dir: Path) -> list[Path]:
+    """Write every file of the pack into `out_dir` (created if missing); the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, content in pack.files:
+        path = out_dir / name
+        path.write_bytes(content)
+        paths.append(path)
+    return paths
+
+
+def pack_zip(pack: MonthlyPack) -> bytes:
+    """The pack as one ZIP file (the page's download)."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in pack.files:
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def month_end_pack(engine: sa.Engine, month: str, issued_on: dt.date, *, settings: Settings = DEFAULT_SETTINGS,
+                   documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,
+                   hotline_settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS) -> MonthlyPack:
+    """The province's pack of `month`, dated `issued_on` (CJK fonts are not needed: no charts)."""
+    facts = monthly_facts(engine, month, scope=WHOLE_PROVINCE, settings=settings, hotline_settings=hotline_settings)
+    letterhead = Letterhead(documents.issuer(facts.province_name), documents.monthly_number(month, issued_on), issued_on)
+    return build_monthly_pack(facts, letterhead, spot_share=hotline_settings.spot_check_share,
+                              county_reply_due=documents.reply_due(issued_on))

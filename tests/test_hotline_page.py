@@ -1,0 +1,113 @@
+"""The 12388通报 page on a demo province (AppTest, open demo mode: the viewer is a province supervisor): the
+month's figures are metrics.hotline's, the month-end 通报 marks the month notified and offers the pack, a
+feedback of 属实 opens a supervision item, and 地区下钻 shows the 12388 calls per 100 cases."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from apptest_support import switch_to
+from streamlit.testing.v1 import AppTest
+
+from data_access.database import init_database, load_demo
+from data_access.engine import make_engine
+from data_access.enums import Level
+from data_access.schema import hotline_complaints, supervision_items
+from data_access.scope import WHOLE_PROVINCE
+from metrics.hotline import complaints_per_100, month_counts
+from metrics.request import Period
+from tests.conftest import REPO_ROOT
+
+APP = REPO_ROOT / "app.py"
+TIMEOUT = 90
+END = dt.date(2026, 11, 20)
+PARAMS = {"asof": END.isoformat()}
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("hotline") / "demo.duckdb"
+    url = f"duckdb:///{path}"
+    engine = make_engine(url)
+    init_database(engine)
+    load_demo(engine, 60_000, seed=11, end_date=END)
+    engine.dispose()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", url)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def demo(demo_url: str) -> sa.Engine:
+    engine = make_engine(demo_url)
+    yield engine
+    engine.dispose()
+
+
+def open_hotline() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params.update(PARAMS)
+    at.run()
+    switch_to(at, "hotline").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label_start: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label_start))
+
+
+def test_the_month_reads_the_metrics_layer(demo_url: str, demo: sa.Engine) -> None:
+    at = open_hotline()
+    assert at.title[0].value == "12388 通报"
+    assert at.selectbox(key="hotline_month").value == "2026-10"  # the last full month before the as-of date
+    at.selectbox(key="hotline_month").set_value("2026-09").run()
+    counts = month_counts(demo, "2026-09", Level.CITY, scope=WHOLE_PROVINCE, as_of=END)
+    assert metric(at, "2026年9月来电投诉") == f"{int(counts['complaints'].sum()):,} 件"
+    assert metric(at, "逾期未反馈") == f"{int(counts['missing'].sum()):,} 件"
+    answered, confirmed = int(counts["answered"].sum()), int(counts["confirmed"].sum())
+    assert metric(at, "属实占比") == f"{confirmed / answered * 100:.1f}%"
+    table = next(d.value for d in at.dataframe if "complaints" in d.value.columns)
+    assert dict(zip(table["name"], table["complaints"], strict=True)) == dict(zip(counts["name"], counts["complaints"], strict=True))
+
+
+def test_the_month_end_pack_marks_the_month_and_a_true_answer_opens_an_item(demo_url: str, demo: sa.Engine) -> None:
+    at = open_hotline()
+    month = at.selectbox(key="hotline_month").value
+    with demo.connect() as conn:
+        before = conn.execute(sa.select(sa.func.count()).select_from(hotline_complaints)
+                              .where(hotline_complaints.c.notified_month == month)).scalar_one()
+        items_before = conn.execute(sa.select(sa.func.count()).select_from(supervision_items)).scalar_one()
+    assert before == 0
+    at.button(key="hotline_pack").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("已生成" in s.value for s in at.success)
+    assert any(b.label == "下载本月通报（ZIP）" for b in at.get("download_button"))
+    with demo.connect() as conn:
+        notified = conn.execute(sa.select(sa.func.count()).select_from(hotline_complaints)
+                                .where(hotline_complaints.c.notified_month == month)).scalar_one()
+    assert notified == int(month_counts(demo, month, Level.CITY, scope=WHOLE_PROVINCE, as_of=END)["complaints"].sum()) > 0
+    picked = at.selectbox(key="hotline_feedback_pick").value
+    at.radio(key="hotline_feedback_verdict").set_value("true")
+    at.text_area(key="hotline_feedback_note").input("经核查，该件办理超期，已督促整改。")
+    at.button(key="FormSubmitter:hotline_feedback-提交反馈").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with demo.connect() as conn:
+        row = conn.execute(sa.select(hotline_complaints).where(hotline_complaints.c.complaint_id == picked)).one()
+        items_after = conn.execute(sa.select(sa.func.count()).select_from(supervision_items)).scalar_one()
+    assert row.feedback == "true" and row.supervision_item_id is not None and items_after == items_before + 1
+
+
+def test_drilldown_shows_calls_per_100_cases(demo_url: str, demo: sa.Engine) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params.update({**PARAMS, "period": "custom", "from": "2026-01-01", "to": "2026-10-31"})
+    at.run()
+    at.query_params.update({"region": "370000"})
+    switch_to(at, "drilldown").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(d.value for d in at.dataframe if "per_100" in getattr(d.value, "columns", []))
+    want = complaints_per_100(demo, Level.CITY, Period(dt.date(2026, 1, 1), dt.date(2026, 10, 31), END), scope=WHOLE_PROVINCE)
+    got = dict(zip(table["code"], table["complaints"], strict=True))
+    assert got == dict(zip(want["code"], want["complaints"], strict=True)) and sum(got.values()) > 0
