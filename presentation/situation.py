@@ -13,7 +13,7 @@ from data_access.enums import Channel, Level
 from metrics.analysis import AnalysisFacts
 from metrics.trends import RISING_MIN_RECEIVED, RISING_Z, TrendBy
 
-from .format import cn_date, count_move, pct, rate_move
+from .format import cn_date, count_move, pct, rate_move, shown_change
 
 CHANNEL_LABELS = {c.value: c.label for c in Channel}
 TOP_NAMED = 3
@@ -91,9 +91,8 @@ def overall_paragraphs(facts: AnalysisFacts) -> list[str]:
 
 
 def _rate_change(now: float | None, before: float | None) -> str:
-    if now is None or before is None or pd.isna(now) or pd.isna(before):
-        return "无法比较"
-    return rate_move(float(now) - float(before))
+    change = shown_change("on_time_rate", now, before)  # any rate: the difference of the percentages shown
+    return "无法比较" if change is None else rate_move(change)
 
 
 def _named(frame: pd.DataFrame, label: str, total: int) -> str:
