@@ -240,7 +240,7 @@ def _refuse_ids_of_other_regions(conn: sa.Connection, staged: sa.TableClause, va
     taken = [r[0] for r in conn.execute(outside.limit(1000))]
     if taken:
         row_of = dict(zip(validated.table["case_id"].to_pylist(), validated.rows, strict=True))
-        raise DataRejected(sorted((Problem(int(row_of[i]), "case_id", i, "件号已属于其他地区的案件，本级不能覆盖",
+        raise DataRejected(sorted((Problem(int(row_of[i]), validated.shown("case_id"), i, "件号已属于其他地区的案件，本级不能覆盖",
                                            "case_id belongs to a case of another region") for i in taken),
                                   key=lambda p: p.row or 0))
 
@@ -253,7 +253,7 @@ def _refuse_existing_ids(conn: sa.Connection, staged: sa.TableClause, validated:
     ids = np.asarray(validated.table["case_id"].to_pylist(), dtype=object)
     row_of = dict(zip(ids, validated.rows, strict=True))
     problems = sorted(
-        (Problem(int(row_of[i]), "case_id", i, "件号已存在于数据库中（更新已有的件请选“按件号更新”，命令行 --upsert）",
+        (Problem(int(row_of[i]), validated.shown("case_id"), i, "件号已存在于数据库中（更新已有的件请选“按件号更新”，命令行 --upsert）",
                  "case_id already in the database (to update existing cases: upsert)") for i in existing),
         key=lambda p: p.row or 0)
     total = conn.execute(sa.select(sa.func.count()).select_from(clash.subquery())).scalar_one()

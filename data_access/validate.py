@@ -62,6 +62,11 @@ class ValidatedCases:
     table: pa.Table
     rows: np.ndarray
     dropped_columns: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # field -> the file's header that fed it
+
+    def shown(self, column: str) -> str:
+        """A field as the file's header names it (a problem found later, in the database, speaks the file's language)."""
+        return self.headers.get(column, column)
 
 
 # The contract's columns as a problem names them when the file has no such header (a missing column).
@@ -154,7 +159,7 @@ def validate_cases(raw: pd.DataFrame, counties: CountyNames | set[str], rows: np
     found.raise_if_any()
 
     table = _typed_table(frame, dates, bools, enums)
-    return ValidatedCases(table=table, rows=rows, dropped_columns=dropped)
+    return ValidatedCases(table=table, rows=rows, dropped_columns=dropped, headers=headers)
 
 
 def field_of(name: str, mapping: dict[str, str] | None = None) -> str:

@@ -453,6 +453,15 @@ def test_problems_name_columns_as_the_file_does(seeded):
     assert "第 2 行，收件日期，\"2024-13-01\"" in str(exc)
 
 
+def test_an_id_already_in_the_database_is_named_as_the_file_names_it(seeded):
+    """The database finds the clash after the file was read: the problem still says 件号, not case_id."""
+    chinese = {"case_id": "件号", "county_code": "承办县代码", "received_date": "收件日期"}
+    rows = [{chinese.get(k, k): v for k, v in case(i).items()} for i in ("N-1", "SEED-2")]
+    exc = rejected(seeded, csv_bytes(rows))
+    assert where(exc) == [(3, "件号", "SEED-2")]
+    assert "第 3 行，件号，\"SEED-2\"" in str(exc)
+
+
 def test_demo_case_ids_are_reserved(seeded):
     exc = rejected(seeded, csv_bytes([case("DEMO-00000001"), case("demo-x"), case("REAL-DEMO-1")]))
     assert where(exc) == [(2, "case_id", "DEMO-00000001"), (3, "case_id", "demo-x")]
