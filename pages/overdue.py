@@ -15,7 +15,9 @@ from presentation.palette import BLUE, ORANGE, SKY, VERMILLION
 from ui.access import current_identity, is_supervisor
 from ui.charts import stacked_bar_chart
 from ui.downloads import download_buttons, for_people
+from ui.geo import MapMeasure
 from ui.kpi import warning_strip
+from ui.maps import region_map
 from ui.navigation import drill_to, supervise
 from ui.regions import tree
 from ui.scoped import ScopedData
@@ -157,11 +159,34 @@ def render(view: View, data: ScopedData) -> None:
     counts = data.warning_counts(view.as_of, tree().level(view.root), view.filters, parent=view.root)
     warning_strip(counts, None, view.as_of, data.settings.warning_workdays)
     county_user = current_identity().role is Role.COUNTY
+    if not county_user:
+        warning_map(view, data)
     if county_user:
         yellow_section(view, data)
     overdue_section(view, data)
     if not county_user:
         yellow_section(view, data)
+
+
+WARNING_MEASURES = {"red": ("超期（红）件数", "截止日期已过办理期限、仍未办结的检举控告件"),
+                    "yellow": ("临期（黄）件数", "截止日期在办、即将到期的检举控告件")}
+
+
+def warning_map(view: View, data: ScopedData) -> None:
+    """The counties of the viewer's region on the map, coloured by their red (overdue) or yellow (about to
+    fall due) cases; a click opens the county."""
+    counties = data.warning_counts(view.as_of, Level.COUNTY, view.filters, parent=view.root)
+    if counties.empty:
+        return
+    regions = tree()
+    colour = st.segmented_control("地图着色", list(WARNING_MEASURES), default="red", key="overdue_map_colour",
+                                  format_func=lambda c: WARNING_MEASURES[c][0], required=True) or "red"
+    label, meaning = WARNING_MEASURES[colour]
+    units = counties.assign(name=counties["code"].map(regions.name), value=counties[colour].astype(float))
+    measure = MapMeasure("value", label, higher_better=False, fmt=lambda v: "—" if v is None or v != v else f"{int(v):,} 件")
+    if (code := region_map(view.province, Level.COUNTY, units, measure, key=f"overdue_map_{colour}")) is not None:
+        drill_to(code)
+    st.caption(f"{meaning}，按县（市、区）着色；点击一县进入该县。")
 
 
 def overdue_section(view: View, data: ScopedData) -> None:

@@ -58,7 +58,7 @@ EMPTY_VIEWS = {
     "before_data": view_params("2021-01-01", "2021-01-31"),  # as of 2021-01-31: not one case received yet
     "after_data": view_params("2030-01-01", "2030-01-31"),  # nothing received, due or closed in the period
 }
-PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "definitions", "data")
+PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "definitions", "data", "hotline")
 PROVINCE, JINING, RENCHENG = "370000", "370800", "370811"
 
 
@@ -616,3 +616,17 @@ def test_analysis_maps_a_chosen_domain_and_offers_the_report(golden_url: str, go
     assert len(legend) == 1 and "%" in legend[0]
     assert any(b.label == "下载形势分析报告（Word）" for b in at.get("download_button"))
     assert "关于2024年上半年山东省信访举报形势的分析报告" in "".join(c.value for c in at.caption)
+
+
+def test_overdue_maps_the_counties_by_warning_colour(golden_url: str, golden: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from metrics.warnings import warning_counts
+
+    maps = _record_maps(monkeypatch)
+    at = open_page("overdue", H1_PARAMS)
+    counts = warning_counts(golden, H1.as_of_date, Level.COUNTY, scope=WHOLE_PROVINCE).set_index("code")
+    (_, units, column), = maps[-1:]
+    assert column == "value" and dict(zip(units["code"], units["value"], strict=True)) == counts["red"].astype(float).to_dict()
+    at.segmented_control(key="overdue_map_colour").set_value("yellow").run()
+    (_, units, _), = maps[-1:]
+    assert dict(zip(units["code"], units["value"], strict=True)) == counts["yellow"].astype(float).to_dict()
+    assert any(m.value.startswith("临期（黄）件数") for m in at.markdown)

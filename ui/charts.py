@@ -5,7 +5,6 @@ st.altair_chart.
 """
 from __future__ import annotations
 
-import json
 from typing import TypeVar, assert_never
 
 import altair as alt
@@ -177,7 +176,8 @@ def bar_chart(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str, c
 
 
 def stacked_bar_chart(frame: pd.DataFrame, category: str, stack: str, value: str, stack_order: list[str],
-                      colours: list[str], category_title: str, value_title: str, height: int | None = None) -> alt.Chart:
+                      colours: list[str], category_title: str, value_title: str, height: int | None = None,
+                      stack_title: str = "区间") -> alt.Chart:
     """Horizontal bars per category, stacked in `stack_order` (one colour each), categories as given."""
     order = {s: i for i, s in enumerate(stack_order)}
     data = frame.assign(_order=frame[stack].map(order))
@@ -187,7 +187,7 @@ def stacked_bar_chart(frame: pd.DataFrame, category: str, stack: str, value: str
         color=alt.Color(f"{stack}:N", sort=stack_order, title=None,
                         scale=alt.Scale(domain=stack_order, range=colours), legend=alt.Legend(orient="top")),
         order=alt.Order("_order:Q"),
-        tooltip=[alt.Tooltip(f"{category}:N", title=category_title), alt.Tooltip(f"{stack}:N", title="区间"),
+        tooltip=[alt.Tooltip(f"{category}:N", title=category_title), alt.Tooltip(f"{stack}:N", title=stack_title),
                  alt.Tooltip(f"{value}:Q", title=value_title, format=",d")])
     return _themed(chart, height or max(240, 30 * frame[category].nunique()))
 
@@ -242,22 +242,3 @@ def lines_chart(frame: pd.DataFrame, x: str, y: str, series: str, x_title: str, 
         tooltip=[alt.Tooltip(f"{x}:T", title="月份", format="%Y-%m"), f"{series}:N", alt.Tooltip(f"{y}:Q", title=y_title)])
     return _themed(chart, height)
 
-
-def stacked_bars_chart(frame: pd.DataFrame, category: str, value: str, series: str, category_title: str, value_title: str,
-                       series_order: list[str], height: int | None = None) -> alt.LayerChart:
-    """Horizontal bars per `category` (in the frame's order), stacked by `series` (in `series_order`), each
-    bar's total at its end; a click on a bar selects its `code`."""
-    pick = alt.selection_point(name=PICK, fields=["code"], on="click")
-    order = list(dict.fromkeys(frame[category]))
-    bars = alt.Chart(frame).mark_bar().encode(
-        y=alt.Y(f"{category}:N", title=None, sort=order, axis=alt.Axis(labelOverlap=False)),
-        x=alt.X(f"sum({value}):Q", title=value_title, axis=alt.Axis(tickMinStep=1, format=",d")),
-        color=alt.Color(f"{series}:N", title=None, sort=series_order, scale=alt.Scale(domain=series_order),
-                        legend=alt.Legend(orient="top")),
-        order=alt.Order("series_rank:Q"),
-        tooltip=[alt.Tooltip(f"{category}:N", title=category_title), alt.Tooltip(f"{series}:N", title="类型"),
-                 alt.Tooltip(f"{value}:Q", title=value_title)],
-    ).transform_calculate(series_rank=f"indexof({json.dumps(series_order, ensure_ascii=False)}, datum['{series}'])").add_params(pick)
-    totals = alt.Chart(frame).mark_text(align="left", dx=4, fontSize=13, font=FONT).encode(
-        y=alt.Y(f"{category}:N", sort=order), x=alt.X(f"sum({value}):Q"), text=alt.Text(f"sum({value}):Q", format=",d"))
-    return _themed(alt.LayerChart(layer=[bars, totals]), height or max(160, 30 * len(order)))
