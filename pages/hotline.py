@@ -19,10 +19,11 @@ from data_access.problems import DataRejected
 from metrics.hotline import KIND_COLUMNS, LABELS
 from pages import hand_over
 from presentation.format import pct
+from presentation.palette import BLUE, GREY, ORANGE, VERMILLION
 from reports.monthly import Letterhead, build_monthly_pack, pack_zip
 from ui import steps
 from ui.access import current_identity
-from ui.charts import lines_chart, stacked_bars_chart
+from ui.charts import lines_chart, stacked_bar_chart
 from ui.downloads import recorded_download
 from ui.regions import tree
 from ui.scoped import ScopedData
@@ -37,6 +38,7 @@ KIND_LABELS = {k.value: k.label for k in ComplaintKind}
 FEEDBACK_LABELS = {f.value: f.label for f in Feedback}
 CHECK_LABELS = {r.value: r.label for r in SpotCheckResult}
 ZIP_MIME = "application/zip"
+KIND_COLOURS = [VERMILLION, ORANGE, BLUE, GREY]  # 办理缓慢, 对处理结果不满意, 实名举报长期不反馈, 其他
 LIST_LABELS = {"complaint_id": "来电编号", "received_date": "来电日期", "county_name": "县（市、区）", "kind_label": "反映类型",
                "case_id": "关联件号", "state": "办理环节", "feedback_label": "地市反馈", "check_label": "抽查结果"}
 
@@ -93,8 +95,8 @@ def by_unit(counts: pd.DataFrame, unit_noun: str) -> None:
     shown = counts.sort_values(["complaints", "code"], ascending=[False, True])
     long = shown.melt(id_vars=["code", "name"], value_vars=list(KIND_COLUMNS), var_name="kind", value_name="n")
     long = long.assign(类型=long["kind"].map(KIND_LABELS))
-    show_chart(stacked_bars_chart, long, "name", "n", "类型", unit_noun, "来电（件）", [KIND_LABELS[k] for k in KIND_COLUMNS],
-               key="hotline_units")
+    show_chart(stacked_bar_chart, long, "name", "类型", "n", [KIND_LABELS[k] for k in KIND_COLUMNS], KIND_COLOURS, unit_noun,
+               "来电（件）", stack_title="反映类型")
     table = shown.assign(confirmed_share=shown["confirmed_share"] * 100)
     columns = ["name", "complaints", *KIND_COLUMNS, "notified", "answered", "confirmed", "denied", "confirmed_share", "missing",
                "drawn", "check_false", "items"]
