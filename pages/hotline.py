@@ -138,10 +138,13 @@ def spot_checks(data: ScopedData, identity: Identity, rows: pd.DataFrame, month:
     """The province draws among the 不属实 answers (seeded, recorded, re-runnable) and records each result."""
     share = data.hotline.spot_check_share
     st.subheader("抽查")
-    denied = rows[(rows["feedback"] == Feedback.UNTRUE.value) & rows["spot_check_draw"].isna()]
     st.caption(f"对反馈不属实的来电按 {share * 100:.0f}% 抽查（每市至少 1 件），随机数种子记录在案，任何人可按种子复现抽样结果。")
     draws = data.hotline_draws(month)
+    # what a draw would take (data_access.hotline._draw_population): the month's notified 不属实 answers not drawn,
+    # and after an earlier draw only those answered since (the rest were in that draw's population)
+    denied = rows[(rows["notified_month"] == month) & (rows["feedback"] == Feedback.UNTRUE.value) & rows["spot_check_draw"].isna()]
     if len(draws):
+        denied = denied[pd.to_datetime(denied["feedback_at"]) > pd.Timestamp(draws["drawn_at"].max())]
         for _, draw in draws.iterrows():
             same = data.hotline_draw_replays(str(draw["id"]))
             st.markdown(f"- {pd.Timestamp(draw['drawn_at']):%Y-%m-%d %H:%M} 由 {draw['drawn_by']} 抽取：种子 {int(draw['seed'])}，"
@@ -219,7 +222,7 @@ def trend(data: ScopedData, month: str, as_of: dt.date) -> None:
     long = series.melt(id_vars=["month"], value_vars=list(KIND_COLUMNS), var_name="kind", value_name="n")
     long = long.assign(month=pd.to_datetime(long["month"] + "-01"), 类型=long["kind"].map(KIND_LABELS))
     show_chart(lines_chart, long, "month", "n", "类型", "月份", "来电（件）")
-    shares = series.assign(属实占比=(series["confirmed_share"] * 100).round(1), 月份=series["month"])
+    shares = series.assign(属实占比=(series["confirmed_share"] * 100).round(1), 月份=series["month"]).iloc[::-1]  # newest first
     show_table(shares[["月份", "complaints", "answered", "confirmed", "属实占比", "missing", "check_false"]], hide_index=True,
                width="stretch", column_config={"complaints": "来电", "answered": "已反馈", "confirmed": "属实",
                                                 "属实占比": st.column_config.NumberColumn(format="%.1f%%"),

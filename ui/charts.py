@@ -183,7 +183,7 @@ def stacked_bar_chart(frame: pd.DataFrame, category: str, stack: str, value: str
     data = frame.assign(_order=frame[stack].map(order))
     chart = alt.Chart(data).mark_bar().encode(
         y=alt.Y(f"{category}:N", sort=list(dict.fromkeys(frame[category])), title=category_title),
-        x=alt.X(f"sum({value}):Q", title=value_title, axis=alt.Axis(format=",d")),
+        x=alt.X(f"sum({value}):Q", title=value_title, axis=alt.Axis(format=",d", tickMinStep=1)),
         color=alt.Color(f"{stack}:N", sort=stack_order, title=None,
                         scale=alt.Scale(domain=stack_order, range=colours), legend=alt.Legend(orient="top")),
         order=alt.Order("_order:Q"),
@@ -236,7 +236,8 @@ def heatmap_chart(frame: pd.DataFrame, value_title: str, height: int | None = No
 def lines_chart(frame: pd.DataFrame, x: str, y: str, series: str, x_title: str, y_title: str, height: int = 320) -> alt.Chart:
     """One line per `series` value over time (months)."""
     chart = alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X(f"{x}:T", title=x_title, axis=alt.Axis(format="%Y-%m")),
+        x=alt.X(f"{x}:T", title=x_title, axis=alt.Axis(format="%Y-%m", tickCount={"interval": "month", "step": 1},
+                                                       labelOverlap=True)),  # one tick a month, never mid-month
         y=alt.Y(f"{y}:Q", title=y_title, axis=upright_axis("left", orient="left", format=",d", tickMinStep=1)),
         color=alt.Color(f"{series}:N", title=None, legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip(f"{x}:T", title="月份", format="%Y-%m"), f"{series}:N", alt.Tooltip(f"{y}:Q", title=y_title)])
