@@ -287,10 +287,11 @@ def _count_failure(engine: sa.Engine, name: str, now: dt.datetime) -> dt.datetim
     until = now + LOCKOUT
     reached = users.c.failed_attempts + 1 >= MAX_FAILED_ATTEMPTS
     with engine.begin() as conn:
-        conn.execute(users.update().where(users.c.username == name).values(
-            # the count restarts once the lock is set, so after the lock ends there are again 5 tries
-            failed_attempts=sa.case((reached, 0), else_=users.c.failed_attempts + 1),
-            locked_until=sa.case((reached, sa.literal(until, sa.DateTime)), else_=users.c.locked_until)))
+        # the count restarts once the lock is set, so after the lock ends there are again 5 tries. MySQL
+        # assigns left to right, a later SET reading the new values of earlier ones: the lock goes first.
+        conn.execute(users.update().where(users.c.username == name).ordered_values(
+            (users.c.locked_until, sa.case((reached, sa.literal(until, sa.DateTime)), else_=users.c.locked_until)),
+            (users.c.failed_attempts, sa.case((reached, 0), else_=users.c.failed_attempts + 1))))
         locked_until = conn.execute(sa.select(users.c.locked_until).where(users.c.username == name)).scalar_one()
     return locked_until if locked_until is not None and locked_until > now else None
 

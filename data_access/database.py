@@ -52,8 +52,13 @@ def init_database(engine: sa.Engine, regions_path: Path | None = None) -> int:
     frame = read_regions_file(regions_path or default_regions_file())
     metadata.create_all(engine)
     with engine.begin() as conn:
+        reloading = conn.execute(sa.select(sa.func.count()).select_from(regions)).scalar_one() > 0
         _load_regions(conn, frame)
         _load_calendar(conn)
+        if reloading:  # a new data version: every server process drops what it cached of the old tree and deadlines
+            conn.execute(import_log.insert().values(
+                imported_at=dt.datetime.now().replace(microsecond=0), kind="reference", source="地区与工作日日历",
+                mode="replace", rows=0, dropped_columns=None))
     _migrate_deadlines(engine, refresh=True)  # the calendar may have changed (a newer holiday package)
     _analyze(engine, (regions, workday_calendar, cases))
     return len(frame)
@@ -185,7 +190,7 @@ def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: 
     a conflict: an upsert may not overwrite it."""
     table = validated.table
     with engine.begin() as conn:
-        staged = bulk.stage_table(conn, table)
+        staged = bulk.stage_table(conn, table, key="case_id")
         if mode == ImportMode.APPEND:
             _refuse_existing_ids(conn, staged, validated)
         if region is not None:
@@ -220,7 +225,7 @@ def load_conflicts(engine: sa.Engine, validated: ValidatedCases, mode: str, regi
     """What load_cases would refuse in the database (case ids already there for an append; for a city's
     or county's upload, ids held by another region), found in a transaction that is rolled back."""
     with engine.connect() as conn, conn.begin() as transaction:
-        staged = bulk.stage_table(conn, validated.table)
+        staged = bulk.stage_table(conn, validated.table, key="case_id")
         try:
             if mode == ImportMode.APPEND:
                 _refuse_existing_ids(conn, staged, validated)

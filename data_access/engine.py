@@ -32,7 +32,17 @@ def make_engine(url: str | None = None) -> sa.Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         return sa.create_engine(resolved)
     # a server database may restart under a running dashboard: test pooled connections before use
-    return sa.create_engine(resolved, pool_pre_ping=True)
+    return sa.create_engine(resolved, pool_pre_ping=True, connect_args=_driver_arguments(parsed))
+
+
+def _driver_arguments(url: sa.URL) -> dict[str, object]:
+    """What the MySQL-family drivers need beyond the URL: utf8mb4 (Chinese text, 4-byte characters) and
+    LOAD DATA LOCAL INFILE, the bulk path of data_access/bulk.py (the server must allow it too). Options
+    given in the URL's query win."""
+    if url.get_backend_name() not in ("mysql", "mariadb"):
+        return {}
+    wanted: dict[str, object] = {"charset": "utf8mb4", "local_infile": True}
+    return {k: v for k, v in wanted.items() if k not in url.query}
 
 
 def describe_url(engine: sa.Engine) -> str:

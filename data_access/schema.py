@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from .dialects import MYSQL_FAMILY, Timestamp
+
 metadata = sa.MetaData()
 
 regions = sa.Table(
@@ -43,10 +45,19 @@ cases = sa.Table(
     sa.Column("feedback_deadline", sa.Date, nullable=True),  # 15th working day after closed_date
 )
 
-# Indexes for the PostgreSQL paths (region subtree, period windows, overdue stock). DuckDB's
-# zone maps serve the same scans, and ART indexes there only slow bulk loads, so they are skipped.
+# Indexes for the row stores, PostgreSQL and the MySQL family (region subtree, period windows, overdue
+# stock). DuckDB's zone maps serve the same scans, and ART indexes there only slow bulk loads, so they
+# are skipped.
+ROW_STORES: tuple[str, ...] = ("postgresql", *MYSQL_FAMILY)
+
+
+def row_store_index(name: str, column: sa.Column[object]) -> sa.Index:
+    """An index created on the row stores only (ddl_if takes a tuple of dialect names; its stub says str)."""
+    return sa.Index(name, column).ddl_if(dialect=ROW_STORES)  # type: ignore[arg-type]
+
+
 for _column in ("county_code", "received_date", "due_date", "closed_date"):
-    sa.Index(f"ix_cases_{_column}", cases.c[_column]).ddl_if(dialect="postgresql")
+    row_store_index(f"ix_cases_{_column}", cases.c[_column])
 
 DEADLINE_COLUMNS: tuple[str, ...] = ("notice_deadline", "feedback_deadline")
 # The contract's columns: what a file brings and the importer checks (the deadlines are derived).
@@ -67,8 +78,8 @@ workday_calendar = sa.Table(
 import_log = sa.Table(
     "import_log",
     metadata,
-    sa.Column("imported_at", sa.DateTime, nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),  # import | demo
+    sa.Column("imported_at", Timestamp, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # import | demo | remove_demo | hotline | reference
     sa.Column("source", sa.String(255), nullable=False),
     sa.Column("mode", sa.String(16), nullable=False),  # append | replace | upsert
     sa.Column("rows", sa.Integer, nullable=False),
@@ -85,9 +96,9 @@ users = sa.Table(
     sa.Column("region_code", sa.String(6), nullable=True),  # NULL only for a province user: the whole province
     sa.Column("password_hash", sa.String(255), nullable=False),  # argon2id, PHC string
     sa.Column("disabled", sa.Boolean, nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("failed_attempts", sa.Integer, nullable=False),  # consecutive, since the last success or lock
-    sa.Column("locked_until", sa.DateTime, nullable=True),
+    sa.Column("locked_until", Timestamp, nullable=True),
 )
 
 # Signed-in sessions of local users. The browser holds a random token in an HttpOnly cookie; only its
@@ -100,11 +111,11 @@ user_sessions = sa.Table(
     sa.Column("id", sa.String(32), primary_key=True),  # uuid4 hex: what the signed-in tab remembers
     sa.Column("token_hash", sa.String(64), nullable=True, unique=True),  # NULL until the cookie is set
     sa.Column("handoff_hash", sa.String(64), nullable=True, unique=True),
-    sa.Column("handoff_until", sa.DateTime, nullable=True),
+    sa.Column("handoff_until", Timestamp, nullable=True),
     sa.Column("username", sa.String(64), nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("last_seen", sa.DateTime, nullable=False),
-    sa.Column("ended_at", sa.DateTime, nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("last_seen", Timestamp, nullable=False),
+    sa.Column("ended_at", Timestamp, nullable=True),
     sa.Column("end_reason", sa.String(16), nullable=True),  # logout | idle | disabled | password
 )
 sa.Index("ix_user_sessions_username", user_sessions.c.username)
@@ -115,14 +126,14 @@ audit_log = sa.Table(
     "audit_log",
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("at", sa.DateTime, nullable=False, quote=True),  # AT is a keyword in DuckDB: always quoted
+    sa.Column("at", Timestamp, nullable=False, quote=True),  # AT is a keyword in DuckDB: always quoted
     sa.Column("username", sa.String(255), nullable=False),
     sa.Column("role", sa.String(16), nullable=True),  # NULL for the command line
     sa.Column("scope", sa.String(6), nullable=False),  # region code, '' for the whole province or none
     sa.Column("action", sa.String(16), nullable=False),  # login | login_failed | logout | import | download | user_admin
     sa.Column("detail", sa.String(500), nullable=False),
 )
-sa.Index("ix_audit_log_at", audit_log.c.at).ddl_if(dialect="postgresql")
+row_store_index("ix_audit_log_at", audit_log.c.at)
 
 # 督办台账: supervision orders and every step taken on them (docs/contract/supervision-ledger.md). Text
 # fields are typed by officials and shown on shared screens: ledger.py refuses phone and ID numbers.
@@ -140,9 +151,9 @@ supervision_items = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),  # open | replied | closed
     sa.Column("opened_by", sa.String(64), nullable=False),
     sa.Column("opened_scope", sa.String(6), nullable=False),  # the opener's region, '' for the province
-    sa.Column("opened_at", sa.DateTime, nullable=False),
-    sa.Column("replied_at", sa.DateTime, nullable=True),  # the latest reply
-    sa.Column("closed_at", sa.DateTime, nullable=True),  # 销号
+    sa.Column("opened_at", Timestamp, nullable=False),
+    sa.Column("replied_at", Timestamp, nullable=True),  # the latest reply
+    sa.Column("closed_at", Timestamp, nullable=True),  # 销号
 )
 sa.Index("ix_supervision_items_county", supervision_items.c.county_code)
 
@@ -152,7 +163,7 @@ supervision_events = sa.Table(
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("item_id", sa.String(32), nullable=False),
     sa.Column("seq", sa.Integer, nullable=False),  # 1, 2, ... within the item: the order of its steps
-    sa.Column("at", sa.DateTime, nullable=False, quote=True),
+    sa.Column("at", Timestamp, nullable=False, quote=True),
     sa.Column("username", sa.String(64), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("action", sa.String(16), nullable=False),  # open | reply | close | return
@@ -169,7 +180,7 @@ import_mappings = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("columns", sa.String(4000), nullable=False),  # JSON object: file header -> field ('' = not imported)
     sa.Column("saved_by", sa.String(64), nullable=False),
-    sa.Column("saved_at", sa.DateTime, nullable=False),
+    sa.Column("saved_at", Timestamp, nullable=False),
 )
 
 # 12388 来电投诉 and their monthly cycle (docs/contract/hotline-complaints.md). The first five columns come
@@ -186,17 +197,17 @@ hotline_complaints = sa.Table(
     sa.Column("notified_month", sa.String(7), nullable=True),  # YYYY-MM of the 通报 that listed it
     sa.Column("feedback", sa.String(8), nullable=True),  # true 属实 | untrue 不属实
     sa.Column("feedback_note", sa.String(1000), nullable=True),
-    sa.Column("feedback_at", sa.DateTime, nullable=True),
+    sa.Column("feedback_at", Timestamp, nullable=True),
     sa.Column("feedback_by", sa.String(64), nullable=True),
     sa.Column("spot_check_draw", sa.String(32), nullable=True),  # spot_check_draws.id of the draw that chose it
     sa.Column("spot_check_result", sa.String(16), nullable=True),  # confirmed 反馈属实 | false 反馈不实
     sa.Column("spot_check_note", sa.String(1000), nullable=True),
-    sa.Column("spot_check_at", sa.DateTime, nullable=True),
+    sa.Column("spot_check_at", Timestamp, nullable=True),
     sa.Column("spot_check_by", sa.String(64), nullable=True),
     sa.Column("supervision_item_id", sa.String(32), nullable=True),  # the ledger item a 属实 / 反馈不实 opened
 )
 for _column in ("county_code", "received_date"):
-    sa.Index(f"ix_hotline_complaints_{_column}", hotline_complaints.c[_column]).ddl_if(dialect="postgresql")
+    row_store_index(f"ix_hotline_complaints_{_column}", hotline_complaints.c[_column])
 HOTLINE_FILE_COLUMNS: tuple[str, ...] = ("complaint_id", "received_date", "county_code", "kind", "case_id")
 HOTLINE_WORKFLOW_COLUMNS: tuple[str, ...] = tuple(
     c.name for c in hotline_complaints.columns if c.name not in HOTLINE_FILE_COLUMNS)
@@ -211,6 +222,6 @@ spot_check_draws = sa.Table(
     sa.Column("share", sa.Double, nullable=False),
     sa.Column("population", sa.Integer, nullable=False),  # complaints it drew from
     sa.Column("sample", sa.Integer, nullable=False),  # complaints it chose
-    sa.Column("drawn_at", sa.DateTime, nullable=False),
+    sa.Column("drawn_at", Timestamp, nullable=False),
     sa.Column("drawn_by", sa.String(64), nullable=False),
 )

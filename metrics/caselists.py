@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from data_access.dialects import days_between
 from data_access.engine import connect
 from data_access.enums import Category, LabelledEnum
 from data_access.schema import cases, regions
@@ -56,7 +57,7 @@ def overdue_query(as_of: dt.date, *, scope: Scope, parent: str | None = None,
     source, county, city = _with_names(rmap)
     a = sa.bindparam("as_of", as_of, type_=sa.Date)
     due = effective_due(cases.c, settings)
-    days = (a - due).label("days_overdue")
+    days = days_between(a, due).label("days_overdue")
     stmt = (
         sa.select(cases.c.case_id, cases.c.county_code, county.c.name.label("county_name"), rmap.c.city_code,
                   city.c.name.label("city_name"), cases.c.received_date, due.label("due_date"), days,
@@ -140,7 +141,7 @@ def case_list_query(county_code: str, period: Period, *, scope: Scope, filters: 
     due = effective_due(cases.c, settings)
     open_at = sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date > a)
     status = sa.case((~open_at, CaseStatus.CLOSED.value), (due < a, CaseStatus.OVERDUE.value), else_=CaseStatus.OPEN.value)
-    days = sa.case((sa.and_(open_at, due < a), a - due), else_=sa.null())
+    days = sa.case((sa.and_(open_at, due < a), days_between(a, due)), else_=sa.null())
     stmt = (
         sa.select(cases.c.case_id, cases.c.received_date, due.label("due_date"),
                   sa.case((open_at, sa.null()), else_=cases.c.closed_date).label("closed_date"),

@@ -8,7 +8,8 @@ dates of a series) is derived from those entries. The statement has three layers
          `cases` at load time or, for a table or view without them, looked up in the calendar table —
          and group key (county or bucket);
   flags  one boolean column per rule of the requested metrics, each evaluated once per row;
-  agg    COUNT(*) FILTER (WHERE <the metric's rule chain AND-ed>) per count metric, grouped.
+  agg    COUNT(*) FILTER (WHERE <the metric's rule chain AND-ed>) per count metric, grouped (spelled per
+         engine by data_access/dialects.py, with the date arithmetic the rules use).
 Counts by county are summed up to cities and the province through the region map. Rates and
 averages are formed from those counts in double precision with the denominator guarded by NULLIF.
 Period bounds enter as SQL expressions, so the same rules serve a single period (bound parameters)
@@ -21,9 +22,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 
+from data_access.dialects import count_where, sum_where
 from data_access.enums import Level
 from data_access.schema import cases, regions, workday_calendar
 from data_access.scope import Scope, case_in_scope, counties_at_or_under
@@ -143,27 +143,6 @@ def within(code: str | None) -> sa.ColumnElement[bool]:
     return cases.c.county_code.in_(counties_at_or_under(code))
 
 
-class count_where(sa.sql.functions.FunctionElement[int]):
-    """COUNT of the rows where a condition holds: count_if() on DuckDB (its fast path), the standard
-    COUNT(*) FILTER (WHERE ...) elsewhere."""
-
-    type = sa.BigInteger()
-    name = "count_where"
-    inherit_cache = True
-
-
-@compiles(count_where)
-def _count_where_standard(element: count_where, compiler: SQLCompiler, **kw: Any) -> str:
-    (condition,) = element.clauses
-    return f"count(*) FILTER (WHERE {compiler.process(condition, **kw)})"
-
-
-@compiles(count_where, "duckdb")
-def _count_where_duckdb(element: count_where, compiler: SQLCompiler, **kw: Any) -> str:
-    (condition,) = element.clauses
-    return f"count_if({compiler.process(condition, **kw)})"
-
-
 def context(src: CaseSource, bounds: Bounds, settings: Settings) -> CaseContext:
     """The rule context over the raw case table (single-expression queries, the bucket join)."""
     return CaseContext(bounds, cases.c, effective_due(cases.c, settings), src.notice_deadline, src.feedback_deadline)
@@ -277,7 +256,7 @@ def aggregate_subquery(metric_ids: tuple[str, ...], count_ids: tuple[str, ...], 
         return sa.and_(*(flags.c[f"p_{rule.name}"] for rule in chains[metric_id]))
 
     columns = [count_where(holds(i)).label(i) for i in count_ids]
-    columns += [sa.func.sum(flags.c[f"q_{quantity.name}"]).filter(holds(over)).label(f"{mid}__sum")
+    columns += [sum_where(flags.c[f"q_{quantity.name}"], holds(over)).label(f"{mid}__sum")
                 for mid, (quantity, over) in averages.items()]
     by_key = sa.select(flags.c.group_key.label("code"), *columns).group_by(flags.c.group_key)
     if isinstance(spec.group, Buckets) or spec.group is Level.COUNTY:

@@ -17,6 +17,7 @@ from typing import Any, TypeAlias, assert_never
 
 import sqlalchemy as sa
 
+from data_access.dialects import add_days, days_between
 from data_access.enums import Category, Satisfaction
 from data_access.schema import cases
 from data_access.workdays import DEADLINE_REACH_DAYS
@@ -186,13 +187,13 @@ FEEDBACK_DUE_IN_WINDOW = Rule(
 FEEDBACK_ON_TIME = Rule("feedback_on_time", lambda x: x.c.result_notice_date <= x.feedback_deadline,
                         ("result_notice_date",), deadline=Deadline.FEEDBACK)
 
-HANDLING_DAYS = Quantity("handling_days", lambda x: x.c.closed_date - x.c.received_date,
+HANDLING_DAYS = Quantity("handling_days", lambda x: days_between(x.c.closed_date, x.c.received_date),
                          ("closed_date", "received_date"))
 
 
 def effective_due(c: CaseColumns, settings: Settings) -> sa.ColumnElement[dt.date]:
     """due_date, or received_date + the default number of days when it is empty."""
-    return sa.func.coalesce(c.due_date, c.received_date + sa.literal(settings.default_due_days, sa.Integer))
+    return sa.func.coalesce(c.due_date, add_days(c.received_date, sa.literal(settings.default_due_days, sa.Integer)))
 
 
 

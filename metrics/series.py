@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from data_access.database import stored_deadlines
+from data_access.dialects import days_between
 from data_access.engine import connect
 from data_access.enums import LabelledEnum
 from data_access.scope import Scope, require_scope
@@ -85,7 +86,7 @@ def buckets(period: Period, grain: Grain) -> list[Period]:
 def bucket_number(day: sa.ColumnElement[Any], grain: Grain, first: dt.date) -> sa.ColumnElement[int]:
     """The index of the bucket holding `day` (0 for the bucket starting `first`; outside: out of range)."""
     if grain is Grain.WEEK:
-        days = sa.cast(day - sa.literal(first, sa.Date), sa.Double)
+        days = sa.cast(days_between(day, sa.literal(first, sa.Date)), sa.Double)
         return sa.cast(sa.func.floor(days / 7), sa.Integer)
     months = (sa.extract("year", day) - first.year) * 12 + sa.extract("month", day) - first.month
     return sa.cast(months, sa.Integer)

@@ -1,6 +1,6 @@
-"""Shared fixtures: one engine per backend (embedded DuckDB, the PostgreSQL server on this machine).
+"""Shared fixtures: one engine per backend (embedded DuckDB, the PostgreSQL and MariaDB servers on this machine).
 
-With CI=true a PostgreSQL that cannot be reached fails the run instead of skipping its tests.
+With CI=true a server that cannot be reached fails the run instead of skipping its tests.
 """
 from __future__ import annotations
 
@@ -36,12 +36,14 @@ SPEC = TEST_DATA / "spec"
 SHARED = Path(os.environ.get("SHARED_DIR", REPO_ROOT.parent / "shared"))  # read only where it exists
 GOLDEN_CASES = GOLDEN / "cases.csv"
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
-BACKENDS = ("duckdb", "postgresql")
+# MariaDB (the MySQL-protocol family): root without a password on this machine; `test` is only a place to connect
+MARIADB_ADMIN_URL = os.environ.get("TEST_MARIADB_ADMIN_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+BACKENDS = ("duckdb", "postgresql", "mariadb")
 
 
-def _admin_engine() -> sa.Engine:
+def _admin_engine(url: str = PG_ADMIN_URL) -> sa.Engine:
     """An engine for CREATE/DROP DATABASE; no pooled connection survives a server restart in a test."""
-    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
 
 
 def _in_ci() -> bool:
@@ -68,10 +70,44 @@ def pg_database_url() -> str:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def mariadb_database_url() -> str:
+    """A fresh MariaDB database (utf8mb4) for this test session, dropped at the end."""
+    name = f"petition_test_{uuid.uuid4().hex[:8]}"
+    admin = _admin_engine(MARIADB_ADMIN_URL)
+    try:
+        _create_mariadb(admin, name)
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        if _in_ci():
+            pytest.fail(f"MariaDB unreachable under CI=true: {exc}")
+        pytest.skip(f"MariaDB unreachable: {exc}")
+    yield sa.make_url(MARIADB_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    _drop_mariadb(admin, name)
+
+
+def _create_mariadb(admin: sa.Engine, name: str) -> None:
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+
+
+def _drop_mariadb(admin: sa.Engine, name: str, engine: sa.Engine | None = None) -> None:
+    if engine is not None:
+        engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+    admin.dispose()
+
+
+def server_database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """The session's database on a server backend ('postgresql' or 'mariadb')."""
+    return request.getfixturevalue({"postgresql": "pg_database_url", "mariadb": "mariadb_database_url"}[backend])
+
+
 def _empty_engine(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> sa.Engine:
     if backend == "duckdb":
         return make_engine(f"duckdb:///{tmp_path_factory.mktemp('db') / 'test.duckdb'}")
-    return make_engine(request.getfixturevalue("pg_database_url"))
+    return make_engine(server_database_url(backend, request))
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -95,11 +131,17 @@ def engine(initialized_engine: sa.Engine) -> sa.Engine:
 
 def database_of_its_own(backend: str, suffix: str, request: pytest.FixtureRequest,
                         tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
-    """An empty database on `backend` that no other fixture touches (dropped at the end for PostgreSQL)."""
+    """An empty database on `backend` that no other fixture touches (dropped at the end on a server)."""
     if backend == "duckdb":
         return make_engine(f"duckdb:///{tmp_path_factory.mktemp(suffix) / 'test.duckdb'}")
-    server_db = sa.make_url(request.getfixturevalue("pg_database_url"))
+    server_db = sa.make_url(server_database_url(backend, request))
     name = f"{server_db.database}_{suffix}"
+    if backend == "mariadb":
+        admin = _admin_engine(MARIADB_ADMIN_URL)
+        _create_mariadb(admin, name)
+        engine = make_engine(server_db.set(database=name).render_as_string(hide_password=False))
+        request.addfinalizer(lambda: _drop_mariadb(admin, name, engine))
+        return engine
     admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from data_access.cli import main
 from data_access.engine import make_engine
 from data_access.schema import cases, import_log, regions
+from tests.conftest import server_database_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HEADER = ["case_id", "county_code", "received_date", "channel", "is_first_report", "is_leapfrog",
@@ -237,23 +238,25 @@ def test_help(argv, words, capsys):
         assert word in out
 
 
-def test_postgresql_init_and_import(pg_database_url, good, bad, capsys):
-    """The same commands against the session's PostgreSQL database (cases emptied afterwards)."""
+@pytest.mark.parametrize("server", ["postgresql", "mariadb"])
+def test_server_init_and_import(server, request, good, bad, capsys):
+    """The same commands against the session's PostgreSQL or MariaDB database (cases emptied afterwards)."""
+    url = server_database_url(server, request)
     try:
-        assert main(["init", "--db", pg_database_url]) == 0
+        assert main(["init", "--db", url]) == 0
         assert "153" in capsys.readouterr().out
-        assert count(pg_database_url, regions) == 153
-        engine = make_engine(pg_database_url)
+        assert count(url, regions) == 153
+        engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(cases.delete())
         engine.dispose()
-        assert main(["import", "--db", pg_database_url, str(good)]) == 0
+        assert main(["import", "--db", url, str(good)]) == 0
         assert "imported 2 cases" in capsys.readouterr().out
-        assert main(["import", "--db", pg_database_url, str(bad)]) == 1
+        assert main(["import", "--db", url, str(bad)]) == 1
         assert 'row 3, closed_date "2024-02-30"' in capsys.readouterr().err
-        assert sorted(db_cases(pg_database_url)) == ["C-1", "C-2"]
+        assert sorted(db_cases(url)) == ["C-1", "C-2"]
     finally:
-        engine = make_engine(pg_database_url)
+        engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(cases.delete())
             conn.execute(import_log.delete())

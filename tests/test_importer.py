@@ -20,11 +20,10 @@ import sqlalchemy as sa
 from data_access.audit import recent
 from data_access.auth import Identity, OutOfScope, Role
 from data_access.database import DemoShare, ImportMode, case_count, demo_share, init_database, load_demo, remove_demo_cases
-from data_access.engine import make_engine
 from data_access.importer import import_bytes, import_file
 from data_access.problems import MAX_REPORTED_PROBLEMS, DataRejected, Problem
 from data_access.schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, import_log
-from tests.conftest import GOLDEN_CASES, PG_ADMIN_URL
+from tests.conftest import BACKENDS, GOLDEN_CASES, database_of_its_own
 
 DATE_COLUMNS = ("received_date", "due_date", "closed_date", "accepted_notice_date", "result_notice_date")
 BOOL_COLUMNS = ("is_first_report", "is_leapfrog", "is_repeat", "is_real_name", "disputed")
@@ -578,14 +577,14 @@ def every_cell(engine: sa.Engine) -> list[str]:
     cells = []
     with engine.connect() as conn:
         for name in names:
-            for row in conn.execute(sa.text(f'SELECT * FROM "{name}"')):
+            for row in conn.execute(sa.select(sa.text("*")).select_from(sa.table(name))):
                 cells.extend("" if v is None else str(v) for v in row)
     return cells
 
 
 def table_columns(engine: sa.Engine, name: str) -> list[str]:
     with engine.connect() as conn:
-        return list(conn.execute(sa.text(f'SELECT * FROM "{name}" LIMIT 0')).keys())
+        return list(conn.execute(sa.select(sa.text("*")).select_from(sa.table(name)).limit(0)).keys())
 
 
 @pytest.mark.parametrize("filename", ["ids.csv", "ids.xlsx"])
@@ -693,30 +692,18 @@ def test_golden_read_back_equals_csv(golden_engine, golden_values):
     assert got == golden_values
 
 
-def test_golden_identical_on_duckdb_and_postgresql(tmp_path, pg_database_url, golden_values):
+def test_golden_identical_on_every_backend(request, tmp_path_factory, golden_values):
     """Import the golden file into a fresh database of each backend and compare the read-backs."""
-    name = f"{sa.make_url(pg_database_url).database}_cmp_{uuid.uuid4().hex[:6]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    duck = make_engine(f"duckdb:///{tmp_path / 'golden.duckdb'}")
-    pg = make_engine(sa.make_url(pg_database_url).set(database=name).render_as_string(hide_password=False))
-    try:
-        results = {}
-        for engine in (duck, pg):
-            init_database(engine)
-            report = import_file(engine, GOLDEN_CASES)
-            assert (report.rows, report.dropped_columns) == (6000, ())
-            results[engine.dialect.name] = read_back(engine)
-        assert set(results) == {"duckdb", "postgresql"}
-        assert results["duckdb"] == results["postgresql"]
-        assert results["duckdb"] == golden_values
-    finally:
-        duck.dispose()
-        pg.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    results = {}
+    for backend in BACKENDS:
+        engine = database_of_its_own(backend, f"cmp_{uuid.uuid4().hex[:6]}", request, tmp_path_factory)
+        init_database(engine)
+        report = import_file(engine, GOLDEN_CASES)
+        assert (report.rows, report.dropped_columns) == (6000, ())
+        results[backend] = read_back(engine)
+    assert set(results) == {"duckdb", "postgresql", "mariadb"}
+    for backend, got in results.items():
+        assert got == golden_values, backend
 
 
 # ---------------------------------------------------------------- 6. defaults of optional columns
