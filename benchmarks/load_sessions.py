@@ -2,6 +2,15 @@
 
     python -m benchmarks.load_sessions [--rows 1000000] [--sessions 20] [--minutes 3] [--db URL]
                                        [--client protocol|browser] [--think SECONDS]
+                                       [--processes 1,2 | --url URL]
+
+Where the sessions go:
+- by default, ONE `streamlit run server.py` on a free 127.0.0.1 port, reached directly;
+- `--processes 1,2` (a list): for each count in turn, that many server processes on one database
+  (PostgreSQL: --db) behind nginx on one port, as deploy/run.sh runs them (deploy/nginx.py's
+  config, sticky cookie); then a table of the runs and the ratio of each run to the first;
+- `--url URL`: a deployment already running there (its database given by --db, read only for the
+  region list); the server's memory and CPU are not sampled then.
 
 Two kinds of client:
 - `protocol` (default): each session speaks Streamlit's own websocket protocol (benchmarks.
@@ -38,8 +47,10 @@ import datetime as dt
 import os
 import random
 import re
+import shutil
 import signal
 import statistics
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -47,10 +58,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
+from urllib.request import urlopen
 
 import numpy as np
 import sqlalchemy as sa
 
+from deploy.nginx import write_standalone
 from tests.browser_support import (
     _ALL_DRAWN,
     CHROMIUM,
@@ -58,6 +71,8 @@ from tests.browser_support import (
     VIEWPORT,
     ConsoleEntry,
     StreamlitServer,
+    free_port,
+    group_alive,
     is_known_noise,
     is_local,
     view_url,
@@ -173,6 +188,99 @@ def prepare_database(rows: int, db_url: str | None) -> Database:
 
 
 # --------------------------------------------------------------------------------------------
+# what the sessions run against: one server, N servers behind nginx, or a URL
+# --------------------------------------------------------------------------------------------
+
+class Proxy:
+    """nginx in the foreground, in its own process group, with deploy/nginx.py's standalone config."""
+
+    def __init__(self, ports: list[int], folder: Path) -> None:
+        self.port = free_port()
+        self.folder = folder
+        self.conf = write_standalone(ports, f"127.0.0.1:{self.port}", folder)
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 30.0) -> Proxy:
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.process = subprocess.Popen([nginx, "-c", str(self.conf)], stdin=subprocess.DEVNULL, start_new_session=True,
+                                        stdout=subprocess.DEVNULL, stderr=(self.folder / "stderr.log").open("wb"))
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx exited: {(self.folder / 'stderr.log').read_text(errors='replace')}")
+            try:
+                with urlopen(f"{self.base_url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"nginx at {self.base_url} did not answer /healthz")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        pgid = self.process.pid
+        try:
+            os.killpg(pgid, signal.SIGTERM)
+            self.process.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        if group_alive(pgid):
+            os.killpg(pgid, signal.SIGKILL)
+
+
+@dataclass
+class Target:
+    """Where the sessions go: `base_url`, and the processes we started there (none for --url)."""
+
+    base_url: str
+    servers: list[StreamlitServer] = field(default_factory=list)
+    proxy: Proxy | None = None
+
+    @property
+    def groups(self) -> list[int]:
+        """Process group ids of the servers (and the proxy): everything the server side runs."""
+        out = [s.process.pid for s in self.servers if s.process is not None]
+        return out + ([self.proxy.process.pid] if self.proxy is not None and self.proxy.process is not None else [])
+
+    def describe(self) -> str:
+        if not self.servers:
+            return f"{self.base_url} (a running deployment: memory and CPU not sampled)"
+        pids = ", ".join(str(s.process.pid) for s in self.servers if s.process is not None)
+        if self.proxy is None:
+            return f"{self.base_url} (one process, pid {pids})"
+        return f"{self.base_url} (nginx, sticky cookie) -> {len(self.servers)} processes (pids {pids})"
+
+    def start(self) -> Target:
+        for server in self.servers:
+            server.start()
+        if self.proxy is not None:
+            self.proxy.start()
+        return self
+
+    def stop(self) -> None:
+        if self.proxy is not None:
+            self.proxy.stop()
+        for server in self.servers:
+            server.stop()
+
+
+def make_target(db_url: str, processes: int | None, stamp: str) -> Target:
+    """One direct server (processes None), or `processes` servers behind a fresh nginx."""
+    if processes is None:
+        server = StreamlitServer(db_url, BENCH_DIR / f"load_sessions-{stamp}.log")
+        return Target(server.base_url, [server])
+    servers = [StreamlitServer(db_url, BENCH_DIR / f"load_sessions-{stamp}-p{processes}-{i}.log") for i in range(processes)]
+    proxy = Proxy([s.port for s in servers], BENCH_DIR / f"nginx-{stamp}-p{processes}")
+    return Target(proxy.base_url, servers, proxy)
+
+
+# --------------------------------------------------------------------------------------------
 # the server's memory
 # --------------------------------------------------------------------------------------------
 
@@ -257,17 +365,30 @@ class CpuSnapshot:
     server: dict[int, int]
     browser: dict[int, int]
     own: int
+    group_of: dict[int, int] = field(default_factory=dict)  # server pid -> its process group
 
     @classmethod
-    def take(cls, server_pid: int) -> CpuSnapshot:
+    def take(cls, server_groups: list[int]) -> CpuSnapshot:
         values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
         total, idle = sum(values), values[3] + values[4]  # idle + iowait
-        server, browser = {}, {}
+        server, browser, group_of = {}, {}, {}
         for pid in descendants(os.getpid()):
             st = _proc_stat(pid)
             if st is not None:
-                (server if st[1] == server_pid else browser)[pid] = _cpu_ticks(pid)
-        return cls(time.monotonic(), total - idle, total, server, browser, _cpu_ticks(os.getpid()))
+                if st[1] in server_groups:
+                    server[pid], group_of[pid] = _cpu_ticks(pid), st[1]
+                else:
+                    browser[pid] = _cpu_ticks(pid)
+        return cls(time.monotonic(), total - idle, total, server, browser, _cpu_ticks(os.getpid()), group_of)
+
+
+def group_cpu_seconds(start: CpuSnapshot, end: CpuSnapshot) -> dict[int, float]:
+    """CPU seconds per server process group between two snapshots."""
+    hz = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = defaultdict(float)
+    for pid, ticks in end.server.items():
+        out[end.group_of[pid]] += max(ticks - start.server.get(pid, 0), 0) / hz
+    return dict(out)
 
 
 def cpu_line(start: CpuSnapshot, end: CpuSnapshot, client: str = "chromium + playwright driver") -> str:
@@ -433,9 +554,14 @@ async def run_session(index: int, browser, base_url: str, db: Database, stop_at:
         await context.close()
 
 
-async def sample_rss(pid: int, samples: list[float], stop: asyncio.Event) -> None:
+def servers_rss_mb(pids: list[int]) -> float:
+    """RSS of several servers (each with its children), in MB."""
+    return sum(server_rss_mb(pid) for pid in pids)
+
+
+async def sample_rss(pids: list[int], samples: list[float], stop: asyncio.Event) -> None:
     while not stop.is_set():
-        samples.append(server_rss_mb(pid))
+        samples.append(servers_rss_mb(pids))
         try:
             await asyncio.wait_for(stop.wait(), RSS_SAMPLE_EVERY_S)
         except TimeoutError:
@@ -453,9 +579,10 @@ class Result:
     cpu: str
     warm_errors: list[str] = field(default_factory=list)  # errors of the warm-up round (protocol client)
     rss_samples: list[float] = field(default_factory=list)  # every RSS_SAMPLE_EVERY_S, from the start
+    cpu_by_process: list[float] = field(default_factory=list)  # CPU seconds of each server group (Target.groups order)
 
 
-async def drive(server: StreamlitServer, db: Database, sessions: int, minutes: float, seed: int,
+async def drive(server: Target, db: Database, sessions: int, minutes: float, seed: int,
                 browser_pids: list[int]) -> Result:
     from playwright.async_api import async_playwright
 
@@ -516,7 +643,7 @@ async def run_protocol_session(index: int, base_url: str, db: Database, stop_at:
         done += 1
 
 
-async def drive_protocol(server: StreamlitServer, db: Database, sessions: int, minutes: float, seed: int,
+async def drive_protocol(server: Target, db: Database, sessions: int, minutes: float, seed: int,
                          think_s: float) -> Result:
     """`sessions` protocol clients against the server for `minutes`, after one warm-up round."""
     warm: list[Load] = []
@@ -531,17 +658,17 @@ async def drive_protocol(server: StreamlitServer, db: Database, sessions: int, m
                           warm_errors=[f"(warm-up) {ld.page}: {e}" for ld in warm if ld is not warmup for e in ld.errors])
 
 
-async def measured(server: StreamlitServer, sessions: int, minutes: float,
+async def measured(server: Target, sessions: int, minutes: float,
                    session: Callable[[int, float, list[Load]], Awaitable[None]], warmup: Load | None,
                    client: str = "chromium + playwright driver", warm_errors: list[str] | None = None) -> Result:
     """Run `sessions` staggered sessions until `minutes` have passed, sampling the server's memory
     and everybody's CPU; session(i, stop_at, loads) appends its page loads to `loads`."""
-    pid = server.process.pid
-    rss_start = server_rss_mb(pid)
-    cpu_start = CpuSnapshot.take(pid)
+    groups = server.groups
+    rss_start = servers_rss_mb(groups)
+    cpu_start = CpuSnapshot.take(groups)
     samples = [rss_start]
     stop = asyncio.Event()
-    sampler = asyncio.create_task(sample_rss(pid, samples, stop))
+    sampler = asyncio.create_task(sample_rss(groups, samples, stop))
     loads: list[Load] = []
     start = time.monotonic()
     stop_at = start + minutes * 60
@@ -552,16 +679,17 @@ async def measured(server: StreamlitServer, sessions: int, minutes: float,
 
     outcomes = await asyncio.gather(*(staggered(i) for i in range(sessions)), return_exceptions=True)
     wall = time.monotonic() - start
-    cpu_end = CpuSnapshot.take(pid)
+    cpu_end = CpuSnapshot.take(groups)
     for i, outcome in enumerate(outcomes):
         if isinstance(outcome, BaseException):
             loads.append(Load(i, "(session)", "", 0.0, [f"session crashed: {outcome!r}"]))
     stop.set()
     await sampler
-    rss_end = server_rss_mb(pid)
+    rss_end = servers_rss_mb(groups)
     samples.append(rss_end)
+    per_group = group_cpu_seconds(cpu_start, cpu_end)
     return Result(loads, warmup, rss_start, rss_end, max(samples), wall, cpu_line(cpu_start, cpu_end, client),
-                  warm_errors or [], samples)
+                  warm_errors or [], samples, [per_group.get(g, 0.0) for g in groups])
 
 
 def kill_pids(pids: list[int]) -> None:
@@ -585,8 +713,15 @@ def med(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def server_problems(server: StreamlitServer) -> list[str]:
-    """Tracebacks and guarded database errors in the server log."""
+def server_problems(target: Target) -> list[str]:
+    """Tracebacks and guarded database errors in the logs of the servers we started."""
+    out = []
+    for server in target.servers:
+        out += _server_problems(server)
+    return out
+
+
+def _server_problems(server: StreamlitServer) -> list[str]:
     out = []
     tracebacks = server.tracebacks()
     if tracebacks:
@@ -600,7 +735,20 @@ def server_problems(server: StreamlitServer) -> list[str]:
     return out
 
 
-def report(args, db: Database, result: Result, server: StreamlitServer) -> int:
+@dataclass(frozen=True)
+class Summary:
+    """One run's headline figures, for the comparison of process counts."""
+
+    label: str
+    loads: int
+    errors: int
+    median_s: float
+    p95_s: float
+    per_minute: float
+    rss_end_mb: float
+
+
+def report(args, db: Database, result: Result, server: Target) -> Summary:
     loads = [ld for ld in result.loads if ld.page != "(session)"]
     failed = [ld for ld in result.loads if ld.errors]
     if result.warmup is not None and result.warmup.errors:
@@ -617,7 +765,7 @@ def report(args, db: Database, result: Result, server: StreamlitServer) -> int:
     print(f"minutes       {args.minutes:g} (wall {result.wall_s / 60:.2f} min of sessions)")
     print(f"rows          {db.rows:,}")
     print(f"engine        {db.engine_name} ({db.url})")
-    print(f"server        {server.base_url} (pid {server.process.pid})")
+    print(f"server        {server.describe()}")
     if result.warmup is not None:
         print(f"first load    {result.warmup.page} {result.warmup.seconds:.2f} s "
               "(cold caches, not in the figures below)")
@@ -637,6 +785,9 @@ def report(args, db: Database, result: Result, server: StreamlitServer) -> int:
             print(f"              {name:18s} {len(times):5d}  {med(times):8.2f} {p95(times):7.2f} {max(times):8.2f}"
                   + (f" | {len(phases):5d}  {split}" if args.client == "browser" else ""))
     print(f"CPU           {result.cpu}")
+    if len(result.cpu_by_process) > 1:
+        print(f"CPU by group  {', '.join(f'{sec:.0f} s' for sec in result.cpu_by_process)} "
+              "(each server process, then nginx)")
     print(f"server RSS    start {result.rss_start:.0f} MB, end {result.rss_end:.0f} MB "
           f"({result.rss_end - result.rss_start:+.0f} MB), peak {result.rss_peak:.0f} MB")
     per_minute = result.rss_samples[::max(int(60 / RSS_SAMPLE_EVERY_S), 1)]
@@ -649,8 +800,19 @@ def report(args, db: Database, result: Result, server: StreamlitServer) -> int:
                 print(f"  session {ld.session} {ld.page} {ld.url} ({ld.seconds:.1f} s): {e}")
         for e in extra:
             print(f"  {e}")
-    print(f"\nserver log: {server.log_path}")
-    return 1 if n_errors else 0
+    for srv in server.servers:
+        print(f"server log: {srv.log_path}")
+    return Summary(f"{len(server.servers)} process(es)" if server.proxy is not None else server.base_url, len(loads),
+                   n_errors, med(all_times), p95(all_times), len(loads) / max(result.wall_s, 1e-9) * 60, result.rss_end)
+
+
+def compare(summaries: list[Summary]) -> None:
+    """The runs side by side, each against the first."""
+    first = summaries[0]
+    print("\nCOMPARISON    run             loads  errors  median s   p95 s  pages/min  RSS end MB  throughput ratio")
+    for s in summaries:
+        print(f"              {s.label:15s} {s.loads:5d}  {s.errors:6d}  {s.median_s:8.2f} {s.p95_s:7.2f}  {s.per_minute:9.1f}"
+              f"  {s.rss_end_mb:10.0f}  {s.per_minute / max(first.per_minute, 1e-9):.2f}x")
 
 
 def _interrupt(signum, frame) -> None:
@@ -668,9 +830,26 @@ def main(argv: list[str] | None = None) -> int:
                         help="Streamlit's websocket protocol (default) or Chromium")
     parser.add_argument("--think", type=float, default=1.0,
                         help="protocol client: mean seconds a supervisor looks at a page before the next (0: none)")
+    parser.add_argument("--processes", default=None,
+                        help="comma-separated process counts (e.g. 1,2): each run puts that many servers behind nginx")
+    parser.add_argument("--url", default=None, help="drive a deployment already running at this URL (needs --db)")
     args = parser.parse_args(argv)
     if args.sessions < 1 or args.minutes <= 0 or args.rows < 1 or args.think < 0:
         parser.error("--sessions, --minutes and --rows must be positive, --think not negative")
+    counts: list[int | None] = [None]
+    if args.processes:
+        try:
+            counts = [int(n) for n in args.processes.split(",")]
+        except ValueError:
+            parser.error("--processes: a comma-separated list of counts, e.g. 1,2")
+        if any(n < 1 for n in counts):
+            parser.error("--processes: counts of 1 or more")
+        if max(counts) > 1 and not (args.db or "").startswith("postgresql"):
+            parser.error("several processes share one database server: give --db postgresql+psycopg://...")
+        if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+            parser.error("--processes needs nginx (apt-get install nginx)")
+    if args.url and (args.processes or not args.db):
+        parser.error("--url needs --db (its database, for the region list) and excludes --processes")
     if args.client == "browser" and not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} not found")
 
@@ -678,22 +857,32 @@ def main(argv: list[str] | None = None) -> int:
 
     db = prepare_database(args.rows, args.db)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    server = StreamlitServer(db.url, BENCH_DIR / f"load_sessions-{stamp}.log")
+    summaries = []
+    for count in counts:
+        target = Target(args.url.rstrip("/")) if args.url else make_target(db.url, count, stamp)
+        summaries.append(run_once(args, db, target))
+    if len(summaries) > 1:
+        compare(summaries)
+    return 1 if any(s.errors for s in summaries) else 0
+
+
+def run_once(args, db: Database, target: Target) -> Summary:
+    """Start the target's processes, drive the sessions against it, report, stop."""
     browser_pids: list[int] = []
-    print(f"{args.sessions} sessions x {args.minutes:g} min against {db.rows:,} cases on {db.engine_name}", flush=True)
+    print(f"\n{args.sessions} sessions x {args.minutes:g} min against {db.rows:,} cases on {db.engine_name}", flush=True)
     try:
-        server.start()
-        print(f"server up at {server.base_url}; driving the sessions ...", flush=True)
+        target.start()
+        print(f"up: {target.describe()}; driving the sessions ...", flush=True)
         if args.client == "protocol":
-            result = asyncio.run(drive_protocol(server, db, args.sessions, args.minutes, args.seed, args.think))
+            result = asyncio.run(drive_protocol(target, db, args.sessions, args.minutes, args.seed, args.think))
         else:
-            result = asyncio.run(drive(server, db, args.sessions, args.minutes, args.seed, browser_pids))
-        return report(args, db, result, server)
+            result = asyncio.run(drive(target, db, args.sessions, args.minutes, args.seed, browser_pids))
+        return report(args, db, result, target)
     finally:
-        server.stop()
-        server_group = server.process.pid if server.process is not None else None
-        # whatever of the browser outlived browser.close() (never the server's group: stopped above)
-        kill_pids([p for p in browser_pids if (st := _proc_stat(p)) is not None and st[1] != server_group])
+        target.stop()
+        groups = set(target.groups)
+        # whatever of the browser outlived browser.close() (never a server's group: stopped above)
+        kill_pids([p for p in browser_pids if (st := _proc_stat(p)) is not None and st[1] not in groups])
 
 
 if __name__ == "__main__":

@@ -42,33 +42,40 @@ class PageRun:
 class ProtocolSession:
     """One browser tab's worth of Streamlit session, over the websocket protocol."""
 
-    def __init__(self, base_url: str, timeout_s: float = 60.0) -> None:
+    def __init__(self, base_url: str, timeout_s: float = 60.0, cookies: dict[str, str] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
+        # the browser's cookies: those given (a sign-in's session cookie), then whatever the page sets
+        # (the XSRF token; behind deploy/'s nginx, its stickiness cookie, which keeps the stream on one process)
+        self.cookies: dict[str, str] = dict(cookies or {})
         self._ws = None
         self._page_hash = ""
 
     async def connect(self, path: str = "/") -> None:
-        """Fetch the page (the XSRF cookie comes with it, as for a browser), then open the stream."""
+        """Fetch the page (its cookies come with it, as for a browser), then open the stream with them."""
         from websockets.asyncio.client import connect
 
-        token = await asyncio.to_thread(self._xsrf_cookie, path)
+        await asyncio.to_thread(self._page_cookies, path)
+        token = self.cookies.get(XSRF_COOKIE)
         parts = urlsplit(self.base_url)
-        headers = {"Cookie": f"{XSRF_COOKIE}={token}"} if token else {}
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        scheme = "wss" if parts.scheme == "https" else "ws"
         # Streamlit reads the XSRF token from the second subprotocol entry, as its frontend sends it.
-        self._ws = await connect(f"ws://{parts.netloc}{STREAM_PATH}", subprotocols=["streamlit", token or "none"],
+        self._ws = await connect(f"{scheme}://{parts.netloc}{STREAM_PATH}", subprotocols=["streamlit", token or "none"],
                                  origin=f"{parts.scheme}://{parts.netloc}", additional_headers=headers,
                                  max_size=None, open_timeout=self.timeout_s, ping_interval=None)
 
-    def _xsrf_cookie(self, path: str) -> str | None:
-        with urllib.request.urlopen(self.base_url + path, timeout=self.timeout_s) as response:
+    def _page_cookies(self, path: str) -> None:
+        request = urllib.request.Request(self.base_url + path)
+        if self.cookies:
+            request.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
             response.read()
             for header in response.headers.get_all("Set-Cookie") or []:
                 cookie = SimpleCookie()
                 cookie.load(header)
-                if XSRF_COOKIE in cookie:
-                    return cookie[XSRF_COOKIE].value
-        return None
+                for name, morsel in cookie.items():
+                    self.cookies.setdefault(name, morsel.value)
 
     async def close(self) -> None:
         if self._ws is not None:

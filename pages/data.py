@@ -30,7 +30,8 @@ MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "覆盖全部", 
 MODE_HELP = ("追加：文件中的件全部新增，件号与库中已有件重复则整批拒绝；"
              "按件号更新：库中已有的件号用文件中的内容替换，其余新增；"
              "覆盖全部：先删除库中全部案件，再载入本文件。")
-KIND_LABELS = {"import": "文件导入", "demo": "演示数据", "remove_demo": "删除演示数据", "hotline": "12388来电导入"}
+KIND_LABELS = {"import": "文件导入", "demo": "演示数据", "remove_demo": "删除演示数据", "hotline": "12388来电导入",
+               "reference": "重新载入地区与工作日日历"}
 LOAD_MODE_LABELS = {**MODE_LABELS, "delete": "删除"}
 REMOVED_KEY = "_data_demo_removed"
 RESULT_KEY = "_data_import_report"
