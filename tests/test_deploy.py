@@ -357,10 +357,17 @@ def test_sign_out_on_b_ends_the_session_of_an_open_tab_on_a(deployment, context)
 def test_check_script_names_a_process_that_is_down_and_run_sh_restarts_it(deployment) -> None:
     result = deployment.check()
     assert result.returncode == 0, result.stdout
-    os.kill(deployment.pid_of("b"), signal.SIGKILL)
-    time.sleep(0.5)
-    result = deployment.check()
-    assert result.returncode == 1 and f"DOWN  process {deployment.base + 2}" in result.stdout, result.stdout
+    pid = deployment.pid_of("b")
+    os.kill(pid, signal.SIGKILL)
+    down = f"DOWN  process {deployment.base + 2}"
+    seen = []  # poll: the check must see B down before run.sh's loop (every 3 s) has it serving again
+    for _ in range(25):
+        result = deployment.check()
+        seen.append(result.stdout)
+        if result.returncode == 1 and down in result.stdout:
+            break
+        time.sleep(0.2)
+    assert result.returncode == 1 and down in result.stdout, f"killed pid {pid}; the checks said:\n" + "\n".join(seen)
     assert healthy(deployment.url("proxy") + "/healthz"), "the proxy should go on with process A"
     deadline = time.monotonic() + 120
     while deployment.check().returncode != 0:
