@@ -36,12 +36,14 @@ def add_run(paragraph: Paragraph, text: str, font: str = BODY_FONT, size: float 
 
 
 def add_paragraph(doc: DocxDocument, text: str = "", *, align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.JUSTIFY,
-                  indent: bool = True, font: str = BODY_FONT, size: float = BODY_PT, bold: bool = False) -> Paragraph:
-    """A body paragraph: fixed 28 pt lines (exact), first line indented two characters unless `indent` is off."""
+                  indent: bool = True, font: str = BODY_FONT, size: float = BODY_PT, bold: bool = False,
+                  line_pt: float | None = None) -> Paragraph:
+    """A body paragraph: exact lines of `line_pt` (default 28 pt, more for a large size), first line indented
+    two characters unless `indent` is off."""
     p = doc.add_paragraph()
     p.alignment = align
     fmt = p.paragraph_format
-    fmt.line_spacing_rule, fmt.line_spacing = WD_LINE_SPACING.EXACTLY, Pt(max(28, size * 1.4))
+    fmt.line_spacing_rule, fmt.line_spacing = WD_LINE_SPACING.EXACTLY, Pt(line_pt or max(28, size * 1.4))
     fmt.space_before = fmt.space_after = Pt(0)
     if indent:
         fmt.first_line_indent = Pt(size * 2)
@@ -50,9 +52,10 @@ def add_paragraph(doc: DocxDocument, text: str = "", *, align: WD_ALIGN_PARAGRAP
     return p
 
 
-def add_title(doc: DocxDocument, text: str) -> Paragraph:
+def add_title(doc: DocxDocument, text: str, line_pt: float | None = None) -> Paragraph:
     """The document's title, centred."""
-    return add_paragraph(doc, text, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, font=TITLE_FONT, size=TITLE_PT)
+    return add_paragraph(doc, text, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, font=TITLE_FONT, size=TITLE_PT,
+                         line_pt=line_pt)
 
 
 def add_heading(doc: DocxDocument, text: str, level: int = 1) -> Paragraph:

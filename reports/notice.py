@@ -8,20 +8,16 @@ Everything written comes from the ledger (typed by officials, checked for person
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from data_access.ledger import Method, Subject
 from presentation.format import cn_date
 
-TITLE_FONT, BODY_FONT, HEADING_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体"
-TITLE_PT, BODY_PT = 22, 16  # 二号, 三号
-DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+from .docx_form import DOCX_MIME, add_paragraph, add_title, new_document, to_bytes
+
+__all__ = ["DOCX_MIME", "NoticeFacts", "build_notice", "issuer_of", "notice_name"]
 
 
 @dataclass(frozen=True)
@@ -41,49 +37,23 @@ class NoticeFacts:
     issued_on: dt.date
 
 
-def _run(paragraph, text: str, font: str = BODY_FONT, size: int = BODY_PT, bold: bool = False) -> None:
-    run = paragraph.add_run(text)
-    run.font.name, run.font.size, run.font.bold = font, Pt(size), bold
-    run.element.rPr.rFonts.set(qn("w:eastAsia"), font)  # Chinese text takes the East Asian font
-
-
-def _paragraph(doc, text: str = "", *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent: bool = True, font: str = BODY_FONT,
-               size: int = BODY_PT, bold: bool = False):
-    p = doc.add_paragraph()
-    p.alignment = align
-    fmt = p.paragraph_format
-    fmt.line_spacing_rule, fmt.line_spacing = WD_LINE_SPACING.EXACTLY, Pt(28)
-    fmt.space_before = fmt.space_after = Pt(0)
-    if indent:
-        fmt.first_line_indent = Pt(size * 2)  # two characters
-    if text:
-        _run(p, text, font, size, bold)
-    return p
-
-
 def build_notice(facts: NoticeFacts) -> bytes:
     """The notice as .docx bytes."""
-    doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4
-    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
-    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
-    _paragraph(doc, "督办通知单", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, font=TITLE_FONT, size=TITLE_PT)
-    _paragraph(doc, facts.number, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    _paragraph(doc, "")
-    _paragraph(doc, f"{facts.recipient}：", indent=False)
+    doc = new_document()
+    add_title(doc, "督办通知单", line_pt=28)
+    add_paragraph(doc, facts.number, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    add_paragraph(doc, "")
+    add_paragraph(doc, f"{facts.recipient}：", indent=False)
     about = f"件号 {facts.case_id} 的检举控告件" if facts.subject == Subject.CASE.value and facts.case_id else "你单位"
-    _paragraph(doc, f"{cn_date(facts.opened_on)}，{facts.issuer}对{about}进行{Method(facts.method).label}，事项如下：")
-    _paragraph(doc, f"一、督办事项：{facts.title}。")
-    _paragraph(doc, f"二、督办要求：{facts.reason.rstrip('。')}。")
-    _paragraph(doc, f"三、请于{cn_date(facts.reply_due)}前，将办理进展、整改措施和办结时限书面反馈{facts.issuer}；"
-                    "逾期未反馈的，将予以通报。")
-    _paragraph(doc, "")
-    _paragraph(doc, facts.issuer, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
-    _paragraph(doc, cn_date(facts.issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    add_paragraph(doc, f"{cn_date(facts.opened_on)}，{facts.issuer}对{about}进行{Method(facts.method).label}，事项如下：")
+    add_paragraph(doc, f"一、督办事项：{facts.title}。")
+    add_paragraph(doc, f"二、督办要求：{facts.reason.rstrip('。')}。")
+    add_paragraph(doc, f"三、请于{cn_date(facts.reply_due)}前，将办理进展、整改措施和办结时限书面反馈{facts.issuer}；"
+                       "逾期未反馈的，将予以通报。")
+    add_paragraph(doc, "")
+    add_paragraph(doc, facts.issuer, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    add_paragraph(doc, cn_date(facts.issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    return to_bytes(doc)
 
 
 def notice_name(facts: NoticeFacts) -> str:
