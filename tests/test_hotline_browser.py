@@ -27,20 +27,17 @@ import pytest
 from browser_support import (
     ARTIFACTS,
     VIEWPORT,
-    BrowserRecorder,
     StreamlitServer,
     browser_test_marks,
     build_golden_database,
-    chromium,
-    exception_texts,
     group_alive,
-    new_context,
     path_of,
     view_url,
     wait_rendered,
 )
 from conftest import GOLDEN_CASES
-from test_roles_browser import JINING, PASSWORD, SIGN_IN_TITLE, UI_TIMEOUT_MS
+from test_ledger_browser import assert_shown, signing_in
+from test_roles_browser import JINING, PASSWORD, UI_TIMEOUT_MS
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -121,39 +118,12 @@ def story() -> dict:
 @pytest.fixture(scope="module")
 def sign_in(server):
     """sign_in(role) -> (tab, recorder): a fresh profile signed in through the form, the recorder marked."""
-    with chromium() as browser:
-        contexts = []
-
-        def signed_in(role: str):
-            context = new_context(browser, UI_TIMEOUT_MS)
-            contexts.append(context)
-            tab, recorder = context.new_page(), BrowserRecorder()
-            recorder.attach(tab)
-            tab.goto(view_url(server.base_url, "/", **VIEW))
-            wait_rendered(tab)
-            for label, value in (("用户名", USERS[role][0]), ("密码", PASSWORD)):
-                tab.get_by_label(label).fill(value)
-            tab.get_by_role("button", name="登录").click()
-            expect(tab.locator("h1").first).not_to_have_text(SIGN_IN_TITLE)
-            wait_rendered(tab)
-            recorder.mark()
-            return tab, recorder
-
-        yield signed_in
-        for context in contexts:
-            context.close()
+    yield from signing_in(server, USERS, VIEW)
 
 
 # --------------------------------------------------------------------------------------------
 # driving the page
 # --------------------------------------------------------------------------------------------
-
-def assert_shown(tab, server, where: str) -> None:
-    """The page drew without an exception, and the viewer is still signed in."""
-    texts = exception_texts(tab)
-    assert not texts, f"{where}: the page shows an exception: {texts}\n{server.tracebacks()[-4000:]}"
-    assert SIGN_IN_TITLE not in tab.locator("h1").all_inner_texts(), f"{where}: signed out"
-
 
 def visit(tab, server, url_path: str) -> None:
     tab.goto(view_url(server.base_url, url_path, **VIEW))

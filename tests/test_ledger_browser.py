@@ -136,9 +136,9 @@ def story() -> dict:
     return {}
 
 
-@pytest.fixture(scope="module")
-def sign_in(server, yellow_case):
-    """sign_in(role) -> (tab, recorder): a fresh profile signed in through the form, the recorder marked."""
+def signing_in(server, users: dict[str, tuple[str, str, str | None]], view: dict[str, str]):
+    """Yield sign_in(role) -> (tab, recorder): a fresh profile signed in through the form as `users[role]`
+    at the view's overview, the recorder marked; every profile closed at the end."""
     with chromium() as browser:
         contexts = []
 
@@ -147,9 +147,9 @@ def sign_in(server, yellow_case):
             contexts.append(context)
             tab, recorder = context.new_page(), BrowserRecorder()
             recorder.attach(tab)
-            tab.goto(view_url(server.base_url, "/", **yellow_case.view))
+            tab.goto(view_url(server.base_url, "/", **view))
             wait_rendered(tab)
-            for label, value in (("用户名", USERS[role][0]), ("密码", PASSWORD)):
+            for label, value in (("用户名", users[role][0]), ("密码", PASSWORD)):
                 tab.get_by_label(label).fill(value)
             tab.get_by_role("button", name="登录").click()
             expect(tab.locator("h1").first).not_to_have_text(SIGN_IN_TITLE)
@@ -160,6 +160,12 @@ def sign_in(server, yellow_case):
         yield signed_in
         for context in contexts:
             context.close()
+
+
+@pytest.fixture(scope="module")
+def sign_in(server, yellow_case):
+    """sign_in(role) -> (tab, recorder): a fresh profile signed in through the form, the recorder marked."""
+    yield from signing_in(server, USERS, yellow_case.view)
 
 
 # --------------------------------------------------------------------------------------------
