@@ -12,7 +12,9 @@ import time
 
 from .common import BENCH_DIR, fmt_runs, fresh_duckdb, load_demo_million
 
-PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "weekly", "definitions", "data", "audit")
+# every page of a province user (数据上报 is the city and county users' page)
+PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "analysis", "weekly", "ledger", "hotline",
+         "definitions", "data", "audit")
 DRILL_REGION = "370800"  # 济宁市
 
 

@@ -18,7 +18,16 @@ import pandas as pd
 import sqlalchemy as sa
 
 from . import audit, auth
-from .database import ImportMode, case_count, ensure_initialized, init_database, load_demo, remove_demo_cases
+from .database import (
+    ImportMode,
+    case_count,
+    case_write_hooks,
+    ensure_initialized,
+    init_database,
+    load_demo,
+    remove_demo_cases,
+)
+from .dialects import is_mysql_family
 from .engine import describe_url, file_held_message, make_engine
 from .hotline_import import import_complaints_file
 from .importer import import_file
@@ -137,7 +146,17 @@ def cmd_import(engine: sa.Engine, args: argparse.Namespace) -> int:
     if report.dropped_columns:
         names = ", ".join(report.dropped_columns)
         print(f"已丢弃未知列（未保存）/ dropped unknown columns (not stored): {names}")
+    _summary_note(engine)
     return EXIT_OK
+
+
+def _summary_note(engine: sa.Engine) -> None:
+    """On the MySQL family the region tables read a per-county daily summary that metrics/ keeps (docs/contract/
+    county-day-summary.md); this program does not load metrics/, so it says how to bring it up to date."""
+    if is_mysql_family(engine) and not case_write_hooks():
+        print("提示：请运行 python -m metrics summary 更新按县按日汇总表（更新前各表逐件计算，数字相同、速度较慢） / "
+              "run `python -m metrics summary` to rebuild the per-county daily summary (until then tables scan the cases: "
+              "same numbers, slower)")
 
 
 def cmd_import_complaints(engine: sa.Engine, args: argparse.Namespace) -> int:
@@ -166,10 +185,13 @@ def cmd_demo(engine: sa.Engine, args: argparse.Namespace) -> int:
         left = case_count(engine)
         print(f"已删除演示数据 {removed} 件，库中还有真实案件 {left} 件 / removed {removed} demo cases, {left} cases left"
               if removed else f"库中没有演示数据 / no demo cases in the database ({left} cases)")
+        if removed:
+            _summary_note(engine)
         return EXIT_OK
     report = load_demo(engine, args.cases, args.seed, args.end_date or dt.date.today(), _progress("生成演示数据"),
                        actor=_cli_actor())
     print(f"已生成演示数据 {report.rows} 件 / generated {report.rows} demo cases")
+    _summary_note(engine)
     return EXIT_OK
 
 

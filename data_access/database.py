@@ -32,6 +32,40 @@ class ImportMode(str):
     UPSERT = "upsert"
 
 
+# Functions run inside every transaction that changes the case table (a load, a demo removal, a refresh of
+# the stored deadlines), after its import-log row: what is kept beside the cases (metrics' per-county daily
+# summary) is rebuilt in the same transaction, so readers see both changed together or neither.
+CaseWriteHook = Callable[[sa.Connection], None]
+_CASE_WRITE_HOOKS: list[CaseWriteHook] = []
+
+# import_log kinds that change the case table (a 12388 import does not)
+CASE_LOG_KINDS = ("import", "demo", "remove_demo", "reference")
+
+
+def after_case_writes(hook: CaseWriteHook) -> CaseWriteHook:
+    """Register `hook` to run in every transaction that changes the case table (once per hook)."""
+    if hook not in _CASE_WRITE_HOOKS:
+        _CASE_WRITE_HOOKS.append(hook)
+    return hook
+
+
+def case_write_hooks() -> tuple[CaseWriteHook, ...]:
+    """The registered hooks (none in a program that never imported metrics, e.g. python -m data_access)."""
+    return tuple(_CASE_WRITE_HOOKS)
+
+
+def _case_writes_done(conn: sa.Connection) -> None:
+    for hook in _CASE_WRITE_HOOKS:
+        hook(conn)
+
+
+def cases_version(conn: sa.Connection) -> str:
+    """Changes with every load of the case table through this module (its import-log rows)."""
+    n, last = conn.execute(sa.select(sa.func.count(), sa.func.max(import_log.c.imported_at))
+                           .where(import_log.c.kind.in_(CASE_LOG_KINDS))).one()
+    return f"{n}:{last}"
+
+
 @dataclass(frozen=True)
 class LoadReport:
     """What a successful load did."""
@@ -120,6 +154,8 @@ def _migrate_deadlines(engine: sa.Engine, refresh: bool) -> None:
         for column in missing:
             conn.execute(sa.text(f"ALTER TABLE {cases.name} ADD COLUMN {column} DATE"))
         conn.execute(refresh_deadlines_statement())
+        _STORED_DEADLINES.pop(engine, None)
+        _case_writes_done(conn)
     _STORED_DEADLINES.pop(engine, None)
 
 
@@ -208,6 +244,7 @@ def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: 
         if audit_entry is not None:
             audit_entry(conn, replaced)
         bulk.drop_staged(conn)
+        _case_writes_done(conn)
     _analyze(engine, (cases,))
     return LoadReport(table.num_rows, mode, source, tuple(validated.dropped_columns), replaced)
 
@@ -347,6 +384,7 @@ def remove_demo_cases(engine: sa.Engine, *, actor: Identity | str = audit.PROGRA
                 imported_at=dt.datetime.now().replace(microsecond=0), kind="remove_demo", source="删除演示数据",
                 mode="delete", rows=removed, dropped_columns=None))
             audit.record_in(conn, actor, audit.AuditAction.IMPORT, f"删除演示数据 {removed} 件（真实案件不受影响）")
+            _case_writes_done(conn)
     if removed:
         _analyze(engine, (cases,))
     return removed

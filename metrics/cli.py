@@ -1,6 +1,7 @@
-"""`python -m metrics table | priority | overdue | warnings | trends | signals | analysis`: the metrics on the command
-line (`analysis`: every number of the situation report as JSON; the Word report itself and the weekly pack are
-written by `python -m reports analysis | weekly`).
+"""`python -m metrics table | priority | overdue | warnings | trends | signals | analysis | summary`: the metrics on
+the command line (`analysis`: every number of the situation report as JSON; the Word report itself and the weekly
+pack are written by `python -m reports analysis | weekly`; `summary`: rebuild the per-county daily summary,
+metrics/summary.py, after the case table was written by other means than the loader).
 
 Output is UTF-8 CSV (header row, columns named as the metric ids, rates as decimals, empty when
 the denominator is 0) or JSON (a list of objects, null for empty). Exit status: 0 success, 2 bad usage.
@@ -12,6 +13,7 @@ import datetime as dt
 import json
 import math
 import sys
+import time
 from typing import TextIO
 
 import pandas as pd
@@ -23,6 +25,7 @@ from data_access.engine import connect
 from data_access.enums import Level
 from data_access.scope import WHOLE_PROVINCE
 
+from . import summary
 from .analysis import AnalysisFacts, UnknownRegion, analysis_facts
 from .caselists import OverdueOrder, overdue_cases
 from .priority import PRIORITY_COLUMNS, priority_counties
@@ -94,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_analysis = sub.add_parser("analysis", parents=[period], help="every number of the situation report (JSON)")
     p_analysis.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
     p_analysis.add_argument("--region", help="the city or county the report covers (default: the whole province)")
+    p_summary = sub.add_parser("summary", help="rebuild the per-county daily summary from the case table (JSON report)")
+    p_summary.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
     return parser
 
 
@@ -171,7 +176,18 @@ def facts_document(facts: AnalysisFacts) -> dict[str, object]:
 
 COMMANDS = {"table": run_table, "priority": run_priority, "overdue": run_overdue, "warnings": run_warnings,
             "trends": run_trends, "signals": run_signals}
-DOCUMENTS = {"analysis": run_analysis}  # one JSON object rather than a table
+def run_summary(engine: sa.Engine, args: argparse.Namespace) -> dict[str, object]:
+    """Rebuild the summary in one transaction; what was built and whether this engine reads it."""
+    start = time.perf_counter()
+    with engine.begin() as conn:
+        rows = summary.rebuild(conn, args.settings)
+    with engine.connect() as conn:
+        current = summary.is_current(conn, args.settings)
+    return {"rows": rows, "seconds": round(time.perf_counter() - start, 3), "current": current,
+            "read_by_this_engine": summary.reads_summary(engine)}
+
+
+DOCUMENTS = {"analysis": run_analysis, "summary": run_summary}  # one JSON object rather than a table
 TEXT_BOOLEANS = {"trends": ("rising",)}  # written true / false in CSV (the spec's words), not 1 / 0
 
 

@@ -261,10 +261,10 @@ def aggregate_subquery(metric_ids: tuple[str, ...], count_ids: tuple[str, ...], 
     by_key = sa.select(flags.c.group_key.label("code"), *columns).group_by(flags.c.group_key)
     if isinstance(spec.group, Buckets) or spec.group is Level.COUNTY:
         return by_key.subquery(name)
-    return _rolled_up(by_key.subquery(f"{name}_county"), spec.group, name)
+    return rolled_up(by_key.subquery(f"{name}_county"), spec.group, name)
 
 
-def _rolled_up(by_county: sa.Subquery, level: Level, name: str) -> sa.Subquery:
+def rolled_up(by_county: sa.Subquery, level: Level, name: str) -> sa.Subquery:
     """Sum county rows up to `level` through the region map (counts stay integers)."""
     rmap = region_map()
     code = group_key(rmap, level)

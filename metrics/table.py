@@ -12,6 +12,7 @@ from data_access.enums import Level
 from data_access.schema import regions
 from data_access.scope import counties_at_or_under
 
+from . import summary
 from .compiler import (
     AggregateSpec,
     aggregate_subquery,
@@ -21,11 +22,12 @@ from .compiler import (
     in_subtree,
     region_map,
     resolve_metrics,
+    rolled_up,
     within,
     within_scope,
 )
 from .registry import METRICS_BY_ID, MetricKind, required_counts
-from .request import TableRequest
+from .request import CaseFilter, TableRequest
 from .rules import Bounds, relevant_cases
 from .settings import DEFAULT_SETTINGS, Settings
 
@@ -33,24 +35,57 @@ REGION_COLUMNS = ("code", "name", "level", "parent_code")
 
 
 def table_query(request: TableRequest, settings: Settings = DEFAULT_SETTINGS,
-                stored_deadlines: bool = True) -> sa.Select[Any]:
-    """One statement: every region of the level under the parent (within scope), with its metrics."""
+                stored_deadlines: bool = True, from_summary: bool = False) -> sa.Select[Any]:
+    """One statement: every region of the level under the parent (within scope), with its metrics;
+    summed from the per-county daily summary with `from_summary` (metrics/summary.py: the caller checks
+    that it is current and that `summary_serves` the request), else aggregated over the cases."""
     metric_ids = resolve_metrics(request.metrics)
     p = request.period
-    bounds = Bounds.of_dates(p.start, p.end, p.as_of_date)
-    spec = AggregateSpec(
-        group=request.level,
-        where=(within(request.parent), within_scope(request.scope), *filter_conditions(request.filters),
-               *relevant_cases(p.start, p.as_of_date, p.as_of_date, settings)),
-        bounds=lambda columns: bounds,
-    )
-    agg = aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings, stored_deadlines)
+    if from_summary:
+        agg = _summary_aggregate(request, metric_ids)
+    else:
+        bounds = Bounds.of_dates(p.start, p.end, p.as_of_date)
+        spec = AggregateSpec(
+            group=request.level,
+            where=(within(request.parent), within_scope(request.scope), *filter_conditions(request.filters),
+                   *relevant_cases(p.start, p.as_of_date, p.as_of_date, settings)),
+            bounds=lambda columns: bounds,
+        )
+        agg = aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings, stored_deadlines)
     keys = _region_keys(request)
     return (
         sa.select(*(regions.c[c] for c in REGION_COLUMNS), *derived_columns(agg, metric_ids))
         .select_from(keys.join(regions, regions.c.code == keys.c.code).outerjoin(agg, agg.c.code == keys.c.code))
         .order_by(regions.c.code)
     )
+
+
+def _summary_aggregate(request: TableRequest, metric_ids: tuple[str, ...]) -> sa.Subquery:
+    """The counts by region of the request's level, summed from the summary's county rows."""
+    p = request.period
+    averages = tuple(m for m in metric_ids if METRICS_BY_ID[m].kind is MetricKind.AVERAGE)
+    by_county = summary.summed_by_county(required_counts(metric_ids), averages, p.start, p.window_end, p.as_of_date,
+                                         (summary.in_region(request.parent), summary.in_scope(request.scope)))
+    if request.level is Level.COUNTY:
+        return by_county.subquery("agg")
+    return rolled_up(by_county.subquery("agg_county"), request.level, "agg")
+
+
+def summary_serves(request: TableRequest) -> bool:
+    """Whether the summary holds what the request asks: no case filter, a column for every metric."""
+    if request.filters != CaseFilter():
+        return False
+    metric_ids = resolve_metrics(request.metrics)
+    averages = tuple(m for m in metric_ids if METRICS_BY_ID[m].kind is MetricKind.AVERAGE)
+    return summary.covers((*required_counts(metric_ids), *averages))
+
+
+def reads_from_summary(conn: sa.Connection, request: TableRequest, settings: Settings,
+                       from_summary: bool | None = None) -> bool:
+    """Whether region_table reads this request from the summary (see region_table's `from_summary`)."""
+    wanted = summary.reads_summary(conn) if from_summary is None else from_summary
+    return (wanted and stored_deadlines(conn) and summary_serves(request)
+            and summary.is_current(conn, settings))
 
 
 def _region_keys(request: TableRequest) -> sa.Subquery:
@@ -88,12 +123,16 @@ def check_parent(conn: sa.Connection, level: Level, parent: str | None) -> None:
                         f"region {parent} is a {found}, below the level {level.value}")
 
 
-def region_table(conn: sa.Engine | sa.Connection, request: TableRequest, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+def region_table(conn: sa.Engine | sa.Connection, request: TableRequest, settings: Settings = DEFAULT_SETTINGS,
+                 from_summary: bool | None = None) -> pd.DataFrame:
     """Run the table query; counts as int, rates and averages as float (NaN where null).
-    BadParent when the request's parent is unknown or below its level."""
+    BadParent when the request's parent is unknown or below its level. `from_summary`: None reads the
+    per-county daily summary where the engine reads it (summary.reads_summary) and it is current and
+    serves the request; True does so on any engine (still only when current and serving), False never."""
     with connect(conn) as c:
         check_parent(c, request.level, request.parent)
-        stmt = table_query(request, settings, stored_deadlines(c))
+        stmt = table_query(request, settings, stored_deadlines(c),
+                           from_summary=reads_from_summary(c, request, settings, from_summary))
         result = c.execute(stmt)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     return typed_metrics(frame, resolve_metrics(request.metrics))

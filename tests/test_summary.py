@@ -1,0 +1,172 @@
+"""The per-county daily summary (metrics/summary.py): a region table summed from it equals the same table
+aggregated over the cases, value for value, on every engine; and it is read only when current.
+
+Equality is checked on the golden cases (every golden period, every level, A before, inside and after
+the period), on the fixed random set of test_metrics_properties (every backend) and on random sets
+drawn by hypothesis (DuckDB), whose dates fall on and beside the period's bounds.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from io import StringIO
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from hypothesis import given
+
+from data_access.database import init_database
+from data_access.enums import Level
+from data_access.importer import import_file
+from data_access.schema import cases
+from data_access.scope import WHOLE_PROVINCE, Scope
+from metrics import summary
+from metrics.cli import main as metrics_cli
+from metrics.request import CaseFilter, Period, TableRequest
+from metrics.settings import DEFAULT_SETTINGS, Settings
+from metrics.table import reads_from_summary, region_table
+from tests import test_metrics_properties
+from tests.conftest import BACKENDS, GOLDEN_CASES, database_of_its_own
+from tests.test_metrics_golden import PERIODS as GOLDEN_PERIODS
+from tests.test_metrics_properties import FIXED_CASES, FIXED_PERIODS, PROPERTY_SETTINGS, load, scenario
+
+duck = test_metrics_properties.duck  # the fixture: a DuckDB database of this module's own
+
+
+def rebuild(engine: sa.Engine, settings: Settings = DEFAULT_SETTINGS) -> int:
+    with engine.begin() as conn:
+        return summary.rebuild(conn, settings)
+
+
+def uses_summary(engine: sa.Engine, request: TableRequest, settings: Settings = DEFAULT_SETTINGS,
+                 from_summary: bool | None = True) -> bool:
+    with engine.connect() as conn:
+        return reads_from_summary(conn, request, settings, from_summary)
+
+
+def assert_summary_equals_scan(engine: sa.Engine, request: TableRequest) -> None:
+    """The table summed from the summary is the table aggregated over the cases, exactly."""
+    assert uses_summary(engine, request), "the summary should be current and serve this request"
+    from_summary = region_table(engine, request, from_summary=True)
+    scanned = region_table(engine, request, from_summary=False)
+    pd.testing.assert_frame_equal(from_summary, scanned, check_exact=True)
+
+
+def as_of_variants(period: Period) -> list[Period]:
+    """The period read as of its own A, long before it, the day before it, inside it and after it."""
+    days = {period.as_of_date, period.start - dt.timedelta(days=75), period.start - dt.timedelta(days=1),
+            period.start + (period.end - period.start) / 2, period.end + dt.timedelta(days=40)}
+    return [Period(period.start, period.end, a) for a in sorted(days)]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def golden_summary(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
+    """The golden cases in a database of this module's own, with the summary built."""
+    engine = database_of_its_own(request.param, "summary", request, tmp_path_factory)
+    init_database(engine)
+    import_file(engine, GOLDEN_CASES)
+    rebuild(engine)
+    return engine
+
+
+@pytest.mark.parametrize("golden", GOLDEN_PERIODS, ids=lambda g: g.name)
+@pytest.mark.parametrize("level", tuple(Level), ids=lambda lv: lv.value)
+def test_golden_tables_from_summary_equal_the_case_scan(golden_summary: sa.Engine, golden, level: Level) -> None:
+    for period in as_of_variants(golden.period):
+        assert_summary_equals_scan(golden_summary, TableRequest(level, period, scope=WHOLE_PROVINCE))
+
+
+def test_parent_and_scope_limit_the_summed_rows(golden_summary: sa.Engine) -> None:
+    period = GOLDEN_PERIODS[0].period
+    with golden_summary.connect() as conn:
+        cities = [r[0] for r in conn.execute(sa.text("SELECT code FROM regions WHERE level = 'city' ORDER BY code"))]
+    city = cities[0]
+    for request in (TableRequest(Level.COUNTY, period, parent=city, scope=WHOLE_PROVINCE),
+                    TableRequest(Level.COUNTY, period, scope=Scope(city)),
+                    TableRequest(Level.CITY, period, scope=Scope(city))):
+        assert_summary_equals_scan(golden_summary, request)
+    table = region_table(golden_summary, TableRequest(Level.COUNTY, period, parent=city, scope=WHOLE_PROVINCE),
+                         from_summary=True)
+    assert set(table["parent_code"]) == {city} and table["received"].sum() > 0
+
+
+def test_fixed_random_set_on_every_backend(engine: sa.Engine) -> None:
+    load(engine, FIXED_CASES)
+    rebuild(engine)
+    for period in FIXED_PERIODS:
+        for variant in as_of_variants(period):
+            for level in Level:
+                assert_summary_equals_scan(engine, TableRequest(level, variant, scope=WHOLE_PROVINCE))
+
+
+@PROPERTY_SETTINGS
+@given(data=scenario())
+def test_random_sets_from_summary_equal_the_case_scan(duck: sa.Engine, data) -> None:
+    random_cases, period = data
+    load(duck, random_cases)
+    rebuild(duck)
+    for level in (Level.COUNTY, Level.PROVINCE):
+        assert_summary_equals_scan(duck, TableRequest(level, period, scope=WHOLE_PROVINCE))
+
+
+# ------------------------------------------------------------------------------------------ when it is read
+
+def test_the_loader_keeps_it_where_it_is_read(engine: sa.Engine) -> None:
+    """On the MySQL family the loader rebuilds it in the loading transaction, and tables read it by
+    default; elsewhere it is not kept, and a summary built by hand is stale after the next load."""
+    request = TableRequest(Level.COUNTY, FIXED_PERIODS[0], scope=WHOLE_PROVINCE)
+    load(engine, FIXED_CASES)
+    kept = summary.reads_summary(engine)
+    assert kept == (engine.dialect.name in ("mysql", "mariadb"))
+    assert uses_summary(engine, request, from_summary=None) is kept
+    assert uses_summary(engine, request) is kept
+    rebuild(engine)
+    assert uses_summary(engine, request)
+    load(engine, FIXED_CASES[:40])  # a new load: the hand-built summary is stale where the loader does not keep it
+    assert uses_summary(engine, request) is kept
+    table = region_table(engine, request, from_summary=True)
+    pd.testing.assert_frame_equal(table, region_table(engine, request, from_summary=False))
+    assert table["received"].sum() > 0
+    assert not uses_summary(engine, request, from_summary=False)
+
+
+def test_not_read_for_other_due_days_filters_or_emptied_cases(engine: sa.Engine) -> None:
+    load(engine, FIXED_CASES)
+    rebuild(engine)
+    request = TableRequest(Level.COUNTY, FIXED_PERIODS[0], scope=WHOLE_PROVINCE)
+    assert uses_summary(engine, request)
+    assert not uses_summary(engine, request, Settings(default_due_days=30))
+    for filters in (CaseFilter(channels=("letter",)), CaseFilter(domains=("其他",)), CaseFilter(first_report_only=True)):
+        assert not uses_summary(engine, TableRequest(Level.COUNTY, FIXED_PERIODS[0], filters=filters, scope=WHOLE_PROVINCE))
+    with engine.begin() as conn:  # emptied behind the loader's back
+        conn.execute(cases.delete())
+    assert not uses_summary(engine, request)
+    assert region_table(engine, request, from_summary=True)["received"].sum() == 0
+
+
+def test_not_read_when_a_case_is_due_or_closed_before_its_receipt(engine: sa.Engine) -> None:
+    """The loader refuses such cases; a table written by other means that has one is read from the cases."""
+    load(engine, FIXED_CASES)
+    with engine.begin() as conn:
+        case_id = conn.execute(sa.select(sa.func.min(cases.c.case_id))).scalar_one()
+        received = conn.execute(sa.select(cases.c.received_date).where(cases.c.case_id == case_id)).scalar_one()
+        conn.execute(cases.update().where(cases.c.case_id == case_id)
+                     .values(due_date=received - dt.timedelta(days=3)))
+    rebuild(engine)
+    request = TableRequest(Level.COUNTY, FIXED_PERIODS[0], scope=WHOLE_PROVINCE)
+    assert not uses_summary(engine, request)
+    with engine.connect() as conn:
+        assert not summary.is_current(conn, DEFAULT_SETTINGS)
+
+
+def test_cli_rebuilds_it(engine: sa.Engine) -> None:
+    load(engine, FIXED_CASES)
+    out = StringIO()
+    assert metrics_cli(["summary", "--db", engine.url.render_as_string(hide_password=False)], out) == 0
+    report = json.loads(out.getvalue())
+    assert report["current"] is True and report["rows"] > 0
+    assert report["read_by_this_engine"] == summary.reads_summary(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(sa.func.count()).select_from(summary.county_day_counts)).scalar_one()
+    assert rows == report["rows"]
