@@ -16,6 +16,7 @@ from data_access.engine import REPO_ROOT, make_engine
 
 BENCH_DIR = REPO_ROOT / "data" / "bench"
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
+MARIADB_ADMIN_URL = os.environ.get("BENCH_MARIADB_ADMIN_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 BENCH_END = dt.date(2026, 11, 22)
 BENCH_SEED = 7
 
@@ -47,21 +48,39 @@ def fresh_duckdb(name: str) -> sa.Engine:
 
 def fresh_postgres(name: str | None = None) -> tuple[sa.Engine, Callable[[], None]]:
     """An empty, initialised PostgreSQL database and a function that drops it."""
+    return _fresh_server(PG_ADMIN_URL, name, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 'CREATE DATABASE "{name}"')
+
+
+def fresh_mariadb(name: str | None = None) -> tuple[sa.Engine, Callable[[], None]]:
+    """An empty, initialised MariaDB (MySQL-family) database in utf8mb4 and a function that drops it."""
+    return _fresh_server(MARIADB_ADMIN_URL, name, "DROP DATABASE IF EXISTS `{name}`",
+                         "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+
+
+def _fresh_server(admin_url: str, name: str | None, drop_sql: str, create_sql: str) -> tuple[sa.Engine, Callable[[], None]]:
     name = name or f"bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False))
+        conn.execute(sa.text(drop_sql.format(name=name)))
+        conn.execute(sa.text(create_sql.format(name=name)))
+    engine = make_engine(sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False))
     init_database(engine)
 
     def drop() -> None:
         engine.dispose()
         with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(drop_sql.format(name=name)))
         admin.dispose()
 
     return engine, drop
+
+
+def mariadb_buffer_pool(engine: sa.Engine) -> str:
+    """The server's version and InnoDB buffer pool size, printed beside its figures."""
+    with engine.connect() as conn:
+        version = conn.execute(sa.text("SELECT VERSION()")).scalar_one()
+        pool = int(conn.execute(sa.text("SELECT @@innodb_buffer_pool_size")).scalar_one())
+    return f"{version}, innodb_buffer_pool_size {pool / 2**30:.1f} GiB"
 
 
 def load_demo_million(engine: sa.Engine, n: int = 1_000_000) -> None:

@@ -27,7 +27,6 @@ from .database import (
     load_demo,
     remove_demo_cases,
 )
-from .dialects import is_mysql_family
 from .engine import describe_url, file_held_message, make_engine
 from .hotline_import import import_complaints_file
 from .importer import import_file
@@ -151,9 +150,9 @@ def cmd_import(engine: sa.Engine, args: argparse.Namespace) -> int:
 
 
 def _summary_note(engine: sa.Engine) -> None:
-    """On the MySQL family the region tables read a per-county daily summary that metrics/ keeps (docs/contract/
-    county-day-summary.md); this program does not load metrics/, so it says how to bring it up to date."""
-    if is_mysql_family(engine) and not case_write_hooks():
+    """The region tables read a per-county daily summary that metrics/ keeps (docs/contract/county-day-summary.md);
+    this program does not load metrics/, so it says how to bring it up to date."""
+    if not case_write_hooks():
         print("提示：请运行 python -m metrics summary 更新按县按日汇总表（更新前各表逐件计算，数字相同、速度较慢） / "
               "run `python -m metrics summary` to rebuild the per-county daily summary (until then tables scan the cases: "
               "same numbers, slower)")

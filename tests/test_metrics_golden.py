@@ -24,7 +24,8 @@ from metrics.priority import priority_counties
 from metrics.registry import ALL_IDS
 from metrics.request import Period, TableRequest
 from metrics.series import Grain, SeriesRequest, buckets, metric_series
-from metrics.table import region_table
+from metrics.settings import DEFAULT_SETTINGS
+from metrics.table import reads_from_summary, region_table
 from tests.conftest import GOLDEN
 
 TOLERANCE = 1e-9
@@ -122,8 +123,14 @@ def run_cli(engine: sa.Engine, args: list[str], fmt: str) -> pd.DataFrame:
 
 @pytest.mark.parametrize("golden", PERIODS, ids=lambda g: g.name)
 @pytest.mark.parametrize("level", LEVELS, ids=lambda lv: lv.value)
-def test_region_table_matches_golden(golden_engine: sa.Engine, golden: GoldenPeriod, level: Level) -> None:
-    got = region_table(golden_engine, TableRequest(level, golden.period, scope=WHOLE_PROVINCE))
+@pytest.mark.parametrize("source", ("summary", "cases"))
+def test_region_table_matches_golden(golden_engine: sa.Engine, golden: GoldenPeriod, level: Level, source: str) -> None:
+    """Read as the pages read it (the per-county daily summary the loader kept) and scanning the cases."""
+    request = TableRequest(level, golden.period, scope=WHOLE_PROVINCE)
+    from_summary = None if source == "summary" else False
+    with golden_engine.connect() as conn:
+        assert reads_from_summary(conn, request, DEFAULT_SETTINGS, from_summary) is (source == "summary")
+    got = region_table(golden_engine, request, from_summary=from_summary)
     assert (got["level"] == level.value).all()
     assert_matches(expected(golden, level.value), got, "code", f"region_table {golden.name} {level.value}")
 

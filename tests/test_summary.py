@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from io import StringIO
 
 import pandas as pd
@@ -17,6 +19,7 @@ import sqlalchemy as sa
 from hypothesis import given
 
 from data_access.database import init_database
+from data_access.engine import make_engine
 from data_access.enums import Level
 from data_access.importer import import_file
 from data_access.schema import cases
@@ -27,7 +30,7 @@ from metrics.request import CaseFilter, Period, TableRequest
 from metrics.settings import DEFAULT_SETTINGS, Settings
 from metrics.table import reads_from_summary, region_table
 from tests import test_metrics_properties
-from tests.conftest import BACKENDS, GOLDEN_CASES, database_of_its_own
+from tests.conftest import BACKENDS, GOLDEN_CASES, REPO_ROOT, database_of_its_own
 from tests.test_metrics_golden import PERIODS as GOLDEN_PERIODS
 from tests.test_metrics_properties import FIXED_CASES, FIXED_PERIODS, PROPERTY_SETTINGS, load, scenario
 
@@ -112,26 +115,27 @@ def test_random_sets_from_summary_equal_the_case_scan(duck: sa.Engine, data) -> 
 
 # ------------------------------------------------------------------------------------------ when it is read
 
-def test_the_loader_keeps_it_where_it_is_read(engine: sa.Engine) -> None:
-    """On the MySQL family the loader rebuilds it in the loading transaction, and tables read it by
-    default; elsewhere it is not kept, and a summary built by hand is stale after the next load."""
+def test_the_loader_keeps_it_in_the_loading_transaction(engine: sa.Engine) -> None:
+    """Every load rebuilds it, and tables read it by default; a write behind the loader's back (here: the
+    table emptied) makes it stale, and the tables read the cases."""
     request = TableRequest(Level.COUNTY, FIXED_PERIODS[0], scope=WHOLE_PROVINCE)
+    assert summary.reads_summary(engine)
     load(engine, FIXED_CASES)
-    kept = summary.reads_summary(engine)
-    assert kept == (engine.dialect.name in ("mysql", "mariadb"))
-    assert uses_summary(engine, request, from_summary=None) is kept
-    assert uses_summary(engine, request) is kept
-    rebuild(engine)
-    assert uses_summary(engine, request)
-    load(engine, FIXED_CASES[:40])  # a new load: the hand-built summary is stale where the loader does not keep it
-    assert uses_summary(engine, request) is kept
-    table = region_table(engine, request, from_summary=True)
-    pd.testing.assert_frame_equal(table, region_table(engine, request, from_summary=False))
-    assert table["received"].sum() > 0
+    assert uses_summary(engine, request, from_summary=None)
+    first = region_table(engine, request)
+    load(engine, FIXED_CASES[:40])
+    assert uses_summary(engine, request, from_summary=None)
+    second = region_table(engine, request)
+    pd.testing.assert_frame_equal(second, region_table(engine, request, from_summary=False))
+    assert 0 < second["received"].sum() < first["received"].sum()
     assert not uses_summary(engine, request, from_summary=False)
+    with engine.begin() as conn:
+        conn.execute(cases.delete())
+    assert not uses_summary(engine, request, from_summary=None)
+    assert region_table(engine, request)["received"].sum() == 0
 
 
-def test_not_read_for_other_due_days_filters_or_emptied_cases(engine: sa.Engine) -> None:
+def test_not_read_for_other_due_days_or_filters(engine: sa.Engine) -> None:
     load(engine, FIXED_CASES)
     rebuild(engine)
     request = TableRequest(Level.COUNTY, FIXED_PERIODS[0], scope=WHOLE_PROVINCE)
@@ -139,10 +143,6 @@ def test_not_read_for_other_due_days_filters_or_emptied_cases(engine: sa.Engine)
     assert not uses_summary(engine, request, Settings(default_due_days=30))
     for filters in (CaseFilter(channels=("letter",)), CaseFilter(domains=("其他",)), CaseFilter(first_report_only=True)):
         assert not uses_summary(engine, TableRequest(Level.COUNTY, FIXED_PERIODS[0], filters=filters, scope=WHOLE_PROVINCE))
-    with engine.begin() as conn:  # emptied behind the loader's back
-        conn.execute(cases.delete())
-    assert not uses_summary(engine, request)
-    assert region_table(engine, request, from_summary=True)["received"].sum() == 0
 
 
 def test_not_read_when_a_case_is_due_or_closed_before_its_receipt(engine: sa.Engine) -> None:
@@ -170,3 +170,23 @@ def test_cli_rebuilds_it(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(sa.func.count()).select_from(summary.county_day_counts)).scalar_one()
     assert rows == report["rows"]
+
+
+def test_data_access_command_line_says_to_rebuild_it(tmp_path) -> None:
+    """python -m data_access does not load metrics/: its import leaves the summary stale (the tables scan the
+    cases meanwhile) and says so; python -m metrics summary brings it up to date."""
+    url = f"duckdb:///{tmp_path / 'cli.duckdb'}"
+    proc = subprocess.run([sys.executable, "-m", "data_access", "import", str(GOLDEN_CASES), "--db", url],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "python -m metrics summary" in proc.stdout
+    engine = make_engine(url)
+    request = TableRequest(Level.CITY, GOLDEN_PERIODS[0].period, scope=WHOLE_PROVINCE)
+    try:
+        assert not uses_summary(engine, request, from_summary=None)
+        scanned = region_table(engine, request)
+        assert metrics_cli(["summary", "--db", url], StringIO()) == 0
+        assert uses_summary(engine, request, from_summary=None)
+        pd.testing.assert_frame_equal(region_table(engine, request), scanned)
+    finally:
+        engine.dispose()
