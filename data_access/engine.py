@@ -9,6 +9,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from .config import SettingsError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = REPO_ROOT / "data" / "petition.duckdb"
 
@@ -30,9 +32,30 @@ def make_engine(url: str | None = None) -> sa.Engine:
     if parsed.get_backend_name() == "duckdb":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        return sa.create_engine(resolved)
+        return sa.create_engine(resolved, connect_args=duckdb_arguments())
     # a server database may restart under a running dashboard: test pooled connections before use
     return sa.create_engine(resolved, pool_pre_ping=True, connect_args=_driver_arguments(parsed))
+
+
+# DuckDB takes up to 80 % of the machine's memory for its buffers by default; several dashboard processes
+# on one server (deploy/) each set a share with this variable, e.g. PETITION_DUCKDB_MEMORY_LIMIT=2GB.
+DUCKDB_MEMORY_VARIABLE = "PETITION_DUCKDB_MEMORY_LIMIT"
+_MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+class BadMemoryLimit(SettingsError):
+    """PETITION_DUCKDB_MEMORY_LIMIT is not a size such as 2GB or 512MiB (the app shows it as a settings error)."""
+
+
+def duckdb_arguments() -> dict[str, object]:
+    """DuckDB's configuration from the environment: its memory limit, when one is set."""
+    limit = os.environ.get(DUCKDB_MEMORY_VARIABLE, "").strip()
+    if not limit:
+        return {}
+    if not _MEMORY_SIZE.match(limit):
+        raise BadMemoryLimit(f"环境变量 {DUCKDB_MEMORY_VARIABLE} 的值“{limit}”不是内存大小（例如 2GB、512MiB） / "
+                             f"{DUCKDB_MEMORY_VARIABLE}={limit!r} is not a size such as 2GB or 512MiB")
+    return {"config": {"memory_limit": limit}}
 
 
 def _driver_arguments(url: sa.URL) -> dict[str, object]:

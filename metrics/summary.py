@@ -120,8 +120,7 @@ def _holds(metric_id: str, ctx: CaseContext) -> sa.ColumnElement[bool]:
     return sa.and_(*(rule.sql(ctx) for rule in rule_chain(metric_id)))
 
 
-def _part(day: sa.ColumnElement[Any], counts: dict[str, sa.ColumnElement[Any]],
-          where: tuple[sa.ColumnElement[bool], ...] = ()) -> sa.Select[Any]:
+def _part(day: sa.ColumnElement[Any], counts: dict[str, sa.ColumnElement[Any]]) -> sa.Select[Any]:
     """One UNION ALL member: cases grouped by (county, day), a column for each summary column (0 where
     this member has none)."""
     zero = sa.cast(sa.literal_column("0"), sa.BigInteger)
@@ -132,7 +131,7 @@ def _part(day: sa.ColumnElement[Any], counts: dict[str, sa.ColumnElement[Any]],
 
     return (sa.select(cases.c.county_code.label("county_code"), day.label("day"),
                       *(column(c.name).label(c.name) for c in COLUMNS), column("inconsistent").label("inconsistent"))
-            .where(day.is_not(None), *where)
+            .where(day.is_not(None))
             .group_by(cases.c.county_code, day))
 
 

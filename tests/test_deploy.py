@@ -91,6 +91,26 @@ def test_debian_site_file_passes_nginx_t(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+UNIT_FILE = REPO_ROOT / "deploy" / "petition-dashboard@.service"
+
+
+def test_systemd_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    """The unit as systemd reads it: directives, ExecStart, the instance's port (no systemd runs here to start
+    it; deploy/run.sh and check.sh are what the tests start)."""
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed (Debian package systemd)")
+    text = UNIT_FILE.read_text(encoding="utf-8")
+    assert "%i" in text and "MALLOC_ARENA_MAX=2" in text
+    local = (text.replace("/opt/petition-dashboard/.venv/bin/python", sys.executable)
+             .replace("WorkingDirectory=/opt/petition-dashboard", f"WorkingDirectory={REPO_ROOT}")
+             .replace("EnvironmentFile=/etc/petition-dashboard.env", "EnvironmentFile=-/etc/petition-dashboard.env"))
+    unit = tmp_path / "petition-dashboard@.service"
+    unit.write_text(local, encoding="utf-8")
+    result = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "petition-dashboard@8501.service")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+
+
 def test_run_script_refuses_several_processes_on_duckdb() -> None:
     env = dict(os.environ, DATABASE_URL="duckdb:///data/x.duckdb")
     result = subprocess.run(["bash", str(REPO_ROOT / "deploy" / "run.sh"), "2", "18500"], env=env, capture_output=True,

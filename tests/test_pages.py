@@ -22,7 +22,7 @@ from data_access.audit import recent
 from data_access.cli import load_demo
 from data_access.config import SETTINGS_ENV
 from data_access.database import case_count, init_database
-from data_access.engine import make_engine
+from data_access.engine import DUCKDB_MEMORY_VARIABLE, make_engine
 from data_access.enums import Level
 from data_access.importer import import_file
 from data_access.mappings import save_mapping
@@ -437,6 +437,14 @@ def test_a_wrong_settings_file_stops_the_app_with_its_reason(tmp_path: Path, mon
     assert not at.exception
     assert len(at.error) == 1 and "设置文件有误" in at.error[0].value and "default_due_days" in at.error[0].value
     assert not at.metric and not at.title  # nothing else drawn
+
+
+def test_a_wrong_duckdb_memory_limit_stops_the_app_with_its_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DUCKDB_MEMORY_VARIABLE, "lots")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert len(at.error) == 1 and DUCKDB_MEMORY_VARIABLE in at.error[0].value and "“lots”" in at.error[0].value
+    assert not at.metric and not at.title
 
 
 def test_priority_tests_the_same_rolling_window_as_the_meeting_by_default(golden_url: str, golden: sa.Engine) -> None:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from data_access.auth import SignInSettings, load_sign_in_settings
 from data_access.config import DEFAULT_SETTINGS_FILE, SETTINGS_ENV, SettingsError, described, read_settings_file
+from data_access.engine import DUCKDB_MEMORY_VARIABLE, BadMemoryLimit, make_engine
 from data_access.enums import Level
 from data_access.scope import WHOLE_PROVINCE
 from metrics.cli import main as metrics_main
@@ -110,3 +111,19 @@ def test_the_command_line_refuses_a_wrong_file(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv(SETTINGS_ENV, str(write(tmp_path, "[metrics]\nmin_volume = -1\n")))
     assert metrics_main(["overdue"], out=io.StringIO()) == 2
     assert "min_volume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("limit", "mib"), [("1GB", 953.6), ("512MiB", 512.0)])
+def test_the_duckdb_memory_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, limit: str, mib: float) -> None:
+    monkeypatch.setenv(DUCKDB_MEMORY_VARIABLE, limit)
+    engine = make_engine("duckdb:///:memory:")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT current_setting('memory_limit')")).scalar() == f"{mib:.1f} MiB"
+    engine.dispose()
+
+
+def test_a_wrong_duckdb_memory_limit_is_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DUCKDB_MEMORY_VARIABLE, "2 gigs")
+    with pytest.raises(BadMemoryLimit, match="PETITION_DUCKDB_MEMORY_LIMIT.*2 gigs.*2GB") as refused:
+        make_engine("duckdb:///:memory:")
+    assert isinstance(refused.value, SettingsError)

@@ -17,7 +17,7 @@ from data_access import inventory
 from data_access.auth import SignInSettings, load_sign_in_settings
 from data_access.config import settings_path
 from data_access.database import DemoShare, case_count, demo_share, ensure_initialized, latest_load, load_demo
-from data_access.engine import DEFAULT_DB_PATH, make_engine, resolve_url
+from data_access.engine import DEFAULT_DB_PATH, duckdb_arguments, make_engine, resolve_url
 from data_access.hotline_settings import HotlineSettings, load_hotline_settings
 from data_access.scope import WHOLE_PROVINCE
 from metrics.settings import Settings, load_settings
@@ -54,7 +54,9 @@ def _settings_in_force() -> SettingsInForce:
 
 
 def settings() -> Settings:
-    """The metric settings in force; SettingsError (Chinese, naming key and value) when the file is wrong."""
+    """The metric settings in force; SettingsError (Chinese, naming key and value) when the file is wrong, or
+    when the environment's DuckDB memory limit is not a size."""
+    duckdb_arguments()
     return _settings_in_force().metrics
 
 
