@@ -10,6 +10,8 @@ import os
 import statistics
 import time
 
+import metrics.summary  # noqa: F401  (registers the loader's hook that keeps the summary, as the dashboard does)
+
 from .common import BENCH_DIR, fmt_runs, fresh_duckdb, load_demo_million
 
 # every page of a province user (数据上报 is the city and county users' page)

@@ -13,15 +13,18 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
+from data_access.database import stored_deadlines
 from data_access.engine import connect
 from data_access.enums import Category, LabelledEnum, Level
 from data_access.schema import cases, regions
 from data_access.scope import Scope, counties_at_or_under, require_scope
 
+from . import summary
 from .compiler import filter_conditions, in_subtree, region_map
 from .request import CaseFilter, Period
 from .rules import effective_due
@@ -55,21 +58,10 @@ def weekly_counts(conn: sa.Connection, weeks: list[Period], *, scope: Scope, par
     As metrics.md's table reads them for P = the week and A = its Sunday: `due` counts the accusation
     cases whose (effective) due date falls in the week and that were received by its Sunday, `on_time`
     those of them closed on or before their due date (which is on or before that Sunday)."""
-    first = weeks[0].start
-    rmap = region_map()
-    due = effective_due(cases.c, settings)
-    week = bucket_number(due, Grain.WEEK, first)
-    received_week = bucket_number(cases.c.received_date, Grain.WEEK, first)
-    on_time = sa.and_(cases.c.closed_date.is_not(None), cases.c.closed_date <= due)
-    query = (
-        sa.select(cases.c.county_code.label("code"), week.label("week"), sa.func.count().label("due"),
-                  sa.func.sum(sa.case((on_time, 1), else_=0)).label("on_time"))
-        .select_from(cases.join(rmap, rmap.c.county_code == cases.c.county_code))
-        .where(cases.c.category == Category.ACCUSATION.value, due >= first, due <= weeks[-1].end,
-               received_week <= week, in_subtree(rmap, parent), in_subtree(rmap, require_scope(scope).code),
-               *filter_conditions(filters))
-        .group_by(cases.c.county_code, week)
-    )
+    if filters == CaseFilter() and stored_deadlines(conn) and summary.is_current(conn, settings):
+        query = _weekly_from_summary(weeks, scope, parent)
+    else:
+        query = _weekly_from_cases(weeks, scope, parent, filters, settings)
     result = conn.execute(query)
     long = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     if long.empty:
@@ -78,6 +70,40 @@ def weekly_counts(conn: sa.Connection, weeks: list[Period], *, scope: Scope, par
                                                                                      values=["due", "on_time"])
     return wide.reindex(columns=pd.MultiIndex.from_product([("due", "on_time"), range(len(weeks))]), fill_value=0) \
         .fillna(0).astype("int64")
+
+
+def _weekly_from_cases(weeks: list[Period], scope: Scope, parent: str | None, filters: CaseFilter,
+                       settings: Settings) -> sa.Select[Any]:
+    first = weeks[0].start
+    rmap = region_map()
+    due = effective_due(cases.c, settings)
+    week = bucket_number(due, Grain.WEEK, first)
+    received_week = bucket_number(cases.c.received_date, Grain.WEEK, first)
+    on_time = sa.and_(cases.c.closed_date.is_not(None), cases.c.closed_date <= due)
+    return (
+        sa.select(cases.c.county_code.label("code"), week.label("week"), sa.func.count().label("due"),
+                  sa.func.sum(sa.case((on_time, 1), else_=0)).label("on_time"))
+        .select_from(cases.join(rmap, rmap.c.county_code == cases.c.county_code))
+        .where(cases.c.category == Category.ACCUSATION.value, due >= first, due <= weeks[-1].end,
+               received_week <= week, in_subtree(rmap, parent), in_subtree(rmap, require_scope(scope).code),
+               *filter_conditions(filters))
+        .group_by(cases.c.county_code, week)
+    )
+
+
+def _weekly_from_summary(weeks: list[Period], scope: Scope, parent: str | None) -> sa.Select[Any]:
+    """The same counts summed from the per-county daily summary (metrics/summary.py), whose `due` and
+    `on_time` columns count the cases by their due date. A current summary has no case due before its
+    receipt, so "received by the week's Sunday" holds for every case due that week, as in the case scan."""
+    s = summary.county_day_counts
+    week = bucket_number(s.c.day, Grain.WEEK, weeks[0].start)
+    return (
+        sa.select(s.c.county_code.label("code"), week.label("week"), sa.func.sum(s.c.due).label("due"),
+                  sa.func.sum(s.c.on_time).label("on_time"))
+        .where(s.c.day >= weeks[0].start, s.c.day <= weeks[-1].end, summary.in_region(parent), summary.in_scope(scope))
+        .group_by(s.c.county_code, week)
+        .having(sa.func.sum(s.c.due) > 0)
+    )
 
 
 def _rules(recent: list[tuple[int, int]], pooled: Fraction | None, settings: Settings) -> list[str]:

@@ -28,6 +28,7 @@ from metrics import summary
 from metrics.cli import main as metrics_cli
 from metrics.request import CaseFilter, Period, TableRequest
 from metrics.settings import DEFAULT_SETTINGS, Settings
+from metrics.signals import deterioration_signals, p_chart
 from metrics.table import reads_from_summary, region_table
 from tests import test_metrics_properties
 from tests.conftest import BACKENDS, GOLDEN_CASES, REPO_ROOT, database_of_its_own
@@ -190,3 +191,29 @@ def test_data_access_command_line_says_to_rebuild_it(tmp_path) -> None:
         pd.testing.assert_frame_equal(region_table(engine, request), scanned)
     finally:
         engine.dispose()
+
+
+def _stale(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(summary.summary_state.delete())
+
+
+@pytest.mark.parametrize("as_of", (dt.date(2024, 6, 30), dt.date(2024, 4, 10)))
+def test_weekly_counts_of_the_signals_from_summary_equal_the_case_scan(golden_summary: sa.Engine, as_of: dt.date) -> None:
+    """The signals and a county's p-chart read the weekly due and on-time counts from the summary when it is
+    current (unfiltered), else from the cases: the same frames."""
+    county = region_table(golden_summary, TableRequest(Level.COUNTY, GOLDEN_PERIODS[0].period, scope=WHOLE_PROVINCE),
+                          from_summary=False).sort_values("due").iloc[-1]["code"]
+    try:
+        with golden_summary.connect() as conn:
+            assert summary.is_current(conn, DEFAULT_SETTINGS)
+        read = deterioration_signals(golden_summary, as_of, scope=WHOLE_PROVINCE), p_chart(golden_summary, as_of, county,
+                                                                                            scope=WHOLE_PROVINCE)
+        _stale(golden_summary)
+        scanned = deterioration_signals(golden_summary, as_of, scope=WHOLE_PROVINCE), p_chart(golden_summary, as_of, county,
+                                                                                               scope=WHOLE_PROVINCE)
+    finally:
+        rebuild(golden_summary)
+    pd.testing.assert_frame_equal(read[0], scanned[0])
+    pd.testing.assert_frame_equal(read[1], scanned[1])
+    assert read[1]["due"].sum() > 0 and (read[0]["baseline_due"] > 0).any()
