@@ -21,6 +21,7 @@ from data_access.engine import connect
 from data_access.enums import LabelledEnum
 from data_access.scope import Scope, require_scope
 
+from . import summary
 from .compiler import (
     AggregateSpec,
     Buckets,
@@ -35,7 +36,7 @@ from .registry import required_counts
 from .request import CaseFilter, Period
 from .rules import Bounds, relevant_cases
 from .settings import DEFAULT_SETTINGS, Settings
-from .table import typed_metrics
+from .table import averaged, summary_holds, typed_metrics
 
 
 class Grain(LabelledEnum):
@@ -93,14 +94,31 @@ def bucket_number(day: sa.ColumnElement[Any], grain: Grain, first: dt.date) -> s
 
 
 def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS,
-                 stored_deadlines: bool = True) -> sa.Select[Any]:
-    """One statement: a row per bucket with every requested metric."""
+                 stored_deadlines: bool = True, from_summary: bool = False) -> sa.Select[Any]:
+    """One statement: a row per bucket with every requested metric; summed from the per-county daily
+    summary with `from_summary` (the caller checks it is current and holds the request), else aggregated
+    over the cases."""
     metric_ids = resolve_metrics(request.metrics)
     periods = buckets(request.period, request.grain)
     table = sa.values(
         sa.column("bucket_no", sa.Integer), sa.column("bucket_start", sa.Date), sa.column("bucket_end", sa.Date),
         sa.column("bucket_as_of", sa.Date), sa.column("bucket_window_end", sa.Date), name="buckets",
     ).data([(i, p.start, p.end, p.as_of_date, p.window_end) for i, p in enumerate(periods)])
+    if from_summary:
+        agg = summary.summed_by_bucket(required_counts(metric_ids), averaged(metric_ids), table,
+                                       (summary.in_region(request.region), summary.in_scope(request.scope))).subquery("agg")
+    else:
+        agg = _scanned(request, metric_ids, periods, table, settings, stored_deadlines)
+    return (
+        sa.select(table.c.bucket_start, table.c.bucket_end, table.c.bucket_as_of, *derived_columns(agg, metric_ids))
+        .select_from(table.outerjoin(agg, agg.c.code == table.c.bucket_start))
+        .order_by(table.c.bucket_start)
+    )
+
+
+def _scanned(request: SeriesRequest, metric_ids: tuple[str, ...], periods: list[Period], table: sa.Values,
+             settings: Settings, stored_deadlines: bool) -> sa.Subquery:
+    """The counts per bucket aggregated over the cases joined to the buckets."""
     spec = AggregateSpec(
         group=Buckets(
             table,
@@ -113,20 +131,19 @@ def series_query(request: SeriesRequest, settings: Settings = DEFAULT_SETTINGS,
                                max(p.as_of_date for p in periods), settings)),
         bounds=lambda c: Bounds(c.bucket_start, c.bucket_end, c.bucket_as_of, c.bucket_window_end),
     )
-    agg = aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings, stored_deadlines)
-    return (
-        sa.select(table.c.bucket_start, table.c.bucket_end, table.c.bucket_as_of, *derived_columns(agg, metric_ids))
-        .select_from(table.outerjoin(agg, agg.c.code == table.c.bucket_start))
-        .order_by(table.c.bucket_start)
-    )
+    return aggregate_subquery(metric_ids, required_counts(metric_ids), spec, settings, stored_deadlines)
 
 
 def metric_series(conn: sa.Engine | sa.Connection, request: SeriesRequest,
-                  settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """Run the series query: one row per bucket (bucket_start, bucket_end, bucket_as_of, metrics...)."""
+                  settings: Settings = DEFAULT_SETTINGS, from_summary: bool | None = None) -> pd.DataFrame:
+    """Run the series query: one row per bucket (bucket_start, bucket_end, bucket_as_of, metrics...).
+    `from_summary` as for metrics.table.region_table."""
     if not buckets(request.period, request.grain):
         return pd.DataFrame(columns=["bucket_start", "bucket_end", "bucket_as_of", *resolve_metrics(request.metrics)])
     with connect(conn) as c:
-        result = c.execute(series_query(request, settings, stored_deadlines(c)))
+        wanted = summary.reads_summary(c) if from_summary is None else from_summary
+        use = (wanted and stored_deadlines(c) and summary_holds(request.filters, resolve_metrics(request.metrics))
+               and summary.is_current(c, settings))
+        result = c.execute(series_query(request, settings, stored_deadlines(c), from_summary=use))
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     return typed_metrics(frame, resolve_metrics(request.metrics))

@@ -1,5 +1,5 @@
 """The per-county daily summary: counts of cases by county and day, kept beside the case table, from
-which a region table of every metric is summed instead of scanning the cases.
+which region tables, series and the signals' weekly counts are summed instead of scanning the cases.
 
 A row store (MySQL, MariaDB and the engines of their protocol) reads every case row to aggregate, at
 millions of cases for seconds per table, and even a column store spends a scan of the whole table on
@@ -238,6 +238,30 @@ def summed_by_county(count_ids: tuple[str, ...], average_ids: tuple[str, ...], s
     return (sa.select(s.c.county_code.label("code"), *columns)
             .where(day <= as_of, *where)
             .group_by(s.c.county_code))
+
+
+def summed_by_bucket(count_ids: tuple[str, ...], average_ids: tuple[str, ...], buckets: sa.FromClause,
+                     where: tuple[sa.ColumnElement[bool], ...]) -> sa.Select[Any]:
+    """One row per bucket (code = bucket_start): the counts over [bucket_start, bucket_window_end] read as of
+    bucket_as_of, named as summed_by_county names them. The selected counties are first summed per day (about
+    a thousand rows), then each bucket takes its days."""
+    s = county_day_counts
+    names = [c.name for c in COLUMNS if c.metric_id in {*count_ids, *average_ids}]
+    latest = sa.select(sa.func.max(buckets.c.bucket_as_of)).scalar_subquery()
+    daily = (sa.select(s.c.day, *(sa.func.sum(s.c[n]).label(n) for n in names))
+             .where(s.c.day <= latest, *where).group_by(s.c.day).subquery("daily"))
+    day = daily.c.day
+    in_window = sa.and_(day >= buckets.c.bucket_start, day <= buckets.c.bucket_window_end)
+    columns: list[sa.ColumnElement[Any]] = []
+    for mid in count_ids:
+        if rule_chain(mid)[0].anchor is not None:
+            columns.append(sa.cast(sum_where(daily.c[mid], in_window), sa.BigInteger).label(mid))
+        else:
+            columns.append(sa.cast(sa.func.sum(daily.c[mid + IN] - daily.c[mid + OUT]), sa.BigInteger).label(mid))
+    columns += [sum_where(daily.c[mid + SUM], in_window).label(mid + SUM) for mid in average_ids]
+    return (sa.select(buckets.c.bucket_start.label("code"), *columns)
+            .select_from(buckets.join(daily, day <= buckets.c.bucket_as_of))
+            .group_by(buckets.c.bucket_start))
 
 
 def in_region(code: str | None) -> sa.ColumnElement[bool]:

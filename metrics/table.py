@@ -63,8 +63,7 @@ def table_query(request: TableRequest, settings: Settings = DEFAULT_SETTINGS,
 def _summary_aggregate(request: TableRequest, metric_ids: tuple[str, ...]) -> sa.Subquery:
     """The counts by region of the request's level, summed from the summary's county rows."""
     p = request.period
-    averages = tuple(m for m in metric_ids if METRICS_BY_ID[m].kind is MetricKind.AVERAGE)
-    by_county = summary.summed_by_county(required_counts(metric_ids), averages, p.start, p.window_end, p.as_of_date,
+    by_county = summary.summed_by_county(required_counts(metric_ids), averaged(metric_ids), p.start, p.window_end, p.as_of_date,
                                          (summary.in_region(request.parent), summary.in_scope(request.scope)))
     if request.level is Level.COUNTY:
         return by_county.subquery("agg")
@@ -73,11 +72,19 @@ def _summary_aggregate(request: TableRequest, metric_ids: tuple[str, ...]) -> sa
 
 def summary_serves(request: TableRequest) -> bool:
     """Whether the summary holds what the request asks: no case filter, a column for every metric."""
-    if request.filters != CaseFilter():
+    return summary_holds(request.filters, resolve_metrics(request.metrics))
+
+
+def summary_holds(filters: CaseFilter, metric_ids: tuple[str, ...]) -> bool:
+    """Whether the summary can answer for these filters (none) and metrics (each has its column)."""
+    if filters != CaseFilter():
         return False
-    metric_ids = resolve_metrics(request.metrics)
-    averages = tuple(m for m in metric_ids if METRICS_BY_ID[m].kind is MetricKind.AVERAGE)
-    return summary.covers((*required_counts(metric_ids), *averages))
+    return summary.covers((*required_counts(metric_ids), *averaged(metric_ids)))
+
+
+def averaged(metric_ids: tuple[str, ...]) -> tuple[str, ...]:
+    """The average metrics among `metric_ids`."""
+    return tuple(m for m in metric_ids if METRICS_BY_ID[m].kind is MetricKind.AVERAGE)
 
 
 def reads_from_summary(conn: sa.Connection, request: TableRequest, settings: Settings,

@@ -27,6 +27,7 @@ from data_access.scope import WHOLE_PROVINCE, Scope
 from metrics import summary
 from metrics.cli import main as metrics_cli
 from metrics.request import CaseFilter, Period, TableRequest
+from metrics.series import Grain, SeriesRequest, metric_series
 from metrics.settings import DEFAULT_SETTINGS, Settings
 from metrics.signals import deterioration_signals, p_chart
 from metrics.table import reads_from_summary, region_table
@@ -217,3 +218,27 @@ def test_weekly_counts_of_the_signals_from_summary_equal_the_case_scan(golden_su
     pd.testing.assert_frame_equal(read[0], scanned[0])
     pd.testing.assert_frame_equal(read[1], scanned[1])
     assert read[1]["due"].sum() > 0 and (read[0]["baseline_due"] > 0).any()
+
+
+@pytest.mark.parametrize("grain", tuple(Grain), ids=lambda g: g.value)
+@pytest.mark.parametrize("golden", GOLDEN_PERIODS, ids=lambda g: g.name)
+def test_series_from_summary_equal_the_case_scan(golden_summary: sa.Engine, golden, grain: Grain) -> None:
+    """Every metric per week or month, for the province and for a city, read as of the period's own A and of
+    earlier and later dates: the same frame from the summary as from the cases."""
+    with golden_summary.connect() as conn:
+        city = conn.execute(sa.text("SELECT MIN(code) FROM regions WHERE level = 'city'")).scalar_one()
+    for period in as_of_variants(golden.period):
+        for region in (None, city):
+            request = SeriesRequest(period, grain, region=region, scope=WHOLE_PROVINCE)
+            read = metric_series(golden_summary, request, from_summary=True)
+            pd.testing.assert_frame_equal(read, metric_series(golden_summary, request, from_summary=False), check_exact=True)
+    read = metric_series(golden_summary, SeriesRequest(golden.period, grain, scope=WHOLE_PROVINCE))
+    assert len(read) > 0 and read["received"].sum() > 0 and read["overdue"].notna().all()
+
+
+def test_filtered_series_read_the_cases(golden_summary: sa.Engine) -> None:
+    period = GOLDEN_PERIODS[0].period
+    request = SeriesRequest(period, Grain.MONTH, filters=CaseFilter(channels=("letter",)), scope=WHOLE_PROVINCE)
+    letters = metric_series(golden_summary, request)
+    everything = metric_series(golden_summary, SeriesRequest(period, Grain.MONTH, scope=WHOLE_PROVINCE))
+    assert 0 < letters["received"].sum() < everything["received"].sum()
