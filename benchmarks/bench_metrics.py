@@ -42,6 +42,18 @@ from .pandas_peer import county_table_pandas, read_all_cases
 PERIOD = Period(BENCH_END - dt.timedelta(days=364), BENCH_END)
 
 
+SERIES = SeriesRequest(PERIOD, Grain.WEEK, metrics=("on_time_rate", "satisfaction_rate", "received", "overdue"),
+                       scope=WHOLE_PROVINCE)
+
+
+def bench_series(name: str, engine: sa.Engine, runs: int) -> None:
+    """The province's weekly series (the overdue stock read at each week's end) from the summary and scanning."""
+    for from_summary, how in ((None, "from the per-county daily summary"), (False, "scanning the cases")):
+        med, times, _ = timed(lambda fs=from_summary: metric_series(engine, SERIES, from_summary=fs), runs)
+        print(f"{name}: province weekly series, 53 weeks x 4 metrics, {how}: median {med * 1000:.0f} ms "
+              f"(runs {fmt_runs(times)} s)")
+
+
 def bench_engine(name: str, engine: sa.Engine, runs: int) -> tuple[float, object]:
     request = TableRequest(Level.COUNTY, PERIOD, scope=WHOLE_PROVINCE)
     region_table(engine, request)  # warm-up: connection, plan, file cache
@@ -51,10 +63,7 @@ def bench_engine(name: str, engine: sa.Engine, runs: int) -> tuple[float, object
           f"(runs {fmt_runs(times)} s)")
     scan_med, scan_times, _ = timed(lambda: region_table(engine, request, from_summary=False), runs)
     print(f"{name}: same table scanning the cases: median {scan_med * 1000:.0f} ms (runs {fmt_runs(scan_times)} s)")
-    series = SeriesRequest(PERIOD, Grain.WEEK, metrics=("on_time_rate", "satisfaction_rate", "received"),
-                           scope=WHOLE_PROVINCE)
-    smed, stimes, _ = timed(lambda: metric_series(engine, series), runs)
-    print(f"{name}: province weekly series, 53 weeks: median {smed * 1000:.0f} ms (runs {fmt_runs(stimes)} s)")
+    bench_series(name, engine, runs)
     wmed, wtimes, counts = timed(lambda: warning_counts(engine, PERIOD.end, Level.COUNTY, scope=WHOLE_PROVINCE), runs)
     print(f"{name}: 三色预警 counts per county ({int(counts['open'].sum()):,} open cases): median {wmed * 1000:.0f} ms "
           f"(runs {fmt_runs(wtimes)} s)")
@@ -119,6 +128,9 @@ def bench_mariadb(engine: sa.Engine, runs: int) -> object:
     same = all(np.allclose(scanned[c].to_numpy(float), table[c].to_numpy(float), equal_nan=True, atol=1e-9)
                for c in table.columns if c not in ("code", "name", "level", "parent_code"))
     print(f"mariadb: summary and case scan identical: {'yes' if same else 'NO'}")
+    bench_series("mariadb", engine, runs)
+    gmed, gtimes, read = timed(lambda: deterioration_signals(engine, PERIOD.end, scope=WHOLE_PROVINCE), runs)
+    print(f"mariadb: 变差信号 signals, {len(read)} counties x 34 weeks: median {gmed * 1000:.0f} ms (runs {fmt_runs(gtimes)} s)")
     return table
 
 

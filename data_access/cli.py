@@ -153,9 +153,9 @@ def _summary_note(engine: sa.Engine) -> None:
     """The region tables read a per-county daily summary that metrics/ keeps (docs/contract/county-day-summary.md);
     this program does not load metrics/, so it says how to bring it up to date."""
     if not case_write_hooks():
-        print("提示：请运行 python -m metrics summary 更新按县按日汇总表（更新前各表逐件计算，数字相同、速度较慢） / "
-              "run `python -m metrics summary` to rebuild the per-county daily summary (until then tables scan the cases: "
-              "same numbers, slower)")
+        print("提示：按县按日汇总表将在看板下次打开时自动更新，也可运行 python -m metrics summary 立即更新"
+              "（更新前各表逐件计算，数字相同、速度较慢） / the per-county daily summary is rebuilt by the dashboard's next run, "
+              "or now by `python -m metrics summary` (until then tables scan the cases: same numbers, slower)")
 
 
 def cmd_import_complaints(engine: sa.Engine, args: argparse.Namespace) -> int:

@@ -36,7 +36,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from data_access.database import after_case_writes, cases_version
+from data_access.database import after_case_writes, cases_version, stored_deadlines
 from data_access.dialects import add_days, count_where, is_mysql_family, sum_where
 from data_access.schema import cases
 from data_access.scope import Scope, case_in_scope, counties_at_or_under
@@ -193,6 +193,19 @@ def _rebuild_where_read(conn: sa.Connection) -> None:
 
 
 after_case_writes(_rebuild_where_read)
+
+
+def refresh(engine: sa.Engine, settings: Settings) -> bool:
+    """Rebuild the summary if it is not current (the cases were loaded by a program that does not keep it,
+    e.g. python -m data_access); True when it was rebuilt. The dashboard calls this once per data version."""
+    with engine.connect() as conn:
+        if not reads_summary(conn) or not stored_deadlines(conn) or is_current(conn, settings):
+            return False
+    with engine.begin() as conn:
+        if is_current(conn, settings):  # another process rebuilt it meanwhile
+            return False
+        rebuild(conn, settings)
+    return True
 
 
 def is_current(conn: sa.Connection, settings: Settings) -> bool:

@@ -112,7 +112,9 @@ def report_download(view: View, data: ScopedData, region_name: str) -> None:
         font_problem = str(exc)
     name = report_name(region_name, start, end)
     facts = data.analysis_later(view.period)
-    st.download_button("下载形势分析报告（Word）", recorded_download(lambda: build_analysis_report(facts(), settings=data.settings), name),
+    documents = data.documents
+    st.download_button("下载形势分析报告（Word）",
+                       recorded_download(lambda: build_analysis_report(facts(), documents=documents, settings=data.settings), name),
                        file_name=name, mime=DOCX_MIME, key="analysis_docx", on_click="ignore", icon=":material/download:",
                        disabled=font_problem is not None)
     if font_problem:

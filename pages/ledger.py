@@ -16,9 +16,10 @@ from data_access.auth import Identity, Role
 from data_access.enums import Level
 from data_access.ledger import Method, Status, Step, Subject
 from pages import hand_over
+from presentation.documents import DocumentSettings
 from presentation.format import EMPTY
 from reports.ledger_book import build_ledger_workbook
-from reports.notice import DOCX_MIME, NoticeFacts, build_notice, issuer_of, notice_name
+from reports.notice import DOCX_MIME, NoticeFacts, build_notice, notice_name
 from ui import steps
 from ui.access import current_identity, is_supervisor
 from ui.downloads import recorded_download
@@ -146,16 +147,16 @@ def item_panel(data: ScopedData, identity: Identity, item: pd.Series, regions: R
                 take_step(lambda: data.close_supervision(identity, item["id"], note), "已销号。")
             if send_back.form_submit_button("退回重办", icon=":material/undo:"):
                 take_step(lambda: data.return_supervision(identity, item["id"], note), "已退回，事项重新挂账。")
-    facts = notice_facts(item, regions)
+    facts = notice_facts(item, regions, data.documents)
     st.download_button("下载督办通知单（Word）", recorded_download(lambda: build_notice(facts), notice_name(facts)),
                        file_name=notice_name(facts), mime=DOCX_MIME, on_click="ignore", key=f"notice_{item['id']}",
                        icon=":material/description:")
 
 
-def notice_facts(item: pd.Series, regions: RegionTree) -> NoticeFacts:
-    """The notice of an item: issued by the opener's commission to the county's."""
+def notice_facts(item: pd.Series, regions: RegionTree, documents: DocumentSettings) -> NoticeFacts:
+    """The notice of an item: issued by the opener's office (the settings file's [documents]) to the county's commission."""
     opener = item["opened_scope"] or regions.province
-    return NoticeFacts(number=f"督办〔{item['opened_on'].year}〕{item['id'][:6]}", issuer=issuer_of(regions.name(opener)),
+    return NoticeFacts(number=f"督办〔{item['opened_on'].year}〕{item['id'][:6]}", issuer=documents.issuer(regions.name(opener)),
                        recipient=f"{item['county_name']}纪委监委", subject=item["subject"], case_id=item["case_id"],
                        title=item["title"], reason=item["reason"], method=item["method"], opened_on=item["opened_on"],
                        reply_due=item["reply_due"], issued_on=item["opened_on"])

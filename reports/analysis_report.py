@@ -14,6 +14,7 @@ from metrics.analysis import AnalysisFacts
 from metrics.settings import DEFAULT_SETTINGS, Settings
 from metrics.signals import explain_signal
 from metrics.trends import TrendBy
+from presentation.documents import DocumentSettings
 from presentation.format import cn_date, pct
 from presentation.palette import BLUE, GREY
 from presentation.situation import (
@@ -32,7 +33,6 @@ from presentation.situation import (
 
 from .charts import cjk_style, png
 from .docx_form import NOTE_PT, add_heading, add_paragraph, add_picture, add_table, add_title, new_document, to_bytes
-from .notice import issuer_of
 
 CHART_UNITS = 20  # the units drawn in the region chart (the table lists them all)
 BLANK_LINES = 6  # the empty lines under 意见建议 for the analysts to write into
@@ -96,15 +96,15 @@ def breakdown_rows(rows: pd.DataFrame, by: TrendBy) -> list[list[str]]:
             for _, r in rows.iterrows()]
 
 
-def build_analysis_report(facts: AnalysisFacts, *, issuer: str | None = None, issued_on: dt.date | None = None,
-                          settings: Settings = DEFAULT_SETTINGS) -> bytes:
+def build_analysis_report(facts: AnalysisFacts, *, documents: DocumentSettings = DocumentSettings(),
+                          issued_on: dt.date | None = None, settings: Settings = DEFAULT_SETTINGS) -> bytes:
     """The report as .docx bytes (CJKFontMissing, and no document, when the charts cannot draw Chinese)."""
     charts = {"units": units_chart(facts), "domains": breakdown_chart(facts.domains, TrendBy.DOMAIN),
               "channels": breakdown_chart(facts.channels, TrendBy.CHANNEL)}  # drawn first: a font error leaves no file
     total = int(facts.current["received"])
     doc = new_document()
     add_title(doc, report_title(facts))
-    add_paragraph(doc, f"{issuer or issuer_of(facts.region_name)}　{cn_date(issued_on or dt.date.today())}",
+    add_paragraph(doc, f"{documents.issuer(facts.region_name)}　{cn_date(issued_on or dt.date.today())}",
                   align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     add_paragraph(doc)
     add_heading(doc, "一、总体情况")
@@ -148,9 +148,10 @@ def report_name(region_name: str, start: dt.date, end: dt.date) -> str:
     return f"形势分析报告_{region_name}_{start}_{end}.docx"
 
 
-def write_analysis_report(facts: AnalysisFacts, out_dir: Path, *, settings: Settings = DEFAULT_SETTINGS) -> Path:
+def write_analysis_report(facts: AnalysisFacts, out_dir: Path, *, documents: DocumentSettings = DocumentSettings(),
+                          settings: Settings = DEFAULT_SETTINGS) -> Path:
     """Write the report into `out_dir` (created if missing) and return its path."""
-    content = build_analysis_report(facts, settings=settings)
+    content = build_analysis_report(facts, documents=documents, settings=settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / report_name(facts.region_name, facts.period.start, facts.period.end)
     path.write_bytes(content)

@@ -125,7 +125,8 @@ def run_analysis(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> in
     except UnknownRegion as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
-    return _write_files(lambda: [write_analysis_report(facts, args.out, settings=args.settings)], out)
+    return _write_files(lambda: [write_analysis_report(facts, args.out, documents=load_document_settings(),
+                                                                     settings=args.settings)], out)
 
 
 def run_weekly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:

@@ -17,7 +17,7 @@ from presentation.format import cn_date
 
 from .docx_form import DOCX_MIME, add_paragraph, add_title, new_document, to_bytes
 
-__all__ = ["DOCX_MIME", "NoticeFacts", "build_notice", "issuer_of", "notice_name"]
+__all__ = ["DOCX_MIME", "NoticeFacts", "build_notice", "notice_name"]
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,3 @@ def notice_name(facts: NoticeFacts) -> str:
     """The file name: 督办通知单_<recipient>_<opened on>.docx."""
     return f"督办通知单_{facts.recipient}_{facts.opened_on}.docx"
 
-
-def issuer_of(region_name: str) -> str:
-    """The issuing office of an item opened by a user of region `region_name` (a province or a city):
-    the letters-and-visits office of that commission (信访室)."""
-    return f"{region_name}纪委监委信访室"

@@ -209,9 +209,10 @@ def test_notice_is_an_official_form_word_document() -> None:
 
     from docx import Document
 
-    from reports.notice import NoticeFacts, build_notice, issuer_of, notice_name
+    from presentation.documents import DocumentSettings
+    from reports.notice import NoticeFacts, build_notice, notice_name
 
-    facts = NoticeFacts(number="督办〔2024〕3f2a1c", issuer=issuer_of("济宁市"), recipient="任城区纪委监委",
+    facts = NoticeFacts(number="督办〔2024〕3f2a1c", issuer=DocumentSettings().issuer("济宁市"), recipient="任城区纪委监委",
                         subject="case", case_id="SD101-0000042", title="件号 SD101-0000042 超期 12 天未办结",
                         reason="请立即督促办结，并书面反馈超期原因。", method="letter", opened_on=dt.date(2024, 6, 28),
                         reply_due=dt.date(2024, 7, 5), issued_on=dt.date(2024, 6, 28))

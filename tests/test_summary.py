@@ -242,3 +242,27 @@ def test_filtered_series_read_the_cases(golden_summary: sa.Engine) -> None:
     letters = metric_series(golden_summary, request)
     everything = metric_series(golden_summary, SeriesRequest(period, Grain.MONTH, scope=WHOLE_PROVINCE))
     assert 0 < letters["received"].sum() < everything["received"].sum()
+
+
+def test_the_dashboard_brings_a_stale_summary_up_to_date(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cases loaded by a program that does not keep the summary: the dashboard's first run of that data version
+    rebuilds it, and its tables are summed from it from then on."""
+    from streamlit.testing.v1 import AppTest
+
+    url = f"duckdb:///{tmp_path / 'app.duckdb'}"
+    engine = make_engine(url)
+    init_database(engine)
+    import_file(engine, GOLDEN_CASES)
+    _stale(engine)
+    with engine.connect() as conn:
+        assert not summary.is_current(conn, DEFAULT_SETTINGS)
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception and not at.error
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert summary.is_current(conn, DEFAULT_SETTINGS)
+    finally:
+        engine.dispose()

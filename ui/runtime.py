@@ -7,6 +7,7 @@ and the data version (changes with every load), so a key holds every argument th
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +21,13 @@ from data_access.database import DemoShare, case_count, demo_share, ensure_initi
 from data_access.engine import DEFAULT_DB_PATH, duckdb_arguments, make_engine, resolve_url
 from data_access.hotline_settings import HotlineSettings, load_hotline_settings
 from data_access.scope import WHOLE_PROVINCE
+from metrics import summary
 from metrics.settings import Settings, load_settings
 from presentation.documents import DocumentSettings, load_document_settings
+
+from .guard import DB_ERRORS
+
+LOG = logging.getLogger(__name__)
 
 DEMO_SEED = 20240101
 
@@ -117,7 +123,20 @@ def refresh_data_version() -> str:
     the same version without asking the database again (an import reruns the app)."""
     version = inventory.data_version(engine())
     st.session_state[_VERSION_KEY] = version
+    summary_brought_up_to_date(database_url(), version, settings())
     return version
+
+
+@st.cache_resource(show_spinner="正在更新按县按日汇总表……")
+def summary_brought_up_to_date(url: str, version: str, settings_in_force: Settings) -> bool:
+    """Once per data version and process: rebuild the per-county daily summary when cases were loaded by a
+    program that does not keep it (python -m data_access import). A database that refuses the write (a
+    read-only replica) keeps the tables reading the cases: same numbers, slower."""
+    try:
+        return summary.refresh(get_engine(url), settings_in_force)
+    except DB_ERRORS as exc:
+        LOG.warning("per-county daily summary not rebuilt (%s): tables scan the cases", exc)
+        return False
 
 
 def data_version() -> str:
