@@ -31,6 +31,7 @@ database.after_case_writes); `python -m metrics summary` rebuilds it by hand.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,9 +209,22 @@ def refresh(engine: sa.Engine, settings: Settings) -> bool:
     return True
 
 
+# Engines whose database is known to hold summary_state (once made, the tables stay): asked once per engine.
+_STATE_TABLE_SEEN: weakref.WeakKeyDictionary[sa.Engine, bool] = weakref.WeakKeyDictionary()
+
+
+def _has_state_table(conn: sa.Connection) -> bool:
+    if _STATE_TABLE_SEEN.get(conn.engine):
+        return True
+    found = sa.inspect(conn).has_table(summary_state.name)
+    if found:
+        _STATE_TABLE_SEEN[conn.engine] = True
+    return found
+
+
 def is_current(conn: sa.Connection, settings: Settings) -> bool:
     """True when the summary was built from the case table as it is, with these settings' due days."""
-    if not sa.inspect(conn).has_table(summary_state.name):
+    if not _has_state_table(conn):
         return False
     state = conn.execute(sa.select(summary_state).where(summary_state.c.name == STATE_NAME)).mappings().first()
     return (state is not None and state["usable"] and state["default_due_days"] == settings.default_due_days
