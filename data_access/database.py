@@ -154,7 +154,6 @@ def _migrate_deadlines(engine: sa.Engine, refresh: bool) -> None:
         for column in missing:
             conn.execute(sa.text(f"ALTER TABLE {cases.name} ADD COLUMN {column} DATE"))
         conn.execute(refresh_deadlines_statement())
-        _STORED_DEADLINES.pop(engine, None)
         _case_writes_done(conn)
     _STORED_DEADLINES.pop(engine, None)
 

@@ -36,7 +36,7 @@ from .registry import required_counts
 from .request import CaseFilter, Period
 from .rules import Bounds, relevant_cases
 from .settings import DEFAULT_SETTINGS, Settings
-from .table import averaged, summary_holds, typed_metrics
+from .table import averaged, summary_applies, typed_metrics
 
 
 class Grain(LabelledEnum):
@@ -141,9 +141,7 @@ def metric_series(conn: sa.Engine | sa.Connection, request: SeriesRequest,
     if not buckets(request.period, request.grain):
         return pd.DataFrame(columns=["bucket_start", "bucket_end", "bucket_as_of", *resolve_metrics(request.metrics)])
     with connect(conn) as c:
-        wanted = summary.reads_summary(c) if from_summary is None else from_summary
-        use = (wanted and stored_deadlines(c) and summary_holds(request.filters, resolve_metrics(request.metrics))
-               and summary.is_current(c, settings))
+        use = summary_applies(c, request.filters, resolve_metrics(request.metrics), settings, from_summary)
         result = c.execute(series_query(request, settings, stored_deadlines(c), from_summary=use))
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     return typed_metrics(frame, resolve_metrics(request.metrics))

@@ -18,7 +18,6 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.database import stored_deadlines
 from data_access.engine import connect
 from data_access.enums import Category, LabelledEnum, Level
 from data_access.schema import cases, regions
@@ -30,6 +29,7 @@ from .request import CaseFilter, Period
 from .rules import effective_due
 from .series import Grain, bucket_number
 from .settings import DEFAULT_SETTINGS, Settings
+from .table import summary_applies
 
 SIGNAL_COLUMNS = ("code", "name", "baseline_due", "baseline_rate", "recent_due", "recent_rate", "status", "signals")
 
@@ -58,7 +58,7 @@ def weekly_counts(conn: sa.Connection, weeks: list[Period], *, scope: Scope, par
     As metrics.md's table reads them for P = the week and A = its Sunday: `due` counts the accusation
     cases whose (effective) due date falls in the week and that were received by its Sunday, `on_time`
     those of them closed on or before their due date (which is on or before that Sunday)."""
-    if filters == CaseFilter() and stored_deadlines(conn) and summary.is_current(conn, settings):
+    if summary_applies(conn, filters, ("due", "on_time"), settings):
         query = _weekly_from_summary(weeks, scope, parent)
     else:
         query = _weekly_from_cases(weeks, scope, parent, filters, settings)

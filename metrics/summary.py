@@ -84,7 +84,7 @@ COVERED = frozenset(c.metric_id for c in COLUMNS)
 county_day_counts = sa.Table(
     "county_day_counts",
     summary_metadata,
-    sa.Column("county_code", sa.String(6), primary_key=True),
+    sa.Column("county_code", cases.c.county_code.type, primary_key=True),
     sa.Column("day", sa.Date, primary_key=True),
     *(sa.Column(c.name, sa.BigInteger, nullable=False) for c in COLUMNS),
     sa.Column("inconsistent", sa.BigInteger, nullable=False),  # cases due or closed before their receipt
@@ -244,26 +244,28 @@ def covers(metric_ids: tuple[str, ...]) -> bool:
     return all(m in COVERED for m in metric_ids)
 
 
+def _summed(source: sa.FromClause, count_ids: tuple[str, ...], average_ids: tuple[str, ...],
+            in_window: sa.ColumnElement[bool]) -> list[sa.ColumnElement[Any]]:
+    """The metrics' columns summed over rows of `source` (columns named as the summary's): a flow or an
+    average's sum over the days `in_window`, a stock over every row (the caller keeps the days up to A)."""
+    columns: list[sa.ColumnElement[Any]] = []
+    for mid in count_ids:
+        if rule_chain(mid)[0].anchor is not None:
+            columns.append(sa.cast(sum_where(source.c[mid], in_window), sa.BigInteger).label(mid))
+        else:
+            columns.append(sa.cast(sa.func.sum(source.c[mid + IN] - source.c[mid + OUT]), sa.BigInteger).label(mid))
+    columns += [sum_where(source.c[mid + SUM], in_window).label(mid + SUM) for mid in average_ids]
+    return columns
+
+
 def summed_by_county(count_ids: tuple[str, ...], average_ids: tuple[str, ...], start: dt.date,
                      window_end: dt.date, as_of: dt.date, where: tuple[sa.ColumnElement[bool], ...]) -> sa.Select[Any]:
     """One row per county: the counts (and averages' sums) over [start, window_end] read as of `as_of`,
     named as aggregate_subquery names them (code, <count id>..., <average id>__sum)."""
     s = county_day_counts
-    day = s.c.day
-
-    def flows(name: str) -> sa.ColumnElement[Any]:
-        return sum_where(s.c[name], sa.and_(day >= start, day <= window_end))
-
-    columns: list[sa.ColumnElement[Any]] = []
-    for mid in count_ids:
-        head = rule_chain(mid)[0]
-        if head.anchor is not None:
-            columns.append(sa.cast(flows(mid), sa.BigInteger).label(mid))
-        else:
-            columns.append(sa.cast(sa.func.sum(s.c[mid + IN] - s.c[mid + OUT]), sa.BigInteger).label(mid))
-    columns += [flows(mid + SUM).label(mid + SUM) for mid in average_ids]
-    return (sa.select(s.c.county_code.label("code"), *columns)
-            .where(day <= as_of, *where)
+    in_window = sa.and_(s.c.day >= start, s.c.day <= window_end)
+    return (sa.select(s.c.county_code.label("code"), *_summed(s, count_ids, average_ids, in_window))
+            .where(s.c.day <= as_of, *where)
             .group_by(s.c.county_code))
 
 
@@ -277,17 +279,9 @@ def summed_by_bucket(count_ids: tuple[str, ...], average_ids: tuple[str, ...], b
     latest = sa.select(sa.func.max(buckets.c.bucket_as_of)).scalar_subquery()
     daily = (sa.select(s.c.day, *(sa.func.sum(s.c[n]).label(n) for n in names))
              .where(s.c.day <= latest, *where).group_by(s.c.day).subquery("daily"))
-    day = daily.c.day
-    in_window = sa.and_(day >= buckets.c.bucket_start, day <= buckets.c.bucket_window_end)
-    columns: list[sa.ColumnElement[Any]] = []
-    for mid in count_ids:
-        if rule_chain(mid)[0].anchor is not None:
-            columns.append(sa.cast(sum_where(daily.c[mid], in_window), sa.BigInteger).label(mid))
-        else:
-            columns.append(sa.cast(sa.func.sum(daily.c[mid + IN] - daily.c[mid + OUT]), sa.BigInteger).label(mid))
-    columns += [sum_where(daily.c[mid + SUM], in_window).label(mid + SUM) for mid in average_ids]
-    return (sa.select(buckets.c.bucket_start.label("code"), *columns)
-            .select_from(buckets.join(daily, day <= buckets.c.bucket_as_of))
+    in_window = sa.and_(daily.c.day >= buckets.c.bucket_start, daily.c.day <= buckets.c.bucket_window_end)
+    return (sa.select(buckets.c.bucket_start.label("code"), *_summed(daily, count_ids, average_ids, in_window))
+            .select_from(buckets.join(daily, daily.c.day <= buckets.c.bucket_as_of))
             .group_by(buckets.c.bucket_start))
 
 

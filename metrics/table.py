@@ -38,7 +38,7 @@ def table_query(request: TableRequest, settings: Settings = DEFAULT_SETTINGS,
                 stored_deadlines: bool = True, from_summary: bool = False) -> sa.Select[Any]:
     """One statement: every region of the level under the parent (within scope), with its metrics;
     summed from the per-county daily summary with `from_summary` (metrics/summary.py: the caller checks
-    that it is current and that `summary_serves` the request), else aggregated over the cases."""
+    that it applies: `reads_from_summary`), else aggregated over the cases."""
     metric_ids = resolve_metrics(request.metrics)
     p = request.period
     if from_summary:
@@ -70,29 +70,27 @@ def _summary_aggregate(request: TableRequest, metric_ids: tuple[str, ...]) -> sa
     return rolled_up(by_county.subquery("agg_county"), request.level, "agg")
 
 
-def summary_serves(request: TableRequest) -> bool:
-    """Whether the summary holds what the request asks: no case filter, a column for every metric."""
-    return summary_holds(request.filters, resolve_metrics(request.metrics))
-
-
-def summary_holds(filters: CaseFilter, metric_ids: tuple[str, ...]) -> bool:
-    """Whether the summary can answer for these filters (none) and metrics (each has its column)."""
-    if filters != CaseFilter():
-        return False
-    return summary.covers((*required_counts(metric_ids), *averaged(metric_ids)))
-
-
 def averaged(metric_ids: tuple[str, ...]) -> tuple[str, ...]:
     """The average metrics among `metric_ids`."""
     return tuple(m for m in metric_ids if METRICS_BY_ID[m].kind is MetricKind.AVERAGE)
 
 
+def summary_applies(conn: sa.Connection, filters: CaseFilter, metric_ids: tuple[str, ...], settings: Settings,
+                    from_summary: bool | None = None) -> bool:
+    """Whether a reading of these metrics with these filters is summed from the per-county daily summary:
+    `from_summary` None where the engine reads it (summary.reads_summary), True on any engine, False never;
+    and in every case only with no case filter, a column for every metric, stored deadlines and a current
+    summary."""
+    wanted = summary.reads_summary(conn) if from_summary is None else from_summary
+    return (wanted and filters == CaseFilter()
+            and summary.covers((*required_counts(metric_ids), *averaged(metric_ids)))
+            and stored_deadlines(conn) and summary.is_current(conn, settings))
+
+
 def reads_from_summary(conn: sa.Connection, request: TableRequest, settings: Settings,
                        from_summary: bool | None = None) -> bool:
     """Whether region_table reads this request from the summary (see region_table's `from_summary`)."""
-    wanted = summary.reads_summary(conn) if from_summary is None else from_summary
-    return (wanted and stored_deadlines(conn) and summary_serves(request)
-            and summary.is_current(conn, settings))
+    return summary_applies(conn, request.filters, resolve_metrics(request.metrics), settings, from_summary)
 
 
 def _region_keys(request: TableRequest) -> sa.Subquery:
