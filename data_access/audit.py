@@ -14,6 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from .auth import Identity
+from .changes import note_change
 from .enums import LabelledEnum
 from .schema import audit_log
 
@@ -64,8 +65,11 @@ def record(engine: sa.Engine, identity_or_username: Identity | str, action: Audi
 def record_in(conn: sa.Connection, identity_or_username: Identity | str, action: AuditAction, detail: str,
               scope: str | None = None) -> None:
     """Write one audit row inside the caller's transaction: it lands with the change it records, or
-    neither does (a write of the app, such as an import)."""
-    conn.execute(audit_log.insert().values(**_row(identity_or_username, AuditAction(action), detail, scope, None)))
+    neither does (a write of the app, such as an import). It moves the data version in the same transaction:
+    whatever the write changed, every cache keyed on the version reads anew."""
+    action = AuditAction(action)
+    conn.execute(audit_log.insert().values(**_row(identity_or_username, action, detail, scope, None)))
+    note_change(conn, action.value)
 
 
 def recent(engine: sa.Engine, limit: int, since: dt.datetime | None = None) -> pd.DataFrame:

@@ -18,9 +18,12 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from .changes import note_change
 from .config import read_settings_file, section, setting
 from .enums import LabelledEnum, Level
-from .schema import audit_log, regions, user_sessions, users
+from .schema import audit_log, data_changes, regions, user_sessions, users
+
+USER_CHANGE = "user_admin"  # what a user change notes in data_changes
 
 # Brute-force protection and password rules.
 MAX_FAILED_ATTEMPTS = 5
@@ -148,6 +151,7 @@ def add_user(engine: sa.Engine, username: str, password: str, role: Role | str, 
                 created_at=dt.datetime.now().replace(microsecond=0), failed_attempts=0, locked_until=None))
         except sa.exc.IntegrityError:  # added by someone else in the meantime
             raise UserRejected(f"用户已存在：{name}", f"user already exists: {name}") from None
+        note_change(conn, USER_CHANGE)
     return Identity(name, role, region_code, display)
 
 
@@ -199,12 +203,13 @@ def any_user_exists(engine: sa.Engine) -> bool:
 
 
 def ensure_auth_tables(engine: sa.Engine) -> None:
-    """Create the users and audit_log tables (and an empty regions table) if missing; never touches rows.
+    """Create the users, audit_log and data_changes tables (and an empty regions table) if missing; never
+    touches rows.
 
     Unlike ensure_initialized() this never reloads the region tree, so it is safe on a database
     initialised with another province's regions.
     """
-    users.metadata.create_all(engine, tables=[regions, users, user_sessions, audit_log])
+    users.metadata.create_all(engine, tables=[regions, users, user_sessions, audit_log, data_changes])
 
 
 def check_password(password: str) -> None:
@@ -414,6 +419,7 @@ def _update_user(engine: sa.Engine, username: str, ending_sessions: str | None =
             raise UserRejected(f"用户不存在：{name}", f"no such user: {name}")
         if ending_sessions is not None:
             conn.execute(end_sessions_statement(name, ending_sessions, _naive(None)))
+        note_change(conn, USER_CHANGE)
 
 
 def end_sessions_statement(username: str, reason: str, now: dt.datetime) -> sa.Update:

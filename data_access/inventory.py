@@ -7,10 +7,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import changes
 from .audit import AuditAction
 from .database import latest_load
 from .enums import Category
-from .schema import audit_log, cases, import_log, regions
+from .schema import audit_log, cases, regions
 from .scope import Scope, case_in_scope
 from .workdays import DEADLINE_REACH_DAYS, official_range
 
@@ -47,10 +48,10 @@ def coverage(engine: sa.Engine, scope: Scope) -> Coverage:
 
 
 def data_version(engine: sa.Engine) -> str:
-    """Changes whenever the case table is reloaded: part of every cache key."""
+    """Changes with every write of the app (loads, ledger and 12388 steps, user changes): part of every
+    cache key (data_access.changes)."""
     with engine.connect() as conn:
-        n, last = conn.execute(sa.select(sa.func.count(), sa.func.max(import_log.c.imported_at))).one()
-    return f"{n}:{last}"
+        return changes.data_version(conn)
 
 
 def quality_warnings(engine: sa.Engine, as_of: dt.date, default_due_days: int) -> list[QualityWarning]:

@@ -236,8 +236,7 @@ def items(engine: sa.Engine | sa.Connection, scope: Scope, as_of: dt.date) -> pd
     """Every item of the counties in `scope`, with `overdue_reply` (open past its reply_due at `as_of`)
     and `age_days` (days since it was opened); overdue replies first, then the oldest."""
     query = sa.select(supervision_items)
-    if scope.code is not None:
-        query = query.where(supervision_items.c.county_code.in_(counties_at_or_under(scope.code)))
+    query = query.where(_in_scope(scope))
     with connect(engine) as conn:
         result = conn.execute(query)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
@@ -257,12 +256,39 @@ def history(engine: sa.Engine, scope: Scope, item_id: str | None = None) -> pd.D
              .order_by(supervision_events.c.item_id, supervision_events.c.seq))
     if item_id is not None:
         query = query.where(supervision_events.c.item_id == item_id)
-    if scope.code is not None:
-        query = query.where(supervision_items.c.county_code.in_(counties_at_or_under(scope.code)))
+    query = query.where(_in_scope(scope))
     with engine.connect() as conn:
         result = conn.execute(query)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a region's 督办 items stand at a date: the one source of 在办 and 逾期未反馈 on every surface."""
+
+    in_progress: int  # not yet closed (open or replied)
+    overdue_replies: int  # open (挂账 or 退回) past their reply_due at the as-of date
+    total: int  # every item, closed ones included
+    closed: int
+
+
+def standing(conn: sa.Connection, scope: Scope, as_of: dt.date) -> Standing:
+    """The items of the counties in `scope` in progress, overdue for a reply at `as_of`, in all and closed — counted
+    by the database (all 0 on a database the app has not yet set up the ledger in: a report read by the command
+    line creates no table)."""
+    if not sa.inspect(conn).has_table(supervision_items.name):
+        return Standing(0, 0, 0, 0)
+    open_now = supervision_items.c.status != Status.CLOSED.value
+    late = sa.and_(supervision_items.c.status == Status.OPEN.value, supervision_items.c.reply_due < as_of)
+    row = conn.execute(sa.select(sa.func.sum(sa.case((open_now, 1), else_=0)), sa.func.sum(sa.case((late, 1), else_=0)),
+                                 sa.func.count()).where(_in_scope(scope))).one()
+    in_progress, overdue, total = (int(v or 0) for v in row)
+    return Standing(in_progress, overdue, total, total - in_progress)
+
+
+def _in_scope(scope: Scope) -> sa.ColumnElement[bool]:
+    return supervision_items.c.county_code.in_(counties_at_or_under(scope.code)) if scope.code else sa.true()
 
 
 @dataclass(frozen=True)
@@ -283,22 +309,17 @@ class WeekCounts:
 
 
 def week_counts(conn: sa.Connection, scope: Scope, start: dt.date, end: dt.date, as_of: dt.date) -> WeekCounts:
-    """Items opened, replied, closed and returned from `start` to `end` (inclusive) in `scope`, and the
-    items in progress and replies overdue at `as_of` — counted by the database (all 0 on a database
-    the app has not yet set up the ledger in: a report read by the command line creates no table)."""
-    if not sa.inspect(conn).has_table(supervision_items.name):
+    """Items opened, replied, closed and returned from `start` to `end` (inclusive) in `scope`, and where the
+    items stand at `as_of` (standing()); all 0 where the app has not set up the ledger."""
+    now = standing(conn, scope, as_of)
+    if not now.total:
         return WeekCounts(0, 0, 0, 0, 0, 0)
-    items_in_scope = supervision_items.c.county_code.in_(counties_at_or_under(scope.code)) if scope.code else sa.true()
     steps = (sa.select(supervision_events.c.action, sa.func.count().label("n"))
              .join(supervision_items, supervision_items.c.id == supervision_events.c.item_id)
-             .where(items_in_scope, supervision_events.c.at >= dt.datetime.combine(start, dt.time()),
+             .where(_in_scope(scope), supervision_events.c.at >= dt.datetime.combine(start, dt.time()),
                     supervision_events.c.at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
              .group_by(supervision_events.c.action))
     done = {row.action: int(row.n) for row in conn.execute(steps)}
-    open_now = supervision_items.c.status != Status.CLOSED.value
-    late = sa.and_(supervision_items.c.status == Status.OPEN.value, supervision_items.c.reply_due < as_of)
-    standing = conn.execute(sa.select(sa.func.sum(sa.case((open_now, 1), else_=0)), sa.func.sum(sa.case((late, 1), else_=0)))
-                            .where(items_in_scope)).one()
     return WeekCounts(opened=done.get(Step.OPEN.value, 0), replied=done.get(Step.REPLY.value, 0),
                       closed=done.get(Step.CLOSE.value, 0), returned=done.get(Step.RETURN.value, 0),
-                      in_progress=int(standing[0] or 0), overdue_replies=int(standing[1] or 0))
+                      in_progress=now.in_progress, overdue_replies=now.overdue_replies)

@@ -86,6 +86,18 @@ import_log = sa.Table(
     sa.Column("dropped_columns", sa.String(1000), nullable=True),
 )
 
+# One row per write of the app (a ledger step, a 12388 step or draw, an import, a user change), in the
+# writing transaction: with import_log it makes the data version that every cache keys on, shared by
+# every server process (data_access.changes). Insert-only, so concurrent writers never conflict on a row.
+data_changes = sa.Table(
+    "data_changes",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # uuid4 hex
+    sa.Column("changed_at", Timestamp, nullable=False),
+    sa.Column("what", sa.String(16), nullable=False),  # the audit action (or user_admin) that wrote
+)
+row_store_index("ix_data_changes_changed_at", data_changes.c.changed_at)
+
 # The local user store, used when no OIDC provider is configured. Never a plain-text password.
 users = sa.Table(
     "users",

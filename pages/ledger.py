@@ -14,7 +14,7 @@ import streamlit as st
 
 from data_access.auth import Identity, Role
 from data_access.enums import Level
-from data_access.ledger import Method, Status, Step, Subject
+from data_access.ledger import Method, Standing, Status, Step, Subject
 from pages import hand_over
 from presentation.documents import DocumentSettings
 from presentation.format import EMPTY
@@ -52,16 +52,15 @@ def labelled(items: pd.DataFrame, regions: RegionTree) -> pd.DataFrame:
     return out
 
 
-def headline(items: pd.DataFrame) -> None:
-    """在办, 逾期未反馈, 销号率, median days to 销号."""
+def headline(items: pd.DataFrame, standing: Standing) -> None:
+    """在办, 逾期未反馈, 销号率 (data_access.ledger.standing, as the 周例会 counts them), median days to 销号."""
     closed = items[items["status"] == Status.CLOSED.value]
     days = (pd.to_datetime(closed["closed_at"]) - pd.to_datetime(closed["opened_at"])).dt.total_seconds() / 86400
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("在办事项", f"{int((items['status'] != Status.CLOSED.value).sum()):,} 项", border=True,
-              help="挂账和已反馈、尚未销号的督办事项。")
-    c2.metric("逾期未反馈", f"{int(items['overdue_reply'].sum()):,} 项", border=True,
+    c1.metric("在办事项", f"{standing.in_progress:,} 项", border=True, help="挂账和已反馈、尚未销号的督办事项。")
+    c2.metric("逾期未反馈", f"{standing.overdue_replies:,} 项", border=True,
               help="挂账（含退回）后已过反馈期限、县（市、区）仍未反馈的事项。")
-    c3.metric("销号率", f"{len(closed) / len(items) * 100:.1f}%" if len(items) else EMPTY, border=True,
+    c3.metric("销号率", f"{standing.closed / standing.total * 100:.1f}%" if standing.total else EMPTY, border=True,
               help="已销号事项 ÷ 全部督办事项。")
     c4.metric("销号中位用时", f"{days.median():.1f} 天" if len(closed) else EMPTY, border=True,
               help="已销号事项从挂账到销号所用天数的中位数。")
@@ -180,7 +179,8 @@ def render(view: View, data: ScopedData) -> None:
                "督办事项和反馈内容在共享屏幕上显示，不得填写举报人姓名、电话、身份证号等信息。")
     if (done := st.session_state.pop(DONE_KEY, None)) is not None:
         st.success(done)
-    items = data.ledger_items(dt.date.today())
+    as_of = dt.date.today()
+    items = data.ledger_items(as_of)
     if is_supervisor(identity):
         new_item_form(view, data, identity, regions)
     if items.empty:
@@ -188,7 +188,7 @@ def render(view: View, data: ScopedData) -> None:
                                            if is_supervisor(identity) else ""))
         return
     items = labelled(items, regions)
-    headline(items)
+    headline(items, data.ledger_standing(as_of))
     shown = filters(items, regions, view)
     st.markdown(f"**督办事项：{len(shown):,} 项**")
     show_table(shown[list(ITEM_LABELS)].rename(columns=ITEM_LABELS), hide_index=True, width="stretch",

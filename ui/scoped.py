@@ -83,12 +83,17 @@ class ScopedData:
         """Open cases in scope of the given warning colours, the most pressing deadline first."""
         return _warnings(self.url, self.version, as_of, parent, colours, limit, self.scope, filters, self.settings)
 
-    # 督办台账: read fresh on every run (the ledger changes without a new data version); every write is
+    # 督办台账: read fresh on every run (a few hundred rows); every write is
     # checked again in data_access.ledger against the actor's own region, whatever this page offered.
 
     def ledger_items(self, as_of: dt.date) -> pd.DataFrame:
         """The supervision items of the counties in scope, overdue replies first."""
         return ledger.items(runtime.get_engine(self.url), self.scope, as_of)
+
+    def ledger_standing(self, as_of: dt.date) -> ledger.Standing:
+        """在办, 逾期未反馈 at `as_of`, all and 销号 items in scope: the numbers the 周例会, its deck and workbook show."""
+        with runtime.get_engine(self.url).connect() as conn:
+            return ledger.standing(conn, self.scope, as_of)
 
     def ledger_history(self, item_id: str | None = None) -> pd.DataFrame:
         """One item's steps in order (empty outside the scope), or every step of the items in scope."""
