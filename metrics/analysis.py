@@ -20,7 +20,7 @@ from data_access.enums import Level
 from data_access.schema import regions
 from data_access.scope import Scope, require_scope
 
-from .priority import PriorityStatus, priority_counties
+from .priority import PriorityStatus, priority_list, priority_window
 from .request import Period, TableRequest
 from .settings import DEFAULT_SETTINGS, Settings
 from .signals import deterioration_signals
@@ -55,7 +55,8 @@ class AnalysisFacts:
     domains: pd.DataFrame  # metrics.trends at the region's own level by domain
     channels: pd.DataFrame  # the same by channel
     hot_spots: pd.DataFrame  # metrics.trends of the units by domain, rising only, highest z first
-    priority: pd.DataFrame  # metrics.priority rows of status 重点督导 or 关注 within the region
+    priority: pd.DataFrame  # metrics.priority.priority_list rows of status 重点督导 or 关注 within the region
+    priority_window: Period  # the rolling window that list was tested over (metrics.priority.priority_window)
     signals: pd.DataFrame  # metrics.signals rows with a signal within the region
 
 
@@ -100,9 +101,11 @@ def _units(conn: sa.Connection, level: Level, period: Period, previous: Period, 
 
 
 def analysis_facts(engine: sa.Engine | sa.Connection, period: Period, *, scope: Scope, region: str | None = None,
-                   settings: Settings = DEFAULT_SETTINGS) -> AnalysisFacts:
-    """The facts of the report on `region` (default: the scope's own region, or the province) for `period`."""
+                   settings: Settings = DEFAULT_SETTINGS, priority_as_of: dt.date | None = None) -> AnalysisFacts:
+    """The facts of the report on `region` (default: the scope's own region, or the province) for `period`; its
+    重点督导 list is the one at `priority_as_of` (default: the period's as-of date), as every other surface names it."""
     require_scope(scope)
+    tested = priority_window(priority_as_of or period.as_of_date, settings)
     (w_start, w_end), (p_start, p_end) = windows(period)
     current_p = Period(w_start, w_end, period.as_of_date)
     previous_p = Period(p_start, p_end, period.as_of_date)
@@ -123,11 +126,11 @@ def analysis_facts(engine: sa.Engine | sa.Connection, period: Period, *, scope: 
         hot = (trends(conn, unit_level, TrendBy.DOMAIN, period, scope=own_scope, parent=parent)
                if unit_level is not None else domains)
         hot_spots = hot[hot["rising"].astype(bool)].sort_values(["z", "code"], ascending=[False, True]).reset_index(drop=True)
-        ranked = priority_counties(conn, Period(w_start, w_end, period.as_of_date), scope=own_scope, settings=settings)
+        ranked = priority_list(conn, tested.as_of_date, scope=own_scope, settings=settings)
         focus = ranked[ranked["status"].isin((PriorityStatus.PRIORITY.value, PriorityStatus.WATCH.value))].reset_index(drop=True)
         signals = deterioration_signals(conn, period.as_of_date, scope=own_scope, settings=settings)
     return AnalysisFacts(code, name, level, unit_level, period, (w_start, w_end), (p_start, p_end),
-                         current, previous, units, _sorted(domains), _sorted(channels), hot_spots, focus,
+                         current, previous, units, _sorted(domains), _sorted(channels), hot_spots, focus, tested,
                          signals[signals["signals"].astype(str) != ""].reset_index(drop=True))
 
 

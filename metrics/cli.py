@@ -171,6 +171,7 @@ def facts_document(facts: AnalysisFacts) -> dict[str, object]:
             "previous": {k: _json_value(v) for k, v in facts.previous.items()},
             "units": records(facts.units), "domains": records(facts.domains), "channels": records(facts.channels),
             "hot_spots": records(facts.hot_spots), "priority": records(facts.priority[list(PRIORITY_COLUMNS)]),
+            "priority_window": [facts.priority_window.start.isoformat(), facts.priority_window.end.isoformat()],
             "signals": records(facts.signals)}
 
 

@@ -6,6 +6,7 @@ Inputs are the county table computed by the database; this module only combines 
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import NamedTuple
 
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from data_access.enums import LabelledEnum, Level
 from data_access.scope import WHOLE_PROVINCE, Scope, require_scope
 
+from .periods import trailing_months
 from .request import CaseFilter, Period, TableRequest
 from .settings import DEFAULT_SETTINGS, Settings
 from .table import counties_under, region_table
@@ -100,6 +102,19 @@ def priority_counties(conn: sa.Engine | sa.Connection, period: Period, filters: 
     rows = ranked[list(RankedCounty._fields)].itertuples(index=False, name=None)
     ranked["sentence"] = [explain(RankedCounty._make(row), theta, phi, settings) for row in rows]
     return ranked
+
+
+def priority_window(as_of: dt.date, settings: Settings = DEFAULT_SETTINGS) -> Period:
+    """The window the 重点督导 test reads at `as_of`: the `priority_window_months` months up to and including it
+    (a week alone leaves most counties untestable)."""
+    return trailing_months(as_of, settings.priority_window_months)
+
+
+def priority_list(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: CaseFilter = CaseFilter(), *, scope: Scope,
+                  settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """The 重点督导 ranking at `as_of`, tested over priority_window(as_of): the one list the 重点督导县 page, the
+    周例会 and its deck and workbook, the 形势分析报告 and the 12388 monthly notices name."""
+    return priority_counties(conn, priority_window(as_of, settings), filters, scope=scope, settings=settings)
 
 
 class RankedCounty(NamedTuple):

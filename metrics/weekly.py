@@ -24,8 +24,8 @@ from data_access.schema import cases, regions, supervision_items
 from data_access.scope import Scope
 
 from .caselists import OverdueOrder, overdue_cases
-from .periods import Preset, preset_period, trailing_months
-from .priority import PriorityStatus, priority_counties
+from .periods import Preset, preset_period
+from .priority import PriorityStatus, priority_list, priority_window
 from .registry import METRICS_BY_ID, Direction, MetricKind
 from .request import CaseFilter, Period, TableRequest
 from .settings import DEFAULT_SETTINGS, Settings
@@ -358,9 +358,8 @@ class _Scope:
                              order=OverdueOrder.MOST_OVERDUE, settings=self.settings)
 
     def priority(self, as_of: dt.date) -> pd.DataFrame:
-        """The funnel-test ranking over the rolling year up to `as_of`."""
-        window = trailing_months(as_of, self.settings.priority_window_months)
-        return priority_counties(self.conn, window, self.filters, scope=self.scope, settings=self.settings)
+        """The 重点督导 ranking at `as_of` (metrics.priority.priority_list)."""
+        return priority_list(self.conn, as_of, self.filters, scope=self.scope, settings=self.settings)
 
 
 def _region(conn: sa.Connection, scope: Scope) -> tuple[str, Level]:
@@ -460,8 +459,8 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         province_last=province_last, province_year_ago=province_ago,
         headlines=headline_changes(province, province_last, province_ago), units=units, counties=counties,
         newly_overdue=new, long_overdue=long, overdue_by_county=overdue_by_county(new, long), priority_ranking=ranked,
-        priority=priority, priority_left=left, priority_window=trailing_months(as_of, settings.priority_window_months),
-        priority_window_last=trailing_months(last_week.end, settings.priority_window_months), settings=settings,
+        priority=priority, priority_left=left, priority_window=priority_window(as_of, settings),
+        priority_window_last=priority_window(last_week.end, settings), settings=settings,
         min_due_to_compare=min_due_to_compare, region_name=region_name, region_level=region_level, supervision=supervision,
         signals=flagged, signal_charts=charts, overdue=ledger, recent_weeks=recent, ledger_items=items,
     )

@@ -104,6 +104,8 @@ def report_download(view: View, data: ScopedData, region_name: str) -> None:
     start, end = view.period.start, view.period.end
     st.caption(f"按侧边栏的统计期（{start} 至 {end}，截至 {view.period.as_of_date}）生成《{report_title_for(region_name, start, end)}》"
                "：总体情况、主要特点（区域、领域、渠道）、突出问题，意见建议留待撰写；数字均取自本看板指标。"
+               f"重点督导县与“重点督导县”页、周例会一致（截至 {view.chosen_date} 的近 "
+               f"{data.settings.priority_window_months} 个月滚动检验）。"
                "半年报告请在“统计期”选自定义，如 1 月 1 日至 6 月 30 日。")
     try:
         cjk_font()
@@ -111,7 +113,7 @@ def report_download(view: View, data: ScopedData, region_name: str) -> None:
     except CJKFontMissing as exc:
         font_problem = str(exc)
     name = report_name(region_name, start, end)
-    facts = data.analysis_later(view.period)
+    facts = data.analysis_later(view.period, view.chosen_date)
     documents = data.documents
     st.download_button("下载形势分析报告（Word）",
                        recorded_download(lambda: build_analysis_report(facts(), documents=documents, settings=data.settings), name),

@@ -6,8 +6,8 @@ from typing import assert_never
 import pandas as pd
 import streamlit as st
 
-from metrics.periods import describe, trailing_months
-from metrics.priority import PriorityStatus, funnel_limits
+from metrics.periods import describe
+from metrics.priority import PriorityStatus, funnel_limits, priority_window
 from metrics.registry import METRICS_BY_ID
 from metrics.request import Period
 from metrics.settings import Settings
@@ -176,7 +176,7 @@ def funnel_window(view: View, settings: Settings) -> Period:
     """The period the funnel tests run over: by default the same rolling window as the 周例会 (the
     `priority_window_months` up to the 截止日期: a week alone leaves most counties untestable), or the
     sidebar's period when the viewer chooses it (the choice stays in the URL)."""
-    rolling = trailing_months(view.chosen_date, settings.priority_window_months)
+    rolling = priority_window(view.chosen_date, settings)
     labels = {ROLLING: f"近 {settings.priority_window_months} 个月（与周例会一致）", PERIOD: "侧边栏统计期"}
     if st.query_params.get(WINDOW_PARAM) not in labels:
         st.query_params[WINDOW_PARAM] = ROLLING

@@ -161,9 +161,12 @@ def handling_paragraph(facts: AnalysisFacts, min_due: int) -> str:
 
 
 def priority_paragraph(facts: AnalysisFacts) -> str:
-    """The counties the funnel tests single out within the region."""
+    """The counties the funnel tests single out within the region, over the window they were tested in."""
+    window = facts.priority_window
+    lead = (f"按{cn_date(window.start)}至{cn_date(window.end)}滚动检验初次举报按期办结率、越级举报率两项"
+            "（与看板“重点督导县”页、周例会一致）")
     if facts.priority.empty:
-        return "经漏斗图检验（初次举报按期办结率、越级举报率两项），本期没有县（市、区）列为重点督导或关注。"
+        return lead + "，没有县（市、区）列为重点督导或关注。"
     chosen = facts.priority[facts.priority["status"] == "priority"]["name"].tolist()
     watch = facts.priority[facts.priority["status"] == "watch"]["name"].tolist()
     parts = []
@@ -171,7 +174,7 @@ def priority_paragraph(facts: AnalysisFacts) -> str:
         parts.append(f"{len(chosen)} 个县（市、区）列为重点督导：{'、'.join(chosen)}")
     if watch:
         parts.append(f"{len(watch)} 个列为关注：{'、'.join(watch)}")
-    return "经漏斗图检验（初次举报按期办结率、越级举报率两项），" + "；".join(parts) + "。"
+    return lead + "，" + "；".join(parts) + "。"
 
 
 def signal_lead(facts: AnalysisFacts, recent_weeks: int) -> str:

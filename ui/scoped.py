@@ -28,7 +28,7 @@ from data_access.scope import Scope
 from metrics.analysis import AnalysisFacts, analysis_facts
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
 from metrics.distribution import rating_distribution
-from metrics.hotline import MonthlyFacts, complaints_per_100, month_counts, month_series, monthly_facts
+from metrics.hotline import MonthlyFacts, complaints_per_100, month_counts, month_series, monthly_facts, notice_complaints
 from metrics.priority import priority_counties
 from metrics.request import CaseFilter, Period, TableRequest
 from metrics.series import Grain, SeriesRequest, metric_series
@@ -116,19 +116,19 @@ class ScopedData:
         ledger.send_back(runtime.get_engine(self.url), actor, item_id, note=note)
 
     # 12388: a month holds a few hundred complaints, so these read uncached and a step shows at once
-    def hotline_counts(self, month: str, level: Level, as_of: dt.date, parent: str | None = None) -> pd.DataFrame:
-        """The month's complaints per region of `level` in scope, by kind and cycle state (metrics.hotline)."""
-        return month_counts(runtime.get_engine(self.url), month, level, scope=self.scope, parent=parent, as_of=as_of,
+    def hotline_counts(self, month: str, level: Level, parent: str | None = None) -> pd.DataFrame:
+        """The complaints of the month's notice per region of `level` in scope, by kind and cycle state (metrics.hotline)."""
+        return month_counts(runtime.get_engine(self.url), month, level, scope=self.scope, parent=parent,
                             settings=runtime.hotline_settings())
 
-    def hotline_series(self, last_month: str, months: int, as_of: dt.date) -> pd.DataFrame:
-        """Complaints and cycle counts month by month in scope."""
-        return month_series(runtime.get_engine(self.url), last_month, months, scope=self.scope, as_of=as_of,
+    def hotline_series(self, last_month: str, months: int) -> pd.DataFrame:
+        """The notices' complaints and cycle counts month by month in scope."""
+        return month_series(runtime.get_engine(self.url), last_month, months, scope=self.scope,
                             settings=runtime.hotline_settings())
 
     def hotline_complaints(self, month: str) -> pd.DataFrame:
-        """The month's complaints of the counties in scope, with their cycle fields (no caller identity exists)."""
-        return hotline.complaints(runtime.get_engine(self.url), self.scope, month)
+        """The complaints of the month's notice in scope (metrics.hotline.notice_complaints; no caller identity exists)."""
+        return notice_complaints(runtime.get_engine(self.url), month, scope=self.scope)
 
     def hotline_draws(self, month: str) -> pd.DataFrame:
         """The recorded 抽查 draws of the month (the province's: everything needed to re-run them)."""
@@ -159,9 +159,9 @@ class ScopedData:
         """Import a 12388 complaint file (all rows or none; a city or county user's rows only of its region)."""
         return import_complaints_bytes(runtime.get_engine(self.url), data, filename, actor=actor, check=check)
 
-    def mark_notified(self, actor: Identity, month: str) -> int:
-        """Mark the month's complaints notified (the province, with its month-end 通报)."""
-        return hotline.mark_notified(runtime.get_engine(self.url), actor, month)
+    def mark_notified(self, actor: Identity, month: str, listed: list[str]) -> int:
+        """Mark the complaints of the month's notice notified (the province, with its month-end 通报): exactly `listed`."""
+        return hotline.mark_notified(runtime.get_engine(self.url), actor, month, listed=listed)
 
     def monthly_facts(self, month: str) -> MonthlyFacts:
         """The month-end pack's facts (province users only)."""
@@ -181,11 +181,12 @@ class ScopedData:
         """形势分析: received per region and domain or channel against the span before."""
         return _trends(self.url, self.version, level, by, period, parent, self.scope, filters)
 
-    def analysis_later(self, period: Period) -> Callable[[], AnalysisFacts]:
-        """The facts of the 形势分析报告 of the viewer's region for `period`, computed only when the returned
-        function is called (a download builds the report on its click, outside the page's run)."""
+    def analysis_later(self, period: Period, priority_as_of: dt.date) -> Callable[[], AnalysisFacts]:
+        """The facts of the 形势分析报告 of the viewer's region for `period` (its 重点督导 list the one at
+        `priority_as_of`), computed only when the returned function is called (a download builds the report
+        on its click, outside the page's run)."""
         engine, scope, settings = runtime.get_engine(self.url), self.scope, self.settings
-        return lambda: analysis_facts(engine, period, scope=scope, settings=settings)
+        return lambda: analysis_facts(engine, period, scope=scope, settings=settings, priority_as_of=priority_as_of)
 
     def cases_of_county(self, county: str, period: Period, filters: CaseFilter) -> pd.DataFrame:
         """A county's case list (empty outside the scope)."""
