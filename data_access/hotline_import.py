@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ from .database import ensure_initialized, regions_frame
 from .enums import ComplaintKind, alias_map
 from .importer import county_names
 from .ledger import looks_like_personal_number
-from .problems import MAX_REPORTED_PROBLEMS, DataRejected, Problem
+from .problems import MAX_REPORTED_PROBLEMS, DatabaseProblems, DataRejected, Problem
 from .reader import read_source
 from .schema import HOTLINE_FILE_COLUMNS, HOTLINE_WORKFLOW_COLUMNS, cases, hotline_complaints, import_log
 from .validate import DEMO_ID_PREFIX
@@ -325,23 +326,24 @@ def _load(engine: sa.Engine, checked: _Checked, filename: str, actor: Identity |
 
 
 def _refuse_database_conflicts(conn: sa.Connection, staged: sa.TableClause, checked: _Checked) -> None:
-    """Ids already stored (an import only appends); a case that does not exist, or is another county's."""
-    row_of = dict(zip(checked.table["complaint_id"].to_pylist(), checked.rows, strict=True))
-    problems: list[Problem] = []
+    """Ids already stored (an import only appends); a case that does not exist, or is another county's.
+    Every one is counted; the first by row are named."""
+    found = DatabaseProblems(checked.table["complaint_id"].to_pylist(), checked.rows)
     taken = sa.select(staged.c.complaint_id).where(staged.c.complaint_id.in_(sa.select(hotline_complaints.c.complaint_id)))
-    problems += [Problem(int(row_of[i]), checked.shown("complaint_id"), i, "来电编号已存在于数据库中（来电投诉只能追加）",
-                         "complaint_id already in the database (complaints are only appended)")
-                 for (i,) in conn.execute(taken.limit(MAX_REPORTED_PROBLEMS))]
+    found.check(conn, taken, lambda row, hit: Problem(
+        row, checked.shown("complaint_id"), hit.complaint_id, "来电编号已存在于数据库中（来电投诉只能追加）",
+        "complaint_id already in the database (complaints are only appended)"))
     owner = sa.select(staged.c.complaint_id, staged.c.case_id, staged.c.county_code, cases.c.county_code.label("owner")) \
         .select_from(staged.outerjoin(cases, cases.c.case_id == staged.c.case_id)) \
         .where(staged.c.case_id.is_not(None), sa.or_(cases.c.case_id.is_(None), cases.c.county_code != staged.c.county_code))
-    for complaint_id, case_id, county, other in conn.execute(owner.limit(MAX_REPORTED_PROBLEMS)):
-        if other is None:
-            problems.append(Problem(int(row_of[complaint_id]), checked.shown("case_id"), case_id, "关联件号在案件表中不存在",
-                                    "case_id is not a case in the database"))
-        else:
-            problems.append(Problem(int(row_of[complaint_id]), checked.shown("case_id"), case_id,
-                                    f"关联件号是地区 {other} 的案件，不是本来电所涉县（市、区）{county} 的案件",
-                                    f"the case belongs to county {other}, not to the complaint's county {county}"))
-    if problems:
-        raise DataRejected(sorted(problems, key=lambda p: p.row or 0), len(problems))
+    found.check(conn, owner, lambda row, hit: _case_problem(row, checked.shown("case_id"), hit))
+    found.raise_if_any()
+
+
+def _case_problem(row: int, column: str, hit: sa.Row[Any]) -> Problem:
+    """The problem of a complaint whose case does not exist (owner None) or is another county's."""
+    if hit.owner is None:
+        return Problem(row, column, hit.case_id, "关联件号在案件表中不存在", "case_id is not a case in the database")
+    return Problem(row, column, hit.case_id,
+                   f"关联件号是地区 {hit.owner} 的案件，不是本来电所涉县（市、区）{hit.county_code} 的案件",
+                   f"the case belongs to county {hit.owner}, not to the complaint's county {hit.county_code}")
