@@ -19,6 +19,7 @@ from typing import TextIO
 import pandas as pd
 import sqlalchemy as sa
 
+from data_access.changes import note_change
 from data_access.cli import iso_date, open_engine, reading_failed
 from data_access.config import SettingsError
 from data_access.engine import connect
@@ -178,10 +179,12 @@ def facts_document(facts: AnalysisFacts) -> dict[str, object]:
 COMMANDS = {"table": run_table, "priority": run_priority, "overdue": run_overdue, "warnings": run_warnings,
             "trends": run_trends, "signals": run_signals}
 def run_summary(engine: sa.Engine, args: argparse.Namespace) -> dict[str, object]:
-    """Rebuild the summary in one transaction; what was built and whether this engine reads it."""
+    """Rebuild the summary in one transaction, moving the data version (a hand rebuild follows a write the app
+    did not make, so every cache reads anew); what was built and whether this engine reads it."""
     start = time.perf_counter()
     with engine.begin() as conn:
         rows = summary.rebuild(conn, args.settings)
+        note_change(conn, "summary")
     with engine.connect() as conn:
         current = summary.is_current(conn, args.settings)
     return {"rows": rows, "seconds": round(time.perf_counter() - start, 3), "current": current,
