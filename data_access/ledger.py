@@ -234,7 +234,8 @@ def send_back(engine: sa.Engine, actor: Identity, item_id: str, *, note: str, no
 
 def items(engine: sa.Engine | sa.Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame:
     """Every item of the counties in `scope`, with `overdue_reply` (open past its reply_due at `as_of`)
-    and `age_days` (days since it was opened); overdue replies first, then the oldest."""
+    and `age_days` (days from its opening to `as_of`; 0 for one opened later, as when `as_of` is the
+    sidebar's 截止日期 and the cases lag behind today); overdue replies first, then the oldest."""
     query = sa.select(supervision_items)
     query = query.where(_in_scope(scope))
     with connect(engine) as conn:
@@ -243,7 +244,8 @@ def items(engine: sa.Engine | sa.Connection, scope: Scope, as_of: dt.date) -> pd
     if frame.empty:
         return frame.assign(overdue_reply=pd.Series(dtype=bool), age_days=pd.Series(dtype="int64"))
     frame["overdue_reply"] = (frame["status"] == Status.OPEN.value) & (pd.to_datetime(frame["reply_due"]) < pd.Timestamp(as_of))
-    frame["age_days"] = (pd.Timestamp(as_of) - pd.to_datetime(frame["opened_at"]).dt.normalize()).dt.days.astype("int64")
+    age = (pd.Timestamp(as_of) - pd.to_datetime(frame["opened_at"]).dt.normalize()).dt.days
+    frame["age_days"] = age.clip(lower=0).astype("int64")
     rank = frame["status"].map({Status.OPEN.value: 1, Status.REPLIED.value: 2, Status.CLOSED.value: 3})
     frame["_rank"] = rank.where(~frame["overdue_reply"], 0)
     return frame.sort_values(["_rank", "opened_at", "id"], ascending=[True, True, True]).drop(columns="_rank").reset_index(drop=True)

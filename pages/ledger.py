@@ -175,11 +175,12 @@ def render(view: View, data: ScopedData) -> None:
     """The ledger of the viewer's region: KPIs, a new item, the list (overdue replies first), one item."""
     identity, regions = current_identity(), tree()
     st.title("督办台账")
+    st.caption(f"{view.stock_caption(with_filters=False)}：逾期未反馈、已挂账天数按截止日期计，事项状态为最新办理结果。")
     st.caption("挂账 → 县（市、区）反馈 → 销号或退回；逾期未反馈的排在最前。每一步都记入审计日志。"
                "督办事项和反馈内容在共享屏幕上显示，不得填写举报人姓名、电话、身份证号等信息。")
     if (done := st.session_state.pop(DONE_KEY, None)) is not None:
         st.success(done)
-    as_of = dt.date.today()
+    as_of = view.chosen_date  # a stock page, read at the sidebar's 截止日期 as the 周例会 counts it
     items = data.ledger_items(as_of)
     if is_supervisor(identity):
         new_item_form(view, data, identity, regions)

@@ -1,5 +1,13 @@
-"""超期督办: cases past due and still open at the as-of date, by city and county, bucketed by days overdue."""
+"""超期督办: cases past due and still open at the sidebar's 截止日期, by city and county, bucketed by days
+overdue, and the cases about to fall due (临期预警).
+
+A stock page: everything here is read at the 截止日期 (View.chosen_date), never at the end of the sidebar's
+period — with the default period 上周 that would be last Sunday, and a case due since would read 临期
+while it is overdue on the day the sidebar names.
+"""
 from __future__ import annotations
+
+import datetime as dt
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +19,7 @@ from metrics.caselists import OverdueBucket, overdue_bucket, overdue_buckets
 from metrics.registry import METRICS_BY_ID
 from metrics.warnings import Colour
 from pages import hand_over
+from presentation.format import falls_due
 from presentation.palette import BLUE, ORANGE, SKY, VERMILLION
 from ui.access import current_identity, is_supervisor
 from ui.charts import stacked_bar_chart
@@ -129,16 +138,20 @@ def yellow_section(view: View, data: ScopedData) -> None:
     """临期预警: open cases due within the yellow window, the nearest deadline first; with downloads."""
     workdays = data.settings.warning_workdays
     st.subheader(f"临期预警：{workdays} 个工作日内到期")
-    yellow = data.warnings(view.as_of, view.filters, (Colour.YELLOW.value,))
+    as_of = view.chosen_date
+    yellow = data.warnings(as_of, view.filters, (Colour.YELLOW.value,))
     if yellow.empty:
-        st.info(f"截至 {view.as_of:%Y-%m-%d}，没有 {workdays} 个工作日内到期的在办件。")
+        st.info(f"截至 {as_of:%Y-%m-%d}，没有 {workdays} 个工作日内到期的在办件。")
         return
     regions = tree()
+    today = dt.date.today()
     shown = yellow.assign(county_name=yellow["county_code"].map(regions.name),
-                          city_name=yellow["county_code"].map(regions.city_name))
-    st.markdown(f"**临期件清单：{len(shown):,} 件（按办理期限从近到远；剩余工作日为 0 的今日到期）**")
-    people = for_people(shown[["case_id", "city_name", "county_name", "received_date", "due_date", "working_days_left"]],
-                        {"working_days_left": "剩余工作日"})
+                          city_name=yellow["county_code"].map(regions.city_name),
+                          falls_due=[falls_due(due, as_of, today) for due in yellow["due_date"]])
+    st.markdown(f"**临期件清单：{len(shown):,} 件（按办理期限从近到远；到期时间和剩余工作日均自截止日期 {as_of:%Y-%m-%d} 起算）**")
+    people = for_people(shown[["case_id", "city_name", "county_name", "received_date", "due_date", "falls_due",
+                               "working_days_left"]],
+                        {"falls_due": "到期时间", "working_days_left": "剩余工作日"})
     event = show_table(people, hide_index=True, width="stretch", height=min(40 + 35 * len(people), 420), on_select="rerun",
                        selection_mode="single-row", key="yellow_case_rows",
                        column_config={"剩余工作日": st.column_config.NumberColumn("剩余工作日", format="%d 天")})
@@ -146,18 +159,19 @@ def yellow_section(view: View, data: ScopedData) -> None:
     supervise_button(picked, lambda row: (
         f"件号 {row['case_id']} 将于 {row['due_date']} 到期（剩 {int(row['working_days_left'])} 个工作日）",
         "请在办理期限内办结，确有困难的按规定办理延期并书面说明。"), key="supervise_yellow")
-    download_buttons(people, f"临期预警_{view.as_of}", key="yellow_cases")
+    download_buttons(people, f"临期预警_{as_of}", key="yellow_cases")
 
 
 def render(view: View, data: ScopedData) -> None:
-    """The deadline warnings and the overdue ledger at the as-of date: a county user, who can still act,
-    sees the cases about to fall due first; supervisors see the overdue stock first."""
+    """The deadline warnings and the overdue ledger at the sidebar's 截止日期: a county user, who can still
+    act, sees the cases about to fall due first; supervisors see the overdue stock first."""
     st.title("超期督办")
-    st.caption(view.caption())
-    st.caption(f"截至 {view.as_of:%Y-%m-%d} 日终已过办理期限、仍未办结的检举控告件"
-               "（存量，不受统计期起止日限制；超期天数 = 截止日期 − 办理期限）。")
-    counts = data.warning_counts(view.as_of, tree().level(view.root), view.filters, parent=view.root)
-    warning_strip(counts, None, view.as_of, data.settings.warning_workdays)
+    st.caption(view.stock_caption())
+    st.caption(f"超期：截至 {view.chosen_date:%Y-%m-%d} 日终已过办理期限、仍未办结的检举控告件"
+               "（超期天数 = 截止日期 − 办理期限）；临期：办理期限在截止日期起若干个工作日内的在办件。"
+               "要看其他日期的存量，请改侧边栏的截止日期。")
+    counts = data.warning_counts(view.chosen_date, tree().level(view.root), view.filters, parent=view.root)
+    warning_strip(counts, None, view.chosen_date, data.settings.warning_workdays)
     county_user = current_identity().role is Role.COUNTY
     if not county_user:
         warning_map(view, data)
@@ -175,7 +189,7 @@ WARNING_MEASURES = {"red": ("超期（红）件数", "截止日期已过办理�
 def warning_map(view: View, data: ScopedData) -> None:
     """The counties of the viewer's region on the map, coloured by their red (overdue) or yellow (about to
     fall due) cases; a click opens the county."""
-    counties = data.warning_counts(view.as_of, Level.COUNTY, view.filters, parent=view.root)
+    counties = data.warning_counts(view.chosen_date, Level.COUNTY, view.filters, parent=view.root)
     if counties.empty:
         return
     regions = tree()
@@ -191,9 +205,9 @@ def warning_map(view: View, data: ScopedData) -> None:
 
 def overdue_section(view: View, data: ScopedData) -> None:
     """The overdue ledger: headline, by city, then by county and case, filtered."""
-    ledger = data.overdue(view.as_of, view.filters)
+    ledger = data.overdue(view.chosen_date, view.filters)
     if ledger.empty:
-        st.info(f"截至 {view.as_of:%Y-%m-%d}，没有超期未办结的检举控告件。")
+        st.info(f"截至 {view.chosen_date:%Y-%m-%d}，没有超期未办结的检举控告件。")
         return
     ledger = ledger.assign(bucket=overdue_bucket(ledger["days_overdue"]))
     headline(ledger)
@@ -205,7 +219,7 @@ def overdue_section(view: View, data: ScopedData) -> None:
         st.info("没有符合筛选条件的超期件。")
     else:
         by_county(shown)
-        case_list(shown, f"超期督办_{view.as_of}")
+        case_list(shown, f"超期督办_{view.chosen_date}")
 
 
 if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py

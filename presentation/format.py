@@ -99,6 +99,18 @@ def cn_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def falls_due(due: dt.date, as_of: dt.date, today: dt.date) -> str:
+    """When an open case falls due, counted in calendar days from the as-of date its list is read at:
+    今日到期 / 3 天后到期 when that date is today, else 截止日期当日到期 / 截止日期后 3 天到期; 已超期 2 天
+    for one past due. A case due on a weekend after the as-of date has 0 working days left, not 今日到期."""
+    days = (due - as_of).days
+    if days < 0:
+        return f"已超期 {-days} 天"
+    if as_of == today:
+        return "今日到期" if days == 0 else f"{days} 天后到期"
+    return "截止日期当日到期" if days == 0 else f"截止日期后 {days} 天到期"
+
+
 def arrow(change: float | None) -> str:
     """▲ for a rise, ▼ for a fall, — for none, "" when unknown (colour, not the arrow, says better or worse)."""
     if change is None or change != change:

@@ -187,7 +187,7 @@ def test_empty_period_says_so_in_words(golden_url: str, page: str) -> None:
 
 
 def test_overdue_ledger_empty_before_any_case(golden_url: str) -> None:
-    at = open_page("overdue", EMPTY_VIEWS["before_data"])
+    at = open_page("overdue", {**EMPTY_VIEWS["before_data"], "asof": "2021-01-31"})  # a stock page reads the 截止日期
     assert any("没有超期未办结" in i.value for i in at.info)
     assert not at.dataframe
 

@@ -22,6 +22,7 @@ from data_access.enums import DOMAINS, Channel
 from data_access.scope import Scope
 from metrics.periods import Preset, describe, preset_period
 from metrics.request import CaseFilter, Period
+from presentation.format import cn_date
 
 REGION_PARAM = "region"
 DEFAULT_PRESET = Preset.LAST_WEEK
@@ -55,19 +56,28 @@ class View:
 
     @property
     def chosen_date(self) -> dt.date:
-        """The sidebar's 截止日期 itself, whatever the period: what the 周例会 follows."""
+        """The sidebar's 截止日期 itself, whatever the period: the day the stock pages (超期督办, 临期预警,
+        督办台账) are read at, and the day whose week the 周例会 reviews."""
         return self.data_date or self.period.as_of_date
 
     def caption(self) -> str:
         """One line describing the view, for the top of a page and for screenshots."""
-        parts = [f"{self.preset.label}：{describe(self.period)}"]
+        return "　|　".join([f"{self.preset.label}：{describe(self.period)}", *self._filter_parts()])
+
+    def stock_caption(self, with_filters: bool = True) -> str:
+        """The line a stock page opens with: the 截止日期 it is read at (not the period's end), and the filters."""
+        head = f"存量按截止日期 {cn_date(self.chosen_date)} 计（不受统计期影响）"
+        return "　|　".join([head, *(self._filter_parts() if with_filters else [])])
+
+    def _filter_parts(self) -> list[str]:
+        parts = []
         if self.filters.channels:
             parts.append("渠道：" + "、".join(Channel(c).label for c in self.filters.channels))
         if self.filters.domains:
             parts.append("领域：" + "、".join(self.filters.domains))
         if self.filters.first_report_only:
             parts.append("仅初次举报")
-        return "　|　".join(parts)
+        return parts
 
 
 def _url_filters() -> dict[str, list[str]]:
