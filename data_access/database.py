@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from . import audit, bulk
 from .auth import Identity, require_whole_province
 from .enums import Level
-from .problems import DataRejected, Problem
+from .problems import DatabaseProblems, DataRejected, Problem
 from .regions import default_regions_file, read_regions_file
 from .schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, import_log, metadata, regions, workday_calendar
 from .scope import counties_at_or_under
@@ -276,29 +276,22 @@ def load_conflicts(engine: sa.Engine, validated: ValidatedCases, mode: str, regi
 
 
 def _refuse_ids_of_other_regions(conn: sa.Connection, staged: sa.TableClause, validated: ValidatedCases, region: str) -> None:
-    outside = (sa.select(cases.c.case_id).where(cases.c.case_id.in_(sa.select(staged.c.case_id)),
-                                                cases.c.county_code.not_in(counties_at_or_under(region))))
-    taken = [r[0] for r in conn.execute(outside.limit(1000))]
-    if taken:
-        row_of = dict(zip(validated.table["case_id"].to_pylist(), validated.rows, strict=True))
-        raise DataRejected(sorted((Problem(int(row_of[i]), validated.shown("case_id"), i, "件号已属于其他地区的案件，本级不能覆盖",
-                                           "case_id belongs to a case of another region") for i in taken),
-                                  key=lambda p: p.row or 0))
+    found = DatabaseProblems(validated.table["case_id"].to_pylist(), validated.rows)
+    outside = sa.select(staged.c.case_id).where(staged.c.case_id.in_(
+        sa.select(cases.c.case_id).where(cases.c.county_code.not_in(counties_at_or_under(region)))))
+    found.check(conn, outside, lambda row, hit: Problem(row, validated.shown("case_id"), hit.case_id,
+                                                        "件号已属于其他地区的案件，本级不能覆盖",
+                                                        "case_id belongs to a case of another region"))
+    found.raise_if_any()
 
 
 def _refuse_existing_ids(conn: sa.Connection, staged: sa.TableClause, validated: ValidatedCases) -> None:
+    found = DatabaseProblems(validated.table["case_id"].to_pylist(), validated.rows)
     clash = sa.select(staged.c.case_id).where(staged.c.case_id.in_(sa.select(cases.c.case_id)))
-    existing = [r[0] for r in conn.execute(clash.limit(1000))]
-    if not existing:
-        return
-    ids = np.asarray(validated.table["case_id"].to_pylist(), dtype=object)
-    row_of = dict(zip(ids, validated.rows, strict=True))
-    problems = sorted(
-        (Problem(int(row_of[i]), validated.shown("case_id"), i, "件号已存在于数据库中（更新已有的件请选“按件号更新”，命令行 --upsert）",
-                 "case_id already in the database (to update existing cases: upsert)") for i in existing),
-        key=lambda p: p.row or 0)
-    total = conn.execute(sa.select(sa.func.count()).select_from(clash.subquery())).scalar_one()
-    raise DataRejected(problems, total)
+    found.check(conn, clash, lambda row, hit: Problem(
+        row, validated.shown("case_id"), hit.case_id, "件号已存在于数据库中（更新已有的件请选“按件号更新”，命令行 --upsert）",
+        "case_id already in the database (to update existing cases: upsert)"))
+    found.raise_if_any()
 
 
 def _remove_replaced(conn: sa.Connection, staged: sa.TableClause, mode: str) -> int:

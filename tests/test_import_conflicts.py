@@ -22,11 +22,6 @@ from tests.test_importer import case, csv_bytes
 EXPORT_ROWS = 2976  # the 12388 export of the issue: every id already stored
 CITY_ROWS = 1200  # above the 1,000 ids the case importer used to fetch
 JINING = Identity("jining", Role.CITY, "370800", "济宁市纪委监委")
-# The case importer's checks live in data_access/database.py (another owner): until its _refuse_existing_ids and
-# _refuse_ids_of_other_regions check through DatabaseProblems, they cap the count at 1,000 and list the rows an
-# engine happens to return first (PostgreSQL's plan returns the file's order). Remove the marks with that change.
-CASE_CHECKS_PENDING = pytest.mark.xfail(reason="data_access/database.py does not yet check through DatabaseProblems",
-                                        strict=False)
 
 
 def shuffled_ids(prefix: str, n: int) -> list[str]:
@@ -80,7 +75,6 @@ def test_complaint_conflicts_of_two_kinds_are_counted_together_in_row_order(renc
     assert exc.problems[1].reason_zh == "关联件号在案件表中不存在"
 
 
-@CASE_CHECKS_PENDING
 def test_a_reimported_case_export_counts_every_stored_id(engine: sa.Engine) -> None:
     ids = shuffled_ids("C-", EXPORT_ROWS)
     data = csv_bytes([case(i) for i in ids])
@@ -93,7 +87,6 @@ def test_a_reimported_case_export_counts_every_stored_id(engine: sa.Engine) -> N
     assert_first_by_row(preview.problems, EXPORT_ROWS, ids)
 
 
-@CASE_CHECKS_PENDING
 def test_a_city_upload_of_another_regions_ids_counts_every_one(engine: sa.Engine) -> None:
     """Ids held by 历下区 (济南) in a 济宁 upload by case id: every one counted, the first rows named."""
     ids = shuffled_ids("L-", CITY_ROWS)
