@@ -19,7 +19,7 @@ import math
 import re
 import secrets
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -42,8 +42,9 @@ SHARE_RANGE = (0.01, 1.0)
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 E = TypeVar("E", bound=LabelledEnum)
 
-__all__ = ["CycleRefused", "Draw", "StaleStep", "complaints", "draw_spot_checks", "draws", "item_reason", "item_title", "replays",
-           "mark_notified", "month_bounds", "record_feedback", "record_spot_check", "replay_draw", "reply_due", "sample_size"]
+__all__ = ["CycleRefused", "Draw", "NoticeMonth", "StaleStep", "complaints", "draw_spot_checks", "draws", "item_reason",
+           "item_title", "replays", "mark_notified", "month_bounds", "notice_month", "notice_months", "record_feedback",
+           "record_spot_check", "replay_draw", "reply_due", "sample_size"]
 
 
 class CycleRefused(LedgerRefused):
@@ -96,21 +97,75 @@ def replay_draw(ids_by_city: Mapping[str, Sequence[str]], seed: int, share: floa
     return chosen
 
 
-def mark_notified(engine: sa.Engine, actor: Identity | str, month: str, now: dt.datetime | None = None) -> int:
-    """通报: mark every complaint received in `month` or before and not yet notified as notified in `month`
-    (a late import joins the next notice); province only; how many were marked."""
+@dataclass(frozen=True)
+class NoticeMonth:
+    """Which complaints the 通报 of one month holds (docs/contract/hotline-complaints.md, 通报).
+
+    Issued (some complaint is notified in the month): exactly the complaints it marked; the list is fixed, and a
+    complaint imported afterwards waits for the next notice. Not issued yet: the complaints its notice would
+    mark now, i.e. every complaint not yet notified and received by `read_to` — the month's own and those of
+    earlier months imported after their month's notice (late: received before `start`).
+    """
+
+    month: str
+    start: dt.date  # the month's first day
+    read_to: dt.date  # the month's last day, or today while the month runs
+    issued: bool
+
+    def condition(self) -> sa.ColumnElement[bool]:
+        """The WHERE clause on hotline_complaints selecting the notice's complaints."""
+        c = hotline_complaints.c
+        if self.issued:
+            return c.notified_month == self.month
+        return sa.and_(c.notified_month.is_(None), c.received_date <= self.read_to)
+
+    def late(self) -> sa.ColumnElement[bool]:
+        """True for a complaint received before the month (逾期补录: it joins this notice late)."""
+        return hotline_complaints.c.received_date < self.start
+
+
+def notice_months(conn: sa.Connection, months: Sequence[str], today: dt.date) -> list[NoticeMonth]:
+    """The notices of `months` as the tables stand (see NoticeMonth); CycleRefused for a month not begun by `today`."""
+    bounds = [month_bounds(month) for month in months]
+    if not_begun := [m for m, (start, _) in zip(months, bounds, strict=True) if start > today]:
+        raise CycleRefused(f"{not_begun[0]} 尚未开始，不能通报。")
+    c = hotline_complaints.c
+    issued = set(conn.execute(sa.select(c.notified_month).where(c.notified_month.in_(list(months))).distinct()).scalars())
+    return [NoticeMonth(month, start, min(following - dt.timedelta(days=1), today), month in issued)
+            for month, (start, following) in zip(months, bounds, strict=True)]
+
+
+def notice_month(conn: sa.Connection, month: str, today: dt.date) -> NoticeMonth:
+    """The notice of `month` as the tables stand (see NoticeMonth); CycleRefused for a month not begun by `today`."""
+    return notice_months(conn, [month], today)[0]
+
+
+def mark_notified(engine: sa.Engine, actor: Identity | str, month: str, now: dt.datetime | None = None, *,
+                  listed: Collection[str] | None = None) -> int:
+    """通报: mark the complaints of the notice of `month` (NoticeMonth: every complaint not yet notified and received
+    by the month's end — a late import joins the next notice) as notified in `month`; province only; how many were
+    marked (0 for a month already issued: its list is fixed). With `listed` (the ids the issued documents list),
+    StaleStep and nothing marked unless exactly those are marked."""
     require_whole_province(actor, "通报12388来电")
-    start, following = month_bounds(month)
-    if start > (now or _now()).date():
-        raise CycleRefused(f"{month} 尚未开始，不能通报。")
+    c = hotline_complaints.c
     with engine.begin() as conn:
-        marked = conn.execute(hotline_complaints.update()
-                              .where(hotline_complaints.c.notified_month.is_(None),
-                                     hotline_complaints.c.received_date < following)
-                              .values(notified_month=month)).rowcount
+        notice = notice_month(conn, month, (now or _now()).date())
+        if notice.issued:
+            return 0
+        pending = conn.execute(sa.select(c.complaint_id, notice.late().label("late")).where(notice.condition())).all()
+        if listed is not None and {row.complaint_id for row in pending} != set(listed):
+            raise StaleStep(_NOTICE_MOVED)
+        marked = conn.execute(hotline_complaints.update().where(notice.condition()).values(notified_month=month)).rowcount
+        if marked != len(pending):
+            raise StaleStep(_NOTICE_MOVED)
         if marked:
-            audit.record_in(conn, actor, audit.AuditAction.HOTLINE, f"通报 {month}：12388来电投诉 {marked} 件")
+            late = sum(1 for row in pending if row.late)
+            audit.record_in(conn, actor, audit.AuditAction.HOTLINE,
+                            f"通报 {month}：12388来电投诉 {marked} 件" + (f"（含逾期补录 {late} 件）" if late else ""))
     return int(marked)
+
+
+_NOTICE_MOVED = "通报文件生成后又有来电导入或被通报，本次未标记：请重新生成通报。"
 
 
 def record_feedback(engine: sa.Engine, actor: Identity, complaint_id: str, verdict: Feedback | str, note: str,
@@ -218,18 +273,15 @@ def _step(engine: sa.Engine, actor: Identity, complaint_id: str, *, ready: list[
     return opened
 
 
-def complaints(engine: sa.Engine | sa.Connection, scope: Scope, month: str | None = None) -> pd.DataFrame:
-    """The complaints of the counties in `scope` (received in `month` when given), with their city_code;
-    by received_date, then id. The table holds no caller identity, and nor does this."""
+def complaints(engine: sa.Engine | sa.Connection, scope: Scope) -> pd.DataFrame:
+    """Every complaint of the counties in `scope`, with its city_code; by received_date, then id. The table holds
+    no caller identity, and nor does this. (A month's notice: metrics.hotline.notice_complaints.)"""
     code = require_scope(scope).code
     query = (sa.select(hotline_complaints, regions.c.parent_code.label("city_code"))
              .select_from(hotline_complaints.join(regions, regions.c.code == hotline_complaints.c.county_code))
              .order_by(hotline_complaints.c.received_date, hotline_complaints.c.complaint_id))
     if code is not None:
         query = query.where(hotline_complaints.c.county_code.in_(counties_at_or_under(code)))
-    if month is not None:
-        start, following = month_bounds(month)
-        query = query.where(hotline_complaints.c.received_date >= start, hotline_complaints.c.received_date < following)
     with connect(engine) as conn:
         result = conn.execute(query)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

@@ -18,9 +18,9 @@ from data_access.enums import Category, LabelledEnum
 from data_access.schema import cases, regions
 from data_access.scope import Scope, require_scope
 
-from .compiler import filter_conditions, in_subtree, region_map
+from .compiler import count_condition, filter_conditions, in_subtree, region_map
 from .request import CaseFilter, Period
-from .rules import effective_due
+from .rules import Bounds, CaseContext, effective_due
 from .settings import DEFAULT_SETTINGS, Settings
 
 
@@ -83,6 +83,31 @@ def overdue_cases(conn: sa.Engine | sa.Connection, as_of: dt.date, *, scope: Sco
     """The overdue ledger as a DataFrame (see overdue_query)."""
     return _frame(conn, overdue_query(as_of, scope=scope, parent=parent, filters=filters, order=order, limit=limit,
                                       settings=settings))
+
+
+def overdue_first_reports(conn: sa.Engine | sa.Connection, county_code: str, as_of: dt.date, *, scope: Scope,
+                          settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """A county's overdue first reports at the end of `as_of`: the overdue ledger (overdue_cases, what
+    `python -m metrics overdue` prints) of the county, first reports only — the cases `first_overdue` counts;
+    most overdue first."""
+    return overdue_cases(conn, as_of, scope=scope, parent=county_code, filters=CaseFilter(first_report_only=True),
+                         settings=settings)
+
+
+def disputed_cases(conn: sa.Engine | sa.Connection, period: Period, *, scope: Scope, parent: str | None = None,
+                   settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """The cases the metric `disputed` (结而不服件) counts for the period under `parent`: accusation cases closed
+    in it (by its as-of date) whose reporter contested the result; case_id, county_code, received_date,
+    closed_date, by closed_date then case_id."""
+    rmap = region_map()
+    bounds = Bounds.of_dates(period.start, period.end, period.as_of_date)
+    # the metric's own rule chain (closed in the period, then disputed); neither reads a working-day deadline
+    ctx = CaseContext(bounds, cases.c, effective_due(cases.c, settings), sa.null(), sa.null())
+    stmt = (sa.select(cases.c.case_id, cases.c.county_code, cases.c.received_date, cases.c.closed_date)
+            .select_from(cases.join(rmap, rmap.c.county_code == cases.c.county_code))
+            .where(count_condition("disputed", ctx), in_subtree(rmap, parent), in_subtree(rmap, require_scope(scope).code))
+            .order_by(cases.c.closed_date, cases.c.case_id))
+    return _frame(conn, stmt)
 
 
 class OverdueBucket(LabelledEnum):

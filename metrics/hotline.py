@@ -1,15 +1,15 @@
-"""12388 来电投诉 in figures (docs/contract/hotline-complaints.md): a month's complaints per region by kind and
-where the monthly cycle stands (notified, answered 属实 / 不属实, answers missing after the deadline, 抽查 drawn
-and found untrue, items opened), the months' trend, and complaints per 100 cases received.
+"""12388 来电投诉 in figures (docs/contract/hotline-complaints.md): the complaints of a month's 通报 per region
+by kind and where the monthly cycle stands (notified, answered 属实 / 不属实, answers missing after the deadline,
+抽查 drawn and found untrue, items opened), the months' trend, and complaints per 100 cases received.
 
-Counted in the database, one grouped query each (SUM(CASE …), portable to every engine); a complaint
-belongs to the month of its received_date and to the region of its county.
+A month's figures are those of its notice: notice_complaints is the one list every surface shows and counts
+(page, KPIs, the pack's documents, the command line); month_counts and month_series tally it. A notice holds a
+few hundred complaints, so the rows are read and tallied here.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ from data_access.hotline_settings import DEFAULT_HOTLINE_SETTINGS, HotlineSettin
 from data_access.schema import hotline_complaints, regions
 from data_access.scope import Scope, require_scope
 
-from .caselists import CaseStatus, case_list
+from .caselists import disputed_cases, overdue_first_reports
 from .compiler import group_key, in_subtree, region_map
 from .periods import trailing_months
 from .priority import PriorityStatus, priority_counties
@@ -31,8 +31,9 @@ from .table import region_table
 
 KIND_COLUMNS = tuple(k.value for k in ComplaintKind)  # slow, result, no_feedback, other
 CYCLE_COLUMNS = ("notified", "answered", "confirmed", "denied", "missing", "drawn", "checked", "check_false", "items")
-MONTH_COLUMNS = ("code", "name", "complaints", *KIND_COLUMNS, *CYCLE_COLUMNS)
-LABELS = {"complaints": "来电投诉", "slow": ComplaintKind.SLOW.label, "result": ComplaintKind.RESULT.label,
+COUNT_COLUMNS = ("complaints", "late", *KIND_COLUMNS, *CYCLE_COLUMNS)  # late: 逾期补录, joined from an earlier month
+MONTH_COLUMNS = ("code", "name", *COUNT_COLUMNS)
+LABELS = {"complaints": "来电投诉", "late": "其中逾期补录", "slow": ComplaintKind.SLOW.label, "result": ComplaintKind.RESULT.label,
           "no_feedback": ComplaintKind.NO_FEEDBACK.label, "other": ComplaintKind.OTHER.label, "notified": "已通报",
           "answered": "已反馈", "confirmed": "反馈属实", "denied": "反馈不属实", "missing": "逾期未反馈", "drawn": "抽查",
           "checked": "已抽查", "check_false": "抽查发现反馈不实", "items": "挂账督办", "confirmed_share": "属实占比",
@@ -41,55 +42,94 @@ LABELS = {"complaints": "来电投诉", "slow": ComplaintKind.SLOW.label, "resul
 c = hotline_complaints.c
 
 
-def _count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
-    return sa.func.sum(sa.case((condition, 1), else_=0))
-
-
-def _counts(as_of: dt.date, feedback_due: sa.ColumnElement[Any] | dt.date) -> list[sa.ColumnElement[Any]]:
-    """The kind and cycle counts of a group of complaints, as of `as_of` (a missing answer: notified, unanswered,
-    and the feedback deadline passed)."""
-    return [
-        sa.func.count().label("complaints"),
-        *(_count(c.kind == kind).label(kind) for kind in KIND_COLUMNS),
-        _count(c.notified_month.is_not(None)).label("notified"),
-        _count(c.feedback.is_not(None)).label("answered"),
-        _count(c.feedback == Feedback.TRUE.value).label("confirmed"),
-        _count(c.feedback == Feedback.UNTRUE.value).label("denied"),
-        _count(sa.and_(c.notified_month.is_not(None), c.feedback.is_(None), sa.literal(as_of, sa.Date) > feedback_due)).label("missing"),
-        _count(c.spot_check_draw.is_not(None)).label("drawn"),
-        _count(c.spot_check_result.is_not(None)).label("checked"),
-        _count(c.spot_check_result == SpotCheckResult.FALSE.value).label("check_false"),
-        _count(c.supervision_item_id.is_not(None)).label("items"),
-    ]
-
-
 def _frame(conn: sa.Connection, query: sa.Executable) -> pd.DataFrame:
     result = conn.execute(query)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def month_counts(engine: sa.Engine | sa.Connection, month: str, level: Level, *, scope: Scope, parent: str | None = None,
-                 as_of: dt.date | None = None, settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS) -> pd.DataFrame:
-    """One row per region of `level` (under `parent`, within `scope`; every such region, none left out) with the
-    month's complaints by kind and the cycle counts as of `as_of` (default: today); sorted by code."""
-    start, following = hotline.month_bounds(month)
-    as_of = as_of or dt.date.today()
-    rmap = region_map()
-    key = group_key(rmap, level).label("code")
-    counts = (sa.select(key, *_counts(as_of, settings.feedback_due(month)))
-              .select_from(hotline_complaints.join(rmap, rmap.c.county_code == c.county_code))
-              .where(c.received_date >= start, c.received_date < following, c.received_date <= as_of,
-                     in_subtree(rmap, parent), in_subtree(rmap, require_scope(scope).code))
-              .group_by(key)).subquery("counts")
-    units = sa.select(group_key(rmap, level).label("code")).where(
-        in_subtree(rmap, parent), in_subtree(rmap, scope.code)).distinct().subquery("units")
-    query = (sa.select(units.c.code, regions.c.name,
-                       *(sa.func.coalesce(counts.c[col], 0).label(col) for col in ("complaints", *KIND_COLUMNS, *CYCLE_COLUMNS)))
-             .select_from(units.join(regions, regions.c.code == units.c.code).outerjoin(counts, counts.c.code == units.c.code))
-             .order_by(units.c.code))
+def notice_complaints(engine: sa.Engine | sa.Connection, month: str, *, scope: Scope, parent: str | None = None,
+                      today: dt.date | None = None) -> pd.DataFrame:
+    """The complaints of the 通报 of `month` (YYYY-MM) in `scope` under `parent`: the one list every surface shows,
+    counts and marks.
+
+    Which (data_access.hotline.NoticeMonth): once the month's notice is issued, exactly the complaints it marked;
+    before, those it would mark now — every complaint not yet notified received by the month's end: the month's
+    own, and those of earlier months imported after their month's notice (`late`, 逾期补录).
+    As of: the month is read as of its last day, or `today` (default: the real date) while it runs; no sidebar
+    period enters. The cycle columns (feedback, 抽查, items) are as they stand now: the table keeps no history.
+    Columns: the table's, city_code, late; by received_date, then complaint_id. CycleRefused for a month not begun.
+    """
     with connect(engine) as conn:
-        frame = _frame(conn, query)
-    return _with_share(frame.astype(dict.fromkeys(MONTH_COLUMNS[2:], "int64")))
+        notices = hotline.notice_months(conn, [month], today or dt.date.today())
+        return _notice_rows(conn, notices, scope, parent).drop(columns="month")
+
+
+def notice_issued(engine: sa.Engine | sa.Connection, month: str, today: dt.date | None = None) -> bool:
+    """Whether the 通报 of `month` has been issued (its list is then fixed: see notice_complaints)."""
+    with connect(engine) as conn:
+        return hotline.notice_month(conn, month, today or dt.date.today()).issued
+
+
+def _notice_rows(conn: sa.Connection, notices: list[hotline.NoticeMonth], scope: Scope, parent: str | None) -> pd.DataFrame:
+    """The complaints of each notice (a column `month` naming it) in one statement: notice_complaints' rows."""
+    rmap = region_map()
+    selects = [sa.select(hotline_complaints, rmap.c.city_code, notice.late().label("late"),
+                         sa.literal(notice.month, sa.String).label("month"))
+               .select_from(hotline_complaints.join(rmap, rmap.c.county_code == c.county_code))
+               .where(notice.condition(), in_subtree(rmap, parent), in_subtree(rmap, require_scope(scope).code))
+               for notice in notices]
+    union = sa.union_all(*selects).subquery("notices") if len(selects) > 1 else selects[0].subquery("notices")
+    frame = _frame(conn, sa.select(union).order_by(union.c.month, union.c.received_date, union.c.complaint_id))
+    return frame.assign(late=frame["late"].astype(bool)).reset_index(drop=True)
+
+
+def _units(conn: sa.Connection, level: Level, scope: Scope, parent: str | None) -> pd.DataFrame:
+    """county_code -> code, name of its region at `level`, for every county under `parent` within `scope`."""
+    rmap = region_map()
+    key = group_key(rmap, level)
+    query = (sa.select(rmap.c.county_code, key.label("code"), regions.c.name)
+             .select_from(rmap.join(regions, regions.c.code == key))
+             .where(in_subtree(rmap, parent), in_subtree(rmap, require_scope(scope).code)))
+    return _frame(conn, query)
+
+
+def _tally(rows: pd.DataFrame, by: str, groups: list[str], today: dt.date, settings: HotlineSettings) -> pd.DataFrame:
+    """The kind and cycle counts of `rows` per value of column `by` (one row per member of `groups`, zeros where
+    none): as they stand `today` — a missing answer is notified, unanswered, and past its feedback deadline."""
+    notified = rows["notified_month"].notna()
+    answered = rows["feedback"].notna()
+    overdue = notified & ~answered & rows["notified_month"].map(
+        lambda m: pd.notna(m) and today > settings.feedback_due(str(m))).astype(bool)
+    flags = pd.DataFrame({
+        by: rows[by], "complaints": 1, "late": rows["late"].astype(bool), **{k: rows["kind"] == k for k in KIND_COLUMNS},
+        "notified": notified, "answered": answered, "confirmed": rows["feedback"] == Feedback.TRUE.value,
+        "denied": rows["feedback"] == Feedback.UNTRUE.value, "missing": overdue,
+        "drawn": rows["spot_check_draw"].notna(), "checked": rows["spot_check_result"].notna(),
+        "check_false": rows["spot_check_result"] == SpotCheckResult.FALSE.value,
+        "items": rows["supervision_item_id"].notna()}, index=rows.index)
+    counted = flags.groupby(by).sum(numeric_only=True).reindex(groups, fill_value=0)
+    return counted.reset_index(names=by).astype(dict.fromkeys(COUNT_COLUMNS, "int64"))
+
+
+def month_counts(engine: sa.Engine | sa.Connection, month: str, level: Level, *, scope: Scope, parent: str | None = None,
+                 today: dt.date | None = None, settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS) -> pd.DataFrame:
+    """One row per region of `level` (under `parent`, within `scope`; every such region, none left out) with the
+    complaints of the month's notice (notice_complaints) by kind and the cycle counts as they stand `today`;
+    sorted by code."""
+    today = today or dt.date.today()
+    with connect(engine) as conn:
+        rows = notice_complaints(conn, month, scope=scope, parent=parent, today=today)
+        units = _units(conn, level, scope, parent)
+    return _by_region(rows, units, today, settings)
+
+
+def _by_region(rows: pd.DataFrame, units: pd.DataFrame, today: dt.date, settings: HotlineSettings) -> pd.DataFrame:
+    """The tally of a notice's rows per region of `units` (from _units): code, name, the counts, 属实占比."""
+    names = units.drop_duplicates("code").sort_values("code")
+    region_of = dict(zip(units["county_code"], units["code"], strict=True))
+    counted = _tally(rows.assign(code=rows["county_code"].map(region_of)), "code", list(names["code"]), today, settings)
+    out = names[["code", "name"]].merge(counted, on="code", how="left")
+    return _with_share(out[list(MONTH_COLUMNS)].reset_index(drop=True))
 
 
 def _with_share(frame: pd.DataFrame) -> pd.DataFrame:
@@ -99,32 +139,21 @@ def _with_share(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def month_series(engine: sa.Engine | sa.Connection, last_month: str, months: int, *, scope: Scope,
-                 parent: str | None = None, as_of: dt.date | None = None,
+                 parent: str | None = None, today: dt.date | None = None,
                  settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS) -> pd.DataFrame:
-    """One row per month of the `months` months ending with `last_month` (months without a complaint too):
-    month (YYYY-MM), complaints by kind, the cycle counts and 属实占比, within `scope` under `parent`."""
+    """One row per month of the `months` months ending with `last_month` (months without a complaint too): month
+    (YYYY-MM), the complaints of its notice (notice_complaints) by kind, the cycle counts and 属实占比, within
+    `scope` under `parent`. A month not yet notified counts what its notice would take now; a month not begun
+    counts nothing."""
     labels = _months_back(last_month, months)
-    first, _ = hotline.month_bounds(labels[0])
-    _, following = hotline.month_bounds(labels[-1])
-    as_of = as_of or dt.date.today()
-    rmap = region_map()
-    year, month_no = sa.extract("year", c.received_date), sa.extract("month", c.received_date)
-    # the feedback deadline of each month: feedback_day of the next month, compared in SQL as a month number
-    due_month = year * 12 + month_no  # the complaint's month; its answer is due in month + 1 on feedback_day
-    as_of_month, late = as_of.year * 12 + as_of.month - 1, as_of.day > settings.feedback_day
-    feedback_overdue = sa.or_(due_month < as_of_month, sa.and_(due_month == as_of_month, sa.literal(late)))
-    counts = [col for col in _counts(as_of, as_of) if col.name != "missing"]
-    missing = _count(sa.and_(c.notified_month.is_not(None), c.feedback.is_(None), feedback_overdue)).label("missing")
-    query = (sa.select(year.label("y"), month_no.label("m"), *counts, missing)
-             .select_from(hotline_complaints.join(rmap, rmap.c.county_code == c.county_code))
-             .where(c.received_date >= first, c.received_date < following, c.received_date <= as_of,
-                    in_subtree(rmap, parent), in_subtree(rmap, require_scope(scope).code))
-             .group_by(year, month_no))
+    today = today or dt.date.today()
+    begun = [m for m in labels if hotline.month_bounds(m)[0] <= today]
     with connect(engine) as conn:
-        found = _frame(conn, query)
-    found["month"] = [f"{int(y):04d}-{int(m):02d}" for y, m in zip(found["y"], found["m"], strict=True)]
-    out = pd.DataFrame({"month": labels}).merge(found.drop(columns=["y", "m"]), on="month", how="left").fillna(0)
-    return _with_share(out.astype(dict.fromkeys(("complaints", *KIND_COLUMNS, *CYCLE_COLUMNS), "int64")))
+        rows = _notice_rows(conn, hotline.notice_months(conn, begun, today), scope, parent) if begun else None
+    return _with_share(_tally(rows if rows is not None else _NO_ROWS, "month", labels, today, settings))
+
+
+_NO_ROWS = pd.DataFrame(columns=[*(col.name for col in hotline_complaints.columns), "city_code", "late", "month"])
 
 
 def _months_back(last_month: str, months: int) -> list[str]:
@@ -156,14 +185,19 @@ def complaints_per_100(engine: sa.Engine | sa.Connection, level: Level, period: 
 
 @dataclass(frozen=True)
 class CityNotice:
-    """What one city's monthly 通报 holds: its complaints of the month and its handling against the province."""
+    """What one city's monthly 通报 holds: the complaints of the month's notice and its handling against the province."""
 
     code: str
     name: str
     counts: pd.Series  # the city's row of month_counts
     counties: pd.DataFrame  # month_counts of its counties (every county, complaints or not)
     handling: pd.Series  # HANDLING_METRICS of the city over the month
-    complaints: pd.DataFrame  # complaint_id, received_date, county_code, county_name, kind, case_id: the list to answer
+    complaints: pd.DataFrame  # NOTICE_COLUMNS: the list to answer (late: received in an earlier month, 逾期补录)
+
+    @property
+    def late(self) -> int:
+        """How many of its complaints joined the notice late (逾期补录)."""
+        return int(self.complaints["late"].sum())
 
 
 @dataclass(frozen=True)
@@ -173,8 +207,8 @@ class CountyNotice:
     code: str
     name: str
     city_name: str
-    overdue_first: pd.DataFrame  # case_id, received_date, due_date, days_overdue: first reports overdue at month end
-    disputed: pd.DataFrame  # case_id, closed_date: closed in the month and contested (结而不服)
+    overdue_first: pd.DataFrame  # case_id, received_date, due_date, days_overdue: metrics.caselists.overdue_first_reports
+    disputed: pd.DataFrame  # case_id, closed_date: metrics.caselists.disputed_cases of the month (结而不服)
 
 
 @dataclass(frozen=True)
@@ -183,69 +217,82 @@ class MonthlyFacts:
 
     month: str
     start: dt.date
-    end: dt.date  # the month's last day: everything is read as of it
+    end: dt.date  # the month's last day
+    as_of: dt.date  # the month's last day, or the day the pack is made while the month runs: everything is read as of it
     feedback_due: dt.date
     province_code: str
     province_name: str
     province: pd.Series  # HANDLING_METRICS of the province over the month
-    province_counts: pd.Series  # the month's complaints by kind, the whole province
+    province_counts: pd.Series  # the notice's complaints by kind, the whole province
     cities: pd.DataFrame  # month_counts of every city, with HANDLING_METRICS beside
     city_notices: tuple[CityNotice, ...]
     county_notices: tuple[CountyNotice, ...]  # the priority counties (重点督导) of the rolling window
     priority_window: Period
+    issued: bool  # the month's notice was issued before: its list is fixed, and making the pack again marks nothing
+
+    @property
+    def complaint_ids(self) -> list[str]:
+        """Every complaint the city notices list (what marking the month notified must mark)."""
+        return [str(i) for n in self.city_notices for i in n.complaints["complaint_id"]]
+
+    @property
+    def late(self) -> int:
+        """How many listed complaints joined the notice late (逾期补录)."""
+        return sum(n.late for n in self.city_notices)
 
 
 HANDLING_METRICS = ("received", "due", "on_time_rate", "first_due", "first_on_time_rate", "rated", "satisfaction_rate",
                     "overdue", "first_overdue", "closed", "disputed")
+NOTICE_COLUMNS = ("complaint_id", "received_date", "county_code", "county_name", "kind", "case_id", "late")
 
 
 def monthly_facts(engine: sa.Engine | sa.Connection, month: str, *, scope: Scope, settings: Settings = DEFAULT_SETTINGS,
-                  hotline_settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS) -> MonthlyFacts:
-    """The facts of the month-end pack, read as of the month's last day (the province's pack: scope must be
-    the whole province)."""
+                  hotline_settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS, today: dt.date | None = None) -> MonthlyFacts:
+    """The facts of the month-end pack (the province's: scope must be the whole province), read as of the month's
+    last day, or `today` (default: the real date) while the month runs: the complaints of its notice
+    (notice_complaints), handling over the month, and each priority county's overdue first reports and 结而不服
+    cases as the metrics layer lists them. CycleRefused for a month not begun."""
     if not require_scope(scope).is_whole_province:
         raise PermissionError("12388 月度通报由省级生成 / the monthly pack is the province's")
+    today = today or dt.date.today()
     start, following = hotline.month_bounds(month)
     end = following - dt.timedelta(days=1)
-    period = Period(start, end, end)
-    window = trailing_months(end, settings.priority_window_months)
+    as_of = min(end, today)
+    period = Period(start, end, as_of)
+    window = trailing_months(as_of, settings.priority_window_months)
     with connect(engine) as conn:
+        listed = notice_complaints(conn, month, scope=scope, today=today)
         province_code, province_name = conn.execute(
             sa.select(regions.c.code, regions.c.name).where(regions.c.level == Level.PROVINCE.value)).one()
         province = region_table(conn, TableRequest(Level.PROVINCE, period, metrics=HANDLING_METRICS, scope=scope), settings).iloc[0]
         city_rates = region_table(conn, TableRequest(Level.CITY, period, metrics=HANDLING_METRICS, scope=scope), settings)
-        cities = month_counts(conn, month, Level.CITY, scope=scope, as_of=end, settings=hotline_settings).merge(
-            city_rates[["code", *HANDLING_METRICS]], on="code", how="left")
-        counties = month_counts(conn, month, Level.COUNTY, scope=scope, as_of=end, settings=hotline_settings)
-        listed = hotline.complaints(conn, scope, month)
+        city_units, county_units = _units(conn, Level.CITY, scope, None), _units(conn, Level.COUNTY, scope, None)
         names = dict(conn.execute(sa.select(regions.c.code, regions.c.name)).all())
-        rmap = region_map()
-        city_of = dict(conn.execute(sa.select(rmap.c.county_code, rmap.c.city_code)).all())
         ranked = priority_counties(conn, window, scope=scope, settings=settings)
         chosen = ranked[ranked["status"] == PriorityStatus.PRIORITY.value]
-        county_notices = tuple(_county_notice(conn, row.code, row.name, names.get(row.city_code, ""), period, settings)
+        county_notices = tuple(_county_notice(conn, row.code, row.name, names.get(row.city_code, ""), period, scope, settings)
                                for row in chosen.itertuples())
-    listed = listed.assign(county_name=listed["county_code"].map(names), city_code=listed["county_code"].map(city_of))
+    cities = _by_region(listed, city_units, today, hotline_settings).merge(
+        city_rates[["code", *HANDLING_METRICS]], on="code", how="left")
+    city_of = dict(zip(city_units["county_code"], city_units["code"], strict=True))
+    counties = _by_region(listed, county_units, today, hotline_settings)
     counties = counties.assign(city_code=counties["code"].map(city_of))
+    listed = listed.assign(county_name=listed["county_code"].map(names), city_code=listed["county_code"].map(city_of))
     notices = tuple(
         CityNotice(str(row["code"]), str(row["name"]), row, counties[counties["city_code"] == row["code"]].reset_index(drop=True),
                    row[list(HANDLING_METRICS)], listed[listed["city_code"] == row["code"]][list(NOTICE_COLUMNS)].reset_index(drop=True))
         for _, row in cities.iterrows())
-    totals = cities[["complaints", *KIND_COLUMNS]].sum()
-    return MonthlyFacts(month, start, end, hotline_settings.feedback_due(month), str(province_code), str(province_name),
-                        province[list(HANDLING_METRICS)], totals, cities, notices, county_notices, window)
+    totals = cities[["complaints", "late", *KIND_COLUMNS]].sum()
+    issued = bool(listed["notified_month"].notna().any())
+    return MonthlyFacts(month, start, end, as_of, hotline_settings.feedback_due(month), str(province_code), str(province_name),
+                        province[list(HANDLING_METRICS)], totals, cities, notices, county_notices, window, issued)
 
 
-NOTICE_COLUMNS = ("complaint_id", "received_date", "county_code", "county_name", "kind", "case_id")
-
-
-def _county_notice(conn: sa.Connection, code: str, name: str, city_name: str, period: Period,
+def _county_notice(conn: sa.Connection, code: str, name: str, city_name: str, period: Period, scope: Scope,
                    settings: Settings) -> CountyNotice:
-    cases = case_list(conn, code, period, scope=Scope(code), limit=None, settings=settings)
-    overdue = cases[(cases["status"] == CaseStatus.OVERDUE.value) & cases["is_first_report"].astype(bool)]
-    closed = pd.to_datetime(cases["closed_date"]).dt.date
-    disputed = cases[cases["disputed"].fillna(False).astype(bool) & (closed >= period.start) & (closed <= period.end)]
-    return CountyNotice(code, name, city_name,
-                        overdue.sort_values(["days_overdue", "case_id"], ascending=[False, True])[
-                            ["case_id", "received_date", "due_date", "days_overdue"]].reset_index(drop=True),
-                        disputed.sort_values(["closed_date", "case_id"])[["case_id", "closed_date"]].reset_index(drop=True))
+    """A priority county's notice: its overdue first reports at the as-of date and the month's 结而不服 cases, each
+    list the metrics layer's own (the cases `first_overdue` and `disputed` count)."""
+    overdue = overdue_first_reports(conn, code, period.as_of_date, scope=scope, settings=settings)
+    disputed = disputed_cases(conn, period, scope=scope, parent=code, settings=settings)
+    return CountyNotice(code, name, city_name, overdue[["case_id", "received_date", "due_date", "days_overdue"]],
+                        disputed[["case_id", "closed_date"]])

@@ -15,12 +15,13 @@ import streamlit as st
 from data_access.auth import Identity, OutOfScope, Role
 from data_access.enums import ComplaintKind, Feedback, Level, SpotCheckResult
 from data_access.hotline import CycleRefused
+from data_access.ledger import StaleStep
 from data_access.problems import DataRejected
 from metrics.hotline import KIND_COLUMNS, LABELS
 from pages import hand_over
 from presentation.format import pct
 from presentation.palette import BLUE, GREY, ORANGE, VERMILLION
-from reports.monthly import Letterhead, build_monthly_pack, pack_zip
+from reports.monthly import pack_of, pack_zip
 from ui import steps
 from ui.access import current_identity
 from ui.charts import lines_chart, stacked_bar_chart
@@ -40,7 +41,9 @@ CHECK_LABELS = {r.value: r.label for r in SpotCheckResult}
 ZIP_MIME = "application/zip"
 KIND_COLOURS = [VERMILLION, ORANGE, BLUE, GREY]  # 办理缓慢, 对处理结果不满意, 实名举报长期不反馈, 其他
 LIST_LABELS = {"complaint_id": "来电编号", "received_date": "来电日期", "county_name": "县（市、区）", "kind_label": "反映类型",
-               "case_id": "关联件号", "state": "办理环节", "feedback_label": "地市反馈", "check_label": "抽查结果"}
+               "case_id": "关联件号", "late_label": "备注", "state": "办理环节", "feedback_label": "地市反馈",
+               "check_label": "抽查结果"}
+LATE = "逾期补录"
 
 
 def month_label(month: str) -> str:
@@ -48,10 +51,20 @@ def month_label(month: str) -> str:
     return f"{int(month[:4])}年{int(month[5:7])}月"
 
 
-def recent_months(as_of: dt.date, n: int = MONTHS_SHOWN) -> list[str]:
-    """The n months up to the as-of date's, newest first."""
-    index = as_of.year * 12 + as_of.month - 1
+def recent_months(day: dt.date, n: int = MONTHS_SHOWN) -> list[str]:
+    """The n months up to the day's, newest first."""
+    index = day.year * 12 + day.month - 1
     return [f"{(i // 12):04d}-{(i % 12) + 1:02d}" for i in range(index, index - n, -1)]
+
+
+def last_complete_month(day: dt.date) -> str:
+    """The last month that has ended by the end of `day` (2026-11 on 2026-12-06, and on 2026-11-30)."""
+    return recent_months(day + dt.timedelta(days=1), 2)[1]
+
+
+def month_before(month: str) -> str:
+    """2026-01 -> 2025-12."""
+    return recent_months(dt.date(int(month[:4]), int(month[5:7]), 1), 2)[1]
 
 
 def state_of(row: pd.Series) -> str:
@@ -67,6 +80,18 @@ def state_of(row: pd.Series) -> str:
     if pd.isna(row["spot_check_result"]):
         return "不属实，待抽查"
     return "抽查：反馈不实，已挂账督办" if row["spot_check_result"] == SpotCheckResult.FALSE.value else "抽查：反馈属实"
+
+
+def month_caption(month: str, default: str, day: dt.date, issued: bool, late: int) -> str:
+    """Which month the page shows and which complaints it counts, in one line."""
+    opened = (f"默认显示最近一个完整月份（截至 {day:%Y-%m-%d}：{month_label(default)}）。" if month == default
+              else f"最近一个完整月份为{month_label(default)}。")
+    if issued:
+        counted = f"{month_label(month)}通报已发出：以下为该通报所列来电" + (f"（含{LATE} {late} 件）" if late else "") + "。"
+    else:
+        counted = (f"{month_label(month)}尚未通报：以下为现在通报将列入的来电，即当月来电和此前月份尚未通报的来电"
+                   f"（备注“{LATE}”）。")
+    return opened + counted + "按通报月份统计，不随侧栏统计期变化。"
 
 
 def take_step(step, done: str) -> None:
@@ -106,9 +131,10 @@ def by_unit(counts: pd.DataFrame, unit_noun: str) -> None:
 
 
 def complaint_list(rows: pd.DataFrame) -> pd.DataFrame:
-    """The month's complaints in people's terms."""
+    """The notice's complaints in people's terms (a late one: 逾期补录, beside its received date)."""
     regions = tree()
     return rows.assign(county_name=rows["county_code"].map(regions.name), kind_label=rows["kind"].map(KIND_LABELS),
+                       late_label=rows["late"].map({True: LATE, False: ""}),
                        state=[state_of(r) for _, r in rows.iterrows()],
                        feedback_label=rows["feedback"].map(FEEDBACK_LABELS).fillna(""),
                        check_label=rows["spot_check_result"].map(CHECK_LABELS).fillna(""))
@@ -170,27 +196,35 @@ def spot_checks(data: ScopedData, identity: Identity, rows: pd.DataFrame, month:
                       f"已录入抽查结果：{picked} {CHECK_LABELS[result]}{opened}")
 
 
-def month_end_pack(data: ScopedData, identity: Identity, month: str) -> None:
-    """The province issues the month's 通报 (marking its complaints notified) and downloads the pack."""
+def month_end_pack(data: ScopedData, identity: Identity, month: str, issued: bool) -> None:
+    """The province issues the month's 通报 (marking exactly the complaints it lists notified) and downloads the pack;
+    a month already issued makes its files again and marks nothing."""
     st.subheader("月度通报")
     st.caption("生成各市通报（来电清单、办理情况对比、反馈要求）、重点督导县点对点通报（初次举报超期未办结和结而不服件号）、"
-               "全省汇总和台账；生成即将本月来电标记为“已通报”。")
-    if st.button(f"生成{month_label(month)}通报", key="hotline_pack", type="primary", icon=":material/description:"):
+               "全省汇总和台账；生成即将通报所列来电标记为“已通报”。此前月份的来电在该月通报后才导入的，并入本次通报，"
+               f"清单中备注“{LATE}”。")
+    label = f"重新生成{month_label(month)}通报文件" if issued else f"生成{month_label(month)}通报"
+    if st.button(label, key="hotline_pack", type="primary", icon=":material/description:"):
         try:
             facts = data.monthly_facts(month)
-            documents, issued = data.documents, dt.date.today()
-            letterhead = Letterhead(documents.issuer(facts.province_name), documents.monthly_number(month, issued), issued)
-            pack = build_monthly_pack(facts, letterhead,
-                                      spot_share=data.hotline.spot_check_share, county_reply_due=documents.reply_due(issued))
-            marked = data.mark_notified(identity, month)
+            pack = pack_of(facts, dt.date.today(), documents=data.documents, hotline_settings=data.hotline)
+            marked = data.mark_notified(identity, month, facts.complaint_ids)
         except (CycleRefused, OutOfScope, PermissionError) as refused:
             st.error(f"未生成：{refused}")
+        except StaleStep as moved:
+            st.warning(str(moved))
         else:
-            st.session_state[PACK_KEY] = (month, pack_zip(pack), len(pack.files), marked)
+            st.session_state[PACK_KEY] = (month, pack_zip(pack), len(pack.files), marked, len(facts.complaint_ids),
+                                          facts.late, facts.issued)
             st.rerun()  # the lists above now read the month as notified
     if (ready := st.session_state.get(PACK_KEY)) and ready[0] == month:
-        _, content, files, marked = ready
-        st.success(f"已生成 {files} 个文件；本次标记已通报 {marked} 件来电。")
+        _, content, files, marked, listed, late, before = ready
+        if before:
+            st.success(f"已重新生成 {files} 个文件；本月通报已于此前发出（来电 {listed} 件），本次未标记。")
+        else:
+            st.success(f"已生成 {files} 个文件；本次标记已通报 {marked} 件来电。")
+            if late:
+                st.caption(f"其中 {late} 件为此前月份来电、通报后补录（{LATE}），已列入各市通报清单。")
         name = f"12388月度通报_{month}.zip"
         st.download_button("下载本月通报（ZIP）", recorded_download(lambda: content, name), file_name=name, mime=ZIP_MIME,
                            on_click="ignore", key="hotline_pack_zip", icon=":material/download:")
@@ -215,9 +249,9 @@ def upload(data: ScopedData, identity: Identity) -> None:
                 st.rerun()
 
 
-def trend(data: ScopedData, month: str, as_of: dt.date) -> None:
-    """Complaints by kind over 12 months, and the 属实 share."""
-    series = data.hotline_series(month, MONTHS_SHOWN, as_of)
+def trend(data: ScopedData, month: str) -> None:
+    """The notices' complaints by kind over 12 months, and the 属实 share."""
+    series = data.hotline_series(month, MONTHS_SHOWN)
     st.subheader(f"近 {MONTHS_SHOWN} 个月走势")
     long = series.melt(id_vars=["month"], value_vars=list(KIND_COLUMNS), var_name="kind", value_name="n")
     long = long.assign(month=pd.to_datetime(long["month"] + "-01"), 类型=long["kind"].map(KIND_LABELS))
@@ -237,29 +271,32 @@ def render(view: View, data: ScopedData) -> None:
                "次月反馈核查情况；属实的挂账督办、销号管理，不属实的按比例抽查。")
     if (done := st.session_state.pop(DONE_KEY, None)) is not None:
         st.success(done)
-    months = recent_months(view.as_of)
-    month = st.selectbox("月份", months, index=1 if len(months) > 1 else 0, format_func=month_label, key="hotline_month")
+    # the page belongs to the last complete month as of the sidebar's 截止日期 (today unless chosen), not to its period
+    day = view.chosen_date
+    months, default = recent_months(day), last_complete_month(day)
+    month = st.selectbox("月份", months, index=months.index(default), format_func=month_label, key="hotline_month")
     level = regions.level(view.root)
     unit_level = level.child() or Level.COUNTY
     parent = view.root if level is not Level.PROVINCE else None
-    counts = data.hotline_counts(month, unit_level, view.as_of, parent)
-    previous = data.hotline_counts(months[months.index(month) + 1] if months.index(month) + 1 < len(months) else month,
-                                   unit_level, view.as_of, parent)
+    counts = data.hotline_counts(month, unit_level, parent)
+    rows = complaint_list(data.hotline_complaints(month))
+    issued = data.hotline_notice_issued(month)
+    st.caption(month_caption(month, default, day, issued, int(rows["late"].sum())))
+    previous = data.hotline_counts(month_before(month), unit_level, parent)
     headline(counts, previous, month, data.hotline.feedback_day)
     st.subheader(f"各{unit_level.label}来电（按反映类型）")
     by_unit(counts, unit_level.label)
-    rows = complaint_list(data.hotline_complaints(month))
     if identity.role is not Role.COUNTY:
         feedback_form(data, identity, rows, month)
     if identity.role is Role.PROVINCE:
         spot_checks(data, identity, rows, month)
-        month_end_pack(data, identity, month)
+        month_end_pack(data, identity, month, issued)
     st.subheader(f"来电清单（{len(rows)} 件）")
     show_table(rows[list(LIST_LABELS)].rename(columns=LIST_LABELS), hide_index=True, width="stretch",
                height=min(40 + 35 * len(rows), 420))
     if identity.role is not Role.COUNTY:
         upload(data, identity)
-    trend(data, month, view.as_of)
+    trend(data, month)
 
 
 if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py

@@ -1,7 +1,8 @@
-"""`python -m reports weekly | analysis`: the weekly meeting pack (PPTX deck + XLSX ledger) or the situation report
-(DOCX) written into a folder.
+"""`python -m reports weekly | analysis | monthly`: the weekly meeting pack (PPTX deck + XLSX ledger), the situation
+report (DOCX) or the month-end 12388 pack written into a folder.
 
-Exit status: 0 success, 1 the pack could not be drawn (no CJK font) or written, 2 bad usage.
+Exit status: 0 success, 1 the pack could not be drawn (no CJK font) or written, or (monthly) the month's complaints
+moved while its pack was made; 2 bad usage (a bad period or region, a month not begun). A refusal is one line on stderr.
 """
 from __future__ import annotations
 
@@ -16,18 +17,20 @@ import sqlalchemy as sa
 
 from data_access import audit
 from data_access.cli import iso_date, open_engine, reading_failed
-from data_access.hotline import mark_notified, month_bounds
+from data_access.hotline import CycleRefused, mark_notified, month_bounds
 from data_access.hotline_settings import load_hotline_settings
+from data_access.ledger import StaleStep
 from data_access.scope import WHOLE_PROVINCE
 from metrics.analysis import UnknownRegion, analysis_facts
 from metrics.cli import settings_in_force
+from metrics.hotline import MonthlyFacts, monthly_facts
 from metrics.request import Period
 from metrics.weekly import weekly_report
 from presentation.documents import load_document_settings
 
 from .analysis_report import write_analysis_report
 from .charts import CJKFontMissing
-from .monthly import month_end_pack, write_monthly_pack
+from .monthly import pack_of, write_monthly_pack
 from .pack import write_pack
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -76,16 +79,33 @@ def month_text(text: str) -> str:
 
 
 def run_monthly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
-    """Build the month's pack, mark its complaints notified (unless --check), then write it; print the paths."""
-    documents = load_document_settings()
+    """Build the month's pack, mark exactly the complaints it lists notified (unless --check), then write it; print
+    the paths. 2 (one line) for a month not begun; 1 when the complaints moved while the pack was made."""
     hotline_settings = load_hotline_settings()
-    issued = dt.date.today()
-    pack = month_end_pack(engine, args.month, issued, settings=args.settings, documents=documents,
-                          hotline_settings=hotline_settings)
-    if not args.check:
-        marked = mark_notified(engine, audit.PROGRAM_ACTOR, args.month)
-        print(f"已将 {args.month} 的 {marked} 件来电标记为已通报 / {marked} complaints marked notified", file=sys.stderr)
+    try:
+        facts = monthly_facts(engine, args.month, scope=WHOLE_PROVINCE, settings=args.settings,
+                              hotline_settings=hotline_settings)
+        pack = pack_of(facts, dt.date.today(), documents=load_document_settings(), hotline_settings=hotline_settings)
+        if not args.check:
+            marked = mark_notified(engine, audit.PROGRAM_ACTOR, args.month, listed=facts.complaint_ids)
+            print(_marked_text(facts, marked), file=sys.stderr)
+    except CycleRefused as refused:
+        print(f"未生成 / refused: {refused}", file=sys.stderr)
+        return EXIT_USAGE
+    except StaleStep as moved:
+        print(f"未标记 / not marked: {moved}", file=sys.stderr)
+        return EXIT_FAILURE
     return _write_files(lambda: write_monthly_pack(pack, args.out), out)
+
+
+def _marked_text(facts: MonthlyFacts, marked: int) -> str:
+    """What marking the month did, in one line."""
+    listed = len(facts.complaint_ids)
+    if facts.issued:
+        return (f"{facts.month} 已于此前通报（{listed} 件），本次仅重新生成文件，未标记 / "
+                f"already notified ({listed} complaints): files made again, nothing marked")
+    late = f"（其中逾期补录 {facts.late} 件）" if facts.late else ""
+    return f"已将 {facts.month} 通报的 {marked} 件来电{late}标记为已通报 / {marked} complaints marked notified"
 
 
 def add_analysis_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

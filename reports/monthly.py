@@ -25,7 +25,8 @@ from .docx_form import add_heading, add_paragraph, add_table, add_title, new_doc
 from .workbook import write_sheet
 
 KIND_LABELS = {k.value: k.label for k in ComplaintKind}
-LIST_WIDTHS_CM = [1.1, 3.9, 2.4, 2.4, 3.0, 2.8]  # the 来电清单 across the 15.6 cm of an A4 text block
+LIST_WIDTHS_CM = [1.0, 3.4, 2.2, 2.3, 2.8, 2.1, 1.8]  # the 来电清单 across the 15.6 cm of an A4 text block
+LATE = "逾期补录"  # a complaint of an earlier month that joined this notice (imported after its own month's)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -70,13 +71,12 @@ def build_city_notice(facts: MonthlyFacts, notice: CityNotice, letterhead: Lette
     """One city's 通报: its complaints by kind and county, its handling against the province, the list to answer."""
     doc = new_document()
     _head(doc, letterhead, city_notice_title(facts, notice), f"{notice.name}纪委监委")
-    n = int(notice.counts["complaints"])
+    n, late = int(notice.counts["complaints"]), notice.late
     add_heading(doc, "一、来电情况")
     if n:
         by_county = notice.counties[notice.counties["complaints"] > 0].sort_values(["complaints", "code"], ascending=[False, True])
-        add_paragraph(doc, f"{month_words(facts.month)}，12388举报电话共接到反映你市检举控告办理问题的来电 {n} 件"
-                           f"{_kinds_text(notice.counts)}。按县（市、区）："
-                           + "、".join(f"{r['name']} {int(r['complaints'])} 件" for _, r in by_county.iterrows()) + "。")
+        add_paragraph(doc, _calls_text(facts, n, late, "反映你市检举控告办理问题的") + f"{_kinds_text(notice.counts)}。按县（市、区）："
+                      + "、".join(f"{r['name']} {int(r['complaints'])} 件" for _, r in by_county.iterrows()) + "。")
         add_table(doc, ["县（市、区）", "来电", *(KIND_LABELS[k] for k in KIND_COLUMNS)],
                   [[str(r["name"]), str(int(r["complaints"])), *(str(int(r[k])) for k in KIND_COLUMNS)]
                    for _, r in by_county.iterrows()])
@@ -86,7 +86,7 @@ def build_city_notice(facts: MonthlyFacts, notice: CityNotice, letterhead: Lette
     h, p = notice.handling, facts.province
     add_paragraph(doc, f"{month_words(facts.month)}，你市按期办结率 {pct(h['on_time_rate'])}（全省 {pct(p['on_time_rate'])}），"
                        f"初次举报按期办结率 {pct(h['first_on_time_rate'])}（全省 {pct(p['first_on_time_rate'])}），"
-                       f"群众满意率 {pct(h['satisfaction_rate'])}（全省 {pct(p['satisfaction_rate'])}）；截至{cn_date(facts.end)}，"
+                       f"群众满意率 {pct(h['satisfaction_rate'])}（全省 {pct(p['satisfaction_rate'])}）；截至{cn_date(facts.as_of)}，"
                        f"超期未办结 {int(h['overdue'])} 件，其中初次举报 {int(h['first_overdue'])} 件。")
     add_table(doc, ["指标", notice.name, "全省"], [
         ["应办结件", str(int(h["due"])), str(int(p["due"]))],
@@ -104,12 +104,21 @@ def build_city_notice(facts: MonthlyFacts, notice: CityNotice, letterhead: Lette
         add_paragraph(doc, "请继续落实检举控告按期办理、及时反馈的要求。")
     _sign(doc, letterhead)
     if n:
-        add_paragraph(doc, "附件：来电清单", indent=False)
-        add_table(doc, ["序号", "来电编号", "来电日期", "县（市、区）", "反映类型", "关联件号"], widths_cm=LIST_WIDTHS_CM, rows=
+        add_paragraph(doc, "附件：来电清单" + (f"（备注“{LATE}”的 {late} 件为此前月份来电、通报后补录）" if late else ""),
+                      indent=False)
+        add_table(doc, ["序号", "来电编号", "来电日期", "县（市、区）", "反映类型", "关联件号", "备注"], widths_cm=LIST_WIDTHS_CM, rows=
                   [[str(i), str(r["complaint_id"]), str(r["received_date"]), str(r["county_name"]), KIND_LABELS[str(r["kind"])],
-                    "" if pd.isna(r["case_id"]) else str(r["case_id"])]
+                    "" if pd.isna(r["case_id"]) else str(r["case_id"]), LATE if r["late"] else ""]
                    for i, (_, r) in enumerate(notice.complaints.iterrows(), start=1)])
     return to_bytes(doc)
+
+
+def _calls_text(facts: MonthlyFacts, n: int, late: int, about: str) -> str:
+    """The opening of the 来电情况 paragraph: the notice's n calls, and how many of them joined it late."""
+    if not late:
+        return f"{month_words(facts.month)}，12388举报电话共接到{about}来电 {n} 件"
+    return (f"本次通报12388举报电话{about}来电 {n} 件，其中{month_words(facts.month)}来电 {n - late} 件、"
+            f"此前月份来电{LATE} {late} 件（通报后导入，并入本次通报）")
 
 
 def county_notice_title(facts: MonthlyFacts, notice: CountyNotice) -> str:
@@ -124,7 +133,7 @@ def build_county_notice(facts: MonthlyFacts, notice: CountyNotice, letterhead: L
     window = facts.priority_window
     add_paragraph(doc, f"你县（市、区）列为重点督导县（近 {_months(window)} 个月，{cn_date(window.start)}至{cn_date(window.end)}，"
                        f"初次举报按期办结率明显低于全省、越级举报率明显高于全省）。经{month_words(facts.month)}全覆盖检查，"
-                       f"截至{cn_date(facts.end)}，你县（市、区）初次举报超期未办结 {len(notice.overdue_first)} 件，"
+                       f"截至{cn_date(facts.as_of)}，你县（市、区）初次举报超期未办结 {len(notice.overdue_first)} 件，"
                        f"本月办结的检举控告中结而不服 {len(notice.disputed)} 件，件号见下表。")
     add_heading(doc, "一、初次举报超期未办结")
     if len(notice.overdue_first):
@@ -162,8 +171,8 @@ def build_province_summary(facts: MonthlyFacts, letterhead: Letterhead) -> bytes
     add_paragraph(doc, f"{letterhead.issuer}　{cn_date(letterhead.issued_on)}", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     t = facts.province_counts
     add_heading(doc, "一、来电情况")
-    add_paragraph(doc, f"{month_words(facts.month)}，12388举报电话共接到反映检举控告办理问题的来电 {int(t['complaints'])} 件"
-                       f"{_kinds_text(t)}。已向 {sum(1 for n in facts.city_notices if int(n.counts['complaints']))} 个市通报，"
+    add_paragraph(doc, _calls_text(facts, int(t["complaints"]), facts.late, "反映检举控告办理问题的") + f"{_kinds_text(t)}。"
+                       f"已向 {sum(1 for n in facts.city_notices if int(n.counts['complaints']))} 个市通报，"
                        f"请于{cn_date(facts.feedback_due)}前反馈。")
     add_table(doc, ["市", "来电", *(KIND_LABELS[k] for k in KIND_COLUMNS), "按期办结率", "初次举报按期办结率", "群众满意率", "超期未办结"],
               [[str(r["name"]), str(int(r["complaints"])), *(str(int(r[k])) for k in KIND_COLUMNS), pct(r["on_time_rate"]),
@@ -181,16 +190,19 @@ def build_province_summary(facts: MonthlyFacts, letterhead: Letterhead) -> bytes
 
 
 def build_province_ledger(facts: MonthlyFacts) -> bytes:
-    """The XLSX ledger: 汇总 by city, 来电清单 (every complaint of the month), and the priority counties' case numbers."""
-    cities = facts.cities.rename(columns={"name": "市", "complaints": "来电", **{k: KIND_LABELS[k] for k in KIND_COLUMNS},
+    """The XLSX ledger: 汇总 by city, 来电清单 (every complaint of the notice, 逾期补录 marked), and the priority
+    counties' case numbers."""
+    cities = facts.cities.rename(columns={"name": "市", "complaints": "来电", "late": "其中逾期补录",
+                                          **{k: KIND_LABELS[k] for k in KIND_COLUMNS},
                                           "on_time_rate": "按期办结率", "first_on_time_rate": "初次举报按期办结率",
                                           "satisfaction_rate": "群众满意率", "overdue": "超期未办结"})
-    summary = cities[["市", "来电", *(KIND_LABELS[k] for k in KIND_COLUMNS), "按期办结率", "初次举报按期办结率", "群众满意率",
-                      "超期未办结"]]
+    summary = cities[["市", "来电", "其中逾期补录", *(KIND_LABELS[k] for k in KIND_COLUMNS), "按期办结率", "初次举报按期办结率",
+                      "群众满意率", "超期未办结"]]
     listed = pd.concat([n.complaints.assign(city=n.name) for n in facts.city_notices], ignore_index=True)
+    listed = listed.assign(late=listed["late"].astype(bool))  # an empty notice concatenates to object columns
     complaints = pd.DataFrame({"来电编号": listed["complaint_id"], "来电日期": listed["received_date"], "市": listed["city"],
                                "县（市、区）": listed["county_name"], "反映类型": listed["kind"].map(KIND_LABELS),
-                               "关联件号": listed["case_id"]})
+                               "关联件号": listed["case_id"], "备注": listed["late"].map({True: LATE, False: ""})})
     overdue = pd.DataFrame([{"县（市、区）": n.name, "所属市": n.city_name, "件号": r["case_id"], "收件日期": r["received_date"],
                              "办理期限": r["due_date"], "超期天数": int(r["days_overdue"])}
                             for n in facts.county_notices for _, r in n.overdue_first.iterrows()],
@@ -258,6 +270,12 @@ def month_end_pack(engine: sa.Engine, month: str, issued_on: dt.date, *, setting
                    hotline_settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS) -> MonthlyPack:
     """The province's pack of `month`, dated `issued_on` (CJK fonts are not needed: no charts)."""
     facts = monthly_facts(engine, month, scope=WHOLE_PROVINCE, settings=settings, hotline_settings=hotline_settings)
-    letterhead = Letterhead(documents.issuer(facts.province_name), documents.monthly_number(month, issued_on), issued_on)
+    return pack_of(facts, issued_on, documents=documents, hotline_settings=hotline_settings)
+
+
+def pack_of(facts: MonthlyFacts, issued_on: dt.date, *, documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,
+            hotline_settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS) -> MonthlyPack:
+    """The pack of the facts, dated `issued_on`, with the issuer, number and deadlines of the settings."""
+    letterhead = Letterhead(documents.issuer(facts.province_name), documents.monthly_number(facts.month, issued_on), issued_on)
     return build_monthly_pack(facts, letterhead, spot_share=hotline_settings.spot_check_share,
                               county_reply_due=documents.reply_due(issued_on))

@@ -235,7 +235,36 @@ def test_mark_notified_by_the_province_only(db: sa.Engine) -> None:
     assert hotline.mark_notified(db, PROVINCE, "2024-05", now=NOW) == 2  # April's late one joins May's notice
     assert hotline.mark_notified(db, PROVINCE, "2024-05", now=NOW) == 0
     assert {k: v["notified_month"] for k, v in stored(db).items()} == {"H-1": "2024-05", "H-2": "2024-05", "H-3": None}
-    assert recent(db, 1)[["action", "detail"]].iloc[0].tolist() == ["hotline", "通报 2024-05：12388来电投诉 2 件"]
+    assert recent(db, 1)[["action", "detail"]].iloc[0].tolist() == ["hotline", "通报 2024-05：12388来电投诉 2 件（含逾期补录 1 件）"]
+
+
+def notice_ids(db: sa.Engine, month: str, today: dt.date) -> tuple[bool, dict[str, bool]]:
+    """Whether the month's notice is issued, and its complaints (id -> late), by NoticeMonth's condition."""
+    with db.connect() as conn:
+        notice = hotline.notice_month(conn, month, today)
+        rows = conn.execute(sa.select(hotline_complaints.c.complaint_id, notice.late()).where(notice.condition())).all()
+    return notice.issued, {cid: bool(late) for cid, late in rows}
+
+
+def test_a_late_complaint_joins_the_next_notice_and_an_issued_notice_stays_as_issued(db: sa.Engine) -> None:
+    load(db, [call("H-1"), call("H-2", 来电日期="2024-05-20")])
+    assert notice_ids(db, "2024-05", NOW.date()) == (False, {"H-1": False, "H-2": False})
+    assert hotline.mark_notified(db, PROVINCE, "2024-05", now=NOW) == 2
+    # imported after May's notice: one call of May (late), one of June
+    load(db, [call("H-L", 来电日期="2024-05-28"), call("H-J", 来电日期="2024-06-03")])
+    assert notice_ids(db, "2024-05", NOW.date()) == (True, {"H-1": False, "H-2": False})  # May's notice as issued
+    assert hotline.mark_notified(db, PROVINCE, "2024-05", now=NOW) == 0  # issued: nothing more joins it
+    assert notice_ids(db, "2024-06", NOW.date()) == (False, {"H-L": True, "H-J": False})
+    with pytest.raises(CycleRefused, match="尚未开始"):
+        notice_ids(db, "2024-07", NOW.date())
+    with pytest.raises(StaleStep, match="重新生成"):  # the documents listed one, the notice holds two: nothing marked
+        hotline.mark_notified(db, PROVINCE, "2024-06", now=NOW, listed=["H-J"])
+    assert {k: v["notified_month"] for k, v in stored(db).items()}["H-L"] is None
+    assert hotline.mark_notified(db, PROVINCE, "2024-06", now=NOW, listed=["H-J", "H-L"]) == 2
+    assert {k: v["notified_month"] for k, v in stored(db).items()} == {
+        "H-1": "2024-05", "H-2": "2024-05", "H-J": "2024-06", "H-L": "2024-06"}
+    assert recent(db, 1)["detail"].iloc[0] == "通报 2024-06：12388来电投诉 2 件（含逾期补录 1 件）"
+    assert notice_ids(db, "2024-06", NOW.date()) == (True, {"H-L": True, "H-J": False})
 
 
 @pytest.mark.parametrize(("actor", "allowed"), [(PROVINCE, True), (JINING_CITY, True), (JINAN_CITY, False),
@@ -402,8 +431,7 @@ def test_the_complaints_frame_is_scoped(notified: sa.Engine) -> None:
     assert list(frame["complaint_id"]) == ["H-1", "H-2", "H-3", "H-9"]
     assert list(frame.columns) == [*(c.name for c in hotline_complaints.columns), "city_code"]
     assert set(frame["city_code"]) == {JINING}
-    assert list(hotline.complaints(notified, WHOLE_PROVINCE, "2024-06")["complaint_id"]) == ["H-9"]
-    assert list(hotline.complaints(notified, Scope(WEISHAN), "2024-05")["complaint_id"]) == ["H-3"]
+    assert list(hotline.complaints(notified, Scope(WEISHAN))["complaint_id"]) == ["H-3"]
     with pytest.raises(TypeError):
         hotline.complaints(notified, None)  # type: ignore[arg-type]
 

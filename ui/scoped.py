@@ -28,7 +28,7 @@ from data_access.scope import Scope
 from metrics.analysis import AnalysisFacts, analysis_facts
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
 from metrics.distribution import rating_distribution
-from metrics.hotline import MonthlyFacts, complaints_per_100, month_counts, month_series, monthly_facts, notice_complaints
+from metrics.hotline import MonthlyFacts, complaints_per_100, month_counts, month_series, monthly_facts, notice_complaints, notice_issued
 from metrics.priority import priority_counties
 from metrics.request import CaseFilter, Period, TableRequest
 from metrics.series import Grain, SeriesRequest, metric_series
@@ -129,6 +129,10 @@ class ScopedData:
     def hotline_complaints(self, month: str) -> pd.DataFrame:
         """The complaints of the month's notice in scope (metrics.hotline.notice_complaints; no caller identity exists)."""
         return notice_complaints(runtime.get_engine(self.url), month, scope=self.scope)
+
+    def hotline_notice_issued(self, month: str) -> bool:
+        """Whether the month's 通报 has been issued (province-wide: a region with no complaint in it too)."""
+        return notice_issued(runtime.get_engine(self.url), month)
 
     def hotline_draws(self, month: str) -> pd.DataFrame:
         """The recorded 抽查 draws of the month (the province's: everything needed to re-run them)."""
