@@ -39,6 +39,8 @@ class AuditAction(LabelledEnum):
     USER_ADMIN = ("user_admin", "用户管理")
     SUPERVISION = ("supervision", "督办")
     HOTLINE = ("hotline", "12388来电")
+    BACKUP = ("backup", "备份")
+    RESTORE = ("restore", "恢复")
 
 
 def record(engine: sa.Engine, identity_or_username: Identity | str, action: AuditAction | str, detail: str,

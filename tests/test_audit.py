@@ -35,7 +35,8 @@ def _empty(engine: sa.Engine) -> None:
 def test_actions_have_chinese_labels():
     assert {a.value: a.label for a in AuditAction} == {
         "login": "登录", "login_failed": "登录失败", "logout": "退出", "import": "导入", "download": "下载",
-        "user_admin": "用户管理", "supervision": "督办", "hotline": "12388来电"}
+        "user_admin": "用户管理", "supervision": "督办", "hotline": "12388来电",
+        "backup": "备份", "restore": "恢复"}
 
 
 def test_record_an_identity(log):
