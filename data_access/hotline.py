@@ -103,21 +103,24 @@ class NoticeMonth:
 
     Issued (some complaint is notified in the month): exactly the complaints it marked; the list is fixed, and a
     complaint imported afterwards waits for the next notice. Not issued yet: the complaints its notice would
-    mark now, i.e. every complaint not yet notified and received by `read_to` — the month's own and those of
-    earlier months imported after their month's notice (late: received before `start`).
+    mark now. A complaint not yet notified belongs to the first month not yet issued on or after its own month:
+    so the notice holds the month's own complaints (to `read_to`) and those of the issued months just before it,
+    imported after their notice (late: received before `start`); a complaint of an earlier month whose own
+    notice was never issued stays with that month, and no complaint is counted in two months.
     """
 
     month: str
     start: dt.date  # the month's first day
     read_to: dt.date  # the month's last day, or today while the month runs
     issued: bool
+    read_from: dt.date  # not issued: the first day of the issued run of months just before this one (else start)
 
     def condition(self) -> sa.ColumnElement[bool]:
         """The WHERE clause on hotline_complaints selecting the notice's complaints."""
         c = hotline_complaints.c
         if self.issued:
             return c.notified_month == self.month
-        return sa.and_(c.notified_month.is_(None), c.received_date <= self.read_to)
+        return sa.and_(c.notified_month.is_(None), c.received_date >= self.read_from, c.received_date <= self.read_to)
 
     def late(self) -> sa.ColumnElement[bool]:
         """True for a complaint received before the month (逾期补录: it joins this notice late)."""
@@ -130,9 +133,21 @@ def notice_months(conn: sa.Connection, months: Sequence[str], today: dt.date) ->
     if not_begun := [m for m, (start, _) in zip(months, bounds, strict=True) if start > today]:
         raise CycleRefused(f"{not_begun[0]} 尚未开始，不能通报。")
     c = hotline_complaints.c
-    issued = set(conn.execute(sa.select(c.notified_month).where(c.notified_month.in_(list(months))).distinct()).scalars())
-    return [NoticeMonth(month, start, min(following - dt.timedelta(days=1), today), month in issued)
+    issued = set(conn.execute(sa.select(c.notified_month).where(c.notified_month.is_not(None)).distinct()).scalars())
+    return [NoticeMonth(month, start, min(following - dt.timedelta(days=1), today), month in issued,
+                        _first_of_issued_run(start, issued))
             for month, (start, following) in zip(months, bounds, strict=True)]
+
+
+def _first_of_issued_run(start: dt.date, issued: set[str]) -> dt.date:
+    """The first day of the run of issued months that ends just before the month starting on `start` (`start`
+    itself when the month before is not issued): the earliest day a complaint of this month's notice was received."""
+    first = start
+    while True:
+        before = (first - dt.timedelta(days=1)).replace(day=1)
+        if f"{before:%Y-%m}" not in issued:
+            return first
+        first = before
 
 
 def notice_month(conn: sa.Connection, month: str, today: dt.date) -> NoticeMonth:

@@ -225,6 +225,8 @@ def item_of(db: sa.Engine, complaint_id: str) -> dict:
 
 
 def test_mark_notified_by_the_province_only(db: sa.Engine) -> None:
+    load(db, [call("H-0", 来电日期="2024-04-02")])
+    assert hotline.mark_notified(db, PROVINCE, "2024-04", now=NOW) == 1
     load(db, [call("H-1", 来电日期="2024-04-30"), call("H-2"), call("H-3", 来电日期="2024-06-01")])
     with pytest.raises(OutOfScope):
         hotline.mark_notified(db, JINING_CITY, "2024-05")
@@ -234,7 +236,8 @@ def test_mark_notified_by_the_province_only(db: sa.Engine) -> None:
         hotline.mark_notified(db, PROVINCE, "2024-07", now=NOW)
     assert hotline.mark_notified(db, PROVINCE, "2024-05", now=NOW) == 2  # April's late one joins May's notice
     assert hotline.mark_notified(db, PROVINCE, "2024-05", now=NOW) == 0
-    assert {k: v["notified_month"] for k, v in stored(db).items()} == {"H-1": "2024-05", "H-2": "2024-05", "H-3": None}
+    assert {k: v["notified_month"] for k, v in stored(db).items()} == {"H-0": "2024-04", "H-1": "2024-05", "H-2": "2024-05",
+                                                                      "H-3": None}
     assert recent(db, 1)[["action", "detail"]].iloc[0].tolist() == ["hotline", "通报 2024-05：12388来电投诉 2 件（含逾期补录 1 件）"]
 
 
