@@ -23,8 +23,7 @@ from data_access.scope import Scope, require_scope
 
 from .caselists import disputed_cases, overdue_first_reports
 from .compiler import group_key, in_subtree, region_map
-from .periods import trailing_months
-from .priority import PriorityStatus, priority_counties
+from .priority import PriorityStatus, priority_list, priority_window
 from .request import Period, TableRequest
 from .settings import DEFAULT_SETTINGS, Settings
 from .table import region_table
@@ -259,7 +258,7 @@ def monthly_facts(engine: sa.Engine | sa.Connection, month: str, *, scope: Scope
     end = following - dt.timedelta(days=1)
     as_of = min(end, today)
     period = Period(start, end, as_of)
-    window = trailing_months(as_of, settings.priority_window_months)
+    window = priority_window(as_of, settings)
     with connect(engine) as conn:
         listed = notice_complaints(conn, month, scope=scope, today=today)
         province_code, province_name = conn.execute(
@@ -268,7 +267,7 @@ def monthly_facts(engine: sa.Engine | sa.Connection, month: str, *, scope: Scope
         city_rates = region_table(conn, TableRequest(Level.CITY, period, metrics=HANDLING_METRICS, scope=scope), settings)
         city_units, county_units = _units(conn, Level.CITY, scope, None), _units(conn, Level.COUNTY, scope, None)
         names = dict(conn.execute(sa.select(regions.c.code, regions.c.name)).all())
-        ranked = priority_counties(conn, window, scope=scope, settings=settings)
+        ranked = priority_list(conn, as_of, scope=scope, settings=settings)
         chosen = ranked[ranked["status"] == PriorityStatus.PRIORITY.value]
         county_notices = tuple(_county_notice(conn, row.code, row.name, names.get(row.city_code, ""), period, scope, settings)
                                for row in chosen.itertuples())
