@@ -17,7 +17,7 @@ from typing import NoReturn
 import pandas as pd
 import sqlalchemy as sa
 
-from . import audit, auth
+from . import audit, auth, backup
 from .database import (
     ImportMode,
     case_count,
@@ -44,6 +44,8 @@ DESCRIPTION = """\
   demo    生成演示数据（替换现有案件） / generate synthetic demo cases (replaces the case table)
           --remove 删除演示数据，保留真实案件 / delete the demo cases, keep the imported ones
   user    管理本地登录用户（未配置 OIDC 时） / manage local users: add, disable, enable, passwd, list
+  backup  备份全部数据表（同一时刻的快照，Parquet + 清单），看板运行时也可进行 / back up every table, one snapshot
+  restore 把备份恢复到一个空数据库（可换数据库类型） / restore a backup into an empty database of any engine
 
 数据库 / database: --db URL, else $DATABASE_URL, else the embedded DuckDB file data/petition.duckdb.
 Examples:
@@ -52,6 +54,8 @@ Examples:
   python -m data_access import-complaints 12388_2024-06.xlsx --check
   python -m data_access demo --cases 1000000 --seed 7 --end-date 2026-11-22
   python -m data_access user add zhang.san --role city --region 370100
+  python -m data_access backup --out /var/backups/petition-dashboard --keep 14
+  python -m data_access restore --db postgresql+psycopg://user@host/new /var/backups/petition-dashboard/petition-backup-20261206-023000
 Exit status: 0 success, 1 bad data (every problem is listed with row, column and value), 2 bad usage.
 """
 
@@ -102,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="delete the demo cases (case_id DEMO-…) and keep the imported ones / 删除演示数据，保留真实案件")
 
     _add_user_parser(sub, db_help)
+    _add_backup_parsers(sub, db_help)
     return parser
 
 
@@ -305,8 +310,71 @@ def _list_users(engine: sa.Engine) -> int:
     return EXIT_OK
 
 
+BACKUP_WHILE_RUNNING = ("看板运行时备份内嵌数据库：请省级用户在看板“数据”页点“立即备份”（写入同一备份文件夹），"
+                        "或停止看板后再运行本命令 / to back up the embedded database while the dashboard runs, use the "
+                        "立即备份 button of its 数据 page (province users), or stop the dashboard first")
+
+
+def _positive(text: str) -> int:
+    """argparse type for --keep: a whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of at least 1: {text!r}")
+    return int(text)
+
+
+def _add_backup_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], db_help: str) -> None:
+    p_backup = sub.add_parser("backup", help="write one consistent snapshot of every table (Parquet + manifest)")
+    p_backup.add_argument("--db", help=db_help)
+    p_backup.add_argument("--out", type=Path, default=None,
+                          help=f"folder to write the backup into, as a new sub-folder (default: ${backup.BACKUP_DIR_VARIABLE}, "
+                               "then data/backups) / 备份文件夹")
+    p_backup.add_argument("--keep", type=_positive, default=None,
+                          help="afterwards keep only the newest N backups of that folder / 只保留最近 N 份")
+    p_restore = sub.add_parser("restore", help="load a backup into an empty database (any engine)")
+    p_restore.add_argument("--db", help=db_help)
+    p_restore.add_argument("folder", type=Path, help="the backup's folder (petition-backup-…) / 备份文件夹")
+
+
+def cmd_backup(engine: sa.Engine, args: argparse.Namespace) -> int:
+    out = args.out or backup.default_backup_dir()
+    try:
+        report = backup.take_backup(engine, out, _cli_actor(), keep=args.keep)
+    except sa.exc.OperationalError as exc:
+        if (held := file_held_message(exc)) is None:
+            raise
+        print(f"{held}\n{BACKUP_WHILE_RUNNING}", file=sys.stderr)
+        return EXIT_BAD_DATA
+    except OSError as exc:
+        print(f"无法写入备份文件夹 / cannot write the backup folder {out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    manifest = report.manifest
+    print(f"已备份 {len(manifest.tables)} 张表、{manifest.rows:,} 行（{report.seconds:.1f} 秒）/ backed up "
+          f"{len(manifest.tables)} tables, {manifest.rows:,} rows in {report.seconds:.1f} s: {report.folder}")
+    for folder in report.pruned:
+        print(f"已删除较早的备份 / removed an older backup: {folder}")
+    return EXIT_OK
+
+
+def cmd_restore(engine: sa.Engine, args: argparse.Namespace) -> int:
+    if not args.folder.is_dir():
+        print(f"找不到备份文件夹 / backup folder not found: {args.folder}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        report = backup.restore_backup(engine, args.folder, _cli_actor())
+    except backup.BadBackup as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_DATA
+    except backup.TargetNotEmpty as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    manifest = report.manifest
+    print(f"已恢复 {len(manifest.tables)} 张表、{manifest.rows:,} 行（备份于 {manifest.taken_at}，{manifest.engine}；"
+          f"{report.seconds:.1f} 秒）到 {describe_url(engine)} / restored {manifest.rows:,} rows")
+    return EXIT_OK
+
+
 COMMANDS = {"init": cmd_init, "import": cmd_import, "import-complaints": cmd_import_complaints, "demo": cmd_demo,
-            "user": cmd_user}
+            "user": cmd_user, "backup": cmd_backup, "restore": cmd_restore}
 
 
 def open_engine(url: str | None) -> sa.Engine | None:

@@ -84,6 +84,39 @@ def demo_section(data: ScopedData) -> None:
         st.rerun()
 
 
+BACKUP_LISTED = 10
+
+
+def backup_section(data: ScopedData) -> None:
+    """备份: a snapshot of every table into the server's backup folder, taken while everyone goes on working."""
+    st.subheader("备份")
+    folder = data.backup_folder()
+    st.markdown("把全部数据表（案件、督办台账、12388来电与抽查、用户、审计日志、导入映射等）在同一时刻的快照写入服务器上的备份文件夹："
+                "每张表一个 Parquet 文件，另有清单记录行数和校验和。备份期间看板照常使用。")
+    st.code(str(folder), language=None)
+    st.caption("每晚的定时备份（deploy/README.md）写入同一文件夹。恢复到一个新建的空数据库（可换数据库类型）："
+               "python -m data_access restore --db 地址 备份文件夹。备份含用户的密码哈希，请只让运行看板的系统账户读取该文件夹。")
+    if st.button("立即备份", key="backup_run", icon=":material/backup:"):
+        try:
+            with st.spinner("正在备份……"):
+                report = data.take_backup(current_identity())  # recorded in the audit log
+        except OSError as error:
+            st.error(f"无法写入备份文件夹：{error.strerror or error}")
+        else:
+            st.success(f"已备份 {len(report.manifest.tables)} 张表、{report.manifest.rows:,} 行，用时 {report.seconds:.1f} 秒。")
+    taken = data.backups()[:BACKUP_LISTED]
+    if taken:
+        show_table(pd.DataFrame({
+            "备份时间": [manifest.taken_at[:19].replace("T", " ") for _, manifest in taken],
+            "文件夹": [path.name for path, _ in taken],
+            "表": [len(manifest.tables) for _, manifest in taken],
+            "行数": [manifest.rows for _, manifest in taken],
+            "操作人": [manifest.taken_by for _, manifest in taken],
+        }), hide_index=True, width="stretch", column_config={"行数": st.column_config.NumberColumn(format="localized")})
+    else:
+        st.info("该文件夹中还没有备份。")
+
+
 def format_help() -> None:
     """The columns an upload may hold, with the Chinese headers the importer also accepts."""
     chinese: dict[str, list[str]] = {}
@@ -237,6 +270,7 @@ def render(view: View, data: ScopedData) -> None:
     demo_section(data)
     reporting_section(data)
     upload_section(data)
+    backup_section(data)
     quality_section(view, data)
 
 

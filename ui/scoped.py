@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -18,6 +19,7 @@ import streamlit as st
 
 from data_access import audit, hotline, inventory, ledger, mappings
 from data_access.auth import Identity
+from data_access.backup import BackupReport, Manifest, default_backup_dir, list_backups, take_backup
 from data_access.database import DemoShare, LoadReport, remove_demo_cases
 from data_access.engine import describe_url, dialect_name
 from data_access.enums import Level
@@ -256,6 +258,21 @@ class ScopedData:
         """Delete the demo cases, keep the real ones (one transaction, recorded in the audit log)."""
         self._province_only("删除演示数据")
         return remove_demo_cases(runtime.get_engine(self.url), actor=actor)
+
+    def backup_folder(self) -> Path:
+        """The server's backup folder ($PETITION_BACKUP_DIR, else data/backups), where the nightly backup writes too."""
+        self._province_only("备份")
+        return default_backup_dir()
+
+    def take_backup(self, actor: Identity) -> BackupReport:
+        """A snapshot of every table into the backup folder while the dashboard goes on (audited)."""
+        self._province_only("备份")
+        return take_backup(runtime.get_engine(self.url), default_backup_dir(), actor)
+
+    def backups(self) -> list[tuple[Path, Manifest]]:
+        """The backups in the backup folder, newest first."""
+        self._province_only("备份")
+        return list_backups(default_backup_dir())
 
     def database(self) -> tuple[str, str]:
         """The connected database as shown to a supervisor: its address (no password) and its kind."""
