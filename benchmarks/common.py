@@ -35,36 +35,40 @@ def fmt_runs(times: list[float]) -> str:
     return ", ".join(f"{t:.3f}" for t in times)
 
 
-def fresh_duckdb(name: str) -> sa.Engine:
-    """An empty, initialised DuckDB file under data/bench/."""
+def fresh_duckdb(name: str, initialise: bool = True) -> sa.Engine:
+    """An empty DuckDB file under data/bench/, initialised (tables, regions, calendar) unless told not to."""
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     path = BENCH_DIR / f"{name}.duckdb"
     for p in (path, Path(f"{path}.wal")):
         p.unlink(missing_ok=True)
     engine = make_engine(f"duckdb:///{path}")
-    init_database(engine)
+    if initialise:
+        init_database(engine)
     return engine
 
 
-def fresh_postgres(name: str | None = None) -> tuple[sa.Engine, Callable[[], None]]:
-    """An empty, initialised PostgreSQL database and a function that drops it."""
-    return _fresh_server(PG_ADMIN_URL, name, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 'CREATE DATABASE "{name}"')
+def fresh_postgres(name: str | None = None, initialise: bool = True) -> tuple[sa.Engine, Callable[[], None]]:
+    """An empty PostgreSQL database, initialised unless told not to, and a function that drops it."""
+    return _fresh_server(PG_ADMIN_URL, name, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 'CREATE DATABASE "{name}"',
+                         initialise)
 
 
-def fresh_mariadb(name: str | None = None) -> tuple[sa.Engine, Callable[[], None]]:
-    """An empty, initialised MariaDB (MySQL-family) database in utf8mb4 and a function that drops it."""
+def fresh_mariadb(name: str | None = None, initialise: bool = True) -> tuple[sa.Engine, Callable[[], None]]:
+    """An empty MariaDB (MySQL-family) database in utf8mb4, initialised unless told not to, and a function that drops it."""
     return _fresh_server(MARIADB_ADMIN_URL, name, "DROP DATABASE IF EXISTS `{name}`",
-                         "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+                         "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", initialise)
 
 
-def _fresh_server(admin_url: str, name: str | None, drop_sql: str, create_sql: str) -> tuple[sa.Engine, Callable[[], None]]:
+def _fresh_server(admin_url: str, name: str | None, drop_sql: str, create_sql: str,
+                  initialise: bool) -> tuple[sa.Engine, Callable[[], None]]:
     name = name or f"bench_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(drop_sql.format(name=name)))
         conn.execute(sa.text(create_sql.format(name=name)))
     engine = make_engine(sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False))
-    init_database(engine)
+    if initialise:
+        init_database(engine)
 
     def drop() -> None:
         engine.dispose()

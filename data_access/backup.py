@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import io
 import json
 import os
 import re
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
@@ -316,7 +318,7 @@ def _write_table(conn: sa.Connection, table: sa.Table, specs: tuple[ColumnSpec, 
     path = folder / entry.file
     rows = 0
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        for batch in _read_batches(conn, sa.select(*table.columns).order_by(*order), schema):
+        for batch in _read_batches(conn, table, order, schema):
             writer.write_table(batch)
             rows += batch.num_rows
         if rows == 0:
@@ -325,20 +327,85 @@ def _write_table(conn: sa.Connection, table: sa.Table, specs: tuple[ColumnSpec, 
     return TableEntry(entry.name, entry.file, rows, _sha256(path), specs, key)
 
 
-def _read_batches(conn: sa.Connection, stmt: sa.Select[Any], schema: pa.Schema) -> Iterator[pa.Table]:
-    """The statement's rows as Arrow tables of `schema`, BATCH_ROWS at a time, in the connection's transaction."""
+def _read_batches(conn: sa.Connection, table: sa.Table, order: list[sa.Column[Any]],
+                  schema: pa.Schema) -> Iterator[pa.Table]:
+    """The table's rows in this order as Arrow tables of `schema`, BATCH_ROWS at a time, in the connection's transaction."""
+    stmt = sa.select(*table.columns).order_by(*order)
     if conn.dialect.name == "duckdb":  # DuckDB hands out Arrow itself
-        driver = conn.connection.driver_connection  # the SQLAlchemy connection's own, in its transaction
-        assert driver is not None, "the connection has been closed"
-        reader = driver.sql(str(stmt.compile(dialect=conn.dialect))).to_arrow_reader(BATCH_ROWS)
+        reader = _driver(conn).sql(str(stmt.compile(dialect=conn.dialect))).to_arrow_reader(BATCH_ROWS)
         for batch in reader:
             yield pa.Table.from_batches([batch]).rename_columns(schema.names).cast(schema)
-        return
-    result = conn.execution_options(yield_per=BATCH_ROWS).execute(stmt)  # a server-side cursor
+    elif conn.dialect.name == "postgresql":
+        yield from _copied_batches(conn, stmt, schema)
+    elif is_mysql_family(conn):
+        yield from _line_batches(conn, table, order, schema)
+    else:
+        result = conn.execution_options(yield_per=BATCH_ROWS).execute(stmt)  # a server-side cursor
+        for part in result.partitions():
+            columns = list(zip(*part, strict=True))
+            yield pa.table([pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)],
+                           schema=schema)
+
+
+# PostgreSQL's CSV: NULL unquoted and empty, an empty string quoted (""), booleans t/f, every other word as it is
+_PG_CSV = {"null_values": [""], "strings_can_be_null": True, "quoted_strings_can_be_null": False,
+           "true_values": ["t"], "false_values": ["f"]}
+
+
+def _copied_batches(conn: sa.Connection, stmt: sa.Select[Any], schema: pa.Schema) -> Iterator[pa.Table]:
+    """PostgreSQL: COPY (SELECT ...) TO STDOUT as CSV, parsed by Arrow (3-4 times faster than fetching rows). The
+    server sends one CopyData message per row, so a batch of messages is a batch of whole rows."""
+    conn.execute(sa.text("SET LOCAL DateStyle = ISO"))  # dates as YYYY-MM-DD whatever the server's default
+    conn.execute(sa.text("SET LOCAL extra_float_digits = 3"))  # doubles that read back to the same value
+    sql = str(stmt.compile(dialect=conn.dialect))
+    options = pacsv.ConvertOptions(column_types=schema, **_PG_CSV)
+    read = pacsv.ReadOptions(column_names=schema.names)
+
+    def parsed(rows: list[bytes]) -> pa.Table:
+        return pacsv.read_csv(io.BytesIO(b"".join(rows)), read_options=read, convert_options=options).cast(schema)
+
+    with _driver(conn).cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+        rows: list[bytes] = []
+        for row in copy:
+            rows.append(bytes(row))
+            if len(rows) == BATCH_ROWS:
+                yield parsed(rows)
+                rows = []
+        if rows:
+            yield parsed(rows)
+
+
+# The MySQL family's rows as CSV lines made by the server: strings quoted (quotes doubled), NULL empty, 1/0
+_LINE_CSV = {**_PG_CSV, "true_values": ["1"], "false_values": ["0"]}
+
+
+def _line_batches(conn: sa.Connection, table: sa.Table, order: list[sa.Column[Any]],
+                  schema: pa.Schema) -> Iterator[pa.Table]:
+    """The MySQL family: each row as one CSV line written by the server, parsed by Arrow. PyMySQL decodes every
+    field in Python (100,000 cases: several seconds); one field per row takes a fraction of that."""
+    line = sa.func.concat_ws(",", *(sa.func.ifnull(_csv_field(table.c[field.name], field.type), "") for field in schema))
+    result = conn.execution_options(yield_per=BATCH_ROWS).execute(sa.select(line).order_by(*order))
+    options = pacsv.ConvertOptions(column_types=schema, **_LINE_CSV)
+    read = pacsv.ReadOptions(column_names=schema.names)
     for part in result.partitions():
-        columns = list(zip(*part, strict=True))
-        yield pa.table([pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)],
-                       schema=schema)
+        text = "".join(f"{row[0]}\n" for row in part).encode("utf-8")  # Arrow misreads a last line ending in ","
+        yield pacsv.read_csv(io.BytesIO(text), read_options=read, convert_options=options).cast(schema)
+
+
+def _csv_field(column: sa.ColumnElement[Any], arrow_type: pa.DataType) -> sa.ColumnElement[Any]:
+    """A value as CSV text on the MySQL family: strings quoted, everything else as the server writes it (dates
+    YYYY-MM-DD, DATETIME(6) with its microseconds, doubles in their shortest exact form)."""
+    if pa.types.is_string(arrow_type):
+        return sa.func.concat('"', sa.func.replace(column, '"', '""'), '"')
+    return sa.cast(column, sa.String())  # CAST(... AS CHAR)
+
+
+def _driver(conn: sa.Connection) -> Any:
+    """The DBAPI driver's own connection under a SQLAlchemy connection, in its transaction."""
+    driver = conn.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the connection has been closed")
+    return driver
 
 
 # ---------------------------------------------------------------------------------------------- types
