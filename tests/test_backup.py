@@ -420,10 +420,13 @@ def test_the_data_page_backs_up_for_a_province_user(tmp_path: Path, monkeypatch:
 
 SERVICE = REPO_ROOT / "deploy" / "petition-backup.service"
 TIMER = REPO_ROOT / "deploy" / "petition-backup.timer"
+DUCKDB_DROP_IN = REPO_ROOT / "deploy" / "petition-backup-duckdb.conf"
 
 
-def test_nightly_backup_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
-    """The timer and its service as systemd reads them (no systemd runs here to start them)."""
+@pytest.mark.parametrize("duckdb_drop_in", [False, True], ids=["server database", "duckdb drop-in"])
+def test_nightly_backup_units_pass_systemd_analyze_verify(tmp_path: Path, duckdb_drop_in: bool) -> None:
+    """The timer and its service as systemd reads them, with the drop-in that stops the dashboard for a DuckDB
+    file (no systemd runs here to start them)."""
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed (Debian package systemd)")
     service = SERVICE.read_text(encoding="utf-8")
@@ -434,6 +437,10 @@ def test_nightly_backup_units_pass_systemd_analyze_verify(tmp_path: Path) -> Non
              .replace("EnvironmentFile=/etc/petition-dashboard.env", "EnvironmentFile=-/etc/petition-dashboard.env"))
     (tmp_path / SERVICE.name).write_text(local, encoding="utf-8")
     shutil.copy(TIMER, tmp_path / TIMER.name)
+    if duckdb_drop_in:
+        (tmp_path / f"{SERVICE.name}.d").mkdir()
+        shutil.copy(DUCKDB_DROP_IN, tmp_path / f"{SERVICE.name}.d" / "duckdb.conf")
+        assert "ExecStopPost=+/usr/bin/systemctl start petition-dashboard@" in DUCKDB_DROP_IN.read_text(encoding="utf-8")
     env = dict(os.environ, SYSTEMD_LOG_LEVEL="warning")
     result = subprocess.run(["systemd-analyze", "verify", str(tmp_path / TIMER.name), str(tmp_path / SERVICE.name)],
                             capture_output=True, text=True, timeout=60, env=env)
