@@ -1,4 +1,4 @@
-"""The audit trail: sign-ins, imports, downloads and user administration, who/when/scope/what.
+"""The audit trail: sign-ins, lock-outs, imports, downloads and user administration, who/when/scope/what.
 
 Writing a row must never break the page or command that does the audited thing: record() logs a
 database error and returns False instead of raising.
@@ -33,6 +33,7 @@ class AuditAction(LabelledEnum):
 
     LOGIN = ("login", "登录")
     LOGIN_FAILED = ("login_failed", "登录失败")
+    LOCKOUT = ("lockout", "登录暂停")  # failures reached a limit: an account, an address or both held back a while
     LOGOUT = ("logout", "退出")
     IMPORT = ("import", "导入")
     DOWNLOAD = ("download", "下载")

@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 import pandas as pd
 import sqlalchemy as sa
@@ -19,15 +20,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from .changes import note_change
-from .config import read_settings_file, section, setting
+from .config import SettingsError, read_settings_file, section, setting
 from .enums import LabelledEnum, Level
-from .schema import audit_log, data_changes, regions, user_sessions, users
+from .schema import audit_log, data_changes, regions, sign_in_events, user_sessions, users
 
 USER_CHANGE = "user_admin"  # what a user change notes in data_changes
 
-# Brute-force protection and password rules.
-MAX_FAILED_ATTEMPTS = 5
-LOCKOUT = dt.timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
 
 # argon2-cffi's defaults (argon2id). Tests replace this with a cheaper hasher; functions read it
@@ -40,9 +38,22 @@ DISPLAY_NAME_MAX = 64
 
 @dataclass(frozen=True)
 class SignInSettings:
-    """The [sign_in] section of the settings file."""
+    """The [sign_in] section of the settings file: the idle timeout and the brakes on password guessing
+    (see "Signing in" below)."""
 
     idle_timeout_hours: float = setting(8.0, "无操作自动退出登录", "小时", 0.25, 72)
+    account_client_failures: int = setting(5, "同一地址登录同一账户连续失败几次后，暂停该地址登录该账户", "次", 3, 50)
+    client_failures: int = setting(30, "同一地址一小时内登录失败几次后，暂停该地址登录任何账户", "次", 5, 1000)
+    account_failures: int = setting(20, "同一账户在各地址连续登录失败几次后，暂停近期未成功登录过的地址登录该账户",
+                                    "次", 5, 1000)
+    lockout_minutes: float = setting(1.0, "首次暂停时长，此后每次加倍", "分钟", 0.1, 60)
+    max_lockout_minutes: float = setting(60.0, "暂停时长上限", "分钟", 1, 1440)
+    known_client_days: int = setting(30, "账户在多少天内成功登录过的地址，不受该账户的暂停影响", "天", 0, 365)
+
+    def __post_init__(self) -> None:
+        if self.max_lockout_minutes < self.lockout_minutes:
+            raise SettingsError(f"max_lockout_minutes（暂停时长上限）= {self.max_lockout_minutes} 不应小于 lockout_minutes"
+                                f"（首次暂停时长）= {self.lockout_minutes} / the cap must not be below the first lock-out")
 
 
 def load_sign_in_settings(path: Path | None = None) -> SignInSettings:
@@ -64,24 +75,21 @@ class Role(LabelledEnum):
 
 
 class AuthFailure(LabelledEnum):
-    """Why a sign-in was refused (the label is the reason as the audit log shows it)."""
+    """Why a sign-in was refused, as the audit log records it (the form says SIGN_IN_REFUSED to every one)."""
 
     WRONG_CREDENTIALS = ("wrong_credentials", "用户名或密码错误")
-    LOCKED = ("locked", "账户已锁定")
+    LOCKED = ("locked", "登录暂停中（失败次数过多）")
     DISABLED = ("disabled", "账户已停用")
 
     @property
     def message(self) -> str:
-        """What the sign-in form says."""
-        return AUTH_FAILURE_MESSAGES[self]
+        """What the sign-in form says: the same for every reason."""
+        return SIGN_IN_REFUSED
 
 
-AUTH_FAILURE_MESSAGES = {
-    # one message for unknown users and wrong passwords: the form must not reveal who exists
-    AuthFailure.WRONG_CREDENTIALS: "用户名或密码错误。",
-    AuthFailure.LOCKED: f"连续登录失败次数过多，账户已临时锁定，请 {int(LOCKOUT.total_seconds() // 60)} 分钟后再试。",
-    AuthFailure.DISABLED: "该账户已停用，请联系管理员。",
-}
+# One answer for an unknown user, a wrong password, a lock-out and a disabled account: the form tells nobody
+# which accounts exist, which are disabled, or that a password guessed during a lock-out was right.
+SIGN_IN_REFUSED = "登录失败：用户名或密码错误，或尝试次数过多暂时不能登录。请核对后稍后再试；如仍无法登录，请联系管理员。"
 
 
 @dataclass(frozen=True)
@@ -105,18 +113,58 @@ def require_whole_province(actor: Identity | str, what: str) -> None:
         raise OutOfScope(f"{actor.display_name or actor.username}无权{what}：仅省级用户可以操作。")
 
 
+class Brake(LabelledEnum):
+    """What a lock-out holds back (the label says it in the audit log)."""
+
+    ACCOUNT_CLIENT = ("account_client", "该地址登录该账户")
+    CLIENT = ("client", "该地址登录任何账户")
+    ACCOUNT = ("account", "近期未成功登录过的地址登录该账户")
+
+
+class SignInEvent(LabelledEnum):
+    """A row of sign_in_events."""
+
+    FAILURE = ("failure", "登录失败")
+    SUCCESS = ("success", "登录成功")
+    LOCKOUT = ("lockout", "登录暂停")
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """A lock-out an attempt set: which brake, on which account and/or address, until when."""
+
+    brake: Brake
+    username: str  # '' for an address
+    client: str  # '' for an account from every address
+    failures: int
+    level: int  # the step of the back-off: 0 for the first lock-out in a row
+    minutes: float
+    until: dt.datetime
+
+    @property
+    def detail(self) -> str:
+        """The audit log's sentence."""
+        what = {Brake.ACCOUNT_CLIENT: f"账户 {self.username} 自地址 {self.client} 连续登录失败 {self.failures} 次",
+                Brake.CLIENT: f"地址 {self.client} 一小时内登录失败 {self.failures} 次",
+                Brake.ACCOUNT: f"账户 {self.username} 在各地址连续登录失败 {self.failures} 次"}[self.brake]
+        return (f"{what}：暂停{self.brake.label} {self.minutes:g} 分钟，至 {self.until:%Y-%m-%d %H:%M:%S}"
+                f"（连续第 {self.level + 1} 次暂停）")
+
+
 @dataclass(frozen=True)
 class AuthResult:
-    """The outcome of authenticate(): ok with the identity, or the reason it was refused."""
+    """The outcome of authenticate(): ok with the identity, or the reason it was refused (for the audit log), the
+    end of the lock-out that held it back, and the lock-outs this attempt set."""
 
     ok: bool
     reason: AuthFailure | None = None
     identity: Identity | None = None
     locked_until: dt.datetime | None = None
+    lockouts: tuple[Lockout, ...] = ()
 
     @property
     def message(self) -> str:
-        """The Chinese message for the sign-in form ('' on success)."""
+        """The Chinese message for the sign-in form ('' on success), the same for every refusal."""
         return self.reason.message if self.reason else ""
 
 
@@ -161,33 +209,34 @@ def disable_user(engine: sa.Engine, username: str) -> None:
 
 
 def enable_user(engine: sa.Engine, username: str) -> None:
-    """Allow the user to sign in again, clearing any lock-out."""
-    _update_user(engine, username, disabled=False, failed_attempts=0, locked_until=None)
+    """Allow the user to sign in again, clearing the account's lock-outs and failures (an address's stay)."""
+    _update_user(engine, username, clearing_lockouts=True, disabled=False)
 
 
 def set_password(engine: sa.Engine, username: str, password: str) -> None:
-    """Replace the user's password (checked against the rules), clearing any lock-out."""
+    """Replace the user's password (checked against the rules), clearing the account's lock-outs and failures."""
     check_password(password)
-    _update_user(engine, username, ending_sessions="password", password_hash=PASSWORD_HASHER.hash(password),
-                 failed_attempts=0, locked_until=None)
+    _update_user(engine, username, ending_sessions="password", clearing_lockouts=True,
+                 password_hash=PASSWORD_HASHER.hash(password))
 
 
 def list_users(engine: sa.Engine, now: dt.datetime | None = None) -> pd.DataFrame:
     """Every user without password hashes: username, display_name, role, region_code, region_name,
-    disabled, locked, locked_until, failed_attempts, created_at; sorted by username."""
-    now = _naive(now)
+    disabled, locked, locked_until (held back from every address but those it signed in from lately, see
+    "Signing in"), created_at; sorted by username."""
     stmt = (sa.select(users.c.username, users.c.display_name, users.c.role, users.c.region_code,
-                      regions.c.name.label("region_name"), users.c.disabled, users.c.locked_until,
-                      users.c.failed_attempts, users.c.created_at)
+                      regions.c.name.label("region_name"), users.c.disabled, users.c.created_at)
             .select_from(users.outerjoin(regions, regions.c.code == users.c.region_code))
             .order_by(users.c.username))
     with engine.connect() as conn:
         result = conn.execute(stmt)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     frame["disabled"] = frame["disabled"].astype(bool)
-    for column in ("region_code", "region_name", "locked_until"):  # missing values as None, not NaN/NaT
+    for column in ("region_code", "region_name"):  # missing values as None, not NaN
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-    frame.insert(6, "locked", [until is not None and until > now for until in frame["locked_until"]])
+    locked = locked_accounts(engine, now)
+    frame.insert(6, "locked", [name in locked for name in frame["username"]])
+    frame.insert(7, "locked_until", pd.Series([locked.get(name) for name in frame["username"]], dtype=object))
     return frame
 
 
@@ -203,13 +252,13 @@ def any_user_exists(engine: sa.Engine) -> bool:
 
 
 def ensure_auth_tables(engine: sa.Engine) -> None:
-    """Create the users, audit_log and data_changes tables (and an empty regions table) if missing; never
-    touches rows.
+    """Create the users, sign_in_events, audit_log and data_changes tables (and an empty regions table) if missing;
+    never touches rows.
 
     Unlike ensure_initialized() this never reloads the region tree, so it is safe on a database
     initialised with another province's regions.
     """
-    users.metadata.create_all(engine, tables=[regions, users, user_sessions, audit_log, data_changes])
+    users.metadata.create_all(engine, tables=[regions, users, user_sessions, sign_in_events, audit_log, data_changes])
 
 
 def check_password(password: str) -> None:
@@ -231,33 +280,158 @@ def region_fits_role(engine: sa.Engine, role: Role, region_code: str | None) -> 
 
 # ---------------------------------------------------------------------------------------------
 # Signing in
+#
+# Three brakes on guessing, each counting the failed sign-ins of its own key; at its limit the key is held back
+# for a while that doubles with each lock-out in a row (back-off: 1, 2, 4 ... minutes up to a cap, settings):
+# - ACCOUNT_CLIENT, an account from one client address: one machine guessing is stopped after a few tries, and
+#   the owner at another machine is not affected;
+# - CLIENT, an address whatever the account (within CLIENT_WINDOW): one machine trying many accounts;
+# - ACCOUNT, an account from every address: guessing spread over many machines. It holds back only addresses
+#   the account has not signed in from within known_client_days, so nobody can lock the owner out of the
+#   machine they use.
+# An attempt while one of its keys is held back is refused without looking at the password and is not counted
+# (hammering does not lengthen a lock-out). A right password resets the account's counts, not the address's
+# (a user cannot clear their machine's brake by signing in to their own account). A key whose last lock-out
+# ended more than BACKOFF_MEMORY ago starts again from the first step. Unknown user names are counted like
+# existing ones, so the brakes behave alike for both and reveal nothing either.
+
+LOCAL_CLIENT = "127.0.0.1"  # loopback, and the address of a caller that does not know it
+CLIENT_WINDOW = dt.timedelta(hours=1)  # the CLIENT brake counts the failures of the last hour
+ACCOUNT_WINDOW = dt.timedelta(hours=24)  # the others count back to the last success, at most this far
+BACKOFF_MEMORY = dt.timedelta(hours=24)
+_E = sign_in_events.c
 
 
-def authenticate(engine: sa.Engine, username: str, password: str, now: dt.datetime | None = None) -> AuthResult:
-    """Check a local user's password, with lock-out after MAX_FAILED_ATTEMPTS consecutive failures.
+def authenticate(engine: sa.Engine, username: str, password: str, *, client: str | None = None,
+                 settings: SignInSettings | None = None, now: dt.datetime | None = None) -> AuthResult:
+    """Check a local user's password from the client address `client`, behind the brakes above.
 
-    Unknown users get the same answer as a wrong password, after verifying against a dummy hash so
-    that the time taken is comparable. A locked or disabled account is refused even with the right password.
-    """
-    now = _naive(now)
-    name = _normal_username(username)
+    Unknown users get the same answer as a wrong password, after verifying against a dummy hash so that the
+    time taken is comparable; a held-back attempt, and a disabled account even with the right password, too.
+    The caller records the attempt and the lock-outs it set (result.lockouts) in the audit log."""
+    now, settings = _naive(now), settings or SignInSettings()
+    name, client = _normal_username(username)[:64], _client_key(client)
     with engine.connect() as conn:
         row = _user_row(conn, name) if name else None
-    if row is None:
+        held = _held_until(conn, name, client, settings, now)
+    if held is not None:
         _verify(_dummy_hash(), password)
-        return AuthResult(ok=False, reason=AuthFailure.WRONG_CREDENTIALS)
-    if row.locked_until is not None and row.locked_until > now:
-        _verify(_dummy_hash(), password)
-        return AuthResult(ok=False, reason=AuthFailure.LOCKED, locked_until=row.locked_until)
-    if not _verify(row.password_hash, password):
-        locked_until = _count_failure(engine, name, now)
-        if locked_until is not None:
-            return AuthResult(ok=False, reason=AuthFailure.LOCKED, locked_until=locked_until)
-        return AuthResult(ok=False, reason=AuthFailure.WRONG_CREDENTIALS)
-    if row.disabled:
-        return AuthResult(ok=False, reason=AuthFailure.DISABLED)
-    _record_success(engine, name, row.password_hash, password)
-    return AuthResult(ok=True, identity=_identity(row))
+        return AuthResult(ok=False, reason=AuthFailure.LOCKED, locked_until=held)
+    right = _verify(row.password_hash if row is not None else _dummy_hash(), password)
+    if right and row is not None and not row.disabled:
+        _record_success(engine, name, row.password_hash, password, client, settings, now)
+        return AuthResult(ok=True, identity=_identity(row))
+    lockouts = _count_failure(engine, name, client, settings, now)
+    reason = AuthFailure.DISABLED if right else AuthFailure.WRONG_CREDENTIALS
+    return AuthResult(ok=False, reason=reason, lockouts=lockouts,
+                      locked_until=max((lockout.until for lockout in lockouts), default=None))
+
+
+def locked_accounts(engine: sa.Engine, now: dt.datetime | None = None) -> dict[str, dt.datetime]:
+    """The accounts held back from every address but those they signed in from lately, with the end of the lock-out."""
+    stmt = (sa.select(_E.username, sa.func.max(_E.locked_until))
+            .where(_E.kind == SignInEvent.LOCKOUT.value, _E.client == "", _E.locked_until > _naive(now))
+            .group_by(_E.username))
+    with engine.connect() as conn:
+        return {row.username: row[1] for row in conn.execute(stmt)}
+
+
+def _client_key(client: str | None) -> str:
+    return (client or "").strip()[:64] or LOCAL_CLIENT
+
+
+def _key(brake: Brake, name: str, client: str) -> tuple[str, str]:
+    """(username, client) of the brake's lock-out rows."""
+    match brake:
+        case Brake.ACCOUNT_CLIENT:
+            return name, client
+        case Brake.CLIENT:
+            return "", client
+        case Brake.ACCOUNT:
+            return name, ""
+        case _:
+            assert_never(brake)
+
+
+def _brakes(name: str) -> tuple[Brake, ...]:
+    return (Brake.ACCOUNT_CLIENT, Brake.CLIENT, Brake.ACCOUNT) if name else (Brake.CLIENT,)
+
+
+def _held_until(conn: sa.Connection, name: str, client: str, settings: SignInSettings,
+                now: dt.datetime) -> dt.datetime | None:
+    """The end of the latest lock-out holding this attempt back, None when none does."""
+    brakes = [b for b in _brakes(name) if b is not Brake.ACCOUNT or not _known_client(conn, name, client, settings, now)]
+    keys = [sa.and_(_E.username == u, _E.client == c) for u, c in (_key(b, name, client) for b in brakes)]
+    held: dt.datetime | None = conn.execute(sa.select(sa.func.max(_E.locked_until)).where(
+        _E.kind == SignInEvent.LOCKOUT.value, _E.locked_until > now, sa.or_(*keys))).scalar()
+    return held
+
+
+def _known_client(conn: sa.Connection, name: str, client: str, settings: SignInSettings, now: dt.datetime) -> bool:
+    """Whether the account signed in from this address within known_client_days."""
+    if not settings.known_client_days:
+        return False
+    since = now - dt.timedelta(days=settings.known_client_days)
+    return conn.execute(sa.select(_E.id).where(_E.kind == SignInEvent.SUCCESS.value, _E.username == name,
+                                               _E.client == client, _E.at > since).limit(1)).first() is not None
+
+
+def _count_failure(engine: sa.Engine, name: str, client: str, settings: SignInSettings,
+                   now: dt.datetime) -> tuple[Lockout, ...]:
+    """Record one failure; the lock-outs it brings about, recorded too."""
+    with engine.begin() as conn:
+        conn.execute(_event(SignInEvent.FAILURE, name, client, now))
+        lockouts = tuple(lockout for brake in _brakes(name)
+                         if (lockout := _lockout_due(conn, brake, name, client, settings, now)) is not None)
+        for lockout in lockouts:
+            conn.execute(_event(SignInEvent.LOCKOUT, lockout.username, lockout.client, now).values(
+                locked_until=lockout.until, level=lockout.level))
+    return lockouts
+
+
+def _lockout_due(conn: sa.Connection, brake: Brake, name: str, client: str, settings: SignInSettings,
+                 now: dt.datetime) -> Lockout | None:
+    """The lock-out the brake sets now, if the failures it counts have reached its limit."""
+    username, key_client = _key(brake, name, client)
+    last = conn.execute(sa.select(_E.at, _E.locked_until, _E.level).where(
+        _E.kind == SignInEvent.LOCKOUT.value, _E.username == username, _E.client == key_client)
+        .order_by(_E.at.desc()).limit(1)).first()
+    starts = [now - (CLIENT_WINDOW if brake is Brake.CLIENT else ACCOUNT_WINDOW)] + ([last.at] if last else [])
+    counted = _E.client == client if brake is Brake.CLIENT else _E.username == name
+    if brake is not Brake.CLIENT:  # a right password resets the account's counts
+        success = _E.client == client if brake is Brake.ACCOUNT_CLIENT else sa.true()
+        starts.append(conn.execute(sa.select(sa.func.max(_E.at)).where(
+            _E.kind == SignInEvent.SUCCESS.value, _E.username == name, success)).scalar() or starts[0])
+        counted = sa.and_(counted, _E.client == client) if brake is Brake.ACCOUNT_CLIENT else counted
+    failures = conn.execute(sa.select(sa.func.count()).select_from(sign_in_events).where(
+        _E.kind == SignInEvent.FAILURE.value, counted, _E.at > max(starts))).scalar_one()
+    limit = {Brake.ACCOUNT_CLIENT: settings.account_client_failures, Brake.CLIENT: settings.client_failures,
+             Brake.ACCOUNT: settings.account_failures}[brake]
+    if failures < limit:
+        return None
+    level = last.level + 1 if last is not None and last.locked_until > now - BACKOFF_MEMORY else 0
+    minutes = min(settings.lockout_minutes * 2 ** min(level, 30), settings.max_lockout_minutes)
+    return Lockout(brake, username, key_client, failures, level, minutes, now + dt.timedelta(minutes=minutes))
+
+
+def _record_success(engine: sa.Engine, name: str, password_hash: str, password: str, client: str,
+                    settings: SignInSettings, now: dt.datetime) -> None:
+    """Record the success (it resets the account's counts and makes the address known), rehash the password when the
+    hasher's parameters changed, and prune the events no brake looks at any more."""
+    values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None}
+    if PASSWORD_HASHER.check_needs_rehash(password_hash):
+        values["password_hash"] = PASSWORD_HASHER.hash(password)
+    # the brakes look back over a window, a lock-out and the back-off memory; the known addresses over their days
+    kept = max(dt.timedelta(days=settings.known_client_days),
+               ACCOUNT_WINDOW + dt.timedelta(minutes=settings.max_lockout_minutes) + BACKOFF_MEMORY)
+    with engine.begin() as conn:
+        conn.execute(users.update().where(users.c.username == name).values(**values))
+        conn.execute(_event(SignInEvent.SUCCESS, name, client, now))
+        conn.execute(sign_in_events.delete().where(_E.at < now - kept))
+
+
+def _event(kind: SignInEvent, username: str, client: str, now: dt.datetime) -> sa.Insert:
+    return sign_in_events.insert().values(id=uuid.uuid4().hex, at=now, kind=kind.value, username=username, client=client)
 
 
 def get_identity(engine: sa.Engine, username: str) -> Identity | None:
@@ -285,28 +459,6 @@ def _dummy_hash() -> str:
     if _dummy is None or _dummy[0] is not PASSWORD_HASHER:
         _dummy = (PASSWORD_HASHER, PASSWORD_HASHER.hash(secrets.token_hex(16)))
     return _dummy[1]
-
-
-def _count_failure(engine: sa.Engine, name: str, now: dt.datetime) -> dt.datetime | None:
-    """Add one failure in a single UPDATE (safe against concurrent attempts); the lock end if it locked."""
-    until = now + LOCKOUT
-    reached = users.c.failed_attempts + 1 >= MAX_FAILED_ATTEMPTS
-    with engine.begin() as conn:
-        # the count restarts once the lock is set, so after the lock ends there are again 5 tries. MySQL
-        # assigns left to right, a later SET reading the new values of earlier ones: the lock goes first.
-        conn.execute(users.update().where(users.c.username == name).ordered_values(
-            (users.c.locked_until, sa.case((reached, sa.literal(until, sa.DateTime)), else_=users.c.locked_until)),
-            (users.c.failed_attempts, sa.case((reached, 0), else_=users.c.failed_attempts + 1))))
-        locked_until = conn.execute(sa.select(users.c.locked_until).where(users.c.username == name)).scalar_one()
-    return locked_until if locked_until is not None and locked_until > now else None
-
-
-def _record_success(engine: sa.Engine, name: str, password_hash: str, password: str) -> None:
-    values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None}
-    if PASSWORD_HASHER.check_needs_rehash(password_hash):
-        values["password_hash"] = PASSWORD_HASHER.hash(password)
-    with engine.begin() as conn:
-        conn.execute(users.update().where(users.c.username == name).values(**values))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,15 +562,18 @@ def _user_row(conn: sa.Connection, name: str) -> sa.Row[Any] | None:
     return conn.execute(sa.select(users).where(users.c.username == name)).first()
 
 
-def _update_user(engine: sa.Engine, username: str, ending_sessions: str | None = None, **values: Any) -> None:
-    """Change the user's row; with `ending_sessions` (the reason), end their open sessions in the same
-    transaction."""
+def _update_user(engine: sa.Engine, username: str, ending_sessions: str | None = None, clearing_lockouts: bool = False,
+                 **values: Any) -> None:
+    """Change the user's row; with `ending_sessions` (the reason), end their open sessions, and with
+    `clearing_lockouts` forget the account's failures and lock-outs (by any address), in the same transaction."""
     name = _normal_username(username)
     with engine.begin() as conn:
         if conn.execute(users.update().where(users.c.username == name).values(**values)).rowcount == 0:
             raise UserRejected(f"用户不存在：{name}", f"no such user: {name}")
         if ending_sessions is not None:
             conn.execute(end_sessions_statement(name, ending_sessions, _naive(None)))
+        if clearing_lockouts:
+            conn.execute(sign_in_events.delete().where(_E.username == name, _E.kind != SignInEvent.SUCCESS.value))
         note_change(conn, USER_CHANGE)
 
 

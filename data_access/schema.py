@@ -109,7 +109,9 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),  # argon2id, PHC string
     sa.Column("disabled", sa.Boolean, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
-    sa.Column("failed_attempts", sa.Integer, nullable=False),  # consecutive, since the last success or lock
+    # the lock-out of the first release (one fixed lock per account); kept for existing databases, written 0 / NULL:
+    # lock-outs now live in sign_in_events
+    sa.Column("failed_attempts", sa.Integer, nullable=False),
     sa.Column("locked_until", Timestamp, nullable=True),
 )
 
@@ -131,6 +133,23 @@ user_sessions = sa.Table(
     sa.Column("end_reason", sa.String(16), nullable=True),  # logout | idle | disabled | password
 )
 sa.Index("ix_user_sessions_username", user_sessions.c.username)
+
+# Sign-in attempts of local users and the lock-outs they caused (data_access/auth.py, "Signing in"): one row per
+# failure, success or lock-out, by account and client address. Insert-only, so concurrent attempts never update
+# the same row; rows older than the settings need are pruned at a successful sign-in.
+sign_in_events = sa.Table(
+    "sign_in_events",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # uuid4 hex
+    sa.Column("at", Timestamp, nullable=False, quote=True),
+    sa.Column("kind", sa.String(8), nullable=False),  # failure | success | lockout
+    sa.Column("username", sa.String(64), nullable=False),  # '' for an unknown user and for a lock-out of an address
+    sa.Column("client", sa.String(64), nullable=False),  # the client's address; '' for a lock-out of an account
+    sa.Column("locked_until", Timestamp, nullable=True),  # a lock-out: when it ends
+    sa.Column("level", sa.Integer, nullable=True),  # a lock-out: its step of the back-off, 0 for the first
+)
+row_store_index("ix_sign_in_events_username", sign_in_events.c.username)
+row_store_index("ix_sign_in_events_client", sign_in_events.c.client)
 
 # Who did what, when, within which scope. `detail` is text we write ourselves (file and page names,
 # row counts), never anything about a reporter. Ids are uuid4 hex: no autoincrement in DuckDB here.

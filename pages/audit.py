@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 from data_access.audit import PROGRAM_ACTOR, AuditAction
@@ -48,13 +49,22 @@ def scope_label(code: str | None, regions: RegionTree) -> str:
     return f"{regions.name(code)}（{code}）" if regions.exists(code) else str(code)
 
 
+def sign_in_trouble(rows: pd.DataFrame) -> str:
+    """'，其中登录失败 N 条、登录暂停 M 条' when there were any ('' otherwise): guessing shows at a glance."""
+    counts = rows["action"].value_counts()
+    parts = [f"{a.label} {int(counts[a.value]):,} 条" for a in (AuditAction.LOGIN_FAILED, AuditAction.LOCKOUT)
+             if counts.get(a.value, 0)]
+    return f"，其中{'、'.join(parts)}" if parts else ""
+
+
 HEADERS = {"at": "时间", "username": "用户", "role": "角色", "scope": "范围", "action": "操作", "detail": "内容"}
 
 
 def render(view: View, data: ScopedData) -> None:
     """The audit rows of the chosen span, newest first, in Chinese; with downloads (the view does not apply)."""
     st.title("审计日志")
-    st.caption("登录、登录失败、退出、导入和每一次下载都记录在此（谁、何时、权限范围、做了什么）。仅省级用户可见。")
+    st.caption("登录、登录失败、登录暂停（失败次数过多，暂停某地址或某账户登录一段时间）、退出、导入和每一次下载都记录在此"
+               "（谁、何时、权限范围、做了什么）。仅省级用户可见。")
     days = st.segmented_control("时间范围", (7, 30, 90, 365), default=30, format_func=lambda d: f"近 {d} 天",
                                 key="audit_days") or 30
     regions = tree()
@@ -68,7 +78,7 @@ def render(view: View, data: ScopedData) -> None:
                                            username=rows["username"].map(user_label),
                                            scope=rows["scope"].map(lambda code: scope_label(code, regions)))
         shown = shown.rename(columns=HEADERS)
-        st.caption(f"共 {len(shown):,} 条（最多显示最近 {LIMIT:,} 条）")
+        st.caption(f"共 {len(shown):,} 条（最多显示最近 {LIMIT:,} 条）" + sign_in_trouble(rows))
         show_table(shown, hide_index=True, width="stretch", height=560)
         download_buttons(shown, f"审计日志_近{days}天", key="audit")
 

@@ -8,6 +8,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from presentation.spreadsheet import append_frame
+
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F2")
 MAX_WIDTH = 60
 
@@ -16,9 +18,7 @@ def _sheet(book: Workbook, title: str, frame: pd.DataFrame, first: bool) -> None
     sheet = book.active if first else book.create_sheet()
     assert sheet is not None
     sheet.title = title
-    sheet.append(list(frame.columns))
-    for row in frame.itertuples(index=False):
-        sheet.append([None if pd.isna(v) else v for v in row])
+    append_frame(sheet, frame)
     for cell in sheet[1]:
         cell.font, cell.fill = Font(bold=True), HEADER_FILL
     for i, column in enumerate(frame.columns, start=1):

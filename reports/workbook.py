@@ -24,6 +24,7 @@ from metrics.weekly import SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, Weekly
 from presentation.bulletin import bulletin
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings
 from presentation.format import rank_text
+from presentation.spreadsheet import append_frame
 
 CASE_COLUMNS = ("case_id", "city_name", "county_name", "received_date", "due_date", "days_overdue", "is_first_report",
                 "channel", "domain")
@@ -227,12 +228,10 @@ def write_sheet(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, str] | No
     """Header row (bold, filled, frozen, filtered), the rows, number formats, widths fitted to the content
     (CJK counted double), text longer than MAX_WIDTH wrapped."""
     formats = formats or {}
-    ws.append(list(frame.columns))
+    append_frame(ws, frame)  # every cell through presentation.spreadsheet: an imported text is never a formula
     for cell in ws[1]:
         cell.font, cell.fill = Font(bold=True), HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for row in frame.itertuples(index=False):
-        ws.append([None if _missing(v) else (v.item() if hasattr(v, "item") else v) for v in row])
     ws.freeze_panes = "A2"
     if filtered and len(frame.columns):
         ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{max(len(frame) + 1, 1)}"

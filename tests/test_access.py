@@ -254,14 +254,14 @@ def test_wrong_password_is_refused_with_the_generic_message_and_audited(golden: 
     started = time.monotonic()
     fill_login(at, "cuowu", "not-the-password")
     assert time.monotonic() - started >= PRODUCTION_DELAY
-    assert [e.value for e in at.error] == ["用户名或密码错误。"]
+    assert [e.value for e in at.error] == [auth.SIGN_IN_REFUSED]
     assert [t.value for t in at.title] == [LOGIN_TITLE] and not at.metric
     failed = audit_rows(golden, "cuowu", AuditAction.LOGIN_FAILED)
     assert len(failed) == before + 1
-    assert failed["detail"][0] == "登录失败：用户名或密码错误"
+    assert failed["detail"][0] == f"登录失败：用户名或密码错误（地址 {auth.LOCAL_CLIENT}）"
     # an unknown user gets exactly the same answer (the form does not reveal who exists)
     fill_login(at, "nobody.here", "not-the-password")
-    assert [e.value for e in at.error] == ["用户名或密码错误。"]
+    assert [e.value for e in at.error] == [auth.SIGN_IN_REFUSED]
     assert len(audit_rows(golden, "nobody.here", AuditAction.LOGIN_FAILED)) == 1
 
 
@@ -277,12 +277,13 @@ def test_right_password_shows_the_dashboard_and_is_audited(golden: sa.Engine) ->
     assert (logins["role"][0], logins["scope"][0]) == ("city", JINING)
 
 
-def test_disabled_user_is_refused(golden: sa.Engine) -> None:
+def test_disabled_user_is_refused_with_the_same_message(golden: sa.Engine) -> None:
     at = new_session()
     fill_login(at, "tingyong", PASSWORD)
-    assert [e.value for e in at.error] == ["该账户已停用，请联系管理员。"]
+    assert [e.value for e in at.error] == [auth.SIGN_IN_REFUSED]  # the right password is not confirmed
     assert [t.value for t in at.title] == [LOGIN_TITLE] and not at.metric
-    assert audit_rows(golden, "tingyong", AuditAction.LOGIN_FAILED)["detail"][0] == "登录失败：账户已停用"
+    assert (audit_rows(golden, "tingyong", AuditAction.LOGIN_FAILED)["detail"][0]
+            == f"登录失败：账户已停用（地址 {auth.LOCAL_CLIENT}）")  # the audit log keeps the reason
 
 
 def test_user_disabled_mid_session_is_signed_out(golden: sa.Engine) -> None:
@@ -293,20 +294,31 @@ def test_user_disabled_mid_session_is_signed_out(golden: sa.Engine) -> None:
     assert [t.value for t in at.title] == [LOGIN_TITLE] and not at.metric
 
 
-def test_lock_out_after_five_failures_even_with_the_right_password(golden: sa.Engine) -> None:
+def test_lock_out_of_the_guessing_address_says_the_same_and_is_audited(golden: sa.Engine,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    limit = auth.SignInSettings().account_client_failures
+    monkeypatch.setattr(access, "client_address", lambda: "10.1.2.3")
     at = new_session()
-    for attempt in range(1, auth.MAX_FAILED_ATTEMPTS + 1):
+    for attempt in range(1, limit + 1):
         fill_login(at, "suoding", f"wrong-guess-{attempt}")
-        expected = auth.AuthFailure.LOCKED if attempt == auth.MAX_FAILED_ATTEMPTS else auth.AuthFailure.WRONG_CREDENTIALS
-        assert [e.value for e in at.error] == [expected.message], attempt
-    fill_login(at, "suoding", PASSWORD)
-    assert [e.value for e in at.error] == [auth.AuthFailure.LOCKED.message]
-    assert "锁定" in at.error[0].value
+        assert [e.value for e in at.error] == [auth.SIGN_IN_REFUSED], attempt
+    fill_login(at, "suoding", PASSWORD)  # held back: even the right password
+    assert [e.value for e in at.error] == [auth.SIGN_IN_REFUSED]
     assert [t.value for t in at.title] == [LOGIN_TITLE] and not at.metric
-    assert len(audit_rows(golden, "suoding", AuditAction.LOGIN_FAILED)) == auth.MAX_FAILED_ATTEMPTS + 1
+    failed = audit_rows(golden, "suoding", AuditAction.LOGIN_FAILED)
+    assert len(failed) == limit + 1
+    assert failed["detail"][0] == "登录失败：登录暂停中（失败次数过多）（地址 10.1.2.3）"
+    (lockout,) = audit_rows(golden, "suoding", AuditAction.LOCKOUT)["detail"]
+    assert lockout.startswith(f"账户 suoding 自地址 10.1.2.3 连续登录失败 {limit} 次：暂停该地址登录该账户 1 分钟，至 ")
     assert audit_rows(golden, "suoding", AuditAction.LOGIN).empty
-    # a fresh session (another browser) is refused as well
-    assert [e.value for e in fill_login(new_session(), "suoding", PASSWORD).error] == [auth.AuthFailure.LOCKED.message]
+    # the owner at another machine is not locked out by someone guessing elsewhere
+    monkeypatch.setattr(access, "client_address", lambda: "10.1.2.4")
+    fill_login(new_session(), "suoding", PASSWORD)
+    assert len(audit_rows(golden, "suoding", AuditAction.LOGIN)) == 1
+    # and the 审计日志 page shows the lock-out in Chinese
+    shown = open_as("sheng", "audit").dataframe[0].value
+    row = shown[shown["操作"] == "登录暂停"]
+    assert list(row["用户"]) == ["suoding"] and list(row["内容"]) == [lockout]
 
 
 def test_logout_returns_to_the_form_and_is_audited(golden: sa.Engine) -> None:
@@ -810,7 +822,7 @@ def test_audit_page_speaks_chinese(golden: sa.Engine) -> None:
     assert not jining_rows.empty and set(jining_rows["角色"]) == {"市级"}
     assert set(jining_rows["范围"]) == {"济宁市（370800）"}
     assert set(shown.loc[shown["用户"] == "sheng", "范围"]) == {"全省"}
-    english = {"province", "city", "county", "login", "login_failed", "logout", "import", "download"}
+    english = {"province", "city", "county", "login", "login_failed", "lockout", "logout", "import", "download"}
     assert not english & (set(shown["角色"]) | set(shown["操作"]))
     assert not any("wrong_credentials" in d for d in shown["内容"])
 

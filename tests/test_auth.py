@@ -16,15 +16,17 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from data_access import audit, auth
-from data_access.auth import AuthFailure, Identity, Role, UserRejected
+from data_access.auth import SIGN_IN_REFUSED, AuthFailure, Brake, Identity, Role, SignInSettings, UserRejected
 from data_access.cli import main
-from data_access.schema import audit_log, users
+from data_access.schema import audit_log, sign_in_events, users
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_HASHER = auth.PASSWORD_HASHER  # captured at import, before any fixture replaces it
 PASSWORD = "correct horse battery"
 T0 = dt.datetime(2026, 3, 2, 9, 0, 0)
 PROVINCE, JINAN, LIXIA, QINGDAO = "370000", "370100", "370102", "370200"  # Shandong; Lixia is in Jinan
+HERE, THERE = "10.0.0.5", "10.0.0.9"  # two client addresses
+LIMIT = SignInSettings().account_client_failures
 
 
 def cheap_hasher() -> PasswordHasher:
@@ -48,6 +50,7 @@ def _empty_auth_tables(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         conn.execute(users.delete())
         conn.execute(audit_log.delete())
+        conn.execute(sign_in_events.delete())
 
 
 def stored_hash(engine: sa.Engine, name: str) -> str:
@@ -59,8 +62,10 @@ def add_city_user(engine: sa.Engine, name: str = "zhang") -> Identity:
     return auth.add_user(engine, name, PASSWORD, Role.CITY, JINAN, display_name="张三")
 
 
-def fail(engine: sa.Engine, name: str, times: int, now: dt.datetime) -> list[AuthFailure]:
-    return [auth.authenticate(engine, name, "wrong password!", now=now).reason for _ in range(times)]
+def fail(engine: sa.Engine, name: str, times: int, now: dt.datetime, client: str = HERE) -> list[AuthFailure]:
+    """`times` wrong passwords from `client`, a second apart from `now` on."""
+    return [auth.authenticate(engine, name, "wrong password!", client=client, now=now + dt.timedelta(seconds=i)).reason
+            for i in range(times)]
 
 
 # --- roles -----------------------------------------------------------------------------------
@@ -94,7 +99,7 @@ def test_add_and_list(store):
     assert not listed.astype(str).apply(lambda col: col.str.contains("argon2")).any().any()
     row = listed.set_index("username").loc["zhang"]
     assert (row["role"], row["region_code"], row["region_name"], row["display_name"]) == ("city", JINAN, "济南市", "张三")
-    assert not row["disabled"] and not row["locked"] and row["failed_attempts"] == 0
+    assert not row["disabled"] and not row["locked"] and row["locked_until"] is None
     assert listed.set_index("username").loc["sheng", "region_code"] is None
 
 
@@ -229,7 +234,7 @@ def test_wrong_password(store):
     result = auth.authenticate(store, "zhang", PASSWORD + "x")
     assert not result.ok and result.identity is None
     assert result.reason is AuthFailure.WRONG_CREDENTIALS
-    assert result.message == "用户名或密码错误。"
+    assert result.message == SIGN_IN_REFUSED
 
 
 def test_unknown_user_answered_like_a_wrong_password(store, monkeypatch):
@@ -245,59 +250,75 @@ def test_unknown_user_answered_like_a_wrong_password(store, monkeypatch):
     unknown = auth.authenticate(store, "nobody", PASSWORD)
     wrong = auth.authenticate(store, "zhang", "wrong password!")
     assert unknown == wrong
-    assert (unknown.reason, unknown.message) == (AuthFailure.WRONG_CREDENTIALS, "用户名或密码错误。")
+    assert (unknown.reason, unknown.message) == (AuthFailure.WRONG_CREDENTIALS, SIGN_IN_REFUSED)
     assert len(calls) == 2 and calls[0].startswith("$argon2id$")  # the unknown user cost a verification too
     assert auth.authenticate(store, "", PASSWORD).reason is AuthFailure.WRONG_CREDENTIALS
 
 
-def test_disabled_user_refused_even_with_the_right_password(store):
+def test_disabled_user_refused_even_with_the_right_password_and_told_nothing_more(store):
     add_city_user(store)
     auth.disable_user(store, "zhang")
     right = auth.authenticate(store, "zhang", PASSWORD)
-    assert (right.ok, right.reason, right.identity) == (False, AuthFailure.DISABLED, None)
-    assert "停用" in right.message
-    # a wrong password says nothing about the account's state
-    assert auth.authenticate(store, "zhang", "wrong password!").reason is AuthFailure.WRONG_CREDENTIALS
+    assert (right.ok, right.reason, right.identity) == (False, AuthFailure.DISABLED, None)  # the audit log's reason
+    wrong = auth.authenticate(store, "zhang", "wrong password!")
+    assert wrong.reason is AuthFailure.WRONG_CREDENTIALS
+    assert right.message == wrong.message == SIGN_IN_REFUSED  # the form does not confirm the password
 
 
-def test_lock_out_after_five_failures_for_fifteen_minutes(store):
+def test_lock_out_of_one_address_after_five_failures_then_doubling(store):
     add_city_user(store)
-    assert fail(store, "zhang", 4, T0) == [AuthFailure.WRONG_CREDENTIALS] * 4
-    fifth = auth.authenticate(store, "zhang", "wrong password!", now=T0)
-    assert fifth.reason is AuthFailure.LOCKED and fifth.locked_until == T0 + auth.LOCKOUT
-    assert "锁定" in fifth.message
+    assert fail(store, "zhang", LIMIT - 1, T0) == [AuthFailure.WRONG_CREDENTIALS] * (LIMIT - 1)
+    fifth = auth.authenticate(store, "zhang", "wrong password!", client=HERE, now=T0 + dt.timedelta(seconds=10))
+    assert fifth.reason is AuthFailure.WRONG_CREDENTIALS and fifth.message == SIGN_IN_REFUSED
+    (lockout,) = fifth.lockouts
+    assert (lockout.brake, lockout.username, lockout.client, lockout.failures, lockout.level, lockout.minutes) == (
+        Brake.ACCOUNT_CLIENT, "zhang", HERE, LIMIT, 0, 1.0)
+    assert lockout.until == fifth.locked_until == T0 + dt.timedelta(seconds=70)
+    assert lockout.detail == (f"账户 zhang 自地址 {HERE} 连续登录失败 5 次：暂停该地址登录该账户 1 分钟，"
+                              "至 2026-03-02 09:01:10（连续第 1 次暂停）")
 
-    almost = T0 + dt.timedelta(minutes=14, seconds=59)
-    locked = auth.authenticate(store, "zhang", PASSWORD, now=almost)
-    assert (locked.ok, locked.reason) == (False, AuthFailure.LOCKED)  # even the right password
-    assert auth.list_users(store, now=almost)["locked"].tolist() == [True]
+    held = auth.authenticate(store, "zhang", PASSWORD, client=HERE, now=T0 + dt.timedelta(seconds=69))
+    assert (held.ok, held.reason, held.message) == (False, AuthFailure.LOCKED, SIGN_IN_REFUSED)  # even the right one
+    assert auth.authenticate(store, "zhang", PASSWORD, client=THERE, now=T0 + dt.timedelta(seconds=69)).ok  # elsewhere
 
-    after = T0 + dt.timedelta(minutes=15)
-    assert auth.list_users(store, now=after)["locked"].tolist() == [False]
-    assert auth.authenticate(store, "zhang", PASSWORD, now=after).ok
+    after = T0 + dt.timedelta(seconds=70)
+    fail(store, "zhang", LIMIT, after)  # five more, after the first lock-out: twice as long
+    second = auth.authenticate(store, "zhang", PASSWORD, client=HERE, now=after + dt.timedelta(seconds=10))
+    assert second.reason is AuthFailure.LOCKED and second.locked_until == after + dt.timedelta(seconds=4, minutes=2)
 
 
-def test_after_a_lock_ends_there_are_five_tries_again(store):
+def test_back_off_is_capped_and_forgotten_after_a_quiet_day(store):
     add_city_user(store)
-    fail(store, "zhang", 5, T0)
-    later = T0 + dt.timedelta(minutes=16)
-    assert fail(store, "zhang", 5, later) == [AuthFailure.WRONG_CREDENTIALS] * 4 + [AuthFailure.LOCKED]
+    settings = SignInSettings(lockout_minutes=1, max_lockout_minutes=5)
+    now, minutes = T0, []
+    for _ in range(5):
+        for _ in range(LIMIT):
+            result = auth.authenticate(store, "zhang", "wrong!", client=HERE, settings=settings, now=now)
+            now += dt.timedelta(seconds=1)
+        minutes.append(result.lockouts[0].minutes)
+        now = result.locked_until
+    assert minutes == [1, 2, 4, 5, 5]
+    now += auth.BACKOFF_MEMORY + dt.timedelta(seconds=1)
+    for _ in range(LIMIT):
+        result = auth.authenticate(store, "zhang", "wrong!", client=HERE, settings=settings, now=now)
+        now += dt.timedelta(seconds=1)
+    assert (result.lockouts[0].level, result.lockouts[0].minutes) == (0, 1)
 
 
-def test_attempts_while_locked_do_not_extend_the_lock(store):
+def test_attempts_while_held_back_are_not_counted(store):
     add_city_user(store)
-    fail(store, "zhang", 5, T0)
-    fail(store, "zhang", 3, T0 + dt.timedelta(minutes=10))
-    assert auth.authenticate(store, "zhang", PASSWORD, now=T0 + dt.timedelta(minutes=15)).ok
+    fail(store, "zhang", LIMIT, T0)
+    fail(store, "zhang", 20, T0 + dt.timedelta(seconds=10))  # all refused unchecked: the lock-out does not grow
+    assert auth.authenticate(store, "zhang", PASSWORD, client=HERE, now=T0 + dt.timedelta(minutes=1, seconds=5)).ok
 
 
-def test_success_resets_the_count(store):
+def test_success_resets_the_account_counts(store):
     add_city_user(store)
-    fail(store, "zhang", 4, T0)
-    assert auth.authenticate(store, "zhang", PASSWORD, now=T0).ok
-    assert auth.list_users(store)["failed_attempts"].tolist() == [0]
-    assert fail(store, "zhang", 4, T0) == [AuthFailure.WRONG_CREDENTIALS] * 4
-    assert auth.authenticate(store, "zhang", PASSWORD, now=T0).ok
+    fail(store, "zhang", LIMIT - 1, T0)
+    assert auth.authenticate(store, "zhang", PASSWORD, client=HERE, now=T0 + dt.timedelta(seconds=30)).ok
+    later = T0 + dt.timedelta(minutes=1)
+    assert fail(store, "zhang", LIMIT - 1, later) == [AuthFailure.WRONG_CREDENTIALS] * (LIMIT - 1)
+    assert auth.authenticate(store, "zhang", PASSWORD, client=HERE, now=later + dt.timedelta(seconds=30)).ok
 
 
 @pytest.mark.parametrize(("unlock", "password"), [
@@ -305,9 +326,9 @@ def test_success_resets_the_count(store):
     (lambda e, n: auth.set_password(e, n, "a brand new secret"), "a brand new secret")])
 def test_admin_can_clear_a_lock(store, unlock, password):
     add_city_user(store)
-    fail(store, "zhang", 5, T0)
+    fail(store, "zhang", LIMIT, T0)
     unlock(store, "zhang")
-    assert auth.authenticate(store, "zhang", password, now=T0).ok
+    assert auth.authenticate(store, "zhang", password, client=HERE, now=T0 + dt.timedelta(seconds=10)).ok
 
 
 def test_timezone_aware_now_is_accepted(store):

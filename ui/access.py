@@ -15,6 +15,7 @@ import streamlit as st
 from data_access import audit, sessions
 from data_access.audit import AuditAction
 from data_access.auth import (
+    LOCAL_CLIENT,
     Identity,
     Role,
     any_user_exists,
@@ -141,17 +142,30 @@ def _login_form() -> None:
         if st.session_state.pop(_EXPIRED_KEY, False):
             st.info("登录已失效（已退出、长时间未操作或账号已停用），请重新登录。")
         return
-    result = authenticate(runtime.engine(), username, password)
+    engine, client = runtime.engine(), client_address()
+    result = authenticate(engine, username, password, client=client, settings=runtime.sign_in_settings())
     if result.ok and result.identity is not None:
-        started = sessions.start_session(runtime.engine(), result.identity)
+        started = sessions.start_session(engine, result.identity)
         st.session_state[_SESSION_KEY] = started.session_id
         st.session_state[_HANDOFF_KEY] = started.handoff_code
-        audit.record(runtime.engine(), result.identity, AuditAction.LOGIN, "本地账号登录", scope=scope_of(result.identity).code)
+        audit.record(engine, result.identity, AuditAction.LOGIN, f"本地账号登录（地址 {client}）",
+                     scope=scope_of(result.identity).code)
         st.rerun()
-    audit.record(runtime.engine(), username.strip().lower()[:64] or "(空)", AuditAction.LOGIN_FAILED,
-                 f"登录失败：{result.reason.label if result.reason else '原因不明'}")
-    time.sleep(FAILED_LOGIN_DELAY_S)  # slows guessing; the account also locks after repeated failures
-    st.error(result.message)
+    typed = username.strip().lower()[:64] or "(空)"
+    audit.record(engine, typed, AuditAction.LOGIN_FAILED,
+                 f"登录失败：{result.reason.label if result.reason else '原因不明'}（地址 {client}）")
+    for lockout in result.lockouts:
+        audit.record(engine, lockout.username or typed, AuditAction.LOCKOUT, lockout.detail)
+    time.sleep(FAILED_LOGIN_DELAY_S)  # slows guessing; the brakes in data_access.auth hold back what persists
+    st.error(result.message)  # one message for every refusal: the form tells nobody who exists or why
+
+
+def client_address() -> str:
+    """The address the sign-in comes from: the websocket's peer, which behind the proxy is the client's own address
+    (uvicorn takes it from X-Forwarded-For when the peer is a trusted proxy, FORWARDED_ALLOW_IPS, 127.0.0.1 by
+    default); loopback, which Streamlit reports as None, is LOCAL_CLIENT (as is a run without a browser)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else LOCAL_CLIENT
 
 
 def _oidc_identity() -> Identity | None:

@@ -1,4 +1,5 @@
-"""Downloads for Excel users: CSV in UTF-8 with BOM (Excel shows Chinese), and XLSX with a frozen header."""
+"""Downloads for Excel users: CSV in UTF-8 with BOM (Excel shows Chinese), and XLSX with a frozen header; every
+cell through presentation.spreadsheet, so an imported value is never a formula."""
 from __future__ import annotations
 
 import io
@@ -6,11 +7,14 @@ from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from data_access.audit import AuditAction
 from data_access.enums import Category, Channel, Satisfaction
 from metrics.caselists import COLUMN_LABELS, CaseStatus
+from presentation import spreadsheet
 
 from .access import audited
 
@@ -35,20 +39,25 @@ def for_people(frame: pd.DataFrame, extra_labels: dict[str, str] | None = None) 
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV encoded as UTF-8 with BOM."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """CSV encoded as UTF-8 with BOM, text kept as text."""
+    return spreadsheet.csv_bytes(frame)
 
 
 def xlsx_bytes(frame: pd.DataFrame, sheet: str = "数据") -> bytes:
-    """An XLSX workbook with one sheet, header row frozen, columns sized to their content."""
+    """An XLSX workbook with one sheet, header row frozen, columns sized to their content, text as string cells."""
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = sheet
+    spreadsheet.append_frame(ws, frame)
+    for header in ws[1]:
+        header.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    for i, column in enumerate(frame.columns, start=1):
+        width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)]) + 4
+        ws.column_dimensions[get_column_letter(i)].width = min(width, 40)
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name=sheet)
-        ws = writer.sheets[sheet]
-        ws.freeze_panes = "A2"
-        for i, column in enumerate(frame.columns, start=1):
-            width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)]) + 4
-            ws.column_dimensions[get_column_letter(i)].width = min(width, 40)
+    book.save(buf)
     return buf.getvalue()
 
 

@@ -1,0 +1,373 @@
+"""The attacks of issue 27 that failed, tried again: each test makes the attack and checks that it no longer works.
+
+1. Formula injection in downloads: case ids, domains, ledger titles and notes, 12388 complaint ids and a user
+   name typed into the sign-in form, each carrying a spreadsheet formula, reach every file the product
+   writes — the case list, overdue and 临期 lists (CSV and XLSX), the 督办台账, the 周例会台账, the 12388
+   monthly ledger, the audit log export. Every file is opened: no XLSX cell is a formula (openpyxl data type
+   "f"), every payload is a string cell holding exactly the payload; no CSV field begins with = + - @ tab or
+   CR without the quote prefix, and every payload reads back as the prefix plus the payload.
+2. Account enumeration and lock-out abuse: every refusal says the same; one address guessing an account,
+   one address trying many accounts and many addresses guessing one account are each held back, for a
+   while that doubles; none of them locks the owner out of the machine they use; lock-outs are in the audit
+   log and on the 审计日志 page.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import io
+import re
+import zipfile
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+import streamlit as st
+
+import pages.ledger
+import pages.weekly
+import ui.downloads
+from data_access import auth, ledger
+from data_access.audit import AuditAction, recent
+from data_access.auth import SIGN_IN_REFUSED, AuthFailure, Brake, Identity, Role, SignInSettings
+from data_access.database import init_database
+from data_access.engine import make_engine
+from data_access.hotline_import import import_complaints_bytes
+from data_access.importer import import_bytes
+from data_access.schema import sign_in_events
+from data_access.scope import WHOLE_PROVINCE
+from metrics.caselists import case_list, overdue_cases
+from metrics.request import Period
+from metrics.weekly import weekly_report
+from presentation.spreadsheet import FORMULA_STARTS, sheet_cell
+from reports.ledger_book import build_ledger_workbook
+from reports.monthly import month_end_pack
+from reports.workbook import build_workbook
+from tests.test_access import cheap_hasher, fill_login, go, new_session
+from tests.test_importer import case, csv_bytes
+from ui import access
+
+# ---------------------------------------------------------------------------------------------
+# 1. Formula injection in downloads
+
+HYPERLINK = '=HYPERLINK("http://evil.example/x","click")'
+DDE = "=cmd|' /C calc'!A0"
+PAYLOADS = (HYPERLINK, DDE, "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1")
+# what survives the importer and the ledger (they strip leading blanks, a tab or CR included): case ids, and
+# domains up to the column's 32 characters
+CASE_IDS = ('=HYPERLINK("http://evil.example/","x")', DDE, "+1+1", "-2+3", "@SUM(A1)")
+DOMAINS = ('=HYPERLINK("http://e.x","c")', DDE, "+1+1", "-2+3", "@SUM(A1)")
+COMPLAINT_IDS = ("=HYPERLINK(\"http://evil.example/12388\",\"x\")", "@SUM(B2)", "-1-1")
+TYPED_USERNAME = '=HYPERLINK("http://evil.example/login","x")'
+JINING, RENCHENG = "370800", "370811"
+AS_OF = dt.date(2024, 6, 30)
+H1 = Period(dt.date(2024, 1, 1), AS_OF, AS_OF)
+NOW = dt.datetime(2024, 6, 5, 9, 30)
+MONTH = "2024-05"
+PROVINCE = Identity("sheng", Role.PROVINCE, None, "省纪委监委信访室")
+RENCHENG_COUNTY = Identity("rencheng", Role.COUNTY, RENCHENG, "任城区纪委监委")
+PASSWORD = "Shandong-2024!"
+
+
+def formula_cells(data: bytes) -> list[str]:
+    """Every formula cell of a workbook, as sheet!cell."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return [f"{ws.title}!{c.coordinate}" for ws in book.worksheets for row in ws.iter_rows() for c in row
+            if c.data_type == "f"]
+
+
+def string_cells(data: bytes) -> set[str]:
+    """The values of the workbook's string cells."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if c.data_type == "s"}
+
+
+def csv_fields(data: bytes) -> list[str]:
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
+    return [field for row in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")) for field in row]
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def live_fields(data: bytes) -> list[str]:
+    """CSV fields a spreadsheet would read as a formula: beginning with = + - @ tab or CR, not a plain number."""
+    return [f for f in csv_fields(data) if f.startswith(FORMULA_STARTS) and not is_number(f)]
+
+
+def assert_text_kept(data: bytes, file_name: str, payloads: tuple[str, ...]) -> None:
+    """The file holds no live formula, and every payload as text (XLSX: a string cell; CSV: quote + payload)."""
+    if file_name.endswith(".csv"):
+        assert live_fields(data) == [], file_name
+        assert {"'" + p for p in payloads} <= set(csv_fields(data)), file_name
+    else:
+        assert formula_cells(data) == [], file_name
+        assert set(payloads) <= string_cells(data), file_name
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=repr)
+def test_a_formula_is_text_in_both_kinds_of_file(payload: str) -> None:
+    assert sheet_cell(payload) == "'" + payload
+    frame = pd.DataFrame({"件号": [payload], "领域": [payload]})
+    data = ui.downloads.xlsx_bytes(frame)
+    assert formula_cells(data) == []
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert [(c.value, c.data_type) for c in sheet[2]] == [(payload, "s")] * 2
+    assert csv_fields(ui.downloads.csv_bytes(frame)) == ["件号", "领域", "'" + payload, "'" + payload]
+
+
+def test_numbers_dates_and_plain_text_stay_what_they_are() -> None:
+    frame = pd.DataFrame({"件数": [np.int64(-2), 3], "比率": [-0.25, np.nan], "日期": [dt.date(2024, 6, 30), None],
+                          "说明": ["较上周 -1", "济宁市"], "是否": [True, False]})
+    data = ui.downloads.xlsx_bytes(frame)
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert [c.value for c in sheet[2]] == [-2, -0.25, dt.datetime(2024, 6, 30), "较上周 -1", True]
+    assert [c.data_type for c in sheet[2]] == ["n", "n", "d", "s", "b"]
+    assert csv_fields(ui.downloads.csv_bytes(frame))[5:] == ["-2", "-0.25", "2024-06-30", "较上周 -1", "True",
+                                                             "3", "", "", "济宁市", "False"]
+
+
+def test_a_character_a_workbook_cannot_hold_does_not_fail_the_download() -> None:
+    data = ui.downloads.xlsx_bytes(pd.DataFrame({"件号": ["=A\x01B"]}))
+    assert openpyxl.load_workbook(io.BytesIO(data)).active["A2"].value == "=A\ufffdB"
+
+
+def poison(engine: sa.Engine) -> None:
+    """Cases of 任城区 whose ids and domains are formulas, open and overdue on AS_OF; a 督办 item with a formula
+    title, requirement and reply; 12388 complaints of MONTH with formula ids about those cases."""
+    rows = [case(cid, county_code=RENCHENG, domain=domain, received_date="2024-05-06", due_date="2024-06-05",
+                 closed_date="", satisfaction="", disputed="0", accepted_notice_date="2024-05-10", result_notice_date="")
+            for cid, domain in zip(CASE_IDS, DOMAINS, strict=True)]
+    import_bytes(engine, csv_bytes(rows), "cases.csv")
+    item = ledger.open_item(engine, PROVINCE, county_code=RENCHENG, title=HYPERLINK, reason=DDE, method="phone",
+                            reply_due=dt.date(2024, 6, 20), case_id="+1+1", now=NOW)
+    ledger.reply(engine, RENCHENG_COUNTY, item, note="@SUM(A1)", promised_date=dt.date(2024, 7, 1),
+                 now=NOW + dt.timedelta(days=1))
+    calls = [{"来电编号": cid, "来电日期": "2024-05-20", "市": "济宁市", "县（市、区）": "任城区", "投诉类型": "办理缓慢",
+              "关联件号": linked} for cid, linked in zip(COMPLAINT_IDS, CASE_IDS, strict=False)]
+    import_complaints_bytes(engine, csv_bytes(calls), "12388.csv", today=AS_OF)
+
+
+@pytest.fixture
+def poisoned(engine: sa.Engine) -> sa.Engine:
+    poison(engine)
+    return engine
+
+
+def test_case_lists_keep_formulas_as_text(poisoned: sa.Engine) -> None:
+    listed = case_list(poisoned, RENCHENG, H1, scope=WHOLE_PROVINCE, limit=None)
+    overdue = overdue_cases(poisoned, AS_OF, scope=WHOLE_PROVINCE)
+    assert set(listed["case_id"]) == set(overdue["case_id"]) == set(CASE_IDS)  # the values went in as they were
+    for frame in (listed, overdue):
+        people = ui.downloads.for_people(frame)
+        assert_text_kept(ui.downloads.xlsx_bytes(people), "cases.xlsx", CASE_IDS + DOMAINS)
+        assert_text_kept(ui.downloads.csv_bytes(people), "cases.csv", CASE_IDS + DOMAINS)
+
+
+def test_the_ledger_workbook_keeps_formulas_as_text(poisoned: sa.Engine) -> None:
+    items = ledger.items(poisoned, WHOLE_PROVINCE, AS_OF)
+    steps = ledger.history(poisoned, WHOLE_PROVINCE)
+    assert_text_kept(build_ledger_workbook(items, steps), "督办台账.xlsx", (HYPERLINK, DDE, "+1+1", "@SUM(A1)"))
+
+
+def test_the_weekly_workbook_keeps_formulas_as_text(poisoned: sa.Engine) -> None:
+    data = build_workbook(weekly_report(poisoned, AS_OF, scope=WHOLE_PROVINCE))
+    assert_text_kept(data, "周例会台账.xlsx", CASE_IDS + DOMAINS + (HYPERLINK, DDE))
+
+
+def test_the_12388_monthly_ledger_keeps_formulas_as_text(poisoned: sa.Engine) -> None:
+    pack = month_end_pack(poisoned, MONTH, dt.date(2024, 6, 3))
+    (data,) = [content for name, content in pack.files if name.endswith(".xlsx")]
+    assert_text_kept(data, "12388月度台账.xlsx", COMPLAINT_IDS + CASE_IDS[:len(COMPLAINT_IDS)])
+
+
+def test_zip_of_the_monthly_pack_is_a_plain_zip(poisoned: sa.Engine) -> None:
+    """The page's ZIP holds the same workbook: nothing in it runs either."""
+    from reports.monthly import pack_zip
+
+    pack = month_end_pack(poisoned, MONTH, dt.date(2024, 6, 3))
+    with zipfile.ZipFile(io.BytesIO(pack_zip(pack))) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".xlsx")]
+        assert formula_cells(archive.read(name)) == []
+
+
+# --- the same, clicked in the running app (embedded DuckDB) ----------------------------------
+
+@pytest.fixture(scope="module")
+def app_database(tmp_path_factory: pytest.TempPathFactory):
+    """A DuckDB file with the poisoned data and a province user; DATABASE_URL points at it for the module."""
+    url = f"duckdb:///{tmp_path_factory.mktemp('attacks') / 'app.duckdb'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(auth, "PASSWORD_HASHER", cheap_hasher())
+        mp.setattr(access, "FAILED_LOGIN_DELAY_S", 0.0)
+        mp.setenv("DATABASE_URL", url)
+        engine = make_engine(url)
+        init_database(engine)
+        poison(engine)
+        auth.add_user(engine, "sheng", PASSWORD, Role.PROVINCE, None)
+        auth.add_user(engine, "jining", PASSWORD, Role.CITY, JINING)
+        st.cache_data.clear()
+        yield engine
+        engine.dispose()
+
+
+@pytest.fixture
+def clicked(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """The file builders the download buttons hold, by file name: every module that calls recorded_download."""
+    builders: dict[str, object] = {}
+    for module in (ui.downloads, pages.weekly, pages.ledger):
+        real = module.recorded_download
+
+        @functools.wraps(real)
+        def spy(make, file_name, real=real):
+            builders[file_name] = build = real(make, file_name)
+            return build
+
+        monkeypatch.setattr(module, "recorded_download", spy)
+    return builders
+
+
+def test_every_download_of_the_app_keeps_formulas_as_text(app_database: sa.Engine, clicked: dict[str, object]) -> None:
+    fill_login(new_session(), TYPED_USERNAME, "whatever it is")  # the typed name lands in the audit log
+    at = fill_login(new_session(), "sheng", PASSWORD)
+    go(at, "drilldown", region=RENCHENG)
+    for page in ("overdue", "ledger", "weekly", "audit"):
+        go(at, page)
+    names = sorted(clicked)
+    kinds = [re.sub(r"_.*", "", name.rsplit(".", 1)[0]) + "." + name.rsplit(".", 1)[1] for name in names]
+    assert {"案件清单.csv", "案件清单.xlsx", "超期督办.csv", "超期督办.xlsx", "督办台账.xlsx", "周例会台账.xlsx",
+            "审计日志.csv", "审计日志.xlsx"} <= set(kinds), names
+    expected = {"案件清单": CASE_IDS + DOMAINS, "超期督办": CASE_IDS + DOMAINS, "督办台账": (HYPERLINK, DDE, "@SUM(A1)"),
+                "周例会台账": CASE_IDS + DOMAINS, "审计日志": (TYPED_USERNAME.lower(),)}
+    for name, kind in zip(names, kinds, strict=True):
+        if name.endswith((".csv", ".xlsx")):  # every spreadsheet the pages offer (the deck and Word files are not)
+            assert_text_kept(clicked[name](), name, expected.get(kind.split(".")[0], ()))
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Account enumeration and lock-out abuse
+
+T0 = dt.datetime(2026, 3, 2, 9, 0, 0)
+OWNER_DESK, ATTACKER = "10.8.0.21", "10.66.6.6"
+SETTINGS = SignInSettings()
+
+
+@pytest.fixture
+def accounts(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch):
+    """zhang (济宁市) and the disabled tingyong; zhang signed in from the owner's desk a day before T0."""
+    monkeypatch.setattr(auth, "PASSWORD_HASHER", cheap_hasher())
+    with engine.begin() as conn:
+        conn.execute(sign_in_events.delete())
+    auth.add_user(engine, "zhang", PASSWORD, Role.CITY, JINING)
+    auth.add_user(engine, "tingyong", PASSWORD, Role.CITY, JINING)
+    auth.disable_user(engine, "tingyong")
+    assert auth.authenticate(engine, "zhang", PASSWORD, client=OWNER_DESK, now=T0 - dt.timedelta(days=1)).ok
+    yield engine
+    with engine.begin() as conn:  # the shared database keeps no attempts for the next test
+        conn.execute(sign_in_events.delete())
+
+
+class Clock:
+    """Attempts a second apart, from T0 on."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def tick(self, seconds: float = 1) -> dt.datetime:
+        self.now += dt.timedelta(seconds=seconds)
+        return self.now
+
+
+def attempt(engine: sa.Engine, clock: Clock, name: str, password: str, client: str) -> auth.AuthResult:
+    return auth.authenticate(engine, name, password, client=client, now=clock.tick())
+
+
+def test_every_refusal_says_the_same(accounts: sa.Engine) -> None:
+    clock = Clock()
+    answers = {
+        "unknown user": attempt(accounts, clock, "nobody", PASSWORD, ATTACKER),
+        "wrong password": attempt(accounts, clock, "zhang", "guess-1", ATTACKER),
+        "disabled, right password": attempt(accounts, clock, "tingyong", PASSWORD, ATTACKER),
+    }
+    for i in range(SETTINGS.account_client_failures):
+        attempt(accounts, clock, "zhang", f"guess-{i + 2}", ATTACKER)
+        attempt(accounts, clock, "nobody", f"guess-{i + 2}", ATTACKER)
+    answers["held back, right password"] = attempt(accounts, clock, "zhang", PASSWORD, ATTACKER)
+    answers["unknown user, held back alike"] = attempt(accounts, clock, "nobody", PASSWORD, ATTACKER)
+    assert {name: (a.ok, a.message) for name, a in answers.items()} == dict.fromkeys(answers, (False, SIGN_IN_REFUSED))
+    # the audit log (not the form) keeps the reasons
+    assert [a.reason for a in answers.values()] == [AuthFailure.WRONG_CREDENTIALS, AuthFailure.WRONG_CREDENTIALS,
+                                                    AuthFailure.DISABLED, AuthFailure.LOCKED, AuthFailure.LOCKED]
+
+
+def test_guessing_from_one_address_never_locks_the_owner_out(accounts: sa.Engine) -> None:
+    """An hour of guessing as fast as the brakes allow: the attacker's address is held back ever longer, and the
+    owner signs in from their desk at any moment."""
+    clock, lockouts = Clock(), []
+    while clock.now < T0 + dt.timedelta(hours=1):
+        result = attempt(accounts, clock, "zhang", "guess", ATTACKER)
+        lockouts += [(lo.brake, lo.minutes) for lo in result.lockouts]
+        if result.reason is AuthFailure.LOCKED:  # wait it out, then guess again
+            clock.now = result.locked_until
+        assert attempt(accounts, clock, "zhang", PASSWORD, OWNER_DESK).ok
+    assert [m for b, m in lockouts if b is Brake.ACCOUNT_CLIENT][:6] == [1, 2, 4, 8, 16, 32]  # back-off
+    assert Brake.ACCOUNT not in {b for b, _ in lockouts}  # the owner's successes keep the account's own brake away
+    assert Brake.CLIENT in {b for b, _ in lockouts}  # and the address, 30 failures within the hour, is held back too
+
+
+def test_one_address_trying_many_accounts_is_held_back(accounts: sa.Engine) -> None:
+    clock = Clock()
+    for i in range(SETTINGS.client_failures - 1):
+        assert attempt(accounts, clock, f"user{i}", "password1", ATTACKER).lockouts == ()
+    last = attempt(accounts, clock, "zhang", "password1", ATTACKER)
+    (lockout,) = last.lockouts
+    assert (lockout.brake, lockout.username, lockout.client, lockout.minutes) == (Brake.CLIENT, "", ATTACKER, 1)
+    assert lockout.detail.startswith(f"地址 {ATTACKER} 一小时内登录失败 {SETTINGS.client_failures} 次：暂停该地址登录任何账户 1 分钟")
+    assert attempt(accounts, clock, "zhang", PASSWORD, ATTACKER).reason is AuthFailure.LOCKED  # any account there
+    assert attempt(accounts, clock, "zhang", PASSWORD, OWNER_DESK).ok  # not elsewhere
+
+
+def test_guessing_from_many_addresses_holds_back_only_unknown_addresses(accounts: sa.Engine) -> None:
+    clock, set_off = Clock(), []
+    for i in range(SETTINGS.account_failures):
+        address = f"10.77.0.{i // (SETTINGS.account_client_failures - 1)}"  # each below its own address's limit
+        set_off += attempt(accounts, clock, "zhang", f"guess-{i}", address).lockouts
+    (lockout,) = set_off
+    assert (lockout.brake, lockout.username, lockout.client) == (Brake.ACCOUNT, "zhang", "")
+    assert auth.list_users(accounts, now=clock.now).set_index("username").loc["zhang", "locked"]
+    new_machine = attempt(accounts, clock, "zhang", PASSWORD, "10.99.0.1")
+    assert (new_machine.reason, new_machine.message) == (AuthFailure.LOCKED, SIGN_IN_REFUSED)
+    assert attempt(accounts, clock, "zhang", PASSWORD, OWNER_DESK).ok  # the owner's desk is known: not held back
+    later = Clock()
+    later.now = lockout.until
+    assert attempt(accounts, later, "zhang", PASSWORD, "10.99.0.1").ok  # a lock-out ends; no fixed 15 minutes
+
+
+def test_lock_outs_are_in_the_audit_log_and_on_the_audit_page(app_database: sa.Engine,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(access, "client_address", lambda: ATTACKER)
+    at = new_session()
+    for i in range(SETTINGS.account_client_failures + 1):
+        fill_login(at, "jining", f"guess-{i}")
+        assert [e.value for e in at.error] == [SIGN_IN_REFUSED]
+    rows = recent(app_database, 1000)
+    lockouts = rows[rows["action"] == AuditAction.LOCKOUT.value]
+    assert list(lockouts["username"]) == ["jining"]
+    assert lockouts["detail"].iloc[0].startswith(
+        f"账户 jining 自地址 {ATTACKER} 连续登录失败 {SETTINGS.account_client_failures} 次：暂停该地址登录该账户 1 分钟")
+    failed = rows[(rows["action"] == AuditAction.LOGIN_FAILED.value) & (rows["username"] == "jining")]
+    assert failed["detail"].iloc[0] == f"登录失败：登录暂停中（失败次数过多）（地址 {ATTACKER}）"
+
+    monkeypatch.setattr(access, "client_address", lambda: OWNER_DESK)
+    at = go(fill_login(new_session(), "sheng", PASSWORD), "audit")
+    shown = at.dataframe[0].value
+    assert list(shown.loc[shown["操作"] == "登录暂停", "用户"]) == ["jining"]
+    assert any("登录暂停 1 条" in c.value for c in at.caption)
