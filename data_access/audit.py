@@ -42,6 +42,7 @@ class AuditAction(LabelledEnum):
     HOTLINE = ("hotline", "12388来电")
     BACKUP = ("backup", "备份")
     RESTORE = ("restore", "恢复")
+    DOCUMENT = ("document", "发文")  # a document issued with its 文号 (data_access.document_register)
 
 
 def record(engine: sa.Engine, identity_or_username: Identity | str, action: AuditAction | str, detail: str,

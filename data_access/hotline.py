@@ -27,20 +27,22 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from . import audit, ledger
+from . import audit, document_register, ledger
 from .auth import Identity, OutOfScope, Role, require_whole_province
+from .document_register import Draft, Issued
 from .engine import connect
 from .enums import ComplaintKind, Feedback, LabelledEnum, SpotCheckResult, alias_map
 from .hotline_settings import HotlineSettings, load_hotline_settings
 from .ledger import LedgerRefused, StaleStep, check_note
 from .schema import cases, hotline_complaints, regions, spot_check_draws
 from .scope import Scope, counties_at_or_under, require_scope
-from .workdays import load_calendar
+from .workdays import workday_after
 
 SEED_MAX = 2**31 - 1  # seeds fit spot_check_draws.seed (a 32-bit integer)
 SHARE_RANGE = (0.01, 1.0)
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 E = TypeVar("E", bound=LabelledEnum)
+T = TypeVar("T")
 
 __all__ = ["CycleRefused", "Draw", "NoticeMonth", "StaleStep", "complaints", "draw_spot_checks", "draws", "item_reason",
            "item_title", "replays", "mark_notified", "month_bounds", "notice_month", "notice_months", "record_feedback",
@@ -161,22 +163,43 @@ def mark_notified(engine: sa.Engine, actor: Identity | str, month: str, now: dt.
     by the month's end — a late import joins the next notice) as notified in `month`; province only; how many were
     marked (0 for a month already issued: its list is fixed). With `listed` (the ids the issued documents list),
     StaleStep and nothing marked unless exactly those are marked."""
+    with engine.begin() as conn:
+        return mark_notified_in(conn, actor, month, now, listed=listed)
+
+
+def issue_notice(engine: sa.Engine, actor: Identity | str, month: str, listed: Collection[str], drafts: Sequence[Draft],
+                 dated: dt.date, then: Callable[[list[Issued]], T] | None = None) -> tuple[list[Issued], int, T | None]:
+    """The month-end 通报 in one transaction: a 文号 for each of its documents (`drafts`, dated `dated`), exactly the
+    `listed` complaints marked notified (mark_notified_in), and `then(issued)` (building and writing the files
+    with their numbers: what it raises takes the numbers and the marks back). The numbers, how many were marked,
+    what `then` returned."""
+    def record(conn: sa.Connection, issued: list[Issued]) -> tuple[int, T | None]:
+        marked = mark_notified_in(conn, actor, month, listed=listed)
+        return marked, then(issued) if then is not None else None
+
+    issued, done = document_register.issue(engine, actor, drafts, dated, record=record)
+    assert done is not None
+    return issued, done[0], done[1]
+
+
+def mark_notified_in(conn: sa.Connection, actor: Identity | str, month: str, now: dt.datetime | None = None, *,
+                     listed: Collection[str] | None = None) -> int:
+    """mark_notified inside the caller's transaction (the one that numbers the month's documents)."""
     require_whole_province(actor, "通报12388来电")
     c = hotline_complaints.c
-    with engine.begin() as conn:
-        notice = notice_month(conn, month, (now or _now()).date())
-        if notice.issued:
-            return 0
-        pending = conn.execute(sa.select(c.complaint_id, notice.late().label("late")).where(notice.condition())).all()
-        if listed is not None and {row.complaint_id for row in pending} != set(listed):
-            raise StaleStep(_NOTICE_MOVED)
-        marked = conn.execute(hotline_complaints.update().where(notice.condition()).values(notified_month=month)).rowcount
-        if marked != len(pending):
-            raise StaleStep(_NOTICE_MOVED)
-        if marked:
-            late = sum(1 for row in pending if row.late)
-            audit.record_in(conn, actor, audit.AuditAction.HOTLINE,
-                            f"通报 {month}：12388来电投诉 {marked} 件" + (f"（含逾期补录 {late} 件）" if late else ""))
+    notice = notice_month(conn, month, (now or _now()).date())
+    if notice.issued:
+        return 0
+    pending = conn.execute(sa.select(c.complaint_id, notice.late().label("late")).where(notice.condition())).all()
+    if listed is not None and {row.complaint_id for row in pending} != set(listed):
+        raise StaleStep(_NOTICE_MOVED)
+    marked = conn.execute(hotline_complaints.update().where(notice.condition()).values(notified_month=month)).rowcount
+    if marked != len(pending):
+        raise StaleStep(_NOTICE_MOVED)
+    if marked:
+        late = sum(1 for row in pending if row.late)
+        audit.record_in(conn, actor, audit.AuditAction.HOTLINE,
+                        f"通报 {month}：12388来电投诉 {marked} 件" + (f"（含逾期补录 {late} 件）" if late else ""))
     return int(marked)
 
 
@@ -359,8 +382,7 @@ def item_reason(month: str, note: str, spot_check: bool = False) -> str:
 
 def reply_due(opened: dt.date, workdays: int) -> dt.date:
     """The reply deadline of an item the cycle opens on `opened`: the `workdays`-th working day after it."""
-    day = load_calendar().deadline_after(np.array([opened], dtype="datetime64[D]"), workdays)[0]
-    return dt.date.fromisoformat(str(day))
+    return workday_after(opened, workdays)
 
 
 def _open_item(conn: sa.Connection, actor: Identity, row: sa.Row[Any], title: str, reason: str, at: dt.datetime,

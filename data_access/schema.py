@@ -256,3 +256,29 @@ spot_check_draws = sa.Table(
     sa.Column("drawn_at", Timestamp, nullable=False),
     sa.Column("drawn_by", sa.String(64), nullable=False),
 )
+
+# 文号 register (docs/contract/document-numbers.md): one row per document issued, inserted in the transaction that
+# records the document and never updated or deleted, so a number is never given twice. The sequence runs per
+# series (the kind's pattern with the issuing office filled in) and year; the primary key on the number itself is
+# what makes one of two concurrent issuers of the same number fail and take the next.
+document_numbers = sa.Table(
+    "document_numbers",
+    metadata,
+    sa.Column("number", sa.String(64), primary_key=True),  # 文号 as printed: 鲁纪信督〔2026〕3号
+    sa.Column("series", sa.String(64), nullable=False),  # the pattern it was numbered in: 鲁纪信督〔{year}〕{seq}号
+    sa.Column("year", sa.Integer, nullable=False, quote=True),  # the 成文日期's year
+    sa.Column("seq", sa.Integer, nullable=False),  # 1, 2, ... within series and year
+    sa.Column("kind", sa.String(16), nullable=False),  # weekly | hotline_city | hotline_county | hotline_summary | notice | analysis
+    sa.Column("subject", sa.String(64), nullable=False),  # what it is about, kept by a re-issue: 2026-10/370800, an item id
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("recipient", sa.String(200), nullable=False),  # 主送
+    sa.Column("recipient_code", sa.String(6), nullable=False),  # the recipient's region, '' across the province
+    sa.Column("dated", sa.Date, nullable=False),  # 成文日期
+    sa.Column("reply_due", sa.Date, nullable=True),  # the 答复 / 反馈期限 it states
+    sa.Column("issued_by", sa.String(64), nullable=False),
+    sa.Column("issued_scope", sa.String(6), nullable=False),  # the issuing office's region, '' for the province
+    sa.Column("issued_at", Timestamp, nullable=False),
+    sa.Column("replaces", sa.String(64), nullable=True),  # a re-issue: the number it replaces
+    sa.UniqueConstraint("series", "year", "seq", name="uq_document_numbers_seq"),
+)
+sa.Index("ix_document_numbers_subject", document_numbers.c.kind, document_numbers.c.subject)

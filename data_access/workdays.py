@@ -45,6 +45,13 @@ class WorkdayCalendar:
         return np.asarray(idx)
 
 
+def workday_after(day: dt.date, workdays: int) -> dt.date:
+    """The `workdays`-th working day after `day` on the official calendar (`day` itself is day 0): a deadline of
+    N working days given on `day`."""
+    found = load_calendar().deadline_after(np.array([day], dtype="datetime64[D]"), workdays)[0]
+    return dt.date.fromisoformat(str(found))
+
+
 def _official_years() -> tuple[int, int]:
     known = sorted(chinese_calendar.holidays)
     return known[0].year, known[-1].year

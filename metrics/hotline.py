@@ -9,12 +9,14 @@ few hundred complaints, so the rows are read and tallied here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 import sqlalchemy as sa
 
 from data_access import hotline
+from data_access.document_register import DocumentKind, latest
 from data_access.engine import connect
 from data_access.enums import ComplaintKind, Feedback, Level, SpotCheckResult
 from data_access.hotline_settings import DEFAULT_HOTLINE_SETTINGS, HotlineSettings
@@ -92,13 +94,26 @@ def _units(conn: sa.Connection, level: Level, scope: Scope, parent: str | None) 
     return _frame(conn, query)
 
 
-def _tally(rows: pd.DataFrame, by: str, groups: list[str], today: dt.date, settings: HotlineSettings) -> pd.DataFrame:
+def feedback_deadlines(conn: sa.Connection, months: Collection[str], settings: HotlineSettings) -> dict[str, dt.date]:
+    """The day by which cities answer the 通报 of each month: the deadline its issued documents state (the 文号
+    register, the month's latest summary), else, for a month issued without the register (the demo's, earlier
+    ones), the settings' day of the next month."""
+    stated = latest(conn, DocumentKind.HOTLINE_SUMMARY, sorted(months))
+    return {m: d.reply_due if (d := stated.get(m)) is not None and d.reply_due else settings.feedback_due(m) for m in months}
+
+
+def _deadlines(conn: sa.Connection, rows: pd.DataFrame, settings: HotlineSettings) -> dict[str, dt.date]:
+    """feedback_deadlines of the months the rows were notified in."""
+    return feedback_deadlines(conn, {str(m) for m in rows["notified_month"].dropna().unique()}, settings)
+
+
+def _tally(rows: pd.DataFrame, by: str, groups: list[str], today: dt.date, deadlines: Mapping[str, dt.date]) -> pd.DataFrame:
     """The kind and cycle counts of `rows` per value of column `by` (one row per member of `groups`, zeros where
-    none): as they stand `today` — a missing answer is notified, unanswered, and past its feedback deadline."""
+    none): as they stand `today` — a missing answer is notified, unanswered, and past its month's deadline."""
     notified = rows["notified_month"].notna()
     answered = rows["feedback"].notna()
     overdue = notified & ~answered & rows["notified_month"].map(
-        lambda m: pd.notna(m) and today > settings.feedback_due(str(m))).astype(bool)
+        lambda m: pd.notna(m) and today > deadlines[str(m)]).astype(bool)
     flags = pd.DataFrame({
         by: rows[by], "complaints": 1, "late": rows["late"].astype(bool), **{k: rows["kind"] == k for k in KIND_COLUMNS},
         "notified": notified, "answered": answered, "confirmed": rows["feedback"] == Feedback.TRUE.value,
@@ -119,14 +134,15 @@ def month_counts(engine: sa.Engine | sa.Connection, month: str, level: Level, *,
     with connect(engine) as conn:
         rows = notice_complaints(conn, month, scope=scope, parent=parent, today=today)
         units = _units(conn, level, scope, parent)
-    return _by_region(rows, units, today, settings)
+        deadlines = _deadlines(conn, rows, settings)
+    return _by_region(rows, units, today, deadlines)
 
 
-def _by_region(rows: pd.DataFrame, units: pd.DataFrame, today: dt.date, settings: HotlineSettings) -> pd.DataFrame:
+def _by_region(rows: pd.DataFrame, units: pd.DataFrame, today: dt.date, deadlines: Mapping[str, dt.date]) -> pd.DataFrame:
     """The tally of a notice's rows per region of `units` (from _units): code, name, the counts, 属实占比."""
     names = units.drop_duplicates("code").sort_values("code")
     region_of = dict(zip(units["county_code"], units["code"], strict=True))
-    counted = _tally(rows.assign(code=rows["county_code"].map(region_of)), "code", list(names["code"]), today, settings)
+    counted = _tally(rows.assign(code=rows["county_code"].map(region_of)), "code", list(names["code"]), today, deadlines)
     out = names[["code", "name"]].merge(counted, on="code", how="left")
     return _with_share(out[list(MONTH_COLUMNS)].reset_index(drop=True))
 
@@ -148,8 +164,9 @@ def month_series(engine: sa.Engine | sa.Connection, last_month: str, months: int
     today = today or dt.date.today()
     begun = [m for m in labels if hotline.month_bounds(m)[0] <= today]
     with connect(engine) as conn:
-        rows = _notice_rows(conn, hotline.notice_months(conn, begun, today), scope, parent) if begun else None
-    return _with_share(_tally(rows if rows is not None else _NO_ROWS, "month", labels, today, settings))
+        rows = _notice_rows(conn, hotline.notice_months(conn, begun, today), scope, parent) if begun else _NO_ROWS
+        deadlines = _deadlines(conn, rows, settings)
+    return _with_share(_tally(rows, "month", labels, today, deadlines))
 
 
 _NO_ROWS = pd.DataFrame(columns=[*(col.name for col in hotline_complaints.columns), "city_code", "late", "month"])
@@ -218,7 +235,7 @@ class MonthlyFacts:
     start: dt.date
     end: dt.date  # the month's last day
     as_of: dt.date  # the month's last day, or the day the pack is made while the month runs: everything is read as of it
-    feedback_due: dt.date
+    feedback_due: dt.date  # the answers' deadline of the month's 通报 as issued (feedback_deadlines); a new issue states its own
     province_code: str
     province_name: str
     province: pd.Series  # HANDLING_METRICS of the province over the month
@@ -271,10 +288,12 @@ def monthly_facts(engine: sa.Engine | sa.Connection, month: str, *, scope: Scope
         chosen = ranked[ranked["status"] == PriorityStatus.PRIORITY.value]
         county_notices = tuple(_county_notice(conn, row.code, row.name, names.get(row.city_code, ""), period, scope, settings)
                                for row in chosen.itertuples())
-    cities = _by_region(listed, city_units, today, hotline_settings).merge(
+        deadlines = feedback_deadlines(conn, {month, *(str(m) for m in listed["notified_month"].dropna().unique())},
+                                       hotline_settings)
+    cities = _by_region(listed, city_units, today, deadlines).merge(
         city_rates[["code", *HANDLING_METRICS]], on="code", how="left")
     city_of = dict(zip(city_units["county_code"], city_units["code"], strict=True))
-    counties = _by_region(listed, county_units, today, hotline_settings)
+    counties = _by_region(listed, county_units, today, deadlines)
     counties = counties.assign(city_code=counties["code"].map(city_of))
     listed = listed.assign(county_name=listed["county_code"].map(names), city_code=listed["county_code"].map(city_of))
     notices = tuple(
@@ -283,7 +302,7 @@ def monthly_facts(engine: sa.Engine | sa.Connection, month: str, *, scope: Scope
         for _, row in cities.iterrows())
     totals = cities[["complaints", "late", *KIND_COLUMNS]].sum()
     issued = bool(listed["notified_month"].notna().any())
-    return MonthlyFacts(month, start, end, as_of, hotline_settings.feedback_due(month), str(province_code), str(province_name),
+    return MonthlyFacts(month, start, end, as_of, deadlines[month], str(province_code), str(province_name),
                         province[list(HANDLING_METRICS)], totals, cities, notices, county_notices, window, issued)
 
 

@@ -13,15 +13,17 @@ import pandas as pd
 import streamlit as st
 
 from data_access.auth import Identity, OutOfScope, Role
+from data_access.document_register import DocumentRefused, Issued
 from data_access.enums import ComplaintKind, Feedback, Level, SpotCheckResult
 from data_access.hotline import CycleRefused
 from data_access.ledger import StaleStep
 from data_access.problems import DataRejected
 from metrics.hotline import KIND_COLUMNS, LABELS
 from pages import hand_over
+from presentation.documents import numbers_text
 from presentation.format import pct
 from presentation.palette import BLUE, GREY, ORANGE, VERMILLION
-from reports.monthly import pack_of, pack_zip
+from reports.monthly import pack_dates, pack_drafts, pack_of, pack_zip
 from ui import steps
 from ui.access import current_identity
 from ui.charts import lines_chart, stacked_bar_chart
@@ -99,7 +101,7 @@ def take_step(step, done: str) -> None:
     steps.take_step(step, done, DONE_KEY)
 
 
-def headline(counts: pd.DataFrame, previous: pd.DataFrame, month: str, feedback_day: int) -> None:
+def headline(counts: pd.DataFrame, previous: pd.DataFrame, month: str, feedback_due: dt.date) -> None:
     """来电, 属实占比, 逾期未反馈, 抽查, 挂账督办 of the month in the viewer's region."""
     total, before = int(counts["complaints"].sum()), int(previous["complaints"].sum())
     answered, confirmed = int(counts["answered"].sum()), int(counts["confirmed"].sum())
@@ -109,7 +111,7 @@ def headline(counts: pd.DataFrame, previous: pd.DataFrame, month: str, feedback_
     c2.metric("属实占比", pct(confirmed / answered) if answered else "—", border=True,
               help=f"地市已反馈 {answered} 件，其中属实 {confirmed} 件。")
     c3.metric("逾期未反馈", f"{int(counts['missing'].sum()):,} 件", border=True,
-              help=f"已通报、超过反馈截止日（次月 {feedback_day} 日）仍未反馈的来电。")
+              help=f"已通报、超过通报所定反馈期限（{feedback_due}）仍未反馈的来电。")
     c4.metric("抽查", f"{int(counts['checked'].sum())}/{int(counts['drawn'].sum())} 件", border=True,
               help=f"已抽查/抽中；抽查发现反馈不实 {int(counts['check_false'].sum())} 件。")
     c5.metric("挂账督办", f"{int(counts['items'].sum()):,} 项", border=True, help="反馈属实或抽查发现反馈不实而挂账的督办事项。")
@@ -143,7 +145,7 @@ def complaint_list(rows: pd.DataFrame) -> pd.DataFrame:
 def feedback_form(data: ScopedData, identity: Identity, rows: pd.DataFrame, month: str) -> None:
     """A city (or the province) answers one notified complaint: 属实 opens a supervision item."""
     waiting = rows[rows["notified_month"].notna() & rows["feedback"].isna()]
-    st.subheader(f"地市反馈（待反馈 {len(waiting)} 件，截止 {data.hotline.feedback_due(month)}）")
+    st.subheader(f"地市反馈（待反馈 {len(waiting)} 件，截止 {data.hotline_feedback_due(month)}）")
     if waiting.empty:
         st.info("本月没有待反馈的来电。" if rows["notified_month"].notna().any() else "本月来电尚未通报，通报后由地市逐件反馈。")
         return
@@ -197,37 +199,51 @@ def spot_checks(data: ScopedData, identity: Identity, rows: pd.DataFrame, month:
 
 
 def month_end_pack(data: ScopedData, identity: Identity, month: str, issued: bool) -> None:
-    """The province issues the month's 通报 (marking exactly the complaints it lists notified) and downloads the pack;
-    a month already issued makes its files again and marks nothing."""
+    """The province issues the month's 通报 — a 文号 for each document and exactly the complaints it lists marked
+    notified, in one transaction — and downloads the pack; a month already issued is issued again under new
+    numbers (each naming the one it replaces) and marks nothing."""
     st.subheader("月度通报")
     st.caption("生成各市通报（来电清单、办理情况对比、反馈要求）、重点督导县点对点通报（初次举报超期未办结和结而不服件号）、"
-               "全省汇总和台账；生成即将通报所列来电标记为“已通报”。此前月份的来电在该月通报后才导入的，并入本次通报，"
-               f"清单中备注“{LATE}”。")
-    label = f"重新生成{month_label(month)}通报文件" if issued else f"生成{month_label(month)}通报"
+               "全省汇总和台账，每份文件取一个文号（文号登记，不重复使用）；发文即将通报所列来电标记为“已通报”。"
+               f"此前月份的来电在该月通报后才导入的，并入本次通报，清单中备注“{LATE}”。反馈期限自成文日期起按工作日计算"
+               f"（各市 {data.documents.feedback_workdays} 个工作日，重点督导县 {data.documents.reply_workdays} 个工作日）。")
+    dated = st.date_input("成文日期", value=dt.date.today(), format="YYYY-MM-DD", key="hotline_pack_date")
+    label = f"重新发文：{month_label(month)}通报（新文号）" if issued else f"发出{month_label(month)}通报"
     if st.button(label, key="hotline_pack", type="primary", icon=":material/description:"):
         try:
             facts = data.monthly_facts(month)
-            pack = pack_of(facts, dt.date.today(), documents=data.documents, hotline_settings=data.hotline)
-            marked = data.mark_notified(identity, month, facts.complaint_ids)
-        except (CycleRefused, OutOfScope, PermissionError) as refused:
-            st.error(f"未生成：{refused}")
+            dates = pack_dates(dated, data.documents)
+            numbers, marked = data.issue_monthly_notice(identity, month, facts.complaint_ids,
+                                                        pack_drafts(facts, dates, data.documents), dated)
+            pack = pack_of(facts, dates, numbers, documents=data.documents, hotline_settings=data.hotline)
+        except (CycleRefused, OutOfScope, PermissionError, DocumentRefused) as refused:
+            st.error(f"未发文：{refused}")
         except StaleStep as moved:
             st.warning(str(moved))
         else:
             st.session_state[PACK_KEY] = (month, pack_zip(pack), len(pack.files), marked, len(facts.complaint_ids),
-                                          facts.late, facts.issued)
+                                          facts.late, facts.issued, numbers)
             st.rerun()  # the lists above now read the month as notified
     if (ready := st.session_state.get(PACK_KEY)) and ready[0] == month:
-        _, content, files, marked, listed, late, before = ready
+        _, content, files, marked, listed, late, before, numbers = ready
         if before:
-            st.success(f"已重新生成 {files} 个文件；本月通报已于此前发出（来电 {listed} 件），本次未标记。")
+            st.success(f"已重新发文 {files} 个文件（新文号：{numbers_text(numbers)}）；本月通报已于此前发出（来电 {listed} 件），"
+                       "本次未再标记。")
         else:
-            st.success(f"已生成 {files} 个文件；本次标记已通报 {marked} 件来电。")
+            st.success(f"已发文 {files} 个文件（文号：{numbers_text(numbers)}）；本次标记已通报 {marked} 件来电。")
             if late:
                 st.caption(f"其中 {late} 件为此前月份来电、通报后补录（{LATE}），已列入各市通报清单。")
+        show_table(issued_table(numbers), hide_index=True, width="stretch")
         name = f"12388月度通报_{month}.zip"
         st.download_button("下载本月通报（ZIP）", recorded_download(lambda: content, name), file_name=name, mime=ZIP_MIME,
                            on_click="ignore", key="hotline_pack_zip", icon=":material/download:")
+
+
+def issued_table(issued: list[Issued]) -> pd.DataFrame:
+    """The documents just issued as the page lists them: 文号, 文件, 主送, 成文日期, 反馈期限, 替代文号."""
+    return pd.DataFrame({"文号": [d.number for d in issued], "文件": [d.title for d in issued],
+                         "主送": [d.recipient for d in issued], "成文日期": [d.dated for d in issued],
+                         "反馈期限": [d.reply_due for d in issued], "替代文号": [d.replaces or "" for d in issued]})
 
 
 def upload(data: ScopedData, identity: Identity) -> None:
@@ -283,7 +299,7 @@ def render(view: View, data: ScopedData) -> None:
     issued = data.hotline_notice_issued(month)
     st.caption(month_caption(month, default, day, issued, int(rows["late"].sum())))
     previous = data.hotline_counts(month_before(month), unit_level, parent)
-    headline(counts, previous, month, data.hotline.feedback_day)
+    headline(counts, previous, month, data.hotline_feedback_due(month))
     st.subheader(f"各{unit_level.label}来电（按反映类型）")
     by_unit(counts, unit_level.label)
     if identity.role is not Role.COUNTY:

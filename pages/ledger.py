@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from data_access.auth import Identity, Role
+from data_access.document_register import DocumentKind, Draft, Issued
 from data_access.enums import Level
 from data_access.ledger import Method, Standing, Status, Step, Subject
 from pages import hand_over
@@ -23,6 +24,7 @@ from reports.notice import DOCX_MIME, NoticeFacts, build_notice, notice_name
 from ui import steps
 from ui.access import current_identity, is_supervisor
 from ui.downloads import recorded_download
+from ui.issuing import issue_form
 from ui.navigation import NEW_ITEM_PARAMS
 from ui.regions import RegionTree, tree
 from ui.scoped import ScopedData
@@ -146,19 +148,53 @@ def item_panel(data: ScopedData, identity: Identity, item: pd.Series, regions: R
                 take_step(lambda: data.close_supervision(identity, item["id"], note), "已销号。")
             if send_back.form_submit_button("退回重办", icon=":material/undo:"):
                 take_step(lambda: data.return_supervision(identity, item["id"], note), "已退回，事项重新挂账。")
-    facts = notice_facts(item, regions, data.documents)
-    st.download_button("下载督办通知单（Word）", recorded_download(lambda: build_notice(facts), notice_name(facts)),
-                       file_name=notice_name(facts), mime=DOCX_MIME, on_click="ignore", key=f"notice_{item['id']}",
-                       icon=":material/description:")
+    notice_section(data, identity, item, regions)
 
 
-def notice_facts(item: pd.Series, regions: RegionTree, documents: DocumentSettings) -> NoticeFacts:
-    """The notice of an item: issued by the opener's office (the settings file's [documents]) to the county's commission."""
-    opener = item["opened_scope"] or regions.province
-    return NoticeFacts(number=f"督办〔{item['opened_on'].year}〕{item['id'][:6]}", issuer=documents.issuer(regions.name(opener)),
-                       recipient=f"{item['county_name']}纪委监委", subject=item["subject"], case_id=item["case_id"],
+def notice_section(data: ScopedData, identity: Identity, item: pd.Series, regions: RegionTree) -> None:
+    """The item's 督办通知单: a supervisor issues it (a 文号 from the register, dated the chosen 成文日期; again under a
+    new number when it was issued before); every viewer of the item downloads the one last issued."""
+    issued = data.issued_documents(DocumentKind.NOTICE, [item["id"]]).get(item["id"])
+    if issued is not None:
+        again = f"（替代 {issued.replaces}）" if issued.replaces else ""
+        st.caption(f"督办通知单已发文：{issued.number}，成文日期 {issued.dated}，反馈期限 {item['reply_due']}{again}。")
+        facts = notice_facts(item, regions, data.documents, issued)
+        st.download_button("下载督办通知单（Word）", recorded_download(lambda: build_notice(facts), notice_name(facts)),
+                           file_name=notice_name(facts), mime=DOCX_MIME, on_click="ignore", key=f"notice_{item['id']}",
+                           icon=":material/description:")
+    elif not is_supervisor(identity):
+        st.caption("督办通知单尚未发文。")
+    if not is_supervisor(identity) or Status(item["status"]) is Status.CLOSED:
+        return
+    issue_form(f"notice_form_{item['id']}", "督办通知单", "发出督办通知单", issued is not None,
+               lambda dated: data.issue_documents(identity, [notice_draft(item, regions, data.documents, identity)], dated)[0],
+               DONE_KEY)
+
+
+def issuer_name(regions: RegionTree, scope_code: str) -> str:
+    """The name of an issuing office's region ('' the province)."""
+    return regions.name(scope_code or regions.province)
+
+
+def recipient(item: pd.Series) -> str:
+    """The county's commission named with its city (two cities have a 市中区): 济宁市任城区纪委监委."""
+    city = item["city_name"] if item["city_name"] != item["county_name"] else ""
+    return f"{city}{item['county_name']}纪委监委"
+
+
+def notice_draft(item: pd.Series, regions: RegionTree, documents: DocumentSettings, identity: Identity) -> Draft:
+    """The register's draft of an item's 督办通知单, issued by the viewer's office."""
+    office = issuer_name(regions, identity.region_code or "")
+    return Draft(DocumentKind.NOTICE, documents.series(DocumentKind.NOTICE, office), str(item["id"]),
+                 f"督办通知单：{item['title']}"[:200], recipient(item), str(item["county_code"]), item["reply_due"])
+
+
+def notice_facts(item: pd.Series, regions: RegionTree, documents: DocumentSettings, issued: Issued) -> NoticeFacts:
+    """The notice of an item as issued: its number and date from the register, issued by that office to the county."""
+    return NoticeFacts(number=issued.number, issuer=documents.issuer(issuer_name(regions, issued.issued_scope)),
+                       recipient=issued.recipient, subject=item["subject"], case_id=item["case_id"],
                        title=item["title"], reason=item["reason"], method=item["method"], opened_on=item["opened_on"],
-                       reply_due=item["reply_due"], issued_on=item["opened_on"])
+                       reply_due=item["reply_due"], issued_on=issued.dated)
 
 
 def ledger_file(data: ScopedData, items: pd.DataFrame) -> bytes:

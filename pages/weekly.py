@@ -6,18 +6,22 @@ from typing import Any, assert_never
 import pandas as pd
 import streamlit as st
 
+from data_access.auth import Identity
+from data_access.document_register import DocumentKind
 from metrics.registry import METRICS_BY_ID
 from metrics.weekly import SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, Section, WeeklyReport
 from pages import hand_over
-from presentation.bulletin import bulletin_text
-from presentation.documents import DocumentSettings
+from presentation.bulletin import bulletin_draft, bulletin_text
+from presentation.documents import DocumentSettings, Issuance
 from presentation.format import EMPTY, UNCHANGED, arrow, delta_color, fmt_delta, fmt_value, plain_markdown
 from reports.charts import CJKFontMissing, cjk_font
 from reports.deck import build_deck
 from reports.pack import deck_name, workbook_name
 from reports.workbook import build_workbook
+from ui.access import current_identity, is_supervisor
 from ui.charts import ranking_chart
 from ui.downloads import for_people, recorded_download
+from ui.issuing import issue_form
 from ui.scoped import ScopedData
 from ui.tables import metric_table, percent_column_config, show_table
 from ui.vega import show_chart
@@ -25,6 +29,7 @@ from ui.view import View
 
 SECTIONS = tuple(Section)
 SECTION_KEY, PRESENT_KEY = "section", "present"
+ISSUED_KEY = "_weekly_issued"  # the message of the 通报 just issued, shown after the rerun
 KPI_COLUMNS = 4
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -208,16 +213,16 @@ def satisfaction(report: WeeklyReport) -> None:
         st.caption(f"比率较{report.region_name}整体更差的标为橙色、更好的标为蓝色。")
 
 
-def bulletin(report: WeeklyReport, documents: DocumentSettings) -> None:
+def bulletin(report: WeeklyReport, documents: DocumentSettings, issuance: Issuance | None) -> None:
     """The 通报 paragraph, as plain text (escaped), and a copyable block."""
-    text = bulletin_text(report, documents)
+    text = bulletin_text(report, documents, issuance)
     for paragraph in text.split("\n"):
         st.markdown(plain_markdown(paragraph))
     with st.expander("复制通报文本"):
         st.code(text, language=None, wrap_lines=True)
 
 
-def show(section: Section, report: WeeklyReport, documents: DocumentSettings) -> None:
+def show(section: Section, report: WeeklyReport, documents: DocumentSettings, issuance: Issuance | None) -> None:
     """Draw one section."""
     st.header(report.section_title(section))
     match section:
@@ -232,14 +237,28 @@ def show(section: Section, report: WeeklyReport, documents: DocumentSettings) ->
         case Section.SATISFACTION:
             satisfaction(report)
         case Section.BULLETIN:
-            bulletin(report, documents)
+            bulletin(report, documents, issuance)
         case _:
             assert_never(section)
 
 
-def downloads(report: WeeklyReport, documents: DocumentSettings) -> None:
-    """The deck and the ledger, built only when their button is clicked."""
+def issued_bulletin(data: ScopedData, report: WeeklyReport) -> Issuance | None:
+    """The week's 通报 as last issued for the viewer's region (the 文号 register), or None: a draft."""
+    subject = bulletin_draft(report, data.documents, data.scope.code, report.as_of).subject
+    issued = data.issued_documents(DocumentKind.WEEKLY, [subject]).get(subject)
+    return None if issued is None else Issuance(issued.dated, issued.number, issued.reply_due)
+
+
+def downloads(report: WeeklyReport, data: ScopedData, identity: Identity, issuance: Issuance | None) -> None:
+    """The deck and the ledger, built only when their button is clicked, with the 通报 as issued (or its draft)."""
     st.divider()
+    if (done := st.session_state.pop(ISSUED_KEY, None)) is not None:
+        st.success(done)
+    documents = data.documents
+    if issuance is None:
+        st.caption("本周通报尚未发文：演示稿和台账中的通报为未编号的稿，文号留空。")
+    else:
+        st.caption(f"本周通报已发文：{issuance.number}，成文日期 {issuance.dated}，整改反馈期限 {issuance.due}。")
     try:
         cjk_font()
         font_problem = None
@@ -248,13 +267,18 @@ def downloads(report: WeeklyReport, documents: DocumentSettings) -> None:
     left, right, _ = st.columns([1, 1, 3])
     # built only when clicked, and each download written to the audit log like every other one
     deck, ledger = deck_name(report.as_of), workbook_name(report.as_of)
-    left.download_button("下载演示稿（PPTX）", recorded_download(lambda: build_deck(report, documents), deck), file_name=deck,
-                         mime=PPTX_MIME,
+    left.download_button("下载演示稿（PPTX）", recorded_download(lambda: build_deck(report, documents, issuance), deck),
+                         file_name=deck, mime=PPTX_MIME,
                          key="weekly_pptx", on_click="ignore", icon=":material/download:", disabled=font_problem is not None)
-    right.download_button("下载台账（XLSX）", recorded_download(lambda: build_workbook(report, documents), ledger), file_name=ledger,
-                          mime=XLSX_MIME, key="weekly_xlsx", on_click="ignore", icon=":material/download:")
+    right.download_button("下载台账（XLSX）", recorded_download(lambda: build_workbook(report, documents, issuance), ledger),
+                          file_name=ledger, mime=XLSX_MIME, key="weekly_xlsx", on_click="ignore", icon=":material/download:")
     if font_problem:
         st.warning(font_problem)
+    if is_supervisor(identity):
+        issue_form("weekly_issue", "本周通报", "发出本周通报", issuance is not None,
+                   lambda dated: data.issue_documents(
+                       identity, [bulletin_draft(report, data.documents, data.scope.code, data.documents.reply_due(dated))],
+                       dated)[0], ISSUED_KEY)
 
 
 def render(view: View, data: ScopedData) -> None:
@@ -267,8 +291,9 @@ def render(view: View, data: ScopedData) -> None:
     section = controls()
     if st.session_state.get(PRESENT_KEY):
         st.markdown(PRESENT_CSS, unsafe_allow_html=True)
-    show(section, report, data.documents)
-    downloads(report, data.documents)
+    issuance = issued_bulletin(data, report)
+    show(section, report, data.documents, issuance)
+    downloads(report, data, current_identity(), issuance)
 
 
 if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py

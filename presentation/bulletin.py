@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from data_access.document_register import DocumentKind, Draft
 from data_access.enums import Level
 from metrics.registry import METRICS_BY_ID
 from metrics.weekly import WeeklyReport, movers
 
-from .documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings
+from .documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings, Issuance
 from .format import cn_date, count_move, pct, rate_move, shown_change
 
 LARGE_YEAR_ON_YEAR = 0.2  # a count this much (20%) above or below a year ago is worth saying
@@ -32,6 +33,8 @@ class Bulletin:
     requirements: str
     issuer: str
     date: str
+    dated: dt.date  # 成文日期
+    due: dt.date  # the 整改 deadline the requirements state
 
     @property
     def lines(self) -> tuple[str, ...]:
@@ -197,19 +200,37 @@ def _requirements(report: WeeklyReport, deadline: dt.date, issuer: str) -> str:
     return f"请{addressee(report)}抓好以下工作：{numbered}。整改情况于{cn_date(deadline)}前书面报送{issuer}。"
 
 
-def bulletin(report: WeeklyReport, documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS) -> Bulletin:
-    """The 通报 of the week, dated the report's as-of date."""
-    week = report.this_week
+def bulletin(report: WeeklyReport, documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,
+             issuance: Issuance | None = None) -> Bulletin:
+    """The 通报 of the week as issued with `issuance` (its 文号, 成文日期 and deadline); without one, a draft dated the
+    report's as-of date with the number left blank and the deadline in working days from the date."""
     issuer = documents.issuer(report.region_name)
+    dated = issuance.dated if issuance is not None else report.as_of
+    number = issuance.number if issuance is not None and issuance.number else \
+        documents.draft_number(DocumentKind.WEEKLY, report.region_name, dated)
+    due = issuance.due if issuance is not None and issuance.due else documents.reply_due(dated)
     body = tuple(p for p in (_opening(report) + _overdue_sentence(report), _movers(report), _priority_sentence(report),
                              _signals_sentence(report), _supervision_sentence(report)) if p)
     return Bulletin(
-        title=f"关于{week_span(week.start, week.end)}信访举报办理情况的通报",
-        number=documents.number(report.as_of), addressee=f"{addressee(report)}：", body=body,
-        requirements=_requirements(report, documents.reply_due(report.as_of), issuer), issuer=issuer,
-        date=cn_date(report.as_of))
+        title=bulletin_title(report), number=number, addressee=f"{addressee(report)}：", body=body,
+        requirements=_requirements(report, due, issuer), issuer=issuer, date=cn_date(dated), dated=dated, due=due)
 
 
-def bulletin_text(report: WeeklyReport, documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS) -> str:
+def bulletin_draft(report: WeeklyReport, documents: DocumentSettings, region_code: str | None, due: dt.date) -> Draft:
+    """The 文号 register's draft of the week's 通报 for the region `region_code` (None: the province): its subject is
+    the week and the region, so issuing it again names the number it replaces."""
+    return Draft(DocumentKind.WEEKLY, documents.series(DocumentKind.WEEKLY, report.region_name),
+                 f"{report.this_week.start}/{region_code or ''}", bulletin_title(report), addressee(report),
+                 region_code or "", due)
+
+
+def bulletin_title(report: WeeklyReport) -> str:
+    """关于2024年6月24日至30日信访举报办理情况的通报."""
+    week = report.this_week
+    return f"关于{week_span(week.start, week.end)}信访举报办理情况的通报"
+
+
+def bulletin_text(report: WeeklyReport, documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,
+                  issuance: Issuance | None = None) -> str:
     """The whole 通报 in Chinese, one line per part; every number in it is a field of the report or a setting."""
-    return bulletin(report, documents).text
+    return bulletin(report, documents, issuance).text

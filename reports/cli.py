@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from data_access import audit
 from data_access.cli import iso_date, open_engine, reading_failed
-from data_access.hotline import CycleRefused, mark_notified, month_bounds
+from data_access.document_register import DocumentRefused, Issued, issue
+from data_access.hotline import CycleRefused, month_bounds
 from data_access.hotline_settings import load_hotline_settings
 from data_access.ledger import StaleStep
 from data_access.scope import WHOLE_PROVINCE
@@ -26,12 +27,13 @@ from metrics.cli import settings_in_force
 from metrics.hotline import MonthlyFacts, monthly_facts
 from metrics.request import Period
 from metrics.weekly import weekly_report
-from presentation.documents import load_document_settings
+from presentation.bulletin import bulletin_draft
+from presentation.documents import Issuance, load_document_settings, numbers_text
 
 from .analysis_report import write_analysis_report
 from .charts import CJKFontMissing
-from .monthly import pack_of, write_monthly_pack
-from .pack import write_pack
+from .monthly import issue_monthly_pack, pack_dates, pack_of, write_monthly_pack
+from .pack import PackPaths, write_pack
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -60,13 +62,25 @@ def build_parser() -> argparse.ArgumentParser:
     p_week.add_argument("--as-of", dest="as_of", type=iso_date, required=True,
                         help="this week is the Monday-Sunday week holding this date, read as of it")
     p_week.add_argument("--out", type=Path, required=True, help="folder to write 周例会_D.pptx and 周例会台账_D.xlsx into")
+    add_date_arguments(p_week, "the addressees' 整改 reports")
     add_analysis_parser(sub)
     p_month = sub.add_parser("monthly", help="the month-end 12388 pack (DOCX + XLSX); marks the month's complaints notified")
     p_month.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
     p_month.add_argument("--month", type=month_text, required=True, help="YYYY-MM: the month whose complaints are notified")
     p_month.add_argument("--out", type=Path, required=True, help="folder to write the pack into")
-    p_month.add_argument("--check", action="store_true", help="write the files but do not mark the complaints notified")
+    p_month.add_argument("--check", action="store_true",
+                         help="write the files as a draft (numbers left blank): take no 文号 and mark nothing")
+    add_date_arguments(p_month, "the cities' answers and the priority counties' reports")
     return parser
+
+
+def add_date_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """--date (成文日期, default today) and --due (the deadline the documents state, default working days from --date)."""
+    parser.add_argument("--date", type=iso_date, default=dt.date.today(),
+                        help="成文日期: the date the documents bear (default: today)")
+    parser.add_argument("--due", type=iso_date,
+                        help=f"答复/反馈期限: the day {what} are due (default: working days from --date, as the "
+                             "[documents] settings say); not before --date")
 
 
 def month_text(text: str) -> str:
@@ -79,31 +93,42 @@ def month_text(text: str) -> str:
 
 
 def run_monthly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
-    """Build the month's pack, mark exactly the complaints it lists notified (unless --check), then write it; print
-    the paths. 2 (one line) for a month not begun; 1 when the complaints moved while the pack was made."""
-    hotline_settings = load_hotline_settings()
+    """Issue the month's pack (a 文号 for each document, the complaints it lists marked notified, the files written,
+    all in one transaction) or, with --check, write it as a draft (numbers blank, nothing marked); print the paths.
+    2 (one line) for a month not begun or a deadline before the date; 1 when the complaints moved meanwhile."""
+    hotline_settings, documents = load_hotline_settings(), load_document_settings()
+    dates = pack_dates(args.date, documents, args.due)
     try:
         facts = monthly_facts(engine, args.month, scope=WHOLE_PROVINCE, settings=args.settings,
                               hotline_settings=hotline_settings)
-        pack = pack_of(facts, dt.date.today(), documents=load_document_settings(), hotline_settings=hotline_settings)
-        if not args.check:
-            marked = mark_notified(engine, audit.PROGRAM_ACTOR, args.month, listed=facts.complaint_ids)
-            print(_marked_text(facts, marked), file=sys.stderr)
-    except CycleRefused as refused:
+        if args.check:
+            return _write_files(lambda: write_monthly_pack(pack_of(facts, dates, None, documents=documents,
+                                                                    hotline_settings=hotline_settings), args.out), out)
+        _, issued, marked, paths = issue_monthly_pack(engine, audit.PROGRAM_ACTOR, facts, dates, documents=documents,
+                                                      hotline_settings=hotline_settings,
+                                                      write=lambda pack: write_monthly_pack(pack, args.out))
+    except (CycleRefused, DocumentRefused) as refused:
         print(f"未生成 / refused: {refused}", file=sys.stderr)
         return EXIT_USAGE
     except StaleStep as moved:
         print(f"未标记 / not marked: {moved}", file=sys.stderr)
         return EXIT_FAILURE
-    return _write_files(lambda: write_monthly_pack(pack, args.out), out)
+    except OSError as exc:
+        print(f"无法写入输出目录，未发文 / cannot write into the folder, nothing issued: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(_marked_text(facts, marked), file=sys.stderr)
+    print(f"文号 / numbers: {numbers_text(issued)}", file=sys.stderr)
+    for path in paths or []:
+        print(path, file=out)
+    return EXIT_OK
 
 
 def _marked_text(facts: MonthlyFacts, marked: int) -> str:
     """What marking the month did, in one line."""
     listed = len(facts.complaint_ids)
     if facts.issued:
-        return (f"{facts.month} 已于此前通报（{listed} 件），本次仅重新生成文件，未标记 / "
-                f"already notified ({listed} complaints): files made again, nothing marked")
+        return (f"{facts.month} 已于此前通报（{listed} 件），本次重新发文（新文号，注明所替代的文号），未再标记 / "
+                f"already notified ({listed} complaints): issued again under new numbers, nothing marked")
     late = f"（其中逾期补录 {facts.late} 件）" if facts.late else ""
     return f"已将 {facts.month} 通报的 {marked} 件来电{late}标记为已通报 / {marked} complaints marked notified"
 
@@ -123,6 +148,9 @@ def _write_files(write: Callable[[], list[Path]], out: TextIO) -> int:
     """Run a writer and print the paths it wrote; 1 (the reason on stderr) when it cannot draw or write them."""
     try:
         paths = write()
+    except UsageRefused as refused:
+        print(f"未生成 / refused: {refused}", file=sys.stderr)
+        return EXIT_USAGE
     except CJKFontMissing as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAILURE
@@ -150,12 +178,31 @@ def run_analysis(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> in
 
 
 def run_weekly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
-    """Write the weekly meeting pack and print the two paths; 1 when it cannot be drawn or written."""
+    """Issue the week's 通报 (a 文号 from the register, dated --date) and write the meeting pack with it, in one
+    transaction, and print the paths; 2 for a deadline before the date, 1 when the pack cannot be drawn or written
+    (no number is then taken)."""
+    documents = load_document_settings()
+    report = weekly_report(engine, args.as_of, scope=WHOLE_PROVINCE, settings=args.settings)
+    due = args.due or documents.reply_due(args.date)
+
     def write() -> list[Path]:
-        paths = write_pack(weekly_report(engine, args.as_of, scope=WHOLE_PROVINCE, settings=args.settings), args.out)
+        def written(conn: sa.Connection, issued: list[Issued]) -> PackPaths:
+            return write_pack(report, args.out, documents, Issuance(args.date, issued[0].number, due))
+
+        try:
+            issued, paths = issue(engine, audit.PROGRAM_ACTOR, [bulletin_draft(report, documents, None, due)], args.date,
+                                  record=written)
+        except DocumentRefused as refused:
+            raise UsageRefused(str(refused)) from refused
+        assert paths is not None
+        print(f"通报文号 / number: {issued[0].number}", file=sys.stderr)
         return [paths.deck, paths.workbook]
 
     return _write_files(write, out)
+
+
+class UsageRefused(Exception):
+    """A document refused for what the command line asked (a deadline before the date): exit 2, one line."""
 
 
 RUNNERS = {"weekly": run_weekly, "analysis": run_analysis, "monthly": run_monthly}
@@ -167,6 +214,10 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     if (settings := settings_in_force()) is None:
         return EXIT_USAGE
     args.settings = settings
+    if getattr(args, "due", None) is not None and args.due < args.date:
+        print(f"--due {args.due} 早于成文日期 --date {args.date}，未生成 / the deadline is before the document's date",
+              file=sys.stderr)
+        return EXIT_USAGE
     if (engine := open_engine(args.db)) is None:
         return EXIT_USAGE
     try:

@@ -30,7 +30,7 @@ from data_access.ledger import Status
 from metrics.registry import METRICS_BY_ID, MetricKind
 from metrics.weekly import SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, HeadlineChange, Trend, WeeklyReport, overdue_by_unit, trend_of
 from presentation.bulletin import LARGE_YEAR_ON_YEAR, LARGE_YEAR_ON_YEAR_POINTS, bulletin, year_on_year
-from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings
+from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings, Issuance
 from presentation.format import EMPTY, UNCHANGED, arrow, cn_date, fmt_value, is_missing, pct, rank_text, shown_change
 from presentation.palette import GREEN, GREY, VERMILLION
 
@@ -255,6 +255,7 @@ class Deck:
 
     report: WeeklyReport
     documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS
+    issuance: Issuance | None = None  # the 通报's number, date and deadline once issued; None: its draft
     prs: PptxPresentation = field(default_factory=Presentation)
 
     def __post_init__(self) -> None:
@@ -644,7 +645,7 @@ def _short(text: str, limit: int) -> str:
 def bulletin_slides(deck: Deck) -> None:
     """The 通报 in official form, split over slides by whole paragraphs."""
     r = deck.report
-    b = bulletin(r, deck.documents)
+    b = bulletin(r, deck.documents, deck.issuance)
     lines: list[tuple[Line, PP_ALIGN]] = [((b.title, TABLE_PT + 2, True, None), PP_ALIGN.CENTER),
                                           ((b.number, TABLE_PT, False, None), PP_ALIGN.CENTER),
                                           ((b.addressee, TABLE_PT, False, None), PP_ALIGN.LEFT)]
@@ -656,7 +657,7 @@ def bulletin_slides(deck: Deck) -> None:
         if groups[-1] and lines_height([entry[0] for entry in [*groups[-1], line]], CONTENT_WIDTH) > room:
             groups.append([])
         groups[-1].append(line)
-    title = f"通报（{b.number}）：请{b.addressee.rstrip('：')}于{cn_date(deck.documents.reply_due(r.as_of))}前报送整改情况"
+    title = f"通报（{b.number}）：请{b.addressee.rstrip('：')}于{cn_date(b.due)}前报送整改情况"
     for k, group in enumerate(groups):
         slide = deck.slide(title if k == 0 else f"{title}（续）", "通报全文，会后印发。")
         height = lines_height([entry[0] for entry in group], CONTENT_WIDTH)
@@ -668,8 +669,9 @@ def bulletin_slides(deck: Deck) -> None:
 def closing_slide(deck: Deck) -> None:
     """Decisions and follow-ups: the 整改 deadline of the 通报, the priority counties, the ledger's open items."""
     r = deck.report
-    due = deck.documents.reply_due(r.as_of)
-    items: list[str] = [f"{bulletin(r, deck.documents).addressee.rstrip('：')}于{cn_date(due)}前书面报送整改情况。"]
+    b = bulletin(r, deck.documents, deck.issuance)
+    due = b.due
+    items: list[str] = [f"{b.addressee.rstrip('：')}于{cn_date(due)}前书面报送整改情况。"]
     if not r.priority.empty:
         items.append(f"重点督导县（市、区）制定整改措施：{'、'.join(r.priority['city_name'].fillna('') + r.priority['name'])}。")
     if not r.signals.empty:
@@ -689,9 +691,10 @@ def closing_slide(deck: Deck) -> None:
     _body(slide, BODY_TOP, [(f"{i}. {text}", BODY_PT, False, None) for i, text in enumerate(shown, start=1)])
 
 
-def build_deck(report: WeeklyReport, documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS) -> bytes:
-    """The deck as PPTX bytes."""
-    deck = Deck(report, documents)
+def build_deck(report: WeeklyReport, documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,
+               issuance: Issuance | None = None) -> bytes:
+    """The deck as PPTX bytes; its 通报 as issued with `issuance`, or as a draft."""
+    deck = Deck(report, documents, issuance)
     cover(deck)
     kpi_slide(deck)
     trend_slide(deck)

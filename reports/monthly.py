@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
+from data_access.auth import Identity
+from data_access.document_register import DocumentKind, Draft, Issued
 from data_access.enums import ComplaintKind
+from data_access.hotline import issue_notice
 from data_access.hotline_settings import DEFAULT_HOTLINE_SETTINGS, HotlineSettings
 from data_access.scope import WHOLE_PROVINCE
 from metrics.hotline import KIND_COLUMNS, CityNotice, CountyNotice, MonthlyFacts, monthly_facts
@@ -28,6 +33,7 @@ KIND_LABELS = {k.value: k.label for k in ComplaintKind}
 LIST_WIDTHS_CM = [1.0, 3.4, 2.2, 2.3, 2.8, 2.1, 1.8]  # the 来电清单 across the 15.6 cm of an A4 text block
 LATE = "逾期补录"  # a complaint of an earlier month that joined this notice (imported after its own month's)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ class Letterhead:
     """Who issues the pack, its number and the day it is dated."""
 
     issuer: str  # 山东省纪委监委信访室
-    number: str  # 鲁纪信通〔2026〕10号
+    number: str  # 鲁纪信月通〔2026〕10号: the register's number of this one document
     issued_on: dt.date
 
 
@@ -67,7 +73,8 @@ def city_notice_title(facts: MonthlyFacts, notice: CityNotice) -> str:
     return f"关于{month_words(facts.month)}12388举报电话反映{notice.name}检举控告办理问题的通报"
 
 
-def build_city_notice(facts: MonthlyFacts, notice: CityNotice, letterhead: Letterhead, spot_share: float) -> bytes:
+def build_city_notice(facts: MonthlyFacts, notice: CityNotice, letterhead: Letterhead, spot_share: float,
+                      feedback_due: dt.date) -> bytes:
     """One city's 通报: its complaints by kind and county, its handling against the province, the list to answer."""
     doc = new_document()
     _head(doc, letterhead, city_notice_title(facts, notice), f"{notice.name}纪委监委")
@@ -97,7 +104,7 @@ def build_city_notice(facts: MonthlyFacts, notice: CityNotice, letterhead: Lette
         ["结而不服件", str(int(h["disputed"])), str(int(p["disputed"]))]])
     add_heading(doc, "三、工作要求")
     if n:
-        add_paragraph(doc, f"请对附件所列 {n} 件来电逐件核查，于{cn_date(facts.feedback_due)}前在督导看板“12388通报”页逐件反馈"
+        add_paragraph(doc, f"请对附件所列 {n} 件来电逐件核查，于{cn_date(feedback_due)}前在督导看板“12388通报”页逐件反馈"
                            f"核查情况（属实或不属实，并说明理由）。反馈属实的，省纪委监委信访室挂账督办、销号管理；反馈不属实的，"
                            f"按不低于 {spot_share * 100:.0f}% 的比例（每市至少 1 件）抽查，抽查发现反馈不实的，一并挂账督办。")
     else:
@@ -164,16 +171,17 @@ def province_summary_title(facts: MonthlyFacts) -> str:
     return f"{month_words(facts.month)}12388举报电话来电及重点督导县检查情况汇总"
 
 
-def build_province_summary(facts: MonthlyFacts, letterhead: Letterhead) -> bytes:
+def build_province_summary(facts: MonthlyFacts, letterhead: Letterhead, feedback_due: dt.date) -> bytes:
     """The province's summary: complaints by city and kind, handling by city, the notices sent."""
     doc = new_document()
+    add_paragraph(doc, letterhead.number, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     add_title(doc, province_summary_title(facts))
     add_paragraph(doc, f"{letterhead.issuer}　{cn_date(letterhead.issued_on)}", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     t = facts.province_counts
     add_heading(doc, "一、来电情况")
     add_paragraph(doc, _calls_text(facts, int(t["complaints"]), facts.late, "反映检举控告办理问题的") + f"{_kinds_text(t)}。"
                        f"已向 {sum(1 for n in facts.city_notices if int(n.counts['complaints']))} 个市通报，"
-                       f"请于{cn_date(facts.feedback_due)}前反馈。")
+                       f"请于{cn_date(feedback_due)}前反馈。")
     add_table(doc, ["市", "来电", *(KIND_LABELS[k] for k in KIND_COLUMNS), "按期办结率", "初次举报按期办结率", "群众满意率", "超期未办结"],
               [[str(r["name"]), str(int(r["complaints"])), *(str(int(r[k])) for k in KIND_COLUMNS), pct(r["on_time_rate"]),
                 pct(r["first_on_time_rate"]), pct(r["satisfaction_rate"]), str(int(r["overdue"]))]
@@ -232,13 +240,64 @@ class MonthlyPack:
     files: tuple[tuple[str, bytes], ...]
 
 
-def build_monthly_pack(facts: MonthlyFacts, letterhead: Letterhead, *, spot_share: float, county_reply_due: dt.date) -> MonthlyPack:
-    """Every document of the month: province summary and ledger, a 通报 per city, a notice per priority county."""
+@dataclass(frozen=True)
+class PackDates:
+    """The pack's 成文日期 and the deadlines it states (computed from the date unless given)."""
+
+    dated: dt.date
+    feedback_due: dt.date  # the cities answer the 通报's complaints by this day
+    county_reply_due: dt.date  # a priority county reports its progress by this day
+
+
+def pack_dates(dated: dt.date, documents: DocumentSettings, due: dt.date | None = None) -> PackDates:
+    """The dates of a pack dated `dated`: the deadlines in working days from it (settings), or `due` for both."""
+    return PackDates(dated, due or documents.feedback_due(dated), due or documents.reply_due(dated))
+
+
+def summary_subject(month: str) -> str:
+    """The register's subject of the month's summary (also where the month's answer deadline is read back)."""
+    return month
+
+
+def city_subject(month: str, code: str) -> str:
+    """The register's subject of a city's 通报 of `month`: 2026-10/370800."""
+    return f"{month}/{code}"
+
+
+def pack_drafts(facts: MonthlyFacts, dates: PackDates, documents: DocumentSettings) -> list[Draft]:
+    """One register draft per document of the pack, in the pack's order: the summary, the cities, the counties."""
+    issuer = facts.province_name
+    summary = Draft(DocumentKind.HOTLINE_SUMMARY, documents.series(DocumentKind.HOTLINE_SUMMARY, issuer),
+                    summary_subject(facts.month), province_summary_title(facts), f"{documents.province_name}纪委监委领导", "",
+                    dates.feedback_due)
+    cities = [Draft(DocumentKind.HOTLINE_CITY, documents.series(DocumentKind.HOTLINE_CITY, issuer),
+                    city_subject(facts.month, n.code), city_notice_title(facts, n), f"{n.name}纪委监委", n.code, dates.feedback_due)
+              for n in facts.city_notices]
+    counties = [Draft(DocumentKind.HOTLINE_COUNTY, documents.series(DocumentKind.HOTLINE_COUNTY, issuer),
+                      city_subject(facts.month, n.code), county_notice_title(facts, n), f"{n.city_name}{n.name}纪委监委",
+                      n.code, dates.county_reply_due)
+                for n in facts.county_notices]
+    return [summary, *cities, *counties]
+
+
+def build_monthly_pack(facts: MonthlyFacts, issuer: str, dates: PackDates, numbers: Mapping[tuple[DocumentKind, str], str],
+                       *, spot_share: float) -> MonthlyPack:
+    """Every document of the month: province summary and ledger, a 通报 per city, a notice per priority county, each
+    with its own number (`numbers` by kind and register subject)."""
     m = facts.month
-    files = [(f"12388月度汇总_{m}.docx", build_province_summary(facts, letterhead)),
+
+    def head(kind: DocumentKind, subject: str) -> Letterhead:
+        return Letterhead(issuer, numbers[(kind, subject)], dates.dated)
+
+    files = [(f"12388月度汇总_{m}.docx", build_province_summary(facts, head(DocumentKind.HOTLINE_SUMMARY, summary_subject(m)),
+                                                                 dates.feedback_due)),
              (f"12388月度台账_{m}.xlsx", build_province_ledger(facts))]
-    files += [(f"12388通报_{m}_{n.name}.docx", build_city_notice(facts, n, letterhead, spot_share)) for n in facts.city_notices]
-    files += [(f"点对点通报_{m}_{n.city_name}{n.name}.docx", build_county_notice(facts, n, letterhead, county_reply_due))
+    files += [(f"12388通报_{m}_{n.name}.docx",
+               build_city_notice(facts, n, head(DocumentKind.HOTLINE_CITY, city_subject(m, n.code)), spot_share,
+                                 dates.feedback_due))
+              for n in facts.city_notices]
+    files += [(f"点对点通报_{m}_{n.city_name}{n.name}.docx",
+               build_county_notice(facts, n, head(DocumentKind.HOTLINE_COUNTY, city_subject(m, n.code)), dates.county_reply_due))
               for n in facts.county_notices]
     return MonthlyPack(tuple(files))
 
@@ -265,17 +324,40 @@ def pack_zip(pack: MonthlyPack) -> bytes:
     return out.getvalue()
 
 
-def month_end_pack(engine: sa.Engine, month: str, issued_on: dt.date, *, settings: Settings = DEFAULT_SETTINGS,
+def month_end_pack(engine: sa.Engine, month: str, dated: dt.date, *, settings: Settings = DEFAULT_SETTINGS,
                    documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,
                    hotline_settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS) -> MonthlyPack:
-    """The province's pack of `month`, dated `issued_on` (CJK fonts are not needed: no charts)."""
+    """The province's pack of `month` as a draft dated `dated`: numbers left blank, nothing issued or marked."""
     facts = monthly_facts(engine, month, scope=WHOLE_PROVINCE, settings=settings, hotline_settings=hotline_settings)
-    return pack_of(facts, issued_on, documents=documents, hotline_settings=hotline_settings)
+    return pack_of(facts, pack_dates(dated, documents), None, documents=documents, hotline_settings=hotline_settings)
 
 
-def pack_of(facts: MonthlyFacts, issued_on: dt.date, *, documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,
+def pack_of(facts: MonthlyFacts, dates: PackDates, issued: Sequence[Issued] | None, *,
+            documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,
             hotline_settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS) -> MonthlyPack:
-    """The pack of the facts, dated `issued_on`, with the issuer, number and deadlines of the settings."""
-    letterhead = Letterhead(documents.issuer(facts.province_name), documents.monthly_number(facts.month, issued_on), issued_on)
-    return build_monthly_pack(facts, letterhead, spot_share=hotline_settings.spot_check_share,
-                              county_reply_due=documents.reply_due(issued_on))
+    """The pack of the facts with the numbers `issued` for it (the register's rows of pack_drafts), or as a draft
+    with the numbers left blank when None; the issuer and the 抽查 share from the settings."""
+    drafts = pack_drafts(facts, dates, documents)
+    if issued is None:
+        numbers = {(d.kind, d.subject): documents.draft_number(d.kind, facts.province_name, dates.dated) for d in drafts}
+    else:
+        numbers = {(d.kind, d.subject): d.number for d in issued}
+    return build_monthly_pack(facts, documents.issuer(facts.province_name), dates, numbers,
+                              spot_share=hotline_settings.spot_check_share)
+
+
+def issue_monthly_pack(engine: sa.Engine, actor: Identity | str, facts: MonthlyFacts, dates: PackDates, *,
+                       documents: DocumentSettings, hotline_settings: HotlineSettings,
+                       write: Callable[[MonthlyPack], T]) -> tuple[MonthlyPack, list[Issued], int, T]:
+    """Issue the month's pack in one transaction (data_access.hotline.issue_notice): a number for each of its
+    documents, the complaints it lists marked notified (StaleStep if they moved), the pack built with its numbers
+    and handed to `write` (the command line writes the files there: a failed write takes no number and marks
+    nothing). The pack, the numbers, how many complaints were marked and what `write` returned."""
+    def build_and_write(issued: list[Issued]) -> tuple[MonthlyPack, T]:
+        pack = pack_of(facts, dates, issued, documents=documents, hotline_settings=hotline_settings)
+        return pack, write(pack)
+
+    issued, marked, done = issue_notice(engine, actor, facts.month, facts.complaint_ids, pack_drafts(facts, dates, documents),
+                                        dates.dated, then=build_and_write)
+    assert done is not None
+    return done[0], issued, marked, done[1]

@@ -22,7 +22,7 @@ from metrics.priority import PriorityStatus
 from metrics.registry import METRICS_BY_ID, MetricKind
 from metrics.weekly import SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, WeeklyReport, overdue_by_unit
 from presentation.bulletin import bulletin
-from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings
+from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings, Issuance
 from presentation.format import rank_text
 from presentation.spreadsheet import append_frame
 
@@ -177,10 +177,10 @@ def ledger_rows(report: WeeklyReport) -> pd.DataFrame:
         "逾期未反馈": items["overdue_reply"].map({True: "是", False: "否"}), "挂账天数": items["age_days"]})
 
 
-def notes_rows(report: WeeklyReport, documents: DocumentSettings) -> pd.DataFrame:
+def notes_rows(report: WeeklyReport, documents: DocumentSettings, issuance: Issuance | None = None) -> pd.DataFrame:
     """What the ledger covers, the rules behind the numbers, the key facts the slides state, the 通报's particulars."""
     this, last, window, s = report.this_week, report.last_week, report.priority_window, report.settings
-    b = bulletin(report, documents)
+    b = bulletin(report, documents, issuance)
     ranked = report.units[report.units["ranked"]] if report.ranks_units else report.units.iloc[0:0]
     counties_long = report.overdue_by_county[report.overdue_by_county["long_overdue"] > 0]
     sup = report.supervision
@@ -212,7 +212,7 @@ def notes_rows(report: WeeklyReport, documents: DocumentSettings) -> pd.DataFram
                       f"{report.region_name}指标，每周按其周日读数"),
         "通报文号": b.number,
         "通报标题": b.title,
-        "整改反馈期限": f"{b.date}印发，{documents.reply_days} 天内，即 {documents.reply_due(report.as_of)} 前",
+        "整改反馈期限": f"{b.date}印发，{documents.reply_workdays} 个工作日内，即 {b.due} 前",
         "较上周、较去年同期": "比率的变化以百分点计，按未四舍五入的比率相减后再保留一位小数",
     }
     return pd.DataFrame({"项目": list(items), "内容": list(items.values())})
@@ -266,11 +266,12 @@ def _core_sheet(ws: Worksheet, frame: pd.DataFrame) -> None:
             cell.number_format = RATE_FORMAT if is_rate else "0"
 
 
-def build_workbook(report: WeeklyReport, documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS) -> bytes:
-    """The ledger as XLSX bytes."""
+def build_workbook(report: WeeklyReport, documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,
+                   issuance: Issuance | None = None) -> bytes:
+    """The ledger as XLSX bytes (its notes name the 通报 as issued with `issuance`, or its draft)."""
     wb = Workbook()
     wb.remove(wb.active)
-    write_sheet(wb.create_sheet(NOTES_SHEET), notes_rows(report, documents), filtered=False)
+    write_sheet(wb.create_sheet(NOTES_SHEET), notes_rows(report, documents, issuance), filtered=False)
     _core_sheet(wb.create_sheet(CORE_SHEET), core_rows(report))
     write_sheet(wb.create_sheet(WEEKS_SHEET), week_rows(report),
                 {METRICS_BY_ID[m].label: RATE_FORMAT for m in WEEKLY_HEADLINE_METRICS if METRICS_BY_ID[m].unit == "%"},

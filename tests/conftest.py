@@ -18,6 +18,7 @@ from data_access.schema import (
     audit_log,
     cases,
     data_changes,
+    document_numbers,
     hotline_complaints,
     import_log,
     import_mappings,
@@ -125,7 +126,7 @@ def engine(initialized_engine: sa.Engine) -> sa.Engine:
     """An initialised database with no cases, users or audit rows, per backend."""
     with initialized_engine.begin() as conn:
         for table in (cases, import_log, users, user_sessions, audit_log, supervision_events, supervision_items,
-                      import_mappings, hotline_complaints, spot_check_draws, data_changes):
+                      import_mappings, hotline_complaints, spot_check_draws, data_changes, document_numbers):
             conn.execute(table.delete())
     return initialized_engine
 

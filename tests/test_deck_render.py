@@ -230,7 +230,7 @@ def test_the_bulletin_slides_hold_the_official_notice(pack, report: WeeklyReport
     text = "\n".join(s.text_frame.text for slide in deck.slides for s in slide.shapes if s.name == "Bulletin")
     assert [line.strip("　") for line in text.replace("\v", "\n").split("\n")] == list(b.lines)
     assert b.title.startswith("关于") and b.title.endswith("情况的通报")
-    assert re.fullmatch(r"鲁纪信通〔\d{4}〕\d+号", b.number)
+    assert re.fullmatch(r"(鲁|济宁)纪信通〔\d{4}〕(\d+|　　)号", b.number)  # a draft: the number left blank
     assert "报送" in b.requirements and "年" in b.requirements and b.issuer in b.requirements
     assert "新列入 0" not in b.text and "没有可比较的升降" not in b.text
 
@@ -281,19 +281,24 @@ def test_the_deck_renders_and_every_slide_is_screenshot(pack, report: WeeklyRepo
 
 
 def test_document_settings_are_read_and_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The [documents] section: issuer and number pattern as text, the deadline as a checked number."""
+    """The [documents] section: issuer and number patterns as text, the deadlines as checked numbers of working days."""
     from data_access import config
     from data_access.config import SettingsError
+    from data_access.document_register import DocumentKind
     from presentation.documents import DocumentSettings, load_document_settings
 
     monkeypatch.setattr(config, "SECTIONS", (*config.SECTIONS, "documents"))  # until data_access lists the section
     path = tmp_path / "settings.toml"
-    path.write_text('[documents]\nprovince_name = "某省"\nnumber_pattern = "某纪信〔{year}〕{week}号"\nreply_days = 5\n',
-                    encoding="utf-8")
+    path.write_text('[documents]\nprovince_name = "某省"\nprovince_code_word = "某纪信"\n'
+                    'number_pattern = "{org}通〔{year}〕{seq}号"\nreply_workdays = 3\n', encoding="utf-8")
     documents = load_document_settings(path)
-    assert documents == DocumentSettings(province_name="某省", number_pattern="某纪信〔{year}〕{week}号", reply_days=5)
-    assert documents.issuer("全省") == "某省纪委监委信访室" and documents.number(dt.date(2024, 6, 30)) == "某纪信〔2024〕26号"
-    for bad in ('reply_days = 0', 'number_pattern = "{nope}"', 'issuer_suffix = ""', 'colour = 1'):
+    assert documents == DocumentSettings(province_name="某省", province_code_word="某纪信", reply_workdays=3)
+    assert documents.issuer("全省") == "某省纪委监委信访室"
+    assert documents.draft_number(DocumentKind.WEEKLY, "全省", dt.date(2024, 6, 30)) == "某纪信通〔2024〕　　号"
+    assert documents.series(DocumentKind.NOTICE, "济宁市") == "济宁纪信督〔{year}〕{seq}号"
+    assert documents.reply_due(dt.date(2024, 6, 28)) == dt.date(2024, 7, 3)  # a Friday: three working days on
+    for bad in ('reply_workdays = 0', 'number_pattern = "{nope}"', 'number_pattern = "某纪信通〔{year}〕{week}号"',
+                'notice_number_pattern = "某纪信督〔{year}〕"', 'issuer_suffix = ""', 'colour = 1'):
         path.write_text(f"[documents]\n{bad}\n", encoding="utf-8")
         with pytest.raises(SettingsError):
             load_document_settings(path)

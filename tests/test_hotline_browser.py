@@ -221,8 +221,8 @@ def test_province_issues_the_months_notices(sign_in, server, story) -> None:
     expect(tab.locator("h3").filter(has_text="来电清单")).to_contain_text(f"（{len(COMPLAINTS)} 件）")
     assert complaint_list(tab) == sorted(c[0] for c in COMPLAINTS)
 
-    button(tab, f"生成{MONTH_WORDS}通报").click()
-    done = answered(tab, server, re.compile(r"^已生成 \d+ 个文件；本次标记已通报 \d+ 件来电。$"), "pack")
+    button(tab, f"发出{MONTH_WORDS}通报").click()
+    done = answered(tab, server, re.compile(r"^已发文 \d+ 个文件（文号：.+）；本次标记已通报 \d+ 件来电。$"), "pack")
     expect(done).to_contain_text(f"本次标记已通报 {len(COMPLAINTS)} 件来电")
     expect(tab.locator("h3").filter(has_text="地市反馈")).to_contain_text(f"待反馈 {len(COMPLAINTS)} 件")
     zip_button = button(tab, "下载本月通报（ZIP）")
@@ -259,7 +259,7 @@ def test_city_answers_its_complaints(sign_in, server, story) -> None:
     open_hotline(tab, server)
     expect(kpi(tab, f"{MONTH_WORDS}来电投诉")).to_have_text(f"{len(JINING_IDS)} 件")
     assert complaint_list(tab) == JINING_IDS  # its own city's only
-    expect(button(tab, f"生成{MONTH_WORDS}通报")).to_have_count(0)
+    expect(button(tab, f"发出{MONTH_WORDS}通报")).to_have_count(0)
     expect(button(tab, "抽取本月抽查件")).to_have_count(0)
     heading = tab.locator("h3").filter(has_text="地市反馈")
     expect(heading).to_contain_text(f"待反馈 {len(JINING_IDS)} 件")
@@ -294,7 +294,7 @@ def test_county_sees_the_page_read_only(sign_in, server, story) -> None:
     expect(kpi(tab, f"{MONTH_WORDS}来电投诉")).to_have_text(f"{len(ours)} 件")
     assert complaint_list(tab) == ours
     expect(tab.locator("[data-testid=stForm]")).to_have_count(0)
-    for text in ("提交反馈", "抽取本月抽查件", f"生成{MONTH_WORDS}通报", "录入抽查结果", "导入"):
+    for text in ("提交反馈", "抽取本月抽查件", f"发出{MONTH_WORDS}通报", "录入抽查结果", "导入"):
         expect(button(tab, text)).to_have_count(0)
     expect(tab.locator("h3").filter(has_text=re.compile("地市反馈|抽查|月度通报"))).to_have_count(0)
     screenshot(tab, "03-county-read-only")

@@ -115,8 +115,8 @@ def test_the_month_end_pack_marks_the_month_and_a_true_answer_opens_an_item(demo
     assert listed.loc[listed["late"], "complaint_id"].tolist() == ["LATE-9"]
     at.button(key="hotline_pack").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    said = next(s.value for s in at.success if "已生成" in s.value)
-    assert re.fullmatch(r"已生成 \d+ 个文件；本次标记已通报 \d+ 件来电。", said)
+    said = next(s.value for s in at.success if "已发文" in s.value)
+    assert re.fullmatch(r"已发文 \d+ 个文件（文号：鲁纪信报〔\d{4}〕\d+号、.+）；本次标记已通报 \d+ 件来电。", said), said
     marked = int(re.search(r"本次标记已通报 (\d+) 件", said)[1])
     assert any(b.label == "下载本月通报（ZIP）" for b in at.get("download_button"))
     with demo.connect() as conn:

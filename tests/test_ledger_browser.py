@@ -295,6 +295,7 @@ def test_province_signs_off_and_downloads_the_notice(sign_in, server, yellow_cas
     visit(tab, server, yellow_case, "/ledger")
     pick_item(tab, server, case_id)
     expect(state_line(tab)).to_contain_text("当前状态：已反馈")
+    submit(tab, server, "发出督办通知单", re.compile(r"^督办通知单已发文：鲁纪信督〔\d{4}〕\d+号"), "ledger, notice issued")
     submit(tab, server, "销号", "已销号。", "ledger, signed off")
     expect(kpi(tab, "销号率")).to_have_text("100.0%")
     expect(state_line(tab)).to_contain_text("当前状态：已销号")
@@ -308,6 +309,7 @@ def test_province_signs_off_and_downloads_the_notice(sign_in, server, yellow_cas
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     text = "\n".join([p.text for p in document.paragraphs] + cells)
     assert "督办通知单" in text and case_id in text, f"{download.suggested_filename}:\n{text}"
+    assert re.search(r"鲁纪信督〔\d{4}〕\d+号", text), text
     recorder.assert_clean()
 
 

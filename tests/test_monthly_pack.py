@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 import docx
@@ -14,20 +15,25 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from data_access.audit import recent
 from data_access.database import load_demo
+from data_access.document_register import register
 from data_access.enums import Level
 from data_access.hotline_import import import_complaints_bytes
+from data_access.hotline_settings import DEFAULT_HOTLINE_SETTINGS
 from data_access.importer import import_bytes
-from data_access.schema import cases, hotline_complaints
+from data_access.schema import cases, document_numbers, hotline_complaints
 from data_access.scope import WHOLE_PROVINCE, Scope
 from metrics import cli as metrics_cli
 from metrics.compiler import region_map
-from metrics.hotline import month_counts, month_series, monthly_facts, notice_complaints, notice_issued
+from metrics.hotline import feedback_deadlines, month_counts, month_series, monthly_facts, notice_complaints, notice_issued
+from presentation.documents import DEFAULT_DOCUMENT_SETTINGS
 from reports import cli as reports_cli
 from tests.test_importer import case, csv_bytes
 
 MONTH = "2026-09"
 END = dt.date(2026, 11, 20)
+DATED = dt.date(2026, 12, 7)  # a Monday: ten working days on is 2026-12-21
 
 
 @pytest.fixture
@@ -79,7 +85,9 @@ def test_every_file_holds_only_its_recipients_data(demo_engine: sa.Engine, tmp_p
     listed = complaint_cities(demo_engine, MONTH)
     facts = monthly_facts(demo_engine, MONTH, scope=WHOLE_PROVINCE)
     out = io.StringIO()
-    assert reports_cli.main(["monthly", "--db", url_of(demo_engine), "--month", MONTH, "--out", str(tmp_path)], out=out) == 0
+    assert reports_cli.main(["monthly", "--db", url_of(demo_engine), "--month", MONTH, "--out", str(tmp_path),
+                             "--date", DATED.isoformat()], out=out) == 0
+    feedback_due = DEFAULT_DOCUMENT_SETTINGS.feedback_due(DATED)
     written = [Path(line) for line in out.getvalue().split()]
     assert len(written) == 2 + 16 + len(facts.county_notices) and all(p.exists() for p in written)
     names = {n.code: n.name for n in facts.city_notices}
@@ -93,7 +101,7 @@ def test_every_file_holds_only_its_recipients_data(demo_engine: sa.Engine, tmp_p
         assert not any(f"{other}纪委监委" in text for code, other in names.items() if code != notice.code)
         if own:
             assert f"来电 {len(own)} 件" in text
-            assert f"于{facts.feedback_due.year}年{facts.feedback_due.month}月{facts.feedback_due.day}日前" in text
+            assert f"于{feedback_due.year}年{feedback_due.month}月{feedback_due.day}日前" in text
     with demo_engine.connect() as conn:
         county_of = dict(conn.execute(sa.select(cases.c.case_id, cases.c.county_code)).all())
     for notice in facts.county_notices:
@@ -130,6 +138,69 @@ def test_the_command_marks_the_month_notified_unless_checking(demo_engine: sa.En
     assert reports_cli.main(["monthly", "--db", url_of(demo_engine), "--month", month, "--out", str(tmp_path / "b")],
                             out=io.StringIO()) == 0
     assert notified() == total
+
+
+def number_line(path: Path) -> str:
+    """The 文号 a document bears (the paragraph in the number's form)."""
+    lines = [p.text.strip() for p in docx.Document(str(path)).paragraphs]
+    return next(line for line in lines if re.fullmatch(r".+〔\d{4}〕.*号", line))
+
+
+def test_every_document_of_the_pack_has_its_own_number(demo_engine: sa.Engine, tmp_path: Path) -> None:
+    """October's pack: every DOCX bears its own 文号 (none shared), the register and the audit log hold each with its
+    title and recipient, the numbers run in order per kind; issuing the month again gives new numbers that name the
+    ones they replace, and the answers' deadline the documents state is the one the page counts against."""
+    month = "2026-10"
+    assert reports_cli.main(["monthly", "--db", url_of(demo_engine), "--month", month, "--out", str(tmp_path / "a"),
+                             "--date", DATED.isoformat()], out=io.StringIO()) == 0
+    docs = sorted((tmp_path / "a").glob("*.docx"))
+    numbers = {path.name: number_line(path) for path in docs}
+    assert len(docs) >= 17 and len(set(numbers.values())) == len(docs), numbers
+    assert numbers[f"12388月度汇总_{month}.docx"] == "鲁纪信报〔2026〕1号"
+    cities = sorted(n for name, n in numbers.items() if name.startswith("12388通报_"))
+    assert cities == sorted(f"鲁纪信月通〔2026〕{i}号" for i in range(1, 17))
+    rows = register(demo_engine)
+    assert sorted(rows["number"]) == sorted(numbers.values())
+    assert set(rows["dated"]) == {DATED} and rows["replaces"].isna().all()
+    jining = rows[rows["recipient"] == "济宁市纪委监委"].iloc[0]
+    assert jining["number"] == numbers[f"12388通报_{month}_济宁市.docx"] and "济宁市" in jining["title"]
+    audited = recent(demo_engine, 200)
+    issued_rows = audited[audited["action"] == "document"]
+    assert len(issued_rows) == len(docs) and all(any(n in d for d in issued_rows["detail"]) for n in numbers.values())
+    with demo_engine.connect() as conn:
+        stated = feedback_deadlines(conn, [month], DEFAULT_HOTLINE_SETTINGS)[month]
+    assert stated == DEFAULT_DOCUMENT_SETTINGS.feedback_due(DATED) == dt.date(2026, 12, 21)
+    assert monthly_facts(demo_engine, month, scope=WHOLE_PROVINCE).feedback_due == stated
+
+    again = DATED + dt.timedelta(days=1)
+    assert reports_cli.main(["monthly", "--db", url_of(demo_engine), "--month", month, "--out", str(tmp_path / "b"),
+                             "--date", again.isoformat()], out=io.StringIO()) == 0
+    renumbered = {path.name: number_line(path) for path in (tmp_path / "b").glob("*.docx")}
+    assert not set(renumbered.values()) & set(numbers.values())
+    rows = register(demo_engine)
+    assert len(rows) == 2 * len(docs) and rows["number"].is_unique
+    replaced = dict(zip(rows["number"], rows["replaces"], strict=True))
+    assert all(replaced[renumbered[name]] == numbers[name] for name in numbers)
+
+
+def test_a_deadline_before_the_date_is_refused_in_one_line(demo_engine: sa.Engine, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert reports_cli.main(["monthly", "--db", url_of(demo_engine), "--month", "2026-10", "--out", str(out),
+                             "--date", "2026-12-07", "--due", "2026-12-04"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "早于成文日期" in err and len(err.splitlines()) == 1 and not out.exists()
+    with demo_engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(document_numbers)).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(hotline_complaints)
+                            .where(hotline_complaints.c.notified_month == "2026-10")).scalar_one() == 0
+
+
+def test_a_check_takes_no_number(demo_engine: sa.Engine, tmp_path: Path) -> None:
+    assert reports_cli.main(["monthly", "--db", url_of(demo_engine), "--month", "2026-10", "--out", str(tmp_path),
+                             "--date", DATED.isoformat(), "--check"], out=io.StringIO()) == 0
+    assert number_line(tmp_path / "12388月度汇总_2026-10.docx") == "鲁纪信报〔2026〕　　号"
+    assert register(demo_engine).empty
 
 
 def test_a_bad_month_is_bad_usage(demo_engine: sa.Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

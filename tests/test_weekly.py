@@ -37,7 +37,7 @@ from metrics.registry import METRICS_BY_ID
 from metrics.request import Period, TableRequest
 from metrics.table import region_table
 from metrics.weekly import LONG_OVERDUE_DAYS, SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, Section, WeeklyReport, weekly_report
-from presentation.bulletin import bulletin_text, comparable
+from presentation.bulletin import bulletin, bulletin_text, comparable
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS
 from presentation.format import fmt_delta, fmt_value, pct, plain_markdown, rate_move, shown_change
 from reports import charts
@@ -289,7 +289,7 @@ def allowed_numbers(report: WeeklyReport) -> set[str]:
                 {str(int(h.year_ago)), str(abs(int(h.this_week - h.year_ago)))}
             if unit != "%" and h.year_ago:
                 out.add(f"{(h.this_week / h.year_ago - 1) * 100:+.0f}%".lstrip("+-"))
-    number = DEFAULT_DOCUMENT_SETTINGS.number(report.as_of)  # the 通报's document number
+    number = bulletin(report).number  # the 通报's document number (a draft's: the year, the number left blank)
     out |= set(NUMBER.findall(number))
     return out
 

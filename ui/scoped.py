@@ -21,6 +21,7 @@ from data_access import audit, hotline, inventory, ledger, mappings
 from data_access.auth import Identity
 from data_access.backup import BackupReport, Manifest, default_backup_dir, list_backups, take_backup
 from data_access.database import DemoShare, LoadReport, remove_demo_cases
+from data_access.document_register import DocumentKind, Draft, Issued, issue, latest
 from data_access.engine import describe_url, dialect_name
 from data_access.enums import Level
 from data_access.hotline_import import ComplaintImport, import_complaints_bytes
@@ -30,7 +31,16 @@ from data_access.scope import Scope
 from metrics.analysis import AnalysisFacts, analysis_facts
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
 from metrics.distribution import rating_distribution
-from metrics.hotline import MonthlyFacts, complaints_per_100, month_counts, month_series, monthly_facts, notice_complaints, notice_issued
+from metrics.hotline import (
+    MonthlyFacts,
+    complaints_per_100,
+    feedback_deadlines,
+    month_counts,
+    month_series,
+    monthly_facts,
+    notice_complaints,
+    notice_issued,
+)
 from metrics.priority import priority_counties
 from metrics.request import CaseFilter, Period, TableRequest
 from metrics.series import Grain, SeriesRequest, metric_series
@@ -136,6 +146,11 @@ class ScopedData:
         """Whether the month's 通报 has been issued (province-wide: a region with no complaint in it too)."""
         return notice_issued(runtime.get_engine(self.url), month)
 
+    def hotline_feedback_due(self, month: str) -> dt.date:
+        """The day by which cities answer the month's 通报: as its issued documents state (metrics.hotline)."""
+        with runtime.get_engine(self.url).connect() as conn:
+            return feedback_deadlines(conn, [month], runtime.hotline_settings())[month]
+
     def hotline_draws(self, month: str) -> pd.DataFrame:
         """The recorded 抽查 draws of the month (the province's: everything needed to re-run them)."""
         return hotline.draws(runtime.get_engine(self.url), month)
@@ -168,6 +183,21 @@ class ScopedData:
     def mark_notified(self, actor: Identity, month: str, listed: list[str]) -> int:
         """Mark the complaints of the month's notice notified (the province, with its month-end 通报): exactly `listed`."""
         return hotline.mark_notified(runtime.get_engine(self.url), actor, month, listed=listed)
+
+    def issue_monthly_notice(self, actor: Identity, month: str, listed: list[str], drafts: list[Draft],
+                             dated: dt.date) -> tuple[list[Issued], int]:
+        """Issue the month's 通报 (province users only): a 文号 for each of its documents (`drafts`) and exactly the
+        `listed` complaints marked notified, in one transaction; the numbers and how many complaints were marked."""
+        issued, marked, _ = hotline.issue_notice(runtime.get_engine(self.url), actor, month, listed, drafts, dated)
+        return issued, marked
+
+    def issued_documents(self, kind: DocumentKind, subjects: list[str]) -> dict[str, Issued]:
+        """The documents last issued of `kind` about each of `subjects` (the 文号 register)."""
+        return latest(runtime.get_engine(self.url), kind, subjects)
+
+    def issue_documents(self, actor: Identity, drafts: list[Draft], dated: dt.date) -> list[Issued]:
+        """Number and record `drafts` dated `dated` (the 文号 register checks who may issue to whom)."""
+        return issue(runtime.get_engine(self.url), actor, drafts, dated)[0]
 
     def monthly_facts(self, month: str) -> MonthlyFacts:
         """The month-end pack's facts (province users only)."""
