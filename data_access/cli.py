@@ -29,7 +29,7 @@ from .database import (
 )
 from .engine import describe_url, file_held_message, make_engine
 from .hotline_import import import_complaints_file
-from .importer import import_file
+from .importer import Preview, import_file, preview_import
 from .mappings import load_mapping
 from .problems import DataRejected
 
@@ -133,17 +133,11 @@ def cmd_import(engine: sa.Engine, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     mode = ImportMode.REPLACE if args.replace else ImportMode.UPSERT if args.upsert else ImportMode.APPEND
     mapping = load_mapping(engine, args.mapping) if args.mapping else None
-    report = import_file(engine, args.file, mode, progress=_progress(f"{'校验' if args.check else '导入'} {args.file.name}"),
-                         actor=_cli_actor(), header_row=args.header_row, sheet=args.sheet, check=args.check, mapping=mapping)
-    if report.sheet:
-        print(f"读取工作表“{report.sheet}” / read sheet '{report.sheet}'")
-    if report.skipped_rows:
-        rows = "、".join(str(r) for r in report.skipped_rows)
-        print(f"表头在第 {report.header_row} 行，已跳过其上的第 {rows} 行（标题、说明） / header on row {report.header_row}, "
-              f"skipped rows above it: {rows}")
-    if not report.written:
-        print(f"校验通过：{report.rows} 件，未写入数据库 / check passed: {report.rows} cases, nothing written")
-        return EXIT_OK
+    if args.check:
+        return _check_import(engine, args, mode, mapping)
+    report = import_file(engine, args.file, mode, progress=_progress(f"导入 {args.file.name}"),
+                         actor=_cli_actor(), header_row=args.header_row, sheet=args.sheet, mapping=mapping)
+    _print_reading(report.sheet, report.header_row, report.skipped_rows)
     print(f"已导入 {report.rows} 件（模式 {report.mode}）/ imported {report.rows} cases (mode {report.mode})")
     if report.replaced:
         print(f"替换 {report.replaced} 件 / replaced {report.replaced}")
@@ -152,6 +146,42 @@ def cmd_import(engine: sa.Engine, args: argparse.Namespace) -> int:
         print(f"已丢弃未知列（未保存）/ dropped unknown columns (not stored): {names}")
     _summary_note(engine)
     return EXIT_OK
+
+
+def _print_reading(sheet: str | None, header_row: int, skipped_rows: tuple[int, ...]) -> None:
+    """How the file was read: its sheet, and the rows above the header that were skipped."""
+    if sheet:
+        print(f"读取工作表“{sheet}” / read sheet '{sheet}'")
+    if skipped_rows:
+        rows = "、".join(str(r) for r in skipped_rows)
+        print(f"表头在第 {header_row} 行，已跳过其上的第 {rows} 行（标题、说明） / header on row {header_row}, "
+              f"skipped rows above it: {rows}")
+
+
+def _check_import(engine: sa.Engine, args: argparse.Namespace, mode: str, mapping: dict[str, str] | None) -> int:
+    """--check: the 数据 page's preview as text (every problem of every kind, the masked identity-like columns,
+    the dropped columns that look like a field); nothing is written."""
+    ensure_initialized(engine)
+    preview = preview_import(engine, args.file.read_bytes(), args.file.name, actor=_cli_actor(), mapping=mapping,
+                             header_row=args.header_row, sheet=args.sheet, mode=mode)
+    _print_reading(preview.sheet, preview.header_row, preview.skipped_rows)
+    _print_column_warnings(preview)
+    if preview.problems is not None:
+        print("\n" + preview.problems.summary(), file=sys.stderr)
+        return EXIT_BAD_DATA
+    print(f"校验通过：{preview.rows} 件，未写入数据库 / check passed: {preview.rows} cases, nothing written")
+    return EXIT_OK
+
+
+def _print_column_warnings(preview: Preview) -> None:
+    """The identity-like columns (names and counts, never values) and the dropped columns that look like a field."""
+    if not preview.masked.empty:
+        listed = "、".join(f"{c}（{n} 个值）" for c, n in zip(preview.masked["column"], preview.masked["values"], strict=True))
+        print(f"已屏蔽（不导入）疑似举报人身份信息的列：{listed} / masked identity-like columns, not imported: "
+              f"{len(preview.masked)}")
+    for note in preview.notes:
+        print(f"注意：列“{note.column}”未导入，看起来是 {note.field}：{note.reason_zh} / warning: column "
+              f"'{note.column}' is not imported although it looks like {note.field}")
 
 
 def _summary_note(engine: sa.Engine) -> None:

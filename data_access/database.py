@@ -18,7 +18,16 @@ from .auth import Identity, require_whole_province
 from .enums import Level
 from .problems import DatabaseProblems, DataRejected, Problem
 from .regions import default_regions_file, read_regions_file
-from .schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, import_log, metadata, regions, workday_calendar
+from .schema import (
+    CASE_COLUMNS,
+    DEADLINE_COLUMNS,
+    LATER_CASE_COLUMNS,
+    cases,
+    import_log,
+    metadata,
+    regions,
+    workday_calendar,
+)
 from .scope import counties_at_or_under
 from .validate import DEMO_ID_PREFIX, ValidatedCases
 from .workdays import calendar_frame
@@ -85,6 +94,7 @@ def init_database(engine: sa.Engine, regions_path: Path | None = None) -> int:
     """Create missing tables, load the region tree (replacing it) and the working-day calendar."""
     frame = read_regions_file(regions_path or default_regions_file())
     metadata.create_all(engine)
+    _add_later_case_columns(engine)
     with engine.begin() as conn:
         reloading = conn.execute(sa.select(sa.func.count()).select_from(regions)).scalar_one() > 0
         _load_regions(conn, frame)
@@ -104,6 +114,7 @@ def ensure_initialized(engine: sa.Engine) -> None:
     Never replaces data already there (a database set up for another province keeps its regions).
     """
     metadata.create_all(engine)  # checkfirst: only what is missing
+    _add_later_case_columns(engine)
     _migrate_deadlines(engine, refresh=False)
     with engine.connect() as conn:
         has_regions = conn.execute(sa.select(sa.func.count()).select_from(regions)).scalar_one() > 0
@@ -137,6 +148,20 @@ def _case_columns(engine: sa.Engine) -> set[str]:
     on every engine, where reflection does not)."""
     with engine.connect() as conn:
         return set(conn.execute(sa.select(sa.text("*")).select_from(sa.table(cases.name)).limit(0)).keys())
+
+
+def _add_later_case_columns(engine: sa.Engine) -> None:
+    """Give a `cases` base table made before the contract's later optional columns (matter_id,
+    received_level) those columns, empty. Views are left alone: nothing reads those columns yet."""
+    if cases.name not in sa.inspect(engine).get_table_names():
+        return
+    missing = [c for c in LATER_CASE_COLUMNS if c not in _case_columns(engine)]
+    if not missing:
+        return
+    with engine.begin() as conn:
+        for column in missing:
+            sql_type = cases.c[column].type.compile(dialect=engine.dialect)
+            conn.execute(sa.text(f"ALTER TABLE {cases.name} ADD COLUMN {column} {sql_type}"))
 
 
 def _migrate_deadlines(engine: sa.Engine, refresh: bool) -> None:
@@ -223,7 +248,7 @@ def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: 
     `audit_entry(conn, replaced)`, when given, writes the load's audit row in that same transaction.
     With `region` (a city's or county's upload), a case_id already held by a case of another region is
     a conflict: an upsert may not overwrite it."""
-    table = validated.table
+    table = _with_every_case_column(validated.table)
     with engine.begin() as conn:
         staged = bulk.stage_table(conn, table, key="case_id")
         if mode == ImportMode.APPEND:
@@ -246,6 +271,14 @@ def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: 
         _case_writes_done(conn)
     _analyze(engine, (cases,))
     return LoadReport(table.num_rows, mode, source, tuple(validated.dropped_columns), replaced)
+
+
+def _with_every_case_column(table: pa.Table) -> pa.Table:
+    """The table with the contract's optional later columns (empty) where it lacks them (the demo's cases)."""
+    for column in LATER_CASE_COLUMNS:
+        if column not in table.column_names:
+            table = table.append_column(column, pa.nulls(table.num_rows, pa.string()))
+    return table
 
 
 def _analyze(engine: sa.Engine, tables: tuple[sa.Table, ...]) -> None:

@@ -69,6 +69,15 @@ class Satisfaction(LabelledEnum):
     DISSATISFIED = ("dissatisfied", "不满意")
 
 
+class ReceivedLevel(LabelledEnum):
+    """受理层级: the level of the body that received a report."""
+
+    CENTRAL = ("central", "中央纪委国家监委")
+    PROVINCE = ("province", "省纪委监委")
+    CITY = ("city", "市纪委监委")
+    COUNTY = ("county", "县纪委监委")
+
+
 class ComplaintKind(LabelledEnum):
     """What a 12388 hotline caller complains about (docs/contract/hotline-complaints.md)."""
 
@@ -92,13 +101,19 @@ class SpotCheckResult(LabelledEnum):
     FALSE = ("false", "反馈不实")
 
 
-# Extra spellings accepted on import besides the English value and the label above.
+# Extra spellings accepted on import besides the English value and the label above (offices' own exports).
 _EXTRA_ALIASES = {
-    Channel.LETTER: ("信",),
-    Channel.VISIT: ("访",),
-    Channel.PHONE: ("电", "电话"),
-    Channel.ONLINE: ("网", "网上", "网络举报"),
-    Channel.QR: ("码", "二维码"),
+    Channel.LETTER: ("信", "信件", "来信举报", "书信"),
+    Channel.VISIT: ("访", "走访", "来访举报"),
+    Channel.PHONE: ("电", "电话", "电话举报", "来电举报", "12388电话"),
+    Channel.ONLINE: ("网", "网上", "网络举报", "网上举报", "网上信访", "网站", "12388网站"),
+    Channel.QR: ("码", "二维码", "扫码举报", "码上监督"),
+    Satisfaction.SATISFIED: ("是",),  # a 是否满意 column: 是 / 否
+    Satisfaction.DISSATISFIED: ("否",),
+    ReceivedLevel.CENTRAL: ("中央", "中央纪委", "中纪委", "国家监委"),
+    ReceivedLevel.PROVINCE: ("省", "省级", "省纪委", "省监委"),
+    ReceivedLevel.CITY: ("市", "市级", "市纪委", "市监委"),
+    ReceivedLevel.COUNTY: ("县", "县级", "区", "县纪委", "区纪委", "县（市、区）纪委监委", "区纪委监委"),
     Category.ACCUSATION: ("检举控告件",),
     Category.OUT_OF_SCOPE: ("业务外", "业务范围外件"),
     Category.NO_SUBSTANCE: ("无实质内容件",),
@@ -121,6 +136,9 @@ def alias_map(enum_cls: type[LabelledEnum]) -> dict[str, str]:
             out[s.strip().lower()] = member.value
     return out
 
+
+# Cells offices write in an optional column to mean "nothing here yet": read as empty, not as an error.
+BLANK_SPELLINGS = frozenset({"无", "-", "—", "/", "／", "未评价", "未表态", "未办结", "在办", "办理中", "未反馈", "未告知", "未知"})
 
 TRUE_SPELLINGS = frozenset({"1", "true", "yes", "y", "是", "t"})
 FALSE_SPELLINGS = frozenset({"0", "false", "no", "n", "否", "f"})

@@ -10,6 +10,7 @@ not exist or belongs to another county) run in the loading transaction.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,19 +18,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from . import audit, bulk
 from .auth import Identity
+from .case_checks import county_names
 from .counties import CountyNames
 from .database import ensure_initialized, regions_frame
 from .enums import ComplaintKind, alias_map
-from .importer import county_names
 from .ledger import looks_like_personal_number
-from .problems import MAX_REPORTED_PROBLEMS, DatabaseProblems, DataRejected, Problem
+from .privacy import shown_value
+from .problems import MAX_REPORTED_PROBLEMS, DatabaseProblems, DataRejected, Problem, ProblemKind, combined
 from .reader import read_source
 from .schema import HOTLINE_FILE_COLUMNS, HOTLINE_WORKFLOW_COLUMNS, cases, hotline_complaints, import_log
-from .validate import DEMO_ID_PREFIX
+from .validate import DATE_FORMS, DEMO_ID_PREFIX, parse_date_text
 from .workdays import CALENDAR_START
 
 REQUIRED_COLUMNS = ("complaint_id", "received_date", "county_code", "kind")
@@ -118,8 +121,10 @@ def import_complaints_bytes(engine: sa.Engine, data: bytes, filename: str, *, ac
     try:
         source = read_source(data, filename, header_row=header_row, sheet=sheet, known=is_complaint_header)
         regions = regions_frame(engine)
-        checked = validate_complaints(source.frame, source.rows, regions, source.header_row, today or dt.date.today(),
-                                      region)
+        checked, problems = check_complaints(source.frame, source.rows, regions, source.header_row,
+                                             today or dt.date.today(), region)
+        if problems is not None:  # the database's problems too, for the rows it can be asked about: one report
+            raise combined(problems, _database_problems(engine, checked)) or problems
         written = _load(engine, checked, filename, actor, check)
     except DataRejected as rejected:
         if not check:
@@ -143,7 +148,8 @@ class _Found:
     def __init__(self, frame: pd.DataFrame, rows: np.ndarray, headers: dict[str, str], header_row: int):
         self.frame, self.rows, self.headers, self.header_row = frame, rows, headers, header_row
         self.problems: list[Problem] = []
-        self.total = 0
+        self.total = 0  # problems of the values
+        self.files = 0  # problems of the file's structure
         self.chinese = any(h in HEADER_ALIASES for h in headers.values())
 
     def shown(self, column: str) -> str:
@@ -151,45 +157,61 @@ class _Found:
             return self.headers[column]
         return COLUMN_NAMES_ZH.get(column, column) if self.chinese else column
 
-    def add(self, mask: pd.Series | np.ndarray, column: str, zh: str, en: str) -> None:
+    def add(self, mask: pd.Series | np.ndarray, column: str, zh: str, en: str,
+            detail: Callable[[int], tuple[str, str]] | None = None) -> None:
         hits = np.flatnonzero(np.asarray(mask, dtype=bool))
         self.total += len(hits)
         values = self.frame[column]
-        self.problems.extend(Problem(int(self.rows[i]), self.shown(column), str(values.iat[i]), zh, en)
-                             for i in hits[:MAX_REPORTED_PROBLEMS])
+        for i in hits[:MAX_REPORTED_PROBLEMS]:
+            more_zh, more_en = detail(int(i)) if detail else ("", "")
+            self.problems.append(Problem(int(self.rows[i]), self.shown(column), shown_value(str(values.iat[i])),
+                                         zh + more_zh, en + more_en))
 
     def add_file(self, header: str | None, zh: str, en: str) -> None:
-        self.total += 1
-        self.problems.append(Problem(self.header_row if header else None, header, None, zh, en))
+        self.files += 1
+        self.problems.append(Problem(self.header_row if header else None, header, None, zh, en, ProblemKind.FILE))
 
-    def raise_if_any(self) -> None:
-        if self.total:
-            order = {c: i for i, c in enumerate((*HOTLINE_FILE_COLUMNS, *HELPER_COLUMNS))}
-            by_header = {self.shown(c): i for c, i in order.items()}
-            ranked = sorted(self.problems, key=lambda p: (p.row or 0, by_header.get(p.column or "", 99)))
-            raise DataRejected(ranked, self.total)
+    def rejection(self) -> DataRejected | None:
+        """Everything found, by row and then in the contract's column order (None when nothing was)."""
+        if not self.total and not self.files:
+            return None
+        order = {c: i for i, c in enumerate((*HOTLINE_FILE_COLUMNS, *HELPER_COLUMNS))}
+        by_header = {self.shown(c): i for c, i in order.items()}
+        ranked = sorted(self.problems, key=lambda p: (p.row or 0, by_header.get(p.column or "", 99)))
+        totals = {kind: count for kind, count in ((ProblemKind.FILE, self.files), (ProblemKind.VALUE, self.total)) if count}
+        return DataRejected(ranked, totals=totals)
 
 
 def validate_complaints(raw: pd.DataFrame, rows: np.ndarray, regions: pd.DataFrame, header_row: int, today: dt.date,
                         region: str | None = None) -> _Checked:
     """Every rule of the contract that needs no database, and the uploader's region; the typed rows or
     DataRejected with every problem."""
+    checked, problems = check_complaints(raw, rows, regions, header_row, today, region)
+    if problems is not None:
+        raise problems
+    return checked
+
+
+def check_complaints(raw: pd.DataFrame, rows: np.ndarray, regions: pd.DataFrame, header_row: int, today: dt.date,
+                     region: str | None = None) -> tuple[_Checked, DataRejected | None]:
+    """Every rule that needs no database, and the uploader's region, in one pass (a missing column does not
+    stop the others' checks): the rows typed (a wrong cell empty) and every problem found."""
     frame, dropped, headers, refused = _select_columns(raw)
     found = _Found(frame, np.asarray(rows), headers, header_row)
     for header in refused:
         found.add_file(header, "此列由系统在通报、反馈、抽查时填写，不能导入（请删除此列后再上传）",
                        "a column of the monthly cycle, filled by the app: it cannot be imported")
-    for column in REQUIRED_COLUMNS:
-        if column not in frame.columns:
-            found.add_file(found.shown(column), "缺少必需的列", "required column is missing")
-    if len(frame) == 0 and not found.total:
+    missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
+    for column in missing:
+        found.add_file(found.shown(column), "缺少必需的列", "required column is missing")
+    if len(frame) == 0:
         found.add_file(None, "文件中没有来电投诉行", "the file has no complaint rows")
-    found.raise_if_any()
     for column in (*HOTLINE_FILE_COLUMNS, *HELPER_COLUMNS):
         if column not in frame.columns:
             frame[column] = ""
     for column in REQUIRED_COLUMNS:
-        found.add(frame[column] == "", column, "必填项为空", "required value is empty")
+        if column not in missing:
+            found.add(frame[column] == "", column, "必填项为空", "required value is empty")
     _check_ids(frame, found)
     received = _parse_dates(frame, found, today)
     kinds = frame["kind"].str.lower().map(alias_map(ComplaintKind))
@@ -202,7 +224,6 @@ def validate_complaints(raw: pd.DataFrame, rows: np.ndarray, regions: pd.DataFra
                   f"不属于本账号的管辖范围（{_name(regions, region)}），不能由本级上报", f"outside the uploader's region {region}")
     found.add(frame["case_id"].str.len() > ID_MAX, "case_id", f"关联件号过长（最多 {ID_MAX} 个字符）",
               f"case_id longer than {ID_MAX} characters")
-    found.raise_if_any()
     table = pa.table({
         "complaint_id": pa.array(frame["complaint_id"], type=pa.string()),
         "received_date": pa.array(received.to_numpy(dtype="datetime64[ms]"), type=pa.timestamp("ms")).cast(pa.date32()),
@@ -210,7 +231,7 @@ def validate_complaints(raw: pd.DataFrame, rows: np.ndarray, regions: pd.DataFra
         "kind": pa.array(kinds, type=pa.string()),
         "case_id": pa.array(frame["case_id"].where(frame["case_id"] != "", None), type=pa.string()),
     })
-    return _Checked(table, np.asarray(rows), dropped, headers)
+    return _Checked(table, np.asarray(rows), dropped, headers), found.rejection()
 
 
 def _select_columns(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str], dict[str, str], list[str]]:
@@ -234,8 +255,13 @@ def _select_columns(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str], dict[st
 
 def _check_ids(frame: pd.DataFrame, found: _Found) -> None:
     ids = frame["complaint_id"]
+    first = pd.Series(np.arange(len(ids)), index=ids.index).groupby(ids.to_numpy()).transform("first").to_numpy()
+
+    def repeated(position: int) -> tuple[str, str]:
+        row = int(found.rows[first[position]])
+        return f"（与第 {row} 行相同）", f" (same as row {row})"
     found.add(ids.duplicated(keep="first") & (ids != ""), "complaint_id", "来电编号在文件中重复",
-              "duplicate complaint_id in this file")
+              "duplicate complaint_id in this file", detail=repeated)
     found.add(ids.str.upper().str.startswith(DEMO_ID_PREFIX), "complaint_id",
               f"来电编号前缀 {DEMO_ID_PREFIX} 留给演示数据，真实来电不能使用",
               f"the prefix {DEMO_ID_PREFIX} is reserved for demo complaints")
@@ -248,12 +274,11 @@ def _check_ids(frame: pd.DataFrame, found: _Found) -> None:
 
 
 def _parse_dates(frame: pd.DataFrame, found: _Found, today: dt.date) -> pd.Series:
-    """来电日期 as datetime64: ISO or slash dates, Excel date cells; not before the calendar, not after today."""
+    """来电日期 as datetime64 (the forms the case importer reads); not before the calendar, not after today."""
     text = frame["received_date"]
-    normal = text.str.replace("/", "-", regex=False).str.replace(r"[ T]\d{2}:\d{2}(:\d{2})?$", "", regex=True)
-    parsed = pd.to_datetime(normal, format="%Y-%m-%d", errors="coerce")
-    found.add((text != "") & parsed.isna(), "received_date", "不是有效日期（应为 YYYY-MM-DD 或 YYYY/MM/DD）",
-              "not a date (use YYYY-MM-DD or YYYY/MM/DD)")
+    parsed = parse_date_text(text)
+    found.add((text != "") & parsed.isna(), "received_date", f"不是有效日期（可写 {DATE_FORMS}）",
+              "not a date (use YYYY-MM-DD, YYYY/MM/DD, YYYY.M.D, YYYY年M月D日, YYYYMMDD or an Excel date)")
     found.add(parsed.notna() & (parsed < pd.Timestamp(CALENDAR_START)), "received_date",
               f"日期早于 {CALENDAR_START.year} 年", f"date before {CALENDAR_START.year}")
     found.add(parsed.notna() & (parsed > pd.Timestamp(today)), "received_date", f"来电日期晚于今天（{today}）",
@@ -323,6 +348,31 @@ def _load(engine: sa.Engine, checked: _Checked, filename: str, actor: Identity |
         if check:
             transaction.rollback()
     return not check
+
+
+def _database_problems(engine: sa.Engine, checked: _Checked) -> DataRejected | None:
+    """What the database would refuse of a file that is wrong elsewhere too, asked of the rows it can be
+    asked about (an id, at its first row; the case check only where the county is known), in a
+    transaction rolled back."""
+    ids = pd.Series(checked.table["complaint_id"].to_pylist(), dtype=object)
+    keep = ((ids != "") & ~ids.duplicated()).to_numpy()
+    if not keep.any():
+        return None
+    table = checked.table.filter(pa.array(keep))
+    known = pc.not_equal(table["county_code"], "")
+    table = table.set_column(table.column_names.index("case_id"), "case_id",
+                             pc.if_else(known, table["case_id"], pa.scalar(None, pa.string())))
+    asked = _Checked(table, checked.rows[keep], checked.dropped, checked.headers)
+    with engine.connect() as conn, conn.begin() as transaction:
+        staged = bulk.stage_table(conn, asked.table, STAGING_TABLE)
+        try:
+            _refuse_database_conflicts(conn, staged, asked)
+        except DataRejected as refused:
+            return refused
+        finally:
+            bulk.drop_staged(conn, STAGING_TABLE)
+            transaction.rollback()
+    return None
 
 
 def _refuse_database_conflicts(conn: sa.Connection, staged: sa.TableClause, checked: _Checked) -> None:

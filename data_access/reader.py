@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .problems import DataRejected, Problem
+from .problems import DataRejected, Problem, ProblemKind
 
 _BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n[^\r\n]")
 
@@ -95,7 +95,7 @@ def _above(rows: list[list[str]], header_row: int) -> tuple[int, ...]:
 
 
 def _file_problem(zh: str, en: str) -> Problem:
-    return Problem(row=None, column=None, value=None, reason_zh=zh, reason_en=en)
+    return Problem(row=None, column=None, value=None, reason_zh=zh, reason_en=en, kind=ProblemKind.FILE)
 
 
 def _decode_text(data: bytes) -> bytes:
@@ -162,9 +162,11 @@ def _read_csv_exact(text: bytes, header: list[str], header_row: int = 1) -> Sour
         if not record or all(not cell.strip() for cell in record):
             continue
         if len(record) != len(header):
-            problems.append(Problem(row_number, None, ",".join(record)[:80],
+            # the row's cells are not echoed: they may hold a reporter's name or number
+            problems.append(Problem(row_number, None, None,
                                     f"列数不对：表头有 {len(header)} 列，此行有 {len(record)} 列",
-                                    f"wrong number of fields: header has {len(header)}, this row {len(record)}"))
+                                    f"wrong number of fields: header has {len(header)}, this row {len(record)}",
+                                    ProblemKind.FILE))
             continue
         records.append([cell.strip() for cell in record])
         rows.append(row_number)
@@ -269,5 +271,6 @@ def _check_header(header: list[str], header_row: int = 1) -> None:
     seen: set[str] = set()
     for name in header:
         if name in seen:
-            raise DataRejected([Problem(header_row, name, None, "表头中列名重复", "duplicate column name in header")])
+            raise DataRejected([Problem(header_row, name, None, "表头中列名重复", "duplicate column name in header",
+                                        ProblemKind.FILE)])
         seen.add(name)

@@ -38,6 +38,9 @@ cases = sa.Table(
     sa.Column("disputed", sa.Boolean, nullable=False),
     sa.Column("accepted_notice_date", sa.Date, nullable=True),
     sa.Column("result_notice_date", sa.Date, nullable=True),
+    # Optional (added 2026-12-06; a database made before gets them from ensure_initialized, empty):
+    sa.Column("matter_id", sa.String(64), nullable=True),  # 事项编号: the reports about one matter share it
+    sa.Column("received_level", sa.String(16), nullable=True),  # 受理层级: central | province | city | county
     # Derived at load time from workday_calendar (never read from a file): D1 and D2 of metrics.md,
     # stored so that the aggregates need no calendar join. A database whose `cases` lacks them
     # (an external table or view) is served by joining the calendar instead.
@@ -62,6 +65,9 @@ for _column in ("county_code", "received_date", "due_date", "closed_date"):
 DEADLINE_COLUMNS: tuple[str, ...] = ("notice_deadline", "feedback_deadline")
 # The contract's columns: what a file brings and the importer checks (the deadlines are derived).
 CASE_COLUMNS: tuple[str, ...] = tuple(c.name for c in cases.columns if c.name not in DEADLINE_COLUMNS)
+# Contract columns added after the first release: optional, so a `cases` table or view without them still
+# serves every page; a base table made before them gets them (empty) when the app starts.
+LATER_CASE_COLUMNS: tuple[str, ...] = ("matter_id", "received_level")
 
 # The official working-day calendar, one row per day: the "15th working day after X" is looked
 # up here inside SQL rather than computed case by case in Python.

@@ -30,6 +30,7 @@ from data_access.hotline_import import (
 from data_access.hotline_settings import HotlineSettings, load_hotline_settings
 from data_access.importer import import_bytes
 from data_access.ledger import LedgerRefused, StaleStep
+from data_access.privacy import HIDDEN_VALUE
 from data_access.problems import DataRejected
 from data_access.schema import (
     cases,
@@ -144,11 +145,11 @@ def test_a_bad_file_names_every_problem_and_writes_nothing(db: sa.Engine) -> Non
         (5, "县（市、区）", "不存在县"),
         (6, "县（市、区）", "市中区"),
         (7, "来电编号", "DEMO-12388-1"),
-        (8, "来电编号", "13912345678"),
+        (8, "来电编号", HIDDEN_VALUE),  # shaped like a caller's number: not shown
         (9, "来电日期", "2024-07-01"),
     ]
     reasons = [p.reason_zh for p in exc.problems]
-    assert reasons[2] == "来电编号在文件中重复" and reasons[3] == "所填市与该县（市、区）的所属市不符"
+    assert reasons[2] == "来电编号在文件中重复（与第 2 行相同）" and reasons[3] == "所填市与该县（市、区）的所属市不符"
     assert "请在“市”列写明所属市" in reasons[6] and "晚于今天（2024-06-30）" in reasons[9]
     assert all(p.reason_en for p in exc.problems)
     assert count(db, hotline_complaints) == 0 and count(db, import_log) == 1  # the cases' import only

@@ -3,6 +3,7 @@ counties by name, several sheets, GBK CSV — read as the spreadsheet shows them
 ambiguous, with row numbers the spreadsheet shows."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -17,7 +18,7 @@ from data_access.database import ImportMode, case_count, regions_frame
 from data_access.importer import import_bytes, preview_import
 from data_access.inventory import reporting_status
 from data_access.mappings import load_mapping, mapping_names, save_mapping
-from data_access.problems import DataRejected
+from data_access.problems import DataRejected, ProblemKind
 from tests.test_importer import stored
 
 TITLE = "济宁市纪委监委信访举报件办理台账（2024年第一季度）"
@@ -132,8 +133,10 @@ def test_a_city_uploads_its_own_cases_and_one_row_of_another_city_refuses_the_fi
     with pytest.raises(DataRejected) as refused:
         import_bytes(engine, workbook(("台账", [*own, ["JN-3", "历下区", "2024-01-07", "来信", "是", "否"]])), "a.xlsx",
                      actor=JINING_CITY)
-    assert [(p.row, p.value) for p in refused.value.problems] == [(4, "370102")]
-    assert "济宁市" in refused.value.problems[0].reason_zh and case_count(engine) == 0
+    # the county as the file wrote it, under the file's header; the reason names the unit it means
+    assert [(p.row, p.column, p.value) for p in refused.value.problems] == [(4, "问题属地", "历下区")]
+    assert refused.value.problems[0].reason_zh.startswith("济南市历下区（370102）不属于本账号的管辖范围（济宁市）")
+    assert case_count(engine) == 0
     report = import_bytes(engine, workbook(("台账", own)), "own.xlsx", actor=JINING_CITY)
     assert report.rows == 2 and set(stored(engine)) == {"JN-1", "JN-2"}
     last = recent(engine, 1).iloc[0]
@@ -209,3 +212,47 @@ def test_a_mapping_is_changed_only_by_its_author_or_the_province(engine: sa.Engi
     save_mapping(engine, JINING_CITY, "济宁导出", {"流水号": "case_id", "责任单位": "county_code"})
     save_mapping(engine, Identity("sheng", Role.PROVINCE, None, "省"), "济宁导出", {"流水号": "case_id"})
     assert load_mapping(engine, "济宁导出") == {"流水号": "case_id"}
+
+
+# --- one report for every mistake of an office's 台账 (issue 29) ----------------------------------------
+
+SIX_MISTAKES = [
+    [TITLE],
+    ["信访编号", "问题属地", "受理日期", "来源方式", "是否初信初访", "办结时间", "是否满意", "举报人", "联系电话"],
+    ["JN-1", "任城区", "2025-08-22", "来信", "是", "2025-09-01", "是", "张某", "13905374111"],
+    ["JN-2", "微山县", "2027-03-05", "来电", "否", "", "", "", ""],  # a year typed wrong: not yet happened
+    ["JN-3", "任城区", "2025.9.1", "网上举报", "是", "2025.8.20", "否", "", ""],  # closed before it was received
+    ["JN-4", "历下区", "2025年9月2日", "来访", "是", "", "", "", ""],  # a county of 济南, not 济宁
+    ["JN-1", "任城区", "2025-09-03", "来信", "是", "", "", "", ""],  # the id of row 3 again
+    ["JN-0", "任城区", "20250904", "来信", "是", "", "", "", ""],  # already stored
+]  # and no 是否越级 column at all
+
+
+def test_a_city_ledger_with_six_mistakes_gets_one_report_in_its_own_terms(engine: sa.Engine, tmp_path, capsys) -> None:
+    import_bytes(engine, workbook(("台账", [HEADER[:6], ["JN-0", "任城区", "2025-08-01", "来信", "是", "否"]])), "p.xlsx")
+    data = workbook(("台账", SIX_MISTAKES))
+    preview = preview_import(engine, data, "台账.xlsx", actor=JINING_CITY, today=dt.date(2025, 12, 31))
+    problems = preview.problems
+    assert problems is not None and problems.total == 6
+    assert [(p.kind, p.row, p.column, p.value) for p in problems.problems] == [
+        (ProblemKind.FILE, 2, "越级举报", None),
+        (ProblemKind.VALUE, 4, "受理日期", "2027-03-05"),
+        (ProblemKind.VALUE, 5, "办结时间", "2025.8.20"),
+        (ProblemKind.VALUE, 7, "信访编号", "JN-1"),
+        (ProblemKind.SCOPE, 6, "问题属地", "历下区"),
+        (ProblemKind.DATABASE, 8, "信访编号", "JN-0"),
+    ]
+    assert "与第 3 行相同" in problems.problems[3].reason_zh
+    assert preview.masked.to_dict("records") == [{"column": "举报人", "values": 1}, {"column": "联系电话", "values": 1}]
+    shown = str(problems) + preview.columns.to_string()
+    assert "张某" not in shown and "13905374111" not in shown
+    # the same file through the command line's --check (as the province: no region to keep to)
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(data)
+    url = engine.url.render_as_string(hide_password=False)
+    assert main(["import", "--db", url, str(path), "--check"]) == 1
+    out, err = capsys.readouterr()
+    assert "已屏蔽（不导入）疑似举报人身份信息的列：举报人（1 个值）、联系电话（1 个值）" in out
+    assert "【文件与表头】1 个" in err and "【与数据库中已有数据冲突】1 个" in err
+    assert '第 8 行，信访编号，"JN-0"' in err and "张某" not in out + err and "13905374111" not in out + err
+    assert case_count(engine) == 1
