@@ -15,15 +15,17 @@ from data_access.database import ImportMode, LoadReport
 from data_access.importer import Preview
 from data_access.inventory import calendar_note
 from data_access.mappings import NOT_IMPORTED
+from data_access.privacy import MASKED_LABEL
 from data_access.problems import DataRejected
-from data_access.schema import CASE_COLUMNS
-from data_access.validate import HEADER_ALIASES, REQUIRED_COLUMNS
+from data_access.validate import field_guide
 from metrics.caselists import COLUMN_LABELS
 from pages import hand_over
 from presentation.format import plain_markdown
+from reports.import_template import TEMPLATE_NAME, import_template_xlsx
 from ui.access import current_identity
+from ui.downloads import recorded_download
 from ui.scoped import ScopedData
-from ui.tables import problems_frame, show_rejection, show_table
+from ui.tables import problem_counts, problems_frame, show_rejection, show_table
 from ui.view import View
 
 MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "覆盖全部", ImportMode.UPSERT: "按件号更新"}
@@ -118,18 +120,21 @@ def backup_section(data: ScopedData) -> None:
 
 
 def format_help() -> None:
-    """The columns an upload may hold, with the Chinese headers the importer also accepts."""
-    chinese: dict[str, list[str]] = {}
-    for alias, column in HEADER_ALIASES.items():
-        chinese.setdefault(column, []).append(alias)
+    """The columns an upload may hold, with the Chinese headers the importer also accepts, and the blank template."""
+    guide = field_guide()
     with st.expander("文件格式：列名与必填项", expanded=False):
         show_table(pd.DataFrame({
-            "列名": list(CASE_COLUMNS),
-            "含义": [COLUMN_LABELS.get(c, "") for c in CASE_COLUMNS],
-            "也可用的中文列名": ["、".join(chinese.get(c, [])) or "—" for c in CASE_COLUMNS],
-            "必填": ["是" if c in REQUIRED_COLUMNS else "否" for c in CASE_COLUMNS],
+            "列名": [g.header for g in guide],
+            "必填": ["是" if g.required else "否" for g in guide],
+            "可填的值或格式": [g.accepted for g in guide],
+            "说明": [g.meaning for g in guide],
+            "也可用的列名": ["、".join(g.aliases) for g in guide],
         }), hide_index=True, width="stretch")
-        st.caption("不在上表中的列会被忽略并在导入结果中列出；不包含、也不应包含任何举报人身份信息。")
+        st.caption("不在上表中的列会被忽略并在导入结果中列出；疑似举报人身份信息的列（姓名、电话、证件号码、住址、内容摘要）"
+                   "在预览中屏蔽，不显示、不导入、不保存。")
+    st.download_button("下载空白模板（Excel，含填写说明）", recorded_download(import_template_xlsx, TEMPLATE_NAME),
+                       file_name=TEMPLATE_NAME, key="template_download", on_click="ignore", icon=":material/download:",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def show_report(report: LoadReport) -> None:
@@ -145,7 +150,8 @@ def show_report(report: LoadReport) -> None:
         show_table(pd.DataFrame({"忽略的列": list(report.dropped_columns)}), hide_index=True)
 
 
-FIELD_LABELS = {NOT_IMPORTED: "（不导入）", **{f: f"{COLUMN_LABELS.get(f, f)}（{f}）" for f in CASE_COLUMNS},
+FIELD_LABELS = {NOT_IMPORTED: "（不导入）",
+                **{g.field: f"{COLUMN_LABELS.get(g.field, g.header)}（{g.field}）" for g in field_guide()},
                 "city_name": "所属市（用于识别县名，不保存）"}
 FIELD_OF_LABEL = {label: field for field, label in FIELD_LABELS.items()}
 NO_MAPPING = "（不套用）"
@@ -177,20 +183,23 @@ def mapping_preview(data: ScopedData, uploaded, mode: str) -> dict[str, str] | N
     read = [f"工作表“{preview.sheet}”" if preview.sheet else "", f"表头在第 {preview.header_row} 行",
             f"跳过其上的第 {'、'.join(map(str, preview.skipped_rows))} 行" if preview.skipped_rows else "", f"共 {preview.rows:,} 行"]
     right.caption(plain_markdown("读取：" + "，".join(r for r in read if r) + "。"))
-    shown = pd.DataFrame({"文件中的列": preview.columns["column"], "对应字段": preview.columns["field"].map(FIELD_LABELS),
-                          "示例值": preview.columns["samples"]})
+    readable = preview.columns[~preview.columns["masked"]]  # identity-like columns: never a value, never a field
+    shown = pd.DataFrame({"文件中的列": readable["column"], "对应字段": readable["field"].map(FIELD_LABELS),
+                          "示例值": readable["samples"]})
     edited = st.data_editor(shown, hide_index=True, width="stretch", key=f"mapping_editor_{uploaded.file_id}_{chosen}",
                             disabled=["文件中的列", "示例值"],
                             column_config={"对应字段": st.column_config.SelectboxColumn(
                                 "对应字段", options=list(FIELD_LABELS.values()), required=True,
                                 help="系统按列名自动识别；识别不对或未识别的列，在此选择对应字段，选“（不导入）”则忽略该列。")})
     mapping = {str(c): FIELD_OF_LABEL.get(label, NOT_IMPORTED) for c, label in zip(edited["文件中的列"], edited["对应字段"], strict=True)}
-    if mapping != dict(zip(preview.columns["column"], preview.columns["field"], strict=True)):
+    if mapping != dict(zip(readable["column"], readable["field"], strict=True)):
         preview = _preview(data, uploaded, mapping, mode)
+    column_warnings(preview)
     if preview.problems is None:
         st.success(f"校验通过：{preview.rows:,} 件，可以导入。")
     else:
         st.warning(f"校验发现 {preview.problems.total:,} 个问题，现在导入将被整批拒绝：")
+        st.caption(problem_counts(preview.problems))
         show_table(problems_frame(preview.problems), hide_index=True, width="stretch",
                    column_config={"行": st.column_config.NumberColumn("行", format="%d")})
     name_col, save_col = st.columns([3, 1], vertical_alignment="bottom")
@@ -206,6 +215,23 @@ def mapping_preview(data: ScopedData, uploaded, mode: str) -> dict[str, str] | N
         else:
             st.toast(f"已保存导入映射“{name.strip()}”", icon=":material/check_circle:")
     return mapping
+
+
+def column_warnings(preview: Preview) -> None:
+    """The identity-like columns (masked: how many values, never one of them) and the dropped columns whose
+    header looks like a field's."""
+    masked = preview.masked
+    if not masked.empty:
+        st.markdown(f"**{MASKED_LABEL}的列：{len(masked)} 列**")
+        show_table(pd.DataFrame({"文件中的列": masked["column"], "处理": MASKED_LABEL, "非空值个数": masked["values"]}),
+                   hide_index=True, width="stretch")
+        st.caption("这些列疑似举报人身份信息（姓名、电话、证件号码、住址、内容摘要），不显示其内容，也不导入、不保存。")
+    if preview.notes:
+        st.warning(f"有 {len(preview.notes)} 列未导入，但列名像是数据规范中的字段：如需导入，请在上表“对应字段”中选择；"
+                   "确实不需要的可以忽略。")
+        show_table(pd.DataFrame({"文件中的列": [n.column for n in preview.notes],
+                                 "像是": [FIELD_LABELS.get(n.field, n.field) for n in preview.notes],
+                                 "说明": [n.reason_zh for n in preview.notes]}), hide_index=True, width="stretch")
 
 
 def upload_section(data: ScopedData, modes: tuple[str, ...] = tuple(MODE_LABELS)) -> None:

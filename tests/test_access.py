@@ -932,6 +932,7 @@ def test_a_city_user_reports_its_own_cases_on_the_report_page(golden: sa.Engine)
     before = case_count(golden)
     at = open_as("jining", REPORT_PAGE)
     assert at.title[0].value == "数据上报" and at.radio(key="upload_mode").options == ["追加", "按件号更新"]
+    assert "下载空白模板（Excel，含填写说明）" in [b.proto.label for b in at.get("download_button")]
     rows = pd.read_csv(GOLDEN_CASES, dtype=str).head(3).assign(case_id=["JN-A", "JN-B", "JN-C"],
                                                                county_code=["370811", "370826", "370102"])
     at.file_uploader(key="upload_file").upload("jining.csv", rows.to_csv(index=False).encode("utf-8"), "text/csv")

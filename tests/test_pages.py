@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import logging
 import re
 from pathlib import Path
 
@@ -491,7 +492,7 @@ def test_rejected_upload_lists_problems_and_writes_nothing(golden_url: str, gold
     at.button(key="upload_run").click().run()
     assert not at.exception
     assert at.error and "未作任何更改" in at.error[0].value
-    tables = [d.value for d in at.dataframe if list(d.value.columns) == ["行", "列", "值", "问题"]]
+    tables = [d.value for d in at.dataframe if list(d.value.columns) == ["类别", "行", "列", "值", "问题"]]
     assert len(tables) == 2  # the preview saw them before the click, the refusal lists them again
     problems = tables[-1]
     assert (problems["行"] == 4).any() and (problems["值"] == "2024-02-30").any()
@@ -511,7 +512,7 @@ def test_preview_maps_an_unknown_column_and_saves_the_mapping(tmp_path: Path, mo
     at.file_uploader(key="upload_file").upload("export.csv", _csv(rows), "text/csv")
     at.run()
     assert [w.value for w in at.warning if "校验" in w.value] == ["校验发现 1 个问题，现在导入将被整批拒绝："]
-    problems = [d.value for d in at.dataframe if list(d.value.columns) == ["行", "列", "值", "问题"]][0]
+    problems = [d.value for d in at.dataframe if list(d.value.columns) == ["类别", "行", "列", "值", "问题"]][0]
     assert list(problems["问题"]) == ["缺少必需的列"] and list(problems["列"]) == ["case_id"]
     # a mapping saved for this system (as the editor would: 流水号 -> case_id), chosen by name
     save_mapping(engine, "sheng", "某县信访系统", {"流水号": "case_id"})
@@ -580,6 +581,62 @@ def test_demo_cases_among_real_ones_are_counted_and_removed(tmp_path: Path, monk
     assert metrics_shown(at)["案件数"] == "6,000" and case_count(engine) == 6000
     assert recent(engine, 5)["detail"].str.contains("删除演示数据 300 件").any()
     engine.dispose()
+
+
+def _nodes(node: object):
+    """Every block and element of an AppTest tree, depth first."""
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _nodes(child)
+
+
+def _sent_to_the_browser(at: AppTest) -> bytes:
+    """Every element and block as the protobuf bytes Streamlit sends (tables as their Arrow data), plus each
+    element's value as AppTest reads it."""
+    parts = []
+    for node in _nodes(at._tree):
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(proto.SerializeToString())
+        value = getattr(node, "value", None)
+        parts.append((value.to_string() if isinstance(value, pd.DataFrame) else str(value)).encode())
+    return b"\n".join(parts)
+
+
+def test_the_preview_never_shows_a_reporter_s_identity(golden_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """举报人 张某 and 13905374111 (in a column named as a phone, one named neutrally, and typed into 渠道): the
+    preview says the identity columns are masked and how many values they hold; neither string reaches
+    any element of the page, nor a log record."""
+    caplog.set_level(logging.DEBUG)
+    rows = pd.read_csv(GOLDEN_CASES, dtype=str).head(3).assign(case_id=["PV-1", "PV-2", "PV-3"])
+    rows["举报人"] = ["张某", "", ""]
+    rows["联系电话"] = ["13905374111", "", ""]
+    rows["备用"] = ["", "13905374111", ""]  # a neutral header: masked by the shape of its values
+    rows.loc[2, "channel"] = "13905374111"  # typed into a column that is imported: the problem hides it
+    at = open_page("data", H1_PARAMS)
+    at.file_uploader(key="upload_file").upload("pv.csv", _csv(rows), "text/csv")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    masked = [d.value for d in at.dataframe if "处理" in d.value.columns][0]
+    assert masked.to_dict("records") == [{"文件中的列": "举报人", "处理": "已屏蔽（不导入）", "非空值个数": 1},
+                                         {"文件中的列": "联系电话", "处理": "已屏蔽（不导入）", "非空值个数": 1},
+                                         {"文件中的列": "备用", "处理": "已屏蔽（不导入）", "非空值个数": 1}]
+    problems = [d.value for d in at.dataframe if "问题" in d.value.columns][0]
+    assert list(problems["行"]) == [4] and list(problems["列"]) == ["channel"]
+    at.button(key="upload_run").click().run()  # the refusal lists the problem again
+    assert at.error
+    sent = _sent_to_the_browser(at)
+    assert "已屏蔽（不导入）".encode() in sent and b"PV-1" in sent  # the walk does see the page's text and tables
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    for secret in ("张某", "13905374111"):
+        assert secret.encode() not in sent, secret
+        assert secret not in logged, secret
+
+
+def test_the_data_page_offers_the_blank_template(golden_url: str) -> None:
+    at = open_page("data", H1_PARAMS)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "下载空白模板（Excel，含填写说明）" in labels
 
 
 def test_replace_needs_confirmation(golden_url: str) -> None:

@@ -79,8 +79,10 @@ def show_table(data: pd.DataFrame | Styler, **kwargs: Any) -> Any:  # DataframeS
 
 
 def problems_frame(error: DataRejected) -> pd.DataFrame:
-    """The problems of a refused import as a table (行, 列, 值, 问题)."""
+    """The problems of a refused import as a table (类别, 行, 列, 值, 问题), grouped by kind (the file's
+    structure, its values, the uploader's scope, the database), each kind in row order."""
     return pd.DataFrame({
+        "类别": [p.kind.label for p in error.problems],
         "行": pd.array([p.row for p in error.problems], dtype="Int64"),
         "列": [p.column or "（整个文件）" for p in error.problems],
         "值": [p.value if p.value is not None else "" for p in error.problems],
@@ -88,10 +90,16 @@ def problems_frame(error: DataRejected) -> pd.DataFrame:
     })
 
 
+def problem_counts(error: DataRejected) -> str:
+    """How many problems of each kind, and how many of them the table lists."""
+    parts = [f"{kind.label} {count:,} 个" + (f"（列出前 {len(listed)} 个）" if count > len(listed) else "")
+             for kind, count, listed in error.groups()]
+    return "按类别：" + "；".join(parts) + "。"
+
+
 def show_rejection(error: DataRejected) -> None:
     """Why nothing was written."""
     st.error(f"导入被拒绝，数据库未作任何更改：共发现 {error.total:,} 个问题。请修改文件后重新导入。")
-    if error.total > len(error.problems):
-        st.caption(f"下表列出前 {len(error.problems)} 个问题。")
+    st.caption(problem_counts(error))
     show_table(problems_frame(error), hide_index=True, width="stretch",
                  column_config={"行": st.column_config.NumberColumn("行", help="表格中的行号（表头为第 1 行）", format="%d")})
