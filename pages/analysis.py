@@ -9,20 +9,24 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from data_access.document_register import DocumentKind
 from data_access.enums import Level
 from metrics.request import Period
 from metrics.series import Grain
 from metrics.trends import RISING_MIN_RECEIVED, RISING_Z, TrendBy, windows
 from pages import hand_over
+from presentation.documents import Issuance
 from presentation.format import pct, plain_markdown
-from presentation.situation import hot_spot_sentence, report_title_for, value_label
+from presentation.situation import hot_spot_sentence, report_draft, report_title_for, value_label
 from reports.analysis_report import build_analysis_report, report_name
 from reports.charts import CJKFontMissing, cjk_font
 from reports.docx_form import DOCX_MIME
+from ui.access import current_identity, is_supervisor
 from ui.charts import heatmap_chart, lines_chart, selected_cell
 from ui.downloads import recorded_download
 from ui.geo import MapMeasure
 from ui.guard import guarded
+from ui.issuing import issue_form
 from ui.maps import region_map
 from ui.navigation import drill_to
 from ui.regions import tree
@@ -35,6 +39,7 @@ BY_LABELS = {TrendBy.DOMAIN: "领域", TrendBy.CHANNEL: "渠道"}
 BY_PARAMS = {TrendBy.DOMAIN: "dom", TrendBy.CHANNEL: "ch"}  # the view's URL filter of each dimension
 TREND_MONTHS = 24
 TOP_DOMAINS = 5
+ISSUED_KEY = "_analysis_issued"  # the message of the report just issued, shown after the rerun
 
 
 def render(view: View, data: ScopedData) -> None:
@@ -99,7 +104,8 @@ def share_map(view: View, unit_level: Level, rows: pd.DataFrame, by: TrendBy) ->
 
 
 def report_download(view: View, data: ScopedData, region_name: str) -> None:
-    """The 形势分析报告 of the viewer's region for the sidebar's period, built as a Word file on its click."""
+    """The 形势分析报告 of the viewer's region for the sidebar's period: a supervisor issues it (a 文号, the chosen
+    成文日期), and it is built as a Word file on its click — as issued, or as a draft (the number left blank)."""
     st.subheader("形势分析报告")
     start, end = view.period.start, view.period.end
     st.caption(f"按侧边栏的统计期（{start} 至 {end}，截至 {view.period.as_of_date}）生成《{report_title_for(region_name, start, end)}》"
@@ -107,20 +113,31 @@ def report_download(view: View, data: ScopedData, region_name: str) -> None:
                f"重点督导县与“重点督导县”页、周例会一致（截至 {view.chosen_date} 的近 "
                f"{data.settings.priority_window_months} 个月滚动检验）。"
                "半年报告请在“统计期”选自定义，如 1 月 1 日至 6 月 30 日。")
+    if (done := st.session_state.pop(ISSUED_KEY, None)) is not None:
+        st.success(done)
     try:
         cjk_font()
         font_problem = None
     except CJKFontMissing as exc:
         font_problem = str(exc)
+    documents, identity = data.documents, current_identity()
+    draft = report_draft(documents, view.root, region_name, tree().level(view.root), start, end)
+    issued = data.issued_documents(DocumentKind.ANALYSIS, [draft.subject]).get(draft.subject)
+    issuance = None if issued is None else Issuance(issued.dated, issued.number)
+    st.caption("本报告尚未发文：下载的是未编号的稿（成文日期为今天）。" if issued is None else
+               f"本报告已发文：{issued.number}，成文日期 {issued.dated}。")
     name = report_name(region_name, start, end)
     facts = data.analysis_later(view.period, view.chosen_date)
-    documents = data.documents
     st.download_button("下载形势分析报告（Word）",
-                       recorded_download(lambda: build_analysis_report(facts(), documents=documents, settings=data.settings), name),
+                       recorded_download(lambda: build_analysis_report(facts(), documents=documents, issuance=issuance,
+                                                                       settings=data.settings), name),
                        file_name=name, mime=DOCX_MIME, key="analysis_docx", on_click="ignore", icon=":material/download:",
                        disabled=font_problem is not None)
     if font_problem:
         st.warning(font_problem)
+    if is_supervisor(identity):
+        issue_form("analysis_issue", "形势分析报告", "发出形势分析报告", issued is not None,
+                   lambda dated: data.issue_documents(identity, [draft], dated)[0], ISSUED_KEY)
 
 
 def domain_trends(view: View, data: ScopedData, rows: pd.DataFrame) -> None:

@@ -33,7 +33,6 @@ from ui.view import View
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DONE_KEY = "_ledger_done"  # the message of the step just taken, shown after the rerun
-REPLY_DAYS = 7  # a new item's default reply deadline: a week from today
 ITEM_LABELS = {"status_label": "状态", "title": "督办事项", "county_name": "被督办县（市、区）", "city_name": "所属市",
                "subject_label": "类型", "case_id": "件号", "method_label": "方式", "opened_on": "挂账日期",
                "reply_due": "反馈期限", "age_days": "已挂账天数", "opened_by": "挂账人"}
@@ -85,7 +84,7 @@ def new_item_form(view: View, data: ScopedData, identity: Identity, regions: Reg
                                   placeholder="写明问题与要求，如：请于期限内办结并书面反馈超期原因和整改措施。不得填写举报人信息。")
             m, d = st.columns(2)
             method = m.radio("督办方式", [x.value for x in Method], format_func=lambda v: Method(v).label, horizontal=True)
-            reply_due = d.date_input("反馈期限", value=dt.date.today() + dt.timedelta(days=REPLY_DAYS),
+            reply_due = d.date_input("反馈期限", value=data.documents.reply_due(dt.date.today()),
                                      min_value=dt.date.today(), format="YYYY-MM-DD")
             submitted = st.form_submit_button("挂账督办", type="primary", icon=":material/assignment_add:")
         if submitted:

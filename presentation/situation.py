@@ -9,10 +9,12 @@ import datetime as dt
 
 import pandas as pd
 
+from data_access.document_register import DocumentKind, Draft
 from data_access.enums import Channel, Level
 from metrics.analysis import AnalysisFacts
 from metrics.trends import RISING_MIN_RECEIVED, RISING_Z, TrendBy
 
+from .documents import DocumentSettings
 from .format import cn_date, count_move, pct, rate_move, shown_change
 
 CHANNEL_LABELS = {c.value: c.label for c in Channel}
@@ -57,6 +59,20 @@ def report_title_for(region_name: str, start: dt.date, end: dt.date) -> str:
 def report_title(facts: AnalysisFacts) -> str:
     """The report's title (report_title_for of its region and period)."""
     return report_title_for(facts.region_name, facts.period.start, facts.period.end)
+
+
+def report_subject(region_code: str, start: dt.date, end: dt.date) -> str:
+    """The 文号 register's subject of the report of a region and period (the same when it is issued again)."""
+    return f"{start}/{end}/{region_code}"
+
+
+def report_draft(documents: DocumentSettings, region_code: str, region_name: str, level: Level, start: dt.date,
+                 end: dt.date) -> Draft:
+    """The register's draft of the 形势分析报告 of a region and period: to the region's commission's leaders."""
+    office = documents.province_name if level is Level.PROVINCE else region_name
+    return Draft(DocumentKind.ANALYSIS, documents.series(DocumentKind.ANALYSIS, office),
+                 report_subject(region_code, start, end), report_title_for(region_name, start, end), f"{office}纪委监委领导",
+                 "" if level is Level.PROVINCE else region_code)
 
 
 def change_rate_text(current: float, previous: float) -> str:

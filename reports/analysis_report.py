@@ -10,11 +10,12 @@ import pandas as pd
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from matplotlib.figure import Figure
 
+from data_access.document_register import DocumentKind
 from metrics.analysis import AnalysisFacts
 from metrics.settings import DEFAULT_SETTINGS, Settings
 from metrics.signals import explain_signal
 from metrics.trends import TrendBy
-from presentation.documents import DocumentSettings
+from presentation.documents import DocumentSettings, Issuance
 from presentation.format import cn_date, pct
 from presentation.palette import BLUE, GREY
 from presentation.situation import (
@@ -97,14 +98,18 @@ def breakdown_rows(rows: pd.DataFrame, by: TrendBy) -> list[list[str]]:
 
 
 def build_analysis_report(facts: AnalysisFacts, *, documents: DocumentSettings = DocumentSettings(),
-                          issued_on: dt.date | None = None, settings: Settings = DEFAULT_SETTINGS) -> bytes:
-    """The report as .docx bytes (CJKFontMissing, and no document, when the charts cannot draw Chinese)."""
+                          issuance: Issuance | None = None, settings: Settings = DEFAULT_SETTINGS) -> bytes:
+    """The report as .docx bytes, with the number and 成文日期 it is issued with (a draft dated today, the number left
+    blank, without one); CJKFontMissing, and no document, when the charts cannot draw Chinese."""
+    issuance = issuance or Issuance(dt.date.today())
+    number = issuance.number or documents.draft_number(DocumentKind.ANALYSIS, facts.region_name, issuance.dated)
     charts = {"units": units_chart(facts), "domains": breakdown_chart(facts.domains, TrendBy.DOMAIN),
               "channels": breakdown_chart(facts.channels, TrendBy.CHANNEL)}  # drawn first: a font error leaves no file
     total = int(facts.current["received"])
     doc = new_document()
+    add_paragraph(doc, number, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     add_title(doc, report_title(facts))
-    add_paragraph(doc, f"{documents.issuer(facts.region_name)}　{cn_date(issued_on or dt.date.today())}",
+    add_paragraph(doc, f"{documents.issuer(facts.region_name)}　{cn_date(issuance.dated)}",
                   align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     add_paragraph(doc)
     add_heading(doc, "一、总体情况")
@@ -149,9 +154,9 @@ def report_name(region_name: str, start: dt.date, end: dt.date) -> str:
 
 
 def write_analysis_report(facts: AnalysisFacts, out_dir: Path, *, documents: DocumentSettings = DocumentSettings(),
-                          settings: Settings = DEFAULT_SETTINGS) -> Path:
-    """Write the report into `out_dir` (created if missing) and return its path."""
-    content = build_analysis_report(facts, documents=documents, settings=settings)
+                          issuance: Issuance | None = None, settings: Settings = DEFAULT_SETTINGS) -> Path:
+    """Write the report, issued with `issuance`, into `out_dir` (created if missing) and return its path."""
+    content = build_analysis_report(facts, documents=documents, issuance=issuance, settings=settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / report_name(facts.region_name, facts.period.start, facts.period.end)
     path.write_bytes(content)

@@ -29,6 +29,7 @@ from metrics.request import Period
 from metrics.weekly import weekly_report
 from presentation.bulletin import bulletin_draft
 from presentation.documents import Issuance, load_document_settings, numbers_text
+from presentation.situation import report_draft
 
 from .analysis_report import write_analysis_report
 from .charts import CJKFontMissing
@@ -142,6 +143,7 @@ def add_analysis_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     p.add_argument("--as-of", dest="as_of", type=iso_date, help="read the data as at the end of this day (default: --to)")
     p.add_argument("--region", help="the city or county the report covers (default: the whole province)")
     p.add_argument("--out", type=Path, required=True, help="folder to write 形势分析报告_<region>_<from>_<to>.docx into")
+    p.add_argument("--date", type=iso_date, default=dt.date.today(), help="成文日期: the date the report bears (default: today)")
 
 
 def _write_files(write: Callable[[], list[Path]], out: TextIO) -> int:
@@ -163,7 +165,8 @@ def _write_files(write: Callable[[], list[Path]], out: TextIO) -> int:
 
 
 def run_analysis(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
-    """Write the situation report and print its path; 2 for a bad period or region, 1 when it cannot be written."""
+    """Issue the situation report (a 文号 from the register, dated --date) and write it, in one transaction, and print
+    its path; 2 for a bad period or region, 1 when it cannot be drawn or written (no number is then taken)."""
     if args.end < args.start:
         print(f"--to {args.end} 早于 --from {args.start} / --to is before --from", file=sys.stderr)
         return EXIT_USAGE
@@ -173,8 +176,20 @@ def run_analysis(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> in
     except UnknownRegion as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
-    return _write_files(lambda: [write_analysis_report(facts, args.out, documents=load_document_settings(),
-                                                                     settings=args.settings)], out)
+    documents = load_document_settings()
+    draft = report_draft(documents, facts.region_code, facts.region_name, facts.region_level, args.start, args.end)
+
+    def write() -> list[Path]:
+        def written(conn: sa.Connection, issued: list[Issued]) -> Path:
+            return write_analysis_report(facts, args.out, documents=documents, settings=args.settings,
+                                         issuance=Issuance(args.date, issued[0].number))
+
+        issued, path = issue(engine, audit.PROGRAM_ACTOR, [draft], args.date, record=written)
+        assert path is not None
+        print(f"文号 / number: {issued[0].number}", file=sys.stderr)
+        return [path]
+
+    return _write_files(write, out)
 
 
 def run_weekly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:

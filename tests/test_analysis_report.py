@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import docx
@@ -13,10 +14,12 @@ import pytest
 import sqlalchemy as sa
 
 from data_access.auth import OutOfScope
+from data_access.document_register import register
 from data_access.scope import WHOLE_PROVINCE, Scope
 from metrics import cli as metrics_cli
 from metrics.analysis import analysis_facts
 from metrics.request import Period
+from presentation.documents import Issuance
 from presentation.situation import period_label, report_title_for
 from reports import cli as reports_cli
 from reports.analysis_report import build_analysis_report
@@ -81,7 +84,8 @@ def test_the_report_holds_the_cli_numbers_in_the_usual_order(golden_engine: sa.E
     document = written_report(golden_engine, tmp_path)
     texts = paragraphs(document)
     title = "关于2024年上半年山东省信访举报形势的分析报告"
-    assert texts[0] == report_title_for("山东省", dt.date(2024, 1, 1), dt.date(2024, 6, 30)) == title
+    assert report_title_for("山东省", dt.date(2024, 1, 1), dt.date(2024, 6, 30)) == title
+    assert title in texts and texts.index(title) < texts.index(HEADINGS[0])
     found = [t for t in texts if t in HEADINGS]
     assert found == HEADINGS
     body = "\n".join(texts)
@@ -114,7 +118,7 @@ def test_a_city_report_holds_only_that_city(golden_engine: sa.Engine, tmp_path: 
     assert set(facts.units["code"]).issubset({c for c in facts.units["code"] if c.startswith("3708")})
     assert int(facts.units["received"].sum()) == int(golden.loc[city, "received"])
     assert set(facts.priority["city_code"]) <= {city} and all(c.startswith("3708") for c in facts.signals["code"])
-    document = docx.Document(io.BytesIO(build_analysis_report(facts, issued_on=dt.date(2024, 7, 5))))
+    document = docx.Document(io.BytesIO(build_analysis_report(facts, issuance=Issuance(dt.date(2024, 7, 5)))))
     body = "\n".join(paragraphs(document))
     assert "济宁市" in body and "2024年7月5日" in body
     others = pd.read_csv(GOLDEN_DIR / "expected_h1_county.csv", dtype={"code": str})
@@ -155,6 +159,26 @@ def test_a_bad_region_is_bad_usage(golden_engine: sa.Engine, tmp_path: Path, cap
     assert reports_cli.main(["analysis", *H1, "--db", url_of(golden_engine), "--out", str(tmp_path), *args]) == 2
     assert message in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_the_command_issues_the_report_dated_as_asked(golden_engine: sa.Engine, tmp_path: Path) -> None:
+    """--date is the 成文日期; the report takes a 文号 from the register when it is written (and a new one again)."""
+    first = written_report(golden_engine, tmp_path / "a", "--date", "2024-07-08")
+    again = written_report(golden_engine, tmp_path / "b", "--date", "2024-07-09")
+    numbers = [next(t for t in paragraphs(d) if "〔2024〕" in t).strip() for d in (first, again)]
+    assert all(re.fullmatch(r"鲁纪信析〔2024〕\d+号", n) for n in numbers) and numbers[0] != numbers[1]
+    assert "2024年7月8日" in "\n".join(paragraphs(first)) and "2024年7月9日" in "\n".join(paragraphs(again))
+    rows = register(golden_engine).set_index("number")
+    assert rows.loc[numbers[1], "replaces"] == numbers[0] and rows.loc[numbers[0], "dated"] == dt.date(2024, 7, 8)
+
+
+def test_the_weekly_command_refuses_a_deadline_before_its_date(golden_engine: sa.Engine, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert reports_cli.main(["weekly", "--db", url_of(golden_engine), "--as-of", "2024-06-30", "--date", "2024-07-01",
+                             "--due", "2024-06-28", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "早于成文日期" in err and len(err.splitlines()) == 1 and not out.exists()
 
 
 def test_period_labels() -> None:
