@@ -354,7 +354,7 @@ def test_malformed_upload_is_refused_and_nothing_is_written(golden: sa.Engine, n
     assert_no_traceback(at)
     assert at.error and "导入被拒绝，数据库未作任何更改" in at.error[0].value, [e.value for e in at.error]
     assert not at.success
-    assert list(at.dataframe[-1].value.columns) == ["行", "列", "值", "问题"]
+    assert list(at.dataframe[-1].value.columns) == ["类别", "行", "列", "值", "问题"]
     assert (case_count(golden), imports_logged(golden), data_version(golden)) == before
     rows = recent(golden, 100_000)
     assert len(rows) == audited + 1 and rows["action"][0] == AuditAction.IMPORT.value

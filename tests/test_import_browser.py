@@ -215,7 +215,7 @@ def test_province_maps_a_column_in_the_preview_saves_the_mapping_and_imports(sig
     expect(alert(tab, "校验通过")).to_have_count(0)
     # the problem names the missing column as the file's (Chinese) headers would: 件号, the field case_id
     listed = grid_rows(grid_after(problem))
-    assert [row[1:] for row in listed] == [["件号", "", "缺少必需的列"]], listed
+    assert [row[2:] for row in listed] == [["件号", "", "缺少必需的列"]], listed  # after 类别 and 行
     show_preview(tab)
     screenshot(tab, "01-preview-problem")
 
@@ -268,7 +268,8 @@ def test_city_upload_with_a_case_of_another_city_is_refused_whole(sign_in, serve
     problem = alert(tab, "校验发现 1 个问题，现在导入将被整批拒绝：")
     expect(problem).to_be_visible()
     listed = grid_rows(grid_after(problem))
-    assert len(listed) == 1 and listed[0][:3] == ["4", "county_code", "370102"] and OUTSIDE in listed[0][3], listed
+    # 类别, 行, 列, 值, 问题
+    assert len(listed) == 1 and listed[0][:4] == ["管辖范围", "4", "county_code", "370102"] and OUTSIDE in listed[0][4], listed
 
     import_button(tab).click()
     refused = alert(tab, "导入被拒绝，数据库未作任何更改")

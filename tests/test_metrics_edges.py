@@ -60,7 +60,7 @@ def load(engine: sa.Engine, rows: list[dict[str, object]], extra: dict[str, str]
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([*CASE_COLUMNS, *extra])
     for row in rows:
-        writer.writerow([row[c] for c in CASE_COLUMNS] + list(extra.values()))
+        writer.writerow([row.get(c, "") for c in CASE_COLUMNS] + list(extra.values()))  # later optional columns empty
     report = import_bytes(engine, buf.getvalue().encode("utf-8"), "x.csv", mode="replace")
     assert report.rows == len(rows)
     return report.dropped_columns

@@ -208,7 +208,7 @@ def csv_bytes(cases: list[Case]) -> bytes:
     writer.writerow(CASE_COLUMNS)
     for i, case in enumerate(cases):
         row = {"case_id": f"P{i:05d}", **case}
-        writer.writerow([_cell(row[c]) for c in CASE_COLUMNS])
+        writer.writerow([_cell(row.get(c)) for c in CASE_COLUMNS])  # the later optional columns empty
     return buf.getvalue().encode("utf-8")
 
 
