@@ -14,6 +14,7 @@ import streamlit as st
 from data_access.auth import Role
 from data_access.config import SettingsError
 from data_access.database import DemoShare
+from metrics.summary import Staleness
 from pages import analysis, audit, data, definitions, drilldown, hotline, ledger, overdue, overview, priority, report, satisfaction, weekly
 from ui import access, runtime
 from ui.guard import DB_ERRORS, database_down, guarded
@@ -55,6 +56,16 @@ PROVINCE_ONLY = [  # the database, its import and the audit trail: province supe
     page(data.render, "数据", ":material/database:", "data"),
     page(audit.render, "审计日志", ":material/policy:", "audit"),
 ]
+
+
+# pages whose region tables, series and signals may be summed from the per-county daily summary
+SUMMARY_PAGES = {"overview", DRILLDOWN_URL_PATH, "priority", "satisfaction", "analysis", "weekly"}
+
+
+def summary_notice(staleness: Staleness) -> str:
+    """What a page that reads region tables says while the per-county daily summary is not current."""
+    return (f"按县按日汇总表与案件表不一致（{staleness.label}），本页的地区表和趋势已改为直接统计案件表："
+            "数字以案件表为准，加载较慢。管理员可运行 python -m metrics summary 重建汇总表。")
 
 
 def demo_banner(share: DemoShare, whole_province: bool) -> str:
@@ -110,6 +121,9 @@ if identity == access.OPEN_IDENTITY:
     st.warning("演示模式，未启用登录：任何能打开本页的人都能看到全部数据。启用登录见 README。", icon=":material/lock_open:")
 if (demo := runtime.demo_cases(runtime.database_url(), version)).demo:
     st.warning(demo_banner(demo, scope.is_whole_province), icon=":material/warning:")
+if (kept := runtime.summary_in_this_run()) is not None and kept.staleness is not None and (
+        navigation.url_path or "overview") in SUMMARY_PAGES and coverage.cases > 0:
+    st.info(summary_notice(kept.staleness), icon=":material/sync_problem:")
 if coverage.cases == 0 and scope.is_whole_province:
     st.info("数据库中还没有案件数据。请在“数据”页上传，或用命令 python -m data_access import 导入。")
 elif coverage.cases == 0:

@@ -12,6 +12,9 @@ registered. The metric compiler (metrics/compiler.py) and the data layer both us
   add_days(day, n)         day + n on DuckDB and PostgreSQL; MySQL DATE_ADD(day, INTERVAL n DAY)
                            (there `day + n` is arithmetic on the number 20240101)
   days_between(to, from)   to - from (an integer) on DuckDB and PostgreSQL; MySQL DATEDIFF(to, from)
+  row_hash(a, b, ...)      an integer hash of the values, NULLs told apart from every value: DuckDB hash(a, b, ...);
+                           PostgreSQL 14+ hash_record(ROW(a, b, ...)) (older servers of the family: hashtext of
+                           the row's text); MySQL CRC32 of the values joined by a separator, NULL as '~'
   Timestamp                DateTime, with microseconds on MySQL too (DATETIME(6); plain DATETIME drops
                            them, and the audit log and the ledger order their rows by time)
   sa.values(...) in FROM   (VALUES (...), ...) AS name (columns); MariaDB takes no column list after a
@@ -68,6 +71,15 @@ class days_between(sa.sql.functions.FunctionElement[int]):
     inherit_cache = True
 
 
+class row_hash(sa.sql.functions.FunctionElement[int]):
+    """An integer hash of the values of one row (equal values, equal hash; a changed value, almost surely another).
+    Summed over a table, a reading that moves when any row changes (metrics/summary.py's fingerprint)."""
+
+    type = sa.BigInteger()
+    name = "row_hash"
+    inherit_cache = True
+
+
 def _args(element: sa.sql.functions.FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> list[str]:
     return [compiler.process(clause, **kw) for clause in element.clauses]
 
@@ -102,7 +114,25 @@ def _days_between_standard(element: days_between, compiler: SQLCompiler, **kw: A
     return f"({later} - {earlier})"
 
 
+@compiles(row_hash)
+def _row_hash_postgresql(element: row_hash, compiler: SQLCompiler, **kw: Any) -> str:
+    row = f"ROW({', '.join(_args(element, compiler, **kw))})"
+    if (compiler.dialect.server_version_info or (0,)) >= (14,):
+        return f"hash_record({row})"
+    return f"hashtext(CAST({row} AS TEXT))"  # the PostgreSQL family before 14 (openGauss, older Kingbase)
+
+
+@compiles(row_hash, "duckdb")
+def _row_hash_duckdb(element: row_hash, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"hash({', '.join(_args(element, compiler, **kw))})"
+
+
 for _dialect in MYSQL_FAMILY:
+    @compiles(row_hash, _dialect)
+    def _row_hash_mysql(element: row_hash, compiler: SQLCompiler, **kw: Any) -> str:
+        values = ", ".join(f"ifnull({value}, '~')" for value in _args(element, compiler, **kw))
+        return f"crc32(concat_ws('|', {values}))"
+
     @compiles(count_where, _dialect)
     def _count_where_mysql(element: count_where, compiler: SQLCompiler, **kw: Any) -> str:
         (condition,) = _args(element, compiler, **kw)

@@ -4,7 +4,8 @@ pack are written by `python -m reports analysis | weekly`; `summary`: rebuild th
 metrics/summary.py, after the case table was written by other means than the loader).
 
 Output is UTF-8 CSV (header row, columns named as the metric ids, rates as decimals, empty when
-the denominator is 0) or JSON (a list of objects, null for empty). Exit status: 0 success, 2 bad usage.
+the denominator is 0) or JSON (a list of objects, null for empty). Exit status: 0 success, 2 bad usage;
+`summary --check` prints one line and exits 0 when the summary is current, 1 when it is stale.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from .table import BadParent, check_parent, region_table
 from .trends import TrendBy, trends
 from .warnings import WARNING_COLUMNS, deadline_warnings
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_STALE, EXIT_USAGE = 0, 1, 2
 OVERDUE_CLI_COLUMNS = ("case_id", "county_code", "due_date", "days_overdue", "county_name", "city_code", "city_name",
                        "received_date", "is_first_report", "channel", "domain")
 
@@ -100,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_analysis.add_argument("--region", help="the city or county the report covers (default: the whole province)")
     p_summary = sub.add_parser("summary", help="rebuild the per-county daily summary from the case table (JSON report)")
     p_summary.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
+    p_summary.add_argument("--check", action="store_true",
+                           help="only check it against the case table now (a scan): exit 0 current, 1 stale, one line")
     return parser
 
 
@@ -191,6 +194,22 @@ def run_summary(engine: sa.Engine, args: argparse.Namespace) -> dict[str, object
             "read_by_this_engine": summary.reads_summary(engine)}
 
 
+def check_summary(engine: sa.Engine, settings: Settings, out: TextIO) -> int:
+    """`summary --check`, for cron after a source system's sync: one line, exit 0 when the summary is current (or
+    this database never reads it), 1 when it is stale, with the reason."""
+    with engine.connect() as conn:
+        if not summary.applies(conn):
+            out.write("current: 本数据库的地区表不读汇总表，直接统计案件 / this database's tables do not read the summary\n")
+            return EXIT_OK
+        found = summary.currency(conn, settings, max_age=0.0)
+    if found.staleness is None:
+        out.write(f"current: 按县按日汇总表与案件表一致（指纹 {found.fingerprint}）/ the summary matches the case table\n")
+        return EXIT_OK
+    out.write(f"stale ({found.staleness.value}): {found.staleness.label}；运行 python -m metrics summary 重建 / "
+              "rebuild it with python -m metrics summary\n")
+    return EXIT_STALE
+
+
 DOCUMENTS = {"analysis": run_analysis, "summary": run_summary}  # one JSON object rather than a table
 TEXT_BOOLEANS = {"trends": ("rising",)}  # written true / false in CSV (the spec's words), not 1 / 0
 
@@ -236,6 +255,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     if (engine := open_engine(args.db)) is None:
         return EXIT_USAGE
     try:
+        if args.command == "summary" and args.check:
+            return check_summary(engine, settings, out)
         if args.command in DOCUMENTS:
             json.dump(DOCUMENTS[args.command](engine, args), out, ensure_ascii=False, indent=1)
             out.write("\n")

@@ -29,6 +29,9 @@ class Settings:
     spc_min_baseline_due: int = setting(30, "变差信号：基线最少应办结件", "件", 1, 1000)
     spc_shift_run: int = setting(7, "变差信号：连续低于均值的周数（偏移）", "周", 3, 20)
     spc_trend_run: int = setting(5, "变差信号：连续下降的点数（趋势）", "个点", 3, 20)
+    # how stale the per-county daily summary may be read after cases are changed in place (metrics/summary.py)
+    summary_check_seconds: int = setting(300, "按县按日汇总表与案件表的核对间隔（案件表被直接修改后最迟多久发现）", "秒",
+                                         0, 86400)
 
     def __post_init__(self) -> None:
         if self.z_watch < self.z_priority:

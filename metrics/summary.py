@@ -21,31 +21,44 @@ registry and the rules, never written out a second time:
   average: m__sum, the sum of the per-case quantity over the averaged metric's cases, by its anchor.
 
 The summary is used only when it is current: summary_state records the version of the case table it
-was built from (data_access.database.cases_version), the default due days it was built with (the
+was built from (data_access.database.cases_version), a fingerprint of the case table's contents (the case
+count and the sum of a hash of each case's columns the summary reads: an update in place that closes a case
+or moves a due date changes it, where the version does not), the default due days it was built with (the
 effective due date depends on it), and whether every case's due and closing dates lie on or after its
-receipt (the loader's validation refuses others; a table that has some is read from the cases). A
-request with case filters (channel, domain, ...) or a metric the summary has no column for is read
-from the cases. The loader rebuilds it in the loading transaction where it is read (data_access.
-database.after_case_writes); `python -m metrics summary` rebuilds it by hand.
+receipt (the loader's validation refuses others; a table that has some is read from the cases). The
+fingerprint costs a scan of the case table, so a process keeps its last reading in memory and reads it anew
+after each load or rebuild (at once) and every `summary_check_seconds` (settings; in a thread of its own, the kept
+reading answering meanwhile, so that no page waits for the scan); the rest is read every time. A
+request with case filters (channel, domain, ...) or a metric the summary has no column for is read from
+the cases. The loader rebuilds it in the loading transaction where it is read (data_access.database.
+after_case_writes); the dashboard rebuilds a stale one once per data version and fingerprint; `python -m
+metrics summary` rebuilds it by hand, and `--check` tells a cron job whether it is current.
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
+import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from data_access.changes import note_change
 from data_access.database import after_case_writes, cases_version, stored_deadlines
-from data_access.dialects import add_days, count_where, is_mysql_family, sum_where
-from data_access.schema import cases
+from data_access.dialects import add_days, count_where, is_mysql_family, row_hash, sum_where
+from data_access.enums import LabelledEnum
+from data_access.schema import DEADLINE_COLUMNS, cases
 from data_access.scope import Scope, case_in_scope, counties_at_or_under
 
 from .compiler import rule_chain
 from .registry import METRICS, METRICS_BY_ID, MetricKind
 from .rules import OVERDUE_AT_AS_OF, AnchorDate, Bounds, CaseContext, effective_due
 from .settings import Settings, load_settings
+
+LOG = logging.getLogger(__name__)
 
 summary_metadata = sa.MetaData()
 
@@ -81,6 +94,26 @@ def _columns() -> tuple[SummaryColumn, ...]:
 COLUMNS = _columns()
 COVERED = frozenset(c.metric_id for c in COLUMNS)
 
+
+def _case_columns_read() -> tuple[str, ...]:
+    """The case columns the summary is built from: the county, the dates, the stored deadlines and every column
+    a rule or averaged quantity of a summary column reads (a new rule's columns join by themselves)."""
+    names = {"county_code", "received_date", "due_date", "closed_date", *DEADLINE_COLUMNS}
+    for c in COLUMNS:
+        metric = METRICS_BY_ID[c.metric_id]
+        if metric.kind is MetricKind.AVERAGE:
+            quantity, over = metric.averaged
+            names.update(quantity.columns)
+            chain = rule_chain(over)
+        else:
+            chain = rule_chain(c.metric_id)
+        for rule in chain:
+            names.update(rule.columns)
+    return tuple(column.name for column in cases.columns if column.name in names)  # in the table's order
+
+
+FINGERPRINT_COLUMNS = _case_columns_read()
+
 county_day_counts = sa.Table(
     "county_day_counts",
     summary_metadata,
@@ -95,6 +128,7 @@ summary_state = sa.Table(
     summary_metadata,
     sa.Column("name", sa.String(32), primary_key=True),
     sa.Column("cases_version", sa.String(64), nullable=False),
+    sa.Column("fingerprint", sa.String(96), nullable=False),  # case_fingerprint() when it was built
     sa.Column("default_due_days", sa.Integer, nullable=False),
     sa.Column("usable", sa.Boolean, nullable=False),
     sa.Column("rows", sa.BigInteger, nullable=False),
@@ -174,7 +208,8 @@ def build_select(settings: Settings) -> sa.Select[Any]:
 
 def rebuild(conn: sa.Connection, settings: Settings) -> int:
     """Replace the summary with one built from the case table as `conn` sees it, and record the
-    version it was built from; in the caller's transaction. Returns its number of rows."""
+    version and fingerprint it was built from; in the caller's transaction. Returns its number of rows."""
+    _migrate_state_table(conn)
     summary_metadata.create_all(conn)
     conn.execute(county_day_counts.delete())
     names = ["county_code", "day", *(c.name for c in COLUMNS), "inconsistent"]
@@ -182,9 +217,17 @@ def rebuild(conn: sa.Connection, settings: Settings) -> int:
     rows, inconsistent = conn.execute(sa.select(sa.func.count(), sa.func.sum(county_day_counts.c.inconsistent))).one()
     conn.execute(summary_state.delete().where(summary_state.c.name == STATE_NAME))
     conn.execute(summary_state.insert().values(name=STATE_NAME, cases_version=_version(conn),
+                                               fingerprint=case_fingerprint(conn),
                                                default_due_days=settings.default_due_days,
                                                usable=not inconsistent, rows=int(rows)))
     return int(rows)
+
+
+def _migrate_state_table(conn: sa.Connection) -> None:
+    """A summary_state written before the fingerprint was recorded is dropped (create_all makes it anew): it
+    holds one row, rewritten with the summary."""
+    if _state_table(conn) is _StateTable.OLD:
+        summary_state.drop(conn)
 
 
 def _rebuild_where_read(conn: sa.Connection) -> None:
@@ -197,38 +240,102 @@ after_case_writes(_rebuild_where_read)
 
 
 def refresh(engine: sa.Engine, settings: Settings) -> bool:
-    """Rebuild the summary if it is not current (the cases were loaded by a program that does not keep it,
-    e.g. python -m data_access); True when it was rebuilt. The dashboard calls this once per data version."""
+    """Rebuild the summary if it is not current: the cases were loaded by a program that does not keep it (e.g.
+    python -m data_access), or changed in place behind the loader's back. True when it was rebuilt; the rebuild
+    moves the data version (every process's caches then read anew). The dashboard calls this once per data
+    version and fingerprint."""
     with engine.connect() as conn:
-        if not reads_summary(conn) or not stored_deadlines(conn) or is_current(conn, settings):
+        if not applies(conn) or currency(conn, settings).current:
             return False
     with engine.begin() as conn:
-        if is_current(conn, settings):  # another process rebuilt it meanwhile
+        if currency(conn, settings, max_age=0.0).current:  # another process rebuilt it meanwhile
             return False
         rebuild(conn, settings)
+        note_change(conn, "summary")
     return True
 
 
-# Engines whose database is known to hold summary_state (once made, the tables stay): asked once per engine.
+def applies(conn: sa.Connection) -> bool:
+    """Whether this database's tables are ever read from the summary (the engine reads it, and the case table
+    has the stored deadlines it is built with)."""
+    return reads_summary(conn) and stored_deadlines(conn)
+
+
+class Staleness(LabelledEnum):
+    """Why the summary is not read (the tables then scan the cases: same numbers, slower)."""
+
+    MISSING = ("missing", "按县按日汇总表尚未生成")
+    OLD_FORMAT = ("old_format", "汇总表由旧版本生成，未记录案件表指纹")
+    DUE_DAYS = ("due_days", "汇总表生成时的默认办理期限与当前设置不同")
+    INCONSISTENT = ("inconsistent", "案件表中有办理期限或办结日期早于收件日期的案件")
+    LOADED = ("loaded", "汇总表生成后案件表又经导入或增删")
+    CHANGED = ("changed", "汇总表生成后案件表中已有案件被直接修改")
+
+
+@dataclass(frozen=True)
+class Currency:
+    """Whether the summary may be read (`staleness` None) and the case table's fingerprint as read for the
+    answer (None when an earlier check decided)."""
+
+    staleness: Staleness | None
+    fingerprint: str | None
+
+    @property
+    def current(self) -> bool:
+        return self.staleness is None
+
+
+class _StateTable(LabelledEnum):
+    """What the database holds of summary_state."""
+
+    MISSING = ("missing", "no summary_state table")
+    OLD = ("old", "summary_state without its fingerprint column")
+    CURRENT = ("current", "summary_state as declared")
+
+
+# Engines whose database is known to hold summary_state as declared (once made, it stays): asked once per engine.
 _STATE_TABLE_SEEN: weakref.WeakKeyDictionary[sa.Engine, bool] = weakref.WeakKeyDictionary()
 
 
-def _has_state_table(conn: sa.Connection) -> bool:
+def _state_table(conn: sa.Connection) -> _StateTable:
     if _STATE_TABLE_SEEN.get(conn.engine):
-        return True
-    found = sa.inspect(conn).has_table(summary_state.name)
-    if found:
-        _STATE_TABLE_SEEN[conn.engine] = True
-    return found
+        return _StateTable.CURRENT
+    if not sa.inspect(conn).has_table(summary_state.name):
+        return _StateTable.MISSING
+    # a zero-row SELECT names the columns on every engine (duckdb-engine cannot reflect them)
+    columns = conn.execute(sa.select(sa.text("*")).select_from(sa.table(summary_state.name)).limit(0)).keys()
+    if "fingerprint" not in columns:
+        return _StateTable.OLD
+    _STATE_TABLE_SEEN[conn.engine] = True
+    return _StateTable.CURRENT
 
 
 def is_current(conn: sa.Connection, settings: Settings) -> bool:
-    """True when the summary was built from the case table as it is, with these settings' due days."""
-    if not _has_state_table(conn):
-        return False
+    """True when the summary was built from the case table as it is, with these settings' due days (see currency)."""
+    return currency(conn, settings).current
+
+
+def currency(conn: sa.Connection, settings: Settings, max_age: float | None = None) -> Currency:
+    """Whether the summary was built from the case table as it is, with these settings' due days, and if not, why.
+    The loads (import log, case count or highest id) are read every time; the fingerprint, a scan, is read anew
+    when this process's last reading of it is `max_age` seconds old (default settings.summary_check_seconds;
+    0: now) or the summary was rebuilt since."""
+    table = _state_table(conn)
+    if table is not _StateTable.CURRENT:
+        return Currency(Staleness.MISSING if table is _StateTable.MISSING else Staleness.OLD_FORMAT, None)
     state = conn.execute(sa.select(summary_state).where(summary_state.c.name == STATE_NAME)).mappings().first()
-    return (state is not None and state["usable"] and state["default_due_days"] == settings.default_due_days
-            and state["cases_version"] == _version(conn))
+    if state is None:
+        return Currency(Staleness.MISSING, None)
+    if state["default_due_days"] != settings.default_due_days:
+        return Currency(Staleness.DUE_DAYS, None)
+    if not state["usable"]:
+        return Currency(Staleness.INCONSISTENT, None)
+    version = _version(conn)
+    if state["cases_version"] != version:
+        return Currency(Staleness.LOADED, None)
+    fingerprint = _kept_fingerprint(conn, f"{version}|{state['fingerprint']}",
+                                    settings.summary_check_seconds if max_age is None else max_age)
+    return Currency(None if fingerprint == state["fingerprint"] else Staleness.CHANGED, fingerprint)
 
 
 def _version(conn: sa.Connection) -> str:
@@ -237,6 +344,78 @@ def _version(conn: sa.Connection) -> str:
     A table emptied or refilled without the loader reads as changed too."""
     reading = sa.func.count() if conn.dialect.name == "duckdb" else sa.func.max(cases.c.case_id)
     return f"{cases_version(conn)}|{conn.execute(sa.select(reading).select_from(cases)).scalar()}"
+
+
+def case_fingerprint(conn: sa.Connection) -> str:
+    """The case table's contents as the summary sees them: the number of cases and the sum over them of a hash of
+    the columns the summary is built from (FINGERPRINT_COLUMNS). An insert, a delete or an update of any of those
+    columns moves it (unless a changed row hashes as before: a chance of about 2^-32 with MySQL's CRC32, the
+    narrowest of the hashes). Costs a scan of the case table: benchmarks/README.md has it at 5,000,000 cases."""
+    hashed = sa.func.sum(row_hash(*(cases.c[name] for name in FINGERPRINT_COLUMNS)))
+    count, total = conn.execute(sa.select(sa.func.count(), hashed).select_from(cases)).one()
+    return f"{count}:{total or 0}"
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """A fingerprint this process read, what it was read for (the loads and the summary's own fingerprint), and
+    when (time.monotonic())."""
+
+    key: str
+    fingerprint: str
+    at: float
+
+
+_READINGS: weakref.WeakKeyDictionary[sa.Engine, _Reading] = weakref.WeakKeyDictionary()
+_READING_NOW: weakref.WeakKeyDictionary[sa.Engine, threading.Thread] = weakref.WeakKeyDictionary()
+_READINGS_LOCK = threading.Lock()
+
+
+def _kept_fingerprint(conn: sa.Connection, key: str, max_age: float) -> str:
+    """case_fingerprint as this process last read it for the same `key` (the loads and the summary's own
+    fingerprint: a load or a rebuild, by any process, is followed by a reading now). A reading `max_age` seconds
+    old or older is read anew in a thread of its own while it still answers, so that no page waits for the scan;
+    `max_age` 0 reads it now."""
+    kept = _READINGS.get(conn.engine)
+    if kept is not None and kept.key == key:
+        if time.monotonic() - kept.at < max_age:
+            return kept.fingerprint
+        if max_age > 0:
+            _read_in_background(conn.engine, key)
+            return kept.fingerprint
+    fingerprint = case_fingerprint(conn)
+    with _READINGS_LOCK:
+        _READINGS[conn.engine] = _Reading(key, fingerprint, time.monotonic())
+    return fingerprint
+
+
+def _read_in_background(engine: sa.Engine, key: str) -> None:
+    """Start reading the fingerprint for `key` in a daemon thread, unless one is reading for this engine."""
+    with _READINGS_LOCK:
+        running = _READING_NOW.get(engine)
+        if running is not None and running.is_alive():
+            return
+        thread = threading.Thread(target=_read_into_memory, args=(engine, key), name="summary-fingerprint", daemon=True)
+        _READING_NOW[engine] = thread
+    thread.start()
+
+
+def _read_into_memory(engine: sa.Engine, key: str) -> None:
+    try:
+        with engine.connect() as conn:
+            fingerprint = case_fingerprint(conn)
+    except sa.exc.SQLAlchemyError as exc:  # the kept reading goes on answering; the next check tries again
+        LOG.warning("case table fingerprint not read (%s)", exc)
+        return
+    with _READINGS_LOCK:
+        kept = _READINGS.get(engine)
+        if kept is None or kept.key == key:  # not if a reading for a newer load or rebuild came meanwhile
+            _READINGS[engine] = _Reading(key, fingerprint, time.monotonic())
+
+
+def background_reading(engine: sa.Engine) -> threading.Thread | None:
+    """The thread reading this engine's fingerprint anew, if one was started (tests wait for it)."""
+    return _READING_NOW.get(engine)
 
 
 def covers(metric_ids: tuple[str, ...]) -> bool:

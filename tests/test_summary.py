@@ -266,3 +266,202 @@ def test_the_dashboard_brings_a_stale_summary_up_to_date(tmp_path, monkeypatch: 
             assert summary.is_current(conn, DEFAULT_SETTINGS)
     finally:
         engine.dispose()
+
+
+# ------------------------------------------------------------------------------ cases changed in place (issue 27)
+
+CHECK_NOW = Settings(summary_check_seconds=0)  # the fingerprint read before every reading, not kept
+AS_OF = dt.date(2024, 6, 30)
+YEAR_TO_AS_OF = TableRequest(Level.COUNTY, Period(dt.date(2023, 7, 1), AS_OF), scope=WHOLE_PROVINCE)
+
+
+def summary_check(engine: sa.Engine) -> tuple[int, str]:
+    """`python -m metrics summary --check`: exit status and its one line."""
+    out = StringIO()
+    status = metrics_cli(["summary", "--check", "--db", engine.url.render_as_string(hide_password=False)], out)
+    return status, out.getvalue()
+
+
+def close_in_place(engine: sa.Engine, county: str, closed: dt.date) -> int:
+    """What a source system's sync does: the county's open cases closed by an UPDATE, as plain SQL; how many."""
+    with engine.begin() as conn:
+        return conn.execute(sa.text("UPDATE cases SET closed_date = :closed, satisfaction = 'satisfied' "
+                                    "WHERE county_code = :county AND closed_date IS NULL AND received_date <= :closed"),
+                            {"closed": closed, "county": county}).rowcount
+
+
+def test_cases_changed_in_place_are_read_from_the_cases_until_it_is_rebuilt(engine: sa.Engine) -> None:
+    """Open cases closed and a due date moved by SQL, behind the loader's back: the county table no longer reads
+    the summary (it would say the old closed and overdue counts) but scans the cases, --check says stale with
+    the reason; after python -m metrics summary the summary is read again and agrees."""
+    import_file(engine, GOLDEN_CASES)
+    before = region_table(engine, YEAR_TO_AS_OF, CHECK_NOW)
+    assert uses_summary(engine, YEAR_TO_AS_OF, CHECK_NOW, from_summary=None)
+    assert summary_check(engine)[0] == 0
+    county = before.sort_values("overdue").iloc[-1]["code"]
+    assert before.set_index("code").loc[county, "overdue"] > 0
+    assert close_in_place(engine, county, AS_OF - dt.timedelta(days=1)) > 0
+    with engine.begin() as conn:  # and one open case elsewhere given a later due date
+        moved = conn.execute(sa.select(cases.c.case_id, cases.c.due_date).where(
+            cases.c.closed_date.is_(None), cases.c.county_code != county, cases.c.due_date < AS_OF)
+            .order_by(cases.c.case_id).limit(1)).one()
+        conn.execute(sa.text("UPDATE cases SET due_date = :due WHERE case_id = :case_id"),
+                     {"due": AS_OF + dt.timedelta(days=30), "case_id": moved.case_id})
+
+    with engine.connect() as conn:
+        assert summary.currency(conn, CHECK_NOW).staleness is summary.Staleness.CHANGED
+    assert not uses_summary(engine, YEAR_TO_AS_OF, CHECK_NOW, from_summary=None)
+    after = region_table(engine, YEAR_TO_AS_OF, CHECK_NOW)
+    pd.testing.assert_frame_equal(after, region_table(engine, YEAR_TO_AS_OF, CHECK_NOW, from_summary=False))
+    assert after.set_index("code").loc[county, "overdue"] == 0
+    assert after["overdue"].sum() < before["overdue"].sum() and after["closed"].sum() > before["closed"].sum()
+    status, line = summary_check(engine)
+    assert status == 1 and line.startswith("stale (changed)") and line.count("\n") == 1, line
+
+    assert metrics_cli(["summary", "--db", engine.url.render_as_string(hide_password=False)], StringIO()) == 0
+    assert uses_summary(engine, YEAR_TO_AS_OF, CHECK_NOW, from_summary=None)
+    pd.testing.assert_frame_equal(region_table(engine, YEAR_TO_AS_OF, CHECK_NOW), after)
+    assert summary_check(engine)[0] == 0
+
+
+@pytest.mark.parametrize("change", [
+    "UPDATE cases SET satisfaction = 'dissatisfied' WHERE satisfaction = 'satisfied' AND county_code = '370102'",
+    "UPDATE cases SET received_date = due_date WHERE due_date IS NOT NULL AND county_code = '370102'",
+    "UPDATE cases SET county_code = '370103' WHERE county_code = '370102'",
+    "UPDATE cases SET disputed = NOT disputed WHERE county_code = '370102'",
+    "UPDATE cases SET accepted_notice_date = NULL WHERE county_code = '370102'",
+])
+def test_any_column_the_summary_reads_moves_the_fingerprint(golden_summary: sa.Engine, change: str) -> None:
+    """Each kind of in-place update, on every engine: the fingerprint moves (the summary is then not read)."""
+    with golden_summary.connect() as conn:
+        assert summary.currency(conn, CHECK_NOW).current
+    try:
+        with golden_summary.begin() as conn:
+            assert conn.execute(sa.text(change)).rowcount > 0
+        with golden_summary.connect() as conn:
+            assert summary.currency(conn, CHECK_NOW).staleness is summary.Staleness.CHANGED
+    finally:
+        with golden_summary.begin() as conn:
+            conn.execute(cases.delete())
+        import_file(golden_summary, GOLDEN_CASES)  # the golden cases again, the summary rebuilt with them
+    with golden_summary.connect() as conn:
+        assert summary.currency(conn, CHECK_NOW).current
+
+
+def test_the_fingerprint_reads_every_column_the_rules_read() -> None:
+    read = {column for c in summary.COLUMNS for rule in rule_chain_of(c) for column in rule.columns}
+    assert read <= set(summary.FINGERPRINT_COLUMNS)
+    assert {"county_code", "received_date", "due_date", "closed_date", "notice_deadline",
+            "feedback_deadline"} <= set(summary.FINGERPRINT_COLUMNS)
+    assert not {"case_id", "channel", "domain"} & set(summary.FINGERPRINT_COLUMNS)  # not read by the summary
+
+
+def rule_chain_of(column: summary.SummaryColumn) -> tuple:
+    from metrics.compiler import rule_chain
+    from metrics.registry import METRICS_BY_ID, MetricKind
+
+    metric = METRICS_BY_ID[column.metric_id]
+    return rule_chain(metric.averaged[1]) if metric.kind is MetricKind.AVERAGE else rule_chain(column.metric_id)
+
+
+def test_a_process_reads_the_fingerprint_again_after_summary_check_seconds(tmp_path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan is kept for summary_check_seconds: an update in place shows once that time has passed and the
+    reading made then, in a thread of its own, is done (at once after a rebuild, whoever made it); --check always
+    reads it now."""
+    duck = make_engine(f"duckdb:///{tmp_path / 'kept.duckdb'}")
+    init_database(duck)
+    import_file(duck, GOLDEN_CASES)
+    five_minutes = Settings(summary_check_seconds=300)
+    clock = [1000.0]
+    monkeypatch.setattr(summary.time, "monotonic", lambda: clock[0])
+    with duck.connect() as conn:
+        assert summary.currency(conn, five_minutes).current
+    with duck.begin() as conn:
+        conn.execute(sa.text("UPDATE cases SET closed_date = NULL, satisfaction = NULL WHERE closed_date IS NOT NULL"))
+    clock[0] += 299
+    with duck.connect() as conn:
+        assert summary.currency(conn, five_minutes).current  # the reading kept
+    assert summary_check(duck)[0] == 1  # a process of its own, reading now
+    clock[0] += 2
+    with duck.connect() as conn:
+        assert summary.currency(conn, five_minutes).current  # the kept reading answers while it is read anew
+    reading = summary.background_reading(duck)
+    assert reading is not None
+    reading.join(timeout=60)
+    with duck.connect() as conn:
+        assert summary.currency(conn, five_minutes).staleness is summary.Staleness.CHANGED
+    rebuild(duck)
+    with duck.connect() as conn:
+        assert summary.currency(conn, five_minutes).current
+    duck.dispose()
+
+
+def test_a_summary_state_of_an_older_version_is_rebuilt(tmp_path) -> None:
+    """summary_state without the fingerprint (written before it was recorded): not read; the next rebuild makes
+    the table anew."""
+    engine = make_engine(f"duckdb:///{tmp_path / 'old.duckdb'}")
+    try:
+        init_database(engine)
+        import_file(engine, GOLDEN_CASES)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE summary_state"))
+            conn.execute(sa.text("CREATE TABLE summary_state (name VARCHAR(32) PRIMARY KEY, cases_version VARCHAR(64) "
+                                 "NOT NULL, default_due_days INTEGER NOT NULL, usable BOOLEAN NOT NULL, rows BIGINT NOT NULL)"))
+        fresh = make_engine(f"duckdb:///{tmp_path / 'old.duckdb'}")
+        engine.dispose()
+        engine = fresh
+        with engine.connect() as conn:
+            assert summary.currency(conn, CHECK_NOW).staleness is summary.Staleness.OLD_FORMAT
+        assert summary.refresh(engine, CHECK_NOW)
+        with engine.connect() as conn:
+            assert summary.currency(conn, CHECK_NOW).current
+    finally:
+        engine.dispose()
+
+
+def test_the_dashboard_rebuilds_it_after_cases_changed_in_place(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard's next run after an update in place (its fingerprint read anew: a new process here) rebuilds
+    the summary and moves the data version; where the rebuild is refused, the table pages say that they count the
+    cases."""
+    from streamlit.testing.v1 import AppTest
+
+    url = f"duckdb:///{tmp_path / 'app.duckdb'}"
+    engine = make_engine(url)
+    init_database(engine)
+    import_file(engine, GOLDEN_CASES)
+    with engine.connect() as conn:
+        county = conn.execute(sa.select(cases.c.county_code).where(cases.c.closed_date.is_(None))
+                              .group_by(cases.c.county_code).order_by(sa.func.count().desc(), cases.c.county_code)
+                              .limit(1)).scalar_one()
+    assert close_in_place(engine, county, AS_OF) > 0
+    with engine.connect() as conn:
+        assert summary.currency(conn, CHECK_NOW).staleness is summary.Staleness.CHANGED
+        changes_before = conn.execute(sa.text("SELECT COUNT(*) FROM data_changes")).scalar_one()
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    refused = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
+    monkeypatch.setattr(summary, "rebuild", lambda conn, settings: (_ for _ in ()).throw(
+        sa.exc.OperationalError("INSERT", {}, Exception("read-only"))))
+    refused.run()
+    assert not refused.exception
+    assert any("按县按日汇总表与案件表不一致" in info.value and summary.Staleness.CHANGED.label in info.value
+               for info in refused.info), [info.value for info in refused.info]
+    monkeypatch.undo()
+    monkeypatch.setenv("DATABASE_URL", url)
+    import streamlit as st
+
+    st.cache_resource.clear()  # a refused rebuild is tried again at the next version: here, a process started anew
+
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception and not at.error
+    assert not any("按县按日汇总表" in info.value for info in at.info)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert summary.currency(conn, CHECK_NOW).current
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM data_changes")).scalar_one() == changes_before + 1
+    finally:
+        engine.dispose()

@@ -115,23 +115,46 @@ def fill_demo_on_first_start() -> None:
 
 
 _VERSION_KEY = "_data_version_this_run"
+_SUMMARY_KEY = "_summary_currency_this_run"
 
 
 def refresh_data_version() -> str:
-    """Read the data's fingerprint (row count of the load log and its last time) at the start of a
-    run: app.py calls this first thing in every run, so every page of the run keys its caches on
-    the same version without asking the database again (an import reruns the app)."""
+    """Read the data's fingerprint at the start of a run: app.py calls this first thing in every run, so every
+    page of the run keys its caches on the same version without asking the database again (an import reruns the
+    app). The version is the app's writes (data_access.changes) and the case table's fingerprint as
+    metrics.summary reads it (at most every summary_check_seconds), so that cases changed in place behind the
+    loader's back make every cache read anew too; a stale per-county daily summary is rebuilt first."""
+    url, settings_in_force = database_url(), settings()
     version = inventory.data_version(engine())
+    currency = summary_currency(url, settings_in_force)
+    if currency is not None and not currency.current and summary_brought_up_to_date(
+            url, version, currency.fingerprint, settings_in_force):
+        version, currency = inventory.data_version(engine()), summary_currency(url, settings_in_force)
+    st.session_state[_SUMMARY_KEY] = currency
+    fingerprint = currency.fingerprint if currency is not None else None
+    version = f"{version}|{fingerprint or ''}"
     st.session_state[_VERSION_KEY] = version
-    summary_brought_up_to_date(database_url(), version, settings())
     return version
 
 
+def summary_currency(url: str, settings_in_force: Settings) -> summary.Currency | None:
+    """Whether the tables read the per-county daily summary now, and if not why (None: this database's tables never
+    read it). Not a Streamlit cache: metrics.summary keeps its costly part, the fingerprint, for
+    summary_check_seconds."""
+    with get_engine(url).connect() as conn:
+        return summary.currency(conn, settings_in_force) if summary.applies(conn) else None
+
+
+def summary_in_this_run() -> summary.Currency | None:
+    """The summary's currency as refresh_data_version found it for this run (None: not read on this database)."""
+    return st.session_state.get(_SUMMARY_KEY)
+
+
 @st.cache_resource(show_spinner="正在更新按县按日汇总表……")
-def summary_brought_up_to_date(url: str, version: str, settings_in_force: Settings) -> bool:
-    """Once per data version and process: rebuild the per-county daily summary when cases were loaded by a
-    program that does not keep it (python -m data_access import). A database that refuses the write (a
-    read-only replica) keeps the tables reading the cases: same numbers, slower."""
+def summary_brought_up_to_date(url: str, version: str, fingerprint: str | None, settings_in_force: Settings) -> bool:
+    """Once per data version, case-table fingerprint and process: rebuild the per-county daily summary when cases
+    were loaded by a program that does not keep it (python -m data_access import) or changed in place. A database
+    that refuses the write (a read-only replica) keeps the tables reading the cases: same numbers, slower."""
     try:
         return summary.refresh(get_engine(url), settings_in_force)
     except DB_ERRORS as exc:
