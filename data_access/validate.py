@@ -100,7 +100,7 @@ class ValidatedCases:
     rows: np.ndarray
     dropped_columns: list[str] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)  # field -> the file's header that fed it
-    given_counties: list[str] | None = None  # each row's county as the file wrote it (历下区, not 370102)
+    given_counties: pd.Series | None = None  # each row's county as the file wrote it (历下区, not 370102)
     masked_columns: list[str] = field(default_factory=list)  # identity-like columns: dropped, values never shown
 
     def shown(self, column: str) -> str:
@@ -111,7 +111,7 @@ class ValidatedCases:
         """The county of one row as the file wrote it."""
         if self.given_counties is None:
             return str(self.table["county_code"][position].as_py())
-        return self.given_counties[position]
+        return str(self.given_counties.iat[position])
 
 
 @dataclass
@@ -268,7 +268,7 @@ def check_cases(raw: pd.DataFrame, counties: CountyNames | set[str], rows: np.nd
         found.add_file(column, "缺少必需的列", "required column is missing")
     if len(frame) == 0:
         found.add_file(None, "文件中没有案件行", "the file has no case rows")
-    given_counties = frame["county_code"].tolist() if "county_code" in frame.columns else None
+    given_counties = frame["county_code"].copy() if "county_code" in frame.columns else None
 
     frame = _fill_optional_columns(frame)  # a missing column reads as empty: the other columns are still checked
     for column in BLANKABLE_COLUMNS:

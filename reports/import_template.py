@@ -1,6 +1,7 @@
 """The blank case template offered on the 数据 and 数据上报 pages: a sheet 案件 whose header row holds the
 contract's Chinese headers (the importer reads it as it is), and a sheet 填写说明 listing every column —
-required or not, the values it accepts, what it means, the other headers read as the same column."""
+required or not, the values it accepts, what it means, the other headers read as the same column. Every
+cell through presentation.spreadsheet (text stays text)."""
 from __future__ import annotations
 
 import io
@@ -10,6 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from data_access.validate import field_guide
+from presentation.spreadsheet import append_row
 
 TEMPLATE_NAME = "案件数据导入模板.xlsx"
 CASES_SHEET, GUIDE_SHEET = "案件", "填写说明"
@@ -32,7 +34,7 @@ def import_template_xlsx() -> bytes:
     cases = book.active
     assert cases is not None
     cases.title = CASES_SHEET
-    cases.append([g.header for g in guide])
+    append_row(cases, [g.header for g in guide])
     for i, g in enumerate(guide, start=1):
         cell = cases.cell(row=1, column=i)
         cell.font = Font(bold=True)
@@ -44,19 +46,19 @@ def import_template_xlsx() -> bytes:
     cases.freeze_panes = "A2"
 
     notes = book.create_sheet(GUIDE_SHEET)
-    notes.append(["案件数据导入模板 填写说明"])
+    append_row(notes, ["案件数据导入模板 填写说明"])
     notes["A1"].font = Font(bold=True, size=14)
     for line in NOTES:
-        notes.append([line])
+        append_row(notes, [line])
     notes.append([])
-    notes.append(["列名", "必填", "可填的值或格式", "说明", "也可用的列名", "字段"])
+    append_row(notes, ["列名", "必填", "可填的值或格式", "说明", "也可用的列名", "字段"])
     header_row = notes.max_row
     for cell in notes[header_row]:
         cell.font = Font(bold=True)
         cell.fill = OPTIONAL_FILL
     for g in guide:
-        notes.append([g.header, "必填" if g.required else "选填", g.accepted, g.meaning, "、".join(g.aliases[1:]) or "—",
-                      g.field])
+        append_row(notes, [g.header, "必填" if g.required else "选填", g.accepted, g.meaning,
+                           "、".join(g.aliases[1:]) or "—", g.field])
         if g.required:
             notes.cell(row=notes.max_row, column=2).fill = REQUIRED_FILL
     for letter, width in zip("ABCDEF", (14, 8, 44, 52, 44, 22), strict=True):
