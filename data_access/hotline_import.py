@@ -27,6 +27,7 @@ from .case_checks import county_names
 from .counties import CountyNames
 from .database import ensure_initialized, regions_frame
 from .enums import ComplaintKind, alias_map
+from .importer import refusal_recorded
 from .ledger import looks_like_personal_number
 from .privacy import shown_value
 from .problems import MAX_REPORTED_PROBLEMS, DatabaseProblems, DataRejected, Problem, ProblemKind, combined
@@ -118,7 +119,7 @@ def import_complaints_bytes(engine: sa.Engine, data: bytes, filename: str, *, ac
     the refusal's audit row. With `check` every check runs (the database's too) and nothing is written."""
     ensure_initialized(engine)
     region = actor.region_code if isinstance(actor, Identity) else None
-    try:
+    with refusal_recorded(engine, actor, filename, check=check, refused="12388来电投诉导入被拒绝"):
         source = read_source(data, filename, header_row=header_row, sheet=sheet, known=is_complaint_header)
         regions = regions_frame(engine)
         checked, problems = check_complaints(source.frame, source.rows, regions, source.header_row,
@@ -126,11 +127,6 @@ def import_complaints_bytes(engine: sa.Engine, data: bytes, filename: str, *, ac
         if problems is not None:  # the database's problems too, for the rows it can be asked about: one report
             raise combined(problems, _database_problems(engine, checked)) or problems
         written = _load(engine, checked, filename, actor, check)
-    except DataRejected as rejected:
-        if not check:
-            audit.record(engine, actor, audit.AuditAction.IMPORT,
-                         f"12388来电投诉导入被拒绝：{filename}，{rejected.total} 个问题，未写入")
-        raise
     return ComplaintImport(checked.table.num_rows, Path(filename).name, tuple(checked.dropped), source.header_row,
                            source.skipped_rows, source.sheet, written)
 

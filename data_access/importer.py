@@ -2,13 +2,17 @@
 
 Every door (the 数据 page, `python -m data_access import`, a script) goes through here, so every
 import is recorded: a load with its audit row in the same transaction, a refused file with a row
-of its own (nothing else was written).
+of its own (nothing else was written). A failure no check foresaw — the database refusing a value the
+checks let through, a constraint of its own, a lost connection, a fault of ours — is a refusal too, with a
+message and an audit row (unforeseen_refusal), never a traceback.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,11 +24,55 @@ from .auth import Identity, OutOfScope
 from .case_checks import inspect_case_file
 from .database import ImportMode, LoadReport, ensure_initialized, load_cases
 from .privacy import shown_value
-from .problems import DataRejected
+from .problems import DataRejected, Problem, ProblemKind
 from .reader import read_source
 from .validate import ColumnNote, dropped_column_notes, field_of, identity_columns
 
 MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "整表替换", ImportMode.UPSERT: "按件号更新"}
+ENGINE_WORDS = 200  # characters of the database's own message a refusal keeps
+logger = logging.getLogger(__name__)
+
+
+def unforeseen_refusal(exc: Exception) -> tuple[str, DataRejected]:
+    """An import stopped by an error no check foresaw, as the uploader is told it — a refusal saying what happened,
+    with the first line of the database's own message — and the short phrase the audit row keeps. Database errors
+    are told apart by the DB-API classes (PEP 249) every driver's exceptions derive from, wrapped by SQLAlchemy or
+    not (PostgreSQL's COPY raises the driver's own)."""
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+    kinds = {cls.__name__ for cls in (*type(orig).__mro__, *type(exc).__mro__)}  # SQLAlchemy's wrapper names them too
+    said = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:ENGINE_WORDS]
+    if "DataError" in kinds:
+        short = f"文件中有数据库不能保存的值（{said}）"
+        zh = (f"文件中有数据库不能保存的值（如超长的文本、数据库不能保存的字符），数据库未作任何更改。数据库的报错：{said}")
+        en = f"a value of the file cannot be stored by the database (text too long, a character it cannot hold): {said}"
+    elif "DatabaseError" in kinds or isinstance(exc, sa.exc.SQLAlchemyError):
+        short = f"数据库未能写入（{said}）"
+        zh = f"数据库未能写入本文件，未作任何更改。数据库的报错：{said}"
+        en = f"the database could not write the file, nothing written: {said}"
+    else:  # a fault of ours: the log has the traceback; the message names only its kind (its text may quote a cell)
+        short = f"处理文件时出错（{type(exc).__name__}）"
+        zh = f"{short}，数据库未作任何更改。请将文件交信息技术人员检查。"
+        en = f"the file could not be processed ({type(exc).__name__}); nothing written"
+    return short, DataRejected([Problem(None, None, None, zh, en, ProblemKind.ENGINE)])
+
+
+@contextmanager
+def refusal_recorded(engine: sa.Engine, actor: Identity | str, filename: str, *, check: bool,
+                     refused: str = "导入被拒绝") -> Iterator[None]:
+    """Pass on the refusal of an import with its audit row ("{refused}：file, why, 未写入"; none when only checking):
+    DataRejected as it is, and whatever else stopped the import as unforeseen_refusal makes it."""
+    try:
+        yield
+    except DataRejected as rejected:
+        if not check:
+            audit.record(engine, actor, audit.AuditAction.IMPORT, f"{refused}：{filename}，{rejected.total} 个问题，未写入")
+        raise
+    except Exception as exc:
+        logger.exception("import of %s stopped", filename)
+        short, refusal = unforeseen_refusal(exc)
+        if not check:
+            audit.record(engine, actor, audit.AuditAction.IMPORT, f"{refused}：{filename}，{short}，未写入")
+        raise refusal from exc
 
 
 def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = ImportMode.APPEND,
@@ -43,7 +91,7 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
     step = progress or (lambda fraction: None)
     ensure_initialized(engine)
     step(0.0)
-    try:
+    with refusal_recorded(engine, actor, filename, check=check):
         source = read_source(data, filename, header_row=header_row, sheet=sheet)
         step(0.3)
         checked = inspect_case_file(engine, source, mode=mode, region=region, mapping=mapping, today=today, database=check)
@@ -62,10 +110,6 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
             audit.record_in(conn, actor, audit.AuditAction.IMPORT, detail + (f"，替换 {replaced} 件" if replaced else ""))
 
         report = load_cases(engine, validated, mode, source=Path(filename).name, audit_entry=entry, region=region)
-    except DataRejected as rejected:
-        if not check:
-            audit.record(engine, actor, audit.AuditAction.IMPORT, f"导入被拒绝：{filename}，{rejected.total} 个问题，未写入")
-        raise
     step(1.0)
     return dataclasses.replace(report, header_row=source.header_row, skipped_rows=source.skipped_rows, sheet=source.sheet)
 
@@ -118,6 +162,10 @@ def preview_import(engine: sa.Engine, data: bytes, filename: str, *, actor: Iden
                             "samples": samples, "masked": [n in masked for n in names],
                             "values": [int((frame[c] != "").sum()) for c in frame.columns]})
     region = actor.region_code if isinstance(actor, Identity) else None
-    checked = inspect_case_file(engine, source, mode=mode, region=region, mapping=mapping, today=today)
-    return Preview(columns, len(frame), source.header_row, source.skipped_rows, source.sheet, checked.problems,
+    try:
+        problems = inspect_case_file(engine, source, mode=mode, region=region, mapping=mapping, today=today).problems
+    except Exception as exc:  # the database refusing to be asked (a NUL byte in a case id on PostgreSQL ...)
+        logger.exception("preview of %s stopped", filename)
+        problems = unforeseen_refusal(exc)[1]
+    return Preview(columns, len(frame), source.header_row, source.skipped_rows, source.sheet, problems,
                    tuple(dropped_column_notes(frame, mapping)))

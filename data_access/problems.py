@@ -30,6 +30,7 @@ class ProblemKind(LabelledEnum):
     VALUE = ("value", "数据内容")
     SCOPE = ("scope", "管辖范围")
     DATABASE = ("database", "与数据库中已有数据冲突")
+    ENGINE = ("engine", "数据库报错")  # the database refused or failed at what the checks let through
 
 
 @dataclass(frozen=True)

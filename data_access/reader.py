@@ -22,6 +22,8 @@ from .problems import DataRejected, Problem, ProblemKind
 _BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n[^\r\n]")
 
 
+NUL_ZH = "含有空字符（NUL 字节），数据库不能保存：请删去该字符，或从原系统重新导出文件"
+NUL_EN = "holds a NUL byte, which no database column can store"
 HEADER_SEARCH_ROWS = 20  # the header is looked for in this many first rows (titles and notes may sit above it)
 MIN_KNOWN_HEADERS = 3  # a row is the header when this many of its cells name known columns
 
@@ -103,6 +105,9 @@ def _decode_text(data: bytes) -> bytes:
     if b"\x00" in data[:65536]:
         raise DataRejected([_file_problem("不是文本文件（CSV 必须是 UTF-8 或 GBK 编码的文本）",
                                           "not a text file (CSV must be UTF-8 or GBK text)")])
+    if (at := data.find(b"\x00")) >= 0:  # text with a NUL further on: no database column holds one (PostgreSQL refuses)
+        line = data.count(b"\n", 0, at) + 1
+        raise DataRejected([Problem(line, None, None, NUL_ZH, NUL_EN, ProblemKind.FILE)])
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -189,7 +194,20 @@ def _read_parquet(data: bytes) -> pd.DataFrame:
         elif pa.types.is_floating(col.type) and _all_integral(col):
             col = pc.cast(col, pa.int64())  # e.g. county codes or 0/1 flags stored as float
         columns[name] = pc.fill_null(pc.cast(col, pa.string()), "")
+    _refuse_nul_bytes(columns)
     return _text_frame(pa.table(columns))
+
+
+def _refuse_nul_bytes(columns: dict[str, pa.ChunkedArray]) -> None:
+    """Every text cell holding a NUL byte, named by row (the header is row 1) and column: no database stores one."""
+    problems = []
+    for name, col in columns.items():
+        hits = pc.match_substring(col, "\x00")
+        if pc.any(hits).as_py():
+            rows = np.flatnonzero(hits.to_numpy(zero_copy_only=False)) + 2
+            problems += [Problem(int(row), name, None, NUL_ZH, NUL_EN, ProblemKind.FILE) for row in rows]
+    if problems:
+        raise DataRejected(sorted(problems, key=lambda p: p.row or 0), len(problems))
 
 
 def _all_integral(col: pa.ChunkedArray) -> bool:

@@ -10,6 +10,9 @@
    one address trying many accounts and many addresses guessing one account are each held back, for a
    while that doubles; none of them locks the owner out of the machine they use; lock-outs are in the audit
    log and on the 审计日志 page.
+6. A refusal without a trace: a CSV with a NUL byte after its first 64 KB is refused naming its line, and when
+   such a byte reaches PostgreSQL (CharacterNotInRepertoire), or the database refuses or fails at anything else,
+   an import (cases or 12388 complaints; page, command line, script) is refused with a message and an audit row.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import functools
 import io
 import re
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -33,10 +37,11 @@ import ui.downloads
 from data_access import auth, ledger
 from data_access.audit import AuditAction, recent
 from data_access.auth import SIGN_IN_REFUSED, AuthFailure, Brake, Identity, Role, SignInSettings
-from data_access.database import init_database
+from data_access.database import case_count, init_database
 from data_access.engine import make_engine
 from data_access.hotline_import import import_complaints_bytes
 from data_access.importer import import_bytes
+from data_access.problems import DataRejected, ProblemKind
 from data_access.schema import sign_in_events
 from data_access.scope import WHOLE_PROVINCE
 from metrics.caselists import case_list, overdue_cases
@@ -371,3 +376,123 @@ def test_lock_outs_are_in_the_audit_log_and_on_the_audit_page(app_database: sa.E
     shown = at.dataframe[0].value
     assert list(shown.loc[shown["操作"] == "登录暂停", "用户"]) == ["jining"]
     assert any("登录暂停 1 条" in c.value for c in at.caption)
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. A refusal without a trace
+
+def import_refusals(engine: sa.Engine) -> list[str]:
+    rows = recent(engine, 100)
+    return list(rows.loc[rows["action"] == AuditAction.IMPORT.value, "detail"])
+
+
+def nul_after_64k() -> bytes:
+    """A CSV of valid cases whose NUL byte (in a domain) comes after its first 64 KB."""
+    rows = [case(f"N-{i:05d}", county_code=RENCHENG) for i in range(800)]
+    rows.append(case("N-LAST", county_code=RENCHENG, domain="教育\x00医疗"))
+    data = csv_bytes(rows)
+    assert data.index(b"\x00") > 65536
+    return data
+
+
+def test_a_nul_byte_after_64_kb_is_refused_naming_its_line_and_audited(engine: sa.Engine) -> None:
+    data = nul_after_64k()
+    with pytest.raises(DataRejected) as refused:
+        import_bytes(engine, data, "nul.csv", actor=PROVINCE)
+    (problem,) = refused.value.problems
+    assert problem.row == data[:data.index(b"\x00")].count(b"\n") + 1 == 802  # the header, 800 cases, then it
+    assert problem.reason_zh.startswith("含有空字符（NUL 字节），数据库不能保存")
+    assert case_count(engine) == 0
+    assert import_refusals(engine) == ["导入被拒绝：nul.csv，1 个问题，未写入"]
+
+
+def test_postgresqls_own_refusal_of_a_nul_byte_is_a_message_and_an_audit_row(engine: sa.Engine,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attack as it was made: the NUL reaches PostgreSQL (the reader's look for it switched off), which refuses
+    it with CharacterNotInRepertoire."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the attack was made on PostgreSQL")
+    from data_access import reader
+
+    monkeypatch.setattr(reader, "_decode_text", lambda data: data.removeprefix(b"\xef\xbb\xbf"))
+    with pytest.raises(DataRejected) as refused:
+        import_bytes(engine, nul_after_64k(), "nul.csv", actor=PROVINCE)
+    (problem,) = refused.value.problems
+    assert (problem.kind, problem.row) == (ProblemKind.ENGINE, None)
+    assert problem.reason_zh.startswith("文件中有数据库不能保存的值") and "0x00" in problem.reason_zh
+    assert case_count(engine) == 0
+    (detail,) = import_refusals(engine)
+    assert detail.startswith("导入被拒绝：nul.csv，文件中有数据库不能保存的值（") and detail.endswith("，未写入")
+
+
+CHECK_NAME = "attack_refuses_x"
+
+
+@pytest.fixture
+def constrained(engine: sa.Engine) -> sa.Engine:
+    """A database with a rule of its own the importer knows nothing of: no case id 'X-REFUSED' (DuckDB cannot
+    add a CHECK to a table, so the server engines make the attack)."""
+    if engine.dialect.name == "duckdb":
+        pytest.skip("DuckDB has no ALTER TABLE ... ADD CONSTRAINT")
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"ALTER TABLE cases ADD CONSTRAINT {CHECK_NAME} CHECK (case_id <> 'X-REFUSED')"))
+    yield engine
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"ALTER TABLE cases DROP CONSTRAINT {CHECK_NAME}"))
+
+
+def test_any_error_of_the_database_is_a_message_and_an_audit_row(constrained: sa.Engine) -> None:
+    with pytest.raises(DataRejected) as refused:
+        import_bytes(constrained, csv_bytes([case("X-OK"), case("X-REFUSED")]), "constrained.csv", actor=PROVINCE)
+    (problem,) = refused.value.problems
+    assert problem.kind is ProblemKind.ENGINE and CHECK_NAME in problem.reason_zh  # the database's own words
+    assert problem.reason_zh.startswith("数据库未能写入本文件，未作任何更改。数据库的报错：")
+    assert case_count(constrained) == 0
+    (detail,) = import_refusals(constrained)
+    assert detail.startswith("导入被拒绝：constrained.csv，数据库未能写入（") and CHECK_NAME in detail
+
+
+def test_a_12388_import_the_database_refuses_is_a_message_and_an_audit_row(poisoned: sa.Engine,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the engine says while the complaints are loaded (here a connection lost mid-load)."""
+    from data_access import hotline_import
+
+    def lost(*args: object, **kwargs: object) -> None:
+        raise sa.exc.OperationalError("INSERT INTO hotline_complaints ...", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(hotline_import, "_refuse_database_conflicts", lost)
+    calls = [{"来电编号": "LOST-1", "来电日期": "2024-05-21", "市": "济宁市", "县（市、区）": "任城区", "投诉类型": "其他",
+              "关联件号": ""}]
+    with pytest.raises(DataRejected) as refused:
+        import_complaints_bytes(poisoned, csv_bytes(calls), "lost.csv", actor=PROVINCE, today=AS_OF)
+    assert refused.value.problems[0].reason_zh == "数据库未能写入本文件，未作任何更改。数据库的报错：server closed the connection"
+    assert import_refusals(poisoned)[0] == "12388来电投诉导入被拒绝：lost.csv，数据库未能写入（server closed the connection），未写入"
+
+
+def test_the_cli_refuses_an_import_the_database_refuses_in_one_message(constrained: sa.Engine, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from data_access.cli import main
+
+    path = tmp_path / "constrained.csv"
+    path.write_bytes(csv_bytes([case("X-REFUSED")]))
+    assert main(["import", "--db", constrained.url.render_as_string(hide_password=False), str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "导入被拒绝" in err and "数据库未能写入本文件" in err and CHECK_NAME in err and "Traceback" not in err
+
+
+def test_the_page_shows_a_refusal_of_the_database(app_database: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 数据 page: a database error while loading is the message of a refusal, not the section's error box."""
+    from data_access import importer
+
+    def refused_by_engine(*args: object, **kwargs: object) -> None:
+        raise sa.exc.DataError("COPY cases ...", {}, Exception('invalid byte sequence for encoding "UTF8": 0x00'))
+
+    monkeypatch.setattr(importer, "load_cases", refused_by_engine)
+    at = go(fill_login(new_session(), "sheng", PASSWORD), "data")
+    at.file_uploader(key="upload_file").upload("engine.csv", csv_bytes([case("E-1")]), "text/csv")
+    at.run()
+    at.button(key="upload_run").click().run()
+    assert not at.exception
+    assert at.error and "未作任何更改" in at.error[0].value
+    assert "文件中有数据库不能保存的值" in at.dataframe[-1].value.to_string()
+    assert import_refusals(app_database)[0].startswith("导入被拒绝：engine.csv，文件中有数据库不能保存的值（")
