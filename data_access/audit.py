@@ -35,6 +35,7 @@ class AuditAction(LabelledEnum):
     LOGIN_FAILED = ("login_failed", "登录失败")
     LOCKOUT = ("lockout", "登录暂停")  # failures reached a limit: an account, an address or both held back a while
     LOGOUT = ("logout", "退出")
+    REFUSED_REQUEST = ("refused_request", "拒绝请求")  # a POST to /auth/* from a page of another site
     IMPORT = ("import", "导入")
     DOWNLOAD = ("download", "下载")
     USER_ADMIN = ("user_admin", "用户管理")

@@ -42,6 +42,7 @@ class SignInSettings:
     (see "Signing in" below)."""
 
     idle_timeout_hours: float = setting(8.0, "无操作自动退出登录", "小时", 0.25, 72)
+    session_lifetime_hours: float = setting(12.0, "登录后最长有效时间（无论是否操作，到时须重新登录）", "小时", 1, 168)
     account_client_failures: int = setting(5, "同一地址登录同一账户连续失败几次后，暂停该地址登录该账户", "次", 3, 50)
     client_failures: int = setting(30, "同一地址一小时内登录失败几次后，暂停该地址登录任何账户", "次", 5, 1000)
     account_failures: int = setting(20, "同一账户在各地址连续登录失败几次后，暂停近期未成功登录过的地址登录该账户",

@@ -136,7 +136,7 @@ user_sessions = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("last_seen", Timestamp, nullable=False),
     sa.Column("ended_at", Timestamp, nullable=True),
-    sa.Column("end_reason", sa.String(16), nullable=True),  # logout | idle | disabled | password
+    sa.Column("end_reason", sa.String(16), nullable=True),  # logout | idle | expired | disabled | password
 )
 sa.Index("ix_user_sessions_username", user_sessions.c.username)
 

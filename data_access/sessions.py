@@ -10,7 +10,8 @@ The flow, and why each step is sound:
   3. Every later run reads the cookie (F5, a new tab, a bookmark) and resume_by_token() verifies it
      server-side; the tab that signed in re-checks its session by id (check_session). Either check
      fails — and ends the session, with the reason — when the session ended, was idle longer than
-     the timeout, or its user no longer exists or is disabled.
+     the timeout, is older than the absolute lifetime (however active: a cookie copied off a machine
+     does not last), or its user no longer exists or is disabled.
 Sign-out ends one session; disabling a user or changing their password ends all of theirs
 (auth.end_sessions_statement, in that same transaction). Another browser has no cookie: it signs in.
 """
@@ -80,19 +81,25 @@ def bind_session(engine: sa.Engine, handoff_code: str, now: dt.datetime | None =
     return token if bound == 1 else None
 
 
+def lifetime_of(hours: float) -> dt.timedelta:
+    """The absolute session lifetime of the sign-in settings' session_lifetime_hours."""
+    return dt.timedelta(hours=hours)
+
+
 def resume_by_token(engine: sa.Engine, token: str, idle_timeout: dt.timedelta,
-                    now: dt.datetime | None = None) -> Resumed | None:
+                    now: dt.datetime | None = None, lifetime: dt.timedelta | None = None) -> Resumed | None:
     """The session a cookie's token opens, or None (see check_session for when a session fails)."""
     if (session_id := _session_of(engine, token)) is None:
         return None
-    identity = check_session(engine, session_id, idle_timeout, now)
+    identity = check_session(engine, session_id, idle_timeout, now, lifetime)
     return Resumed(session_id, identity) if identity is not None else None
 
 
 def check_session(engine: sa.Engine, session_id: str, idle_timeout: dt.timedelta,
-                  now: dt.datetime | None = None) -> Identity | None:
+                  now: dt.datetime | None = None, lifetime: dt.timedelta | None = None) -> Identity | None:
     """Whose the session is, or None: unknown or ended; idle longer than `idle_timeout` (then ended
-    as idle); a user who no longer exists or is disabled (then ended as disabled)."""
+    as idle); started longer than `lifetime` ago, however active (then ended as expired; None: no
+    limit); a user who no longer exists or is disabled (then ended as disabled)."""
     now = now or dt.datetime.now()
     with engine.connect() as conn:
         row = conn.execute(sa.select(user_sessions).where(user_sessions.c.id == session_id)).first()
@@ -100,6 +107,9 @@ def check_session(engine: sa.Engine, session_id: str, idle_timeout: dt.timedelta
         return None
     if now - row.last_seen > idle_timeout:
         _end(engine, session_id, "idle", now)
+        return None
+    if lifetime is not None and now - row.created_at > lifetime:
+        _end(engine, session_id, "expired", now)
         return None
     identity = get_identity(engine, row.username)
     if identity is None:

@@ -5,17 +5,20 @@
 #   deploy/check.sh N BASE_PORT [PROXY_URL]
 #
 # Processes on 127.0.0.1:BASE_PORT+1 .. BASE_PORT+N (as deploy/run.sh and the systemd units start them);
-# the proxy at PROXY_URL (default http://127.0.0.1:BASE_PORT).
+# the proxy at PROXY_URL (default http://127.0.0.1:BASE_PORT; https://127.0.0.1:BASE_PORT when PETITION_TLS_CERT
+# is set, as deploy/run.sh then serves HTTPS). The proxy's certificate is not verified here: the check asks
+# whether nginx answers, a browser checks the certificate.
 set -uo pipefail
 
 usage() { echo "usage: $0 N BASE_PORT [PROXY_URL]" >&2; exit 2; }
 [ $# -ge 2 ] && [ $# -le 3 ] || usage
 N=$1 BASE=$2
 [[ "$N" =~ ^[1-9][0-9]*$ && "$BASE" =~ ^[1-9][0-9]*$ ]] || usage
-PROXY="${3:-http://127.0.0.1:$BASE}"
+DEFAULT_SCHEME=$([ -n "${PETITION_TLS_CERT:-}" ] && echo https || echo http)
+PROXY="${3:-$DEFAULT_SCHEME://127.0.0.1:$BASE}"
 TIMEOUT="${PETITION_CHECK_TIMEOUT:-5}"
 
-ok() { curl -fsS --max-time "$TIMEOUT" -o /dev/null "$1" 2>/dev/null; }
+ok() { curl -fsS --insecure --max-time "$TIMEOUT" -o /dev/null "$1" 2>/dev/null; }
 
 down=0
 for i in $(seq 1 "$N"); do

@@ -7,6 +7,8 @@
 # nginx listens on BASE_PORT (all addresses; PETITION_LISTEN=127.0.0.1:8500 narrows it), the processes
 # on 127.0.0.1:BASE_PORT+1 .. BASE_PORT+N. A process that exits is started again after 3 s.
 # Logs, nginx.conf and pids go to PETITION_RUN_DIR (default: run/ beside app.py).
+# HTTPS: PETITION_TLS_CERT and PETITION_TLS_KEY (PEM files) make nginx's port speak TLS only
+# (deploy/nginx.py --tls-cert/--tls-key; PETITION_HTTP_REDIRECT=PORT adds a plain-HTTP port that redirects).
 # More than one process needs a database server (PostgreSQL): the embedded DuckDB file admits one process.
 set -euo pipefail
 
@@ -72,13 +74,20 @@ for port in "${PORTS[@]}"; do
   healthy "$port" || { echo "process on port $port did not become healthy; see $RUN_DIR/streamlit-$port.log" >&2; exit 1; }
 done
 
+TLS_ARGS=()
+SCHEME=http
+if [ -n "${PETITION_TLS_CERT:-}${PETITION_TLS_KEY:-}" ]; then
+  TLS_ARGS=(--tls-cert "${PETITION_TLS_CERT:-}" --tls-key "${PETITION_TLS_KEY:-}")
+  [ -n "${PETITION_HTTP_REDIRECT:-}" ] && TLS_ARGS+=(--http-redirect "$PETITION_HTTP_REDIRECT")
+  SCHEME=https
+fi
 CONF=$("$PYTHON" -m deploy.nginx standalone --ports "$PORT_LIST" --listen "$LISTEN" --dir "$RUN_DIR/nginx" \
-       --workers "${PETITION_NGINX_WORKERS:-1}")
+       --workers "${PETITION_NGINX_WORKERS:-1}" "${TLS_ARGS[@]}")
 "$NGINX" -t -q -c "$CONF"
 "$NGINX" -c "$CONF" &
 NGINX_PID=$!
 echo "nginx (pid $NGINX_PID) on $LISTEN -> ${PORTS[*]}; config $CONF"
-echo "ready: http://$( [[ "$LISTEN" == *:* ]] && echo "$LISTEN" || echo "127.0.0.1:$LISTEN" )/"
+echo "ready: $SCHEME://$( [[ "$LISTEN" == *:* ]] && echo "$LISTEN" || echo "127.0.0.1:$LISTEN" )/"
 
 # keep everything running: restart a process that exited; stop when nginx exits
 while true; do

@@ -22,6 +22,11 @@ first run (it lasts longer only while the database is down, and then the hand-ov
 The old way never runs pages/__init__.py (nor files in subfolders); tests/test_layers.py checks
 that every other file here is a page that hands over, and tests/test_deep_links.py opens every page
 as the first request of a fresh server.
+
+The old way also shows, before the hand-over, its own list of the folder's files (app, audit, data,
+ledger ...) in the sidebar of a signed-out visitor. server.py therefore ends the old way when the
+server starts (end_pages_folder_mode, what st.navigation's first call does), so that even a fresh
+server's first request runs app.py; the hand-over stays for `streamlit run app.py`.
 """
 from __future__ import annotations
 
@@ -29,6 +34,15 @@ import runpy
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def end_pages_folder_mode() -> None:
+    """Serve every request through app.py from the server's start, as after a first st.navigation call: the
+    flag Streamlit reads once per process (it is set before any session exists, so the folder is never
+    taken for the old way's page list)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
 
 
 def hand_over() -> None:

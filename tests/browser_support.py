@@ -368,6 +368,27 @@ def wait_rendered(page, timeout_ms: int = RENDER_TIMEOUT_MS) -> None:
     page.wait_for_function(_STABLE, timeout=timeout_ms, polling=150)
 
 
+SESSION_COOKIE = "petition_session"  # ui/session_routes.py
+
+
+def sign_in_through_form(tab, username: str, password: str, timeout_ms: int = RENDER_TIMEOUT_MS) -> dict:
+    """Sign in with the form the open page shows, wait for the page to leave it and for the browser to hold the
+    session cookie (the page posts its handoff code to /auth/session); that cookie, as Playwright reports it."""
+    from playwright.sync_api import expect
+
+    title = tab.locator("h1").first.inner_text()
+    tab.get_by_label("用户名").fill(username)
+    tab.get_by_label("密码").fill(password)
+    tab.get_by_role("button", name="登录").click()
+    expect(tab.locator("h1").first).not_to_have_text(title, timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        if cookie := next((c for c in tab.context.cookies() if c["name"] == SESSION_COOKIE), None):
+            return cookie
+        time.sleep(0.2)
+    raise AssertionError(f"no {SESSION_COOKIE} cookie after the sign-in: {[c['name'] for c in tab.context.cookies()]}")
+
+
 def exception_texts(page) -> list[str]:
     """Text of every st.exception box on the page."""
     return [t.strip() for t in page.locator("[data-testid=stException]").all_inner_texts()]

@@ -36,7 +36,8 @@ def test_actions_have_chinese_labels():
     assert {a.value: a.label for a in AuditAction} == {
         "login": "登录", "login_failed": "登录失败", "logout": "退出", "import": "导入", "download": "下载",
         "user_admin": "用户管理", "supervision": "督办", "hotline": "12388来电",
-        "backup": "备份", "restore": "恢复", "document": "发文"}
+        "backup": "备份", "restore": "恢复", "document": "发文", "lockout": "登录暂停",
+        "refused_request": "拒绝请求"}
 
 
 def test_record_an_identity(log):

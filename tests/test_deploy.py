@@ -23,7 +23,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from browser_support import ARTIFACTS, CHROMIUM, REPO_ROOT, chromium, exception_texts, group_alive, new_context, view_url, wait_rendered
+from browser_support import (
+    ARTIFACTS,
+    CHROMIUM,
+    REPO_ROOT,
+    chromium,
+    exception_texts,
+    group_alive,
+    new_context,
+    sign_in_through_form,
+    view_url,
+    wait_rendered,
+)
 from conftest import GOLDEN_CASES, database_of_its_own
 
 from deploy import nginx as nginx_config
@@ -91,6 +102,44 @@ def test_debian_site_file_passes_nginx_t(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+TLS_SITE_FILE = REPO_ROOT / "deploy" / "petition-dashboard-tls.nginx"
+EXAMPLE_TLS = nginx_config.Tls(Path("/etc/ssl/certs/petition-dashboard.pem"), Path("/etc/ssl/private/petition-dashboard.key"),
+                               http_redirect="80")
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by its own key, made now with openssl: (certificate, key)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def test_committed_tls_site_file_is_what_the_generator_writes() -> None:
+    assert TLS_SITE_FILE.read_text(encoding="utf-8") == nginx_config.site_config([8501, 8502], "443", tls=EXAMPLE_TLS)
+
+
+def test_tls_config_passes_nginx_t(tmp_path: Path) -> None:
+    """HTTPS on the port, a plain-HTTP port that only redirects, HSTS once, a Secure stickiness cookie."""
+    need_nginx()
+    cert, key = self_signed_certificate(tmp_path)
+    conf = nginx_config.write_standalone([8501, 8502], "127.0.0.1:8443", tmp_path / "nginx",
+                                         tls=nginx_config.Tls(cert, key, http_redirect="127.0.0.1:8480"))
+    result = nginx_test(conf)
+    assert result.returncode == 0, result.stderr
+    text = conf.read_text(encoding="utf-8")
+    assert "listen 127.0.0.1:8443 ssl;" in text and f"ssl_certificate     {cert};" in text
+    assert "return 301 https://$host:8443$request_uri;" in text and "listen 127.0.0.1:8480;" in text
+    assert text.count("Strict-Transport-Security") == 2  # the processes' hidden, nginx's added
+    assert "userid_flags   httponly samesite=strict secure;" in text
+    usage = subprocess.run([sys.executable, "-m", "deploy.nginx", "site", "--ports", "8501", "--tls-cert", str(cert)],
+                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and "--tls-key" in usage.stderr
+
+
 UNIT_FILE = REPO_ROOT / "deploy" / "petition-dashboard@.service"
 
 
@@ -154,20 +203,25 @@ def healthy(url: str) -> bool:
 
 
 class Deployment:
-    """deploy/run.sh 2 BASE in its own process group: proxy on BASE, processes on BASE+1 and BASE+2."""
+    """deploy/run.sh N BASE in its own process group: proxy on BASE, processes on BASE+1 .. BASE+N (two by
+    default); `tls`: the certificate and key nginx serves HTTPS with."""
 
-    def __init__(self, database_url: str, run_dir: Path) -> None:
-        self.base = free_block(3)
+    def __init__(self, database_url: str, run_dir: Path, processes: int = 2, tls: tuple[Path, Path] | None = None) -> None:
+        self.base = free_block(processes + 1)
         self.database_url = database_url
         self.run_dir = run_dir
+        self.scheme = "https" if tls else "http"
         env = dict(os.environ, DATABASE_URL=database_url, PETITION_RUN_DIR=str(run_dir), PYTHON=sys.executable,
                    PETITION_LISTEN=f"127.0.0.1:{self.base}", NGINX=NGINX)
+        if tls:
+            env.update(PETITION_TLS_CERT=str(tls[0]), PETITION_TLS_KEY=str(tls[1]))
+        self.env = env
         self.log = run_dir / "run.out"
         run_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("wb") as out:
-            self.process = subprocess.Popen(["bash", str(REPO_ROOT / "deploy" / "run.sh"), "2", str(self.base)], cwd=REPO_ROOT,
-                                            env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(["bash", str(REPO_ROOT / "deploy" / "run.sh"), str(processes), str(self.base)],
+                                            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 120
         while "ready:" not in self.output():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -176,7 +230,8 @@ class Deployment:
             time.sleep(0.5)
 
     def url(self, which: str) -> str:
-        return f"http://127.0.0.1:{self.base + {'proxy': 0, 'a': 1, 'b': 2}[which]}"
+        scheme = self.scheme if which == "proxy" else "http"  # the processes themselves speak plain HTTP
+        return f"{scheme}://127.0.0.1:{self.base + {'proxy': 0, 'a': 1, 'b': 2}[which]}"
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -188,9 +243,9 @@ class Deployment:
         return "\n".join(path.read_text(encoding="utf-8", errors="replace") for path in self.run_dir.glob("streamlit-*.log")
                          if "Traceback" in path.read_text(encoding="utf-8", errors="replace"))
 
-    def check(self) -> subprocess.CompletedProcess:
-        return subprocess.run(["bash", str(REPO_ROOT / "deploy" / "check.sh"), "2", str(self.base)], capture_output=True,
-                              text=True, timeout=60)
+    def check(self, processes: int = 2) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", str(REPO_ROOT / "deploy" / "check.sh"), str(processes), str(self.base)],
+                              capture_output=True, text=True, timeout=60, env=self.env)
 
     def stop(self) -> None:
         pgid = self.process.pid
@@ -267,20 +322,11 @@ def case_count_shown(tab) -> int:
 
 
 def test_signed_in_on_a_is_signed_in_on_b(deployment, context) -> None:
-    from playwright.sync_api import expect
-
     tab = context.new_page()
     open_and_wait(tab, view_url(deployment.url("a"), "/", **H1))
-    tab.get_by_label("用户名").fill("sheng")
-    tab.get_by_label("密码").fill(PASSWORD)
-    tab.get_by_role("button", name="登录").click()
-    expect(tab.locator("h1").first).not_to_have_text(SIGN_IN_TITLE, timeout=UI_TIMEOUT_MS)
+    sign_in_through_form(tab, "sheng", PASSWORD, UI_TIMEOUT_MS)  # the page posts its handoff code to A's /auth/session
     wait_rendered(tab)
     assert signed_in(tab)
-    deadline = time.monotonic() + 20  # the page posts its handoff code to A's /auth/session for the cookie
-    while not any(c["name"] == "petition_session" for c in context.cookies()) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert any(c["name"] == "petition_session" for c in context.cookies()), "no session cookie after the sign-in"
 
     other = context.new_page()  # the same browser: the cookie goes to process B (another port, same host)
     open_and_wait(other, view_url(deployment.url("b"), "/priority", **H1))
@@ -415,3 +461,64 @@ def test_reloading_the_reference_data_changes_the_data_version(tmp_path: Path) -
         assert latest_load(engine)["kind"] == "reference"
     finally:
         engine.dispose()
+
+
+# --------------------------------------------------------------------------------------------
+# HTTPS on nginx (deploy/run.sh with PETITION_TLS_CERT / PETITION_TLS_KEY), one process on DuckDB
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tls_deployment(tmp_path_factory: pytest.TempPathFactory):
+    """One process behind nginx serving HTTPS with a certificate made for this test: the golden cases, one user."""
+    need_nginx()
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed")
+    from argon2 import PasswordHasher
+    from browser_support import build_golden_database
+
+    from data_access import auth
+    from data_access.auth import Role
+    from data_access.engine import make_engine
+
+    folder = tmp_path_factory.mktemp("tls")
+    url = build_golden_database(folder / "tls.duckdb", GOLDEN_CASES)
+    engine = make_engine(url)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        auth.add_user(engine, "sheng", PASSWORD, Role.PROVINCE, None)
+    engine.dispose()
+    run_dir = ARTIFACTS / "deploy-tls-run"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    deployed = Deployment(url, run_dir, processes=1, tls=self_signed_certificate(folder))
+    yield deployed
+    deployed.stop()
+    assert not group_alive(deployed.process.pid), "deploy/run.sh left a process behind"
+
+
+def test_behind_tls_the_sign_in_cookie_is_secure(tls_deployment, browser) -> None:
+    """Signed in through nginx's HTTPS: the session cookie (and nginx's stickiness cookie) carry Secure, the page
+    carries HSTS once and the security headers, and a new tab of the browser is still signed in (over wss)."""
+
+    assert tls_deployment.url("proxy").startswith("https://")
+    context = browser.new_context(ignore_https_errors=True, locale="zh-CN")  # the certificate is this test's own
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    try:
+        tab = context.new_page()
+        response = tab.goto(view_url(tls_deployment.url("proxy"), "/", **H1))
+        assert response is not None and response.url.startswith("https://")
+        headers = response.headers  # Playwright joins repeated headers with a newline
+        assert headers.get("strict-transport-security") == nginx_config.HSTS
+        assert "frame-ancestors 'none'" in headers.get("content-security-policy", "")
+        assert headers.get("x-frame-options") == "DENY" and headers.get("x-content-type-options") == "nosniff"
+        wait_rendered(tab)
+        session = sign_in_through_form(tab, "sheng", PASSWORD, UI_TIMEOUT_MS)
+        cookies = {c["name"]: c for c in context.cookies()}
+        assert session["secure"] and session["httpOnly"] and session["sameSite"] == "Strict"
+        assert cookies[nginx_config.ROUTE_COOKIE]["secure"]
+        other = context.new_page()
+        open_and_wait(other, view_url(tls_deployment.url("proxy"), "/priority", **H1))
+        assert signed_in(other), "a new tab over HTTPS is signed out"
+        assert tls_deployment.check(processes=1).returncode == 0
+    finally:
+        context.close()
+    assert not tls_deployment.tracebacks()

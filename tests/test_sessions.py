@@ -116,3 +116,33 @@ def test_a_user_disabled_behind_the_stores_back_is_refused_at_the_next_check(eng
         conn.execute(sa.text("UPDATE users SET disabled = TRUE WHERE username = 'li.si'"))
     assert sessions.check_session(engine, session_id, EIGHT_HOURS, T0) is None
     assert row(engine, session_id).end_reason == "disabled"
+
+
+TWELVE_HOURS = sessions.lifetime_of(12)
+
+
+def test_a_session_ends_at_its_lifetime_however_active(engine: sa.Engine, li: Identity) -> None:
+    """The absolute lifetime (session_lifetime_hours) counts from the sign-in: a user active every hour is
+    still signed out after it, by the tab's check and by the cookie alike; ended as expired."""
+    session_id, token = signed_in(engine, li)
+    for hour in range(1, 12):
+        assert sessions.check_session(engine, session_id, EIGHT_HOURS, T0 + dt.timedelta(hours=hour),
+                                      lifetime=TWELVE_HOURS) == li
+    assert sessions.resume_by_token(engine, token, EIGHT_HOURS, T0 + dt.timedelta(hours=12),
+                                    lifetime=TWELVE_HOURS) is not None
+    late = T0 + dt.timedelta(hours=12, seconds=1)
+    assert sessions.resume_by_token(engine, token, EIGHT_HOURS, late, lifetime=TWELVE_HOURS) is None
+    assert row(engine, session_id).end_reason == "expired"
+    assert sessions.check_session(engine, session_id, EIGHT_HOURS, late) is None  # ended stays ended
+
+
+def test_the_lifetime_is_a_sign_in_setting_of_twelve_hours(tmp_path) -> None:
+    from data_access.config import SettingsError
+
+    assert auth.SignInSettings().session_lifetime_hours == 12
+    path = tmp_path / "settings.toml"
+    path.write_text("[sign_in]\nsession_lifetime_hours = 4\n", encoding="utf-8")
+    assert auth.load_sign_in_settings(path).session_lifetime_hours == 4
+    path.write_text("[sign_in]\nsession_lifetime_hours = 0.5\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="session_lifetime_hours"):
+        auth.load_sign_in_settings(path)

@@ -105,15 +105,17 @@ def _signed_in() -> Identity | None:
     if not any_user_exists(runtime.engine()):
         return OPEN_IDENTITY
     idle = dt.timedelta(hours=runtime.sign_in_settings().idle_timeout_hours)
+    lifetime = sessions.lifetime_of(runtime.sign_in_settings().session_lifetime_hours)
     if (session_id := st.session_state.get(_SESSION_KEY)) is not None:
-        # every run re-checks: sign-out elsewhere, the idle timeout or a disabled user end it at the next action
-        if (identity := sessions.check_session(runtime.engine(), session_id, idle)) is not None:
+        # every run re-checks: sign-out elsewhere, the idle timeout, the lifetime or a disabled user end it at once
+        if (identity := sessions.check_session(runtime.engine(), session_id, idle, lifetime=lifetime)) is not None:
             return identity
         st.session_state.pop(_SESSION_KEY)
         st.session_state[_EXPIRED_KEY] = True
         return None
     token = st.context.cookies.get(SESSION_COOKIE)  # F5, a new tab, a bookmark: the browser's cookie
-    if isinstance(token, str) and token and (resumed := sessions.resume_by_token(runtime.engine(), token, idle)) is not None:
+    if isinstance(token, str) and token and (
+            resumed := sessions.resume_by_token(runtime.engine(), token, idle, lifetime=lifetime)) is not None:
         st.session_state[_SESSION_KEY] = resumed.session_id
         return resumed.identity
     return None
@@ -140,7 +142,7 @@ def _login_form() -> None:
         submitted = st.form_submit_button("登录", type="primary")
     if not submitted:
         if st.session_state.pop(_EXPIRED_KEY, False):
-            st.info("登录已失效（已退出、长时间未操作或账号已停用），请重新登录。")
+            st.info("登录已失效（已退出、长时间未操作、超过登录有效期或账号已停用），请重新登录。")
         return
     engine, client = runtime.engine(), client_address()
     result = authenticate(engine, username, password, client=client, settings=runtime.sign_in_settings())
