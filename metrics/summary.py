@@ -231,8 +231,11 @@ def _migrate_state_table(conn: sa.Connection) -> None:
 
 
 def _rebuild_where_read(conn: sa.Connection) -> None:
-    """The loader's hook: rebuild in the loading transaction on the engines that read the summary."""
-    if reads_summary(conn):
+    """The loader's hook: rebuild in the loading transaction on the engines that read the summary. Not over a
+    summary_state of an older version: replacing that table is DDL, which the MySQL family commits at once (the
+    load would no longer be all or nothing); the summary stays stale until the dashboard or `python -m metrics
+    summary` rebuilds it in a transaction of its own."""
+    if reads_summary(conn) and _state_table(conn) is not _StateTable.OLD:
         rebuild(conn, load_settings())
 
 
