@@ -373,10 +373,11 @@ def item_title(kind: ComplaintKind | str, complaint_id: str, spot_check: bool = 
 
 def item_reason(month: str, note: str, spot_check: bool = False) -> str:
     """The reason of that item: the month's notice, what is asked, and the finding (cut to the ledger's limit)."""
+    notice = f"{int(month[:4])}年{int(month[5:7])}月通报"  # months in words: the reason is printed on the 督办通知单
     if spot_check:
-        text = f"12388来电（{month} 通报）地市反馈不属实，经省级抽查反馈不实，请重新核查处理并按期反馈。抽查情况：{note}"
+        text = f"12388来电（{notice}）地市反馈不属实，经省级抽查反馈不实，请重新核查处理并按期反馈。抽查情况：{note}"
     else:
-        text = f"12388来电（{month} 通报）经核查反馈属实，请整改并按期反馈。核查情况：{note}"
+        text = f"12388来电（{notice}）经核查反馈属实，请整改并按期反馈。核查情况：{note}"
     return text[:ledger.NOTE_MAX]
 
 

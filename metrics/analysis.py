@@ -1,10 +1,11 @@
 """形势分析报告: the facts of a half-year (or any period's) situation report, every one from the metrics layer.
 
 One region (the province, or the city or county of the user who makes it) over a period read as of A
-(metrics.md, "Concentration and change" for the windows): its core figures this period and the
-equal span before, its units below by received and handling, the domains and channels of its reports,
-the rising hot spots, the priority counties and the deterioration signals. The document writer
-(reports/analysis_report.py) only words and draws these numbers.
+(metrics.md, "Concentration and change" for the windows): its core figures this period, the equal span
+before, the calendar period before (prior_window) and the same dates a year earlier, its units below by
+received and handling, the domains and channels of its reports, the rising hot spots, the priority counties
+and the deterioration signals. The document writer (reports/analysis_report.py) only words and draws these
+numbers.
 """
 from __future__ import annotations
 
@@ -58,6 +59,10 @@ class AnalysisFacts:
     priority: pd.DataFrame  # metrics.priority.priority_list rows of status 重点督导 or 关注 within the region
     priority_window: Period  # the rolling window that list was tested over (metrics.priority.priority_window)
     signals: pd.DataFrame  # metrics.signals rows with a signal within the region
+    prior_window: tuple[dt.date, dt.date]  # the calendar month, quarter, half-year or year before one (prior_window)
+    prior: pd.Series  # CORE_METRICS over prior_window, read as of the same A
+    year_ago_window: tuple[dt.date, dt.date]  # the window's dates a year earlier (去年同期)
+    year_ago: pd.Series  # CORE_METRICS over year_ago_window, read as of the same A
 
 
 def _region(conn: sa.Connection, code: str) -> tuple[str, Level]:
@@ -81,6 +86,25 @@ def _province_code(conn: sa.Connection) -> str:
     if code is None:
         raise UnknownRegion("地区参考表中没有省级单位 / the region reference has no province")
     return str(code)
+
+
+def _year_earlier(day: dt.date) -> dt.date:
+    return day.replace(year=day.year - 1) if (day.month, day.day) != (2, 29) else dt.date(day.year - 1, 2, 28)
+
+
+def _month_start(year: int, month: int) -> dt.date:
+    return dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
+def prior_window(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The span a report compares its period with: for a whole calendar month, quarter, half-year or year the one
+    before it (2026年上半年 → 2025年下半年); for any other span the equal span just before (metrics.trends.windows)."""
+    following = end + dt.timedelta(days=1)
+    months = (following.year - start.year) * 12 + following.month - start.month
+    if start.day == 1 and following.day == 1 and months in (1, 3, 6, 12) and (start.month - 1) % months == 0:
+        return _month_start(start.year, start.month - months), start - dt.timedelta(days=1)
+    n = dt.timedelta(days=(end - start).days + 1)
+    return start - n, end - n
 
 
 def _own_row(conn: sa.Connection, level: Level, period: Period, code: str, scope: Scope, settings: Settings) -> pd.Series:
@@ -109,6 +133,9 @@ def analysis_facts(engine: sa.Engine | sa.Connection, period: Period, *, scope: 
     (w_start, w_end), (p_start, p_end) = windows(period)
     current_p = Period(w_start, w_end, period.as_of_date)
     previous_p = Period(p_start, p_end, period.as_of_date)
+    # a window cut at A compares with the equal span before it; a whole calendar period with the one before
+    prior = prior_window(period.start, period.end) if w_end == period.end else (p_start, p_end)
+    ago = (_year_earlier(w_start), _year_earlier(w_end))
     with connect(engine) as conn:
         code = region or scope.code or _province_code(conn)
         name, level = _region(conn, code)
@@ -117,6 +144,8 @@ def analysis_facts(engine: sa.Engine | sa.Connection, period: Period, *, scope: 
         own_scope = Scope(code) if level is not Level.PROVINCE else scope
         current = _own_row(conn, level, current_p, code, own_scope, settings)
         previous = _own_row(conn, level, previous_p, code, own_scope, settings)
+        prior_row = _own_row(conn, level, Period(*prior, period.as_of_date), code, own_scope, settings)
+        year_ago = _own_row(conn, level, Period(*ago, period.as_of_date), code, own_scope, settings)
         unit_level = level.child()
         parent = code if level is not Level.PROVINCE else None
         units = (_units(conn, unit_level, current_p, previous_p, parent, own_scope, settings) if unit_level is not None
@@ -129,9 +158,15 @@ def analysis_facts(engine: sa.Engine | sa.Connection, period: Period, *, scope: 
         ranked = priority_list(conn, tested.as_of_date, scope=own_scope, settings=settings)
         focus = ranked[ranked["status"].isin((PriorityStatus.PRIORITY.value, PriorityStatus.WATCH.value))].reset_index(drop=True)
         signals = deterioration_signals(conn, period.as_of_date, scope=own_scope, settings=settings)
+        tree = pd.DataFrame(conn.execute(sa.select(regions.c.code, regions.c.name, regions.c.parent_code)).fetchall(),
+                            columns=["code", "name", "parent_code"])
+    names, parents = dict(zip(tree["code"], tree["name"], strict=True)), dict(zip(tree["code"], tree["parent_code"], strict=True))
+    # county names repeat across cities (市中区): the lists carry each county's city
+    focus = focus.assign(city_name=focus["city_code"].map(names))
+    signals = signals.assign(city_name=signals["code"].map(parents).map(names))
     return AnalysisFacts(code, name, level, unit_level, period, (w_start, w_end), (p_start, p_end),
                          current, previous, units, _sorted(domains), _sorted(channels), hot_spots, focus, tested,
-                         signals[signals["signals"].astype(str) != ""].reset_index(drop=True))
+                         signals[signals["signals"].astype(str) != ""].reset_index(drop=True), prior, prior_row, ago, year_ago)
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:

@@ -189,11 +189,14 @@ def notice_draft(item: pd.Series, regions: RegionTree, documents: DocumentSettin
 
 
 def notice_facts(item: pd.Series, regions: RegionTree, documents: DocumentSettings, issued: Issued) -> NoticeFacts:
-    """The notice of an item as issued: its number and date from the register, issued by that office to the county."""
+    """The notice of an item as issued: its number and date from the register, issued by that office to the county
+    (抄送 its city when the province issues it)."""
     return NoticeFacts(number=issued.number, issuer=documents.issuer(issuer_name(regions, issued.issued_scope)),
                        recipient=issued.recipient, subject=item["subject"], case_id=item["case_id"],
                        title=item["title"], reason=item["reason"], method=item["method"], opened_on=item["opened_on"],
-                       reply_due=item["reply_due"], issued_on=issued.dated)
+                       reply_due=item["reply_due"], issued_on=issued.dated,
+                       copy_to=(f"{item['city_name']}纪委监委",) if not issued.issued_scope and item["city_name"] != item["county_name"]
+                       else ())
 
 
 def ledger_file(data: ScopedData, items: pd.DataFrame) -> bytes:

@@ -14,8 +14,10 @@ from pages import hand_over
 from presentation.bulletin import bulletin_draft, bulletin_text
 from presentation.documents import DocumentSettings, Issuance
 from presentation.format import EMPTY, UNCHANGED, arrow, delta_color, fmt_delta, fmt_value, plain_markdown
+from reports.bulletin_doc import build_bulletin_document, bulletin_name
 from reports.charts import CJKFontMissing, cjk_font
 from reports.deck import build_deck
+from reports.docx_form import DOCX_MIME
 from reports.pack import deck_name, workbook_name
 from reports.workbook import build_workbook
 from ui.access import current_identity, is_supervisor
@@ -256,7 +258,7 @@ def downloads(report: WeeklyReport, data: ScopedData, identity: Identity, issuan
         st.success(done)
     documents = data.documents
     if issuance is None:
-        st.caption("本周通报尚未发文：演示稿和台账中的通报为未编号的稿，文号留空。")
+        st.caption("本周通报尚未发文：演示稿、台账和通报（Word）中的通报为未编号的稿，文号留空。")
     else:
         st.caption(f"本周通报已发文：{issuance.number}，成文日期 {issuance.dated}，整改反馈期限 {issuance.due}。")
     try:
@@ -264,9 +266,11 @@ def downloads(report: WeeklyReport, data: ScopedData, identity: Identity, issuan
         font_problem = None
     except CJKFontMissing as exc:
         font_problem = str(exc)
-    left, right, _ = st.columns([1, 1, 3])
+    left, right, word, _ = st.columns([1, 1, 1, 2])
     # built only when clicked, and each download written to the audit log like every other one
-    deck, ledger = deck_name(report.as_of), workbook_name(report.as_of)
+    deck, ledger, notice = deck_name(report.as_of), workbook_name(report.as_of), bulletin_name(report.as_of)
+    word.download_button("下载通报（Word）", recorded_download(lambda: build_bulletin_document(report, documents, issuance), notice),
+                         file_name=notice, mime=DOCX_MIME, key="weekly_docx", on_click="ignore", icon=":material/download:")
     left.download_button("下载演示稿（PPTX）", recorded_download(lambda: build_deck(report, documents, issuance), deck),
                          file_name=deck, mime=PPTX_MIME,
                          key="weekly_pptx", on_click="ignore", icon=":material/download:", disabled=font_problem is not None)

@@ -161,11 +161,19 @@ def _priority_sentence(report: WeeklyReport) -> str:
     return text + "。"
 
 
+def _signal_names(report: WeeklyReport) -> list[str]:
+    """The flagged counties, each with its city where the 通报 covers several cities (市中区 is in two)."""
+    if report.unit_level is Level.COUNTY:
+        return report.signals["name"].tolist()
+    city = dict(zip(report.counties["code"], report.counties["city_name"].fillna(""), strict=True))
+    return [f"{city.get(code, '')}{name}" for code, name in zip(report.signals["code"], report.signals["name"], strict=True)]
+
+
 def _signals_sentence(report: WeeklyReport) -> str:
     """The counties whose weekly on-time rate is getting worse, when there are any."""
     if report.signals.empty:
         return ""
-    names = "、".join(report.signals["name"])
+    names = "、".join(_signal_names(report))
     return f"按周控制图，{names}共 {len(report.signals)} 个县（市、区）按期办结率出现变差信号。"
 
 
@@ -224,10 +232,15 @@ def bulletin_draft(report: WeeklyReport, documents: DocumentSettings, region_cod
                  region_code or "", due)
 
 
+def bulletin_title_parts(report: WeeklyReport) -> tuple[str, ...]:
+    """The title's phrases (a printed line breaks only between them)."""
+    week = report.this_week
+    return ("关于", week_span(week.start, week.end), "信访举报", "办理情况的通报")
+
+
 def bulletin_title(report: WeeklyReport) -> str:
     """关于2024年6月24日至30日信访举报办理情况的通报."""
-    week = report.this_week
-    return f"关于{week_span(week.start, week.end)}信访举报办理情况的通报"
+    return "".join(bulletin_title_parts(report))
 
 
 def bulletin_text(report: WeeklyReport, documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,

@@ -28,15 +28,16 @@ def value_label(by: TrendBy, value: str) -> str:
 
 
 def hot_spot_sentence(row: pd.Series, by: TrendBy) -> str:
-    """潍坊市 乡村振兴领域 收件 42 件，比上期增加 20 件（z=2.6），明显上升。"""
+    """潍坊市乡村振兴领域收件42件，占本地区12.5%，比上期（22件）增加20件，明显上升。"""
     what = f"{value_label(by, row['value'])}{'领域' if by is TrendBy.DOMAIN else '渠道'}"
-    return (f"{row['name']} {what} 收件 {int(row['received'])} 件，占本地区 {row['share'] * 100:.1f}%，比上期（{int(row['previous'])} 件）"
-            f"增加 {int(row['change'])} 件（z={row['z']:.1f}），明显上升。")
+    return (f"{row['name']}{what}收件{int(row['received'])}件，占本地区{row['share'] * 100:.1f}%，比上期（{int(row['previous'])}件）"
+            f"增加{int(row['change'])}件，明显上升。")
 
 
 def rising_rule() -> str:
-    """The rule behind 明显上升, in words."""
-    return f"“明显上升”：z ≥ {RISING_Z} 且本期收件不少于 {RISING_MIN_RECEIVED} 件（两期件数的泊松检验）"
+    """The rule behind 明显上升, for a note: in words first, the test after."""
+    return (f"“明显上升”指本期收件不少于{RISING_MIN_RECEIVED}件、且比上期增加的幅度超出正常波动"
+            f"（两期件数的泊松检验，z≥{RISING_Z}）")
 
 
 def period_label(start: dt.date, end: dt.date) -> str:
@@ -51,9 +52,14 @@ def period_label(start: dt.date, end: dt.date) -> str:
     return f"{cn_date(start)}至{cn_date(end)}"
 
 
+def report_title_parts(region_name: str, start: dt.date, end: dt.date) -> tuple[str, ...]:
+    """The title's phrases (a line of the printed title breaks only between them)."""
+    return ("关于", period_label(start, end), region_name, "信访举报形势的", "分析报告")
+
+
 def report_title_for(region_name: str, start: dt.date, end: dt.date) -> str:
     """关于2026年上半年山东省信访举报形势的分析报告."""
-    return f"关于{period_label(start, end)}{region_name}信访举报形势的分析报告"
+    return "".join(report_title_parts(region_name, start, end))
 
 
 def report_title(facts: AnalysisFacts) -> str:
@@ -75,6 +81,15 @@ def report_draft(documents: DocumentSettings, region_code: str, region_name: str
                  "" if level is Level.PROVINCE else region_code)
 
 
+def comparison_label(facts: AnalysisFacts) -> tuple[str, str]:
+    """What the report compares its period with, and the dates to state: (2025年下半年, '') for the calendar period
+    before, or (上期, 2025年7月4日至2025年12月31日) for the equal span before a cut or uneven period."""
+    start, end = facts.prior_window
+    if facts.prior_window != facts.previous_window:
+        return period_label(start, end), ""
+    return "上期", f"{cn_date(start)}至{cn_date(end)}"
+
+
 def change_rate_text(current: float, previous: float) -> str:
     """"（+3.2%）" of a count against its previous value; empty when there was none before."""
     if not previous:
@@ -87,22 +102,28 @@ def _share(part: float, whole: float) -> str:
 
 
 def overall_paragraphs(facts: AnalysisFacts) -> list[str]:
-    """一、总体情况: volume and its change, handling, satisfaction, leapfrog / repeat / contested, overdue."""
-    c, p = facts.current, facts.previous
-    w_end, (p_start, p_end) = facts.window[1], facts.previous_window
-    received, before = int(c["received"]), int(p["received"])
+    """一、总体情况: volume against the period before and a year before, handling, satisfaction, leapfrog / repeat /
+    contested, overdue."""
+    c, p, y = facts.current, facts.prior, facts.year_ago
+    w_end = facts.window[1]
+    received, before, ago = int(c["received"]), int(p["received"]), int(y["received"])
     cut = f"（截至{cn_date(facts.period.as_of_date)}）" if w_end < facts.period.end else ""
-    volume = (f"{period_label(facts.period.start, facts.period.end)}{cut}，{facts.region_name}共收到信访举报 {received} 件，"
-              f"比上期（{cn_date(p_start)}至{cn_date(p_end)}，{before} 件）{count_move(received - before)}"
-              f"{change_rate_text(received, before)}。其中检举控告件 {int(c['accepted'])} 件，占 {_share(c['accepted'], received)}。")
-    handling = (f"办理质效方面，应办结件 {int(c['due'])} 件，按期办结率 {pct(c['on_time_rate'])}，较上期"
-                f"{_rate_change(c['on_time_rate'], p['on_time_rate'])}；初次举报应办结 {int(c['first_due'])} 件，按期办结率 "
-                f"{pct(c['first_on_time_rate'])}，较上期{_rate_change(c['first_on_time_rate'], p['first_on_time_rate'])}；"
-                f"参评 {int(c['rated'])} 件，群众满意率 {pct(c['satisfaction_rate'])}，较上期"
-                f"{_rate_change(c['satisfaction_rate'], p['satisfaction_rate'])}。")
-    order = (f"越级举报 {int(c['leapfrog'])} 件，越级举报率 {pct(c['leapfrog_rate'])}；重复举报 {int(c['repeat'])} 件，"
-             f"重复举报率 {pct(c['repeat_rate'])}；结而不服 {int(c['disputed'])} 件，结而不服率 {pct(c['dispute_rate'])}。"
-             f"截至{cn_date(facts.period.as_of_date)}，超期未办结 {int(c['overdue'])} 件，其中初次举报 {int(c['first_overdue'])} 件。")
+    short, dates = comparison_label(facts)
+    volume = (f"{period_label(facts.period.start, facts.period.end)}{cut}，{facts.region_name}共收到信访举报{received}件，"
+              f"比{short}（{dates + '，' if dates else ''}{before}件）{count_move(received - before)}"
+              f"{change_rate_text(received, before)}，"
+              f"比去年同期（{ago}件）{count_move(received - ago)}{change_rate_text(received, ago)}。"
+              f"其中检举控告件{int(c['accepted'])}件，占{_share(c['accepted'], received)}。")
+
+    def versus(metric: str) -> str:
+        return f"较{short}{_rate_change(c[metric], p[metric])}、较去年同期{_rate_change(c[metric], y[metric])}"
+
+    handling = (f"办理质效方面，应办结件{int(c['due'])}件，按期办结率{pct(c['on_time_rate'])}，{versus('on_time_rate')}；"
+                f"初次举报应办结{int(c['first_due'])}件，按期办结率{pct(c['first_on_time_rate'])}，{versus('first_on_time_rate')}；"
+                f"参评{int(c['rated'])}件，群众满意率{pct(c['satisfaction_rate'])}，{versus('satisfaction_rate')}。")
+    order = (f"越级举报{int(c['leapfrog'])}件，越级举报率{pct(c['leapfrog_rate'])}；重复举报{int(c['repeat'])}件，"
+             f"重复举报率{pct(c['repeat_rate'])}；结而不服{int(c['disputed'])}件，结而不服率{pct(c['dispute_rate'])}。"
+             f"截至{cn_date(facts.period.as_of_date)}，超期未办结{int(c['overdue'])}件，其中初次举报{int(c['first_overdue'])}件。")
     return [volume, handling, order]
 
 
@@ -113,7 +134,7 @@ def _rate_change(now: float | None, before: float | None) -> str:
 
 def _named(frame: pd.DataFrame, label: str, total: int) -> str:
     """A、B、C: the first rows named with their count and share."""
-    return "、".join(f"{row[label]}（{int(row['received'])} 件，占 {_share(row['received'], total)}）"
+    return "、".join(f"{row[label]}（{int(row['received'])}件，占{_share(row['received'], total)}）"
                     for _, row in frame.head(TOP_NAMED).iterrows())
 
 
@@ -124,7 +145,7 @@ def region_paragraph(facts: AnalysisFacts) -> str:
         return "本期没有收件。"
     noun = facts.unit_level.label if facts.unit_level is not None else "地区"
     top = units.head(TOP_NAMED)
-    text = f"收件最多的{noun}是{_named(top, 'name', total)}，合计占 {_share(top['received'].sum(), total)}。"
+    text = f"收件最多的{noun}是{_named(top, 'name', total)}，合计占{_share(top['received'].sum(), total)}。"
     up = units[units["change"] > 0].sort_values(["change", "code"], ascending=[False, True])
     down = units[units["change"] < 0].sort_values(["change", "code"])
     if len(up):
@@ -142,7 +163,7 @@ def breakdown_paragraph(rows: pd.DataFrame, by: TrendBy, total: int) -> str:
     noun = "领域" if by is TrendBy.DOMAIN else "渠道"
     named = rows.assign(label=[value_label(by, v) for v in rows["value"]])
     top = named.head(TOP_NAMED)
-    text = f"反映最集中的{noun}是{_named(top, 'label', total)}，前 {len(top)} 位合计占 {_share(top['received'].sum(), total)}。"
+    text = f"反映最集中的{noun}是{_named(top, 'label', total)}，前{len(top)}位合计占{_share(top['received'].sum(), total)}。"
     up = named[named["change"] > 0].sort_values(["change", "value"], ascending=[False, True])
     if len(up):
         row = up.iloc[0]
@@ -156,10 +177,10 @@ def breakdown_paragraph(rows: pd.DataFrame, by: TrendBy, total: int) -> str:
 
 
 def hot_spot_paragraphs(facts: AnalysisFacts) -> list[str]:
-    """（一）of 突出问题: every rising unit × domain, or a sentence that there is none."""
+    """（一）of 突出问题: every rising unit × domain, or a sentence that there is none (the rule is in the note)."""
     if facts.hot_spots.empty:
-        return [f"本期没有反映集中且明显上升的地区与领域（{rising_rule()}）。"]
-    lead = f"以下 {len(facts.hot_spots)} 处地区与领域收件明显上升（{rising_rule()}）："
+        return ["本期没有反映集中且明显上升的地区与领域。"]
+    lead = f"以下{len(facts.hot_spots)}处地区与领域收件明显上升："
     return [lead, *(hot_spot_sentence(row, TrendBy.DOMAIN) for _, row in facts.hot_spots.iterrows())]
 
 
@@ -167,43 +188,66 @@ def handling_paragraph(facts: AnalysisFacts, min_due: int) -> str:
     """（二）of 突出问题: the units handling worst, and the overdue stock."""
     units = facts.units[facts.units["due"] >= min_due].dropna(subset=["on_time_rate"])
     c = facts.current
-    text = (f"截至{cn_date(facts.period.as_of_date)}，{facts.region_name}超期未办结 {int(c['overdue'])} 件，"
-            f"其中初次举报 {int(c['first_overdue'])} 件。")
+    text = (f"截至{cn_date(facts.period.as_of_date)}，{facts.region_name}超期未办结{int(c['overdue'])}件，"
+            f"其中初次举报{int(c['first_overdue'])}件。")
     if len(units) and facts.unit_level is not None:
         worst = units.sort_values(["on_time_rate", "code"]).head(TOP_NAMED)
-        listed = "、".join(f"{r['name']}（{pct(r['on_time_rate'])}，应办结 {int(r['due'])} 件）" for _, r in worst.iterrows())
-        text += f"按期办结率最低的{facts.unit_level.label}是{listed}（应办结不少于 {min_due} 件的{facts.unit_level.label}中）。"
+        listed = "、".join(f"{r['name']}（{pct(r['on_time_rate'])}，应办结{int(r['due'])}件）" for _, r in worst.iterrows())
+        text += f"按期办结率最低的{facts.unit_level.label}是{listed}（应办结不少于{min_due}件的{facts.unit_level.label}中）。"
     return text
 
 
+def _county_names(frame: pd.DataFrame, facts: AnalysisFacts) -> list[str]:
+    """Counties named with their city (市中区 is in two cities) unless the report is one city's."""
+    if facts.region_level is not Level.PROVINCE or "city_name" not in frame:
+        return frame["name"].tolist()
+    return (frame["city_name"].fillna("") + frame["name"]).tolist()
+
+
 def priority_paragraph(facts: AnalysisFacts) -> str:
-    """The counties the funnel tests single out within the region, over the window they were tested in."""
+    """The counties singled out within the region over the rolling window (the method is in the note)."""
     window = facts.priority_window
-    lead = (f"按{cn_date(window.start)}至{cn_date(window.end)}滚动检验初次举报按期办结率、越级举报率两项"
-            "（与看板“重点督导县”页、周例会一致）")
+    lead = (f"按{cn_date(window.start)}至{cn_date(window.end)}的数据，初次举报按期办结率明显低于全省、越级举报率明显高于全省的"
+            "县（市、区）列为重点督导，其中一项明显偏离的列为关注（与看板“重点督导县”页、周例会一致）")
     if facts.priority.empty:
-        return lead + "，没有县（市、区）列为重点督导或关注。"
-    chosen = facts.priority[facts.priority["status"] == "priority"]["name"].tolist()
-    watch = facts.priority[facts.priority["status"] == "watch"]["name"].tolist()
+        return lead + "，本期没有县（市、区）列为重点督导或关注。"
+    chosen = _county_names(facts.priority[facts.priority["status"] == "priority"], facts)
+    watch = _county_names(facts.priority[facts.priority["status"] == "watch"], facts)
     parts = []
     if chosen:
-        parts.append(f"{len(chosen)} 个县（市、区）列为重点督导：{'、'.join(chosen)}")
+        parts.append(f"{len(chosen)}个县（市、区）列为重点督导：{'、'.join(chosen)}")
     if watch:
-        parts.append(f"{len(watch)} 个列为关注：{'、'.join(watch)}")
-    return lead + "，" + "；".join(parts) + "。"
+        parts.append(f"{len(watch)}个列为关注：{'、'.join(watch)}")
+    return lead + "。" + "；".join(parts) + "。"
+
+
+SIGNAL_PLAIN = {"below_limit": "有一周明显低于此前的正常波动范围", "shift": "连续多周低于此前平均水平",
+                "trend": "连续数周下降"}
 
 
 def signal_lead(facts: AnalysisFacts, recent_weeks: int) -> str:
-    """The sentence before the counties with a deterioration signal."""
+    """The sentence before the counties whose on-time rate has worsened lately."""
     if facts.signals.empty:
-        return f"截至{cn_date(facts.period.as_of_date)}，没有县（市、区）近 {recent_weeks} 周按期办结率出现变差信号。"
-    more = f"（以下列出前 {SIGNALS_NAMED} 个）" if len(facts.signals) > SIGNALS_NAMED else ""
-    return f"截至{cn_date(facts.period.as_of_date)}，{len(facts.signals)} 个县（市、区）近 {recent_weeks} 周按期办结率出现变差信号{more}："
+        return f"截至{cn_date(facts.period.as_of_date)}，没有县（市、区）近{recent_weeks}周按期办结率明显变差。"
+    more = f"（以下列出前{SIGNALS_NAMED}个）" if len(facts.signals) > SIGNALS_NAMED else ""
+    return f"截至{cn_date(facts.period.as_of_date)}，{len(facts.signals)}个县（市、区）近{recent_weeks}周按期办结率明显变差{more}："
+
+
+def signal_sentence(row: pd.Series, facts: AnalysisFacts, recent_weeks: int, baseline_weeks: int) -> str:
+    """济宁市梁山县：近8周按期办结率71.0%（应办结31件），此前26周为88.5%；连续多周低于此前平均水平。"""
+    fired = [SIGNAL_PLAIN.get(s, s) for s in str(row["signals"]).split(",") if s]
+    name = _county_names(pd.DataFrame([row]), facts)[0]
+    return (f"{name}：近{recent_weeks}周按期办结率{row['recent_rate'] * 100:.1f}%（应办结{int(row['recent_due'])}件），"
+            f"此前{baseline_weeks}周为{row['baseline_rate'] * 100:.1f}%；{'；'.join(fired)}。")
 
 
 def scope_note(facts: AnalysisFacts) -> str:
-    """The footnote on windows and sources."""
+    """The note on windows, sources and methods (the statistics the body says in words)."""
     (w_start, w_end), (p_start, p_end) = facts.window, facts.previous_window
+    (r_start, r_end), (y_start, y_end) = facts.prior_window, facts.year_ago_window
     level = "全省" if facts.region_level is Level.PROVINCE else facts.region_name
-    return (f"说明：本期 {w_start} 至 {w_end}，上期为等长的 {p_start} 至 {p_end}，数据截至 {facts.period.as_of_date}；"
-            f"范围为{level}。收件含全部类别，办理质效指标口径见看板“指标口径”页；所有数字由看板指标层计算。")
+    return (f"说明：本期{cn_date(w_start)}至{cn_date(w_end)}，与{cn_date(r_start)}至{cn_date(r_end)}及去年同期"
+            f"{cn_date(y_start)}至{cn_date(y_end)}比较；各领域、渠道和地区的“上期”为本期之前等长的{cn_date(p_start)}至"
+            f"{cn_date(p_end)}。数据截至{cn_date(facts.period.as_of_date)}，范围为{level}。{rising_rule()}；重点督导县按漏斗图"
+            "检验两项比率（z值不小于设定界限）；按期办结率变差按每周比率与此前基线的控制图判断。收件含全部类别，办理质效指标"
+            "口径见看板“指标口径”页；所有数字由看板指标层计算。")

@@ -7,16 +7,14 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from matplotlib.figure import Figure
 
 from data_access.document_register import DocumentKind
 from metrics.analysis import AnalysisFacts
 from metrics.settings import DEFAULT_SETTINGS, Settings
-from metrics.signals import explain_signal
 from metrics.trends import TrendBy
 from presentation.documents import DocumentSettings, Issuance
-from presentation.format import cn_date, pct
+from presentation.format import pct
 from presentation.palette import BLUE, GREY
 from presentation.situation import (
     SIGNALS_NAMED,
@@ -26,14 +24,15 @@ from presentation.situation import (
     overall_paragraphs,
     priority_paragraph,
     region_paragraph,
-    report_title,
+    report_title_parts,
     scope_note,
     signal_lead,
+    signal_sentence,
     value_label,
 )
 
 from .charts import cjk_style, png
-from .docx_form import NOTE_PT, add_heading, add_paragraph, add_picture, add_table, add_title, new_document, to_bytes
+from .docx_form import Letterhead, OfficialDocument
 
 CHART_UNITS = 20  # the units drawn in the region chart (the table lists them all)
 BLANK_LINES = 6  # the empty lines under 意见建议 for the analysts to write into
@@ -91,9 +90,9 @@ def unit_rows(units: pd.DataFrame, total: int) -> list[list[str]]:
 
 
 def breakdown_rows(rows: pd.DataFrame, by: TrendBy) -> list[list[str]]:
-    """值 | 本期 | 上期 | 增减 | 占比 | z | 明显上升, as metrics.trends computed them."""
+    """值 | 本期 | 上期 | 增减 | 占比 | 明显上升, as metrics.trends computed them (the test behind 明显上升 is in the note)."""
     return [[value_label(by, str(r["value"])), str(int(r["received"])), str(int(r["previous"])), _signed(r["change"]),
-             pct(r["share"]), "—" if pd.isna(r["z"]) else f"{r['z']:.2f}", "是" if bool(r["rising"]) else ""]
+             pct(r["share"]), "是" if bool(r["rising"]) else ""]
             for _, r in rows.iterrows()]
 
 
@@ -106,46 +105,42 @@ def build_analysis_report(facts: AnalysisFacts, *, documents: DocumentSettings =
     charts = {"units": units_chart(facts), "domains": breakdown_chart(facts.domains, TrendBy.DOMAIN),
               "channels": breakdown_chart(facts.channels, TrendBy.CHANNEL)}  # drawn first: a font error leaves no file
     total = int(facts.current["received"])
-    doc = new_document()
-    add_paragraph(doc, number, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    add_title(doc, report_title(facts))
-    add_paragraph(doc, f"{documents.issuer(facts.region_name)}　{cn_date(issuance.dated)}",
-                  align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    add_paragraph(doc)
-    add_heading(doc, "一、总体情况")
+    doc = OfficialDocument(Letterhead(documents.issuer(facts.region_name), number, issuance.dated,
+                                      report_title_parts(facts.region_name, facts.period.start, facts.period.end),
+                                      kind="形势分析报告"))
+    doc.heading("一、总体情况")
     for text in overall_paragraphs(facts):
-        add_paragraph(doc, text)
-    add_heading(doc, "二、主要特点")
-    number = iter("一二三")
+        doc.paragraph(text)
+    doc.heading("二、主要特点")
+    ordinal = iter("一二三")
     if facts.unit_level is not None:
-        add_heading(doc, f"（{next(number)}）从区域看", 2)
-        add_paragraph(doc, region_paragraph(facts))
+        doc.heading(f"（{next(ordinal)}）从区域看", 2)
+        doc.paragraph(region_paragraph(facts))
         if (chart := charts["units"]) is not None:
-            add_picture(doc, chart)
-        add_table(doc, [facts.unit_level.label, "本期收件", "上期收件", "增减", "占比", "按期办结率", "初次举报按期办结率",
-                        "群众满意率", "超期未办结"], unit_rows(facts.units, total))
+            doc.picture(chart)
+        doc.table([facts.unit_level.label, "本期收件", "上期收件", "增减", "占比", "按期办结率", "初次举报按期办结率",
+                   "群众满意率", "超期未办结"], unit_rows(facts.units, total))
     for by, rows, key in ((TrendBy.DOMAIN, facts.domains, "domains"), (TrendBy.CHANNEL, facts.channels, "channels")):
         noun = "领域" if by is TrendBy.DOMAIN else "渠道"
-        add_heading(doc, f"（{next(number)}）从{noun}看", 2)
-        add_paragraph(doc, breakdown_paragraph(rows, by, total))
+        doc.heading(f"（{next(ordinal)}）从{noun}看", 2)
+        doc.paragraph(breakdown_paragraph(rows, by, total))
         if (chart := charts[key]) is not None:
-            add_picture(doc, chart, width_cm=14.0)
-        add_table(doc, [noun, "本期收件", "上期收件", "增减", "占比", "z 值", "明显上升"], breakdown_rows(rows, by))
-    add_heading(doc, "三、突出问题")
-    add_heading(doc, "（一）部分地区、领域反映集中", 2)
+            doc.picture(chart, width_mm=140)
+        doc.table([noun, "本期收件", "上期收件", "增减", "占比", "明显上升"], breakdown_rows(rows, by))
+    doc.heading("三、突出问题")
+    doc.heading("（一）部分地区、领域反映集中", 2)
     for text in hot_spot_paragraphs(facts):
-        add_paragraph(doc, text)
-    add_heading(doc, "（二）办理质效有待提升", 2)
-    add_paragraph(doc, handling_paragraph(facts, settings.min_volume))
-    add_paragraph(doc, priority_paragraph(facts))
-    add_paragraph(doc, signal_lead(facts, settings.spc_recent_weeks))
+        doc.paragraph(text)
+    doc.heading("（二）办理质效有待提升", 2)
+    doc.paragraph(handling_paragraph(facts, settings.min_volume))
+    doc.paragraph(priority_paragraph(facts))
+    doc.paragraph(signal_lead(facts, settings.spc_recent_weeks))
     for _, row in facts.signals.head(SIGNALS_NAMED).iterrows():
-        add_paragraph(doc, explain_signal(row, settings))
-    add_heading(doc, "四、意见建议")
-    for _ in range(BLANK_LINES):
-        add_paragraph(doc)
-    add_paragraph(doc, scope_note(facts), size=NOTE_PT)
-    return to_bytes(doc)
+        doc.paragraph(signal_sentence(row, facts, settings.spc_recent_weeks, settings.spc_baseline_weeks))
+    doc.heading("四、意见建议")
+    doc.blank(BLANK_LINES)
+    doc.note(scope_note(facts))
+    return doc.to_bytes()
 
 
 def report_name(region_name: str, start: dt.date, end: dt.date) -> str:

@@ -41,7 +41,8 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DESCRIPTION = """\
 信访举报督导看板 文书工具 / documents of the petition-and-report supervision dashboard.
 
-  weekly    周例会材料（PPTX 演示稿 + XLSX 台账）/ the weekly meeting pack (deck and ledger) into a folder
+  weekly    周例会材料（PPTX 演示稿 + XLSX 台账 + DOCX 通报，通报取文号）/ the weekly meeting pack (deck, ledger and
+            the issued 通报) into a folder
   analysis  形势分析报告（DOCX）/ the situation report of a period (half-year) into a folder
   monthly   12388 月度通报：各市通报、重点县点对点通报、全省汇总与台账，并将该月来电标记为已通报 /
             the month-end 12388 pack (a 通报 per city, a notice per priority county, the summary), marking the month notified
@@ -62,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_week.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
     p_week.add_argument("--as-of", dest="as_of", type=iso_date, required=True,
                         help="this week is the Monday-Sunday week holding this date, read as of it")
-    p_week.add_argument("--out", type=Path, required=True, help="folder to write 周例会_D.pptx and 周例会台账_D.xlsx into")
+    p_week.add_argument("--out", type=Path, required=True,
+                        help="folder to write 周例会_D.pptx, 周例会台账_D.xlsx and 周例会通报_D.docx into")
     add_date_arguments(p_week, "the addressees' 整改 reports")
     add_analysis_parser(sub)
     p_month = sub.add_parser("monthly", help="the month-end 12388 pack (DOCX + XLSX); marks the month's complaints notified")
@@ -211,7 +213,7 @@ def run_weekly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
             raise UsageRefused(str(refused)) from refused
         assert paths is not None
         print(f"通报文号 / number: {issued[0].number}", file=sys.stderr)
-        return [paths.deck, paths.workbook]
+        return [paths.deck, paths.workbook, paths.bulletin]
 
     return _write_files(write, out)
 

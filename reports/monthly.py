@@ -13,7 +13,6 @@ from typing import TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from data_access.auth import Identity
 from data_access.document_register import DocumentKind, Draft, Issued
@@ -26,11 +25,11 @@ from metrics.settings import DEFAULT_SETTINGS, Settings
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings
 from presentation.format import cn_date, pct
 
-from .docx_form import add_heading, add_paragraph, add_table, add_title, new_document, to_bytes
+from .docx_form import Letterhead as Frame
+from .docx_form import OfficialDocument, cn_count
 from .workbook import write_sheet
 
 KIND_LABELS = {k.value: k.label for k in ComplaintKind}
-LIST_WIDTHS_CM = [1.0, 3.4, 2.2, 2.3, 2.8, 2.1, 1.8]  # the 来电清单 across the 15.6 cm of an A4 text block
 LATE = "逾期补录"  # a complaint of an earlier month that joined this notice (imported after its own month's)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 T = TypeVar("T")
@@ -51,150 +50,172 @@ def month_words(month: str) -> str:
 
 
 def _kinds_text(row: pd.Series) -> str:
-    parts = [f"{KIND_LABELS[k]} {int(row[k])} 件" for k in KIND_COLUMNS if int(row[k])]
+    parts = [f"{KIND_LABELS[k]}{cn_count(int(row[k]))}件" for k in KIND_COLUMNS if int(row[k])]
     return "，其中" + "、".join(parts) if parts else ""
 
 
-def _head(doc, letterhead: Letterhead, title: str, addressee: str) -> None:
-    add_paragraph(doc, letterhead.number, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    add_title(doc, title)
-    add_paragraph(doc)
-    add_paragraph(doc, f"{addressee}：", indent=False)
+def you_of(name: str) -> str:
+    """How a document addresses a county-level unit: 你区 (任城区), 你县 (微山县), 你市 (曲阜市), 你旗."""
+    for suffix in ("区", "县", "市", "旗"):
+        if name.endswith(suffix):
+            return f"你{suffix}"
+    return "你单位"
 
 
-def _sign(doc, letterhead: Letterhead) -> None:
-    add_paragraph(doc)
-    add_paragraph(doc, letterhead.issuer, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
-    add_paragraph(doc, cn_date(letterhead.issued_on), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+def _document(letterhead: Letterhead, title: tuple[str, ...], recipient: str | None, *, kind: str,
+              copy_to: tuple[str, ...] = (), attachments: tuple[str, ...] = ()) -> OfficialDocument:
+    return OfficialDocument(Frame(letterhead.issuer, letterhead.number, letterhead.issued_on, title, recipient,
+                                  copy_to=copy_to, attachments=attachments, kind=kind))
+
+
+def city_notice_title_parts(facts: MonthlyFacts, notice: CityNotice) -> tuple[str, ...]:
+    """The title's phrases (a line breaks only between them)."""
+    return ("关于", month_words(facts.month), "12388举报电话", "反映", notice.name, "检举控告", "办理问题的通报")
 
 
 def city_notice_title(facts: MonthlyFacts, notice: CityNotice) -> str:
     """关于2026年10月12388举报电话反映济宁市检举控告办理问题的通报."""
-    return f"关于{month_words(facts.month)}12388举报电话反映{notice.name}检举控告办理问题的通报"
+    return "".join(city_notice_title_parts(facts, notice))
 
 
 def build_city_notice(facts: MonthlyFacts, notice: CityNotice, letterhead: Letterhead, spot_share: float,
                       feedback_due: dt.date) -> bytes:
-    """One city's 通报: its complaints by kind and county, its handling against the province, the list to answer."""
-    doc = new_document()
-    _head(doc, letterhead, city_notice_title(facts, notice), f"{notice.name}纪委监委")
+    """One city's 通报: its complaints by kind and county, its handling against the province, the counties notified
+    point to point, the list to answer (附件)."""
     n, late = int(notice.counts["complaints"]), notice.late
-    add_heading(doc, "一、来电情况")
+    doc = _document(letterhead, city_notice_title_parts(facts, notice), f"{notice.name}纪委监委", kind="12388来电通报",
+                    attachments=("来电清单",) if n else ())
+    doc.heading("一、来电情况")
     if n:
         by_county = notice.counties[notice.counties["complaints"] > 0].sort_values(["complaints", "code"], ascending=[False, True])
-        add_paragraph(doc, _calls_text(facts, n, late, "反映你市检举控告办理问题的") + f"{_kinds_text(notice.counts)}。按县（市、区）："
-                      + "、".join(f"{r['name']} {int(r['complaints'])} 件" for _, r in by_county.iterrows()) + "。")
-        add_table(doc, ["县（市、区）", "来电", *(KIND_LABELS[k] for k in KIND_COLUMNS)],
-                  [[str(r["name"]), str(int(r["complaints"])), *(str(int(r[k])) for k in KIND_COLUMNS)]
+        doc.paragraph(_calls_text(facts, n, late, "反映你市检举控告办理问题的") + f"{_kinds_text(notice.counts)}。按县（市、区）："
+                      + "、".join(f"{r['name']}{cn_count(int(r['complaints']))}件" for _, r in by_county.iterrows()) + "。")
+        doc.table(["县（市、区）", "来电", *(KIND_LABELS[k] for k in KIND_COLUMNS)],
+                  [[str(r["name"]), cn_count(int(r["complaints"])), *(cn_count(int(r[k])) for k in KIND_COLUMNS)]
                    for _, r in by_county.iterrows()])
     else:
-        add_paragraph(doc, f"{month_words(facts.month)}，12388举报电话未接到反映你市检举控告办理问题的来电。")
-    add_heading(doc, "二、办理情况")
+        doc.paragraph(f"{month_words(facts.month)}，12388举报电话未接到反映你市检举控告办理问题的来电。")
+    doc.heading("二、办理情况")
     h, p = notice.handling, facts.province
-    add_paragraph(doc, f"{month_words(facts.month)}，你市按期办结率 {pct(h['on_time_rate'])}（全省 {pct(p['on_time_rate'])}），"
-                       f"初次举报按期办结率 {pct(h['first_on_time_rate'])}（全省 {pct(p['first_on_time_rate'])}），"
-                       f"群众满意率 {pct(h['satisfaction_rate'])}（全省 {pct(p['satisfaction_rate'])}）；截至{cn_date(facts.as_of)}，"
-                       f"超期未办结 {int(h['overdue'])} 件，其中初次举报 {int(h['first_overdue'])} 件。")
-    add_table(doc, ["指标", notice.name, "全省"], [
-        ["应办结件", str(int(h["due"])), str(int(p["due"]))],
+    doc.paragraph(f"{month_words(facts.month)}，你市按期办结率{pct(h['on_time_rate'])}（全省{pct(p['on_time_rate'])}），"
+                  f"初次举报按期办结率{pct(h['first_on_time_rate'])}（全省{pct(p['first_on_time_rate'])}），"
+                  f"群众满意率{pct(h['satisfaction_rate'])}（全省{pct(p['satisfaction_rate'])}）；截至{cn_date(facts.as_of)}，"
+                  f"超期未办结{cn_count(int(h['overdue']))}件，其中初次举报{cn_count(int(h['first_overdue']))}件。")
+    doc.table(["指标", notice.name, "全省"], [
+        ["应办结件", cn_count(int(h["due"])), cn_count(int(p["due"]))],
         ["按期办结率", pct(h["on_time_rate"]), pct(p["on_time_rate"])],
         ["初次举报按期办结率", pct(h["first_on_time_rate"]), pct(p["first_on_time_rate"])],
         ["群众满意率", pct(h["satisfaction_rate"]), pct(p["satisfaction_rate"])],
-        ["超期未办结（月末）", str(int(h["overdue"])), str(int(p["overdue"]))],
-        ["结而不服件", str(int(h["disputed"])), str(int(p["disputed"]))]])
-    add_heading(doc, "三、工作要求")
+        ["超期未办结（月末）", cn_count(int(h["overdue"])), cn_count(int(p["overdue"]))],
+        ["结而不服件", cn_count(int(h["disputed"])), cn_count(int(p["disputed"]))]])
+    own = [c for c in facts.county_notices if c.city_name == notice.name]
+    if own:
+        doc.paragraph(f"你市{'、'.join(c.name for c in own)}列为重点督导县（市、区），其初次举报超期未办结和结而不服情况"
+                      "已另行点对点通报，并抄送你市纪委监委。")
+    doc.heading("三、工作要求")
     if n:
-        add_paragraph(doc, f"请对附件所列 {n} 件来电逐件核查，于{cn_date(feedback_due)}前在督导看板“12388通报”页逐件反馈"
-                           f"核查情况（属实或不属实，并说明理由）。反馈属实的，省纪委监委信访室挂账督办、销号管理；反馈不属实的，"
-                           f"按不低于 {spot_share * 100:.0f}% 的比例（每市至少 1 件）抽查，抽查发现反馈不实的，一并挂账督办。")
+        doc.paragraph(f"请对附件所列{cn_count(n)}件来电逐件核查，于{cn_date(feedback_due)}前在督导看板“12388通报”页逐件反馈"
+                      f"核查情况（属实或不属实，并说明理由）。反馈属实的，省纪委监委信访室挂账督办、销号管理；反馈不属实的，"
+                      f"按不低于{spot_share * 100:.0f}%的比例（每市至少1件）抽查，抽查发现反馈不实的，一并挂账督办。")
     else:
-        add_paragraph(doc, "请继续落实检举控告按期办理、及时反馈的要求。")
-    _sign(doc, letterhead)
+        doc.paragraph("请继续落实检举控告按期办理、及时反馈的要求。")
     if n:
-        add_paragraph(doc, "附件：来电清单" + (f"（备注“{LATE}”的 {late} 件为此前月份来电、通报后补录）" if late else ""),
-                      indent=False)
-        add_table(doc, ["序号", "来电编号", "来电日期", "县（市、区）", "反映类型", "关联件号", "备注"], widths_cm=LIST_WIDTHS_CM, rows=
+        doc.attachment("附件", ("来电清单",))
+        if late:
+            doc.note(f"备注“{LATE}”的{late}件为此前月份来电、通报后补录。")
+        doc.table(["序号", "来电编号", "来电日期", "县（市、区）", "反映类型", "关联件号", "备注"], unbroken=(0, 1, 2, 5), rows=
                   [[str(i), str(r["complaint_id"]), str(r["received_date"]), str(r["county_name"]), KIND_LABELS[str(r["kind"])],
                     "" if pd.isna(r["case_id"]) else str(r["case_id"]), LATE if r["late"] else ""]
                    for i, (_, r) in enumerate(notice.complaints.iterrows(), start=1)])
-    return to_bytes(doc)
+    return doc.to_bytes()
 
 
 def _calls_text(facts: MonthlyFacts, n: int, late: int, about: str) -> str:
     """The opening of the 来电情况 paragraph: the notice's n calls, and how many of them joined it late."""
     if not late:
-        return f"{month_words(facts.month)}，12388举报电话共接到{about}来电 {n} 件"
-    return (f"本次通报12388举报电话{about}来电 {n} 件，其中{month_words(facts.month)}来电 {n - late} 件、"
-            f"此前月份来电{LATE} {late} 件（通报后导入，并入本次通报）")
+        return f"{month_words(facts.month)}，12388举报电话共接到{about}来电{cn_count(n)}件"
+    return (f"本次通报12388举报电话{about}来电{cn_count(n)}件，其中{month_words(facts.month)}来电{cn_count(n - late)}件、"
+            f"此前月份来电{LATE}{cn_count(late)}件（通报后导入，并入本次通报）")
+
+
+def county_notice_title_parts(facts: MonthlyFacts, notice: CountyNotice) -> tuple[str, ...]:
+    """The title's phrases (a line breaks only between them)."""
+    return ("关于", f"{notice.city_name}{notice.name}", "初次举报", "超期未办结", "及结而不服", "情况的通报",
+            f"（{month_words(facts.month)}）")
 
 
 def county_notice_title(facts: MonthlyFacts, notice: CountyNotice) -> str:
-    """关于微山县初次举报超期未办结及结而不服情况的通报（2026年10月）."""
-    return f"关于{notice.name}初次举报超期未办结及结而不服情况的通报（{month_words(facts.month)}）"
+    """关于济宁市微山县初次举报超期未办结及结而不服情况的通报（2026年10月）."""
+    return "".join(county_notice_title_parts(facts, notice))
 
 
 def build_county_notice(facts: MonthlyFacts, notice: CountyNotice, letterhead: Letterhead, reply_due: dt.date) -> bytes:
-    """A priority county's point-to-point notice: its overdue first reports and 结而不服 cases, by case number only."""
-    doc = new_document()
-    _head(doc, letterhead, county_notice_title(facts, notice), f"{notice.city_name}{notice.name}纪委监委主要负责人")
+    """A priority county's point-to-point notice, 抄送 its city: its overdue first reports and 结而不服 cases, by case
+    number only."""
+    you = you_of(notice.name)
+    doc = _document(letterhead, county_notice_title_parts(facts, notice), f"{notice.city_name}{notice.name}纪委监委",
+                    kind="点对点通报", copy_to=(f"{notice.city_name}纪委监委",))
     window = facts.priority_window
-    add_paragraph(doc, f"你县（市、区）列为重点督导县（近 {_months(window)} 个月，{cn_date(window.start)}至{cn_date(window.end)}，"
-                       f"初次举报按期办结率明显低于全省、越级举报率明显高于全省）。经{month_words(facts.month)}全覆盖检查，"
-                       f"截至{cn_date(facts.as_of)}，你县（市、区）初次举报超期未办结 {len(notice.overdue_first)} 件，"
-                       f"本月办结的检举控告中结而不服 {len(notice.disputed)} 件，件号见下表。")
-    add_heading(doc, "一、初次举报超期未办结")
+    doc.paragraph(f"{you}列为重点督导县（市、区）（近{_months(window)}个月，{cn_date(window.start)}至{cn_date(window.end)}，"
+                  f"初次举报按期办结率明显低于全省、越级举报率明显高于全省）。经{month_words(facts.month)}全覆盖检查，"
+                  f"截至{cn_date(facts.as_of)}，{you}初次举报超期未办结{len(notice.overdue_first)}件，"
+                  f"本月办结的检举控告中结而不服{len(notice.disputed)}件，件号见下表。")
+    doc.heading("一、初次举报超期未办结")
     if len(notice.overdue_first):
-        add_table(doc, ["序号", "件号", "收件日期", "办理期限", "超期天数"],
+        doc.table(["序号", "件号", "收件日期", "办理期限", "超期天数"],
                   [[str(i), str(r["case_id"]), str(r["received_date"]), str(r["due_date"]), str(int(r["days_overdue"]))]
-                   for i, (_, r) in enumerate(notice.overdue_first.iterrows(), start=1)])
+                   for i, (_, r) in enumerate(notice.overdue_first.iterrows(), start=1)], unbroken=(0, 1, 2, 3))
     else:
-        add_paragraph(doc, "无。")
-    add_heading(doc, "二、结而不服")
+        doc.paragraph("无。")
+    doc.heading("二、结而不服")
     if len(notice.disputed):
-        add_table(doc, ["序号", "件号", "办结日期"],
-                  [[str(i), str(r["case_id"]), str(r["closed_date"])] for i, (_, r) in enumerate(notice.disputed.iterrows(), start=1)])
+        doc.table(["序号", "件号", "办结日期"],
+                  [[str(i), str(r["case_id"]), str(r["closed_date"])] for i, (_, r) in enumerate(notice.disputed.iterrows(), start=1)],
+                  unbroken=(0, 1, 2))
     else:
-        add_paragraph(doc, "无。")
-    add_heading(doc, "三、工作要求")
-    add_paragraph(doc, f"请你县（市、区）纪委监委主要负责人亲自过问，逐件明确办理责任和时限，于{cn_date(reply_due)}前将办理进展书面反馈"
-                       f"{letterhead.issuer}。")
-    _sign(doc, letterhead)
-    return to_bytes(doc)
+        doc.paragraph("无。")
+    doc.heading("三、工作要求")
+    doc.paragraph(f"请{you}纪委监委主要负责人亲自过问，逐件明确办理责任和时限，于{cn_date(reply_due)}前将办理进展书面反馈"
+                  f"{letterhead.issuer}。")
+    return doc.to_bytes()
 
 
 def _months(window) -> int:
     return (window.end.year - window.start.year) * 12 + window.end.month - window.start.month + (1 if window.start.day == 1 else 0)
 
 
+def province_summary_title_parts(facts: MonthlyFacts) -> tuple[str, ...]:
+    """The title's phrases (a line breaks only between them)."""
+    return (month_words(facts.month), "12388举报电话", "来电及", "重点督导县", "检查情况汇总")
+
+
 def province_summary_title(facts: MonthlyFacts) -> str:
     """2026年10月12388举报电话来电及重点督导县检查情况汇总."""
-    return f"{month_words(facts.month)}12388举报电话来电及重点督导县检查情况汇总"
+    return "".join(province_summary_title_parts(facts))
 
 
 def build_province_summary(facts: MonthlyFacts, letterhead: Letterhead, feedback_due: dt.date) -> bytes:
-    """The province's summary: complaints by city and kind, handling by city, the notices sent."""
-    doc = new_document()
-    add_paragraph(doc, letterhead.number, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    add_title(doc, province_summary_title(facts))
-    add_paragraph(doc, f"{letterhead.issuer}　{cn_date(letterhead.issued_on)}", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    """The province's summary (for its leaders: no 主送): complaints by city and kind, handling by city, the notices
+    sent."""
+    doc = _document(letterhead, province_summary_title_parts(facts), None, kind="12388月度汇总")
     t = facts.province_counts
-    add_heading(doc, "一、来电情况")
-    add_paragraph(doc, _calls_text(facts, int(t["complaints"]), facts.late, "反映检举控告办理问题的") + f"{_kinds_text(t)}。"
-                       f"已向 {sum(1 for n in facts.city_notices if int(n.counts['complaints']))} 个市通报，"
-                       f"请于{cn_date(feedback_due)}前反馈。")
-    add_table(doc, ["市", "来电", *(KIND_LABELS[k] for k in KIND_COLUMNS), "按期办结率", "初次举报按期办结率", "群众满意率", "超期未办结"],
-              [[str(r["name"]), str(int(r["complaints"])), *(str(int(r[k])) for k in KIND_COLUMNS), pct(r["on_time_rate"]),
-                pct(r["first_on_time_rate"]), pct(r["satisfaction_rate"]), str(int(r["overdue"]))]
+    doc.heading("一、来电情况")
+    doc.paragraph(_calls_text(facts, int(t["complaints"]), facts.late, "反映检举控告办理问题的") + f"{_kinds_text(t)}。"
+                  f"已向{sum(1 for n in facts.city_notices if int(n.counts['complaints']))}个市通报，"
+                  f"请于{cn_date(feedback_due)}前反馈。")
+    doc.table(["市", "来电", *(KIND_LABELS[k] for k in KIND_COLUMNS), "按期办结率", "初次举报按期办结率", "群众满意率", "超期未办结"],
+              [[str(r["name"]), cn_count(int(r["complaints"])), *(cn_count(int(r[k])) for k in KIND_COLUMNS),
+                pct(r["on_time_rate"]), pct(r["first_on_time_rate"]), pct(r["satisfaction_rate"]), cn_count(int(r["overdue"]))]
                for _, r in facts.cities.iterrows()])
-    add_heading(doc, "二、重点督导县检查情况")
+    doc.heading("二、重点督导县检查情况")
     if facts.county_notices:
-        add_paragraph(doc, f"对 {len(facts.county_notices)} 个重点督导县全覆盖检查初次举报超期未办结及结而不服情况，并点对点通报其纪委监委"
-                           "主要负责人：")
-        add_table(doc, ["县（市、区）", "所属市", "初次举报超期未办结", "本月结而不服"],
+        doc.paragraph(f"对{len(facts.county_notices)}个重点督导县全覆盖检查初次举报超期未办结及结而不服情况，并点对点通报其纪委监委"
+                      "主要负责人、抄送所在市纪委监委：")
+        doc.table(["县（市、区）", "所属市", "初次举报超期未办结", "本月结而不服"],
                   [[n.name, n.city_name, str(len(n.overdue_first)), str(len(n.disputed))] for n in facts.county_notices])
     else:
-        add_paragraph(doc, "本月没有列为重点督导的县（市、区）。")
-    return to_bytes(doc)
+        doc.paragraph("本月没有列为重点督导的县（市、区）。")
+    return doc.to_bytes()
 
 
 def build_province_ledger(facts: MonthlyFacts) -> bytes:

@@ -49,7 +49,7 @@ def written_report(engine: sa.Engine, out_dir: Path, *extra: str) -> docx.docume
 
 
 def paragraphs(document: docx.document.Document) -> list[str]:
-    return [p.text for p in document.paragraphs]
+    return [p.text.replace("\n", "") for p in document.paragraphs]  # a title's lines joined
 
 
 def table_rows(table) -> list[list[str]]:
@@ -90,10 +90,11 @@ def test_the_report_holds_the_cli_numbers_in_the_usual_order(golden_engine: sa.E
     assert found == HEADINGS
     body = "\n".join(texts)
     current = facts["current"]
-    assert f"共收到信访举报 {current['received']} 件" in body
-    assert f"超期未办结 {current['overdue']} 件，其中初次举报 {current['first_overdue']} 件" in body
-    assert f"按期办结率 {current['on_time_rate'] * 100:.1f}%" in body
-    units_table, domains_table, channels_table = document.tables
+    assert f"共收到信访举报{current['received']}件" in body
+    assert f"超期未办结{current['overdue']}件，其中初次举报{current['first_overdue']}件" in body
+    assert f"按期办结率{current['on_time_rate'] * 100:.1f}%" in body
+    units_table, domains_table, channels_table, record = document.tables  # record: the 版记
+    assert record.rows[-1].cells[0].text.endswith("印发")
     assert [r[:4] for r in table_rows(units_table)[1:]] == [
         [u["name"], str(u["received"]), str(u["previous_received"]), f"{u['change']:+d}" if u["change"] else "0"]
         for u in facts["units"]]
@@ -103,7 +104,8 @@ def test_the_report_holds_the_cli_numbers_in_the_usual_order(golden_engine: sa.E
     assert len(document.inline_shapes) == 3  # units, domains, channels: drawn with a CJK font (png() refuses tofu)
     after = texts[texts.index("四、意见建议") + 1:]
     assert after[:6] == [""] * 6  # left for the analysts to write
-    assert after[-1].startswith("说明：本期 2024-01-01 至 2024-06-30")
+    note = next(t for t in after if t.startswith("说明："))
+    assert note.startswith("说明：本期2024年1月1日至2024年6月30日，与2023年7月1日至2023年12月31日及去年同期")
     for paragraph in document.paragraphs:
         for run in (r for r in paragraph.runs if r.text):  # a picture's run has no text and no fonts
             assert run.element.rPr.rFonts.get(docx.oxml.ns.qn("w:eastAsia")), run.text  # Chinese in the document's fonts
@@ -134,11 +136,30 @@ def test_a_report_cut_at_the_as_of_date_says_so(golden_engine: sa.Engine) -> Non
                            scope=WHOLE_PROVINCE)
     assert facts.window == (dt.date(2024, 1, 1), dt.date(2024, 2, 15))
     assert facts.previous_window == (dt.date(2023, 10, 2), dt.date(2023, 11, 16))
-    now, before = int(facts.current["received"]), int(facts.previous["received"])
+    now, before, ago = int(facts.current["received"]), int(facts.previous["received"]), int(facts.year_ago["received"])
+    assert facts.prior_window == facts.previous_window and facts.year_ago_window == (dt.date(2023, 1, 1), dt.date(2023, 2, 15))
     body = "\n".join(paragraphs(docx.Document(io.BytesIO(build_analysis_report(facts)))))
-    assert (f"2024年1月1日至2024年3月31日（截至2024年2月15日），山东省共收到信访举报 {now} 件，比上期（2023年10月2日至"
-            f"2023年11月16日，{before} 件）{'增加' if now > before else '减少'} {abs(now - before)} 件"
-            f"（{(now - before) / before * 100:+.1f}%）。") in body
+
+    def move(a: int, b: int) -> str:
+        return f"{'增加' if a > b else '减少'}{abs(a - b)}件" + (f"（{(a - b) / b * 100:+.1f}%）" if b else "")
+
+    assert (f"2024年1月1日至2024年3月31日（截至2024年2月15日），山东省共收到信访举报{now}件，比上期（2023年10月2日至"
+            f"2023年11月16日，{before}件）{move(now, before)}，比去年同期（{ago}件）{move(now, ago)}。") in body
+
+
+def test_a_half_year_is_compared_with_the_half_year_before_and_a_year_ago(golden_engine: sa.Engine) -> None:
+    facts = analysis_facts(golden_engine, Period(dt.date(2024, 1, 1), dt.date(2024, 6, 30), dt.date(2024, 6, 30)),
+                           scope=WHOLE_PROVINCE)
+    assert facts.prior_window == (dt.date(2023, 7, 1), dt.date(2023, 12, 31))
+    assert facts.year_ago_window == (dt.date(2023, 1, 1), dt.date(2023, 6, 30))
+    body = "\n".join(paragraphs(docx.Document(io.BytesIO(build_analysis_report(facts)))))
+    assert f"比2023年下半年（{int(facts.prior['received'])}件）" in body
+    overall = body.split("一、总体情况")[1].split("二、主要特点")[0]
+    assert f"比去年同期（{int(facts.year_ago['received'])}件）" in overall and "上期" not in overall
+    assert "较2023年下半年" in body and "较去年同期" in body
+    for jargon in ("z=", "z≥", "泊松", "控制下限", "基线", "漏斗图"):  # statistics stay in the note
+        assert jargon not in body.split("说明：")[0], jargon
+    assert "泊松检验" in body.split("说明：")[1]
 
 
 def test_an_empty_previous_span_is_compared_without_a_percentage(golden_engine: sa.Engine) -> None:
@@ -146,9 +167,9 @@ def test_an_empty_previous_span_is_compared_without_a_percentage(golden_engine: 
                            scope=WHOLE_PROVINCE)  # the golden cases start on 2022-07-01
     assert int(facts.previous["received"]) == 0 and int(facts.current["received"]) > 0
     body = "\n".join(paragraphs(docx.Document(io.BytesIO(build_analysis_report(facts)))))
-    assert f"2022年下半年，山东省共收到信访举报 {int(facts.current['received'])} 件，比上期（2021年12月29日至2022年6月30日，0 件）" \
-           f"增加 {int(facts.current['received'])} 件。" in body
-    assert "按期办结率" in body and "较上期无法比较" in body
+    assert f"2022年下半年，山东省共收到信访举报{int(facts.current['received'])}件，比2022年上半年（0件）" \
+           f"增加{int(facts.current['received'])}件，" in body
+    assert "按期办结率" in body and "较2022年上半年无法比较" in body
     assert "%）" not in body.split("按期办结率")[0].split("增加")[1]  # no percentage against nothing
 
 

@@ -334,7 +334,7 @@ def test_a_true_answer_opens_a_supervision_item_for_the_case(notified: sa.Engine
     assert (item["subject"], item["case_id"], item["county_code"], item["status"], item["method"]) == (
         "case", "R-1", RENCHENG, "open", "letter")
     assert item["title"] == "12388来电反映办理缓慢（来电编号 H-1）属实"
-    assert item["reason"] == "12388来电（2024-05 通报）经核查反馈属实，请整改并按期反馈。核查情况：承办人拖延，已约谈"
+    assert item["reason"] == "12388来电（2024年5月通报）经核查反馈属实，请整改并按期反馈。核查情况：承办人拖延，已约谈"
     assert item["reply_due"] == dt.date(2024, 6, 20)  # 10 working days: 端午 (6-10) is a holiday
     assert (item["opened_by"], item["opened_scope"], item["opened_at"]) == ("jining", JINING, NOW)
     details = list(recent(notified, 2)["detail"])

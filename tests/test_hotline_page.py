@@ -128,7 +128,8 @@ def test_the_month_end_pack_marks_the_month_and_a_true_answer_opens_an_item(demo
         book = openpyxl.load_workbook(io.BytesIO(pack.read(f"12388月度台账_{month}.xlsx")))
         in_book = [row[0] for row in book["来电清单"].iter_rows(min_row=2, values_only=True)]
         in_cities = [row.cells[1].text for name in pack.namelist() if name.startswith(f"12388通报_{month}_")
-                     for table in docx.Document(io.BytesIO(pack.read(name))).tables if table.rows[0].cells[1].text == "来电编号"
+                     for table in docx.Document(io.BytesIO(pack.read(name))).tables
+                     if len(table.columns) > 1 and table.rows[0].cells[1].text == "来电编号"
                      for row in table.rows[1:]]
     assert sorted(in_book) == sorted(in_cities) == sorted(notified)
     picked = at.selectbox(key="hotline_feedback_pick").value

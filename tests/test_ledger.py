@@ -210,24 +210,26 @@ def test_notice_is_an_official_form_word_document() -> None:
     from docx import Document
 
     from presentation.documents import DocumentSettings
-    from reports.notice import NoticeFacts, build_notice, notice_name
+    from reports.notice import RECEIPT, NoticeFacts, build_notice, notice_name
 
-    facts = NoticeFacts(number="督办〔2024〕3f2a1c", issuer=DocumentSettings().issuer("济宁市"), recipient="任城区纪委监委",
+    facts = NoticeFacts(number="济宁纪信督〔2024〕3号", issuer=DocumentSettings().issuer("济宁市"), recipient="济宁市任城区纪委监委",
                         subject="case", case_id="SD101-0000042", title="件号 SD101-0000042 超期 12 天未办结",
                         reason="请立即督促办结，并书面反馈超期原因。", method="letter", opened_on=dt.date(2024, 6, 28),
                         reply_due=dt.date(2024, 7, 5), issued_on=dt.date(2024, 6, 28))
     doc = Document(io.BytesIO(build_notice(facts)))
-    texts = [p.text for p in doc.paragraphs if p.text]
-    assert texts[:3] == ["督办通知单", "督办〔2024〕3f2a1c", "任城区纪委监委："]
-    assert "2024年6月28日，济宁市纪委监委信访室对件号 SD101-0000042 的检举控告件进行发函督办" in texts[3]
-    assert texts[4] == "一、督办事项：件号 SD101-0000042 超期 12 天未办结。"
-    assert texts[5] == "二、督办要求：请立即督促办结，并书面反馈超期原因。"
-    assert texts[6].startswith("三、请于2024年7月5日前")
-    assert texts[-2:] == ["济宁市纪委监委信访室", "2024年6月28日"]
-    body = doc.paragraphs[4].runs[0]
+    texts = [p.text for p in doc.paragraphs if p.text.strip()]
+    assert texts[:4] == ["济宁市纪委监委信访室", "济宁纪信督〔2024〕3号", "督办通知单", "济宁市任城区纪委监委："]
+    assert "2024年6月28日，济宁市纪委监委信访室对件号SD101-0000042的检举控告件进行发函督办" in texts[4]
+    assert texts[5:9] == ["一、督办事项", "件号SD101-0000042超期12天未办结。", "二、督办要求", "请立即督促办结，并书面反馈超期原因。"]
+    assert texts[10].startswith("请于2024年7月5日前") and texts[11] == f"附件：{RECEIPT}"
+    assert [t.strip() for t in texts[12:14]] == ["济宁市纪委监委信访室", "2024年6月28日"]
+    assert texts[14:16] == ["附件", RECEIPT]  # the 回执 on a page of its own
+    receipt = [[cell.text for cell in row.cells] for row in doc.tables[0].rows]
+    assert receipt[1] == ["督办通知单文号", "济宁纪信督〔2024〕3号"]
+    body = doc.paragraphs[[p.text for p in doc.paragraphs].index(texts[4])].runs[0]
     assert body.font.size.pt == 16 and body.element.rPr.rFonts.get(
         "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "仿宋_GB2312"
-    assert notice_name(facts) == "督办通知单_任城区纪委监委_2024-06-28.docx"
+    assert notice_name(facts) == "督办通知单_济宁市任城区纪委监委_2024-06-28.docx"
 
 
 def test_ledger_workbook_has_items_and_steps(db: sa.Engine) -> None:

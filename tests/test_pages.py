@@ -661,7 +661,7 @@ def test_analysis_names_the_rising_hot_spots_and_maps_every_city(golden_url: str
     shown = [m.value for m in at.markdown if m.value.startswith("**▲ 上升**")]
     assert len(shown) == len(rising) > 0
     top = rising.sort_values("z", ascending=False).iloc[0]
-    assert f"{top['name']} {top['value']}领域 收件 {int(top['received'])} 件" in shown[0]
+    assert f"{top['name']}{top['value']}领域收件{int(top['received'])}件" in shown[0]
     assert at.subheader[0].value == f"反映集中且明显上升（{len(rising)} 处）"
     details = [d.value for d in at.dataframe if "label" in d.value.columns][0]
     assert len(details) == len(rows) and set(details["name"]) == set(rows["name"])

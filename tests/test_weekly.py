@@ -514,9 +514,16 @@ def test_cli_weekly_writes_the_pack(golden_engine: sa.Engine, tmp_path: Path) ->
     url = golden_engine.url.render_as_string(hide_password=False)
     assert cli_main(["weekly", "--as-of", "2024-06-30", "--out", str(tmp_path), "--db", url], out=out) == 0
     printed = [Path(line) for line in out.getvalue().splitlines()]
-    assert printed == [tmp_path / "周例会_2024-06-30.pptx", tmp_path / "周例会台账_2024-06-30.xlsx"]
+    assert printed == [tmp_path / "周例会_2024-06-30.pptx", tmp_path / "周例会台账_2024-06-30.xlsx",
+                       tmp_path / "周例会通报_2024-06-30.docx"]
     assert len(Presentation(printed[0]).slides) > len(Section)
     assert openpyxl.load_workbook(printed[1]).sheetnames[0] == NOTES_SHEET
+    import docx
+
+    texts = [p.text.replace("\n", "") for p in docx.Document(str(printed[2])).paragraphs]
+    number = next(t for t in texts if re.fullmatch(r"鲁纪信通〔\d{4}〕\d+号", t))  # issued: a number from the register
+    notes = dict(openpyxl.load_workbook(printed[1])[NOTES_SHEET].iter_rows(min_row=2, values_only=True))
+    assert notes["通报文号"] == number and "关于2024年6月24日至30日信访举报办理情况的通报" in texts
 
 
 def _golden_file(path: Path) -> str:
@@ -529,14 +536,14 @@ def _golden_file(path: Path) -> str:
 
 
 def test_cli_weekly_as_a_process(tmp_path: Path) -> None:
-    """What the cron runs: a separate process, exit status 0, the two paths on stdout."""
+    """What the cron runs: a separate process, exit status 0, the three paths on stdout."""
     url = _golden_file(tmp_path / "golden.duckdb")
     done = subprocess.run([sys.executable, "-m", "reports", "weekly", "--as-of", "2024-06-30", "--out",
                            str(tmp_path / "out"), "--db", url], cwd=REPO_ROOT, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr
     paths = [Path(p) for p in done.stdout.split()]
-    assert [p.name for p in paths] == ["周例会_2024-06-30.pptx", "周例会台账_2024-06-30.xlsx"]
+    assert [p.name for p in paths] == ["周例会_2024-06-30.pptx", "周例会台账_2024-06-30.xlsx", "周例会通报_2024-06-30.docx"]
     assert all(p.is_file() for p in paths)
 
 
@@ -633,7 +640,7 @@ def test_page_opens_on_the_section_in_the_url(page_url: str) -> None:
     shown = [m.value for m in at.markdown]
     assert all(plain_markdown(p) in shown for p in paragraphs)
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["下载演示稿（PPTX）", "下载台账（XLSX）"]
+    assert labels == ["下载演示稿（PPTX）", "下载台账（XLSX）", "下载通报（Word）"]
 
 
 @pytest.mark.parametrize("period", ["last_week", "last_month", "this_week", "custom"])
