@@ -94,6 +94,12 @@ def pct(rate: float | None) -> str:
     return EMPTY if rate is None or is_missing(rate) else f"{rate * 100:.1f}%"
 
 
+def cn_count(value: float) -> str:
+    """A count as the documents print it: digits, with thousands separators from 10,000 up (9999, 12,345)."""
+    number = int(value)
+    return f"{number:,}" if abs(number) >= 10000 else str(number)
+
+
 def cn_date(day: dt.date) -> str:
     """2024年6月30日."""
     return f"{day.year}年{day.month}月{day.day}日"

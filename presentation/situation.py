@@ -15,7 +15,7 @@ from metrics.analysis import AnalysisFacts
 from metrics.trends import RISING_MIN_RECEIVED, RISING_Z, TrendBy
 
 from .documents import DocumentSettings
-from .format import cn_date, count_move, pct, rate_move, shown_change
+from .format import cn_count, cn_date, count_move, pct, rate_move, shown_change
 
 CHANNEL_LABELS = {c.value: c.label for c in Channel}
 TOP_NAMED = 3
@@ -30,8 +30,8 @@ def value_label(by: TrendBy, value: str) -> str:
 def hot_spot_sentence(row: pd.Series, by: TrendBy) -> str:
     """潍坊市乡村振兴领域收件42件，占本地区12.5%，比上期（22件）增加20件，明显上升。"""
     what = f"{value_label(by, row['value'])}{'领域' if by is TrendBy.DOMAIN else '渠道'}"
-    return (f"{row['name']}{what}收件{int(row['received'])}件，占本地区{row['share'] * 100:.1f}%，比上期（{int(row['previous'])}件）"
-            f"增加{int(row['change'])}件，明显上升。")
+    return (f"{row['name']}{what}收件{cn_count(row['received'])}件，占本地区{row['share'] * 100:.1f}%，"
+            f"比上期（{cn_count(row['previous'])}件）增加{cn_count(row['change'])}件，明显上升。")
 
 
 def rising_rule() -> str:
@@ -109,21 +109,21 @@ def overall_paragraphs(facts: AnalysisFacts) -> list[str]:
     received, before, ago = int(c["received"]), int(p["received"]), int(y["received"])
     cut = f"（截至{cn_date(facts.period.as_of_date)}）" if w_end < facts.period.end else ""
     short, dates = comparison_label(facts)
-    volume = (f"{period_label(facts.period.start, facts.period.end)}{cut}，{facts.region_name}共收到信访举报{received}件，"
-              f"比{short}（{dates + '，' if dates else ''}{before}件）{count_move(received - before)}"
+    volume = (f"{period_label(facts.period.start, facts.period.end)}{cut}，{facts.region_name}共收到信访举报{cn_count(received)}件，"
+              f"比{short}（{dates + '，' if dates else ''}{cn_count(before)}件）{count_move(received - before)}"
               f"{change_rate_text(received, before)}，"
-              f"比去年同期（{ago}件）{count_move(received - ago)}{change_rate_text(received, ago)}。"
-              f"其中检举控告件{int(c['accepted'])}件，占{_share(c['accepted'], received)}。")
+              f"比去年同期（{cn_count(ago)}件）{count_move(received - ago)}{change_rate_text(received, ago)}。"
+              f"其中检举控告件{cn_count(c['accepted'])}件，占{_share(c['accepted'], received)}。")
 
     def versus(metric: str) -> str:
         return f"较{short}{_rate_change(c[metric], p[metric])}、较去年同期{_rate_change(c[metric], y[metric])}"
 
-    handling = (f"办理质效方面，应办结件{int(c['due'])}件，按期办结率{pct(c['on_time_rate'])}，{versus('on_time_rate')}；"
-                f"初次举报应办结{int(c['first_due'])}件，按期办结率{pct(c['first_on_time_rate'])}，{versus('first_on_time_rate')}；"
-                f"参评{int(c['rated'])}件，群众满意率{pct(c['satisfaction_rate'])}，{versus('satisfaction_rate')}。")
-    order = (f"越级举报{int(c['leapfrog'])}件，越级举报率{pct(c['leapfrog_rate'])}；重复举报{int(c['repeat'])}件，"
-             f"重复举报率{pct(c['repeat_rate'])}；结而不服{int(c['disputed'])}件，结而不服率{pct(c['dispute_rate'])}。"
-             f"截至{cn_date(facts.period.as_of_date)}，超期未办结{int(c['overdue'])}件，其中初次举报{int(c['first_overdue'])}件。")
+    handling = (f"办理质效方面，应办结件{cn_count(c['due'])}件，按期办结率{pct(c['on_time_rate'])}，{versus('on_time_rate')}；"
+                f"初次举报应办结{cn_count(c['first_due'])}件，按期办结率{pct(c['first_on_time_rate'])}，{versus('first_on_time_rate')}；"
+                f"参评{cn_count(c['rated'])}件，群众满意率{pct(c['satisfaction_rate'])}，{versus('satisfaction_rate')}。")
+    order = (f"越级举报{cn_count(c['leapfrog'])}件，越级举报率{pct(c['leapfrog_rate'])}；重复举报{cn_count(c['repeat'])}件，"
+             f"重复举报率{pct(c['repeat_rate'])}；结而不服{cn_count(c['disputed'])}件，结而不服率{pct(c['dispute_rate'])}。"
+             f"截至{cn_date(facts.period.as_of_date)}，超期未办结{cn_count(c['overdue'])}件，其中初次举报{cn_count(c['first_overdue'])}件。")
     return [volume, handling, order]
 
 
@@ -134,7 +134,7 @@ def _rate_change(now: float | None, before: float | None) -> str:
 
 def _named(frame: pd.DataFrame, label: str, total: int) -> str:
     """A、B、C: the first rows named with their count and share."""
-    return "、".join(f"{row[label]}（{int(row['received'])}件，占{_share(row['received'], total)}）"
+    return "、".join(f"{row[label]}（{cn_count(row['received'])}件，占{_share(row['received'], total)}）"
                     for _, row in frame.head(TOP_NAMED).iterrows())
 
 
@@ -188,11 +188,11 @@ def handling_paragraph(facts: AnalysisFacts, min_due: int) -> str:
     """（二）of 突出问题: the units handling worst, and the overdue stock."""
     units = facts.units[facts.units["due"] >= min_due].dropna(subset=["on_time_rate"])
     c = facts.current
-    text = (f"截至{cn_date(facts.period.as_of_date)}，{facts.region_name}超期未办结{int(c['overdue'])}件，"
-            f"其中初次举报{int(c['first_overdue'])}件。")
+    text = (f"截至{cn_date(facts.period.as_of_date)}，{facts.region_name}超期未办结{cn_count(c['overdue'])}件，"
+            f"其中初次举报{cn_count(c['first_overdue'])}件。")
     if len(units) and facts.unit_level is not None:
         worst = units.sort_values(["on_time_rate", "code"]).head(TOP_NAMED)
-        listed = "、".join(f"{r['name']}（{pct(r['on_time_rate'])}，应办结{int(r['due'])}件）" for _, r in worst.iterrows())
+        listed = "、".join(f"{r['name']}（{pct(r['on_time_rate'])}，应办结{cn_count(r['due'])}件）" for _, r in worst.iterrows())
         text += f"按期办结率最低的{facts.unit_level.label}是{listed}（应办结不少于{min_due}件的{facts.unit_level.label}中）。"
     return text
 
@@ -237,7 +237,7 @@ def signal_sentence(row: pd.Series, facts: AnalysisFacts, recent_weeks: int, bas
     """济宁市梁山县：近8周按期办结率71.0%（应办结31件），此前26周为88.5%；连续多周低于此前平均水平。"""
     fired = [SIGNAL_PLAIN.get(s, s) for s in str(row["signals"]).split(",") if s]
     name = _county_names(pd.DataFrame([row]), facts)[0]
-    return (f"{name}：近{recent_weeks}周按期办结率{row['recent_rate'] * 100:.1f}%（应办结{int(row['recent_due'])}件），"
+    return (f"{name}：近{recent_weeks}周按期办结率{row['recent_rate'] * 100:.1f}%（应办结{cn_count(row['recent_due'])}件），"
             f"此前{baseline_weeks}周为{row['baseline_rate'] * 100:.1f}%；{'；'.join(fired)}。")
 
 

@@ -14,7 +14,7 @@ from metrics.analysis import AnalysisFacts
 from metrics.settings import DEFAULT_SETTINGS, Settings
 from metrics.trends import TrendBy
 from presentation.documents import DocumentSettings, Issuance
-from presentation.format import pct
+from presentation.format import cn_count, pct
 from presentation.palette import BLUE, GREY
 from presentation.situation import (
     SIGNALS_NAMED,
@@ -84,14 +84,14 @@ def _signed(value: float) -> str:
 
 def unit_rows(units: pd.DataFrame, total: int) -> list[list[str]]:
     """地区 | 本期收件 | 上期收件 | 增减 | 占比 | 按期办结率 | 初次举报按期办结率 | 群众满意率 | 超期未办结."""
-    return [[str(r["name"]), str(int(r["received"])), str(int(r["previous_received"])), _signed(r["change"]),
+    return [[str(r["name"]), cn_count(r["received"]), cn_count(r["previous_received"]), _signed(r["change"]),
              pct(r["received"] / total) if total else "—", pct(r["on_time_rate"]), pct(r["first_on_time_rate"]),
-             pct(r["satisfaction_rate"]), str(int(r["overdue"]))] for _, r in units.iterrows()]
+             pct(r["satisfaction_rate"]), cn_count(r["overdue"])] for _, r in units.iterrows()]
 
 
 def breakdown_rows(rows: pd.DataFrame, by: TrendBy) -> list[list[str]]:
     """值 | 本期 | 上期 | 增减 | 占比 | 明显上升, as metrics.trends computed them (the test behind 明显上升 is in the note)."""
-    return [[value_label(by, str(r["value"])), str(int(r["received"])), str(int(r["previous"])), _signed(r["change"]),
+    return [[value_label(by, str(r["value"])), cn_count(r["received"]), cn_count(r["previous"]), _signed(r["change"]),
              pct(r["share"]), "是" if bool(r["rising"]) else ""]
             for _, r in rows.iterrows()]
 

@@ -7,11 +7,12 @@ author gave (a title word is never split); 主送; the body in 仿宋_GB2312 三
 (the section's w:docGrid is lines-and-chars, line pitch 28.95 pt and the character pitch of 28 characters in 156 mm;
 the writer's own paragraphs take exact 28.95 pt lines and a 0.4 pt condensed character spacing, so that a renderer
 that does not compress characters onto the grid, LibreOffice among them, also sets 28 on a line); headings 一、 in
-黑体 and （一） in 楷体; tables whose columns fit their content, header rows repeated, rows never split and the last
-rows never left alone on a page; 附件说明 after the body; the 署名 centred over the 成文日期, the date four characters
-in from the right, both kept on the page of the last text; 附注; each 附件 on a new page under its label; the 版记
-(抄送, 印发机关, 印发日期) at the foot of the last page; page numbers “— 1 —” in 四号 at the outside edge; and the
-document's properties (author, title, dates) from the [documents] settings and the document itself.
+黑体 and （一） in 楷体; tables whose columns fit their content (case ids never wrap), header rows repeated, rows that
+wrap never split across pages and the last rows never left alone on a page; 附件说明 after the body; the 署名
+centred over the 成文日期, the date four characters in from the right, both kept on the page of the last text; 附注;
+each 附件 on a new page under its label; the 版记 (抄送, 印发机关, 印发日期) closing the document after its last text
+(not pushed to the foot of the page); page numbers “— 1 —” in 四号 at the outside edge; and the document's
+properties (author, title, dates) from the [documents] settings and the document itself.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from docx.shared import Emu, Mm, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from presentation.format import cn_date
+from presentation.format import cn_count, cn_date
 
 TITLE_FONT, BODY_FONT, HEADING_FONT, SUBHEADING_FONT, NUMBER_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312", "宋体"
 MASTHEAD_PT, TITLE_PT, BODY_PT, TABLE_PT, NOTE_PT, RECORD_PT, PAGE_PT = 36, 22, 16, 10.5, 12, 14, 14  # 二号 22, 三号 16, 四号 14
@@ -90,11 +91,6 @@ def title_lines(parts: Sequence[str], per_line: float) -> list[str]:
         if best is None or key[:2] < best[:2]:
             best = key
     return best[2] if best else [""]
-
-
-def cn_count(value: int) -> str:
-    """A count as the documents print it: digits with a thousands separator from 10,000 up (9999, 12,345)."""
-    return f"{value:,}" if abs(value) >= 10000 else str(value)
 
 
 @dataclass(frozen=True)
