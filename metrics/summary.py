@@ -37,6 +37,7 @@ metrics summary` rebuilds it by hand, and `--check` tells a cron job whether it 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import threading
 import time
@@ -344,9 +345,11 @@ def currency(conn: sa.Connection, settings: Settings, max_age: float | None = No
 def _version(conn: sa.Connection) -> str:
     """The loads recorded in the import log, and a reading of the case table itself that costs no scan: its
     row count on DuckDB (kept in its metadata), its highest case_id elsewhere (off the primary key's index).
-    A table emptied or refilled without the loader reads as changed too."""
+    A table emptied or refilled without the loader reads as changed too. Kept as its SHA-256 (64 hex digits, the
+    width of summary_state.cases_version: a case id alone may be 64 characters long)."""
     reading = sa.func.count() if conn.dialect.name == "duckdb" else sa.func.max(cases.c.case_id)
-    return f"{cases_version(conn)}|{conn.execute(sa.select(reading).select_from(cases)).scalar()}"
+    text = f"{cases_version(conn)}|{conn.execute(sa.select(reading).select_from(cases)).scalar()}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def case_fingerprint(conn: sa.Connection) -> str:

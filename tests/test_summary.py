@@ -468,3 +468,15 @@ def test_the_dashboard_rebuilds_it_after_cases_changed_in_place(tmp_path, monkey
             assert conn.execute(sa.text("SELECT COUNT(*) FROM data_changes")).scalar_one() == changes_before + 1
     finally:
         engine.dispose()
+
+
+def test_a_case_id_as_long_as_the_contract_allows_keeps_the_summary_current(engine: sa.Engine) -> None:
+    """The highest case id enters the recorded version: a 64-character one (the contract's widest) must neither fail
+    the rebuild nor leave the summary unread."""
+    from data_access.importer import import_bytes
+    from tests.test_importer import case, csv_bytes
+
+    longest = "Z" + "9" * 63
+    import_bytes(engine, csv_bytes([case("A-1"), case(longest)]), "long.csv")
+    assert metrics_cli(["summary", "--db", engine.url.render_as_string(hide_password=False)], StringIO()) == 0
+    assert uses_summary(engine, YEAR_TO_AS_OF, CHECK_NOW, from_summary=None)
