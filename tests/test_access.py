@@ -658,7 +658,7 @@ def test_city_weekly_pack_holds_only_the_city_and_is_audited(golden: sa.Engine, 
                                                              downloads: Spy) -> None:
     open_as("jining", "weekly")
     captured = {file_name: build for (_, file_name), _, build in downloads.calls["recorded_download"]}
-    assert sorted(name.rsplit(".", 1)[1] for name in captured) == ["pptx", "xlsx"]  # both buttons audited
+    assert sorted(name.rsplit(".", 1)[1] for name in captured) == ["docx", "pptx", "xlsx"]  # all three audited
     (ledger_name,) = [name for name in captured if name.endswith(".xlsx")]
     before = len(audit_rows(golden, "jining", AuditAction.DOWNLOAD))
     sheets = pd.read_excel(io.BytesIO(captured[ledger_name]()), sheet_name=None, dtype=str)
