@@ -1,5 +1,5 @@
-"""`python -m metrics table | priority | overdue | warnings | trends | signals | analysis | summary`: the metrics on
-the command line (`analysis`: every number of the situation report as JSON; the Word report itself and the weekly
+"""`python -m metrics table | priority | overdue | warnings | trends | signals | matters | analysis | summary`: the metrics
+on the command line (`analysis`: every number of the situation report as JSON; the Word report itself and the weekly
 pack are written by `python -m reports analysis | weekly`; `summary`: rebuild the per-county daily summary,
 metrics/summary.py, after the case table was written by other means than the loader).
 
@@ -30,6 +30,7 @@ from data_access.scope import WHOLE_PROVINCE
 from . import summary
 from .analysis import AnalysisFacts, UnknownRegion, analysis_facts
 from .caselists import OverdueOrder, overdue_cases
+from .matters import MATTER_BOOLEANS, MATTER_COLUMNS, repeat_matters
 from .priority import PRIORITY_COLUMNS, priority_counties
 from .registry import ALL_IDS
 from .request import Period, TableRequest
@@ -52,6 +53,7 @@ DESCRIPTION = """\
   warnings  三色预警清单（红：已超期，黄：临期，绿） / open cases coloured by their deadline
   trends    形势分析：各地区按领域或渠道的收件集中度与升降 / received by region and domain or channel, and its change
   signals   变差信号：各县近 8 周按期办结率的控制图读数 / counties whose weekly on-time rate is getting worse (SPC)
+  matters   越级重复举报专项治理：重复举报事项筛选（多年、多层、多头）/ repeat matters screened for the campaign
   analysis  形势分析报告的全部数字（JSON；报告本身：python -m reports analysis）/ every number of the situation report
 
 Examples:
@@ -62,6 +64,7 @@ Examples:
   python -m metrics warnings --as-of 2024-06-30 --parent 370800 --format json
   python -m metrics trends --level county --by domain --from 2024-01-01 --to 2024-06-30 --parent 370800
   python -m metrics signals --as-of 2024-06-30
+  python -m metrics matters --as-of 2024-06-30 --parent 370800
   python -m metrics analysis --from 2024-01-01 --to 2024-06-30 --region 370800
 """
 
@@ -96,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_sig = sub.add_parser("signals", parents=[common], help="counties whose weekly on-time rate is getting worse")
     p_sig.add_argument("--as-of", dest="as_of", type=iso_date, default=None, help="default: today")
     p_sig.add_argument("--parent", help="only counties under this region code")
+    p_matters = sub.add_parser("matters", parents=[common], help="repeat matters (reported again and again) screened")
+    p_matters.add_argument("--as-of", dest="as_of", type=iso_date, default=None, help="default: today")
+    p_matters.add_argument("--parent", help="only matters whose latest report lies under this region code")
     p_analysis = sub.add_parser("analysis", parents=[period], help="every number of the situation report (JSON)")
     p_analysis.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
     p_analysis.add_argument("--region", help="the city or county the report covers (default: the whole province)")
@@ -155,6 +161,13 @@ def run_signals(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
                                  settings=args.settings)
 
 
+def run_matters(engine: sa.Engine, args: argparse.Namespace) -> pd.DataFrame:
+    with connect(engine) as conn:
+        check_parent(conn, Level.COUNTY, args.parent)  # any region: the matters whose latest report lies at or under it
+    found = repeat_matters(engine, args.as_of or dt.date.today(), parent=args.parent, settings=args.settings)
+    return pd.DataFrame([m.as_record() for m in found], columns=list(MATTER_COLUMNS))
+
+
 def run_analysis(engine: sa.Engine, args: argparse.Namespace) -> dict[str, object]:
     try:
         facts = analysis_facts(engine, _period(args), scope=WHOLE_PROVINCE, region=args.region, settings=args.settings)
@@ -184,7 +197,7 @@ def facts_document(facts: AnalysisFacts) -> dict[str, object]:
 
 
 COMMANDS = {"table": run_table, "priority": run_priority, "overdue": run_overdue, "warnings": run_warnings,
-            "trends": run_trends, "signals": run_signals}
+            "trends": run_trends, "signals": run_signals, "matters": run_matters}
 def run_summary(engine: sa.Engine, args: argparse.Namespace) -> dict[str, object]:
     """Rebuild the summary in one transaction, moving the data version (a hand rebuild follows a write the app
     did not make, so every cache reads anew); what was built and whether this engine reads it."""
@@ -215,7 +228,7 @@ def check_summary(engine: sa.Engine, settings: Settings, out: TextIO) -> int:
 
 
 DOCUMENTS = {"analysis": run_analysis, "summary": run_summary}  # one JSON object rather than a table
-TEXT_BOOLEANS = {"trends": ("rising",)}  # written true / false in CSV (the spec's words), not 1 / 0
+TEXT_BOOLEANS = {"trends": ("rising",), "matters": MATTER_BOOLEANS}  # written true / false in CSV (the spec's words), not 1 / 0
 
 
 def settings_in_force() -> Settings | None:

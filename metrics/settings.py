@@ -32,6 +32,10 @@ class Settings:
     # how stale the per-county daily summary may be read after cases are changed in place (metrics/summary.py)
     summary_check_seconds: int = setting(300, "按县按日汇总表与案件表的核对间隔（案件表被直接修改后最迟多久发现）", "秒",
                                          0, 86400)
+    # repeat matters (越级重复举报专项治理, metrics/matters.py)
+    settle_quiet_days: int = setting(90, "重复举报事项：案结事了所需的无新举报天数", "天", 1, 3650)
+    screen_min_reports: int = setting(3, "重复举报事项：列入筛选、定为“重点”的最少举报件数", "件", 2, 1000)
+    serious_min_reports: int = setting(6, "重复举报事项：定为“突出”的最少举报件数", "件", 2, 1000)
 
     def __post_init__(self) -> None:
         if self.z_watch < self.z_priority:
@@ -40,6 +44,9 @@ class Settings:
         if max(self.spc_shift_run, self.spc_trend_run) > self.spc_recent_weeks:
             raise SettingsError(f"spc_shift_run / spc_trend_run 不应大于 spc_recent_weeks = "
                                 f"{self.spc_recent_weeks} / a run cannot be longer than the recent weeks")
+        if self.serious_min_reports < self.screen_min_reports:
+            raise SettingsError(f"serious_min_reports（突出）= {self.serious_min_reports} 不应小于 screen_min_reports（重点）"
+                                f"= {self.screen_min_reports} / serious_min_reports must not be below screen_min_reports")
 
 
 DEFAULT_SETTINGS = Settings()

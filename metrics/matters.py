@@ -1,0 +1,229 @@
+"""Repeat matters (越级重复举报专项治理: 多年、多层、多头): the screening of metrics.md, "Repeat matters".
+
+The accusation cases received by the as-of date are grouped by their matter key (the trimmed matter_id,
+else the case's own case_id, compared in binary) and each repeat matter (two reports or more) is read
+in one statement the database runs: its reports, years, levels, channels, open cases, its latest report
+(county, dispute), whether it is settled (案结事了), screened (列入筛选) and its tier (突出 / 重点 / 一般).
+
+Only cases with a matter_id can be in a matter with another case: the statement keys those, then takes
+the cases without one whose case_id such a key names (a semi-join), so the grouping sees the linked few
+rather than millions of one-case matters. The two engine differences it needs (binary text comparison,
+trimming a set of characters) are small constructs here, beside data_access/dialects.py's.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from data_access.dialects import MYSQL_FAMILY, count_where, days_between
+from data_access.engine import connect
+from data_access.enums import Category, LabelledEnum
+from data_access.schema import cases
+
+from .compiler import in_subtree, region_map
+from .rules import is_true
+from .settings import DEFAULT_SETTINGS, Settings
+
+# What a matter key loses at both ends: spaces, tabs, line breaks and U+3000 (全角空格).
+KEY_BLANKS = " \t\n\r\u3000"
+
+MATTER_COLUMNS = ("matter", "county_code", "reports", "first_received", "last_received", "years", "levels", "channels",
+                  "leapfrog", "open", "disputed_last", "quiet_days", "settled", "screened", "tier")
+MATTER_BOOLEANS = ("leapfrog", "disputed_last", "settled", "screened")
+
+
+class MatterTier(LabelledEnum):
+    """重复举报分级, from the number of reports alone."""
+
+    SERIOUS = ("serious", "突出")
+    KEY = ("key", "重点")
+    GENERAL = ("general", "一般")
+
+
+@dataclass(frozen=True)
+class RepeatMatter:
+    """One repeat matter as read at the as-of date (the columns of `python -m metrics matters`)."""
+
+    matter: str  # the key: trimmed matter_id, else the first report's case_id
+    county_code: str  # the latest report's county: the unit handling it now
+    reports: int
+    first_received: dt.date
+    last_received: dt.date
+    years: int  # distinct calendar years of its received dates (多年 when >= 2)
+    levels: int  # distinct received levels, empty not counted (多层 when >= 2)
+    channels: int  # distinct channels (多头 when >= 2)
+    leapfrog: bool
+    open: int  # its cases not closed at the as-of date
+    disputed_last: bool  # the latest report is closed and contested
+    quiet_days: int  # days from the latest report to the as-of date
+    settled: bool  # 案结事了
+    screened: bool  # 列入筛选
+    tier: MatterTier
+
+    def as_record(self) -> dict[str, object]:
+        """The row as plain values, in MATTER_COLUMNS order (the tier as its value)."""
+        return {name: (getattr(self, name).value if name == "tier" else getattr(self, name)) for name in MATTER_COLUMNS}
+
+
+class binary_text(sa.sql.functions.FunctionElement[str]):
+    """A text value compared and ordered by code point (binary): case and full-width characters count.
+    PostgreSQL COLLATE "C"; the MySQL family COLLATE utf8mb4_bin; DuckDB compares binary already."""
+
+    type = sa.String()
+    name = "binary_text"
+    inherit_cache = True
+
+
+class trim_blanks(sa.sql.functions.FunctionElement[str]):
+    """A text value without KEY_BLANKS at either end: DuckDB trim(x, chars), PostgreSQL btrim(x, chars);
+    the MySQL family, whose TRIM removes one string rather than a set, a REGEXP_REPLACE."""
+
+    type = sa.String()
+    name = "trim_blanks"
+    inherit_cache = True
+
+
+def _arg(element: sa.sql.functions.FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    (value,) = [compiler.process(clause, **kw) for clause in element.clauses]
+    return value
+
+
+@compiles(binary_text)
+def _binary_standard(element: binary_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return _arg(element, compiler, **kw)
+
+
+@compiles(binary_text, "postgresql")
+def _binary_postgresql(element: binary_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'({_arg(element, compiler, **kw)} COLLATE "C")'
+
+
+@compiles(trim_blanks)
+def _trim_standard(element: trim_blanks, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"trim({_arg(element, compiler, **kw)}, {compiler.process(sa.literal(KEY_BLANKS), **kw)})"
+
+
+@compiles(trim_blanks, "postgresql")
+def _trim_postgresql(element: trim_blanks, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"btrim({_arg(element, compiler, **kw)}, {compiler.process(sa.literal(KEY_BLANKS), **kw)})"
+
+
+for _dialect in MYSQL_FAMILY:
+    @compiles(binary_text, _dialect)
+    def _binary_mysql(element: binary_text, compiler: SQLCompiler, **kw: Any) -> str:
+        return f"({_arg(element, compiler, **kw)} COLLATE utf8mb4_bin)"
+
+    @compiles(trim_blanks, _dialect)
+    def _trim_mysql(element: trim_blanks, compiler: SQLCompiler, **kw: Any) -> str:
+        blanks = f"[{KEY_BLANKS}]+"
+        pattern = compiler.process(sa.literal(f"^{blanks}|{blanks}$"), **kw)
+        return f"regexp_replace({_arg(element, compiler, **kw)}, {pattern}, '')"
+
+
+def optional_case_columns(conn: sa.Connection) -> frozenset[str]:
+    """Which of the contract's optional columns matter_id and received_level the case table (or view) has."""
+    present = conn.execute(sa.select(sa.text("*")).select_from(sa.table(cases.name)).limit(0)).keys()
+    return frozenset({"matter_id", "received_level"} & set(present))
+
+
+def repeat_matters_query(as_of: dt.date, *, parent: str | None = None, settings: Settings = DEFAULT_SETTINGS,
+                         has_levels: bool = True) -> sa.Select[Any]:
+    """The screening as one statement: a row per repeat matter at the end of `as_of` whose latest report lies
+    at or under `parent`, by reports descending then matter (binary). `has_levels`: the case table has
+    received_level (else every matter has levels 0). Booleans come back as 1 / 0."""
+    a = sa.bindparam("as_of", as_of, type_=sa.Date)
+    keyed = _keyed_cases(a, has_levels)
+    latest_first = sa.func.row_number().over(partition_by=keyed.c.matter,
+                                             order_by=(keyed.c.received_date.desc(), binary_text(keyed.c.case_id).desc()))
+    ranked = sa.select(keyed, latest_first.label("recency")).subquery("ranked")
+    latest = ranked.c.recency == 1
+
+    def flag(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.max(sa.case((condition, 1), else_=0))
+
+    open_at = sa.or_(ranked.c.closed_date.is_(None), ranked.c.closed_date > a)
+    matters = (
+        sa.select(ranked.c.matter, sa.func.max(sa.case((latest, ranked.c.county_code))).label("county_code"),
+                  sa.func.count().label("reports"), sa.func.min(ranked.c.received_date).label("first_received"),
+                  sa.func.max(ranked.c.received_date).label("last_received"),
+                  sa.func.count(sa.distinct(sa.extract("year", ranked.c.received_date))).label("years"),
+                  sa.func.count(sa.distinct(ranked.c.received_level)).label("levels"),
+                  sa.func.count(sa.distinct(ranked.c.channel)).label("channels"),
+                  flag(is_true(ranked.c.is_leapfrog)).label("leapfrog"), count_where(open_at).label("open"),
+                  flag(sa.and_(latest, sa.not_(open_at), is_true(ranked.c.disputed))).label("disputed_last"))
+        .group_by(ranked.c.matter)
+        .having(sa.func.count() >= 2)
+        .subquery("matters")
+    )
+    return _screened(matters, a, parent, settings)
+
+
+def _keyed_cases(a: sa.BindParameter[dt.date], has_levels: bool) -> sa.Subquery:
+    """The accusation cases received by A that can share a matter, with their key: those with a matter_id
+    (keyed by it, trimmed) and those without one whose case_id such a key names."""
+    level = binary_text(sa.func.nullif(cases.c.received_level, "")) if has_levels else sa.null()
+    columns = (cases.c.case_id, cases.c.county_code, cases.c.received_date, cases.c.channel, level.label("received_level"),
+               cases.c.is_leapfrog, cases.c.closed_date, cases.c.disputed)
+    counted = (cases.c.category == Category.ACCUSATION.value, cases.c.received_date <= a)
+    trimmed = trim_blanks(cases.c.matter_id)
+    linked = (sa.select(binary_text(trimmed).label("matter"), *columns)
+              .where(*counted, trimmed != "")
+              .cte("linked"))
+    own_id = binary_text(cases.c.case_id)
+    named = (sa.select(own_id.label("matter"), *columns)
+             .where(*counted, sa.or_(cases.c.matter_id.is_(None), trimmed == ""),
+                    own_id.in_(sa.select(linked.c.matter))))
+    return sa.union_all(sa.select(linked), named).subquery("keyed")
+
+
+def _screened(matters: sa.Subquery, a: sa.BindParameter[dt.date], parent: str | None,
+              settings: Settings) -> sa.Select[Any]:
+    """The matters' derived columns (quiet days, settled, screened, tier), the parent filter and the order."""
+    m = matters.c
+    quiet_days = days_between(a, m.last_received)
+    settle_days = sa.bindparam("settle_quiet_days", settings.settle_quiet_days, type_=sa.Integer)
+    screen_min = sa.bindparam("screen_min_reports", settings.screen_min_reports, type_=sa.Integer)
+    serious_min = sa.bindparam("serious_min_reports", settings.serious_min_reports, type_=sa.Integer)
+    settled = sa.and_(m.open == 0, m.disputed_last == 0, quiet_days >= settle_days)
+    screened = sa.and_(m.reports >= screen_min, sa.or_(m.years >= 2, m.levels >= 2, m.channels >= 2), sa.not_(settled))
+    tier = sa.case((m.reports >= serious_min, MatterTier.SERIOUS.value), (m.reports >= screen_min, MatterTier.KEY.value),
+                   else_=MatterTier.GENERAL.value)
+    stmt = sa.select(m.matter, m.county_code, m.reports, m.first_received, m.last_received, m.years, m.levels, m.channels,
+                     m.leapfrog, m.open, m.disputed_last, quiet_days.label("quiet_days"),
+                     sa.case((settled, 1), else_=0).label("settled"), sa.case((screened, 1), else_=0).label("screened"),
+                     tier.label("tier"))
+    if parent is not None:
+        rmap = region_map()
+        stmt = stmt.join_from(matters, rmap, rmap.c.county_code == m.county_code).where(in_subtree(rmap, parent))
+    return stmt.order_by(m.reports.desc(), binary_text(m.matter))
+
+
+def repeat_matters(conn: sa.Engine | sa.Connection, as_of: dt.date, *, parent: str | None = None,
+                   settings: Settings = DEFAULT_SETTINGS) -> list[RepeatMatter]:
+    """The repeat matters of the province at the end of `as_of` whose latest report lies at or under `parent`
+    (each counting all its cases, wherever they lie), by reports descending then matter (binary order).
+    A case table without matter_id has no repeat matter."""
+    with connect(conn) as c:
+        present = optional_case_columns(c)
+        if "matter_id" not in present:
+            return []
+        stmt = repeat_matters_query(as_of, parent=parent, settings=settings, has_levels="received_level" in present)
+        rows = c.execute(stmt).mappings().all()
+    return [_matter(row) for row in rows]
+
+
+def _matter(row: sa.RowMapping) -> RepeatMatter:
+    def day(value: Any) -> dt.date:  # a DuckDB or driver date, or a datetime where a driver widens it
+        return value.date() if isinstance(value, dt.datetime) else value
+
+    return RepeatMatter(
+        matter=str(row["matter"]), county_code=str(row["county_code"]), reports=int(row["reports"]),
+        first_received=day(row["first_received"]), last_received=day(row["last_received"]), years=int(row["years"]),
+        levels=int(row["levels"]), channels=int(row["channels"]), leapfrog=bool(row["leapfrog"]), open=int(row["open"]),
+        disputed_last=bool(row["disputed_last"]), quiet_days=int(row["quiet_days"]), settled=bool(row["settled"]),
+        screened=bool(row["screened"]), tier=MatterTier(row["tier"]))
