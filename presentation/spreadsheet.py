@@ -9,6 +9,10 @@ injection"). So, in one place:
   whatever it begins with; characters XML cannot hold become U+FFFD instead of failing the download.
 - CSV: a text beginning with one of those characters gets OWASP's prefix, a single quote. Columns of
   numbers, dates and booleans hold no text and are written as they are (a negative number stays a number).
+
+Every table sheet is also set up for paper here (`print_layout`): A4 landscape, one page wide and as many
+tall as it takes, its header row printed on every page and frozen on screen; a column of whole numbers
+shows them as whole numbers (12, 1,234; never 12.0).
 """
 from __future__ import annotations
 
@@ -18,11 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_TEXT_PREFIX = "'"
 REPLACEMENT = "\ufffd"
+COUNT_FORMAT = "#,##0"  # whole numbers: counts, days, ranks
 
 
 def sheet_cell(value: object, sheet: Worksheet | None = None) -> Any:
@@ -48,10 +54,37 @@ def append_row(sheet: Worksheet, values: list[object] | tuple[object, ...]) -> N
 
 
 def append_frame(sheet: Worksheet, frame: pd.DataFrame) -> None:
-    """The frame's header row and rows appended to an XLSX sheet, every cell through sheet_cell."""
+    """The frame's header row and rows appended to an XLSX sheet, every cell through sheet_cell; columns of
+    whole numbers formatted as such; the sheet laid out for print with that header row (print_layout)."""
     append_row(sheet, list(frame.columns))
+    header_row = sheet.max_row
     for row in frame.itertuples(index=False):
         append_row(sheet, row)
+    for i in range(1, len(frame.columns) + 1):
+        if _whole_numbers(frame.iloc[:, i - 1]):
+            for (cell,) in sheet.iter_rows(min_row=header_row + 1, min_col=i, max_col=i):
+                cell.number_format = COUNT_FORMAT
+    print_layout(sheet, header_row)
+
+
+def print_layout(sheet: Worksheet, header_row: int = 1) -> None:
+    """A4 landscape, fitted to one page wide and as many pages tall as the rows need; the rows down to
+    `header_row` frozen on screen, and `header_row` itself repeated at the top of every printed page."""
+    setup = sheet.page_setup
+    setup.orientation, setup.paperSize = "landscape", sheet.PAPERSIZE_A4
+    setup.fitToWidth, setup.fitToHeight = 1, 0  # 0: no limit on the pages down
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.freeze_panes = f"A{header_row + 1}"
+
+
+def _whole_numbers(values: pd.Series) -> bool:
+    """Whether a column holds numbers (no booleans), every one of them whole: a count even when missing
+    values made pandas store it as float."""
+    present = [v for v in values if sheet_cell(v) is not None]
+    return bool(present) and all(
+        isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) and float(v).is_integer()
+        for v in present)
 
 
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from data_access.validate import field_guide
-from presentation.spreadsheet import append_row
+from presentation.spreadsheet import append_row, print_layout
 
 TEMPLATE_NAME = "案件数据导入模板.xlsx"
 CASES_SHEET, GUIDE_SHEET = "案件", "填写说明"
@@ -43,7 +43,7 @@ def import_template_xlsx() -> bytes:
         cases.column_dimensions[letter].width = max(12, 2 * len(g.header) + 4)
         if g.field in TEXT_FIELDS:
             cases.column_dimensions[letter].number_format = "@"
-    cases.freeze_panes = "A2"
+    print_layout(cases)
 
     notes = book.create_sheet(GUIDE_SHEET)
     append_row(notes, ["案件数据导入模板 填写说明"])
@@ -66,6 +66,7 @@ def import_template_xlsx() -> bytes:
     for row in notes.iter_rows(min_row=header_row + 1):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+    print_layout(notes, header_row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

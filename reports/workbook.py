@@ -24,7 +24,7 @@ from metrics.weekly import SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, Weekly
 from presentation.bulletin import bulletin
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings, Issuance
 from presentation.format import rank_text
-from presentation.spreadsheet import append_frame
+from presentation.spreadsheet import COUNT_FORMAT, append_frame
 
 CASE_COLUMNS = ("case_id", "city_name", "county_name", "received_date", "due_date", "days_overdue", "is_first_report",
                 "channel", "domain")
@@ -225,14 +225,14 @@ def _width(value: object) -> float:
 
 def write_sheet(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, str] | None = None, *,
                 filtered: bool = True) -> None:
-    """Header row (bold, filled, frozen, filtered), the rows, number formats, widths fitted to the content
-    (CJK counted double), text longer than MAX_WIDTH wrapped."""
+    """Header row (bold, filled, filtered; frozen and printed on every page as presentation.spreadsheet lays
+    out every sheet), the rows, number formats (whole numbers as such unless `formats` says otherwise), widths
+    fitted to the content (CJK counted double), text longer than MAX_WIDTH wrapped."""
     formats = formats or {}
     append_frame(ws, frame)  # every cell through presentation.spreadsheet: an imported text is never a formula
     for cell in ws[1]:
         cell.font, cell.fill = Font(bold=True), HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    ws.freeze_panes = "A2"
     if filtered and len(frame.columns):
         ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{max(len(frame) + 1, 1)}"
     for i, column in enumerate(frame.columns, start=1):
@@ -263,7 +263,7 @@ def _core_sheet(ws: Worksheet, frame: pd.DataFrame) -> None:
     for row, is_rate in enumerate(frame["_rate"], start=2):
         for column in ("本周", "上周", "去年同期"):
             cell = ws.cell(row=row, column=list(shown.columns).index(column) + 1)
-            cell.number_format = RATE_FORMAT if is_rate else "0"
+            cell.number_format = RATE_FORMAT if is_rate else COUNT_FORMAT
 
 
 def build_workbook(report: WeeklyReport, documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,

@@ -123,14 +123,19 @@ def render(kind: str, content: bytes, title: tuple[str, ...], issuer: str, dated
     return Rendered(kind, content, tuple(lines), page, pngs, title, issuer, dated)
 
 
+def demo_province(folder: Path, cases: int = 60_000) -> Iterator[sa.Engine]:
+    """A demo province in DuckDB in `folder` (cases and 12388 complaints up to 2026-11-20), disposed after."""
+    engine = make_engine(f"duckdb:///{folder / 'demo.duckdb'}")
+    init_database(engine)
+    load_demo(engine, cases, seed=7, end_date=END)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
     """A demo province in DuckDB (cases and 12388 complaints up to 2026-11-20)."""
-    engine = make_engine(f"duckdb:///{tmp_path_factory.mktemp('documents') / 'demo.duckdb'}")
-    init_database(engine)
-    load_demo(engine, 60_000, seed=7, end_date=END)
-    yield engine
-    engine.dispose()
+    yield from demo_province(tmp_path_factory.mktemp("documents"))
 
 
 KINDS = ("summary", "city", "county", "weekly", "analysis", "notice")
