@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_imp.add_argument("--sheet", help="the workbook's sheet to read (default: the first with a header) / 工作表名")
     p_imp.add_argument("--header-row", type=int, help="the header's row number (default: found in the first 20) / 表头行号")
     p_imp.add_argument("--mapping", help="a column mapping saved on the 数据 page / 数据页保存的导入映射名称")
+    p_imp.add_argument("--accept-orphans", action="store_true",
+                       help="with --replace: replace even though ledger items or 12388 complaints keep case ids the file "
+                            "lacks (they are kept) / 整表替换后督办事项、12388来电所对应的案件不在文件中时，确认仍替换（这些记录保留）")
 
     p_hot = sub.add_parser("import-complaints", help="import a CSV/XLSX file of 12388 hotline complaints (append only)")
     p_hot.add_argument("--db", help=db_help)
@@ -136,11 +139,15 @@ def cmd_import(engine: sa.Engine, args: argparse.Namespace) -> int:
     if args.check:
         return _check_import(engine, args, mode, mapping)
     report = import_file(engine, args.file, mode, progress=_progress(f"导入 {args.file.name}"),
-                         actor=_cli_actor(), header_row=args.header_row, sheet=args.sheet, mapping=mapping)
+                         actor=_cli_actor(), header_row=args.header_row, sheet=args.sheet, mapping=mapping,
+                         accept_orphans=args.accept_orphans)
     _print_reading(report.sheet, report.header_row, report.skipped_rows)
     print(f"已导入 {report.rows} 件（模式 {report.mode}）/ imported {report.rows} cases (mode {report.mode})")
     if report.replaced:
         print(f"替换 {report.replaced} 件 / replaced {report.replaced}")
+    if report.orphans.total:
+        print(f"已按确认保留、现已无对应案件：{report.orphans.phrase()} / kept {report.orphans.total} ledger item(s) and "
+              "complaint(s) whose case is not in the file")
     if report.dropped_columns:
         names = ", ".join(report.dropped_columns)
         print(f"已丢弃未知列（未保存）/ dropped unknown columns (not stored): {names}")
@@ -166,8 +173,15 @@ def _check_import(engine: sa.Engine, args: argparse.Namespace, mode: str, mappin
                              header_row=args.header_row, sheet=args.sheet, mode=mode)
     _print_reading(preview.sheet, preview.header_row, preview.skipped_rows)
     _print_column_warnings(preview)
+    if preview.orphans.total:
+        print(f"整表替换后将无对应案件（记录保留，不删除）：{preview.orphans.phrase()} / after the replacement "
+              f"{preview.orphans.total} ledger item(s) and complaint(s) would reference cases not in the file")
     if preview.problems is not None:
         print("\n" + preview.problems.summary(), file=sys.stderr)
+        return EXIT_BAD_DATA
+    if preview.orphans.total and not args.accept_orphans:
+        print(f"导入时将被拒绝：{preview.orphans.counted()}将不再对应任何案件；确认仍要替换请加 --accept-orphans "
+              "/ the import would be refused without --accept-orphans", file=sys.stderr)
         return EXIT_BAD_DATA
     print(f"校验通过：{preview.rows} 件，未写入数据库 / check passed: {preview.rows} cases, nothing written")
     return EXIT_OK

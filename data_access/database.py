@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from . import audit, bulk
 from .auth import Identity, require_whole_province
 from .enums import Level
+from .orphans import Orphans
 from .problems import DatabaseProblems, DataRejected, Problem
 from .regions import default_regions_file, read_regions_file
 from .schema import (
@@ -88,6 +89,7 @@ class LoadReport:
     skipped_rows: tuple[int, ...] = ()  # non-blank rows above the header
     sheet: str | None = None  # the sheet read, for a workbook of several
     written: bool = True  # False for a check (python -m data_access import --check): nothing was written
+    orphans: Orphans = Orphans()  # a confirmed replacement: the ledger items and complaints it left without their case
 
 
 def init_database(engine: sa.Engine, regions_path: Path | None = None) -> int:
@@ -243,11 +245,14 @@ def county_frame(engine: sa.Engine) -> pd.DataFrame:
 
 
 def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: str, kind: str = "import",
-               audit_entry: Callable[[sa.Connection, int], None] | None = None, region: str | None = None) -> LoadReport:
+               audit_entry: Callable[[sa.Connection, int], None] | None = None, region: str | None = None,
+               guard: Callable[[sa.Connection, sa.TableClause], None] | None = None) -> LoadReport:
     """Load validated cases in one transaction via the engine's bulk path; raise DataRejected on a conflict.
     `audit_entry(conn, replaced)`, when given, writes the load's audit row in that same transaction.
     With `region` (a city's or county's upload), a case_id already held by a case of another region is
-    a conflict: an upsert may not overwrite it."""
+    a conflict: an upsert may not overwrite it. `guard(conn, staged)`, when given, runs in the transaction
+    after the rows are staged and before any case is removed, and may refuse the load by raising.
+    Only the case table is written (and the import log): what the app wrote itself is never deleted."""
     table = _with_every_case_column(validated.table)
     with engine.begin() as conn:
         staged = bulk.stage_table(conn, table, key="case_id")
@@ -255,6 +260,8 @@ def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: 
             _refuse_existing_ids(conn, staged, validated)
         if region is not None:
             _refuse_ids_of_other_regions(conn, staged, validated, region)
+        if guard is not None:
+            guard(conn, staged)
         replaced = _remove_replaced(conn, staged, mode)
         cols = [cases.c[c] for c in CASE_COLUMNS]
         if stored_deadlines(conn):

@@ -23,6 +23,7 @@ from . import audit
 from .auth import Identity, OutOfScope
 from .case_checks import inspect_case_file
 from .database import ImportMode, LoadReport, ensure_initialized, load_cases
+from .orphans import Orphans, left_by, orphans_of_file
 from .privacy import shown_value
 from .problems import DataRejected, Problem, ProblemKind
 from .reader import read_source
@@ -78,13 +79,16 @@ def refusal_recorded(engine: sa.Engine, actor: Identity | str, filename: str, *,
 def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = ImportMode.APPEND,
                  progress: Callable[[float], None] | None = None, *, actor: Identity | str = audit.PROGRAM_ACTOR,
                  header_row: int | None = None, sheet: str | None = None, check: bool = False,
-                 mapping: dict[str, str] | None = None, today: dt.date | None = None) -> LoadReport:
+                 mapping: dict[str, str] | None = None, today: dt.date | None = None,
+                 accept_orphans: bool = False) -> LoadReport:
     """Import one file's content as `actor` (its headers read through `mapping` where given); raise
     DataRejected (nothing written but the audit row of the refusal) naming every problem if anything is
     wrong. The header is found among the first rows unless
     `header_row` says where it is; a workbook is read from `sheet` or from its sheet of cases. With
     `check`, the file is read and checked (the database's checks too) and nothing at all is written.
-    `today` is the day of the import (default: the machine's date): no event may be dated after it."""
+    `today` is the day of the import (default: the machine's date): no event may be dated after it.
+    A replacement that would leave ledger items or 12388 complaints without their case (data_access.orphans)
+    is refused unless `accept_orphans`; those rows are kept either way."""
     region = actor.region_code if isinstance(actor, Identity) else None  # 分级上报: a city or county uploads its own
     if region is not None and mode == ImportMode.REPLACE:
         raise OutOfScope("只有省级用户可以覆盖全部案件；市、县两级请用“追加”或“按件号更新”上报本地区的案件。")
@@ -100,27 +104,45 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
         validated = checked.cases
         step(0.6)
         if check:
+            left = orphans_of_file(engine, validated.table["case_id"]) if mode == ImportMode.REPLACE else Orphans()
+            if left.total and not accept_orphans:
+                raise left.refusal(validated.shown("case_id"))
             step(1.0)
             return LoadReport(validated.table.num_rows, mode, Path(filename).name, tuple(validated.dropped_columns), 0,
-                              source.header_row, source.skipped_rows, source.sheet, written=False)
+                              source.header_row, source.skipped_rows, source.sheet, written=False, orphans=left)
+
+        left = Orphans()
+
+        def guard(conn: sa.Connection, staged: sa.TableClause) -> None:
+            # counted in the load's transaction, before the old cases go: what the replacement leaves behind
+            nonlocal left
+            left = left_by(conn, staged)
+            if left.total and not accept_orphans:
+                raise left.refusal(validated.shown("case_id"))
 
         def entry(conn: sa.Connection, replaced: int) -> None:
             # the file as the uploader or the command line named it (a browser's name may hold a "/")
             detail = f"导入 {filename}：{validated.table.num_rows} 件，方式：{MODE_LABELS.get(mode, mode)}"
-            audit.record_in(conn, actor, audit.AuditAction.IMPORT, detail + (f"，替换 {replaced} 件" if replaced else ""))
+            detail += f"，替换 {replaced} 件" if replaced else ""
+            detail += f"，经确认保留无对应案件的{left.counted()}" if left.total else ""
+            audit.record_in(conn, actor, audit.AuditAction.IMPORT, detail)
 
-        report = load_cases(engine, validated, mode, source=Path(filename).name, audit_entry=entry, region=region)
+        report = load_cases(engine, validated, mode, source=Path(filename).name, audit_entry=entry, region=region,
+                            guard=guard if mode == ImportMode.REPLACE else None)
     step(1.0)
-    return dataclasses.replace(report, header_row=source.header_row, skipped_rows=source.skipped_rows, sheet=source.sheet)
+    return dataclasses.replace(report, header_row=source.header_row, skipped_rows=source.skipped_rows, sheet=source.sheet,
+                               orphans=left)
 
 
 def import_file(engine: sa.Engine, path: Path, mode: str = ImportMode.APPEND,
                 progress: Callable[[float], None] | None = None, *, actor: Identity | str = audit.PROGRAM_ACTOR,
                 header_row: int | None = None, sheet: str | None = None, check: bool = False,
-                mapping: dict[str, str] | None = None, today: dt.date | None = None) -> LoadReport:
+                mapping: dict[str, str] | None = None, today: dt.date | None = None,
+                accept_orphans: bool = False) -> LoadReport:
     """Import a CSV/XLSX/Parquet file from disk as `actor` (see import_bytes)."""
     return import_bytes(engine, Path(path).read_bytes(), Path(path).name, mode, progress, actor=actor,
-                        header_row=header_row, sheet=sheet, check=check, mapping=mapping, today=today)
+                        header_row=header_row, sheet=sheet, check=check, mapping=mapping, today=today,
+                        accept_orphans=accept_orphans)
 
 
 @dataclass(frozen=True)
@@ -136,6 +158,7 @@ class Preview:
     sheet: str | None
     problems: DataRejected | None
     notes: tuple[ColumnNote, ...] = ()
+    orphans: Orphans = Orphans()  # a replacement: the ledger items and complaints it would leave without their case
 
     @property
     def masked(self) -> pd.DataFrame:
@@ -150,8 +173,8 @@ def preview_import(engine: sa.Engine, data: bytes, filename: str, *, actor: Iden
                    mapping: dict[str, str] | None = None, header_row: int | None = None,
                    sheet: str | None = None, mode: str = ImportMode.APPEND, today: dt.date | None = None) -> Preview:
     """Read the file and run every check import_bytes would in `mode` (the actor's region and the case ids
-    already in the database included) in one pass; write nothing. A file that cannot be read at all
-    raises DataRejected."""
+    already in the database included) in one pass, and for a replacement count what it would leave without
+    its case; write nothing. A file that cannot be read at all raises DataRejected."""
     source = read_source(data, filename, header_row=header_row, sheet=sheet)
     frame = source.frame
     names = [str(c) for c in frame.columns]
@@ -162,10 +185,14 @@ def preview_import(engine: sa.Engine, data: bytes, filename: str, *, actor: Iden
                             "samples": samples, "masked": [n in masked for n in names],
                             "values": [int((frame[c] != "").sum()) for c in frame.columns]})
     region = actor.region_code if isinstance(actor, Identity) else None
+    orphans = Orphans()
     try:
-        problems = inspect_case_file(engine, source, mode=mode, region=region, mapping=mapping, today=today).problems
+        checked = inspect_case_file(engine, source, mode=mode, region=region, mapping=mapping, today=today)
+        problems = checked.problems
+        if mode == ImportMode.REPLACE and (problems is None or ProblemKind.FILE not in problems.totals):
+            orphans = orphans_of_file(engine, checked.cases.table["case_id"])  # a file without its ids: nothing to say
     except Exception as exc:  # the database refusing to be asked (a NUL byte in a case id on PostgreSQL ...)
         logger.exception("preview of %s stopped", filename)
         problems = unforeseen_refusal(exc)[1]
     return Preview(columns, len(frame), source.header_row, source.skipped_rows, source.sheet, problems,
-                   tuple(dropped_column_notes(frame, mapping)))
+                   tuple(dropped_column_notes(frame, mapping)), orphans)

@@ -15,6 +15,7 @@ from data_access.database import ImportMode, LoadReport
 from data_access.importer import Preview
 from data_access.inventory import calendar_note
 from data_access.mappings import NOT_IMPORTED
+from data_access.orphans import LISTED_CASE_IDS, Orphans, ReferenceKind
 from data_access.privacy import MASKED_LABEL
 from data_access.problems import DataRejected
 from data_access.validate import field_guide
@@ -31,7 +32,7 @@ from ui.view import View
 MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "覆盖全部", ImportMode.UPSERT: "按件号更新"}
 MODE_HELP = ("追加：文件中的件全部新增，件号与库中已有件重复则整批拒绝；"
              "按件号更新：库中已有的件号用文件中的内容替换，其余新增；"
-             "覆盖全部：先删除库中全部案件，再载入本文件。")
+             "覆盖全部：先删除库中全部案件，再载入本文件（督办台账、12388来电记录不删除；其件号不在文件中的，需确认后才能导入）。")
 KIND_LABELS = {"import": "文件导入", "demo": "演示数据", "remove_demo": "删除演示数据", "hotline": "12388来电导入",
                "reference": "重新载入地区与工作日日历"}
 LOAD_MODE_LABELS = {**MODE_LABELS, "delete": "删除"}
@@ -167,9 +168,10 @@ def _preview(data: ScopedData, uploaded, mapping: dict[str, str] | None, mode: s
     return cached[1]
 
 
-def mapping_preview(data: ScopedData, uploaded, mode: str) -> dict[str, str] | None:
+def mapping_preview(data: ScopedData, uploaded, mode: str) -> tuple[dict[str, str] | None, Orphans]:
     """Before anything is written: which field each column of the file feeds (changeable, and saved by
-    name for the next export of the same system), how the file was read, and what the checks found."""
+    name for the next export of the same system), how the file was read, what the checks found, and what a
+    replacement would leave without its case (returned with the mapping)."""
     st.markdown("**导入预览（尚未写入数据库）**")
     saved = data.import_mapping_names()
     left, right = st.columns([2, 3])
@@ -179,7 +181,7 @@ def mapping_preview(data: ScopedData, uploaded, mode: str) -> dict[str, str] | N
         preview = _preview(data, uploaded, base, mode)
     except DataRejected as unreadable:
         show_rejection(unreadable)
-        return None
+        return None, Orphans()
     read = [f"工作表“{preview.sheet}”" if preview.sheet else "", f"表头在第 {preview.header_row} 行",
             f"跳过其上的第 {'、'.join(map(str, preview.skipped_rows))} 行" if preview.skipped_rows else "", f"共 {preview.rows:,} 行"]
     right.caption(plain_markdown("读取：" + "，".join(r for r in read if r) + "。"))
@@ -202,6 +204,7 @@ def mapping_preview(data: ScopedData, uploaded, mode: str) -> dict[str, str] | N
         st.caption(problem_counts(preview.problems))
         show_table(problems_frame(preview.problems), hide_index=True, width="stretch",
                    column_config={"行": st.column_config.NumberColumn("行", format="%d")})
+    orphans_warning(preview.orphans)
     name_col, save_col = st.columns([3, 1], vertical_alignment="bottom")
     name = name_col.text_input("保存本映射，供下次导入同一系统的导出文件（命令行：--mapping 名称）", key="mapping_save_name",
                                placeholder="如：济宁市信访系统导出")
@@ -214,7 +217,19 @@ def mapping_preview(data: ScopedData, uploaded, mode: str) -> dict[str, str] | N
             st.error(str(refused))
         else:
             st.toast(f"已保存导入映射“{name.strip()}”", icon=":material/check_circle:")
-    return mapping
+    return mapping, preview.orphans
+
+
+def orphans_warning(orphans: Orphans) -> None:
+    """A replacement's preview: the ledger items and 12388 complaints whose case is not in the file."""
+    if not orphans.total:
+        return
+    st.warning(f"整表替换后，库中 {orphans.counted()} 所对应的案件不在本文件中，将不再对应任何案件。"
+               "这些记录不会被删除；如确认仍要替换，请在下方勾选确认。")
+    show_table(pd.DataFrame({"类型": [c.kind.label for c in orphans.counts], "记录数": [c.references for c in orphans.counts],
+                             "涉及件号数": [c.cases for c in orphans.counts],
+                             f"件号（前 {LISTED_CASE_IDS} 个）": ["、".join(c.case_ids) for c in orphans.counts]}),
+               hide_index=True, width="stretch")
 
 
 def column_warnings(preview: Preview) -> None:
@@ -243,15 +258,20 @@ def upload_section(data: ScopedData, modes: tuple[str, ...] = tuple(MODE_LABELS)
     uploaded = st.file_uploader("选择文件（CSV、XLSX 或 Parquet）", type=UPLOAD_TYPES, key="upload_file")
     mode = st.radio("导入方式", list(modes), format_func=lambda m: MODE_LABELS[m], horizontal=True,
                     key="upload_mode", help=MODE_HELP)
-    mapping = mapping_preview(data, uploaded, mode) if uploaded is not None else None
-    confirmed = True
+    mapping, orphans = mapping_preview(data, uploaded, mode) if uploaded is not None else (None, Orphans())
+    confirmed = accept_orphans = True
     if mode == ImportMode.REPLACE:
         confirmed = st.checkbox("我确认：删除数据库中现有的全部案件，以本文件替换", key="upload_confirm")
-    if st.button("导入", type="primary", disabled=uploaded is None or not confirmed, key="upload_run") and uploaded:
+        if orphans.total:
+            accept_orphans = st.checkbox(f"我确认：保留{orphans.counted()}，它们将不再对应任何案件",
+                                         key="upload_orphans_confirm")
+    if st.button("导入", type="primary", disabled=uploaded is None or not (confirmed and accept_orphans),
+                 key="upload_run") and uploaded:
         try:
             with st.spinner("正在校验并导入……"):
                 # the importer records the import (or its refusal) in the audit log
-                report = data.import_file(uploaded.getvalue(), uploaded.name, mode, current_identity(), mapping)
+                report = data.import_file(uploaded.getvalue(), uploaded.name, mode, current_identity(), mapping,
+                                          accept_orphans=mode == ImportMode.REPLACE and bool(orphans.total))
         except DataRejected as error:
             show_rejection(error)
         else:
@@ -260,6 +280,29 @@ def upload_section(data: ScopedData, modes: tuple[str, ...] = tuple(MODE_LABELS)
             st.rerun()
     if (report := st.session_state.pop(RESULT_KEY, None)) is not None:
         show_report(report)
+
+
+ORPHANS_LISTED = 200
+
+
+def orphans_section(data: ScopedData) -> None:
+    """无对应案件的记录: ledger items and 12388 complaints whose case left the case table (a replacement)."""
+    listing = data.orphaned_references(ORPHANS_LISTED)
+    if not listing.orphans.total:
+        return
+    st.subheader("无对应案件的记录")
+    st.markdown(f"库中 {listing.orphans.counted()} 所对应的案件已不在案件表中（多为整表替换的文件中没有这些件号）。"
+                "这些记录仍保留；如案件应当存在，请在下次导入时补上。")
+    rows = listing.rows
+    show_table(pd.DataFrame({
+        "类型": [ReferenceKind(k).label for k in rows["kind"]], "件号": rows["case_id"],
+        "记录编号": rows["reference_id"], "县（市、区）代码": rows["county_code"],
+        "记录建立": rows["made_at"], "失去对应案件（不早于）": rows["since"],
+    }), hide_index=True, width="stretch",
+        column_config={"记录建立": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                       "失去对应案件（不早于）": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+    st.caption(f"每类最多列出 {ORPHANS_LISTED} 条（按件号）。“失去对应案件”为记录建立后第一次整表替换或删除演示数据的时间；"
+               "12388来电的“记录建立”为来电日期。")
 
 
 def reporting_section(data: ScopedData) -> None:
@@ -296,6 +339,7 @@ def render(view: View, data: ScopedData) -> None:
     demo_section(data)
     reporting_section(data)
     upload_section(data)
+    orphans_section(data)
     backup_section(data)
     quality_section(view, data)
 

@@ -27,6 +27,7 @@ from data_access.enums import Level
 from data_access.hotline_import import ComplaintImport, import_complaints_bytes
 from data_access.hotline_settings import HotlineSettings
 from data_access.importer import Preview, import_bytes, preview_import
+from data_access.orphans import OrphanListing, orphan_listing
 from data_access.scope import Scope
 from metrics.analysis import AnalysisFacts, analysis_facts
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
@@ -253,10 +254,17 @@ class ScopedData:
         return runtime.quality_warnings(self.url, self.version, as_of, self.settings.default_due_days)
 
     def import_file(self, data: bytes, filename: str, mode: str, actor: Identity,
-                    mapping: dict[str, str] | None = None) -> LoadReport:
+                    mapping: dict[str, str] | None = None, accept_orphans: bool = False) -> LoadReport:
         """Import a file (all rows or none; recorded in the audit log by the importer). A city or county
-        user's file may hold only its own region's cases: the importer checks each row (分级上报)."""
-        return import_bytes(runtime.get_engine(self.url), data, filename, mode, actor=actor, mapping=mapping)
+        user's file may hold only its own region's cases: the importer checks each row (分级上报). A replacement
+        leaving ledger items or complaints without their case needs `accept_orphans`."""
+        return import_bytes(runtime.get_engine(self.url), data, filename, mode, actor=actor, mapping=mapping,
+                            accept_orphans=accept_orphans)
+
+    def orphaned_references(self, limit: int) -> OrphanListing:
+        """督办事项 and 12388 complaints whose case is no longer in the case table: counted, the first `limit` of each kind."""
+        self._province_only("无对应案件的记录")
+        return _orphan_rows(self.url, self.version, limit)
 
     def preview_import(self, data: bytes, filename: str, actor: Identity, mapping: dict[str, str] | None, mode: str) -> Preview:
         """What importing the file in `mode` would do, with the columns read through `mapping`; nothing written."""
@@ -410,6 +418,11 @@ def _ratings(url: str, version: str, period: Period, region: str | None, filters
 def _weekly(url: str, version: str, as_of: dt.date, filters: CaseFilter, scope: Scope,
             settings: Settings) -> WeeklyReport:
     return weekly_report(runtime.get_engine(url), as_of, filters, scope=scope, settings=settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _orphan_rows(url: str, version: str, limit: int) -> OrphanListing:
+    return orphan_listing(runtime.get_engine(url), limit)
 
 
 @st.cache_data(show_spinner=False, ttl=600)
