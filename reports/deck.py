@@ -63,7 +63,6 @@ FOOTNOTE = "Footnote"  # shape names starting with this hold footnotes (below MI
 TOP_COUNTIES = 8  # counties with the most long-overdue cases (whole ties kept, up to TABLE_ROWS)
 OLDEST_CASES = 8
 SIGNALS_PER_SLIDE = 2
-CLOSING_ITEMS = 7
 
 Line = tuple[str, float, bool, str | None]  # text, size, bold, colour
 TWO_LINE_NOTE: tuple[Line, ...] = (("注" * 60, TABLE_PT, False, None),)  # room kept under a table for a note
@@ -666,29 +665,44 @@ def bulletin_slides(deck: Deck) -> None:
             paragraph.alignment = align
 
 
-def closing_slide(deck: Deck) -> None:
-    """Decisions and follow-ups: the 整改 deadline of the 通报, the priority counties, the ledger's open items."""
+def opened_this_week(r: WeeklyReport) -> pd.DataFrame:
+    """The 督办台账's items opened in the meeting's week: the meeting's decisions (the oldest first)."""
+    items = r.ledger_items
+    if items.empty:
+        return items
+    opened = pd.to_datetime(items["opened_at"]).dt.date
+    return items[(opened >= r.this_week.start) & (opened <= r.this_week.end)].sort_values("opened_at", kind="stable")
+
+
+def decision_slides(deck: Deck) -> None:
+    """The meeting's decisions: the 通报's 整改 deadline, what the priority and flagged counties do, and each
+    督办 item opened this week with its whole title; then the next meeting. Flows onto 续 slides as needed."""
     r = deck.report
     b = bulletin(r, deck.documents, deck.issuance)
-    due = b.due
-    items: list[str] = [f"{b.addressee.rstrip('：')}于{cn_date(due)}前书面报送整改情况。"]
+    items: list[str] = [f"{b.addressee.rstrip('：')}于{cn_date(b.due)}前书面报送整改情况。"]
     if not r.priority.empty:
         items.append(f"重点督导县（市、区）制定整改措施：{'、'.join(r.priority['city_name'].fillna('') + r.priority['name'])}。")
     if not r.signals.empty:
-        items.append(f"出现变差信号的 {len(r.signals)} 个县（市、区）分析原因、及时纠偏。")
-    ledger = r.ledger_items
-    pending = ledger[ledger["status"] != Status.CLOSED.value] if not ledger.empty else ledger
-    for row in pending.itertuples():
-        items.append(f"{row.city_name}{row.county_name}：{_short(str(row.title), 24)}，{cn_date(row.reply_due)}前反馈"
-                     + ("（已逾期）" if row.overdue_reply else "") + "。")
-    shown = items[:CLOSING_ITEMS]
-    if len(items) > len(shown):
-        shown.append(f"另有 {len(items) - len(shown)} 项在办督办事项，见台账“督办台账”表。")
+        items.append(f"出现变差信号的{len(r.signals)}个县（市、区）分析原因、及时纠偏。")
+    decided = opened_this_week(r)
+    for row in decided.itertuples():
+        items.append(f"督办{row.city_name}{row.county_name}：{row.title}，{cn_date(row.reply_due)}前反馈。")
+    earlier = r.ledger_items.drop(index=decided.index)
+    in_progress = int((earlier["status"] != Status.CLOSED.value).sum()) if not earlier.empty else 0
+    follow_ups = [f"此前挂账、仍在办的督办事项{in_progress}项按期跟踪，见台账“督办台账”表。"] if in_progress else []
     next_meeting = r.this_week.end + dt.timedelta(days=1)
-    shown.append(f"下次例会通报 {next_meeting} 所在周的情况。")
-    title = f"会议决定与后续事项：{len(items)} 项，{cn_date(due)}前报送整改情况"
-    slide = deck.slide(title, title + "。请与会单位确认责任人和时限。")
-    _body(slide, BODY_TOP, [(f"{i}. {text}", BODY_PT, False, None) for i, text in enumerate(shown, start=1)])
+    follow_ups.append(f"下次例会通报{cn_date(next_meeting)}所在周的情况。")
+    lines: list[Line] = [(f"{i}. {text}", BODY_PT, False, None) for i, text in enumerate([*items, *follow_ups], start=1)]
+    title = f"会议决定与后续事项：{len(items)}项，{cn_date(b.due)}前报送整改"
+    room = Emu(BODY_BOTTOM - BODY_TOP)
+    groups: list[list[Line]] = [[]]
+    for line in lines:
+        if groups[-1] and lines_height([*groups[-1], line], CONTENT_WIDTH) > room:
+            groups.append([])
+        groups[-1].append(line)
+    for k, group in enumerate(groups):
+        slide = deck.slide(title if k == 0 else f"{title}（续）", title + "。请与会单位确认责任人和时限。")
+        _body(slide, BODY_TOP, group)
 
 
 def build_deck(report: WeeklyReport, documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,
@@ -707,5 +721,5 @@ def build_deck(report: WeeklyReport, documents: DocumentSettings = DEFAULT_DOCUM
     signal_slides(deck)
     supervision_slide(deck)
     bulletin_slides(deck)
-    closing_slide(deck)
+    decision_slides(deck)
     return deck.save()

@@ -302,3 +302,40 @@ def test_document_settings_are_read_and_checked(tmp_path: Path, monkeypatch: pyt
         path.write_text(f"[documents]\n{bad}\n", encoding="utf-8")
         with pytest.raises(SettingsError):
             load_document_settings(path)
+
+
+def test_the_decisions_are_this_weeks_items_whole_over_as_many_slides_as_they_need(report: WeeklyReport) -> None:
+    import dataclasses
+    import io
+
+    from reports.deck import BODY_BOTTOM, Deck, decision_slides
+
+    week = report.this_week
+    opened = [dt.datetime.combine(week.start + dt.timedelta(days=i % 7), dt.time(9, i)) for i in range(14)]
+    decided = [f"第{i}项：初次举报超期未办结（含越级举报{i}件、结而不服〔复查〕{i + 1}件）的{'原因分析' * 3}和整改措施"
+               for i in range(14)]
+    rows = [{"city_name": "济宁市", "county_name": "任城区", "title": t, "reply_due": week.end + dt.timedelta(days=10),
+             "status": ledger.Status.OPEN.value, "opened_at": at} for t, at in zip(decided, opened, strict=True)]
+    before = dt.datetime.combine(week.start - dt.timedelta(days=3), dt.time(9))
+    rows += [{"city_name": "济南市", "county_name": "历下区", "title": f"上周挂账事项{k}", "reply_due": week.end,
+              "status": status, "opened_at": before} for k, status in enumerate(("open", "replied", "closed"))]
+    deck = Deck(dataclasses.replace(report, ledger_items=pd.DataFrame(rows)))
+    decision_slides(deck)
+    slides = list(Presentation(io.BytesIO(deck.save())).slides)
+    titles = [next(shape.text_frame.text for shape in s.shapes if shape.name == "Title") for s in slides]
+    assert len(slides) >= 2 and titles[0].startswith("会议决定与后续事项：") and titles[1] == titles[0] + "（续）"
+    count = 1 + (not report.priority.empty) + (not report.signals.empty) + len(decided)
+    assert titles[0].startswith(f"会议决定与后续事项：{count}项，")
+    paragraphs = [p.text for s in slides for shape in s.shapes if shape.name != "Title" and not is_footnote(shape)
+                  for p in shape.text_frame.paragraphs]
+    for title in decided:  # whole, once, each on its own numbered line
+        assert sum(title in p for p in paragraphs) == 1, title
+    for p in paragraphs:
+        for left, right in ("（）", "〔〕", "“”"):
+            assert p.count(left) == p.count(right), p
+        assert "…" not in p
+    text = "\n".join(paragraphs)
+    assert "上周挂账事项" not in text and "此前挂账、仍在办的督办事项2项" in text
+    assert [int(p.split(".")[0]) for p in paragraphs] == list(range(1, len(paragraphs) + 1))
+    for s in slides:
+        assert all(shape.top + shape.height <= BODY_BOTTOM for shape in s.shapes if not is_footnote(shape))
