@@ -18,7 +18,7 @@ from data_access.enums import Level
 from data_access.ledger import Method, Standing, Status, Step, Subject
 from pages import hand_over
 from presentation.documents import DocumentSettings
-from presentation.format import EMPTY
+from presentation.format import EMPTY, plain_markdown
 from reports.ledger_book import build_ledger_workbook
 from reports.notice import DOCX_MIME, NoticeFacts, build_notice, notice_name
 from ui import steps
@@ -32,6 +32,7 @@ from ui.tables import show_table
 from ui.view import View
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LINK_TEXT_SHOWN = 20  # characters of a link's unknown county code repeated in the refusal
 DONE_KEY = "_ledger_done"  # the message of the step just taken, shown after the rerun
 ITEM_LABELS = {"status_label": "状态", "title": "督办事项", "county_name": "被督办县（市、区）", "city_name": "所属市",
                "subject_label": "类型", "case_id": "件号", "method_label": "方式", "opened_on": "挂账日期",
@@ -71,6 +72,10 @@ def new_item_form(view: View, data: ScopedData, identity: Identity, regions: Reg
     """挂账: a new item, drafted from the URL when the viewer came from a problem (a case, a county)."""
     draft = {k: st.query_params.get(k, "") for k in NEW_ITEM_PARAMS}
     counties = regions.counties_under(view.root)
+    if draft["county"] and draft["county"] not in counties:  # a crafted or stale link: refused, never switched
+        st.error(foreign_county_message(draft["county"], regions))
+        draft = dict.fromkeys(NEW_ITEM_PARAMS, "")
+    today = dt.date.today()
     with st.expander("新建督办事项（挂账）", expanded=draft["new"] == "1", icon=":material/add_task:"):
         with st.form("new_item", clear_on_submit=False, border=False):
             left, right = st.columns(2)
@@ -84,13 +89,23 @@ def new_item_form(view: View, data: ScopedData, identity: Identity, regions: Reg
                                   placeholder="写明问题与要求，如：请于期限内办结并书面反馈超期原因和整改措施。不得填写举报人信息。")
             m, d = st.columns(2)
             method = m.radio("督办方式", [x.value for x in Method], format_func=lambda v: Method(v).label, horizontal=True)
-            reply_due = d.date_input("反馈期限", value=data.documents.reply_due(dt.date.today()),
-                                     min_value=dt.date.today(), format="YYYY-MM-DD")
+            reply_due = d.date_input("反馈期限", value=data.draft_reply_due(draft["case"].strip() or None, today),
+                                     min_value=today, format="YYYY-MM-DD",
+                                     help="默认为今天起若干个工作日；对未超期的案件（临期）不晚于该件的办理期限。")
             submitted = st.form_submit_button("挂账督办", type="primary", icon=":material/assignment_add:")
         if submitted:
             take_step(lambda: data.open_supervision(identity, county_code=county, title=title, reason=reason, method=method,
                                                     reply_due=reply_due, case_id=case_id.strip() or None),
                       f"已挂账：{regions.name(county)}，反馈期限 {reply_due}。", clear_draft=True)
+
+
+def foreign_county_message(code: str, regions: RegionTree) -> str:
+    """Why a 督办 link naming another region's county (or no county at all) opened no draft; the link's text is
+    shown literally (it may be anything)."""
+    if regions.exists(code) and regions.level(code) is Level.COUNTY:
+        city, name = regions.city_name(code), regions.name(code)
+        return f"链接中的县（区）{code}（{'' if city == name else city}{name}）不在您的管辖范围内，未打开。"
+    return f"链接中的县（区）{plain_markdown(code[:LINK_TEXT_SHOWN])} 不是本省的县（市、区），未打开。"
 
 
 def take_step(step, done: str, clear_draft: bool = False) -> None:

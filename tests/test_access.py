@@ -922,6 +922,15 @@ def test_ledger_cycle_through_the_page(golden: sa.Engine) -> None:
     assert (actions["action"] == "supervision").sum() >= 3
 
 
+def test_a_link_naming_a_county_of_another_city_is_refused(golden: sa.Engine) -> None:
+    """A crafted 督办 link: 济宁's supervisor is told the county is outside the region; the form is not
+    switched to one of its own counties with the link's draft (issue 29)."""
+    at = open_as("jining", "ledger", new="1", county=LIXIA, title="件号 X 超期")
+    assert [e.value for e in at.error] == ["链接中的县（区）370102（济南市历下区）不在您的管辖范围内，未打开。"]
+    assert [t.value for t in at.text_input if t.label == "督办事项"] == [""]
+    assert not [e for e in at.expander if "新建督办事项" in e.label and e.proto.expanded]
+
+
 def test_county_user_cannot_open_items(golden: sa.Engine) -> None:
     at = open_as("rencheng", "ledger", new="1", county=RENCHENG, title="x")
     assert not [e for e in at.expander if "新建督办事项" in e.label]

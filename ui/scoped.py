@@ -42,6 +42,7 @@ from metrics.hotline import (
     notice_complaints,
     notice_issued,
 )
+from metrics.ledger_draft import draft_reply_due
 from metrics.priority import priority_counties
 from metrics.request import CaseFilter, Period, TableRequest
 from metrics.series import Grain, SeriesRequest, metric_series
@@ -115,6 +116,12 @@ class ScopedData:
     def open_supervision(self, actor: Identity, **draft: Any) -> str:
         """挂账: a new item (see data_access.ledger.open_item); its id."""
         return ledger.open_item(runtime.get_engine(self.url), actor, **draft)
+
+    def draft_reply_due(self, case_id: str | None, today: dt.date) -> dt.date:
+        """The default 反馈期限 of a new item: the settings' working days from today, for an open case of the scope
+        not after its due date (a yellow case's item is answered while the case can still be finished in time)."""
+        return draft_reply_due(runtime.get_engine(self.url), case_id, today, runtime.document_settings().reply_due(today),
+                               scope=self.scope, settings=self.settings)
 
     def reply_supervision(self, actor: Identity, item_id: str, note: str, promised_date: dt.date | None) -> None:
         """已反馈: the county's reply."""
