@@ -132,10 +132,16 @@ def left_by(conn: sa.Connection, staged: sa.FromClause) -> Orphans:
     return _count(conn, staged)
 
 
-def orphans_of_file(engine: sa.Engine, case_ids: Sequence[str | None] | pa.Array) -> Orphans:
+def orphans_of_file(engine: sa.Engine, case_ids: Sequence[str | None] | pa.Array | pa.ChunkedArray) -> Orphans:
     """What replacing the case table with a file of `case_ids` would leave without its case; nothing written
     (the ids are staged in a temporary table of a transaction that is rolled back)."""
-    ids = pa.array(case_ids, type=pa.string()) if not isinstance(case_ids, pa.Array) else case_ids.cast(pa.string())
+    if isinstance(case_ids, pa.ChunkedArray):
+        ids = case_ids.combine_chunks()  # a table's column, kept in Arrow: a million ids, no Python objects
+    elif isinstance(case_ids, pa.Array):
+        ids = case_ids
+    else:
+        ids = pa.array(case_ids, type=pa.string())
+    ids = ids.cast(pa.string())
     table = pa.table({"case_id": ids.filter(ids.is_valid())})
     with engine.connect() as conn, conn.begin() as transaction:
         staged = bulk.stage_table(conn, table, STAGED_IDS, key="case_id")
