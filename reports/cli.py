@@ -33,7 +33,7 @@ from presentation.situation import report_draft
 
 from .analysis_report import write_analysis_report
 from .charts import CJKFontMissing
-from .monthly import issue_monthly_pack, pack_dates, pack_of, write_monthly_pack
+from .monthly import issue_monthly_pack, last_month_answers, pack_dates, pack_of, write_monthly_pack
 from .pack import PackPaths, write_pack
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -105,8 +105,10 @@ def run_monthly(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int
         facts = monthly_facts(engine, args.month, scope=WHOLE_PROVINCE, settings=args.settings,
                               hotline_settings=hotline_settings)
         if args.check:
+            answers = last_month_answers(engine, args.month, dates.dated, hotline_settings)
             return _write_files(lambda: write_monthly_pack(pack_of(facts, dates, None, documents=documents,
-                                                                    hotline_settings=hotline_settings), args.out), out)
+                                                                    hotline_settings=hotline_settings, answers=answers),
+                                                            args.out), out)
         _, issued, marked, paths = issue_monthly_pack(engine, audit.PROGRAM_ACTOR, facts, dates, documents=documents,
                                                       hotline_settings=hotline_settings,
                                                       write=lambda pack: write_monthly_pack(pack, args.out))

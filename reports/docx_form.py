@@ -11,7 +11,10 @@ that does not compress characters onto the grid, LibreOffice among them, also se
 wrap never split across pages and the last rows never left alone on a page; 附件说明 after the body; the 署名
 centred over the 成文日期, the date four characters in from the right, both kept on the page of the last text; 附注;
 each 附件 on a new page under its label; the 版记 (抄送, 印发机关, 印发日期) closing the document after its last text
-(not pushed to the foot of the page); page numbers “— 1 —” in 四号 at the outside edge; and the document's
+(not pushed to the foot of the page, as GB/T 9704 places it: a floating table anchored to the bottom margin (w:tblpPr)
+or a positioned paragraph frame (w:framePr, bottom-aligned or at an absolute height) is set right after the text by
+LibreOffice 7.4, which the render tests print with, so neither can be checked; and the last page being even is known
+only after layout, which python-docx does not do); page numbers “— 1 —” in 四号 at the outside edge; and the document's
 properties (author, title, dates) from the [documents] settings and the document itself.
 """
 from __future__ import annotations

@@ -16,14 +16,14 @@ import sqlalchemy as sa
 
 from data_access.auth import Identity
 from data_access.document_register import DocumentKind, Draft, Issued
-from data_access.enums import ComplaintKind
+from data_access.enums import ComplaintKind, Level
 from data_access.hotline import issue_notice
 from data_access.hotline_settings import DEFAULT_HOTLINE_SETTINGS, HotlineSettings
 from data_access.scope import WHOLE_PROVINCE
-from metrics.hotline import KIND_COLUMNS, CityNotice, CountyNotice, MonthlyFacts, monthly_facts
+from metrics.hotline import KIND_COLUMNS, CityNotice, CountyNotice, MonthlyFacts, month_counts, monthly_facts
 from metrics.settings import DEFAULT_SETTINGS, Settings
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings
-from presentation.format import cn_date, pct
+from presentation.format import cn_date, is_missing, pct
 
 from .docx_form import Letterhead as Frame
 from .docx_form import OfficialDocument, cn_count
@@ -47,6 +47,21 @@ class Letterhead:
 def month_words(month: str) -> str:
     """2026-10 -> 2026年10月."""
     return f"{int(month[:4])}年{int(month[5:7])}月"
+
+
+def month_before(month: str) -> str:
+    """2026-01 -> 2025-12."""
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def last_month_answers(engine: sa.Engine | sa.Connection, month: str, dated: dt.date,
+                       hotline_settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS) -> pd.DataFrame:
+    """The cities' answers to the 通报 of the month before `month` and its 抽查, as they stand on the 成文日期
+    `dated` (metrics.hotline.month_counts at city level: notified, answered, confirmed, denied, missing, drawn,
+    checked, check_false, items)."""
+    return month_counts(engine, month_before(month), Level.CITY, scope=WHOLE_PROVINCE, today=dated,
+                        settings=hotline_settings)
 
 
 def _kinds_text(row: pd.Series) -> str:
@@ -79,9 +94,10 @@ def city_notice_title(facts: MonthlyFacts, notice: CityNotice) -> str:
 
 
 def build_city_notice(facts: MonthlyFacts, notice: CityNotice, letterhead: Letterhead, spot_share: float,
-                      feedback_due: dt.date) -> bytes:
+                      feedback_due: dt.date, answers: pd.Series | None = None) -> bytes:
     """One city's 通报: its complaints by kind and county, its handling against the province, the counties notified
-    point to point, the list to answer (附件)."""
+    point to point, its answers to last month's 通报 and the 抽查 (`answers`: its row of last_month_answers), the
+    problems these show (存在问题), what it must do and the list to answer (附件)."""
     n, late = int(notice.counts["complaints"]), notice.late
     doc = _document(letterhead, city_notice_title_parts(facts, notice), f"{notice.name}纪委监委", kind="12388来电通报",
                     attachments=("来电清单",) if n else ())
@@ -112,13 +128,21 @@ def build_city_notice(facts: MonthlyFacts, notice: CityNotice, letterhead: Lette
     if own:
         doc.paragraph(f"你市{'、'.join(c.name for c in own)}列为重点督导县（市、区），其初次举报超期未办结和结而不服情况"
                       "已另行点对点通报，并抄送你市纪委监委。")
-    doc.heading("三、工作要求")
+    if answers is not None:
+        doc.heading("三、上月通报反馈和抽查情况")
+        doc.paragraph(answers_text(facts.month, answers, letterhead.issued_on))
+    doc.heading("四、存在问题" if answers is not None else "三、存在问题")
+    doc.paragraph(problems_text(facts, notice, own, answers))
+    doc.heading("五、工作要求" if answers is not None else "四、工作要求")
     if n:
         doc.paragraph(f"请对附件所列{cn_count(n)}件来电逐件核查，于{cn_date(feedback_due)}前在督导看板“12388通报”页逐件反馈"
                       f"核查情况（属实或不属实，并说明理由）。反馈属实的，省纪委监委信访室挂账督办、销号管理；反馈不属实的，"
                       f"按不低于{spot_share * 100:.0f}%的比例（每市至少1件）抽查，抽查发现反馈不实的，一并挂账督办。")
     else:
         doc.paragraph("请继续落实检举控告按期办理、及时反馈的要求。")
+    if answers is not None and int(answers["missing"]):
+        doc.paragraph(f"{month_words(month_before(facts.month))}通报逾期未反馈的{cn_count(int(answers['missing']))}件，"
+                      f"请于{cn_date(feedback_due)}前一并补报。")
     if n:
         doc.attachment("附件", ("来电清单",))
         if late:
@@ -128,6 +152,49 @@ def build_city_notice(facts: MonthlyFacts, notice: CityNotice, letterhead: Lette
                     "" if pd.isna(r["case_id"]) else str(r["case_id"]), LATE if r["late"] else ""]
                    for i, (_, r) in enumerate(notice.complaints.iterrows(), start=1)])
     return doc.to_bytes()
+
+
+def answers_text(month: str, answers: pd.Series, dated: dt.date) -> str:
+    """What a city answered to last month's 通报 and what the 抽查 of its 不属实 answers found, at the 成文日期."""
+    last = month_words(month_before(month))
+    notified = int(answers["notified"])
+    if not notified:
+        return f"{last}通报未列你市来电。"
+    text = (f"{last}通报你市来电{cn_count(notified)}件，截至{cn_date(dated)}已反馈{cn_count(int(answers['answered']))}件，"
+            f"其中属实{cn_count(int(answers['confirmed']))}件、不属实{cn_count(int(answers['denied']))}件")
+    text += f"；逾期未反馈{cn_count(int(answers['missing']))}件。" if int(answers["missing"]) else "；无逾期未反馈。"
+    if int(answers["drawn"]):
+        checked, untrue = int(answers["checked"]), int(answers["check_false"])
+        text += (f"反馈不属实的抽查{cn_count(int(answers['drawn']))}件，已核查{cn_count(checked)}件，"
+                 + (f"发现反馈不实{cn_count(untrue)}件。" if untrue else "未发现反馈不实。"))
+    else:
+        text += "反馈不属实的未抽取抽查件。"
+    if int(answers["items"]):
+        text += f"属实和抽查发现反馈不实的{cn_count(int(answers['items']))}件已挂账督办。"
+    return text
+
+
+def problems_text(facts: MonthlyFacts, notice: CityNotice, priority: Sequence[CountyNotice],
+                  answers: pd.Series | None) -> str:
+    """存在问题: where the city falls behind the province, its overdue first reports, its priority counties, and the
+    answers to last month's 通报 missing or found untrue; each figure as the sections above state it."""
+    h, p = notice.handling, facts.province
+    problems = [f"{label}{pct(h[m])}，低于全省（{pct(p[m])}）"
+                for m, label in (("on_time_rate", "按期办结率"), ("first_on_time_rate", "初次举报按期办结率"),
+                                 ("satisfaction_rate", "群众满意率"))
+                if not is_missing(h[m]) and not is_missing(p[m]) and h[m] < p[m]]
+    if int(h["first_overdue"]):
+        problems.append(f"截至{cn_date(facts.as_of)}初次举报超期未办结{cn_count(int(h['first_overdue']))}件")
+    if priority:
+        problems.append(f"{'、'.join(c.name for c in priority)}列为重点督导县（市、区）")
+    if answers is not None and int(answers["missing"]):
+        problems.append(f"{month_words(month_before(facts.month))}通报的来电逾期未反馈{cn_count(int(answers['missing']))}件")
+    if answers is not None and int(answers["check_false"]):
+        problems.append(f"抽查发现反馈不实{cn_count(int(answers['check_false']))}件")
+    if not problems:
+        return "本月未发现你市检举控告办理明显落后于全省的情况。"
+    ordinals = "一二三四五六七八九十"
+    return "；".join(f"{ordinals[i]}是{text}" for i, text in enumerate(problems)) + "。"
 
 
 def _calls_text(facts: MonthlyFacts, n: int, late: int, about: str) -> str:
@@ -302,9 +369,11 @@ def pack_drafts(facts: MonthlyFacts, dates: PackDates, documents: DocumentSettin
 
 
 def build_monthly_pack(facts: MonthlyFacts, issuer: str, dates: PackDates, numbers: Mapping[tuple[DocumentKind, str], str],
-                       *, spot_share: float) -> MonthlyPack:
+                       *, spot_share: float, answers: pd.DataFrame | None = None) -> MonthlyPack:
     """Every document of the month: province summary and ledger, a 通报 per city, a notice per priority county, each
-    with its own number (`numbers` by kind and register subject)."""
+    with its own number (`numbers` by kind and register subject); the city 通报 state last month's answers and
+    抽查 given `answers` (last_month_answers)."""
+    by_city = answers.set_index("code") if answers is not None else None
     m = facts.month
 
     def head(kind: DocumentKind, subject: str) -> Letterhead:
@@ -315,7 +384,7 @@ def build_monthly_pack(facts: MonthlyFacts, issuer: str, dates: PackDates, numbe
              (f"12388月度台账_{m}.xlsx", build_province_ledger(facts))]
     files += [(f"12388通报_{m}_{n.name}.docx",
                build_city_notice(facts, n, head(DocumentKind.HOTLINE_CITY, city_subject(m, n.code)), spot_share,
-                                 dates.feedback_due))
+                                 dates.feedback_due, None if by_city is None else by_city.loc[n.code]))
               for n in facts.city_notices]
     files += [(f"点对点通报_{m}_{n.city_name}{n.name}.docx",
                build_county_notice(facts, n, head(DocumentKind.HOTLINE_COUNTY, city_subject(m, n.code)), dates.county_reply_due))
@@ -350,21 +419,23 @@ def month_end_pack(engine: sa.Engine, month: str, dated: dt.date, *, settings: S
                    hotline_settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS) -> MonthlyPack:
     """The province's pack of `month` as a draft dated `dated`: numbers left blank, nothing issued or marked."""
     facts = monthly_facts(engine, month, scope=WHOLE_PROVINCE, settings=settings, hotline_settings=hotline_settings)
-    return pack_of(facts, pack_dates(dated, documents), None, documents=documents, hotline_settings=hotline_settings)
+    return pack_of(facts, pack_dates(dated, documents), None, documents=documents, hotline_settings=hotline_settings,
+                   answers=last_month_answers(engine, month, dated, hotline_settings))
 
 
 def pack_of(facts: MonthlyFacts, dates: PackDates, issued: Sequence[Issued] | None, *,
             documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,
-            hotline_settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS) -> MonthlyPack:
+            hotline_settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS, answers: pd.DataFrame | None = None) -> MonthlyPack:
     """The pack of the facts with the numbers `issued` for it (the register's rows of pack_drafts), or as a draft
-    with the numbers left blank when None; the issuer and the 抽查 share from the settings."""
+    with the numbers left blank when None; the issuer and the 抽查 share from the settings; last month's answers
+    and 抽查 in the city 通报 given `answers` (last_month_answers)."""
     drafts = pack_drafts(facts, dates, documents)
     if issued is None:
         numbers = {(d.kind, d.subject): documents.draft_number(d.kind, facts.province_name, dates.dated) for d in drafts}
     else:
         numbers = {(d.kind, d.subject): d.number for d in issued}
     return build_monthly_pack(facts, documents.issuer(facts.province_name), dates, numbers,
-                              spot_share=hotline_settings.spot_check_share)
+                              spot_share=hotline_settings.spot_check_share, answers=answers)
 
 
 def issue_monthly_pack(engine: sa.Engine, actor: Identity | str, facts: MonthlyFacts, dates: PackDates, *,
@@ -374,8 +445,10 @@ def issue_monthly_pack(engine: sa.Engine, actor: Identity | str, facts: MonthlyF
     documents, the complaints it lists marked notified (StaleStep if they moved), the pack built with its numbers
     and handed to `write` (the command line writes the files there: a failed write takes no number and marks
     nothing). The pack, the numbers, how many complaints were marked and what `write` returned."""
+    answers = last_month_answers(engine, facts.month, dates.dated, hotline_settings)
+
     def build_and_write(issued: list[Issued]) -> tuple[MonthlyPack, T]:
-        pack = pack_of(facts, dates, issued, documents=documents, hotline_settings=hotline_settings)
+        pack = pack_of(facts, dates, issued, documents=documents, hotline_settings=hotline_settings, answers=answers)
         return pack, write(pack)
 
     issued, marked, done = issue_notice(engine, actor, facts.month, facts.complaint_ids, pack_drafts(facts, dates, documents),

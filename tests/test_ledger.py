@@ -2,6 +2,7 @@
 concurrent sign-off, notes with personal numbers refused, and an audit row per step."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 
@@ -210,7 +211,7 @@ def test_notice_is_an_official_form_word_document() -> None:
     from docx import Document
 
     from presentation.documents import DocumentSettings
-    from reports.notice import RECEIPT, NoticeFacts, build_notice, notice_name
+    from reports.notice import RECEIPT, TO_FILL, NoticeFacts, build_notice, notice_name
 
     facts = NoticeFacts(number="济宁纪信督〔2024〕3号", issuer=DocumentSettings().issuer("济宁市"), recipient="济宁市任城区纪委监委",
                         subject="case", case_id="SD101-0000042", title="件号 SD101-0000042 超期 12 天未办结",
@@ -223,13 +224,17 @@ def test_notice_is_an_official_form_word_document() -> None:
     assert texts[5:9] == ["一、督办事项", "件号SD101-0000042超期12天未办结。", "二、督办要求", "请立即督促办结，并书面反馈超期原因。"]
     assert texts[10].startswith("请于2024年7月5日前") and texts[11] == f"附件：{RECEIPT}"
     assert [t.strip() for t in texts[12:14]] == ["济宁市纪委监委信访室", "2024年6月28日"]
-    assert texts[14:16] == ["附件", RECEIPT]  # the 回执 on a page of its own
+    assert texts[14] == f"（联系人：{TO_FILL}，联系电话：{TO_FILL}）"  # the 附注 under the date, blanks to fill in
+    assert texts[15:17] == ["附件", RECEIPT]  # the 回执 on a page of its own
+    assert "联系人及电话" in [row.cells[0].text for row in doc.tables[0].rows]  # the county's, on the 回执
     receipt = [[cell.text for cell in row.cells] for row in doc.tables[0].rows]
     assert receipt[1] == ["督办通知单文号", "济宁纪信督〔2024〕3号"]
     body = doc.paragraphs[[p.text for p in doc.paragraphs].index(texts[4])].runs[0]
     assert body.font.size.pt == 16 and body.element.rPr.rFonts.get(
         "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "仿宋_GB2312"
     assert notice_name(facts) == "督办通知单_济宁市任城区纪委监委_2024-06-28.docx"
+    named = Document(io.BytesIO(build_notice(dataclasses.replace(facts, contact="王某", phone="0537-2345678"))))
+    assert "（联系人：王某，联系电话：0537-2345678）" in [p.text for p in named.paragraphs]
 
 
 def test_ledger_workbook_has_items_and_steps(db: sa.Engine) -> None:
