@@ -16,11 +16,13 @@ shows them as whole numbers (12, 1,234; never 12.0).
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
@@ -29,6 +31,19 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_TEXT_PREFIX = "'"
 REPLACEMENT = "\ufffd"
 COUNT_FORMAT = "#,##0"  # whole numbers: counts, days, ranks
+PRODUCT = "信访举报督导看板"  # the author of a workbook no office issues
+
+
+def new_workbook(title: str, author: str = PRODUCT) -> Workbook:
+    """An empty workbook (no sheet yet) whose properties name its author and title, made now (openpyxl would
+    say "openpyxl")."""
+    book = Workbook()
+    book.remove(book.worksheets[0])
+    props = book.properties
+    props.creator = props.lastModifiedBy = author
+    props.title = title
+    props.created = props.modified = dt.datetime.now().replace(microsecond=0)
+    return book
 
 
 def sheet_cell(value: object, sheet: Worksheet | None = None) -> Any:

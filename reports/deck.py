@@ -290,8 +290,13 @@ class Deck:
                      [(f"{number} / {total}", FOOTNOTE_PT, False, GREY)], align=PP_ALIGN.RIGHT, name=f"{FOOTNOTE} page")
 
     def save(self) -> bytes:
-        """The deck as PPTX bytes."""
+        """The deck as PPTX bytes, its properties naming the issuing office (python-pptx's template names its author)."""
         self.footers()
+        props = self.prs.core_properties
+        props.author = props.last_modified_by = self.issuer
+        props.title = f"{DECK_TITLE}（{self.report.this_week.start}至{self.report.this_week.end}）"
+        props.created = props.modified = dt.datetime.now().replace(microsecond=0)
+        props.revision = 1
         buf = io.BytesIO()
         self.prs.save(buf)
         return buf.getvalue()

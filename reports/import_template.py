@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from data_access.validate import field_guide
-from presentation.spreadsheet import append_row, print_layout
+from presentation.spreadsheet import append_row, new_workbook, print_layout
 
 TEMPLATE_NAME = "案件数据导入模板.xlsx"
 CASES_SHEET, GUIDE_SHEET = "案件", "填写说明"
@@ -30,10 +29,8 @@ NOTES = (
 def import_template_xlsx() -> bytes:
     """The blank template as an XLSX file."""
     guide = field_guide()
-    book = Workbook()
-    cases = book.active
-    assert cases is not None
-    cases.title = CASES_SHEET
+    book = new_workbook("案件数据导入模板")
+    cases = book.create_sheet(CASES_SHEET)
     append_row(cases, [g.header for g in guide])
     for i, g in enumerate(guide, start=1):
         cell = cases.cell(row=1, column=i)

@@ -24,6 +24,7 @@ from metrics.hotline import KIND_COLUMNS, CityNotice, CountyNotice, MonthlyFacts
 from metrics.settings import DEFAULT_SETTINGS, Settings
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings
 from presentation.format import cn_date, is_missing, pct
+from presentation.spreadsheet import PRODUCT, new_workbook
 
 from .docx_form import Letterhead as Frame
 from .docx_form import OfficialDocument, cn_count
@@ -285,7 +286,7 @@ def build_province_summary(facts: MonthlyFacts, letterhead: Letterhead, feedback
     return doc.to_bytes()
 
 
-def build_province_ledger(facts: MonthlyFacts) -> bytes:
+def build_province_ledger(facts: MonthlyFacts, issuer: str = PRODUCT) -> bytes:
     """The XLSX ledger: 汇总 by city, 来电清单 (every complaint of the notice, 逾期补录 marked), and the priority
     counties' case numbers."""
     cities = facts.cities.rename(columns={"name": "市", "complaints": "来电", "late": "其中逾期补录",
@@ -306,16 +307,12 @@ def build_province_ledger(facts: MonthlyFacts) -> bytes:
     disputed = pd.DataFrame([{"县（市、区）": n.name, "所属市": n.city_name, "件号": r["case_id"], "办结日期": r["closed_date"]}
                              for n in facts.county_notices for _, r in n.disputed.iterrows()],
                             columns=["县（市、区）", "所属市", "件号", "办结日期"])
-    from openpyxl import Workbook
-
-    wb = Workbook()
+    wb = new_workbook(f"12388月度台账（{month_words(facts.month)}）", issuer)
     rates = dict.fromkeys(("按期办结率", "初次举报按期办结率", "群众满意率"), "0.0%")
     sheets: tuple[tuple[str, pd.DataFrame, dict[str, str]], ...] = (
         ("汇总", summary, rates), ("来电清单", complaints, {}), ("重点县超期初次举报", overdue, {}), ("重点县结而不服", disputed, {}))
-    for i, (title, frame, formats) in enumerate(sheets):
-        ws = wb.active if i == 0 else wb.create_sheet()
-        ws.title = title
-        write_sheet(ws, frame, formats)
+    for title, frame, formats in sheets:
+        write_sheet(wb.create_sheet(title), frame, formats)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -381,7 +378,7 @@ def build_monthly_pack(facts: MonthlyFacts, issuer: str, dates: PackDates, numbe
 
     files = [(f"12388月度汇总_{m}.docx", build_province_summary(facts, head(DocumentKind.HOTLINE_SUMMARY, summary_subject(m)),
                                                                  dates.feedback_due)),
-             (f"12388月度台账_{m}.xlsx", build_province_ledger(facts))]
+             (f"12388月度台账_{m}.xlsx", build_province_ledger(facts, issuer))]
     files += [(f"12388通报_{m}_{n.name}.docx",
                build_city_notice(facts, n, head(DocumentKind.HOTLINE_CITY, city_subject(m, n.code)), spot_share,
                                  dates.feedback_due, None if by_city is None else by_city.loc[n.code]))

@@ -10,7 +10,6 @@ import io
 import unicodedata
 
 import pandas as pd
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -24,7 +23,7 @@ from metrics.weekly import SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, Weekly
 from presentation.bulletin import bulletin
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings, Issuance
 from presentation.format import rank_text
-from presentation.spreadsheet import COUNT_FORMAT, append_frame
+from presentation.spreadsheet import COUNT_FORMAT, append_frame, new_workbook
 
 CASE_COLUMNS = ("case_id", "city_name", "county_name", "received_date", "due_date", "days_overdue", "is_first_report",
                 "channel", "domain")
@@ -269,8 +268,7 @@ def _core_sheet(ws: Worksheet, frame: pd.DataFrame) -> None:
 def build_workbook(report: WeeklyReport, documents: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,
                    issuance: Issuance | None = None) -> bytes:
     """The ledger as XLSX bytes (its notes name the 通报 as issued with `issuance`, or its draft)."""
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = new_workbook(f"周例会台账（{report.this_week.start}至{report.this_week.end}）", documents.issuer(report.region_name))
     write_sheet(wb.create_sheet(NOTES_SHEET), notes_rows(report, documents, issuance), filtered=False)
     _core_sheet(wb.create_sheet(CORE_SHEET), core_rows(report))
     write_sheet(wb.create_sheet(WEEKS_SHEET), week_rows(report),

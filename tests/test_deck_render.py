@@ -109,6 +109,9 @@ def slide_text(slide) -> str:
 
 def test_16_9_declared_and_every_slide_numbered_with_notes(pack) -> None:
     deck, _, _ = pack
+    props = deck.core_properties
+    assert props.author == props.last_modified_by and props.author.endswith("纪委监委信访室")
+    assert props.title.startswith(DECK_TITLE) and props.created.year >= 2026
     size = deck.part._element.find("{http://schemas.openxmlformats.org/presentationml/2006/main}sldSz")
     assert (deck.slide_width, deck.slide_height) == (12192000, 6858000)
     assert size.get("type") in (None, "custom"), "the template's screen4x3 must not stay"

@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from data_access.scope import WHOLE_PROVINCE
 from metrics.hotline import monthly_facts
 from metrics.weekly import weekly_report
+from presentation.documents import DEFAULT_DOCUMENT_SETTINGS
 from presentation.spreadsheet import COUNT_FORMAT
 from reports.import_template import GUIDE_SHEET, import_template_xlsx
 from reports.ledger_book import build_ledger_workbook
@@ -41,7 +42,8 @@ def workbooks(engine: sa.Engine) -> dict[str, bytes]:
     items = pd.DataFrame({"督办事项": ["初次举报超期未办结 3 件"], "挂账天数": [12], "反馈期限": [dt.date(2026, 11, 30)]})
     steps = pd.DataFrame({"序号": [1, 2], "步骤": ["挂账", "反馈"], "说明": ["请于期限内办结", "已整改"]})
     return {"weekly": build_workbook(report), "ledger": build_ledger_workbook(items, steps),
-            "monthly": build_province_ledger(monthly_facts(engine, "2026-10", scope=WHOLE_PROVINCE)),
+            "monthly": build_province_ledger(monthly_facts(engine, "2026-10", scope=WHOLE_PROVINCE),
+                                             DEFAULT_DOCUMENT_SETTINGS.issuer("全省")),
             "template": import_template_xlsx()}
 
 
@@ -100,3 +102,12 @@ def test_the_weekly_ledger_prints_on_few_pages(workbooks: dict[str, bytes], tmp_
     book = openpyxl.load_workbook(path)
     rows = sum(ws.max_row for ws in book.worksheets)
     assert pages <= len(book.worksheets) + rows // 25, (pages, rows)  # one page wide: a page holds 25 rows or more
+
+
+@pytest.mark.parametrize("name", ["weekly", "ledger", "monthly", "template"])
+def test_a_workbook_names_its_author_and_title(workbooks: dict[str, bytes], name: str) -> None:
+    props = openpyxl.load_workbook(io.BytesIO(workbooks[name])).properties
+    assert props.creator and props.creator != "openpyxl" and props.title, (name, props.creator, props.title)
+    assert props.created is not None and props.created.year >= 2026
+    if name in ("weekly", "monthly"):
+        assert props.creator == "山东省纪委监委信访室"
