@@ -5,9 +5,9 @@ else the case's own case_id, compared in binary) and each repeat matter (two rep
 in one statement the database runs: its reports, years, levels, channels, open cases, its latest report
 (county, dispute), whether it is settled (案结事了), screened (列入筛选) and its tier (突出 / 重点 / 一般).
 
-Only cases with a matter_id can be in a matter with another case: the statement keys those, then takes
-the cases without one whose case_id such a key names (a semi-join), so the grouping sees the linked few
-rather than millions of one-case matters. The two engine differences it needs (binary text comparison,
+Only a key some matter_id names can have two cases: the statement keeps the cases whose key is among the
+trimmed matter_ids (a semi-join), so the ranking and grouping see the linked few rather than millions of
+one-case matters. The two engine differences it needs (binary text comparison,
 trimming a set of characters) are small constructs here, beside data_access/dialects.py's.
 """
 from __future__ import annotations
@@ -122,7 +122,10 @@ for _dialect in MYSQL_FAMILY:
     def _trim_mysql(element: trim_blanks, compiler: SQLCompiler, **kw: Any) -> str:
         blanks = f"[{KEY_BLANKS}]+"
         pattern = compiler.process(sa.literal(f"^{blanks}|{blanks}$"), **kw)
-        return f"regexp_replace({_arg(element, compiler, **kw)}, {pattern}, '')"
+        # as VARCHAR of the column's length: REGEXP_REPLACE gives LONGTEXT, which MariaDB cannot index in the
+        # temporary table of a semi-join, and then compares every case with every key
+        length = getattr(next(iter(element.clauses)).type, "length", None) or 255
+        return f"cast(regexp_replace({_arg(element, compiler, **kw)}, {pattern}, '') AS CHAR({length}))"
 
 
 def optional_case_columns(conn: sa.Connection) -> frozenset[str]:
@@ -167,18 +170,16 @@ def _keyed_cases(a: sa.BindParameter[dt.date], has_levels: bool) -> sa.Subquery:
     """The accusation cases received by A that can share a matter, with their key: those with a matter_id
     (keyed by it, trimmed) and those without one whose case_id such a key names."""
     level = binary_text(sa.func.nullif(cases.c.received_level, "")) if has_levels else sa.null()
-    columns = (cases.c.case_id, cases.c.county_code, cases.c.received_date, cases.c.channel, level.label("received_level"),
-               cases.c.is_leapfrog, cases.c.closed_date, cases.c.disputed)
     counted = (cases.c.category == Category.ACCUSATION.value, cases.c.received_date <= a)
     trimmed = trim_blanks(cases.c.matter_id)
-    linked = (sa.select(binary_text(trimmed).label("matter"), *columns)
-              .where(*counted, trimmed != "")
-              .cte("linked"))
-    own_id = binary_text(cases.c.case_id)
-    named = (sa.select(own_id.label("matter"), *columns)
-             .where(*counted, sa.or_(cases.c.matter_id.is_(None), trimmed == ""),
-                    own_id.in_(sa.select(linked.c.matter))))
-    return sa.union_all(sa.select(linked), named).subquery("keyed")
+    # IS NOT NULL is implied by the trim test; said, it lets a planner count the rows from the column's statistics
+    named = sa.select(binary_text(trimmed)).where(*counted, cases.c.matter_id.is_not(None), trimmed != "")
+    key = binary_text(sa.func.coalesce(sa.func.nullif(trimmed, ""), cases.c.case_id))
+    every = (sa.select(key.label("matter"), cases.c.case_id, cases.c.county_code, cases.c.received_date, cases.c.channel,
+                       level.label("received_level"), cases.c.is_leapfrog, cases.c.closed_date, cases.c.disputed)
+             .where(*counted)
+             .subquery("every_case"))
+    return sa.select(every).where(every.c.matter.in_(named)).subquery("keyed")
 
 
 def _screened(matters: sa.Subquery, a: sa.BindParameter[dt.date], parent: str | None,
