@@ -1,7 +1,8 @@
 """The deployment's settings file (TOML): read once at start, every value checked, errors in Chinese.
 
 One file holds what a deployment may change: the metric definitions' local choices ([metrics]),
-sign-in ([sign_in]), the 12388 monthly cycle ([hotline]) and the documents' issuer ([documents]). It is `settings.toml` beside app.py
+sign-in ([sign_in]), the 12388 monthly cycle ([hotline]), the documents' issuer ([documents]) and what an
+uploaded file may cost ([import]). It is `settings.toml` beside app.py
 unless $PETITION_SETTINGS names another; a missing default file means every default. Each section is
 a frozen dataclass whose fields carry their Chinese label, unit and allowed range as metadata: the
 same metadata validates the file and lets the 指标口径 page show the values in force.
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 
 SETTINGS_ENV = "PETITION_SETTINGS"
 DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "settings.toml"
-SECTIONS = ("metrics", "sign_in", "hotline", "documents")
+SECTIONS = ("metrics", "sign_in", "hotline", "documents", "import")
 
 T = TypeVar("T")
 

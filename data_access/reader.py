@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 from collections.abc import Callable
@@ -17,6 +18,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from . import limits as import_limits
+from .limits import Deadline, ImportLimits, cell_too_long, check_columns, check_rows
 from .problems import DataRejected, Problem, ProblemKind
 
 _BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n[^\r\n]")
@@ -26,6 +29,7 @@ NUL_ZH = "含有空字符（NUL 字节），数据库不能保存：请删去该
 NUL_EN = "holds a NUL byte, which no database column can store"
 HEADER_SEARCH_ROWS = 20  # the header is looked for in this many first rows (titles and notes may sit above it)
 MIN_KNOWN_HEADERS = 3  # a row is the header when this many of its cells name known columns
+EXCEL_MAX_ROWS = 1_048_576  # no worksheet Excel writes holds more
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,33 @@ class SourceTable:
     sheet: str | None = None
 
 
+@dataclass(frozen=True)
+class _Cells:
+    """A parse's result as Arrow text columns (what a worker hands back; pandas is built in the process that reads
+    it, so a worker never holds a cell as a Python object), with SourceTable's numbering."""
+
+    table: pa.Table
+    rows: np.ndarray
+    header_row: int = 1
+    skipped_rows: tuple[int, ...] = ()
+    sheet: str | None = None
+
+    @staticmethod
+    def of_frame(frame: pd.DataFrame, rows: np.ndarray, header_row: int, skipped_rows: tuple[int, ...] = (),
+                 sheet: str | None = None) -> _Cells:
+        table = pa.table({str(c): pa.array(frame[c].to_numpy(dtype=object), type=pa.string()) for c in frame.columns})
+        return _Cells(table, np.asarray(rows, dtype=np.int64), header_row, skipped_rows, sheet)
+
+    def source(self) -> SourceTable:
+        return SourceTable(self.table.to_pandas(), self.rows, self.header_row, self.skipped_rows, self.sheet)
+
+
 def read_source(data: bytes, filename: str, *, header_row: int | None = None, sheet: str | None = None,
-                known: Callable[[str], bool] | None = None) -> SourceTable:
-    """Every cell as stripped text ('' when empty), columns as in the file's header row.
+                known: Callable[[str], bool] | None = None, limits: ImportLimits | None = None) -> SourceTable:
+    """Every cell as stripped text ('' when empty), columns as in the file's header row, read within `limits`
+    (default: the [import] settings in force): the file is weighed first, then parsed — in a worker process with
+    a memory cap and a time limit unless the settings say otherwise — and a file over a limit is refused
+    naming it (DataRejected).
 
     The header row is `header_row` when given, else the first of the first HEADER_SEARCH_ROWS rows
     whose cells name at least MIN_KNOWN_HEADERS known columns (row 1 when none does). A workbook is
@@ -50,30 +78,44 @@ def read_source(data: bytes, filename: str, *, header_row: int | None = None, sh
     dropped, and each remaining row keeps the number a spreadsheet shows for it, so problems name
     the right row. `known` tells a header cell of the file's kind (default: the case contract's columns).
     """
+    limits = limits or import_limits.load_import_limits()
+    import_limits.check_file_size(len(data), limits)
+    import_limits.check_expanded(data, Path(filename).suffix.lower(), limits)
+    if limits.worker:
+        from .parse_worker import parse_in_worker
+
+        return parse_in_worker(data, filename, header_row=header_row, sheet=sheet, known=known, limits=limits)
+    return parse_source(data, filename, header_row=header_row, sheet=sheet, known=known, limits=limits).source()
+
+
+def parse_source(data: bytes, filename: str, *, header_row: int | None, sheet: str | None,
+                 known: Callable[[str], bool] | None, limits: ImportLimits) -> _Cells:
+    """read_source's parse, in whatever process runs it: the columns, rows, cell lengths and time checked
+    as the file is read; the cells as Arrow text columns."""
+    deadline = Deadline(limits)
     if header_row is not None and header_row < 1:
         raise DataRejected([_file_problem(f"表头行号必须从 1 开始，而不是 {header_row}",
                                           f"the header row is counted from 1, not {header_row}")])
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
-        source = _read_csv(data, header_row, known)
+        source = _read_csv(data, header_row, known, limits, deadline)
     elif suffix == ".xlsx":
-        source = _read_xlsx(data, header_row, sheet, known)
+        source = _read_xlsx(data, header_row, sheet, known, limits, deadline)
     elif suffix == ".parquet":
-        source = _numbered(_read_parquet(data))
+        table = _read_parquet(data, limits)
+        source = _Cells(table, np.arange(table.num_rows, dtype=np.int64) + 2)
     else:
         raise DataRejected([_file_problem(
             f"不支持的文件类型“{suffix or '无扩展名'}”，请使用 CSV、XLSX 或 Parquet",
             f"unsupported file type '{suffix or 'none'}': use CSV, XLSX or Parquet")])
-    frame = source.frame
-    _check_header(list(frame.columns), source.header_row)
-    keep = ~(frame == "").all(axis=1).to_numpy() if len(frame.columns) else np.ones(len(frame), bool)
-    return SourceTable(frame[keep].reset_index(drop=True), source.rows[keep], source.header_row, source.skipped_rows,
-                       source.sheet)
-
-
-def _numbered(frame: pd.DataFrame, header_row: int = 1) -> SourceTable:
-    """Rows numbered as a spreadsheet shows them: the first case row follows the header's."""
-    return SourceTable(frame, np.arange(len(frame)) + header_row + 1, header_row)
+    table = source.table
+    _check_header(table.column_names, source.header_row)
+    if not table.num_columns or not table.num_rows:
+        return source
+    blank = functools.reduce(pc.and_, [pc.equal(column, "") for column in table.columns])
+    keep = pc.invert(blank)
+    return _Cells(table.filter(keep), source.rows[keep.to_numpy(zero_copy_only=False)], source.header_row,
+                  source.skipped_rows, source.sheet)
 
 
 def _known(cell: str) -> bool:
@@ -121,10 +163,13 @@ def _decode_text(data: bytes) -> bytes:
         raise DataRejected([_file_problem("文件编码既不是 UTF-8 也不是 GBK", "file is neither UTF-8 nor GBK text")]) from None
 
 
-def _read_csv(data: bytes, header_row: int | None, known: Callable[[str], bool] | None = None) -> SourceTable:
+def _read_csv(data: bytes, header_row: int | None, known: Callable[[str], bool] | None, limits: ImportLimits,
+              deadline: Deadline) -> _Cells:
     text = _decode_text(data)
     head_lines = text.split(b"\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]
     raw_rows = list(csv.reader(line.decode("utf-8").rstrip("\r") for line in head_lines))
+    for number, cells in enumerate(raw_rows, start=1):  # before any cell is looked at: a header of a million
+        check_columns(len(cells), limits, number)          # columns costs the header search seconds
     first_rows = [[c.strip() for c in row] for row in raw_rows]
     number = header_row or find_header(first_rows, known) or 1
     if number > len(first_rows) or not any(first_rows[number - 1]):
@@ -136,8 +181,8 @@ def _read_csv(data: bytes, header_row: int | None, known: Callable[[str], bool] 
     if number > 1:  # titles above the header: drop those lines, then count rows from the header's
         text = text.split(b"\n", number - 1)[-1]
     if _BLANK_LINE.search(text):
-        exact = _read_csv_exact(text, header, number)  # pyarrow skips blank lines, which would shift row numbers
-        return SourceTable(exact.frame, exact.rows, number, skipped)
+        exact = _read_csv_exact(text, header, number, limits, deadline)  # pyarrow skips blank lines (row numbers)
+        return _Cells.of_frame(exact.frame, exact.rows, number, skipped)
     try:
         table = pacsv.read_csv(
             io.BytesIO(text),
@@ -151,21 +196,34 @@ def _read_csv(data: bytes, header_row: int | None, known: Callable[[str], bool] 
             ),
         )
     except pa.ArrowInvalid:
-        exact = _read_csv_exact(text, header, number)  # slow path, to name the rows that are malformed
-        return SourceTable(exact.frame, exact.rows, number, skipped)
-    numbered = _numbered(_text_frame(table), number)
-    return SourceTable(numbered.frame, numbered.rows, number, skipped)
+        exact = _read_csv_exact(text, header, number, limits, deadline)  # slow path: names the malformed rows
+        return _Cells.of_frame(exact.frame, exact.rows, number, skipped)
+    deadline.check()
+    check_rows(table.num_rows, limits)
+    _check_cell_lengths(dict(zip(table.column_names, table.columns, strict=True)), number + 1, limits)
+    return _Cells(_trimmed(table), np.arange(table.num_rows, dtype=np.int64) + number + 1, number, skipped)
 
 
-def _read_csv_exact(text: bytes, header: list[str], header_row: int = 1) -> SourceTable:
+def _read_csv_exact(text: bytes, header: list[str], header_row: int, limits: ImportLimits,
+                    deadline: Deadline) -> SourceTable:
     """Record-by-record CSV reading (rare path): exact row numbers, blank lines kept in the count.
     `text` starts at the header line, which is row `header_row` of the file."""
     reader = csv.reader(io.StringIO(text.decode("utf-8"), newline=""))
     next(reader)
-    records, rows, problems = [], [], []
+    records: list[list[str]] = []
+    rows: list[int] = []
+    problems: list[Problem] = []
     for row_number, record in enumerate(reader, start=header_row + 1):
+        if row_number % 10_000 == 0:
+            deadline.check()
         if not record or all(not cell.strip() for cell in record):
             continue
+        if len(records) >= limits.max_rows:
+            check_rows(len(records) + 1, limits)
+        if (longest := max(map(len, record))) > limits.max_cell_chars:
+            column = next(i for i, cell in enumerate(record) if len(cell) == longest)
+            raise cell_too_long(row_number, header[column] if column < len(header) else f"第 {column + 1} 列",
+                                longest, limits)
         if len(record) != len(header):
             # the row's cells are not echoed: they may hold a reporter's name or number
             problems.append(Problem(row_number, None, None,
@@ -181,7 +239,7 @@ def _read_csv_exact(text: bytes, header: list[str], header_row: int = 1) -> Sour
     return SourceTable(frame, np.asarray(rows, dtype=np.int64))
 
 
-def _read_parquet(data: bytes) -> pd.DataFrame:
+def _read_parquet(data: bytes, limits: ImportLimits) -> pa.Table:
     try:
         table = pq.read_table(io.BytesIO(data))
     except (pa.ArrowInvalid, OSError) as exc:
@@ -195,7 +253,23 @@ def _read_parquet(data: bytes) -> pd.DataFrame:
             col = pc.cast(col, pa.int64())  # e.g. county codes or 0/1 flags stored as float
         columns[name] = pc.fill_null(pc.cast(col, pa.string()), "")
     _refuse_nul_bytes(columns)
-    return _text_frame(pa.table(columns))
+    _check_cell_lengths(columns, 2, limits)
+    return _trimmed(pa.table(columns))
+
+
+def _check_cell_lengths(columns: dict[str, pa.ChunkedArray], first_row: int, limits: ImportLimits) -> None:
+    """Refuse the first cell (by row, then column) longer than max_cell_chars; `first_row` numbers the first."""
+    worst: tuple[int, str, int] | None = None
+    for name, col in columns.items():
+        lengths = pc.utf8_length(col)
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest > limits.max_cell_chars:
+            index = pc.index(pc.greater(lengths, limits.max_cell_chars), True).as_py()
+            chars = lengths[index].as_py()
+            if worst is None or index < worst[0]:
+                worst = (index, name, chars)
+    if worst is not None:
+        raise cell_too_long(first_row + worst[0], worst[1], worst[2], limits)
 
 
 def _refuse_nul_bytes(columns: dict[str, pa.ChunkedArray]) -> None:
@@ -215,11 +289,13 @@ def _all_integral(col: pa.ChunkedArray) -> bool:
     return len(present) == 0 or pc.all(pc.equal(present, pc.floor(present))).as_py()
 
 
-def _read_xlsx(data: bytes, header_row: int | None, sheet: str | None,
-               known: Callable[[str], bool] | None = None) -> SourceTable:
+def _read_xlsx(data: bytes, header_row: int | None, sheet: str | None, known: Callable[[str], bool] | None,
+               limits: ImportLimits, deadline: Deadline) -> _Cells:
     """The case sheet of a workbook: `sheet`, else the first sheet with a header among its first rows."""
     import openpyxl
 
+    if (most := _most_rows(data, deadline)) > min(limits.max_rows, EXCEL_MAX_ROWS) + HEADER_SEARCH_ROWS:
+        raise _sheet_too_long(most, limits)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken workbook
@@ -236,7 +312,7 @@ def _read_xlsx(data: bytes, header_row: int | None, sheet: str | None,
                 if found is not None:
                     chosen, number = name, found
                     break
-        rows = _xlsx_rows(book[chosen], None)
+        rows = _xlsx_rows(book[chosen], None, limits, deadline)
     finally:
         book.close()
     number = number or find_header(rows, known) or 1
@@ -245,22 +321,82 @@ def _read_xlsx(data: bytes, header_row: int | None, sheet: str | None,
     cells = rows[number - 1]
     while cells and not cells[-1]:  # trailing columns without a name (formatting to the sheet's edge)
         cells = cells[:-1]
+    check_columns(len(cells), limits, number)
+    check_rows(len(rows) - number, limits)
     header = [c if c else f"（第 {i} 列无列名）" for i, c in enumerate(cells, start=1)]
     width = len(header)
     body = [(r + [""] * width)[:width] for r in rows[number:]]
+    _check_header(header, number)
     frame = pd.DataFrame(body, columns=header, dtype=object) if body else pd.DataFrame(columns=header, dtype=object)
-    numbered = _numbered(frame, number)
-    return SourceTable(numbered.frame, numbered.rows, number, _above(rows, number), chosen if len(names) > 1 else None)
+    return _Cells.of_frame(frame, np.arange(len(frame)) + number + 1, number, _above(rows, number),
+                           chosen if len(names) > 1 else None)
 
 
-def _xlsx_rows(worksheet: Any, limit: int | None) -> list[list[str]]:
-    """The worksheet's cells as text, row 1 first (merged title cells hold their text in the first cell)."""
+def _xlsx_rows(worksheet: Any, limit: int | None, limits: ImportLimits | None = None,
+               deadline: Deadline | None = None) -> list[list[str]]:
+    """The worksheet's cells as text, row 1 first (merged title cells hold their text in the first cell); with
+    `limits`, reading stops at the first row past max_rows (and the rows a title may take above the header),
+    the first cell over max_cell_chars and the deadline."""
     out: list[list[str]] = []
-    for values in worksheet.iter_rows(min_row=1, max_row=limit, values_only=True):
-        out.append([_excel_cell_text(v) for v in values])
+    most = None if limits is None else min(limits.max_rows, EXCEL_MAX_ROWS) + HEADER_SEARCH_ROWS
+    if most is not None and limits is not None and (declared := _declared_rows(worksheet)) > most:
+        raise _sheet_too_long(declared, limits)  # its <dimension> says so: refused before a row is read
+    for number, values in enumerate(worksheet.iter_rows(min_row=1, max_row=limit, values_only=True), start=1):
+        cells = [_excel_cell_text(v) for v in values]
+        if limits is not None and deadline is not None:
+            if number % 10_000 == 0:
+                deadline.check()
+            if most is not None and number > most:
+                raise _sheet_too_long(number, limits)
+            if cells and (longest := max(map(len, cells))) > limits.max_cell_chars:
+                column = next(i for i, cell in enumerate(cells) if len(cell) == longest)
+                raise cell_too_long(number, f"第 {column + 1} 列", longest, limits)
+        out.append(cells)
     while out and not any(out[-1]):
         out.pop()
     return out
+
+
+def _sheet_too_long(rows: int, limits: ImportLimits) -> DataRejected:
+    """The refusal of a worksheet of `rows` rows or more: over max_rows, or over what any Excel sheet holds."""
+    if min(rows - HEADER_SEARCH_ROWS, EXCEL_MAX_ROWS) > limits.max_rows:
+        return import_limits.too_many_rows(limits)
+    return DataRejected([_file_problem(f"工作表超过 {EXCEL_MAX_ROWS:,} 行，超出 Excel 工作表的最大行数，不是 Excel 保存的文件",
+                                       f"the sheet holds more than Excel's {EXCEL_MAX_ROWS:,} rows")])
+
+
+def _most_rows(data: bytes, deadline: Deadline) -> int:
+    """The most <row> elements any worksheet of the workbook holds, counted in its XML as it is decompressed a
+    megabyte at a time: a C-speed scan before openpyxl is given the file (which, for a sheet without a <dimension>,
+    parses the whole sheet just to open the workbook)."""
+    import zipfile
+
+    most = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for part in archive.namelist():
+                if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
+                    continue
+                with archive.open(part) as xml:
+                    count, tail = 0, b""
+                    while chunk := xml.read(1 << 20):
+                        window = tail + chunk
+                        count += (window.count(b"<row") + window.count(b":row")
+                                  - tail.count(b"<row") - tail.count(b":row"))
+                        tail = window[-5:]
+                        deadline.check()
+                most = max(most, count)
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return 0  # not a workbook: openpyxl refuses it in its own words
+    return most
+
+
+def _declared_rows(worksheet: Any) -> int:
+    """The rows a worksheet's <dimension> declares (0 when it declares none): openpyxl reads it without the rows."""
+    try:
+        return int(worksheet.max_row or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _excel_cell_text(value: object) -> str:
@@ -280,9 +416,9 @@ def _excel_cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _text_frame(table: pa.Table) -> pd.DataFrame:
-    stripped = pa.table({n: pc.utf8_trim_whitespace(table[n]) for n in table.column_names})
-    return stripped.to_pandas()
+def _trimmed(table: pa.Table) -> pa.Table:
+    """Every cell without its leading and trailing blanks."""
+    return pa.table({n: pc.utf8_trim_whitespace(table[n]) for n in table.column_names})
 
 
 def _check_header(header: list[str], header_row: int = 1) -> None:

@@ -10,6 +10,11 @@
    one address trying many accounts and many addresses guessing one account are each held back, for a
    while that doubles; none of them locks the owner out of the machine they use; lock-outs are in the audit
    log and on the 审计日志 page.
+3. What a file may cost: a workbook of 0.6 MB holding ten million rows (with and without a <dimension> that
+   says so), a CSV whose header has a million columns, a cell of 5,000 characters, a file over the rows, bytes
+   or expanded bytes allowed, a parse that outlives its time or needs more memory than its cap: each is refused
+   naming the limit and its setting, with an audit row, the server process's memory untouched (the parse runs
+   in a capped worker), and the limits are settings.
 6. A refusal without a trace: a CSV with a NUL byte after its first 64 KB is refused naming its line, and when
    such a byte reaches PostgreSQL (CharacterNotInRepertoire), or the database refuses or fails at anything else,
    an import (cases or 12388 complaints; page, command line, script) is refused with a message and an audit row.
@@ -21,6 +26,8 @@ import datetime as dt
 import functools
 import io
 import re
+import resource
+import time
 import zipfile
 from pathlib import Path
 
@@ -34,14 +41,17 @@ import streamlit as st
 import pages.ledger
 import pages.weekly
 import ui.downloads
-from data_access import auth, ledger
+from data_access import auth, ledger, parse_worker
 from data_access.audit import AuditAction, recent
 from data_access.auth import SIGN_IN_REFUSED, AuthFailure, Brake, Identity, Role, SignInSettings
+from data_access.config import SettingsError
 from data_access.database import case_count, init_database
 from data_access.engine import make_engine
 from data_access.hotline_import import import_complaints_bytes
 from data_access.importer import import_bytes
-from data_access.problems import DataRejected, ProblemKind
+from data_access.limits import ImportLimits, load_import_limits
+from data_access.problems import DataRejected, Problem, ProblemKind
+from data_access.reader import read_source
 from data_access.schema import sign_in_events
 from data_access.scope import WHOLE_PROVINCE
 from metrics.caselists import case_list, overdue_cases
@@ -379,6 +389,176 @@ def test_lock_outs_are_in_the_audit_log_and_on_the_audit_page(app_database: sa.E
 
 
 # ---------------------------------------------------------------------------------------------
+# 3. What a file may cost
+
+_SHEET_PARTS = {
+    "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+    'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/'
+    'worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '</Types>',
+    "_rels/.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+    'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+    "xl/workbook.xml": '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
+    'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+    '<sheet name="cases" sheetId="1" r:id="rId1"/></sheets></workbook>',
+    "xl/_rels/workbook.xml.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+    'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+    'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+}
+
+
+@functools.cache
+def workbook_of_rows(rows: int, *, dimension: bool) -> bytes:
+    """A workbook whose one sheet holds a header and `rows` rows of one cell, written as XML that deflates to almost
+    nothing (ten million rows in 0.6 MB); with `dimension`, its <dimension> declares the rows, as Excel's do."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, text in _SHEET_PARTS.items():
+            archive.writestr(name, text)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                        b'spreadsheetml/2006/main">' + (f'<dimension ref="A1:C{rows + 1}"/>'.encode() if dimension else b"")
+                        + b"<sheetData>")
+            sheet.write(b'<row r="1">' + b"".join(f'<c r="{col}1" t="inlineStr"><is><t>{name}</t></is></c>'.encode()
+                                                  for col, name in zip("ABC", ("case_id", "county_code", "received_date"), strict=True))
+                        + b"</row>")
+            block = b"<row><c><v>1</v></c></row>" * 100_000
+            for _ in range(rows // 100_000):
+                sheet.write(block)
+            sheet.write(b"</sheetData></worksheet>")
+    return out.getvalue()
+
+
+def refusal(data: bytes, filename: str, limits: ImportLimits | None = None) -> Problem:
+    """The one problem a file is refused for by the reader (the parse as the importer runs it)."""
+    with pytest.raises(DataRejected) as refused:
+        read_source(data, filename, limits=limits)
+    (problem,) = refused.value.problems
+    assert problem.kind is ProblemKind.FILE
+    return problem
+
+
+def wide_csv(columns: int = 1_000_000) -> bytes:
+    """A CSV whose header names `columns` columns (9 MB at a million), and one row."""
+    return (",".join(f"c{i}" for i in range(columns)) + "\n1\n").encode()
+
+
+@pytest.mark.parametrize("dimension", [True, False], ids=["declared", "undeclared"])
+def test_a_workbook_of_ten_million_rows_in_under_a_megabyte_is_refused_before_its_cells_are_read(dimension: bool) -> None:
+    data = workbook_of_rows(10_000_000, dimension=dimension)
+    assert len(data) < 1_000_000
+    problem = refusal(data, "bomb.xlsx")
+    assert problem.reason_zh == "工作表超过 1,048,576 行，超出 Excel 工作表的最大行数，不是 Excel 保存的文件"
+    # below Excel's own bound, the setting decides, and says so
+    problem = refusal(workbook_of_rows(200_000, dimension=dimension), "rows.xlsx", ImportLimits(max_rows=100_000))
+    assert problem.reason_zh == "文件超过 100,000 行数据（导入限制，设置项 [import] max_rows），未写入"
+
+
+def test_a_workbook_expanding_past_its_limit_is_refused_from_its_zip_directory() -> None:
+    problem = refusal(workbook_of_rows(10_000_000, dimension=False), "bomb.xlsx", ImportLimits(max_expanded_mb=100))
+    assert re.fullmatch(r"文件解压后 2\d\d MB，超过上限 100 MB（导入限制，设置项 \[import\] max_expanded_mb），未写入",
+                        problem.reason_zh), problem.reason_zh
+
+
+def test_a_header_of_a_million_columns_is_refused_before_the_header_is_searched() -> None:
+    data = wide_csv()
+    assert len(data) > 7_000_000
+    problem = refusal(data, "wide.csv")
+    assert (problem.row, problem.column) == (1, None)
+    assert problem.reason_zh == "表头有 1,000,000 列，超过上限 200 列（导入限制，设置项 [import] max_columns），未写入"
+    assert "max_columns" in problem.reason_en
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_cell_over_the_length_limit_is_refused_naming_its_row_and_column_not_its_text(kind: str) -> None:
+    frame = pd.DataFrame({"case_id": ["L-1", "L-2", "L-3"], "county_code": [RENCHENG] * 3,
+                          "received_date": ["2024-01-02"] * 3, "domain": ["教育", "甲" * 2500, "乙" * 3000]})
+    if kind == "csv":
+        data, row, column = frame.to_csv(index=False).encode(), 3, "domain"
+    else:
+        out = io.BytesIO()
+        frame.to_excel(out, index=False)
+        data, row, column = out.getvalue(), 3, "第 4 列"
+    problem = refusal(data, f"long.{kind}")
+    assert (problem.row, problem.column, problem.value) == (row, column, None)
+    assert problem.reason_zh == "单元格有 2,500 个字符，超过上限 2,000 个字符（导入限制，设置项 [import] max_cell_chars），未写入"
+    assert "甲" not in problem.message()
+
+
+def test_rows_bytes_and_a_parquet_footer_over_their_limits_are_refused() -> None:
+    rows = b"case_id,county_code,received_date\n" + b"R,370811,2024-01-02\n" * 150_000
+    assert refusal(rows, "rows.csv", ImportLimits(max_rows=100_000)).reason_zh.startswith("文件超过 100,000 行数据")
+    assert refusal(rows, "big.csv", ImportLimits(max_file_mb=1)).reason_zh.startswith("文件大小 2.9 MB，超过上限 1 MB")
+    out = io.BytesIO()
+    pd.DataFrame({"case_id": [f"P-{i}" for i in range(150_000)]}).to_parquet(out)
+    assert refusal(out.getvalue(), "rows.parquet", ImportLimits(max_rows=100_000)).reason_zh.startswith("文件超过 100,000 行")
+
+
+def never_answers(cell: str) -> bool:
+    """A header test that never returns: the parse it is given to can only end at the time limit."""
+    time.sleep(3600)
+    return False
+
+
+def test_a_parse_that_outlives_its_time_is_stopped_by_its_own_deadline_or_killed(monkeypatch: pytest.MonkeyPatch) -> None:
+    limits = ImportLimits(max_seconds=1)  # below the file's allowed range: a test's own limit
+    # the worker's deadline, checked as a workbook's rows are read (300,000: openpyxl needs several seconds)
+    problem = refusal(workbook_of_rows(300_000, dimension=True), "slow.xlsx", limits)
+    assert problem.reason_zh == "读取文件超过 1 秒仍未完成，已停止（导入限制，设置项 [import] max_seconds），未写入"
+    # a worker that does not come back is killed at the limit
+    monkeypatch.setattr(parse_worker, "_GRACE_SECONDS", 0)
+    started = time.monotonic()
+    with pytest.raises(DataRejected) as refused:
+        read_source(b"a,b,c\n1,2,3\n", "hang.csv", known=never_answers, limits=limits)
+    assert time.monotonic() - started < 30
+    assert refused.value.problems[0].reason_zh.startswith("读取文件超过 1 秒仍未完成")
+
+
+def test_a_parse_over_its_memory_cap_is_refused_and_the_server_keeps_its_memory() -> None:
+    rows = b"case_id,county_code,received_date\n" + b"M,370811,2024-01-02\n" * 5_000_000  # 100 MB of cells as objects
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    problem = refusal(rows, "memory.csv", ImportLimits(max_memory_mb=560))
+    assert problem.reason_zh == "读取文件所需内存超过上限 560 MB，已停止（导入限制，设置项 [import] max_memory_mb），未写入"
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KB: the parse was elsewhere
+
+
+def test_the_parse_runs_outside_the_server_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from data_access import reader
+
+    def in_this_process(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed in the server process")
+
+    monkeypatch.setattr(reader, "parse_source", in_this_process)  # the worker has its own, unpatched
+    source = read_source(b"case_id,county_code,received_date\nW-1,370811,2024-01-02\n", "w.csv")
+    assert source.frame.to_dict("records") == [{"case_id": "W-1", "county_code": "370811", "received_date": "2024-01-02"}]
+    assert list(source.rows) == [2]
+
+
+def test_a_file_over_a_limit_is_an_import_refusal_with_its_audit_row(engine: sa.Engine) -> None:
+    with pytest.raises(DataRejected):
+        import_bytes(engine, wide_csv(500), "wide.csv", actor=PROVINCE)
+    with pytest.raises(DataRejected):
+        import_complaints_bytes(engine, wide_csv(500), "wide-12388.csv", actor=PROVINCE)
+    assert case_count(engine) == 0
+    details = list(recent(engine, 10)["detail"])
+    assert "导入被拒绝：wide.csv，1 个问题，未写入" in details
+    assert any(d.startswith("12388") or "wide-12388.csv" in d for d in details), details
+
+
+def test_the_limits_are_settings_checked_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("[import]\nmax_rows = 1000\nmax_cell_chars = 500\n", encoding="utf-8")
+    assert (load_import_limits(path).max_rows, load_import_limits(path).max_cell_chars) == (1000, 500)
+    assert load_import_limits(path).max_columns == 200
+    path.write_text("[import]\nmax_columns = 5\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="max_columns"):
+        load_import_limits(path)
+
+
+# ---------------------------------------------------------------------------------------------
 # 6. A refusal without a trace
 
 def import_refusals(engine: sa.Engine) -> list[str]:
@@ -412,9 +592,10 @@ def test_postgresqls_own_refusal_of_a_nul_byte_is_a_message_and_an_audit_row(eng
     it with CharacterNotInRepertoire."""
     if engine.dialect.name != "postgresql":
         pytest.skip("the attack was made on PostgreSQL")
-    from data_access import reader
+    from data_access import limits, reader
 
     monkeypatch.setattr(reader, "_decode_text", lambda data: data.removeprefix(b"\xef\xbb\xbf"))
+    monkeypatch.setattr(limits, "load_import_limits", lambda: limits.ImportLimits(worker=0))  # patched here only
     with pytest.raises(DataRejected) as refused:
         import_bytes(engine, nul_after_64k(), "nul.csv", actor=PROVINCE)
     (problem,) = refused.value.problems

@@ -20,6 +20,7 @@ from data_access.config import settings_path
 from data_access.database import DemoShare, case_count, demo_share, ensure_initialized, latest_load, load_demo
 from data_access.engine import DEFAULT_DB_PATH, duckdb_arguments, make_engine, resolve_url
 from data_access.hotline_settings import HotlineSettings, load_hotline_settings
+from data_access.limits import ImportLimits, load_import_limits
 from data_access.scope import WHOLE_PROVINCE
 from metrics import summary
 from metrics.settings import Settings, load_settings
@@ -40,6 +41,7 @@ class SettingsInForce:
     sign_in: SignInSettings
     hotline: HotlineSettings
     documents: DocumentSettings
+    imports: ImportLimits
 
 
 @st.cache_resource(show_spinner=False)
@@ -47,7 +49,7 @@ def _settings_file(path: str, modified: float) -> SettingsInForce:
     """Every section of the settings file, read and checked once per version of the file."""
     file = Path(path)
     return SettingsInForce(load_settings(file), load_sign_in_settings(file), load_hotline_settings(file),
-                           load_document_settings(file))
+                           load_document_settings(file), load_import_limits(file))
 
 
 def _settings_in_force() -> SettingsInForce:
@@ -74,6 +76,11 @@ def sign_in_settings() -> SignInSettings:
 def hotline_settings() -> HotlineSettings:
     """The 12388 cycle's settings in force (SettingsError as for settings())."""
     return _settings_in_force().hotline
+
+
+def import_limits() -> ImportLimits:
+    """What an uploaded file may cost, in force (SettingsError as for settings())."""
+    return _settings_in_force().imports
 
 
 def document_settings() -> DocumentSettings:

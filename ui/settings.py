@@ -11,9 +11,10 @@ from . import runtime
 
 def settings_in_force() -> pd.DataFrame:
     """One row per setting: 设置项 (its meaning), 当前值, 设置文件中的写法 (the file's section and key,
-    for whoever edits the file) — metrics first, then sign-in."""
+    for whoever edits the file) — metrics first, then sign-in, then what an uploaded file may cost."""
     rows = [(label, value, f"[metrics] {key}") for key, label, value in described(runtime.settings())]
     rows += [(label, value, f"[sign_in] {key}") for key, label, value in described(runtime.sign_in_settings())]
+    rows += [(label, value, f"[import] {key}") for key, label, value in described(runtime.import_limits())]
     return pd.DataFrame(rows, columns=["设置项", "当前值", "设置文件中的写法"])
 
 
