@@ -21,7 +21,7 @@ from data_access.engine import connect
 from data_access.enums import ComplaintKind, Feedback, Level, SpotCheckResult
 from data_access.hotline_settings import DEFAULT_HOTLINE_SETTINGS, HotlineSettings
 from data_access.schema import hotline_complaints, regions
-from data_access.scope import Scope, require_scope
+from data_access.scope import WHOLE_PROVINCE, Scope, require_scope
 
 from .caselists import disputed_cases, overdue_first_reports
 from .compiler import group_key, in_subtree, region_map
@@ -123,6 +123,22 @@ def _tally(rows: pd.DataFrame, by: str, groups: list[str], today: dt.date, deadl
         "items": rows["supervision_item_id"].notna()}, index=rows.index)
     counted = flags.groupby(by).sum(numeric_only=True).reindex(groups, fill_value=0)
     return counted.reset_index(names=by).astype(dict.fromkeys(COUNT_COLUMNS, "int64"))
+
+
+def month_before(month: str) -> str:
+    """2026-01 -> 2025-12."""
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def last_month_answers(engine: sa.Engine | sa.Connection, month: str, dated: dt.date,
+                       hotline_settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS, *,
+                       scope: Scope = WHOLE_PROVINCE) -> pd.DataFrame:
+    """The cities' answers to the 通报 of the month before `month` and its 抽查, as they stand on the 成文日期
+    `dated`, in `scope` (month_counts at city level: notified, answered, confirmed, denied, missing, drawn,
+    checked, check_false, items)."""
+    return month_counts(engine, month_before(month), Level.CITY, scope=scope, today=dated,
+                        settings=hotline_settings)
 
 
 def month_counts(engine: sa.Engine | sa.Connection, month: str, level: Level, *, scope: Scope, parent: str | None = None,

@@ -18,7 +18,7 @@ from data_access.enums import ComplaintKind, Feedback, Level, SpotCheckResult
 from data_access.hotline import CycleRefused
 from data_access.ledger import StaleStep
 from data_access.problems import DataRejected
-from metrics.hotline import KIND_COLUMNS, LABELS
+from metrics.hotline import KIND_COLUMNS, LABELS, month_before
 from pages import hand_over
 from presentation.documents import numbers_text
 from presentation.format import pct
@@ -62,11 +62,6 @@ def recent_months(day: dt.date, n: int = MONTHS_SHOWN) -> list[str]:
 def last_complete_month(day: dt.date) -> str:
     """The last month that has ended by the end of `day` (2026-11 on 2026-12-06, and on 2026-11-30)."""
     return recent_months(day + dt.timedelta(days=1), 2)[1]
-
-
-def month_before(month: str) -> str:
-    """2026-01 -> 2025-12."""
-    return recent_months(dt.date(int(month[:4]), int(month[5:7]), 1), 2)[1]
 
 
 def state_of(row: pd.Series) -> str:
@@ -215,7 +210,8 @@ def month_end_pack(data: ScopedData, identity: Identity, month: str, issued: boo
             dates = pack_dates(dated, data.documents)
             numbers, marked = data.issue_monthly_notice(identity, month, facts.complaint_ids,
                                                         pack_drafts(facts, dates, data.documents), dated)
-            pack = pack_of(facts, dates, numbers, documents=data.documents, hotline_settings=data.hotline)
+            pack = pack_of(facts, dates, numbers, documents=data.documents, hotline_settings=data.hotline,
+                           answers=data.last_month_answers(month, dated))
         except (CycleRefused, OutOfScope, PermissionError, DocumentRefused) as refused:
             st.error(f"未发文：{refused}")
         except StaleStep as moved:

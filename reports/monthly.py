@@ -16,11 +16,11 @@ import sqlalchemy as sa
 
 from data_access.auth import Identity
 from data_access.document_register import DocumentKind, Draft, Issued
-from data_access.enums import ComplaintKind, Level
+from data_access.enums import ComplaintKind
 from data_access.hotline import issue_notice
 from data_access.hotline_settings import DEFAULT_HOTLINE_SETTINGS, HotlineSettings
 from data_access.scope import WHOLE_PROVINCE
-from metrics.hotline import KIND_COLUMNS, CityNotice, CountyNotice, MonthlyFacts, month_counts, monthly_facts
+from metrics.hotline import KIND_COLUMNS, CityNotice, CountyNotice, MonthlyFacts, last_month_answers, month_before, monthly_facts
 from metrics.settings import DEFAULT_SETTINGS, Settings
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings
 from presentation.format import cn_date, is_missing, pct
@@ -48,21 +48,6 @@ class Letterhead:
 def month_words(month: str) -> str:
     """2026-10 -> 2026年10月."""
     return f"{int(month[:4])}年{int(month[5:7])}月"
-
-
-def month_before(month: str) -> str:
-    """2026-01 -> 2025-12."""
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
-
-
-def last_month_answers(engine: sa.Engine | sa.Connection, month: str, dated: dt.date,
-                       hotline_settings: HotlineSettings = DEFAULT_HOTLINE_SETTINGS) -> pd.DataFrame:
-    """The cities' answers to the 通报 of the month before `month` and its 抽查, as they stand on the 成文日期
-    `dated` (metrics.hotline.month_counts at city level: notified, answered, confirmed, denied, missing, drawn,
-    checked, check_false, items)."""
-    return month_counts(engine, month_before(month), Level.CITY, scope=WHOLE_PROVINCE, today=dated,
-                        settings=hotline_settings)
 
 
 def _kinds_text(row: pd.Series) -> str:

@@ -131,7 +131,11 @@ def test_the_month_end_pack_marks_the_month_and_a_true_answer_opens_an_item(demo
                      for table in docx.Document(io.BytesIO(pack.read(name))).tables
                      if len(table.columns) > 1 and table.rows[0].cells[1].text == "来电编号"
                      for row in table.rows[1:]]
+        headings = {p.text for name in pack.namelist() if name.startswith(f"12388通报_{month}_")
+                    for p in docx.Document(io.BytesIO(pack.read(name))).paragraphs}
     assert sorted(in_book) == sorted(in_cities) == sorted(notified)
+    # the page's city 通报 report the answers to last month's (September's, notified by the demo), as the CLI's do
+    assert {"三、上月通报反馈和抽查情况", "四、存在问题"} <= headings
     picked = at.selectbox(key="hotline_feedback_pick").value
     at.radio(key="hotline_feedback_verdict").set_value("true")
     at.text_area(key="hotline_feedback_note").input("经核查，该件办理超期，已督促整改。")

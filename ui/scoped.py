@@ -36,6 +36,7 @@ from metrics.hotline import (
     MonthlyFacts,
     complaints_per_100,
     feedback_deadlines,
+    last_month_answers,
     month_counts,
     month_series,
     monthly_facts,
@@ -140,6 +141,11 @@ class ScopedData:
         """The complaints of the month's notice per region of `level` in scope, by kind and cycle state (metrics.hotline)."""
         return month_counts(runtime.get_engine(self.url), month, level, scope=self.scope, parent=parent,
                             settings=runtime.hotline_settings())
+
+    def last_month_answers(self, month: str, dated: dt.date) -> pd.DataFrame:
+        """The cities' answers to the notice of the month before `month` and its 抽查, on the 成文日期 `dated`, in scope
+        (metrics.hotline.last_month_answers: the city 通报's 上月通报反馈和抽查情况)."""
+        return last_month_answers(runtime.get_engine(self.url), month, dated, runtime.hotline_settings(), scope=self.scope)
 
     def hotline_series(self, last_month: str, months: int) -> pd.DataFrame:
         """The notices' complaints and cycle counts month by month in scope."""
