@@ -15,8 +15,24 @@ from data_access.auth import Role
 from data_access.config import SettingsError
 from data_access.database import DemoShare
 from metrics.summary import Staleness
-from pages import analysis, audit, data, definitions, drilldown, hotline, ledger, overdue, overview, priority, report, satisfaction, weekly
+from pages import (
+    analysis,
+    audit,
+    data,
+    definitions,
+    dossier,
+    drilldown,
+    hotline,
+    ledger,
+    overdue,
+    overview,
+    priority,
+    report,
+    satisfaction,
+    weekly,
+)
 from ui import access, runtime
+from ui.case_search import DOSSIER_URL_PATH, search_box
 from ui.guard import DB_ERRORS, database_down, guarded
 from ui.navigation import DRILLDOWN_URL_PATH, LEDGER_URL_PATH
 from ui.regions import tree
@@ -49,6 +65,7 @@ SUPERVISION = [
     page(weekly.render, "周例会", ":material/groups:", "weekly"),
     page(ledger.render, "督办台账", ":material/assignment_turned_in:", LEDGER_URL_PATH),
     page(hotline.render, "12388通报", ":material/support_agent:", "hotline"),
+    page(dossier.render, "案件档案", ":material/folder_open:", DOSSIER_URL_PATH),  # opened by the sidebar's 查找案件
 ]
 DEFINITIONS = page(definitions.render, "指标口径", ":material/menu_book:", "definitions")
 REPORT = page(report.render, "数据上报", ":material/upload_file:", "report")  # 分级上报: city and county users
@@ -107,6 +124,7 @@ try:
     identity = access.gate(before_sign_in=signed_out_navigation)
     navigation = st.navigation(pages_for(identity.role))
     scope = access.scope_of(identity)
+    search_box()  # 查找案件, at the top of every page's sidebar
     # the count and span the sidebar shows are the viewer's; the default as-of date is the data's
     coverage = ScopedData(runtime.database_url(), version, scope).coverage()
     anchor = min(dt.date.today(), runtime.latest_received(runtime.database_url(), version) or dt.date.today())

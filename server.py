@@ -13,9 +13,10 @@ from starlette.middleware import Middleware  # noqa: E402
 
 from pages import end_pages_folder_mode  # noqa: E402
 from ui.http_security import SecurityHeaders  # noqa: E402
+from ui.printing import PRINT_SCRIPT  # noqa: E402
 from ui.session_routes import POST_SCRIPT, ROUTES  # noqa: E402
 
 end_pages_folder_mode()  # no signed-out visitor sees the pages/ folder listed (pages/__init__.py)
 
 # every response carries the security headers of ui/http_security.py (the policy allows the cookie errand's script)
-app = st.App("app.py", routes=ROUTES, middleware=[Middleware(SecurityHeaders, own_scripts=(POST_SCRIPT,))])
+app = st.App("app.py", routes=ROUTES, middleware=[Middleware(SecurityHeaders, own_scripts=(POST_SCRIPT, PRINT_SCRIPT))])

@@ -32,6 +32,7 @@ from data_access.scope import Scope
 from metrics.analysis import AnalysisFacts, analysis_facts
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
 from metrics.distribution import rating_distribution
+from metrics.dossier import Lookup, find_case
 from metrics.hotline import (
     MonthlyFacts,
     complaints_per_100,
@@ -135,6 +136,11 @@ class ScopedData:
     def return_supervision(self, actor: Identity, item_id: str, note: str) -> None:
         """退回."""
         ledger.send_back(runtime.get_engine(self.url), actor, item_id, note=note)
+
+    def case_dossier(self, term: str, as_of: dt.date) -> Lookup:
+        """The case a 件号, 12388 来电编号 or 督办事项编号 names, if the viewer may see it (metrics.dossier.find_case):
+        read fresh, like the ledger, so a step just taken shows."""
+        return find_case(runtime.get_engine(self.url), term, as_of, scope=self.scope, settings=self.settings)
 
     # 12388: a month holds a few hundred complaints, so these read uncached and a step shows at once
     def hotline_counts(self, month: str, level: Level, parent: str | None = None) -> pd.DataFrame:
