@@ -6,6 +6,7 @@ exists in the tables, so none can appear here.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from enum import Enum
 from typing import Any
 
@@ -15,7 +16,8 @@ import sqlalchemy as sa
 from data_access.dialects import days_between
 from data_access.engine import connect
 from data_access.enums import Category, LabelledEnum
-from data_access.schema import cases, regions
+from data_access.ledger import Status as ItemStatus
+from data_access.schema import cases, regions, supervision_items
 from data_access.scope import Scope, require_scope
 
 from .compiler import count_condition, filter_conditions, in_subtree, region_map
@@ -48,11 +50,28 @@ def _with_names(rmap: sa.Subquery) -> tuple[sa.FromClause, sa.FromClause, sa.Fro
     return source, county, city
 
 
+def under_supervision(case_id: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """已挂账: an open 督办 item (挂账 or 已反馈, not yet 销号) names the case. The ledger is read as it stands
+    now, as data_access.ledger.standing counts 在办: an item opened today marks a case of any as-of date."""
+    item = supervision_items.c
+    return sa.exists().where(item.case_id == case_id, item.status != ItemStatus.CLOSED.value)
+
+
+def supervision_flag(case_id: sa.ColumnElement[Any], ledger: bool) -> sa.ColumnElement[bool]:
+    """The `supervised` column of a case list: under_supervision, or false where the database has no ledger."""
+    return (under_supervision(case_id) if ledger else sa.false()).label("supervised")
+
+
+def has_ledger(conn: sa.Connection) -> bool:
+    """Whether the 督办台账 exists here (a database the app has not set up, read by the command line, has none)."""
+    return sa.inspect(conn).has_table(supervision_items.name)
+
+
 def overdue_query(as_of: dt.date, *, scope: Scope, parent: str | None = None,
                   filters: CaseFilter = CaseFilter(), order: OverdueOrder = OverdueOrder.MOST_OVERDUE,
-                  limit: int | None = None, settings: Settings = DEFAULT_SETTINGS) -> sa.Select[Any]:
+                  limit: int | None = None, settings: Settings = DEFAULT_SETTINGS, ledger: bool = True) -> sa.Select[Any]:
     """Accusation cases received by `as_of`, past due and not closed at its end, under `parent`,
-    within `scope` (required)."""
+    within `scope` (required); `supervised` marks those 已挂账 (false for all when `ledger` is False)."""
     rmap = region_map()
     source, county, city = _with_names(rmap)
     a = sa.bindparam("as_of", as_of, type_=sa.Date)
@@ -61,7 +80,8 @@ def overdue_query(as_of: dt.date, *, scope: Scope, parent: str | None = None,
     stmt = (
         sa.select(cases.c.case_id, cases.c.county_code, county.c.name.label("county_name"), rmap.c.city_code,
                   city.c.name.label("city_name"), cases.c.received_date, due.label("due_date"), days,
-                  cases.c.is_first_report, cases.c.channel, cases.c.domain)
+                  cases.c.is_first_report, cases.c.channel, cases.c.domain,
+                  supervision_flag(cases.c.case_id, ledger))
         .select_from(source)
         .where(cases.c.category == Category.ACCUSATION.value, cases.c.received_date <= a, due < a,
                sa.or_(cases.c.closed_date.is_(None), cases.c.closed_date > a),
@@ -80,9 +100,37 @@ def overdue_query(as_of: dt.date, *, scope: Scope, parent: str | None = None,
 def overdue_cases(conn: sa.Engine | sa.Connection, as_of: dt.date, *, scope: Scope, parent: str | None = None,
                   filters: CaseFilter = CaseFilter(), order: OverdueOrder = OverdueOrder.MOST_OVERDUE,
                   limit: int | None = None, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """The overdue ledger as a DataFrame (see overdue_query)."""
-    return _frame(conn, overdue_query(as_of, scope=scope, parent=parent, filters=filters, order=order, limit=limit,
-                                      settings=settings))
+    """The overdue ledger as a DataFrame (see overdue_query), `supervised` marking the cases 已挂账."""
+    with connect(conn) as c:
+        return flags_as_bool(_frame(c, overdue_query(as_of, scope=scope, parent=parent, filters=filters, order=order,
+                                                     limit=limit, settings=settings, ledger=has_ledger(c))))
+
+
+def county_overdue_stock(conn: sa.Engine | sa.Connection, as_of: dt.date, before: dt.date, *, scope: Scope,
+                         filters: CaseFilter = CaseFilter(), settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """Each county's overdue first reports (overdue_query, first reports only) at the end of `as_of` and of
+    `before` (the 周例会: last week's Sunday), the change, and how many of those at `as_of` are 已挂账
+    (under_supervision) — counted by the database. Columns county_code, county_name, city_code, city_name,
+    overdue, overdue_before, overdue_change, supervised; counties with none at either date are absent;
+    the most overdue first."""
+    first = replace(filters, first_report_only=True)
+    keys = ("county_code", "county_name", "city_code", "city_name")
+    with connect(conn) as c:
+        now = overdue_query(as_of, scope=scope, filters=first, settings=settings, ledger=has_ledger(c)).order_by(None)
+        then = overdue_query(before, scope=scope, filters=first, settings=settings, ledger=False).order_by(None)
+        counted = []
+        for stmt, name in ((now, "overdue"), (then, "overdue_before")):
+            q = stmt.subquery()
+            marked = sa.func.sum(sa.case((q.c.supervised, 1), else_=0)).label("supervised")
+            counted.append(_frame(c, sa.select(*(q.c[k] for k in keys), sa.func.count().label(name), marked)
+                                  .group_by(*(q.c[k] for k in keys))))
+    at, earlier = counted[0], counted[1].drop(columns="supervised")
+    out = at.merge(earlier, on=list(keys), how="outer")
+    counts = ("overdue", "overdue_before", "supervised")
+    out = out.astype(dict.fromkeys(keys, "object")).fillna(dict.fromkeys(counts, 0)).astype(dict.fromkeys(counts, "int64"))
+    out["overdue_change"] = out["overdue"] - out["overdue_before"]
+    out = out[[*keys, "overdue", "overdue_before", "overdue_change", "supervised"]]
+    return out.sort_values(["overdue", "county_code"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
 def overdue_first_reports(conn: sa.Engine | sa.Connection, county_code: str, as_of: dt.date, *, scope: Scope,
@@ -153,13 +201,14 @@ COLUMN_LABELS = {
     "city_name": "所属市", "received_date": "收件日期", "due_date": "办理期限", "closed_date": "办结日期",
     "status": "状态", "days_overdue": "超期天数", "channel": "渠道", "category": "类别", "domain": "领域",
     "is_first_report": "初次举报", "is_leapfrog": "越级举报", "is_repeat": "重复举报", "is_real_name": "实名举报",
-    "satisfaction": "满意度", "disputed": "结而不服",
+    "satisfaction": "满意度", "disputed": "结而不服", "supervised": "已挂账",
 }
 
 
 def case_list_query(county_code: str, period: Period, *, scope: Scope, filters: CaseFilter = CaseFilter(),
-                    limit: int | None = 5000, settings: Settings = DEFAULT_SETTINGS) -> sa.Select[Any]:
-    """A county's cases that matter for the period: received in it, closed in it, or open at its as-of date."""
+                    limit: int | None = 5000, settings: Settings = DEFAULT_SETTINGS, ledger: bool = True) -> sa.Select[Any]:
+    """A county's cases that matter for the period: received in it, closed in it, or open at its as-of date;
+    `supervised` marks those 已挂账 (false for all when `ledger` is False)."""
     rmap = region_map()
     start, end = sa.bindparam("p_start", period.start, sa.Date), sa.bindparam("p_end", period.end, sa.Date)
     a = sa.bindparam("as_of", period.as_of_date, type_=sa.Date)
@@ -173,7 +222,7 @@ def case_list_query(county_code: str, period: Period, *, scope: Scope, filters: 
                   status.label("status"), days.label("days_overdue"), cases.c.channel, cases.c.category,
                   cases.c.domain, cases.c.is_first_report, cases.c.is_leapfrog, cases.c.is_repeat,
                   cases.c.is_real_name, sa.case((open_at, sa.null()), else_=cases.c.satisfaction).label("satisfaction"),
-                  sa.and_(~open_at, cases.c.disputed).label("disputed"))
+                  sa.and_(~open_at, cases.c.disputed).label("disputed"), supervision_flag(cases.c.case_id, ledger))
         .select_from(cases.join(rmap, rmap.c.county_code == cases.c.county_code))
         .where(cases.c.county_code == county_code, in_subtree(rmap, require_scope(scope).code),
                cases.c.received_date <= a,
@@ -190,11 +239,19 @@ def case_list(conn: sa.Engine | sa.Connection, county_code: str, period: Period,
               filters: CaseFilter = CaseFilter(), limit: int | None = 5000,
               settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
     """A county's case list as a DataFrame (see case_list_query)."""
-    return _frame(conn, case_list_query(county_code, period, scope=scope, filters=filters, limit=limit,
-                                        settings=settings))
+    with connect(conn) as c:
+        return flags_as_bool(_frame(c, case_list_query(county_code, period, scope=scope, filters=filters, limit=limit,
+                                                       settings=settings, ledger=has_ledger(c))))
 
 
 def _frame(conn: sa.Engine | sa.Connection, stmt: sa.Select[Any]) -> pd.DataFrame:
     with connect(conn) as c:
         result = c.execute(stmt)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def flags_as_bool(frame: pd.DataFrame) -> pd.DataFrame:
+    """A case list with its `supervised` flag as bool (the MySQL family answers 0/1)."""
+    if "supervised" in frame:
+        frame["supervised"] = frame["supervised"].astype(bool)
+    return frame

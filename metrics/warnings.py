@@ -23,6 +23,7 @@ from data_access.enums import Category, LabelledEnum, Level
 from data_access.schema import cases, workday_calendar
 from data_access.scope import Scope, require_scope
 
+from .caselists import flags_as_bool, has_ledger, supervision_flag
 from .compiler import filter_conditions, group_key, in_subtree, region_map
 from .request import CaseFilter
 from .rules import effective_due
@@ -83,14 +84,16 @@ def deadline_warnings(conn: sa.Engine | sa.Connection, as_of: dt.date, *, scope:
                       filters: CaseFilter = CaseFilter(), colours: tuple[str, ...] = COLOUR_ORDER,
                       limit: int | None = None, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
     """The open cases at `as_of` under `parent` within `scope` (required), with their colour, sorted by
-    due date then case_id (the spec's order: the most pressing first); only `colours`, at most `limit`."""
+    due date then case_id (the spec's order: the most pressing first); only `colours`, at most `limit`;
+    `supervised` marks the cases 已挂账 (metrics.caselists.under_supervision)."""
     with connect(conn) as c:
         y, at = yellow_limit(c, as_of, settings)
         stmt, _ = _open_cases(as_of, y, at, scope=scope, parent=parent, filters=filters, settings=settings)
         inner = stmt.subquery("warned")
-        query = sa.select(inner).where(inner.c.colour.in_(colours)).order_by(inner.c.due_date, inner.c.case_id)
+        query = (sa.select(inner, supervision_flag(inner.c.case_id, has_ledger(c))).where(inner.c.colour.in_(colours))
+                 .order_by(inner.c.due_date, inner.c.case_id))
         result = c.execute(query.limit(limit) if limit else query)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = flags_as_bool(pd.DataFrame(result.fetchall(), columns=list(result.keys())))
     return frame.astype({"working_days_left": "int64"}) if not frame.empty else frame
 
 

@@ -23,7 +23,7 @@ from data_access.ledger import items as ledger_items
 from data_access.schema import cases, regions, supervision_items
 from data_access.scope import Scope
 
-from .caselists import OverdueOrder, overdue_cases
+from .caselists import OverdueOrder, county_overdue_stock, overdue_cases
 from .periods import Preset, preset_period
 from .priority import PriorityStatus, priority_list, priority_window
 from .registry import METRICS_BY_ID, Direction, MetricKind
@@ -125,6 +125,16 @@ class WeeklyReport:
     # first: week_start, week_end, as_of_date and every metric
     ledger_items: pd.DataFrame = field(default_factory=pd.DataFrame)  # the 督办台账's items in scope with county_name,
     # city_name (data_access.ledger.items' order: overdue replies first, then the oldest)
+    overdue_stock: pd.DataFrame = field(default_factory=pd.DataFrame)  # each county's overdue first reports at as_of
+    # and at last week's Sunday, the change and how many are 已挂账 (metrics.caselists.county_overdue_stock)
+
+    @property
+    def overdue_stock_totals(self) -> tuple[int, int, int]:
+        """The overdue first reports of all counties: now, the change on last week, how many are 已挂账."""
+        s = self.overdue_stock
+        if s.empty:
+            return 0, 0, 0
+        return int(s["overdue"].sum()), int(s["overdue_change"].sum()), int(s["supervised"].sum())
 
     @property
     def unit_level(self) -> Level:
@@ -427,6 +437,8 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         "counties": lambda q: q.table(Level.COUNTY, this_week, COUNTY_METRICS),
         "counties_last": lambda q: q.table(Level.COUNTY, last_week, COUNTY_METRICS),
         "ledger": lambda q: q.overdue(as_of),
+        "overdue_stock": lambda q: county_overdue_stock(q.conn, as_of, last_week.as_of_date, scope=scope, filters=filters,
+                                                        settings=settings),
         "ranked": lambda q: q.priority(as_of),
         "ranked_last": lambda q: q.priority(last_week.end),
         "signals": lambda q: deterioration_signals(q.conn, as_of, scope=scope, filters=filters, settings=settings),
@@ -463,4 +475,5 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         priority_window_last=priority_window(last_week.end, settings), settings=settings,
         min_due_to_compare=min_due_to_compare, region_name=region_name, region_level=region_level, supervision=supervision,
         signals=flagged, signal_charts=charts, overdue=ledger, recent_weeks=recent, ledger_items=items,
+        overdue_stock=r["overdue_stock"],
     )

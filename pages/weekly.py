@@ -16,7 +16,7 @@ from presentation.documents import DocumentSettings, Issuance
 from presentation.format import EMPTY, UNCHANGED, arrow, delta_color, fmt_delta, fmt_value, plain_markdown
 from reports.bulletin_doc import build_bulletin_document, bulletin_name
 from reports.charts import CJKFontMissing, cjk_font
-from reports.deck import build_deck
+from reports.deck import build_deck, overdue_stock_title
 from reports.docx_form import DOCX_MIME
 from reports.pack import deck_name, workbook_name
 from reports.workbook import build_workbook
@@ -54,7 +54,7 @@ h2 { font-size: 2.3rem !important; }
 </style>
 """
 CASE_COLUMNS = ("case_id", "city_name", "county_name", "received_date", "due_date", "days_overdue", "is_first_report",
-                "channel", "domain")
+                "supervised", "channel", "domain")
 
 
 def step_section(step: int) -> None:
@@ -160,6 +160,7 @@ def overdue(report: WeeklyReport) -> None:
               help="截至本日超期未办结、而截至上周日尚未超期的检举控告件。")
     c3.metric(f"超期 {report.long_overdue_days} 天以上", f"{len(report.long_overdue):,}", border=True,
               help=f"截至本日超期天数大于 {report.long_overdue_days} 天的超期未办结件。")
+    overdue_stock(report)
     st.markdown(f"**各县（市、区）：{len(report.overdue_by_county)} 个有新增或长期超期件**")
     show_table(report.overdue_by_county, hide_index=True, width="stretch",
                  height=min(40 + 35 * len(report.overdue_by_county), 420),
@@ -175,6 +176,24 @@ def overdue(report: WeeklyReport) -> None:
         case_table(report.newly_overdue)
     with st.expander(f"超期 {report.long_overdue_days} 天以上清单：{len(report.long_overdue):,} 件"):
         case_table(report.long_overdue)
+
+
+def overdue_stock(report: WeeklyReport) -> None:
+    """Each county's overdue first reports, the change on last week and how many are already under a 督办 item."""
+    stock = report.overdue_stock
+    st.markdown(f"**{overdue_stock_title(report)}**")
+    if stock.empty:
+        return
+    show_table(stock, hide_index=True, width="stretch", height=min(40 + 35 * len(stock), 420),
+               column_config={"county_code": None, "city_code": None,
+                              "county_name": st.column_config.TextColumn("县（市、区）", pinned=True),
+                              "city_name": st.column_config.TextColumn("所属市"),
+                              "overdue": st.column_config.NumberColumn("超期未办结初次举报", format="localized"),
+                              "overdue_before": st.column_config.NumberColumn("上周末", format="localized"),
+                              "overdue_change": st.column_config.NumberColumn("较上周末", format="%+d"),
+                              "supervised": st.column_config.NumberColumn("其中已挂账督办", format="localized")})
+    st.caption(f"截至 {report.as_of} 日终已过办理期限、仍未办结的初次举报件，按县（市、区）件数从多到少；上周末为截至 "
+               f"{report.last_week.as_of_date} 日终；已挂账督办指督办台账中有未销号督办事项的件。")
 
 
 def priority(report: WeeklyReport) -> None:

@@ -26,7 +26,7 @@ from presentation.format import rank_text
 from presentation.spreadsheet import COUNT_FORMAT, append_frame, new_workbook
 
 CASE_COLUMNS = ("case_id", "city_name", "county_name", "received_date", "due_date", "days_overdue", "is_first_report",
-                "channel", "domain")
+                "supervised", "channel", "domain")
 PRIORITY_COLUMNS = {
     "code": "县级代码", "name": "县（市、区）", "city_name": "所属市", "change": "较上周", "status": "当前状态",
     **{m: METRICS_BY_ID[m].label for m in ("first_due", "first_on_time_rate", "accepted", "leapfrog_rate")},
@@ -36,6 +36,7 @@ RATE_COLUMNS = ("first_on_time_rate", "leapfrog_rate")
 SCORE_COLUMNS = ("z_quality", "z_leapfrog", "score")
 NOTES_SHEET, CORE_SHEET, WEEKS_SHEET = "说明", "核心指标", "近6周"
 OVERDUE_SHEET, NEWLY_OVERDUE_SHEET, COUNTY_OVERDUE_SHEET = "超期未办结", "新增超期", "各县超期"
+OVERDUE_STOCK_SHEET = "各县超期初次举报"
 PRIORITY_SHEET, SIGNALS_SHEET, P_CHART_SHEET, LEDGER_SHEET = "重点督导县", "变差信号", "控制图数据", "督办台账"
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F2")
 CHANNELS = {c.value: c.label for c in Channel}
@@ -60,7 +61,8 @@ def case_rows(ledger: pd.DataFrame, report: WeeklyReport | None = None) -> pd.Da
         return pd.DataFrame(columns=[COLUMN_LABELS[c] for c in CASE_COLUMNS])
     out = ledger[list(CASE_COLUMNS)].copy()
     out["channel"] = out["channel"].map(lambda v: CHANNELS.get(v, v))
-    out["is_first_report"] = out["is_first_report"].map(lambda v: "是" if bool(v) else "否")
+    for flag in ("is_first_report", "supervised"):
+        out[flag] = out[flag].map(lambda v: "是" if bool(v) else "否")
     out = out.rename(columns=COLUMN_LABELS)
     if report is not None:
         new = set(report.newly_overdue["case_id"]) if not report.newly_overdue.empty else set()
@@ -133,6 +135,16 @@ def county_overdue_rows(report: WeeklyReport) -> pd.DataFrame:
     total = total.sort_values(["long", "new", "county_code"], ascending=[False, False, True], kind="stable")
     return pd.DataFrame({"县（市、区）": total["county_name"], "所属市": total["city_name"], "超期未办结": total["overdue"],
                          f"超期{report.long_overdue_days}天以上": total["long"], "本周新增超期": total["new"]})
+
+
+def overdue_stock_rows(report: WeeklyReport) -> pd.DataFrame:
+    """Each county's overdue first reports (metrics.caselists.county_overdue_stock), most first, as on the slide."""
+    stock = report.overdue_stock
+    columns = {"county_name": "县（市、区）", "city_name": "所属市", "overdue": "超期未办结初次举报",
+               "overdue_before": "上周末", "overdue_change": "较上周末", "supervised": "其中已挂账督办"}
+    if stock.empty:
+        return pd.DataFrame(columns=list(columns.values()))
+    return stock[list(columns)].rename(columns=columns)
 
 
 def week_rows(report: WeeklyReport) -> pd.DataFrame:
@@ -281,6 +293,7 @@ def build_workbook(report: WeeklyReport, documents: DocumentSettings = DEFAULT_D
     write_sheet(wb.create_sheet(NEWLY_OVERDUE_SHEET), case_rows(report.newly_overdue))
     write_sheet(wb.create_sheet(long_overdue_sheet(report)), case_rows(report.long_overdue))
     write_sheet(wb.create_sheet(COUNTY_OVERDUE_SHEET), county_overdue_rows(report))
+    write_sheet(wb.create_sheet(OVERDUE_STOCK_SHEET), overdue_stock_rows(report), {"较上周末": "+#,##0;-#,##0;0"})
     labels = PRIORITY_COLUMNS
     write_sheet(wb.create_sheet(PRIORITY_SHEET), priority_rows(report).rename(columns=labels),
                 {**{labels[c]: RATE_FORMAT for c in RATE_COLUMNS}, **{labels[c]: "0.00" for c in SCORE_COLUMNS}})

@@ -63,6 +63,7 @@ from reports.workbook import (
     NEWLY_OVERDUE_SHEET,
     NOTES_SHEET,
     OVERDUE_SHEET,
+    OVERDUE_STOCK_SHEET,
     P_CHART_SHEET,
     PRIORITY_SHEET,
     SIGNALS_SHEET,
@@ -472,7 +473,8 @@ def test_deck_numbers_equal_the_report(deck: Presentation, report: WeeklyReport)
 def test_workbook_reads_back(golden_engine: sa.Engine, report: WeeklyReport, as_of: dt.date) -> None:
     wb = openpyxl.load_workbook(io.BytesIO(build_workbook(report)))
     assert wb.sheetnames == [NOTES_SHEET, CORE_SHEET, WEEKS_SHEET, "各市排名", OVERDUE_SHEET, NEWLY_OVERDUE_SHEET,
-                             long_overdue_sheet(report), COUNTY_OVERDUE_SHEET, PRIORITY_SHEET, SIGNALS_SHEET,
+                             long_overdue_sheet(report), COUNTY_OVERDUE_SHEET, OVERDUE_STOCK_SHEET, PRIORITY_SHEET,
+                             SIGNALS_SHEET,
                              P_CHART_SHEET, LEDGER_SHEET]
     assert long_overdue_sheet(report) == "长期超期（>90天）"
     for ws in wb.worksheets:
