@@ -288,3 +288,72 @@ document_numbers = sa.Table(
     sa.UniqueConstraint("series", "year", "seq", name="uq_document_numbers_seq"),
 )
 sa.Index("ix_document_numbers_subject", document_numbers.c.kind, document_numbers.c.subject)
+
+# 越级重复举报专项治理: the repeat matters the campaign has taken on, their 包案 records, the county's progress
+# notes and every step (docs/contract/campaign.md, data_access/campaign.py). A matter is named by its key in
+# metrics.matters (the trimmed matter_id, else a case_id), never by a reporter. Texts are typed by officials and
+# shown on shared screens: campaign.py refuses phone and ID numbers as the ledger does.
+campaign_matters = sa.Table(
+    "campaign_matters",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # uuid4 hex
+    sa.Column("matter", sa.String(64), nullable=False, unique=True),  # the matter key: enrolled once
+    sa.Column("county_code", sa.String(6), nullable=False),  # the county holding it: its latest report's at enrolment
+    sa.Column("batch", sa.String(32), nullable=True),  # 集中交办: the id shared by the matters enrolled together
+    sa.Column("deadline", sa.Date, nullable=False),  # 限期办结
+    sa.Column("state", sa.String(16), nullable=False),  # enrolled | assigned | resolved | settled | relapsed
+    sa.Column("revision", sa.Integer, nullable=False),  # 1, 2, ...: moved by every step (a stale step is refused)
+    sa.Column("known_reports", sa.Integer, nullable=False),  # reports seen at enrolment or the latest relapse recorded
+    sa.Column("enrolled_by", sa.String(64), nullable=False),
+    sa.Column("enrolled_scope", sa.String(6), nullable=False),  # the enroller's region, '' for the province
+    sa.Column("enrolled_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),  # the latest step
+)
+sa.Index("ix_campaign_matters_county", campaign_matters.c.county_code)
+
+# 包案: one row per record set; a change is a new row (seq + 1), the earlier ones kept as history.
+campaign_assignments = sa.Table(
+    "campaign_assignments",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("campaign_matter_id", sa.String(32), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),  # 1, 2, ... within the matter: the latest is in force
+    sa.Column("leader_name", sa.String(32), nullable=False),  # 包案领导: an official
+    sa.Column("leader_post", sa.String(64), nullable=False),  # his or her post, e.g. 市纪委副书记
+    sa.Column("team", sa.String(500), nullable=False),  # 工作专班
+    sa.Column("plan", sa.String(2000), nullable=False),  # 化解方案
+    sa.Column("set_by", sa.String(64), nullable=False),
+    sa.Column("set_scope", sa.String(6), nullable=False),  # the setter's region
+    sa.Column("set_at", Timestamp, nullable=False),
+)
+sa.Index("ix_campaign_assignments_matter", campaign_assignments.c.campaign_matter_id)
+
+# The county's progress notes and resolve claims (what was done), in order; never updated or deleted.
+campaign_notes = sa.Table(
+    "campaign_notes",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("campaign_matter_id", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # progress | resolve
+    sa.Column("note", sa.String(1000), nullable=False),
+    sa.Column("written_by", sa.String(64), nullable=False),
+    sa.Column("written_at", Timestamp, nullable=False),
+)
+sa.Index("ix_campaign_notes_matter", campaign_notes.c.campaign_matter_id)
+
+# Every step of every campaign matter, in order; never updated or deleted.
+campaign_events = sa.Table(
+    "campaign_events",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("campaign_matter_id", sa.String(32), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),  # 1, 2, ... within the matter
+    sa.Column("at", Timestamp, nullable=False, quote=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),  # enrol | assign | progress | resolve | settle | relapse
+    sa.Column("from_state", sa.String(16), nullable=True),  # NULL for the enrolment
+    sa.Column("to_state", sa.String(16), nullable=False),
+    sa.Column("detail", sa.String(500), nullable=False),
+)
+sa.Index("ix_campaign_events_matter", campaign_events.c.campaign_matter_id)

@@ -16,6 +16,10 @@ from data_access.engine import make_engine
 from data_access.importer import import_file
 from data_access.schema import (
     audit_log,
+    campaign_assignments,
+    campaign_events,
+    campaign_matters,
+    campaign_notes,
     cases,
     data_changes,
     document_numbers,
@@ -126,7 +130,8 @@ def engine(initialized_engine: sa.Engine) -> sa.Engine:
     """An initialised database with no cases, users or audit rows, per backend."""
     with initialized_engine.begin() as conn:
         for table in (cases, import_log, users, user_sessions, audit_log, supervision_events, supervision_items,
-                      import_mappings, hotline_complaints, spot_check_draws, data_changes, document_numbers):
+                      import_mappings, hotline_complaints, spot_check_draws, data_changes, document_numbers,
+                      campaign_events, campaign_notes, campaign_assignments, campaign_matters):
             conn.execute(table.delete())
     return initialized_engine
 
