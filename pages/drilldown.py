@@ -102,9 +102,9 @@ def case_section(view: View, data: ScopedData, regions: RegionTree, code: str) -
                               key="case_status", placeholder="全部状态")
     channels = c2.multiselect("渠道", [c.value for c in Channel], format_func=lambda c: Channel(c).label,
                               key="case_channel", placeholder="全部渠道")
-    flags = c3.multiselect("标记", ["is_first_report", "is_leapfrog", "is_repeat", "disputed"],
+    flags = c3.multiselect("标记", ["is_first_report", "is_leapfrog", "is_repeat", "disputed", "supervised"],
                            format_func=lambda f: {"is_first_report": "初次举报", "is_leapfrog": "越级举报",
-                                                  "is_repeat": "重复举报", "disputed": "结而不服"}[f],
+                                                  "is_repeat": "重复举报", "disputed": "结而不服", "supervised": "已挂账"}[f],
                            key="case_flags", placeholder="不限")
     shown = cases
     if statuses:

@@ -37,7 +37,7 @@ from ui.view import View
 BUCKET_COLOURS = {OverdueBucket.UP_TO_7: SKY, OverdueBucket.UP_TO_30: BLUE, OverdueBucket.UP_TO_90: ORANGE,
                   OverdueBucket.OVER_90: VERMILLION}
 LIST_COLUMNS = ("case_id", "city_name", "county_name", "received_date", "due_date", "days_overdue", "bucket",
-                "is_first_report", "channel", "domain")
+                "is_first_report", "supervised", "channel", "domain")
 ALL_CITIES = "全部"
 
 
@@ -150,7 +150,7 @@ def yellow_section(view: View, data: ScopedData) -> None:
                           falls_due=[falls_due(due, as_of, today) for due in yellow["due_date"]])
     st.markdown(f"**临期件清单：{len(shown):,} 件（按办理期限从近到远；到期时间和剩余工作日均自截止日期 {as_of:%Y-%m-%d} 起算）**")
     people = for_people(shown[["case_id", "city_name", "county_name", "received_date", "due_date", "falls_due",
-                               "working_days_left"]],
+                               "working_days_left", "supervised"]],
                         {"falls_due": "到期时间", "working_days_left": "剩余工作日"})
     event = show_table(people, hide_index=True, width="stretch", height=min(40 + 35 * len(people), 420), on_select="rerun",
                        selection_mode="single-row", key="yellow_case_rows",

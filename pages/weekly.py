@@ -67,8 +67,11 @@ def step_section(step: int) -> None:
 def controls() -> Section:
     """Section picker, previous/next buttons and the presentation toggle; returns the section to show."""
     picker, back, forward, mode = st.columns([7, 1.1, 1.1, 1.8], vertical_alignment="center")
+    # a default only while Session State holds no section: 上一页/下一页 set it there, and a widget given both
+    # makes Streamlit log a warning with a stack trace on every step
+    default = None if SECTION_KEY in st.session_state else Section.KPIS.value
     value = picker.segmented_control("议程", [s.value for s in SECTIONS], format_func=lambda v: Section(v).label,
-                                     default=Section.KPIS.value, required=True, key=SECTION_KEY, bind="query-params",
+                                     default=default, required=True, key=SECTION_KEY, bind="query-params",
                                      label_visibility="collapsed")
     section = Section(value or Section.KPIS.value)
     index = SECTIONS.index(section)

@@ -15,17 +15,25 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from pptx import Presentation
+from streamlit.testing.v1 import AppTest
 
+from data_access.database import init_database
+from data_access.engine import make_engine
+from data_access.importer import import_file
 from data_access.ledger import Status
 from data_access.schema import supervision_items
 from data_access.scope import WHOLE_PROVINCE, Scope
 from metrics.caselists import case_list, county_overdue_stock, overdue_cases
 from metrics.request import CaseFilter, Period
 from metrics.warnings import deadline_warnings
-from metrics.weekly import WeeklyReport, weekly_report
+from metrics.weekly import Section, WeeklyReport, weekly_report
 from reports.deck import STOCK_COUNTIES, build_deck, overdue_stock_title
 from reports.workbook import OVERDUE_SHEET, OVERDUE_STOCK_SHEET, build_workbook
+from tests.apptest_support import switch_to
+from tests.conftest import GOLDEN_CASES, REPO_ROOT
+from tests.test_pages import CUSTOM
 
+APP = REPO_ROOT / "app.py"
 SUNDAY, LAST_SUNDAY = dt.date(2024, 6, 30), dt.date(2024, 6, 23)
 FIRST_ONLY = CaseFilter(first_report_only=True)
 
@@ -126,3 +134,87 @@ def test_deck_and_workbook_show_the_stock(report: WeeklyReport) -> None:
     cases = list(wb[OVERDUE_SHEET].iter_rows(values_only=True))
     flag = cases[0].index("已挂账")
     assert sum(row[flag] == "是" for row in cases[1:]) == 2
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def page_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, set[str]]]:
+    """A DuckDB file with the golden cases and 督办 items on two overdue first reports (one 挂账, one 销号);
+    DATABASE_URL points at it. Yields the url and the case id under 督办."""
+    url = f"duckdb:///{tmp_path_factory.mktemp('stock_pages') / 'golden.duckdb'}"
+    engine = make_engine(url)
+    init_database(engine)
+    import_file(engine, GOLDEN_CASES)
+    ledger = overdue_cases(engine, SUNDAY, scope=WHOLE_PROVINCE, filters=FIRST_ONLY)
+    with engine.begin() as conn:
+        add_item(conn, ledger.iloc[0], Status.OPEN)
+        add_item(conn, ledger.iloc[1], Status.CLOSED)
+    engine.dispose()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", url)
+        yield url, {str(ledger.iloc[0]["case_id"])}
+
+
+def open_page(page: str, **params: str) -> AppTest:
+    """The app at the golden Sunday, then `page`."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update({"period": CUSTOM, "asof": SUNDAY.isoformat(), "from": "2024-06-01", "to": SUNDAY.isoformat()})
+    at.run()
+    at.query_params.update(params)
+    switch_to(at, page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The one table on the page with `column`."""
+    (frame,) = [d.value for d in at.dataframe if column in d.value.columns]
+    return frame
+
+
+def test_overdue_page_marks_supervised_cases(page_db: tuple[str, set[str]]) -> None:
+    at = open_page("overdue")
+    cases = frame_with(at, "超期区间")
+    assert set(cases.loc[cases["已挂账"] == "是", "件号"]) == page_db[1]
+    assert (cases["已挂账"] == "否").sum() == len(cases) - 1
+
+
+def test_weekly_page_shows_the_stock(page_db: tuple[str, set[str]]) -> None:
+    at = open_page("weekly", section=Section.OVERDUE.label)
+    assert at.header[0].value == Section.OVERDUE.label
+    stock = frame_with(at, "overdue_before")
+    assert int(stock["overdue"].sum()) == 88 and int(stock["supervised"].sum()) == 1
+    assert list(stock["overdue"]) == sorted(stock["overdue"], reverse=True)
+    title = "**超期未办结初次举报 88 件（54 个县（市、区）），较上周末增 3 件，已挂账督办 1 件**"
+    assert title in [m.value for m in at.markdown]
+
+
+def test_stepping_sections_logs_no_warning(page_db: tuple[str, set[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """上一页/下一页 set the section in Session State; the control then must not be given a default too
+    (Streamlit logged a warning with a stack trace on every step)."""
+    from streamlit.elements.lib import policies
+
+    logged: list[str] = []
+    monkeypatch.setattr(policies.runtime, "exists", lambda: True)  # AppTest has no Runtime: the check is skipped
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    monkeypatch.setattr(policies._LOGGER, "warning", lambda message, *args, **kwargs: logged.append(message % args))
+    at = open_page("weekly")
+    at.button(key="next_section").click().run()
+    assert at.header[0].value == "各市按期办结率排名"
+    at.button(key="prev_section").click().run()
+    assert at.header[0].value == Section.KPIS.label
+    assert not [m for m in logged if "default value" in m], logged
+
+
+def test_county_case_list_marks_supervised_cases(page_db: tuple[str, set[str]]) -> None:
+    url, under = page_db
+    engine = make_engine(url)
+    try:
+        county = str(overdue_cases(engine, SUNDAY, scope=WHOLE_PROVINCE).set_index("case_id").at[next(iter(under)),
+                                                                                                "county_code"])
+    finally:
+        engine.dispose()
+    at = open_page("drilldown", region=county)
+    cases = frame_with(at, "三色预警")
+    assert set(cases.loc[cases["已挂账"] == "是", "件号"]) == under
