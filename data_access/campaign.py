@@ -216,8 +216,9 @@ def _enrol(engine: sa.Engine, actor: Identity, matters: Sequence[str], deadline:
         raise CampaignRefused(f"办结期限 {deadline} 早于今天 {at.date()}。")
     try:
         with engine.begin() as conn:
-            return Enrolment(batch, {key: _enrol_one(conn, actor, key, deadline, as_of, screening(conn, as_of, keys),
-                                                     at, batch) for key in keys})
+            readings = screening(conn, as_of, keys)
+            return Enrolment(batch, {key: _enrol_one(conn, actor, key, deadline, as_of, readings, at, batch)
+                                     for key in keys})
     except sa.exc.IntegrityError as clash:  # another user enrolled one of them meanwhile
         raise StaleStep("所选事项中有事项刚被他人纳入专项治理，请刷新后查看。") from clash
 
