@@ -72,6 +72,40 @@ def trailing_months(as_of: dt.date, months: int) -> Period:
     return Period(start + dt.timedelta(days=1), as_of, as_of)
 
 
+class Span(LabelledEnum):
+    """The spans the 形势分析 compares: a half-year or a year of the calendar, or the rolling year."""
+
+    FIRST_HALF = ("h1", "上半年")
+    SECOND_HALF = ("h2", "下半年")
+    FULL_YEAR = ("year", "全年")
+    LAST_12_MONTHS = ("last12", "近12个月")
+
+
+def span_period(span: Span, year: int, anchor: dt.date) -> Period:
+    """The span of `year` (近12个月: the twelve months up to `anchor`, whatever the year), read as of `anchor`
+    when it ends later (a span not yet begun has an as-of date before its start: nothing in it counts)."""
+    match span:
+        case Span.FIRST_HALF:
+            return _capped(dt.date(year, 1, 1), dt.date(year, 6, 30), anchor)
+        case Span.SECOND_HALF:
+            return _capped(dt.date(year, 7, 1), dt.date(year, 12, 31), anchor)
+        case Span.FULL_YEAR:
+            return _capped(dt.date(year, 1, 1), dt.date(year, 12, 31), anchor)
+        case Span.LAST_12_MONTHS:
+            return trailing_months(anchor, 12)
+    raise AssertionError(span)
+
+
+def last_complete_half(anchor: dt.date) -> tuple[Span, int]:
+    """The last half-year wholly read by the end of `anchor`: 2024 上半年 for 2024-06-30 to 2024-12-30,
+    2024 下半年 from 2024-12-31."""
+    if anchor >= dt.date(anchor.year, 12, 31):
+        return Span.SECOND_HALF, anchor.year
+    if anchor >= dt.date(anchor.year, 6, 30):
+        return Span.FIRST_HALF, anchor.year
+    return Span.SECOND_HALF, anchor.year - 1
+
+
 def describe(period: Period) -> str:
     """Chinese text for a period, e.g. 2024-01-01 至 2024-06-30（截至 2024-06-30）."""
     text = f"{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}"

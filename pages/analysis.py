@@ -11,6 +11,7 @@ import streamlit as st
 
 from data_access.document_register import DocumentKind
 from data_access.enums import Level
+from metrics.periods import Span, last_complete_half, span_period
 from metrics.request import Period
 from metrics.series import Grain
 from metrics.trends import RISING_MIN_RECEIVED, RISING_Z, TrendBy, windows
@@ -42,6 +43,24 @@ TOP_DOMAINS = 5
 ISSUED_KEY = "_analysis_issued"  # the message of the report just issued, shown after the rerun
 
 
+FIRST_YEAR = 2015  # the earliest year offered (years with no cases show an empty analysis)
+
+
+def analysis_period(view: View) -> View:
+    """The span analysed — 上半年, 下半年, 全年 of a year or 近12个月, read at the sidebar's 截止日期; first the last
+    complete half-year — as the view's period (this page only: the sidebar's 统计期 is not used here)."""
+    anchor = view.chosen_date
+    first_span, first_year = last_complete_half(anchor)
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    span = Span(left.segmented_control("分析期间", [s.value for s in Span], default=first_span.value, key="analysis_span",
+                                       format_func=lambda v: Span(v).label, required=True, bind="query-params")
+                or first_span.value)
+    years = list(range(anchor.year, FIRST_YEAR - 1, -1))
+    year = right.selectbox("年度", years, index=years.index(first_year), key="analysis_year", bind="query-params",
+                           format_func=lambda y: f"{y}年", disabled=span is Span.LAST_12_MONTHS)
+    return dataclasses.replace(view, period=span_period(span, int(year or first_year), anchor))
+
+
 def render(view: View, data: ScopedData) -> None:
     """The viewer's region: its units by domain or channel, the hot spots, the main domains over 24 months."""
     regions = tree()
@@ -49,6 +68,10 @@ def render(view: View, data: ScopedData) -> None:
     unit_level = level.child() or Level.COUNTY
     parent = view.root if level is not Level.PROVINCE else None
     st.title("形势分析")
+    view = analysis_period(view)
+    if view.period.as_of_date < view.period.start:
+        st.info(f"所选期间自 {view.period.start} 开始，晚于截止日期 {view.chosen_date}，尚无数据。")
+        return
     (w_start, w_end), (p_start, p_end) = windows(view.period)
     st.caption(f"本期 {w_start} 至 {w_end}，与等长的上期 {p_start} 至 {p_end} 比较（收件含全部类别）。"
                f"“明显上升”：z ≥ {RISING_Z} 且本期收件不少于 {RISING_MIN_RECEIVED} 件（两期件数的泊松检验）。")
@@ -108,7 +131,7 @@ def report_download(view: View, data: ScopedData, region_name: str) -> None:
     成文日期), and it is built as a Word file on its click — as issued, or as a draft (the number left blank)."""
     st.subheader("形势分析报告")
     start, end = view.period.start, view.period.end
-    st.caption(f"按侧边栏的统计期（{start} 至 {end}，截至 {view.period.as_of_date}）生成《{report_title_for(region_name, start, end)}》"
+    st.caption(f"按所选分析期间（{start} 至 {end}，截至 {view.period.as_of_date}）生成《{report_title_for(region_name, start, end)}》"
                "：总体情况、主要特点（区域、领域、渠道）、突出问题，意见建议留待撰写；数字均取自本看板指标。"
                f"重点督导县与“重点督导县”页、周例会一致（截至 {view.chosen_date} 的近 "
                f"{data.settings.priority_window_months} 个月滚动检验）。"
