@@ -61,6 +61,11 @@ def text(value: object) -> str:
     return EMPTY if value is None or (isinstance(value, float) and pd.isna(value)) or str(value) == "" else str(value)
 
 
+def with_deadline(done: object, deadline: object) -> str:
+    """A notice's date and, when the case has one, the day it was due (15 working days, data_access.workdays)."""
+    return day(done) if day(deadline) == EMPTY else f"{day(done)}（应于 {day(deadline)} 前）"
+
+
 def facts_table(rows: list[tuple[str, str]]) -> None:
     """Two columns, 项目 and 内容."""
     st.table(pd.DataFrame(rows, columns=["项目", "内容"]), hide_index=True)
@@ -107,8 +112,8 @@ def dates(d: Dossier) -> None:
         ("受理日期", day(case["received_date"])),
         ("办理期限", due),
         ("办结日期", day(case["closed_date"])),
-        ("受理告知日期", f"{day(case['accepted_notice_date'])}（应于 {day(case.get('notice_deadline'))} 前）"),
-        ("结果告知日期", f"{day(case['result_notice_date'])}（应于 {day(case.get('feedback_deadline'))} 前）"),
+        ("受理告知日期", with_deadline(case["accepted_notice_date"], case.get("notice_deadline"))),
+        ("结果告知日期", with_deadline(case["result_notice_date"], case.get("feedback_deadline"))),
         ("满意度", label(Satisfaction, case["satisfaction"])),
         ("结而不服", yes_no(case["disputed"])),
     ])

@@ -28,8 +28,7 @@ def open_dossier(term: str) -> None:
 def search_box() -> None:
     """The sidebar's 查找案件 form; a submitted number opens its dossier."""
     with st.sidebar.form("case_search", clear_on_submit=True, border=False):
-        term = st.text_input("查找案件", max_chars=SEARCH_MAX_CHARS, placeholder="件号 / 12388 来电编号 / 督办事项编号",
-                             help="输入完整的件号、12388 来电编号或督办事项编号，打开该案件的档案（仅限本级管辖范围）。")
+        term = st.text_input("查找案件", max_chars=SEARCH_MAX_CHARS, placeholder="件号 / 12388 来电编号 / 督办事项编号")
         submitted = st.form_submit_button("查找", icon=":material/search:")
     if submitted and term.strip():
         open_dossier(term)
