@@ -41,6 +41,7 @@ from conftest import GOLDEN_CASES, database_of_its_own
 from data_access.audit import AuditAction
 from data_access.schema import audit_log
 from ui.http_security import STREAMLIT_INDEX, inline_scripts, script_hash
+from ui.printing import PRINT_SCRIPT
 from ui.session_routes import POST_SCRIPT, SESSION_PATH, SIGNOUT_PATH
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -134,10 +135,12 @@ def test_every_response_carries_the_security_headers(server) -> None:
 
 
 def test_the_policy_allows_exactly_the_inline_scripts_served(server) -> None:
-    """Streamlit's own inline script of index.html and the cookie errand, by their hashes; nothing else inline."""
+    """Streamlit's own inline script of index.html, the cookie errand and the 打印 button's, by their hashes; nothing
+    else inline."""
     _, headers = request(server.base_url + "/")
     script_src = next(d for d in headers["Content-Security-Policy"].split("; ") if d.startswith("script-src "))
-    wanted = {script_hash(body) for body in [*inline_scripts(STREAMLIT_INDEX.read_text(encoding="utf-8")), POST_SCRIPT]}
+    wanted = {script_hash(body) for body in [*inline_scripts(STREAMLIT_INDEX.read_text(encoding="utf-8")), POST_SCRIPT,
+                                                    PRINT_SCRIPT]}
     assert set(script_src.split()[1:]) == {"'self'", "'wasm-unsafe-eval'", *wanted}
 
 
