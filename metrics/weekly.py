@@ -41,6 +41,7 @@ LONG_OVERDUE_DAYS = 90  # 长期超期: more than this many days past due
 MIN_DUE_TO_COMPARE = 10  # a unit is ranked with this many due cases, named as improving or slipping with them in both weeks
 TREND_WEEKS = 6  # the small trend lines: this week and the five before it
 SIGNAL_CHARTS = 8  # p-charts drawn for at most this many counties with a signal (the worst first)
+STOCK_COUNTIES = 8  # counties with the most overdue first reports listed on the meeting's slide (the rest in a note)
 YEAR_AGO_DAYS = 364  # 52 weeks: the same Monday-to-Sunday week a year earlier
 UNIT_NOUNS = {Level.CITY: "市", Level.COUNTY: "县（市、区）"}
 
@@ -135,6 +136,18 @@ class WeeklyReport:
         if s.empty:
             return 0, 0, 0
         return int(s["overdue"].sum()), int(s["overdue_change"].sum()), int(s["supervised"].sum())
+
+    @property
+    def overdue_stock_listed(self) -> pd.DataFrame:
+        """The counties with overdue first reports now, most first (overdue_stock without those down to none)."""
+        s = self.overdue_stock
+        return s if s.empty else s[s["overdue"] > 0].reset_index(drop=True)
+
+    @property
+    def overdue_stock_rest(self) -> tuple[int, int, int]:
+        """Counties, cases and 已挂账 cases beyond the STOCK_COUNTIES the slide lists."""
+        rest = self.overdue_stock_listed.iloc[STOCK_COUNTIES:]
+        return (len(rest), int(rest["overdue"].sum()), int(rest["supervised"].sum())) if not rest.empty else (0, 0, 0)
 
     @property
     def unit_level(self) -> Level:

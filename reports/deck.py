@@ -28,7 +28,16 @@ from pptx.util import Emu, Inches, Length, Pt
 
 from data_access.ledger import Status
 from metrics.registry import METRICS_BY_ID, MetricKind
-from metrics.weekly import SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, HeadlineChange, Trend, WeeklyReport, overdue_by_unit, trend_of
+from metrics.weekly import (
+    SATISFACTION_METRICS,
+    STOCK_COUNTIES,
+    WEEKLY_HEADLINE_METRICS,
+    HeadlineChange,
+    Trend,
+    WeeklyReport,
+    overdue_by_unit,
+    trend_of,
+)
 from presentation.bulletin import LARGE_YEAR_ON_YEAR, LARGE_YEAR_ON_YEAR_POINTS, bulletin, year_on_year
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings, Issuance
 from presentation.format import EMPTY, UNCHANGED, arrow, cn_date, fmt_value, is_missing, pct, rank_text, shown_change
@@ -61,7 +70,6 @@ CELL_MARGIN = Inches(0.08)
 TABLE_ROWS = 10  # data rows of a table at most (fewer when text above or below it takes room)
 FOOTNOTE = "Footnote"  # shape names starting with this hold footnotes (below MIN_PT allowed)
 TOP_COUNTIES = 8  # counties with the most long-overdue cases (whole ties kept, up to TABLE_ROWS)
-STOCK_COUNTIES = 8  # counties with the most overdue first reports on the slide (the rest in one note)
 OLDEST_CASES = 8
 SIGNALS_PER_SLIDE = 2
 
@@ -487,34 +495,35 @@ def overdue_slides(deck: Deck) -> None:
 
 
 def overdue_stock_title(r: WeeklyReport) -> str:
-    """超期未办结初次举报 88 件（12 个县（市、区）），较上周末增 3 件，已挂账督办 5 件: the page's line and the slide's title."""
+    """超期未办结初次举报 88 件（54 个县（市、区）），较上周末增 3 件，已挂账督办 5 件: the page's line and the slide's title."""
     total, change, supervised = r.overdue_stock_totals
-    counties = int((r.overdue_stock["overdue"] > 0).sum()) if not r.overdue_stock.empty else 0
-    return (f"超期未办结初次举报 {total:,} 件（{counties} 个县（市、区）），较上周末{move_words('overdue', change)}，"
+    return (f"超期未办结初次举报 {total:,} 件（{len(r.overdue_stock_listed)} 个县（市、区）），较上周末{move_words('overdue', change)}，"
             f"已挂账督办 {supervised:,} 件")
+
+
+def overdue_stock_note(r: WeeklyReport) -> str:
+    """What the slide leaves out of the stock, and where it is (the workbook's notes say the same)."""
+    counties, cases, supervised = r.overdue_stock_rest
+    rest = f"另有 {counties} 个县（市、区）共 {cases} 件（其中已挂账督办 {supervised} 件）未列出；" if counties else ""
+    return rest + "全部县（市、区）见台账“各县超期初次举报”表。"
 
 
 def overdue_stock_slide(deck: Deck) -> None:
     """Each county's overdue first reports, most first: the change on last week and how many are already under a
     督办 item; the top STOCK_COUNTIES, the rest said in a note."""
     r = deck.report
-    stock = r.overdue_stock[r.overdue_stock["overdue"] > 0] if not r.overdue_stock.empty else r.overdue_stock
     title = overdue_stock_title(r)
     slide = deck.slide(title, title + "。按县（市、区）列出截至本日超期未办结的初次举报件、较上周末的增减和已挂账督办的件数，"
                        "按件数从多到少排列。")
-    if stock.empty:
+    if r.overdue_stock_listed.empty:
         return
-    shown = stock.head(min(STOCK_COUNTIES, rows_fit(BODY_TOP, TWO_LINE_NOTE)))
     cells = Cells([["县（市、区）", "所属市", "超期未办结初次举报", "较上周末", "已挂账督办"]], numeric={2, 4})
-    for i, row in enumerate(shown.itertuples(), start=1):
+    for i, row in enumerate(r.overdue_stock_listed.head(STOCK_COUNTIES).itertuples(), start=1):
         cells.rows.append([str(row.county_name), str(row.city_name), f"{int(row.overdue)}",
                            change_text("overdue", row.overdue_change), f"{int(row.supervised)}"])
         cells.colours[(i, 3)] = TREND_COLOURS[trend_of("overdue", float(row.overdue_change))]
     bottom = table(slide, cells, BODY_TOP)
-    rest = stock.iloc[len(shown):]
-    note = (f"另有 {len(rest)} 个县（市、区）共 {int(rest['overdue'].sum())} 件（其中已挂账督办 {int(rest['supervised'].sum())}"
-            f" 件）未列出；" if len(rest) else "") + "全部县（市、区）见台账“各县超期初次举报”表。"
-    _body(slide, Emu(bottom + Inches(0.1)), [(note, TABLE_PT, False, None)])
+    _body(slide, Emu(bottom + Inches(0.1)), [(overdue_stock_note(r), TABLE_PT, False, None)])
 
 
 def long_overdue_slide(deck: Deck) -> None:

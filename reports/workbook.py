@@ -19,7 +19,7 @@ from data_access.ledger import Method, Status
 from metrics.caselists import COLUMN_LABELS
 from metrics.priority import PriorityStatus
 from metrics.registry import METRICS_BY_ID, MetricKind
-from metrics.weekly import SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, WeeklyReport, overdue_by_unit
+from metrics.weekly import SATISFACTION_METRICS, STOCK_COUNTIES, WEEKLY_HEADLINE_METRICS, WeeklyReport, overdue_by_unit
 from presentation.bulletin import bulletin
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings, Issuance
 from presentation.format import rank_text
@@ -188,6 +188,16 @@ def ledger_rows(report: WeeklyReport) -> pd.DataFrame:
         "逾期未反馈": items["overdue_reply"].map({True: "是", False: "否"}), "挂账天数": items["age_days"]})
 
 
+def overdue_stock_notes(report: WeeklyReport) -> str:
+    """The stock's totals and what the slide leaves out, in the numbers the slide states."""
+    total, change, supervised = report.overdue_stock_totals
+    counties, cases, rest_supervised = report.overdue_stock_rest
+    return (f"截至 {report.as_of} 超期未办结的初次举报件，{len(report.overdue_stock_listed)} 个县（市、区）共 {total} 件，"
+            f"较上周末（截至 {report.last_week.as_of_date}）{change:+d} 件（{abs(change)} 件），已挂账督办 {supervised} 件；"
+            f"演示稿列件数最多的 {min(STOCK_COUNTIES, len(report.overdue_stock_listed))} 个，另有 {counties} 个县（市、区）"
+            f"共 {cases} 件（其中已挂账督办 {rest_supervised} 件）")
+
+
 def notes_rows(report: WeeklyReport, documents: DocumentSettings, issuance: Issuance | None = None) -> pd.DataFrame:
     """What the ledger covers, the rules behind the numbers, the key facts the slides state, the 通报's particulars."""
     this, last, window, s = report.this_week, report.last_week, report.priority_window, report.settings
@@ -208,6 +218,7 @@ def notes_rows(report: WeeklyReport, documents: DocumentSettings, issuance: Issu
                               f"共 {len(report.newly_overdue)} 件"),
         long_overdue_sheet(report): f"截至 {report.as_of} 超期天数大于 {report.long_overdue_days} 天的检举控告件，共 "
                                     f"{len(report.long_overdue)} 件，分布在 {len(counties_long)} 个县（市、区）",
+        OVERDUE_STOCK_SHEET: overdue_stock_notes(report),
         "各县超期件数分布": "；".join(f"超期{report.long_overdue_days}天以上 {n} 件的 {k} 个" for n, k in
                                   counties_long["long_overdue"].value_counts().sort_index(ascending=False).items()) or "无",
         PRIORITY_SHEET: (f"近 {report.priority_window_months} 个月（{window.start} 至 {window.end}）漏斗图检验：初次举报按期办结率"

@@ -26,8 +26,8 @@ from data_access.scope import WHOLE_PROVINCE, Scope
 from metrics.caselists import case_list, county_overdue_stock, overdue_cases
 from metrics.request import CaseFilter, Period
 from metrics.warnings import deadline_warnings
-from metrics.weekly import Section, WeeklyReport, weekly_report
-from reports.deck import STOCK_COUNTIES, build_deck, overdue_stock_title
+from metrics.weekly import STOCK_COUNTIES, Section, WeeklyReport, weekly_report
+from reports.deck import build_deck, overdue_stock_title
 from reports.workbook import OVERDUE_SHEET, OVERDUE_STOCK_SHEET, build_workbook
 from tests.apptest_support import switch_to
 from tests.conftest import GOLDEN_CASES, REPO_ROOT
