@@ -47,12 +47,12 @@ inject_style()
 
 
 def page(render: Callable[[View, ScopedData], None], title: str, icon: str, url_path: str,
-         default: bool = False) -> st.Page:
+         default: bool = False, listed: bool = True) -> st.Page:
     """An st.Page drawing `render` with this run's view and data. st.navigation needs the pages before
     the sidebar can make the view, so the view (and the data, limited to its scope) is fetched when
-    navigation.run() calls the page."""
+    navigation.run() calls the page. An unlisted page is left out of the menu, reached by a link or a widget."""
     return st.Page(lambda: render(current_view(), scoped()), title=title, icon=icon, url_path=url_path,
-                   default=default)
+                   default=default, visibility="visible" if listed else "hidden")
 
 
 OVERVIEW_TITLES = {Role.PROVINCE: "全省总览", Role.CITY: "全市总览", Role.COUNTY: "全县总览"}
@@ -65,7 +65,8 @@ SUPERVISION = [
     page(weekly.render, "周例会", ":material/groups:", "weekly"),
     page(ledger.render, "督办台账", ":material/assignment_turned_in:", LEDGER_URL_PATH),
     page(hotline.render, "12388通报", ":material/support_agent:", "hotline"),
-    page(dossier.render, "案件档案", ":material/folder_open:", DOSSIER_URL_PATH),  # opened by the sidebar's 查找案件
+    # opened by the sidebar's 查找案件 on every page; not in the menu, which Streamlit folds when it grows long
+    page(dossier.render, "案件档案", ":material/folder_open:", DOSSIER_URL_PATH, listed=False),
 ]
 DEFINITIONS = page(definitions.render, "指标口径", ":material/menu_book:", "definitions")
 REPORT = page(report.render, "数据上报", ":material/upload_file:", "report")  # 分级上报: city and county users
