@@ -7,6 +7,7 @@ Content-Security-Policy; the print layout saved as PDF). Screenshots into test-a
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import time
 from pathlib import Path
@@ -117,6 +118,7 @@ def search(tab, server, number: str) -> None:
     """Type `number` into the sidebar's 查找案件 and submit; wait for the dossier page to be drawn."""
     sidebar = tab.locator("[data-testid=stSidebar]")
     sidebar.get_by_label("查找案件", exact=True).fill(number)
+    expect(sidebar.get_by_text(re.compile("Press Enter|submit")).filter(visible=True)).to_have_count(0)  # no English
     sidebar.locator("button").filter(has_text="查找").click()
     tab.wait_for_url(lambda address: query_of(address).get("q") == number)
     expect(tab.locator("h1").first).to_have_text("案件档案")

@@ -13,6 +13,8 @@ from .view import url_params
 
 DOSSIER_URL_PATH = "dossier"  # app.py registers the 案件档案 page under this path
 SEARCH_PARAM = "q"
+# Streamlit's English hints under a form's text input ("Press Enter to submit form", "0/64"): the box says what it takes
+_HIDE_HINTS = "<style>[data-testid=stSidebar] [data-testid=InputInstructions] { display: none; }</style>"
 
 
 def _registered_by_app() -> None:
@@ -27,6 +29,7 @@ def open_dossier(term: str) -> None:
 
 def search_box() -> None:
     """The sidebar's 查找案件 form; a submitted number opens its dossier."""
+    st.html(_HIDE_HINTS)  # style only: drawn in no container, takes no space
     with st.sidebar.form("case_search", clear_on_submit=True, border=False):
         term = st.text_input("查找案件", max_chars=SEARCH_MAX_CHARS, placeholder="件号 / 12388 来电编号 / 督办事项编号")
         submitted = st.form_submit_button("查找", icon=":material/search:")
