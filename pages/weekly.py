@@ -53,6 +53,8 @@ h2 { font-size: 2.3rem !important; }
 [data-testid="stFullScreenFrame"] > [data-testid="stDataFrame"] { width: 100% !important; }
 </style>
 """
+STOCK_COLUMNS = {"county_name": "承办县（市、区）", "city_name": "所属市", "overdue": "超期未办结初次举报",
+                 "overdue_before": "上周末", "overdue_change": "较上周末", "supervised": "其中已挂账督办"}
 CASE_COLUMNS = ("case_id", "city_name", "county_name", "received_date", "due_date", "days_overdue", "is_first_report",
                 "supervised", "channel", "domain")
 
@@ -163,7 +165,6 @@ def overdue(report: WeeklyReport) -> None:
               help="截至本日超期未办结、而截至上周日尚未超期的检举控告件。")
     c3.metric(f"超期 {report.long_overdue_days} 天以上", f"{len(report.long_overdue):,}", border=True,
               help=f"截至本日超期天数大于 {report.long_overdue_days} 天的超期未办结件。")
-    overdue_stock(report)
     st.markdown(f"**各县（市、区）：{len(report.overdue_by_county)} 个有新增或长期超期件**")
     show_table(report.overdue_by_county, hide_index=True, width="stretch",
                  height=min(40 + 35 * len(report.overdue_by_county), 420),
@@ -172,6 +173,7 @@ def overdue(report: WeeklyReport) -> None:
                                 "newly_overdue": st.column_config.NumberColumn("本周新增超期", format="localized"),
                                 "long_overdue": st.column_config.NumberColumn(f"超期 {report.long_overdue_days} 天以上",
                                                                                format="localized")})
+    overdue_stock(report)
     s = report.supervision
     st.markdown(f"**督办台账**：本周新挂账 {s.opened} 项，县级反馈 {s.replied} 项，销号 {s.closed} 项，退回 {s.returned} 项；"
                 f"目前在办 {s.in_progress} 项，逾期未反馈 {s.overdue_replies} 项。")
@@ -187,14 +189,10 @@ def overdue_stock(report: WeeklyReport) -> None:
     st.markdown(f"**{overdue_stock_title(report)}**")
     if stock.empty:
         return
-    show_table(stock, hide_index=True, width="stretch", height=min(40 + 35 * len(stock), 420),
-               column_config={"county_code": None, "city_code": None,
-                              "county_name": st.column_config.TextColumn("县（市、区）", pinned=True),
-                              "city_name": st.column_config.TextColumn("所属市"),
-                              "overdue": st.column_config.NumberColumn("超期未办结初次举报", format="localized"),
-                              "overdue_before": st.column_config.NumberColumn("上周末", format="localized"),
-                              "overdue_change": st.column_config.NumberColumn("较上周末", format="%+d"),
-                              "supervised": st.column_config.NumberColumn("其中已挂账督办", format="localized")})
+    shown = stock.rename(columns=STOCK_COLUMNS)[["county_code", *STOCK_COLUMNS.values()]]
+    show_table(shown, hide_index=True, width="stretch", height=min(40 + 35 * len(shown), 420),
+               column_config={"county_code": None, "承办县（市、区）": st.column_config.TextColumn(pinned=True),
+                              "较上周末": st.column_config.NumberColumn(format="%+d")})
     st.caption(f"截至 {report.as_of} 日终已过办理期限、仍未办结的初次举报件，按县（市、区）件数从多到少；上周末为截至 "
                f"{report.last_week.as_of_date} 日终；已挂账督办指督办台账中有未销号督办事项的件。")
 

@@ -183,9 +183,10 @@ def test_overdue_page_marks_supervised_cases(page_db: tuple[str, set[str]]) -> N
 def test_weekly_page_shows_the_stock(page_db: tuple[str, set[str]]) -> None:
     at = open_page("weekly", section=Section.OVERDUE.label)
     assert at.header[0].value == Section.OVERDUE.label
-    stock = frame_with(at, "overdue_before")
-    assert int(stock["overdue"].sum()) == 88 and int(stock["supervised"].sum()) == 1
-    assert list(stock["overdue"]) == sorted(stock["overdue"], reverse=True)
+    stock = frame_with(at, "其中已挂账督办")
+    assert int(stock["超期未办结初次举报"].sum()) == 88 and int(stock["其中已挂账督办"].sum()) == 1
+    assert list(stock["超期未办结初次举报"]) == sorted(stock["超期未办结初次举报"], reverse=True)
+    assert (stock["较上周末"] == stock["超期未办结初次举报"] - stock["上周末"]).all()
     title = "**超期未办结初次举报 88 件（54 个县（市、区）），较上周末增 3 件，已挂账督办 1 件**"
     assert title in [m.value for m in at.markdown]
 
