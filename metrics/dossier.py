@@ -1,4 +1,5 @@
-"""The case dossier (案件档案, issue 32): one case found by 件号, 12388 来电编号 or 督办事项编号, within the viewer's scope.
+"""The case dossier (案件档案, issue 32): one case found by 件号, 12388 来电编号, 督办事项编号 or 督办通知单文号, within
+the viewer's scope.
 
 `find_case` resolves what a supervisor typed to a case and checks the scope in the database before anything about
 the case is read: a case (or a call or item pointing at one) outside the scope answers FORBIDDEN and nothing else,
@@ -16,9 +17,17 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from data_access.document_register import DocumentKind
 from data_access.engine import connect
 from data_access.enums import LabelledEnum
-from data_access.schema import cases, hotline_complaints, regions, supervision_events, supervision_items
+from data_access.schema import (
+    cases,
+    document_numbers,
+    hotline_complaints,
+    regions,
+    supervision_events,
+    supervision_items,
+)
 from data_access.scope import Scope, case_in_scope, require_scope
 
 from .matters import KEY_BLANKS, binary_text, optional_case_columns, trim_blanks
@@ -44,6 +53,7 @@ class MatchedBy(LabelledEnum):
     CASE = ("case", "件号")
     COMPLAINT = ("complaint", "12388 来电编号")
     ITEM = ("item", "督办事项编号")
+    NOTICE = ("notice", "督办通知单文号")
 
 
 CALL_COLUMNS = ("complaint_id", "received_date", "kind", "notified_month", "feedback", "feedback_note",
@@ -85,8 +95,9 @@ def normalize_term(term: str) -> str:
 
 def find_case(conn: sa.Engine | sa.Connection, term: str, as_of: dt.date, *, scope: Scope,
               settings: Settings = DEFAULT_SETTINGS) -> Lookup:
-    """The dossier of the case `term` names (a case id, else a 12388 complaint id, else a 督办 item id) at `as_of`
-    when it lies in `scope` (required); FORBIDDEN when it lies outside, NOT_FOUND when no such number exists."""
+    """The dossier of the case `term` names (a case id, else a 12388 complaint id, a 督办 item id or the 文号 of an
+    item's 督办通知单) at `as_of` when it lies in `scope` (required); FORBIDDEN when it lies outside, NOT_FOUND when
+    no such number exists."""
     require_scope(scope)
     wanted = normalize_term(term)
     if not wanted or len(wanted) > SEARCH_MAX_CHARS:
@@ -116,7 +127,19 @@ def _resolve(conn: sa.Connection, wanted: str) -> tuple[str, MatchedBy] | None:
                              .where(key == wanted)).scalar()
         if found is not None:
             return str(found), matched_by
-    return None
+    return _resolve_notice(conn, wanted)
+
+
+def _resolve_notice(conn: sa.Connection, wanted: str) -> tuple[str, MatchedBy] | None:
+    """The case of the 督办 item whose 督办通知单 bears the 文号 `wanted` (the register's subject is the item's id)."""
+    if not all(sa.inspect(conn).has_table(t.name) for t in (document_numbers, supervision_items)):
+        return None
+    found = conn.execute(
+        sa.select(supervision_items.c.case_id)
+        .join(document_numbers, document_numbers.c.subject == supervision_items.c.id)
+        .join(cases, cases.c.case_id == supervision_items.c.case_id)
+        .where(document_numbers.c.kind == DocumentKind.NOTICE.value, document_numbers.c.number == wanted)).scalar()
+    return None if found is None else (str(found), MatchedBy.NOTICE)
 
 
 def _case_row(conn: sa.Connection, case_id: str, scope: Scope) -> dict[str, Any] | None:

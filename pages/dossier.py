@@ -194,14 +194,14 @@ def render(view: View, data: ScopedData) -> None:
     st.title("案件档案")
     term = searched_term()
     if not term.strip():
-        st.info("在左侧“查找案件”中输入件号、12388 来电编号或督办事项编号，即可打开该案件的档案。")
+        st.info("在左侧“查找案件”中输入件号、12388 来电编号、督办事项编号或督办通知单文号，即可打开该案件的档案。")
         return
     lookup = data.case_dossier(term, view.chosen_date)
     if lookup.outcome is Outcome.FORBIDDEN:
         st.error(f"{Outcome.FORBIDDEN.label}。", icon=":material/block:")
         return
     if lookup.outcome is Outcome.NOT_FOUND or lookup.dossier is None:
-        st.warning(f"{Outcome.NOT_FOUND.label}件号、12388 来电编号或督办事项编号为“{plain_markdown(term.strip())}”的案件。",
+        st.warning(f"{Outcome.NOT_FOUND.label}件号、12388 来电编号、督办事项编号或督办通知单文号为“{plain_markdown(term.strip())}”的案件。",
                    icon=":material/search_off:")
         return
     d = lookup.dossier

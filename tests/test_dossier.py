@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from data_access.auth import Identity, Role
 from data_access.importer import import_bytes
 from data_access.ledger import open_item, reply
-from data_access.schema import hotline_complaints
+from data_access.schema import document_numbers, hotline_complaints
 from data_access.scope import WHOLE_PROVINCE, Scope
 from metrics.dossier import MatchedBy, Outcome, find_case, normalize_term
 from metrics.warnings import Colour
@@ -20,6 +20,7 @@ from tests.test_importer import case, csv_bytes
 TODAY = dt.date(2024, 6, 28)
 OPEN = {"closed_date": "", "satisfaction": "", "result_notice_date": ""}
 JINAN, LIXIA, QINGDAO_COUNTY = Scope("370100"), Scope("370102"), "370212"
+NOTICE_NUMBER = "鲁纪信督〔2024〕3号"
 PROVINCE_USER = Identity("sheng", Role.PROVINCE, None, "省级督导员")
 
 
@@ -47,6 +48,11 @@ def db(engine: sa.Engine) -> dict[str, str]:
     mine = open_item(engine, PROVINCE_USER, county_code="370102", title="件号 YELLOW-1 临期", reason="请按期办结",
                      method="phone", reply_due=dt.date(2024, 6, 27), case_id="YELLOW-1", now=now)
     reply(engine, Identity("lixia", Role.COUNTY, "370102", "历下区"), mine, note="已督促承办部门", now=now + dt.timedelta(days=1))
+    with engine.begin() as conn:  # the 督办通知单 of the item, as the 文号 register records it
+        conn.execute(document_numbers.insert().values(
+            number=NOTICE_NUMBER, series="鲁纪信督〔{year}〕{seq}号", year=2024, seq=3, kind="notice", subject=mine,
+            title="督办通知单", recipient="历下区纪委监委", recipient_code="370102", dated=dt.date(2024, 6, 20),
+            reply_due=dt.date(2024, 6, 27), issued_by="sheng", issued_scope="", issued_at=now))
     theirs = open_item(engine, PROVINCE_USER, county_code=QINGDAO_COUNTY, title="件号 QD-1 临期", reason="请按期办结",
                        method="letter", reply_due=dt.date(2024, 6, 27), case_id="QD-1", now=now)
     return {"mine": mine, "theirs": theirs, "engine": engine}  # type: ignore[dict-item]
@@ -62,6 +68,7 @@ def db(engine: sa.Engine) -> dict[str, str]:
     ("C-QD", Scope("370200"), Outcome.FOUND),
     ("C-NOCASE", WHOLE_PROVINCE, Outcome.NOT_FOUND),  # a call about no case
     ("NOPE", WHOLE_PROVINCE, Outcome.NOT_FOUND),
+    (NOTICE_NUMBER, Scope("370200"), Outcome.FORBIDDEN),
     ("NOPE", LIXIA, Outcome.NOT_FOUND),
     ("", WHOLE_PROVINCE, Outcome.NOT_FOUND),
     ("x" * 300, WHOLE_PROVINCE, Outcome.NOT_FOUND),
@@ -91,6 +98,7 @@ def test_a_dossier_holds_its_dates_colour_items_calls_and_matter(db: dict) -> No
 @pytest.mark.parametrize(("term", "case_id", "matched_by"), [
     ("C-1", "YELLOW-1", MatchedBy.COMPLAINT),
     ("RED-1", "RED-1", MatchedBy.CASE),
+    (NOTICE_NUMBER, "YELLOW-1", MatchedBy.NOTICE),
 ])
 def test_found_by_each_kind_of_number(db: dict, term: str, case_id: str, matched_by: MatchedBy) -> None:
     dossier = find_case(db["engine"], term, TODAY, scope=JINAN).dossier
