@@ -16,6 +16,7 @@ import streamlit as st
 from data_access.auth import Role
 from data_access.enums import Category, Channel, ComplaintKind, Feedback, LabelledEnum, ReceivedLevel, Satisfaction, SpotCheckResult
 from data_access.ledger import Method, Status, Step
+from data_access.scope import Scope
 from metrics.dossier import Dossier, Outcome
 from metrics.warnings import Colour
 from pages import hand_over
@@ -177,15 +178,19 @@ def matter(d: Dossier) -> None:
     }), hide_index=True)
 
 
-def region_links(d: Dossier) -> None:
-    """Buttons to the drill-down of the case's county and city (left out of the printout)."""
+def actions(d: Dossier, scope: Scope) -> bool:
+    """打印 and the drill-down of the case's county and, when the viewer's region holds it, its city (buttons, left
+    out of the printout); True on the run 打印 was clicked."""
     case = d.case
-    left, right, _ = st.columns([2, 2, 3])
-    if left.button(f"{case['county_name']}地区下钻", icon=":material/account_tree:", key="dossier_county"):
+    columns = st.columns([1, 2, 2, 4])
+    printing = print_button(columns[0])
+    if columns[1].button(f"{case['county_name']}地区下钻", icon=":material/account_tree:", key="dossier_county"):
         drill_to(str(case["county_code"]))
-    if case.get("city_code") and right.button(f"{case['city_name']}地区下钻", icon=":material/account_tree:",
-                                                key="dossier_city"):
-        drill_to(str(case["city_code"]))
+    city = case.get("city_code")
+    if city and (scope.is_whole_province or scope.code == city) and columns[2].button(
+            f"{case['city_name']}地区下钻", icon=":material/account_tree:", key="dossier_city"):
+        drill_to(str(city))
+    return printing
 
 
 def render(view: View, data: ScopedData) -> None:
@@ -209,8 +214,7 @@ def render(view: View, data: ScopedData) -> None:
     st.caption(f"{text(d.case.get('city_name'))} {text(d.case['county_name'])} · 按{d.matched_by.label}查到 · "
                f"状态按截止日期 {day(d.as_of)} 计")
     state_line(d)
-    printing = print_button()
-    region_links(d)
+    printing = actions(d, view.scope)
     basics(d)
     dates(d)
     supervision(d)

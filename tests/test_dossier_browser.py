@@ -182,6 +182,12 @@ def test_county_opens_by_call_number_and_prints(browser, server) -> None:
         tab.pdf(path=str(SHOTS / "county-dossier.pdf"), format="A4", print_background=True)
         assert (SHOTS / "county-dossier.pdf").stat().st_size > 10_000
         tab.emulate_media(media="screen")
+        assert not tab.locator("button").filter(has_text="济宁市地区下钻").count(), "a county user offered its city"
+        tab.locator("button").filter(has_text="微山县地区下钻").click()
+        tab.wait_for_url(lambda address: path_of(address) == "/drilldown" and query_of(address).get("region") == WEISHAN)
+        wait_rendered(tab)
+        assert not exception_texts(tab), server.tracebacks()[-4000:]
+        shot(tab, "county-drilldown-from-dossier")
         recorder.assert_clean()
     finally:
         context.close()

@@ -8,6 +8,7 @@ prints again.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 PRINT_SCRIPT = "setTimeout(function () { window.print(); }, 300);"
 _CLICKS = "print_clicks"
@@ -31,10 +32,10 @@ def print_style() -> None:
     st.markdown(PRINT_CSS, unsafe_allow_html=True)
 
 
-def print_button(label: str = "打印", key: str = "print") -> bool:
-    """A button that opens the browser's print dialog for the page; True on the run it was clicked. Call
+def print_button(where: DeltaGenerator, label: str = "打印", key: str = "print") -> bool:
+    """A button in `where` that opens the browser's print dialog for the page; True on the run it was clicked. Call
     `print_now()` at the end of that run, once the page is drawn."""
-    return st.button(label, icon=":material/print:", key=key)
+    return where.button(label, icon=":material/print:", key=key)
 
 
 def print_now() -> None:
