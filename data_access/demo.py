@@ -4,7 +4,8 @@ The generator plants a realistic structure the dashboard can find: county volume
 (with a few tiny counties), a Spring Festival dip and fewer reports on rest days, a mild growth
 trend, a handful of "poor" counties that handle first reports badly AND draw many leapfrog
 reports (plus a couple that fail only one of the two), open and overdue stock at end_date,
-ratings, 结而不服, and real-name notice dates around the 15-working-day deadlines.
+ratings, 结而不服, real-name notice dates around the 15-working-day deadlines, and repeat matters
+(data_access/demo_matters.py: existing accusation cases linked by a matter_id, their levels escalating).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from data_access.demo_matters import plant_matters
 from data_access.enums import DOMAINS, Category, Channel, Satisfaction
 from data_access.workdays import load_calendar
 
@@ -111,7 +113,7 @@ POOR_QUALITY_ROLES = (ROLE_POOR, ROLE_QUALITY)
 HIGH_LEAPFROG_ROLES = (ROLE_POOR, ROLE_LEAPFROG)
 
 # Independent random streams, so one part's draws never shift another's.
-STREAM_PROFILE, STREAM_INTAKE, STREAM_ATTRS, STREAM_HANDLING, STREAM_RATING, STREAM_NOTICE = range(6)
+STREAM_PROFILE, STREAM_INTAKE, STREAM_ATTRS, STREAM_HANDLING, STREAM_RATING, STREAM_NOTICE, STREAM_MATTERS = range(7)
 
 Progress = Callable[[float], None] | None
 
@@ -423,7 +425,7 @@ def generate_cases(
     report(0.55)
     arrays |= _simulate_follow_up(seed, wd, arrays, end_idx)
     report(0.75)
-    table = _build_table(wd, prof, arrays, id_prefix)
+    table = plant_matters(_build_table(wd, prof, arrays, id_prefix), _rng(seed, STREAM_MATTERS), end_date, id_prefix)
     report(1.0)
     return table
 

@@ -35,6 +35,8 @@ EXPECTED_SCHEMA = [
     ("disputed", pa.bool_()),
     ("accepted_notice_date", pa.date32()),
     ("result_notice_date", pa.date32()),
+    ("matter_id", pa.string()),
+    ("received_level", pa.string()),
 ]
 
 
