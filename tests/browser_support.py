@@ -213,14 +213,28 @@ class FreshServers:
 
 
 def group_alive(pgid: int) -> bool:
-    """True while any process of the group exists."""
+    """True while any process of the group runs. A zombie does not count: the server's helpers (the import's fork
+    server, multiprocessing's resource tracker) die with the group but, orphaned, wait for an init that reaps them;
+    this machine's init does not (systemd, in a deployment, does)."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid and fields[0] != "Z":  # state, ppid, pgrp follow the command's closing bracket
+            return True
+    return False
 
 
 @contextmanager
