@@ -426,6 +426,7 @@ CASE_LIST_ALLOWED = {
     "case_id", "county_code", "county_name", "city_code", "city_name", "received_date", "due_date", "closed_date",
     "status", "days_overdue", "channel", "category", "domain", "is_first_report", "is_leapfrog", "is_repeat",
     "is_real_name", "satisfaction", "disputed",
+    "supervised",  # 已挂账: an open 督办 item names the case (the ledger's, never the reporter's)
 }
 IDENTITY = {"举报人姓名": "张三丰", "联系电话": "13812345678", "身份证号": "370102198001011234",
             "住址": "济南市历下区某路1号", "reporter_name": "Zhang San", "phone": "+86-531-0000000",
