@@ -293,7 +293,7 @@ def test_county_sees_the_page_read_only(sign_in, server, story) -> None:
     ours = [c[0] for c in COMPLAINTS if c[2] == RENCHENG]
     expect(kpi(tab, f"{MONTH_WORDS}来电投诉")).to_have_text(f"{len(ours)} 件")
     assert complaint_list(tab) == ours
-    expect(tab.locator("[data-testid=stForm]")).to_have_count(0)
+    expect(tab.locator("[data-testid=stMain] [data-testid=stForm]")).to_have_count(0)  # the sidebar's is the 件号 search
     for text in ("提交反馈", "抽取本月抽查件", f"发出{MONTH_WORDS}通报", "录入抽查结果", "导入"):
         expect(button(tab, text)).to_have_count(0)
     expect(tab.locator("h3").filter(has_text=re.compile("地市反馈|抽查|月度通报"))).to_have_count(0)
