@@ -65,14 +65,15 @@ class AnalysisFacts:
     year_ago: pd.Series  # CORE_METRICS over year_ago_window, read as of the same A
 
 
-def _region(conn: sa.Connection, code: str) -> tuple[str, Level]:
+def region_of(conn: sa.Connection, code: str) -> tuple[str, Level]:
+    """The name and level of a region code (UnknownRegion when the reference has no such code)."""
     row = conn.execute(sa.select(regions.c.name, regions.c.level).where(regions.c.code == code)).first()
     if row is None:
         raise UnknownRegion(f"地区代码 {code} 不在地区参考表中 / unknown region code {code}")
     return str(row.name), Level(row.level)
 
 
-def _within(conn: sa.Connection, code: str, ancestor: str) -> bool:
+def within(conn: sa.Connection, code: str, ancestor: str) -> bool:
     """True when `code` is `ancestor` or lies under it (the region tree has three levels)."""
     while code:
         if code == ancestor:
@@ -81,7 +82,8 @@ def _within(conn: sa.Connection, code: str, ancestor: str) -> bool:
     return False
 
 
-def _province_code(conn: sa.Connection) -> str:
+def province_code(conn: sa.Connection) -> str:
+    """The code of the reference's one province."""
     code = conn.execute(sa.select(regions.c.code).where(regions.c.level == Level.PROVINCE.value)).scalar_one_or_none()
     if code is None:
         raise UnknownRegion("地区参考表中没有省级单位 / the region reference has no province")
@@ -137,9 +139,9 @@ def analysis_facts(engine: sa.Engine | sa.Connection, period: Period, *, scope: 
     prior = prior_window(period.start, period.end) if w_end == period.end else (p_start, p_end)
     ago = (_year_earlier(w_start), _year_earlier(w_end))
     with connect(engine) as conn:
-        code = region or scope.code or _province_code(conn)
-        name, level = _region(conn, code)
-        if scope.code is not None and not _within(conn, code, scope.code):
+        code = region or scope.code or province_code(conn)
+        name, level = region_of(conn, code)
+        if scope.code is not None and not within(conn, code, scope.code):
             raise OutOfScope(f"地区 {name}（{code}）不在本账号的管辖范围内 / region {code} is outside the reader's scope")
         own_scope = Scope(code) if level is not Level.PROVINCE else scope
         current = _own_row(conn, level, current_p, code, own_scope, settings)

@@ -5,6 +5,7 @@ For a province viewer this is the province; for a city or county viewer, their o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -14,7 +15,10 @@ from metrics.registry import METRICS_BY_ID
 from metrics.request import Period
 from metrics.series import Grain
 from pages import hand_over
+from reports.brief import PDF, PNG, brief_bytes, brief_name
+from reports.charts import CJKFontMissing, cjk_font
 from ui.charts import ranking_chart, selected_code, trend_chart
+from ui.downloads import recorded_download
 from ui.guard import guarded
 from ui.kpi import kpi_cards, warning_strip
 from ui.maps import region_map
@@ -27,6 +31,7 @@ from ui.view import View
 TREND_WEEKS = 26
 RANKING_METRICS = ("on_time_rate", "first_on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate")
 MAP_METRICS = ("on_time_rate", "overdue")
+BRIEF_MIME = {PDF: "application/pdf", PNG: "image/png"}
 
 
 def headline(view: View, data: ScopedData, level: Level) -> pd.Series | None:
@@ -78,8 +83,34 @@ def county_map(view: View, data: ScopedData) -> None:
         drill_to(code)
 
 
+def leaders_brief(view: View, data: ScopedData, root_name: str) -> None:
+    """领导简报: this page on one A4 page (PDF or PNG) for those who will not open the dashboard; built on the click
+    (audited as a download) from the same numbers, for the viewer's region."""
+    st.subheader("领导简报")
+    st.caption(f"本页的核心指标、三色预警、县域分布图、排名与重点督导县（截至 {view.chosen_date} 的近 "
+               f"{data.settings.priority_window_months} 个月滚动检验）印成一页 A4，数字与本页一致。")
+    try:
+        cjk_font()
+        font_problem = None
+    except CJKFontMissing as exc:
+        font_problem = str(exc)
+    facts = data.brief_later(view.period, view.filters, view.chosen_date)
+
+    def built(fmt: str) -> Callable[[], bytes]:
+        return lambda: brief_bytes(facts(), fmt)
+
+    left, right, _ = st.columns([1, 1, 3])
+    for column, fmt, label in ((left, PDF, "下载简报（PDF）"), (right, PNG, "下载简报（图片）")):
+        name = brief_name(root_name, view.period, fmt)
+        column.download_button(label, recorded_download(built(fmt), name), file_name=name, mime=BRIEF_MIME[fmt],
+                               key=f"brief_{fmt}", on_click="ignore", icon=":material/download:",
+                               disabled=font_problem is not None)
+    if font_problem:
+        st.warning(font_problem)
+
+
 def render(view: View, data: ScopedData) -> None:
-    """The viewer's region: KPIs, the 26-week trend, the units below ranked, the county map."""
+    """The viewer's region: KPIs, the 26-week trend, the units below ranked, the county map, the leaders' brief."""
     regions = tree()
     level = regions.level(view.root)
     st.title(f"{regions.name(view.root)} 信访举报督导总览")
@@ -93,6 +124,8 @@ def render(view: View, data: ScopedData) -> None:
             ranking(view, data, child_level, root_row, regions.name(view.root))
     with guarded("县（市、区）分布图"):
         county_map(view, data)
+    with guarded("领导简报"):
+        leaders_brief(view, data, regions.name(view.root))
 
 
 if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py

@@ -9,7 +9,9 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from data_access.enums import Channel
 from metrics.registry import METRICS_BY_ID, Direction, MetricKind
+from metrics.request import CaseFilter
 
 EMPTY = "—"
 UNCHANGED = "持平"
@@ -148,3 +150,15 @@ def rank_text(rank: Any, tied: bool) -> str:
     if rank is None or pd.isna(rank):
         return "不排名"
     return f"并列{int(rank)}" if tied else str(int(rank))
+
+
+def filter_parts(filters: CaseFilter) -> list[str]:
+    """The case filters in force, in words (渠道：…, 领域：…, 仅初次举报); empty when none."""
+    parts = []
+    if filters.channels:
+        parts.append("渠道：" + "、".join(Channel(c).label for c in filters.channels))
+    if filters.domains:
+        parts.append("领域：" + "、".join(filters.domains))
+    if filters.first_report_only:
+        parts.append("仅初次举报")
+    return parts

@@ -1,5 +1,5 @@
-"""`python -m reports weekly | analysis | monthly`: the weekly meeting pack (PPTX deck + XLSX ledger), the situation
-report (DOCX) or the month-end 12388 pack written into a folder.
+"""`python -m reports weekly | analysis | monthly | brief`: the weekly meeting pack (PPTX deck + XLSX ledger), the
+situation report (DOCX), the month-end 12388 pack written into a folder, or the leaders' one-page brief (PDF or PNG).
 
 Exit status: 0 success, 1 the pack could not be drawn (no CJK font) or written, or (monthly) the month's complaints
 moved while its pack was made; 2 bad usage (a bad period or region, a month not begun). A refusal is one line on stderr.
@@ -23,8 +23,10 @@ from data_access.hotline_settings import load_hotline_settings
 from data_access.ledger import StaleStep
 from data_access.scope import WHOLE_PROVINCE
 from metrics.analysis import UnknownRegion, analysis_facts
+from metrics.brief import brief_facts
 from metrics.cli import settings_in_force
 from metrics.hotline import MonthlyFacts, monthly_facts
+from metrics.periods import Preset, preset_period
 from metrics.request import Period
 from metrics.weekly import weekly_report
 from presentation.bulletin import bulletin_draft
@@ -32,6 +34,8 @@ from presentation.documents import Issuance, load_document_settings, numbers_tex
 from presentation.situation import report_draft
 
 from .analysis_report import write_analysis_report
+from .brief import FORMATS as BRIEF_FORMATS
+from .brief import write_brief
 from .charts import CJKFontMissing
 from .monthly import issue_monthly_pack, last_month_answers, pack_dates, pack_of, write_monthly_pack
 from .pack import PackPaths, write_pack
@@ -46,11 +50,14 @@ DESCRIPTION = """\
   analysis  形势分析报告（DOCX）/ the situation report of a period (half-year) into a folder
   monthly   12388 月度通报：各市通报、重点县点对点通报、全省汇总与台账，并将该月来电标记为已通报 /
             the month-end 12388 pack (a 通报 per city, a notice per priority county, the summary), marking the month notified
+  brief     领导简报：总览的一页纸（核心指标、县域分布图、排名、三色预警、重点督导县），PDF 或 PNG /
+            the leaders' one-page brief of the overview (A4 portrait, PDF or PNG)
 
 Examples:
   python -m reports weekly --as-of 2024-06-30 --out /srv/meetings     # cron: --as-of "$(date -d 'last sunday' +%F)"
   python -m reports analysis --from 2024-01-01 --to 2024-06-30 --out /srv/reports [--region 370800]
   python -m reports monthly --month 2024-06 --out /srv/12388
+  python -m reports brief --as-of 2024-06-30 [--period last_month] [--region 370800] --out 简报.pdf
 """
 
 
@@ -74,7 +81,23 @@ def build_parser() -> argparse.ArgumentParser:
     p_month.add_argument("--check", action="store_true",
                          help="write the files as a draft (numbers left blank): take no 文号 and mark nothing")
     add_date_arguments(p_month, "the cities' answers and the priority counties' reports")
+    add_brief_parser(sub)
     return parser
+
+
+def add_brief_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `brief` sub-command: the 总览 of a region on one page, for the sidebar's period read at --as-of."""
+    p = sub.add_parser("brief", help="the leaders' one-page brief of the overview (PDF or PNG)")
+    p.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
+    p.add_argument("--as-of", dest="as_of", type=iso_date, required=True,
+                   help="截止日期: the day the dashboard's sidebar reads the data at")
+    presets = [preset.value for preset in Preset if preset is not Preset.CUSTOM]
+    p.add_argument("--period", choices=presets, default=Preset.LAST_WEEK.value,
+                   help="统计期 as the sidebar names it (default: last_week, the dashboard's default)")
+    p.add_argument("--from", dest="start", type=iso_date, help="a period of one's own: its first day (with --to)")
+    p.add_argument("--to", dest="end", type=iso_date, help="a period of one's own: its last day (with --from)")
+    p.add_argument("--region", help="the city or county the brief covers (default: the whole province)")
+    p.add_argument("--out", type=Path, required=True, help="the file to write: .pdf or .png")
 
 
 def add_date_arguments(parser: argparse.ArgumentParser, what: str) -> None:
@@ -224,7 +247,35 @@ class UsageRefused(Exception):
     """A document refused for what the command line asked (a deadline before the date): exit 2, one line."""
 
 
-RUNNERS = {"weekly": run_weekly, "analysis": run_analysis, "monthly": run_monthly}
+def brief_period(args: argparse.Namespace) -> Period:
+    """The period the sidebar would show: --period at --as-of, or --from..--to read at --as-of (UsageRefused when
+    only one of them is given or --to is before --from)."""
+    if args.start is None and args.end is None:
+        return preset_period(Preset(args.period), args.as_of)
+    if args.start is None or args.end is None:
+        raise UsageRefused("--from 与 --to 须同时给出 / give both --from and --to")
+    if args.end < args.start:
+        raise UsageRefused(f"--to {args.end} 早于 --from {args.start} / --to is before --from")
+    return preset_period(Preset.CUSTOM, args.as_of, (args.start, args.end))
+
+
+def run_brief(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
+    """Write the brief of --region (default: the province) and print its path; 2 for a bad period, region or file
+    type, 1 when it cannot be drawn or written."""
+    if args.out.suffix.lower().lstrip(".") not in BRIEF_FORMATS:
+        print(f"输出文件应以 .pdf 或 .png 结尾：{args.out} / --out must end in .pdf or .png", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        period = brief_period(args)
+        facts = brief_facts(engine, period, scope=WHOLE_PROVINCE, region=args.region, settings=args.settings,
+                            priority_as_of=args.as_of)
+    except (UsageRefused, UnknownRegion) as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    return _write_files(lambda: [write_brief(facts, args.out)], out)
+
+
+RUNNERS = {"weekly": run_weekly, "analysis": run_analysis, "monthly": run_monthly, "brief": run_brief}
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:

@@ -12,11 +12,8 @@ the overview about a second slower to draw there. One filled layer is one shader
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,31 +23,12 @@ import pydeck as pdk
 
 from data_access.enums import Level
 from data_access.regions import boundaries_file
-from metrics.registry import METRICS_BY_ID, Direction
-from presentation.format import fmt_value
+from presentation.choropleth import MapMeasure, colour_bins, legend_bins, measure_of
 from presentation.palette import NO_DATA_RGB, RAMP
 
 LAYER_ID = "counties"
 BORDER_PX = 1.2  # width of the gap between neighbouring units, in screen pixels at the initial zoom
 TILE_PX = 512  # deck.gl's world width in pixels at zoom 0
-
-
-@dataclass(frozen=True)
-class MapMeasure:
-    """What colours the map: a column of the units' frame, its label, its format, and whether high is good."""
-
-    column: str
-    label: str
-    higher_better: bool
-    fmt: Callable[[float | None], str]
-
-
-def measure_of(metric: str | MapMeasure) -> MapMeasure:
-    """A registry metric id as a map measure (a MapMeasure is returned as it is)."""
-    if isinstance(metric, MapMeasure):
-        return metric
-    m = METRICS_BY_ID[metric]
-    return MapMeasure(metric, m.label, m.direction is Direction.HIGHER_BETTER, functools.partial(fmt_value, metric))
 
 
 @lru_cache(maxsize=8)
@@ -140,25 +118,6 @@ def _inset(path: Path, zoom: float) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def colour_bins(values: pd.Series, metric: str | MapMeasure, bins: int = len(RAMP)) -> tuple[np.ndarray, list[tuple[float, float]]]:
-    """Index into RAMP per value (darker = worse), by quantiles of the values present; -1 for missing."""
-    v = values.astype(float)
-    present = v.dropna()
-    if present.empty:
-        return np.full(len(v), -1), []
-    edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)))
-    if len(edges) == 1:  # one unit (a county viewer's map), or every unit alike: one bin in the ramp's middle
-        middle = len(RAMP) // 2
-        return np.where(v.isna(), -1, middle), [(float(edges[0]), float(edges[0]))]
-    idx = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, max(len(edges) - 2, 0))
-    if measure_of(metric).higher_better:
-        idx = (len(edges) - 2) - idx  # a high rate is good: light
-    scale = (len(RAMP) - 1) / max(len(edges) - 2, 1)
-    idx = np.round(idx * scale).astype(int)
-    idx = np.where(v.isna(), -1, idx)
-    return idx, list(zip(edges[:-1], edges[1:], strict=True))
-
-
 def choropleth(geojson: dict, frame: pd.DataFrame, metric: str | MapMeasure, view_lon: float, view_lat: float,
                zoom: float = 6.0) -> pdk.Deck:
     """A pydeck Deck colouring each county by `metric` (a metric id or a MapMeasure; frame has code, name, its column)."""
@@ -182,21 +141,7 @@ def choropleth(geojson: dict, frame: pd.DataFrame, metric: str | MapMeasure, vie
 
 def legend_items(frame: pd.DataFrame, metric: str | MapMeasure) -> list[tuple[str, str]]:
     """(css colour, range text) for each bin of the map's legend."""
-    measure = measure_of(metric)
-    idx, ranges = colour_bins(frame[measure.column], measure)
-    higher_better = measure.higher_better
-    out: list[tuple[str, str]] = []
-    n = len(ranges)
-    if n == 1:  # a single value: its own colour, its value once
-        lo, _ = ranges[0]
-        r, g, b = RAMP[int(idx[idx >= 0][0])]
-        return [(f"rgb({r},{g},{b})", measure.fmt(lo))]
-    scale = (len(RAMP) - 1) / max(n - 1, 1)
-    for i, (lo, hi) in enumerate(ranges):
-        k = (n - 1 - i) if higher_better else i
-        r, g, b = RAMP[int(round(k * scale))]
-        out.append((f"rgb({r},{g},{b})", f"{measure.fmt(lo)} – {measure.fmt(hi)}"))
-    return out
+    return [(f"rgb({r},{g},{b})", text) for (r, g, b), text in legend_bins(frame, metric)]
 
 
 def selected_county(event: object) -> str | None:

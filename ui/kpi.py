@@ -4,10 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from metrics.brief import HEADLINE_METRICS
 from metrics.registry import METRICS_BY_ID
 from presentation.format import UNCHANGED, delta_color, fmt_delta, fmt_value
 
-KPI_CARD_METRICS = ("on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate", "received")
+KPI_CARD_METRICS = HEADLINE_METRICS  # the 总览's cards, also the 领导简报's (metrics.brief)
 
 
 def kpi_cards(current: pd.Series, previous: pd.Series | None, metric_ids: tuple[str, ...] = KPI_CARD_METRICS,

@@ -30,6 +30,7 @@ from data_access.importer import Preview, import_bytes, preview_import
 from data_access.orphans import OrphanListing, orphan_listing
 from data_access.scope import Scope
 from metrics.analysis import AnalysisFacts, analysis_facts
+from metrics.brief import BriefFacts, brief_facts
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
 from metrics.distribution import rating_distribution
 from metrics.dossier import Lookup, find_case
@@ -243,6 +244,13 @@ class ScopedData:
         on its click, outside the page's run)."""
         engine, scope, settings = runtime.get_engine(self.url), self.scope, self.settings
         return lambda: analysis_facts(engine, period, scope=scope, settings=settings, priority_as_of=priority_as_of)
+
+    def brief_later(self, period: Period, filters: CaseFilter, priority_as_of: dt.date) -> Callable[[], BriefFacts]:
+        """The facts of the 领导简报 of the viewer's region (the 总览's numbers for `period` and `filters`, its 重点督导
+        list the one at `priority_as_of`), computed only when the returned function is called (on the download's click)."""
+        engine, scope, settings = runtime.get_engine(self.url), self.scope, self.settings
+        return lambda: brief_facts(engine, period, scope=scope, filters=filters, settings=settings,
+                                   priority_as_of=priority_as_of)
 
     def cases_of_county(self, county: str, period: Period, filters: CaseFilter) -> pd.DataFrame:
         """A county's case list (empty outside the scope)."""

@@ -22,7 +22,7 @@ from data_access.enums import DOMAINS, Channel
 from data_access.scope import Scope
 from metrics.periods import Preset, describe, preset_period
 from metrics.request import CaseFilter, Period
-from presentation.format import cn_date
+from presentation.format import cn_date, filter_parts
 
 REGION_PARAM = "region"
 DEFAULT_PRESET = Preset.LAST_WEEK
@@ -70,14 +70,7 @@ class View:
         return "　|　".join([head, *(self._filter_parts() if with_filters else [])])
 
     def _filter_parts(self) -> list[str]:
-        parts = []
-        if self.filters.channels:
-            parts.append("渠道：" + "、".join(Channel(c).label for c in self.filters.channels))
-        if self.filters.domains:
-            parts.append("领域：" + "、".join(self.filters.domains))
-        if self.filters.first_report_only:
-            parts.append("仅初次举报")
-        return parts
+        return filter_parts(self.filters)
 
 
 def _url_filters() -> dict[str, list[str]]:
