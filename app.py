@@ -24,6 +24,7 @@ from pages import (
     drilldown,
     hotline,
     ledger,
+    matters,
     overdue,
     overview,
     priority,
@@ -64,6 +65,7 @@ SUPERVISION = [
     page(analysis.render, "形势分析", ":material/insights:", "analysis"),
     page(weekly.render, "周例会", ":material/groups:", "weekly"),
     page(ledger.render, "督办台账", ":material/assignment_turned_in:", LEDGER_URL_PATH),
+    page(matters.render, "积案化解", ":material/manage_history:", "matters"),  # 越级重复举报专项治理
     page(hotline.render, "12388通报", ":material/support_agent:", "hotline"),
     # opened by the sidebar's 查找案件 on every page; not in the menu, which Streamlit folds when it grows long
     page(dossier.render, "案件档案", ":material/folder_open:", DOSSIER_URL_PATH, listed=False),
@@ -123,7 +125,8 @@ try:
     runtime.fill_demo_on_first_start()
     version = runtime.refresh_data_version()
     identity = access.gate(before_sign_in=signed_out_navigation)
-    navigation = st.navigation(pages_for(identity.role))
+    # expanded: Streamlit folds a menu longer than ten entries behind 'View more' (the province's has thirteen)
+    navigation = st.navigation(pages_for(identity.role), expanded=True)
     scope = access.scope_of(identity)
     search_box()  # 查找案件, at the top of every page's sidebar
     # the count and span the sidebar shows are the viewer's; the default as-of date is the data's

@@ -7,8 +7,17 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 
+from data_access.campaign import State
+from data_access.dialects import count_where
+from data_access.engine import connect
+from data_access.enums import Category, Level
+from data_access.schema import campaign_assignments, campaign_matters, cases
+from data_access.scope import Scope, require_scope
+
+from .compiler import group_key, in_subtree, region_map
 from .matters import MATTER_BOOLEANS, MATTER_COLUMNS, MatterTier, RepeatMatter, optional_case_columns, repeat_matters_query
 from .settings import DEFAULT_SETTINGS, Settings
 
@@ -44,3 +53,79 @@ def screening_with(settings: Settings) -> Callable[[sa.Connection, dt.date, Sequ
     def read(conn: sa.Connection, as_of: dt.date, keys: Sequence[str]) -> dict[str, RepeatMatter]:
         return read_matters(conn, as_of, keys, settings)
     return read
+
+
+# --- the 积案化解 page: the campaign's standing per region (issue 31) -------------------------------------------
+
+CAMPAIGN_COUNTS = ("cases", "screened", "enrolled", "assigned", "resolved", "settled", "overdue", "relapsed")
+CAMPAIGN_COLUMNS = ("code", *CAMPAIGN_COUNTS, "per_100", "assigned_rate", "resolved_rate")
+
+
+def campaign_table(conn: sa.Engine | sa.Connection, level: Level, as_of: dt.date, *, scope: Scope,
+                   parent: str | None = None, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """The campaign per region of `level` at or under `parent` within `scope`, at the end of `as_of`, one statement:
+    cases (accusations received by then), screened (列入筛选 matters whose latest report lies there) and per_100
+    (screened per 100 of those cases); of the campaign matters held there: enrolled, assigned (a 包案 set),
+    resolved (已化解 or 案结事了), settled, overdue (超期未化解: not settled, deadline before `as_of`) and relapsed
+    (反弹, not yet resolved again); assigned_rate (包案率) and resolved_rate (化解率) over enrolled (NaN without any).
+    Columns CAMPAIGN_COLUMNS, by code; every region of the level there has a row."""
+    a = sa.bindparam("as_of", as_of, type_=sa.Date)
+    with connect(conn) as c:
+        by_county = [_accusations(a), _screened_by_county(c, as_of, settings), _campaign_by_county(a)]
+        rmap = region_map()
+        code = group_key(rmap, level)
+        source: sa.FromClause = rmap
+        for part in by_county:
+            source = source.outerjoin(part, part.c.county_code == rmap.c.county_code)
+        sums = [sa.cast(sa.func.coalesce(sa.func.sum(part.c[name]), 0), sa.BigInteger).label(name)
+                for part in by_county for name in part.c.keys() if name != "county_code"]
+        totals = (sa.select(code.label("code"), *sums).select_from(source)
+                  .where(in_subtree(rmap, parent), in_subtree(rmap, require_scope(scope).code))
+                  .group_by(code).subquery("totals"))
+        t = totals.c
+        query = sa.select(*t, (_per(t.screened, t.cases) * 100).label("per_100"),
+                          _per(t.assigned, t.enrolled).label("assigned_rate"),
+                          _per(t.resolved, t.enrolled).label("resolved_rate")).order_by(t.code)
+        result = c.execute(query)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    frame = frame.astype(dict.fromkeys(CAMPAIGN_COUNTS, "int64"))
+    for rate in CAMPAIGN_COLUMNS[len(CAMPAIGN_COUNTS) + 1:]:
+        frame[rate] = pd.to_numeric(frame[rate], errors="coerce").astype("float64")  # NULL (no denominator): NaN
+    return frame[list(CAMPAIGN_COLUMNS)]
+
+
+def _per(numerator: sa.ColumnElement[Any], denominator: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """A ratio in double precision, NULL when the denominator is 0."""
+    return sa.cast(numerator, sa.Double) / sa.cast(sa.func.nullif(denominator, 0), sa.Double)
+
+
+def _accusations(a: sa.BindParameter[dt.date]) -> sa.Subquery:
+    """Accusation cases received by A per county: what a matter per 100 cases is counted against."""
+    return (sa.select(cases.c.county_code, sa.func.count().label("cases"))
+            .where(cases.c.category == Category.ACCUSATION.value, cases.c.received_date <= a)
+            .group_by(cases.c.county_code).subquery("accusations"))
+
+
+def _screened_by_county(conn: sa.Connection, as_of: dt.date, settings: Settings) -> sa.Subquery:
+    """Screened matters per county of their latest report (none without a matter_id column)."""
+    present = optional_case_columns(conn)
+    if "matter_id" not in present:
+        return sa.select(sa.null().label("county_code"), sa.literal(0).label("screened")).where(sa.false()).subquery("screened")
+    rows = repeat_matters_query(as_of, settings=settings, has_levels="received_level" in present).order_by(None).subquery("screening")
+    return (sa.select(rows.c.county_code, count_where(rows.c.screened == 1).label("screened"))
+            .group_by(rows.c.county_code).subquery("screened"))
+
+
+def _campaign_by_county(a: sa.BindParameter[dt.date]) -> sa.Subquery:
+    """The campaign matters per county holding them, counted by state, 包案 and deadline at A."""
+    m = campaign_matters.c
+    with_plan = sa.select(campaign_assignments.c.campaign_matter_id).distinct().subquery("with_plan")
+    state_in = m.state.in_
+    return (sa.select(m.county_code, sa.func.count().label("enrolled"),
+                      count_where(with_plan.c.campaign_matter_id.is_not(None)).label("assigned"),
+                      count_where(state_in([State.RESOLVED.value, State.SETTLED.value])).label("resolved"),
+                      count_where(m.state == State.SETTLED.value).label("settled"),
+                      count_where(sa.and_(m.state != State.SETTLED.value, m.deadline < a)).label("overdue"),
+                      count_where(m.state == State.RELAPSED.value).label("relapsed"))
+            .select_from(campaign_matters.outerjoin(with_plan, with_plan.c.campaign_matter_id == m.id))
+            .group_by(m.county_code).subquery("campaign"))

@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -237,3 +238,40 @@ def _matter(matter: str, county_code: str, reports: int, first_received: dt.date
 def _day(value: dt.date) -> dt.date:
     """A date as a date (a driver may widen one to a datetime)."""
     return value.date() if isinstance(value, dt.datetime) else value
+
+
+# --- one matter's reports (the 积案化解 page's timeline) -------------------------------------------------------
+
+MATTER_REPORT_COLUMNS = ("case_id", "county_code", "received_date", "received_level", "channel", "domain", "closed_date",
+                         "disputed", "is_leapfrog")
+
+
+def matter_reports(conn: sa.Engine | sa.Connection, matter: str, as_of: dt.date) -> pd.DataFrame:
+    """The reports of one matter received by the end of `as_of`, oldest first (ties: case_id, binary), with the
+    screening's keying (trimmed matter_id, else case_id, compared in binary); a closed_date after `as_of` reads as
+    empty (the report still open then), and so is
+    its dispute. Columns MATTER_REPORT_COLUMNS; received_level empty without the column."""
+    a = sa.bindparam("as_of", as_of, type_=sa.Date)
+    with connect(conn) as c:
+        present = optional_case_columns(c)
+        if "matter_id" in present:
+            trimmed = trim_blanks(cases.c.matter_id)
+            key = binary_text(sa.func.coalesce(sa.func.nullif(trimmed, ""), cases.c.case_id))
+        else:
+            key = binary_text(cases.c.case_id)
+        level = cases.c.received_level if "received_level" in present else sa.null()
+        closed = sa.case((cases.c.closed_date <= a, cases.c.closed_date))
+        query = (sa.select(cases.c.case_id, cases.c.county_code, cases.c.received_date, level.label("received_level"),
+                           cases.c.channel, cases.c.domain, closed.label("closed_date"),
+                           sa.case((sa.and_(cases.c.closed_date <= a, is_true(cases.c.disputed)), 1), else_=0).label("disputed"),
+                           sa.case((is_true(cases.c.is_leapfrog), 1), else_=0).label("is_leapfrog"))
+                 .where(cases.c.category == Category.ACCUSATION.value, cases.c.received_date <= a,
+                        key == binary_text(sa.literal(matter, sa.String())))
+                 .order_by(cases.c.received_date, binary_text(cases.c.case_id)))
+        result = c.execute(query)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    for column in ("received_date", "closed_date"):
+        frame[column] = [_day(v) if v is not None and v == v else None for v in frame[column]]
+    for column in ("disputed", "is_leapfrog"):
+        frame[column] = frame[column].astype(bool)
+    return frame

@@ -78,8 +78,8 @@ USERS = {  # username -> (role, region)
 LOGIN_TITLE = "信访举报督导看板"
 OPEN_BANNER = "演示模式，未启用登录"
 PRODUCTION_DELAY = access.FAILED_LOGIN_DELAY_S
-SCOPED_PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "analysis", "weekly", "ledger", "hotline",
-                "definitions")
+SCOPED_PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "analysis", "weekly", "ledger", "matters",
+                "hotline", "definitions")
 PROVINCE_ONLY = ("data", "audit")
 REPORT_PAGE = "report"  # 数据上报: city and county users
 UNLISTED = ("dossier",)  # 案件档案: registered for every role, opened from the sidebar's search box, never listed

@@ -57,6 +57,7 @@ PAGE_TITLES = {  # url path (app.py) -> the page's own title, which must not sho
     "analysis": "形势分析",
     "weekly": "周例会",
     "ledger": "督办台账",
+    "matters": "积案化解",
     "hotline": "12388 通报",
     "dossier": "案件档案",
     "definitions": "指标口径",
@@ -64,7 +65,8 @@ PAGE_TITLES = {  # url path (app.py) -> the page's own title, which must not sho
     "audit": "审计日志",
 }
 NARROWER_USER = {"data": ("xian", "任城区 信访举报督导总览"), "audit": ("shi", "济宁市 信访举报督导总览")}
-PROVINCE_MENU = ["全省总览", "地区下钻", "重点督导县", "超期督办", "满意度", "形势分析", "周例会", "督办台账", "12388通报",
+PROVINCE_MENU = ["全省总览", "地区下钻", "重点督导县", "超期督办", "满意度", "形势分析", "周例会", "督办台账", "积案化解",
+                 "12388通报",
                  "指标口径",
                  "数据", "审计日志"]
 SIGN_IN, OPEN = "sign-in", "open"  # the database a server reads: with users, or with none (open demo mode)

@@ -53,8 +53,8 @@ UI_TIMEOUT_MS = 45_000
 PASSWORD = "Shandong-2024!"
 SIGN_IN_TITLE = "信访举报督导看板"
 H1 = {"period": "custom", "asof": "2024-06-30", "from": "2024-01-01", "to": "2024-06-30"}
-PAGES = ["overview", "drilldown", "priority", "overdue", "satisfaction", "analysis", "weekly", "ledger", "hotline",
-         "dossier", "definitions", "data", "audit"]
+PAGES = ["overview", "drilldown", "priority", "overdue", "satisfaction", "analysis", "weekly", "ledger", "matters",
+         "hotline", "dossier", "definitions", "data", "audit"]
 EVIL = "http://evil.example"
 # every CSP violation the page reports, kept where the test can read it
 CSP_LISTENER = ("window.__cspViolations = []; document.addEventListener('securitypolicyviolation', "

@@ -24,6 +24,7 @@ from data_access.schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, workday_ca
 from data_access.scope import WHOLE_PROVINCE
 from metrics import cli
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
+from metrics.matters import matter_reports
 from metrics.priority import priority_counties, rank_counties
 from metrics.registry import COUNT_IDS, METRICS, MetricKind
 from metrics.request import CaseFilter, Period, TableRequest
@@ -427,6 +428,7 @@ CASE_LIST_ALLOWED = {
     "status", "days_overdue", "channel", "category", "domain", "is_first_report", "is_leapfrog", "is_repeat",
     "is_real_name", "satisfaction", "disputed",
     "supervised",  # 已挂账: an open 督办 item names the case (the ledger's, never the reporter's)
+    "received_level",  # 受理层级: a repeat matter's reports on the 积案化解 page (metrics.matters.matter_reports)
 }
 IDENTITY = {"举报人姓名": "张三丰", "联系电话": "13812345678", "身份证号": "370102198001011234",
             "住址": "济南市历下区某路1号", "reporter_name": "Zhang San", "phone": "+86-531-0000000",
@@ -444,8 +446,9 @@ def test_case_lists_never_hold_reporter_identity(engine: sa.Engine) -> None:
         "case_list": case_list(engine, LIXIA, H1, scope=WHOLE_PROVINCE),
         "overdue": overdue_cases(engine, H1.end, scope=WHOLE_PROVINCE),
         "cli overdue": pd.read_csv(io.StringIO(run_cli(engine, ["overdue", "--as-of", "2024-06-30"], "csv")), dtype=str),
+        "matter_reports": matter_reports(engine, "ID-1", H1.end),
     }
-    assert len(lists["case_list"]) == 2 and len(lists["overdue"]) == 1
+    assert len(lists["case_list"]) == 2 and len(lists["overdue"]) == 1 and len(lists["matter_reports"]) == 1
     for name, frame in lists.items():
         assert set(frame.columns) <= CASE_LIST_ALLOWED, f"{name}: {set(frame.columns) - CASE_LIST_ALLOWED}"
         text = frame.astype(str).to_csv()

@@ -59,7 +59,7 @@ EMPTY_VIEWS = {
     "before_data": view_params("2021-01-01", "2021-01-31"),  # as of 2021-01-31: not one case received yet
     "after_data": view_params("2030-01-01", "2030-01-31"),  # nothing received, due or closed in the period
 }
-PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "definitions", "data", "hotline")
+PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "definitions", "data", "hotline", "matters")
 PROVINCE, JINING, RENCHENG = "370000", "370800", "370811"
 
 

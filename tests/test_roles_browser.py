@@ -47,7 +47,8 @@ SIGN_IN_TITLE = "信访举报督导看板"
 JINING, WEISHAN = "370800", "370826"
 USERS = {"province": ("sheng", "PROVINCE", None), "city": ("jining", "CITY", JINING), "county": ("weishan", "COUNTY", WEISHAN)}
 ROLES = list(USERS)
-PAGES = ["overview", "drilldown", "priority", "overdue", "satisfaction", "analysis", "weekly", "ledger", "hotline", "definitions"]
+PAGES = ["overview", "drilldown", "priority", "overdue", "satisfaction", "analysis", "weekly", "ledger", "matters", "hotline",
+         "definitions"]
 PROVINCE_PAGES = [*PAGES, "data", "audit"]
 CITIES_SECTION = "按期办结率排名"
 SHOTS = ARTIFACTS / "roles"

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from data_access import audit, hotline, inventory, ledger, mappings
+from data_access import audit, campaign, hotline, inventory, ledger, mappings
 from data_access.auth import Identity
 from data_access.backup import BackupReport, Manifest, default_backup_dir, list_backups, take_backup
 from data_access.database import DemoShare, LoadReport, remove_demo_cases
@@ -31,6 +31,7 @@ from data_access.orphans import OrphanListing, orphan_listing
 from data_access.scope import Scope
 from metrics.analysis import AnalysisFacts, analysis_facts
 from metrics.brief import BriefFacts, brief_facts
+from metrics.campaign import campaign_table, screening_with
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
 from metrics.distribution import rating_distribution
 from metrics.dossier import Lookup, find_case
@@ -46,6 +47,7 @@ from metrics.hotline import (
     notice_issued,
 )
 from metrics.ledger_draft import draft_reply_due
+from metrics.matters import MATTER_COLUMNS, matter_reports, repeat_matters
 from metrics.priority import priority_counties
 from metrics.request import CaseFilter, Period, TableRequest
 from metrics.series import Grain, SeriesRequest, metric_series
@@ -142,6 +144,81 @@ class ScopedData:
         """The case a 件号, 12388 来电编号 or 督办事项编号 names, if the viewer may see it (metrics.dossier.find_case):
         read fresh, like the ledger, so a step just taken shows."""
         return find_case(runtime.get_engine(self.url), term, as_of, scope=self.scope, settings=self.settings)
+
+    # 越级重复举报专项治理 (积案化解): the screening and the region table are cached by data version (every step moves
+    # it); the campaign's own rows are read fresh. Every write is checked again in data_access.campaign.
+
+    def repeat_matters(self, as_of: dt.date) -> pd.DataFrame:
+        """The repeat matters whose latest report lies in scope at `as_of` (metrics.matters), one row each."""
+        return _repeat_matters(self.url, self.version, as_of, self.scope, self.settings)
+
+    def campaign_table(self, level: Level, as_of: dt.date, parent: str | None = None) -> pd.DataFrame:
+        """The campaign per region of `level` in scope (metrics.campaign.campaign_table)."""
+        return _campaign_table(self.url, self.version, level, as_of, parent, self.scope, self.settings)
+
+    def campaign_matters(self, as_of: dt.date) -> pd.DataFrame:
+        """The campaign matters of the counties in scope, overdue ones first (data_access.campaign.matters)."""
+        return campaign.matters(runtime.get_engine(self.url), self.scope, as_of)
+
+    def matter_reports(self, matter: str, as_of: dt.date) -> pd.DataFrame:
+        """A repeat matter's reports in order, when its latest report lies in scope (else none); `in_scope` says which
+        reports the viewer's region holds (the page shows another region's report without its case_id)."""
+        from .regions import tree
+
+        regions, engine = tree(), runtime.get_engine(self.url)
+        with engine.connect() as conn:
+            reading = screening_with(self.settings)(conn, as_of, [matter]).get(matter)
+            held = reading is not None and regions.within(reading.county_code, self.scope)
+            reports = matter_reports(conn, matter if held else "", as_of)
+        return reports.assign(in_scope=[regions.within(code, self.scope) for code in reports["county_code"]])
+
+    def matter_history(self, campaign_matter_id: str) -> pd.DataFrame:
+        """A campaign matter's steps in order (empty outside the scope)."""
+        return campaign.history(runtime.get_engine(self.url), self.scope, campaign_matter_id)
+
+    def matter_assignments(self, campaign_matter_id: str) -> pd.DataFrame:
+        """A campaign matter's 包案 records, oldest first, the last in force (empty outside the scope)."""
+        return campaign.assignments(runtime.get_engine(self.url), self.scope, campaign_matter_id)
+
+    def matter_notes(self, campaign_matter_id: str) -> pd.DataFrame:
+        """A campaign matter's progress notes and resolve claims, in order (empty outside the scope)."""
+        return campaign.notes(runtime.get_engine(self.url), self.scope, campaign_matter_id)
+
+    def enrol_matters(self, actor: Identity, matters: list[str], deadline: dt.date, as_of: dt.date) -> campaign.Enrolment:
+        """纳入专项治理: one matter (交办) or several together (集中交办, all or none), to be resolved by `deadline`."""
+        engine, screening = runtime.get_engine(self.url), screening_with(self.settings)
+        if len(matters) == 1:
+            row_id = campaign.enrol(engine, actor, matters[0], deadline=deadline, as_of=as_of, screening=screening)
+            return campaign.Enrolment(None, {matters[0]: row_id})
+        return campaign.enrol_batch(engine, actor, matters, deadline=deadline, as_of=as_of, screening=screening)
+
+    def assign_matter(self, actor: Identity, campaign_matter_id: str, seen: campaign.State, *, leader_name: str,
+                      leader_post: str, team: str, plan: str) -> None:
+        """包案: the leader (name, post), the 工作专班 and the 化解方案 (a change is a new record)."""
+        campaign.assign(runtime.get_engine(self.url), actor, campaign_matter_id, leader_name=leader_name,
+                        leader_post=leader_post, team=team, plan=plan, seen=seen)
+
+    def note_matter_progress(self, actor: Identity, campaign_matter_id: str, note: str, seen: campaign.State) -> None:
+        """进展: the county's progress note."""
+        campaign.note_progress(runtime.get_engine(self.url), actor, campaign_matter_id, note=note, seen=seen)
+
+    def claim_matter_resolved(self, actor: Identity, campaign_matter_id: str, note: str, seen: campaign.State) -> None:
+        """化解: the county's claim, with what was done."""
+        campaign.claim_resolved(runtime.get_engine(self.url), actor, campaign_matter_id, note=note, seen=seen)
+
+    def confirm_matter_settled(self, actor: Identity, campaign_matter_id: str, as_of: dt.date, note: str,
+                               seen: campaign.State) -> None:
+        """案结事了: the province's confirmation, refused unless the data shows the matter settled at `as_of`."""
+        campaign.confirm_settled(runtime.get_engine(self.url), actor, campaign_matter_id, as_of=as_of,
+                                 screening=screening_with(self.settings), seen=seen, note=note)
+
+    def record_matter_relapses(self, actor: Identity, as_of: dt.date) -> list[str]:
+        """反弹: every campaign matter in the actor's region with a report the campaign has not seen at `as_of`,
+        recorded (each its own step); the ids recorded. Nothing is read or written when none has one."""
+        engine, screening = runtime.get_engine(self.url), screening_with(self.settings)
+        if not campaign.find_relapses(engine, self.scope, as_of, screening):
+            return []
+        return campaign.record_relapses(engine, actor, as_of, screening)
 
     # 12388: a month holds a few hundred complaints, so these read uncached and a step shows at once
     def hotline_counts(self, month: str, level: Level, parent: str | None = None) -> pd.DataFrame:
@@ -445,6 +522,18 @@ def _ratings(url: str, version: str, period: Period, region: str | None, filters
 def _weekly(url: str, version: str, as_of: dt.date, filters: CaseFilter, scope: Scope,
             settings: Settings) -> WeeklyReport:
     return weekly_report(runtime.get_engine(url), as_of, filters, scope=scope, settings=settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _repeat_matters(url: str, version: str, as_of: dt.date, scope: Scope, settings: Settings) -> pd.DataFrame:
+    found = repeat_matters(runtime.get_engine(url), as_of, parent=scope.code, settings=settings)
+    return pd.DataFrame([m.as_record() for m in found], columns=list(MATTER_COLUMNS))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _campaign_table(url: str, version: str, level: Level, as_of: dt.date, parent: str | None, scope: Scope,
+                    settings: Settings) -> pd.DataFrame:
+    return campaign_table(runtime.get_engine(url), level, as_of, scope=scope, parent=parent, settings=settings)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
