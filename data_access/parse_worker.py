@@ -51,7 +51,8 @@ class _WithoutMain(popen_forkserver.Popen):
     """multiprocessing's forkserver launch, minus one thing: the worker does not import the parent's __main__.
     Streamlit runs a page with the page as __main__ (and AppTest likewise), a script may call the importer at
     its top level: re-running either in the worker is wrong, and the worker needs nothing of it (its target is
-    a function of this module). The rest is Python 3.11's Popen._launch as it is."""
+    a function of this module). The rest is Python 3.11's Popen._launch as it is; tests/test_parse_worker.py
+    fails on an interpreter whose launch differs."""
 
     def _launch(self, process_obj: Any) -> None:
         prep_data = {key: value for key, value in spawn.get_preparation_data(process_obj._name).items()
