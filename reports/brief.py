@@ -216,6 +216,11 @@ def brief_figure(facts: BriefFacts) -> Figure:
     return fig
 
 
+def _metadata(facts: BriefFacts, fmt: str) -> dict[str, str | None]:
+    """The file's title; no creation time, so one brief built twice is the same file."""
+    return {"Title": brief_title(facts), "CreationDate": None} if fmt == PDF else {"Title": brief_title(facts)}
+
+
 def brief_bytes(facts: BriefFacts, fmt: str) -> bytes:
     """The brief as PDF (one page, its font embedded) or PNG bytes; CJKFontMissing if any text would be tofu."""
     if fmt not in FORMATS:
@@ -224,7 +229,7 @@ def brief_bytes(facts: BriefFacts, fmt: str) -> bytes:
     buf = io.BytesIO()
     with cjk_style(), matplotlib.rc_context({"pdf.fonttype": 42}):  # 42: the font embedded as TrueType/CID, text kept
         fig.savefig(buf, format=fmt, dpi=PNG_DPI, facecolor="white",
-                    metadata={"Title": brief_title(facts)} if fmt == PDF else None)
+                    metadata=_metadata(facts, fmt))
         if bad := missing_glyphs(fig, drawn=True):
             raise CJKFontMissing(f"{MISSING_FONT} ({', '.join(bad[:3])})")
     return buf.getvalue()

@@ -18,6 +18,8 @@ import functools
 import io
 import json
 import re
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -29,6 +31,7 @@ from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
+import pages.overview
 import pages.weekly
 import ui.charts
 import ui.downloads
@@ -238,10 +241,11 @@ def charts(monkeypatch: pytest.MonkeyPatch) -> Spy:
 @pytest.fixture
 def downloads(monkeypatch: pytest.MonkeyPatch) -> Spy:
     """The file builders the download buttons hold (calls of recorded_download: make, file_name -> build),
-    where they are made: ui.downloads, and the 周例会 page, which imported the function by name."""
+    where they are made: ui.downloads, and the 周例会 and 总览 pages, which imported the function by name."""
     spy = Spy(monkeypatch)
     spy.wrap(ui.downloads, "recorded_download")
     spy.wrap(pages.weekly, "recorded_download")
+    spy.wrap(pages.overview, "recorded_download")
     return spy
 
 
@@ -507,7 +511,7 @@ def test_county_drilldown_lists_only_its_cases(golden: sa.Engine) -> None:
     assert sorted(cases["件号"]) == sorted(case_list(golden, RENCHENG, H1, limit=None, scope=WHOLE_PROVINCE)["case_id"])
     warned = deadline_warnings(golden, AS_OF, scope=Scope(RENCHENG)).set_index("case_id")["colour"]
     shown = cases.set_index("件号")["三色预警"]
-    labels = {"red": "🔴 已超期", "yellow": "🟡 临期", "green": "🟢 未临期"}
+    labels = {"red": "红 · 已超期", "yellow": "黄 · 临期", "green": "绿 · 未临期"}  # no emoji: boxes on Debian Chromium
     assert {k: v for k, v in shown.items() if v} == {k: labels[c] for k, c in warned.items() if k in shown.index}
 
 
@@ -590,12 +594,33 @@ def read_download(data: bytes, file_name: str) -> pd.DataFrame:
     return pd.read_excel(io.BytesIO(data), dtype=str)
 
 
+BRIEF_PREFIX = "督导简报_"  # the 总览's 领导简报 (PDF, PNG): signing in lands on the 总览, so every spy sees them
+
+
+def check_brief(engine: sa.Engine, data: bytes, file_name: str, scope: str) -> None:
+    """A 领导简报 download is the viewer's region's and names no other city (nor, for a county, a sibling county)."""
+    if file_name.endswith(".png"):
+        assert data.startswith(b"\x89PNG"), file_name
+        return
+    if shutil.which("pdftotext") is None:
+        return
+    text = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True, timeout=60).stdout.decode()
+    regions = regions_frame(engine).set_index("code", drop=False)
+    assert f"{regions.at[scope, 'name']}信访举报督导简报" in text
+    assert not {n for n in foreign_names(regions, scope) if n in text}, file_name
+
+
 def click_downloads(engine: sa.Engine, spy: Spy, username: str, scope: str) -> dict[str, pd.DataFrame]:
-    """Build every captured download as a click would, checking the audit row each one writes."""
+    """Build every captured download as a click would, checking the audit row each one writes; the 领导简报 are
+    checked here and left out of the answer (they are the 总览's, whatever page the test opens)."""
     files = {}
     for (_make, file_name), _, build in spy.calls["recorded_download"]:
         before = len(audit_rows(engine, username, AuditAction.DOWNLOAD))
-        files[file_name] = read_download(build(), file_name)
+        data = build()
+        if file_name.startswith(BRIEF_PREFIX):
+            check_brief(engine, data, file_name, scope)
+        else:
+            files[file_name] = read_download(data, file_name)
         rows = audit_rows(engine, username, AuditAction.DOWNLOAD)
         assert len(rows) == before + 1, file_name
         assert (rows["scope"][0], rows["detail"][0]) == (scope, f"下载 {file_name}")

@@ -104,6 +104,7 @@ def province_facts(golden_url: str) -> BriefFacts:  # noqa: F811 (the fixture im
 def test_the_pdf_is_one_a4_page_with_its_font_embedded_and_the_numbers_as_text(province_facts: BriefFacts,
                                                                                   tmp_path: Path) -> None:
     pdf = brief_bytes(province_facts, PDF)
+    assert brief_bytes(province_facts, PDF) == pdf  # no creation time: built twice, the same file
     info = poppler("pdfinfo", pdf, tmp_path)
     assert re.search(r"^Pages:\s+1$", info, re.M), info
     width, height = (float(v) for v in re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())

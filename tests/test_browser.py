@@ -239,6 +239,34 @@ def test_overview_shows_kpis_charts_and_map(page, server, recorder, expected_pro
     recorder.assert_clean()
 
 
+def test_overview_brief_downloads_as_one_a4_page_of_the_cards(page, server, recorder, expected_province):
+    """总览's 领导简报: its PDF button downloads one A4 page holding the KPI cards' numbers as text (pdftotext)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from presentation.format import fmt_value
+    from ui.kpi import KPI_CARD_METRICS
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils (pdftotext, pdfinfo) not installed")
+    open_view(page, server, "/")
+    button = page.get_by_role("button", name="下载简报（PDF）")
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=2 * UI_TIMEOUT_MS) as started:
+        button.click()
+    download = started.value
+    assert download.suggested_filename == "督导简报_山东省_20240101-20240630.pdf"
+    pdf = str(Path(download.path()))
+    info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M) and "(A4)" in info, info
+    text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    assert "山东省信访举报督导简报" in text
+    for metric in KPI_CARD_METRICS:
+        assert fmt_value(metric, expected_province[metric]) in text, metric
+    recorder.assert_clean()
+
+
 def test_city_bar_click_drills_down(page, server, recorder, regions, best_city_by_on_time_rate):
     open_view(page, server, "/")
     first_bar = ranking_chart(page).locator("g.mark-rect path").first
