@@ -18,7 +18,7 @@ from data_access.schema import campaign_assignments, campaign_matters, cases
 from data_access.scope import Scope, require_scope
 
 from .compiler import group_key, in_subtree, region_map
-from .matters import MATTER_BOOLEANS, MATTER_COLUMNS, MatterTier, RepeatMatter, optional_case_columns, repeat_matters_query
+from .matters import RepeatMatter, optional_case_columns, repeat_matter, repeat_matters_query
 from .settings import DEFAULT_SETTINGS, Settings
 
 
@@ -29,23 +29,8 @@ def read_matters(conn: sa.Connection, as_of: dt.date, keys: Sequence[str],
         return {}
     screening = repeat_matters_query(as_of, settings=settings, has_levels="received_level" in present).order_by(None)
     rows = screening.subquery("screening")
-    found = conn.execute(sa.select(rows).where(rows.c.matter.in_(list(keys)))).mappings().all()
-    return {str(row["matter"]): _reading(row) for row in found}
-
-
-def _reading(row: sa.RowMapping) -> RepeatMatter:
-    """A row of the screening as a RepeatMatter (the MySQL family returns numbers for the flags, a driver may widen
-    a date to a datetime)."""
-    def value(name: str) -> Any:
-        raw = row[name]
-        if name in MATTER_BOOLEANS:
-            return bool(raw)
-        if name in ("first_received", "last_received"):
-            return raw.date() if isinstance(raw, dt.datetime) else raw
-        if name in ("matter", "county_code"):
-            return str(raw)
-        return MatterTier(raw) if name == "tier" else int(raw)
-    return RepeatMatter(**{name: value(name) for name in MATTER_COLUMNS})
+    found = conn.execute(sa.select(rows).where(rows.c.matter.in_(list(keys)))).all()
+    return {matter.matter: matter for matter in map(repeat_matter, found)}
 
 
 def screening_with(settings: Settings) -> Callable[[sa.Connection, dt.date, Sequence[str]], dict[str, RepeatMatter]]:
