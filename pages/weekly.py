@@ -1,6 +1,7 @@
 """周例会: this week against last week on a shared screen — one section per screen, a presentation mode, the meeting pack."""
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any, assert_never
 
 import pandas as pd
@@ -9,19 +10,19 @@ import streamlit as st
 from data_access.auth import Identity
 from data_access.document_register import DocumentKind
 from metrics.registry import METRICS_BY_ID
-from metrics.weekly import SATISFACTION_METRICS, WEEKLY_HEADLINE_METRICS, Section, WeeklyReport
+from metrics.weekly import SATISFACTION_METRICS, STOCK_COUNTIES, WEEKLY_HEADLINE_METRICS, Section, WeeklyReport
 from pages import hand_over
 from presentation.bulletin import bulletin_draft, bulletin_text
 from presentation.documents import DocumentSettings, Issuance
 from presentation.format import EMPTY, UNCHANGED, arrow, delta_color, fmt_delta, fmt_value, plain_markdown
 from reports.bulletin_doc import build_bulletin_document, bulletin_name
 from reports.charts import CJKFontMissing, cjk_font
-from reports.deck import build_deck, overdue_stock_title
+from reports.deck import build_deck, overdue_stock_note, overdue_stock_title
 from reports.docx_form import DOCX_MIME
 from reports.pack import deck_name, workbook_name
 from reports.workbook import build_workbook
 from ui.access import current_identity, is_supervisor
-from ui.charts import ranking_chart
+from ui.charts import TEXT_PX, ranking_chart
 from ui.downloads import for_people, recorded_download
 from ui.issuing import issue_form
 from ui.scoped import ScopedData
@@ -35,18 +36,22 @@ ISSUED_KEY = "_weekly_issued"  # the message of the 通报 just issued, shown af
 KPI_COLUMNS = 4
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# Static CSS only (no data in it): hide the sidebar and header, enlarge type for the back of the room.
+# Static CSS only (no data in it): hide the sidebar and header, enlarge type for the back of the room (3 m from a
+# 1920x1080 screen: no text under 18 px, tests/test_presentation_browser.py measures it).
 PRESENT_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"] { display: none !important; }
-.block-container { padding-top: 1.2rem; }
+.block-container { padding-top: 0.8rem; padding-bottom: 0.5rem; }
 [data-testid="stMetricValue"] { font-size: 3.8rem; }
 [data-testid="stMetricLabel"] p { font-size: 1.6rem; }
 [data-testid="stMetricDelta"] { font-size: 1.4rem; }
-[data-testid="stMarkdown"] p { font-size: 1.6rem; line-height: 1.8; }
-[data-testid="stCaptionContainer"] p { font-size: 1.15rem; }
+[data-testid="stMarkdown"] p { font-size: 1.5rem; line-height: 1.6; }
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1.25rem; }
+[data-testid="stMain"] button p, [data-testid="stWidgetLabel"] p, [data-testid="stAlertContainer"] p,
+  [data-testid="stExpander"] summary p { font-size: 1.25rem; }
+[data-testid="stMain"] [data-testid="stIconMaterial"] { font-size: 1.4rem; }
 h1 { font-size: 2.6rem !important; }
-h2 { font-size: 2.3rem !important; }
+h2 { font-size: 2.3rem !important; padding-top: 0.2rem !important; }
 /* tables are drawn on a canvas, whose type CSS cannot size: the whole grid is zoomed instead */
 [data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"] > [data-testid="stDataFrame"])
   { zoom: 1.45; width: calc(100% / 1.45) !important; }
@@ -55,6 +60,10 @@ h2 { font-size: 2.3rem !important; }
 """
 STOCK_COLUMNS = {"county_name": "承办县（市、区）", "city_name": "所属市", "overdue": "超期未办结初次举报",
                  "overdue_before": "上周末", "overdue_change": "较上周末", "supervised": "其中已挂账督办"}
+PRESENT_TEXT_PX = 20  # chart axis labels and titles on the projector (the bars' values one less)
+PRESENT_ROW_PX = 20  # a table row before the 1.45 zoom: a 16-city table and its header fit under the section's title
+GRID_HEADER_PX = 35  # st.dataframe's header row, whatever the rows' height
+PRESENT_BAR_PX, PRESENT_CHART_PX = 40, 480  # the ranking's bar pitch, shrunk when the units would pass the chart's height
 CASE_COLUMNS = ("case_id", "city_name", "county_name", "received_date", "due_date", "days_overdue", "is_first_report",
                 "supervised", "channel", "domain")
 
@@ -114,6 +123,20 @@ def kpis(report: WeeklyReport) -> None:
                "去年同期：数据未覆盖，不作比较。")
 
 
+def table_size(rows: int, present: bool, cap: int | None = None) -> dict[str, int]:
+    """st.dataframe's height for `rows` rows and a header (at most `cap`); on the projector, lower rows (zoomed)."""
+    if present:
+        return {"height": PRESENT_ROW_PX * rows + GRID_HEADER_PX + 3, "row_height": PRESENT_ROW_PX}
+    height = 40 + 35 * rows
+    return {"height": min(height, cap) if cap else height}
+
+
+def ranking_size(units: int, present: bool) -> tuple[int | None, int]:
+    """The ranking chart's height (None: the chart's own) and type size; on the projector one bar pitch per unit,
+    all within one screen."""
+    return (min(PRESENT_CHART_PX, PRESENT_BAR_PX * units), PRESENT_TEXT_PX) if present else (None, TEXT_PX)
+
+
 def _rank_text(value: float | None) -> str:
     return EMPTY if value is None or pd.isna(value) else str(int(value))
 
@@ -123,7 +146,7 @@ def _rank_change(value: float | None) -> str:
 
 
 
-def cities(report: WeeklyReport) -> None:
+def cities(report: WeeklyReport, present: bool = False) -> None:
     """The units below the region (a province's cities, a city's counties) ranked by on-time rate with
     last week's rank and the change; a county viewer sees its own county's week."""
     frame = report.units
@@ -136,15 +159,16 @@ def cities(report: WeeklyReport) -> None:
     left, right = st.columns([3, 2], gap="large")
     with left:
         show_table(metric_table(shown, ("on_time_rate", "due")), hide_index=True, width="stretch",
-                   height=40 + 35 * len(shown),
+                   **table_size(len(shown), present),
                    column_config={"on_time_rate": percent_column_config("on_time_rate"), "due": percent_column_config("due"),
                                   "较上周（百分点）": st.column_config.NumberColumn(format="%+.1f")})
     with right:
+        height, text_px = ranking_size(len(frame), present)
         show_chart(ranking_chart, frame, "on_time_rate", report.headline("on_time_rate").this_week,
-                   parent_name=report.region_name)
+                   parent_name=report.region_name, height=height, text_px=text_px)
         if report.ranks_units:
             st.caption(f"名次按本周按期办结率从高到低，并列者同名次；本周应办结件不足 {report.min_due_to_compare} 件的"
-                       f"{noun}不排名（一两件即可使比率大起大落）。虚线为{report.region_name}整体水平。")
+                       f"{noun}不排名（一两件即可使比率大起大落），图中为灰色、列于最后。虚线为{report.region_name}整体水平。")
         else:
             st.caption(f"县级账号只看本县：{report.region_name}本周与上周的按期办结率，不与其他县（市、区）排名。")
 
@@ -155,8 +179,9 @@ def case_table(ledger: pd.DataFrame) -> None:
                  column_config={"超期天数": st.column_config.NumberColumn("超期天数", format="%d 天")})
 
 
-def overdue(report: WeeklyReport) -> None:
-    """Overdue stock, cases that became overdue this week and long-overdue cases, by county."""
+def overdue(report: WeeklyReport, present: bool = False) -> None:
+    """Overdue stock, cases that became overdue this week and long-overdue cases, by county; on the projector the
+    two county tables side by side, each with the counties the deck lists, and no case lists."""
     h = report.headline("overdue")
     c1, c2, c3 = st.columns(3)
     c1.metric(METRICS_BY_ID["overdue"].label, fmt_value("overdue", h.this_week), **delta_args("overdue", h.this_week, h.last_week),
@@ -165,34 +190,47 @@ def overdue(report: WeeklyReport) -> None:
               help="截至本日超期未办结、而截至上周日尚未超期的检举控告件。")
     c3.metric(f"超期 {report.long_overdue_days} 天以上", f"{len(report.long_overdue):,}", border=True,
               help=f"截至本日超期天数大于 {report.long_overdue_days} 天的超期未办结件。")
-    st.markdown(f"**各县（市、区）：{len(report.overdue_by_county)} 个有新增或长期超期件**")
-    show_table(report.overdue_by_county, hide_index=True, width="stretch",
-                 height=min(40 + 35 * len(report.overdue_by_county), 420),
-                 column_config={"county_code": None, "county_name": st.column_config.TextColumn("县（市、区）", pinned=True),
-                                "city_name": st.column_config.TextColumn("所属市"),
-                                "newly_overdue": st.column_config.NumberColumn("本周新增超期", format="localized"),
-                                "long_overdue": st.column_config.NumberColumn(f"超期 {report.long_overdue_days} 天以上",
-                                                                               format="localized")})
-    overdue_stock(report)
+    by_county = report.overdue_by_county
+    shown = by_county.head(STOCK_COUNTIES) if present else by_county
+    left, right = st.columns([2, 3], gap="large") if present else (nullcontext(), nullcontext())
+    with left:
+        st.markdown(f"**各县（市、区）：{len(by_county)} 个有新增或长期超期件**")
+        show_table(shown, hide_index=True, width="stretch", **table_size(len(shown), present, cap=420),
+                   column_config={"county_code": None, "county_name": st.column_config.TextColumn("县（市、区）", pinned=True),
+                                  "city_name": st.column_config.TextColumn("所属市"),
+                                  "newly_overdue": st.column_config.NumberColumn("本周新增超期", format="localized"),
+                                  "long_overdue": st.column_config.NumberColumn(f"超期 {report.long_overdue_days} 天以上",
+                                                                                 format="localized")})
+        if len(shown) < len(by_county):
+            st.caption(f"列出长期超期件最多的 {len(shown)} 个，另有 {len(by_county) - len(shown)} 个县（市、区）；"
+                       "退出演示模式可看全部。")
+    with right:
+        overdue_stock(report, present)
     s = report.supervision
     st.markdown(f"**督办台账**：本周新挂账 {s.opened} 项，县级反馈 {s.replied} 项，销号 {s.closed} 项，退回 {s.returned} 项；"
                 f"目前在办 {s.in_progress} 项，逾期未反馈 {s.overdue_replies} 项。")
+    if present:
+        return
     with st.expander(f"本周新增超期清单：{len(report.newly_overdue):,} 件"):
         case_table(report.newly_overdue)
     with st.expander(f"超期 {report.long_overdue_days} 天以上清单：{len(report.long_overdue):,} 件"):
         case_table(report.long_overdue)
 
 
-def overdue_stock(report: WeeklyReport) -> None:
-    """Each county's overdue first reports, the change on last week and how many are already under a 督办 item."""
-    stock = report.overdue_stock
+def overdue_stock(report: WeeklyReport, present: bool = False) -> None:
+    """Each county's overdue first reports, the change on last week and how many are already under a 督办 item;
+    on the projector the counties the deck lists, the rest in the deck's note."""
+    stock = report.overdue_stock_listed.head(STOCK_COUNTIES) if present else report.overdue_stock
     st.markdown(f"**{overdue_stock_title(report)}**")
     if stock.empty:
         return
     shown = stock.rename(columns=STOCK_COLUMNS)[["county_code", *STOCK_COLUMNS.values()]]
-    show_table(shown, hide_index=True, width="stretch", height=min(40 + 35 * len(shown), 420),
+    show_table(shown, hide_index=True, width="stretch", **table_size(len(shown), present, cap=420),
                column_config={"county_code": None, "承办县（市、区）": st.column_config.TextColumn(pinned=True),
                               "较上周末": st.column_config.NumberColumn(format="%+d")})
+    if present:
+        st.caption(overdue_stock_note(report))
+        return
     st.caption(f"截至 {report.as_of} 日终已过办理期限、仍未办结的初次举报件，按县（市、区）件数从多到少；上周末为截至 "
                f"{report.last_week.as_of_date} 日终；已挂账督办指督办台账中有未销号督办事项的件。")
 
@@ -220,7 +258,7 @@ def priority(report: WeeklyReport) -> None:
         st.markdown(f"**▼ 变差**　{plain_markdown(row.sentence)}")
 
 
-def satisfaction(report: WeeklyReport) -> None:
+def satisfaction(report: WeeklyReport, present: bool = False) -> None:
     """Satisfaction and 结而不服 this week against last week, and by city."""
     columns = st.columns(KPI_COLUMNS)
     shown = ("satisfaction_rate", "rating_rate", "dispute_rate", "disputed")
@@ -228,38 +266,41 @@ def satisfaction(report: WeeklyReport) -> None:
         metric_card(column, report, metric_id)
     frame = report.units.sort_values("code")[["name", *SATISFACTION_METRICS]]
     show_table(metric_table(frame, SATISFACTION_METRICS, report.province), hide_index=True, width="stretch",
-                 height=40 + 35 * len(frame),
+                 **table_size(len(frame), present),
                  column_config={"name": st.column_config.TextColumn(report.unit_noun, pinned=True),
                                 **{m: percent_column_config(m) for m in SATISFACTION_METRICS}})
     if report.ranks_units:
         st.caption(f"比率较{report.region_name}整体更差的标为橙色、更好的标为蓝色。")
 
 
-def bulletin(report: WeeklyReport, documents: DocumentSettings, issuance: Issuance | None) -> None:
-    """The 通报 paragraph, as plain text (escaped), and a copyable block."""
+def bulletin(report: WeeklyReport, documents: DocumentSettings, issuance: Issuance | None, present: bool = False) -> None:
+    """The 通报 paragraph, as plain text (escaped), and a copyable block (not on the projector)."""
     text = bulletin_text(report, documents, issuance)
     for paragraph in text.split("\n"):
         st.markdown(plain_markdown(paragraph))
+    if present:
+        return
     with st.expander("复制通报文本"):
         st.code(text, language=None, wrap_lines=True)
 
 
-def show(section: Section, report: WeeklyReport, documents: DocumentSettings, issuance: Issuance | None) -> None:
-    """Draw one section."""
+def show(section: Section, report: WeeklyReport, documents: DocumentSettings, issuance: Issuance | None,
+         present: bool = False) -> None:
+    """Draw one section (`present`: sized for one 1920x1080 projector screen)."""
     st.header(report.section_title(section))
     match section:
         case Section.KPIS:
             kpis(report)
         case Section.CITIES:
-            cities(report)
+            cities(report, present)
         case Section.OVERDUE:
-            overdue(report)
+            overdue(report, present)
         case Section.PRIORITY:
             priority(report)
         case Section.SATISFACTION:
-            satisfaction(report)
+            satisfaction(report, present)
         case Section.BULLETIN:
-            bulletin(report, documents, issuance)
+            bulletin(report, documents, issuance, present)
         case _:
             assert_never(section)
 
@@ -306,18 +347,25 @@ def downloads(report: WeeklyReport, data: ScopedData, identity: Identity, issuan
 
 
 def render(view: View, data: ScopedData) -> None:
-    """This week against last week in the viewer's region, one section at a time; the meeting pack."""
+    """This week against last week in the viewer's region, one section at a time; the meeting pack (not on the
+    projector: there a section is all the screen shows)."""
     report = data.weekly(view.chosen_date, view.filters)  # limited to the viewer's region
     this, last = report.this_week, report.last_week
-    st.title("周例会")
-    st.caption(f"本周 {this.start} 至 {this.end}（数据截至 {report.as_of}）　对比上周 {last.start} 至 {last.end}"
-               f"（截至 {last.as_of_date}）。本页按侧边栏的“截止日期”取本周，不受“统计期”选择影响。")
+    head = st.container()  # above the controls, drawn once the toggle's state is known
     section = controls()
-    if st.session_state.get(PRESENT_KEY):
+    present = bool(st.session_state.get(PRESENT_KEY))
+    weeks = (f"本周 {this.start} 至 {this.end}（数据截至 {report.as_of}）　对比上周 {last.start} 至 {last.end}"
+             f"（截至 {last.as_of_date}）。")
+    if present:  # the section's title is the screen's; the sidebar's date is hidden
+        head.caption(weeks)
         st.markdown(PRESENT_CSS, unsafe_allow_html=True)
+    else:
+        head.title("周例会")
+        head.caption(weeks + "本页按侧边栏的“截止日期”取本周，不受“统计期”选择影响。")
     issuance = issued_bulletin(data, report)
-    show(section, report, data.documents, issuance)
-    downloads(report, data, current_identity(), issuance)
+    show(section, report, data.documents, issuance, present)
+    if not present:
+        downloads(report, data, current_identity(), issuance)
 
 
 if __name__ == "__main__":  # run by itself (a fresh server's first deep link): app.py routes, see pages/__init__.py

@@ -16,15 +16,17 @@ from presentation.palette import BLUE, GREY, ORANGE, STATUS_COLOURS, VERMILLION
 
 PICK = "pick"
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+TEXT_PX = 14  # axis labels and titles, legends, bar values on a desk screen; a projector's charts ask for more
 
 
 AnyChart = TypeVar("AnyChart", alt.Chart, alt.LayerChart, alt.FacetChart)
 
 
-def _themed(chart: AnyChart, height: int) -> AnyChart:
-    return chart.properties(height=height).configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=14,
-                                                          titleFontSize=14).configure_legend(
-        labelFont=FONT, titleFont=FONT, labelFontSize=14, titleFontSize=14).configure_title(font=FONT, fontSize=16)
+def _themed(chart: AnyChart, height: int, text_px: int = TEXT_PX) -> AnyChart:
+    return chart.properties(height=height).configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=text_px,
+                                                          titleFontSize=text_px).configure_legend(
+        labelFont=FONT, titleFont=FONT, labelFontSize=text_px, titleFontSize=text_px).configure_title(
+        font=FONT, fontSize=text_px + 2)
 
 
 def upright_axis(side: str, **kwargs) -> alt.Axis:
@@ -76,12 +78,19 @@ def trend_chart(series: pd.DataFrame, rate_ids: tuple[str, ...] = ("on_time_rate
 
 
 def ranking_chart(frame: pd.DataFrame, metric_id: str, parent_value: float | None, height: int | None = None,
-                  parent_name: str = "上级") -> alt.LayerChart:
-    """Horizontal bars of one metric by region (best first), a rule at the parent's value, click selects a region."""
+                  parent_name: str = "上级", text_px: int = TEXT_PX) -> alt.LayerChart:
+    """Horizontal bars of one metric by region (best first), a rule at the parent's value, click selects a region.
+    A frame with a `ranked` column (the weekly report's units, metrics.weekly.ranked_units) draws its unranked
+    units grey, as the deck greys their rows, after the ranked ones."""
     m = METRICS_BY_ID[metric_id]
     ascending = m.direction is Direction.LOWER_BETTER
-    data = frame[["code", "name", metric_id]].copy()
-    data = data.sort_values(metric_id, ascending=ascending, na_position="last")
+    ranks = "ranked" in frame.columns
+    data = frame[["code", "name", metric_id, *(["ranked"] if ranks else [])]].copy()
+    if ranks:
+        data["ranked"] = data["ranked"].astype(bool)
+        data = data.sort_values(["ranked", metric_id], ascending=[False, ascending], na_position="last", kind="stable")
+    else:
+        data = data.sort_values(metric_id, ascending=ascending, na_position="last")
     pick = alt.selection_point(name=PICK, fields=["code"], on="click")
     is_rate = m.unit == "%"
     fmt = ".1%" if is_rate else ",d"
@@ -93,18 +102,22 @@ def ranking_chart(frame: pd.DataFrame, metric_id: str, parent_value: float | Non
     base = alt.Chart(data).encode(
         y=alt.Y("name:N", sort=list(data["name"]), title=None),
         x=alt.X(f"{metric_id}:Q", title=m.label, axis=axis, scale=alt.Scale(domain=[0, top * 1.14], nice=False)))
+    colour = alt.when(pick).then(alt.value(BLUE)).otherwise(alt.value(GREY))
+    if ranks:  # an unranked unit stays grey, picked or not
+        colour = alt.when(~alt.datum.ranked).then(alt.value(GREY)).when(pick).then(alt.value(BLUE)).otherwise(
+            alt.value(GREY))
     bars = base.mark_bar().encode(
-        color=alt.condition(pick, alt.value(BLUE), alt.value(GREY)),
+        color=colour,
         tooltip=[alt.Tooltip("name:N", title="地区"), alt.Tooltip(f"{metric_id}:Q", title=m.label, format=fmt)],
     ).add_params(pick)
-    values = base.mark_text(align="left", baseline="middle", dx=4, fontSize=13, font=FONT, color="#333333").encode(
+    values = base.mark_text(align="left", baseline="middle", dx=4, fontSize=text_px - 1, font=FONT, color="#333333").encode(
         text=alt.Text(f"{metric_id}:Q", format=fmt))
     layers: list[alt.Chart] = [bars, values]
     if parent_value is not None and parent_value == parent_value:
         rule = alt.Chart(pd.DataFrame({"v": [parent_value]})).mark_rule(color=VERMILLION, strokeDash=[6, 4], size=2).encode(
             x="v:Q", tooltip=[alt.Tooltip("v:Q", title=f"{parent_name}整体", format=fmt)])
         layers.append(rule)
-    return _themed(alt.LayerChart(layer=layers), height or max(240, 30 * len(data)))
+    return _themed(alt.LayerChart(layer=layers), height or max(240, 30 * len(data)), text_px)
 
 
 def selected_code(event: object) -> str | None:
