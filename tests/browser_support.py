@@ -75,6 +75,35 @@ def build_golden_database(path: Path, cases_csv: Path) -> str:
     return url
 
 
+def add_users(url: str, users: dict[str, tuple[str, str, str | None]], password: str) -> None:
+    """Add `users` (any key -> username, Role member name, region code or None) to the database at `url`, all with
+    `password` under a cheap hash (the hash carries its own cost, so signing in is quick too)."""
+    import pytest
+    from argon2 import PasswordHasher
+
+    from data_access import auth
+    from data_access.auth import Role
+    from data_access.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+            for name, role, region in users.values():
+                auth.add_user(engine, name, password, Role[role], region)
+    finally:
+        engine.dispose()
+
+
+def serving(url: str, log_name: str) -> Iterator[StreamlitServer]:
+    """A module fixture's body: server.py on `url` (its log test-artifacts/`log_name`), stopped at the end with no
+    process of its group left behind (a test that stops it earlier leaves nothing to do)."""
+    server = StreamlitServer(url, ARTIFACTS / log_name).start()
+    yield server
+    server.stop()
+    assert not group_alive(server.process.pid), "streamlit left a process behind"
+
+
 def copy_database(source: Path, target: Path) -> str:
     """Copy a (closed) DuckDB file, so that a second server has a file lock of its own."""
     shutil.copyfile(source, target)

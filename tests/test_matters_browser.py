@@ -20,10 +20,10 @@ import pytest
 from browser_support import (
     ARTIFACTS,
     VIEWPORT,
-    StreamlitServer,
+    add_users,
     browser_test_marks,
-    group_alive,
     path_of,
+    serving,
     view_url,
     wait_rendered,
 )
@@ -56,10 +56,6 @@ def view(day: dt.date) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """server.py on the golden matters' cases with the three users (a cheap password hash)."""
-    from argon2 import PasswordHasher
-
-    from data_access import auth
-    from data_access.auth import Role
     from data_access.database import init_database
     from data_access.engine import make_engine
     from data_access.importer import import_file
@@ -71,16 +67,10 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     try:
         init_database(engine)
         import_file(engine, MATTERS_CASES)
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-            for name, role, region in USERS.values():
-                auth.add_user(engine, name, PASSWORD, Role[role], region)
     finally:
         engine.dispose()
-    srv = StreamlitServer(url, ARTIFACTS / "streamlit-matters.log").start()
-    yield srv
-    srv.stop()  # the last test stops it already: then this does nothing
-    assert not group_alive(srv.process.pid), "streamlit left a process behind"
+    add_users(url, USERS, PASSWORD)
+    yield from serving(url, "streamlit-matters.log")
 
 
 @pytest.fixture(scope="module")
