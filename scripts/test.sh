@@ -45,5 +45,7 @@ echo "== ruff, mypy (pyproject.toml)"
 python3 -m ruff check --quiet .
 python3 -m mypy
 
-echo "== pytest"
-exec python3 -m pytest -p no:cacheprovider "$@"
+echo "== pytest (${TEST_WORKERS:-2} processes)"
+# Each test file runs whole in one process (its module fixtures, servers and databases built once); every
+# process makes its own session databases. TEST_WORKERS=0 runs everything in this process.
+exec python3 -m pytest -p no:cacheprovider -n "${TEST_WORKERS:-2}" --dist loadfile "$@"
