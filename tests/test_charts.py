@@ -63,5 +63,5 @@ def test_ranking_greys_the_units_too_few_to_rank_and_lists_them_last() -> None:
 def test_ranking_without_a_rank_rule_colours_by_the_pick_only() -> None:
     frame = pd.DataFrame({"code": ["370100", "371000"], "name": ["济南市", "威海市"], "on_time_rate": [0.8, 1.0]})
     bars, values, _ = _layers(ranking_chart(frame, "on_time_rate", 0.85).to_dict())
-    assert bars["encoding"]["color"] == {"condition": [{"param": "pick", "value": BLUE}], "value": GREY}
+    assert bars["encoding"]["color"] == {"condition": {"param": "pick", "value": BLUE}, "value": GREY}
     assert values["mark"]["fontSize"] == 13

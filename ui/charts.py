@@ -102,7 +102,7 @@ def ranking_chart(frame: pd.DataFrame, metric_id: str, parent_value: float | Non
     base = alt.Chart(data).encode(
         y=alt.Y("name:N", sort=list(data["name"]), title=None),
         x=alt.X(f"{metric_id}:Q", title=m.label, axis=axis, scale=alt.Scale(domain=[0, top * 1.14], nice=False)))
-    colour = alt.when(pick).then(alt.value(BLUE)).otherwise(alt.value(GREY))
+    colour = alt.condition(pick, alt.value(BLUE), alt.value(GREY))
     if ranks:  # an unranked unit stays grey, picked or not
         colour = alt.when(~alt.datum.ranked).then(alt.value(GREY)).when(pick).then(alt.value(BLUE)).otherwise(
             alt.value(GREY))
