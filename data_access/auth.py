@@ -241,6 +241,15 @@ def list_users(engine: sa.Engine, now: dt.datetime | None = None) -> pd.DataFram
     return frame
 
 
+def display_names(engine: sa.Engine) -> dict[str, str]:
+    """Every account's display name by username (disabled accounts too: a history still names who took a step);
+    empty before the users table exists."""
+    if not sa.inspect(engine).has_table(users.name):
+        return {}
+    with engine.connect() as conn:
+        return {str(u): str(d) for u, d in conn.execute(sa.select(users.c.username, users.c.display_name))}
+
+
 def any_user_exists(engine: sa.Engine) -> bool:
     """True when the local user store holds at least one user (disabled ones included).
 

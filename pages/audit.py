@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Mapping
 
 import pandas as pd
 import streamlit as st
@@ -25,11 +27,21 @@ def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action)
 
 
-def user_label(username: str) -> str:
-    """用户: a person's name as stored; the command line and programs said in Chinese."""
+def user_label(username: str, names: Mapping[str, str]) -> str:
+    """用户: the account's display name (the username of an account no longer stored); the command line and
+    programs said in Chinese."""
     if username.startswith("cli:") or username == "cli":
         return f"命令行（操作系统用户 {username[4:] or '未知'}）"
-    return {PROGRAM_ACTOR: "程序调用", "system": "系统"}.get(username, username)
+    return {PROGRAM_ACTOR: "程序调用", "system": "系统"}.get(username) or names.get(username, username)
+
+
+REGION_CODE = re.compile(r"(?<![0-9A-Za-z（])(\d{6})(?![0-9）])")
+
+
+def content_label(detail: str, regions: RegionTree) -> str:
+    """内容 as a reader says it: each region code (370826) with its name, 微山县（370826）; a code already named and
+    other six-digit numbers stay as they are."""
+    return REGION_CODE.sub(lambda m: f"{regions.name(m[1])}（{m[1]}）" if regions.exists(m[1]) else m[1], str(detail))
 
 
 def role_label(role: str | None) -> str:
@@ -71,11 +83,13 @@ def render(view: View, data: ScopedData) -> None:
     with guarded("审计日志"):
         since = dt.datetime.now() - dt.timedelta(days=days)
         rows = data.audit_rows(LIMIT, since)
+        names = data.display_names()
         if rows.empty:
             st.info("所选时间范围内没有审计记录。")
             return
         shown = rows[list(HEADERS)].assign(action=rows["action"].map(action_label), role=rows["role"].map(role_label),
-                                           username=rows["username"].map(user_label),
+                                           username=rows["username"].map(lambda u: user_label(u, names)),
+                                           detail=rows["detail"].map(lambda d: content_label(d, regions)),
                                            scope=rows["scope"].map(lambda code: scope_label(code, regions)))
         shown = shown.rename(columns=HEADERS)
         st.caption(f"共 {len(shown):,} 条（最多显示最近 {LIMIT:,} 条）" + sign_in_trouble(rows))

@@ -109,12 +109,13 @@ def backup_section(data: ScopedData) -> None:
             st.success(f"已备份 {len(report.manifest.tables)} 张表、{report.manifest.rows:,} 行，用时 {report.seconds:.1f} 秒。")
     taken = data.backups()[:BACKUP_LISTED]
     if taken:
+        names = data.display_names()
         show_table(pd.DataFrame({
             "备份时间": [manifest.taken_at[:19].replace("T", " ") for _, manifest in taken],
             "文件夹": [path.name for path, _ in taken],
             "表": [len(manifest.tables) for _, manifest in taken],
             "行数": [manifest.rows for _, manifest in taken],
-            "操作人": [manifest.taken_by for _, manifest in taken],
+            "操作人": [names.get(manifest.taken_by, manifest.taken_by) for _, manifest in taken],
         }), hide_index=True, width="stretch", column_config={"行数": st.column_config.NumberColumn(format="localized")})
     else:
         st.info("该文件夹中还没有备份。")
@@ -152,7 +153,7 @@ def show_report(report: LoadReport) -> None:
 
 
 FIELD_LABELS = {NOT_IMPORTED: "（不导入）",
-                **{g.field: f"{COLUMN_LABELS.get(g.field, g.header)}（{g.field}）" for g in field_guide()},
+                **{g.field: COLUMN_LABELS.get(g.field, g.header) for g in field_guide()},  # Chinese only: the walk reads it
                 "city_name": "所属市（用于识别县名，不保存）"}
 FIELD_OF_LABEL = {label: field for field, label in FIELD_LABELS.items()}
 NO_MAPPING = "（不套用）"

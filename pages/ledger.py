@@ -8,6 +8,7 @@ shown in tables, never as Markdown or HTML.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import pandas as pd
 import streamlit as st
@@ -41,9 +42,10 @@ STEP_LABELS = {"seq": "序号", "at": "时间", "username": "办理人", "action
                "promised_date": "承诺办结日期"}
 
 
-def labelled(items: pd.DataFrame, regions: RegionTree) -> pd.DataFrame:
-    """Items with names and Chinese labels for the table; 逾期未反馈 named in the status."""
+def labelled(items: pd.DataFrame, regions: RegionTree, names: Mapping[str, str]) -> pd.DataFrame:
+    """Items with names and Chinese labels for the table; 逾期未反馈 named in the status; 挂账人 by display name."""
     out = items.copy()
+    out["opened_by"] = out["opened_by"].map(lambda u: names.get(u, u))
     out["county_name"] = out["county_code"].map(regions.name)
     out["city_name"] = out["county_code"].map(regions.city_name)
     out["status_label"] = [("逾期未反馈" if late else Status(s).label) for s, late in zip(out["status"], out["overdue_reply"],
@@ -144,8 +146,7 @@ def item_panel(data: ScopedData, identity: Identity, item: pd.Series, regions: R
     st.caption(f"{item['subject_label']}　{item['method_label']}　挂账 {item['opened_on']}（{item['opened_by']}）　"
                f"反馈期限 {item['reply_due']}　当前状态：{item['status_label']}")
     show_table(pd.DataFrame({"督办要求": [item["reason"]]}), hide_index=True, width="stretch")
-    steps = data.ledger_history(item["id"])
-    steps = steps.assign(action_label=steps["action"].map(lambda v: Step(v).label))
+    steps = named_steps(data, item["id"])
     show_table(steps[list(STEP_LABELS)].rename(columns=STEP_LABELS), hide_index=True, width="stretch")
     status = Status(item["status"])
     if identity.role is Role.COUNTY and status is Status.OPEN:
@@ -214,12 +215,19 @@ def notice_facts(item: pd.Series, regions: RegionTree, documents: DocumentSettin
                        else ())
 
 
+def named_steps(data: ScopedData, item_id: str | None = None) -> pd.DataFrame:
+    """The steps of one item (or of every item in scope) with the step's Chinese label and 办理人 by display name."""
+    steps, names = data.ledger_history(item_id), data.display_names()
+    return steps.assign(action_label=steps["action"].map(lambda v: Step(v).label),
+                        username=steps["username"].map(lambda u: names.get(u, u)))
+
+
 def ledger_file(data: ScopedData, items: pd.DataFrame) -> bytes:
     """The items shown and all their steps, as a workbook."""
-    steps = data.ledger_history()
+    steps = named_steps(data)
     steps = steps[steps["item_id"].isin(items["id"])]
     titles = dict(zip(items["id"], items["county_name"] + "：" + items["title"], strict=True))
-    steps = steps.assign(item=steps["item_id"].map(titles), action_label=steps["action"].map(lambda v: Step(v).label))
+    steps = steps.assign(item=steps["item_id"].map(titles))
     return build_ledger_workbook(items[list(ITEM_LABELS)].rename(columns=ITEM_LABELS),
                                  steps[["item", *STEP_LABELS]].rename(columns={"item": "督办事项", **STEP_LABELS}))
 
@@ -241,7 +249,7 @@ def render(view: View, data: ScopedData) -> None:
         st.info("本地区还没有督办事项。" + ("可在上方新建，或从“超期督办”“重点督导县”页的问题处一键挂账。"
                                            if is_supervisor(identity) else ""))
         return
-    items = labelled(items, regions)
+    items = labelled(items, regions, data.display_names())
     headline(items, data.ledger_standing(as_of))
     shown = filters(items, regions, view)
     st.markdown(f"**督办事项：{len(shown):,} 项**")

@@ -117,3 +117,27 @@ def test_unreachable_database_is_logged_not_raised(caplog):
     finally:
         engine.dispose()
     assert "audit row not written" in caplog.text
+
+
+def test_display_names_name_every_account(engine: sa.Engine) -> None:
+    """Where people read who did something (审计日志, 督办台账's 办理人 and 挂账人), they read the account's display name."""
+    from data_access.auth import add_user, disable_user, display_names
+
+    add_user(engine, "sheng.gan", "Shandong-2024!", Role.PROVINCE, None, "省纪委信访室")
+    add_user(engine, "demo-370200", "Shandong-2024!", Role.CITY, "370200")  # no display name given: the username
+    disable_user(engine, "sheng.gan")  # a history still names who took a step
+    assert display_names(engine) == {"sheng.gan": "省纪委信访室", "demo-370200": "demo-370200"}
+
+
+def test_audit_page_names_people_and_regions() -> None:
+    """The audit page's 用户 by display name and each region code of its 内容 with the region's name."""
+    from data_access.regions import default_regions_file, read_regions_file
+    from pages.audit import content_label, user_label
+    from ui.regions import RegionTree
+
+    names = {"sheng.gan": "省纪委信访室"}
+    assert [user_label(u, names) for u in ("sheng.gan", "gone", "cli:root", "system")] == [
+        "省纪委信访室", "gone", "命令行（操作系统用户 root）", "系统"]
+    regions = RegionTree(read_regions_file(default_regions_file()).set_index("code", drop=False))
+    assert content_label("挂账 370826：件号 SD101-0000688 请按期办结", regions) == "挂账 微山县（370826）：件号 SD101-0000688 请按期办结"
+    assert content_label("微山县（370826）与 370999、1370826", regions) == "微山县（370826）与 370999、1370826"

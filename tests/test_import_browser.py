@@ -45,7 +45,7 @@ LEDGER_COUNTIES = {"BR-1": "370811", "BR-2": "370826"}  # 任城区, 微山县 o
 MAPPING_NAME = "济宁台账导出"
 MAPPED = {"流水号": "case_id", "问题属地": "county_code", "受理日期": "received_date", "信访形式": "channel",
           "是否初信初访": "is_first_report", "是否越级": "is_leapfrog"}
-NOT_IMPORTED, CASE_ID_FIELD = "（不导入）", "件号（case_id）"
+NOT_IMPORTED, CASE_ID_FIELD = "（不导入）", "件号"
 
 CITY_IDS = ("JN-UP-1", "JN-UP-2", "JN-UP-3")
 CITY_CSV = ("case_id,county_code,received_date,channel,is_first_report,is_leapfrog\n"
@@ -244,7 +244,7 @@ def test_province_maps_a_column_in_the_preview_saves_the_mapping_and_imports(sig
     settle(tab, server, "preview, 流水号 mapped")
     expect(problem).to_have_count(0)
     fields = {row[0]: row[1] for row in grid_rows(editor)}
-    assert fields["流水号"] == CASE_ID_FIELD and fields["问题属地"] == "县级代码（county_code）", fields
+    assert fields["流水号"] == CASE_ID_FIELD and fields["问题属地"] == "县级代码", fields
 
     show_preview(tab)
     tab.get_by_role("textbox", name=re.compile(r"^保存本映射")).fill(MAPPING_NAME)

@@ -12,6 +12,7 @@ which the server enforces too) and holds nothing but a random token.
 from __future__ import annotations
 
 import html
+from types import ModuleType
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -21,7 +22,6 @@ from starlette.routing import Route
 from data_access import audit, sessions
 from data_access.audit import AuditAction
 
-from . import runtime
 from .http_security import same_origin, stated_origin
 
 SESSION_COOKIE = "petition_session"
@@ -31,16 +31,24 @@ MAX_CODE_LENGTH = 128
 UNKNOWN_VISITOR = "(未登录)"  # the audit log's "who" of a refused request
 
 
+def _runtime() -> ModuleType:
+    """ui.runtime, imported at the first request: server.py imports this module before Streamlit's runtime exists,
+    and ui.runtime's @st.cache_data functions defined then log "No runtime found" (a WARNING) at every start."""
+    from . import runtime
+
+    return runtime
+
+
 async def bind(request: Request) -> Response:
     """Swap a handoff code for the session cookie: 204 with Set-Cookie, or 403 for a bad or spent code or a
     request from another origin."""
     if not await _from_this_server(request):
         return Response(status_code=403)
     code = (await request.body())[:MAX_CODE_LENGTH].decode("ascii", errors="replace").strip()
-    token = await run_in_threadpool(sessions.bind_session, runtime.engine(), code) if code else None
+    token = await run_in_threadpool(sessions.bind_session, _runtime().engine(), code) if code else None
     if token is None:
         return Response(status_code=403)
-    lifetime = sessions.lifetime_of(runtime.sign_in_settings().session_lifetime_hours)
+    lifetime = sessions.lifetime_of(_runtime().sign_in_settings().session_lifetime_hours)
     response = Response(status_code=204)
     response.set_cookie(SESSION_COOKIE, token, max_age=int(lifetime.total_seconds()), path="/",
                         httponly=True, samesite="strict", secure=request.url.scheme == "https")
@@ -53,7 +61,7 @@ async def signout(request: Request) -> Response:
         return Response(status_code=403)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        await run_in_threadpool(sessions.end_session_by_token, runtime.engine(), token)
+        await run_in_threadpool(sessions.end_session_by_token, _runtime().engine(), token)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
@@ -65,7 +73,7 @@ async def _from_this_server(request: Request) -> bool:
     if same_origin(request):
         return True
     client = request.client.host if request.client else "未知"
-    await run_in_threadpool(audit.record, runtime.engine(), UNKNOWN_VISITOR, AuditAction.REFUSED_REQUEST,
+    await run_in_threadpool(audit.record, _runtime().engine(), UNKNOWN_VISITOR, AuditAction.REFUSED_REQUEST,
                             f"拒绝来自其他网站的请求：{request.url.path}，来源 {stated_origin(request)}，客户端地址 {client}")
     return False
 
