@@ -8,7 +8,7 @@ import streamlit as st
 from data_access.enums import Channel, Level
 from metrics.caselists import CaseStatus
 from metrics.registry import METRICS_BY_ID
-from metrics.warnings import COLOUR_ORDER, Colour
+from metrics.warnings import COLOUR_ORDER
 from pages import hand_over
 from ui.access import current_identity, is_supervisor
 from ui.charts import ranking_chart, selected_code
@@ -19,14 +19,13 @@ from ui.maps import region_map
 from ui.navigation import supervise
 from ui.regions import RegionTree, tree
 from ui.scoped import ScopedData
-from ui.tables import metric_table, percent_column_config, show_table
+from ui.tables import WARNING_LABELS, highlight_warnings, metric_table, percent_column_config, show_table
 from ui.vega import show_chart
 from ui.view import REGION_PARAM, View, current_region
 
 CHILD_METRICS = ("received", "accepted", "on_time_rate", "first_on_time_rate", "overdue", "satisfaction_rate",
                  "leapfrog_rate", "repeat_rate", "dispute_rate", "avg_handling_days")
 MAP_HEIGHT = 480
-WARNING_LABELS = {Colour.RED.value: "🔴 已超期", Colour.YELLOW.value: "🟡 临期", Colour.GREEN.value: "🟢 未临期"}
 
 
 def go(code: str) -> None:
@@ -117,7 +116,7 @@ def case_section(view: View, data: ScopedData, regions: RegionTree, code: str) -
     warned = data.warnings(view.as_of, view.filters, COLOUR_ORDER, parent=code, limit=None)
     colour_of = dict(zip(warned["case_id"], warned["colour"].map(WARNING_LABELS), strict=True))
     people = for_people(shown.assign(warning=shown["case_id"].map(colour_of).fillna("")), {"warning": "三色预警"})
-    show_table(people, hide_index=True, width="stretch", height=520)
+    show_table(highlight_warnings(people, "三色预警"), hide_index=True, width="stretch", height=520)
     download_buttons(people, f"案件清单_{code}_{view.period.start}_{view.period.end}", key=f"cases_{code}")
     disputed = int(cases["disputed"].astype(bool).sum())
     if disputed and is_supervisor(current_identity()):  # 结而不服: one click to a county-wide supervision item

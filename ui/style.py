@@ -13,6 +13,11 @@ h1 { font-size: 2.0rem !important; }
 /* the tables' and charts' own toolbars (English Search / Fullscreen; export is off in config.toml):
    the audited download buttons and the presentation mode are the ways out */
 [data-testid="stElementToolbar"] { display: none !important; }
+/* Streamlit's English: the headings' link icon ("Link to heading"; the pages are linked by their own addresses)
+   and the keyboard's skip link, its words drawn in Chinese */
+[data-testid="stHeaderActionElements"] { display: none !important; }
+[data-testid="stSkipToContent"] { font-size: 0 !important; }
+[data-testid="stSkipToContent"]::after { content: "跳到正文"; font-size: 1rem; }
 .legend-swatch { display:inline-block; width:14px; height:14px; margin:0 4px 0 12px; vertical-align:middle; }
 </style>
 """

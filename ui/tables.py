@@ -10,6 +10,7 @@ from streamlit.elements.lib.column_types import ColumnConfig
 
 from data_access.problems import DataRejected
 from metrics.registry import METRICS_BY_ID, Direction, MetricKind
+from metrics.warnings import Colour
 
 WORSE_BG = "background-color: #F6D7B0"  # light orange
 BETTER_BG = "background-color: #CFE3F3"  # light blue
@@ -68,6 +69,19 @@ def highlight_against_parent(frame: pd.DataFrame, parent: pd.Series, metric_ids:
         return out
 
     return frame.style.apply(colour, subset=list(metric_ids))
+
+
+# 三色预警 in a table: the colour's Chinese word (an emoji 🔴 draws as an empty box on Debian Chromium with Noto CJK)
+# and the cell painted in that colour, light enough for black text
+WARNING_LABELS = {Colour.RED.value: "红 · 已超期", Colour.YELLOW.value: "黄 · 临期", Colour.GREEN.value: "绿 · 未临期"}
+WARNING_BG = {Colour.RED.value: "background-color: #F4C7C3", Colour.YELLOW.value: "background-color: #FCE8B2",
+              Colour.GREEN.value: "background-color: #CDE9D6"}
+
+
+def highlight_warnings(frame: pd.DataFrame, column: str) -> Styler:
+    """The frame with its `column` of WARNING_LABELS painted in each label's colour."""
+    paint = {label: WARNING_BG[colour] for colour, label in WARNING_LABELS.items()}
+    return frame.style.map(lambda v: paint.get(v, ""), subset=[column])
 
 
 MISSING = "—"

@@ -23,7 +23,24 @@ alt.theme.enable("none")
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _spec(builder: str, args: tuple, kwargs: dict) -> dict:
-    return getattr(charts, builder)(*args, **kwargs).to_dict(validate=False)
+    spec = getattr(charts, builder)(*args, **kwargs).to_dict(validate=False)
+    # Vega writes an English description on every mark and guide ("X-axis titled …", "name: 济南市; received: 6"),
+    # read out by a screen reader; off: the page's tables and captions say what the chart shows, in Chinese
+    spec.setdefault("config", {})["aria"] = False
+    _title_aria_off(spec)
+    return spec
+
+
+def _title_aria_off(spec: dict) -> None:
+    """No description on a chart's titles either ("Title text '…'"): config.aria leaves a title's own."""
+    if isinstance(spec.get("title"), str | list | dict):
+        title = spec["title"]
+        spec["title"] = {**(title if isinstance(title, dict) else {"text": title}), "aria": False}
+    for part in ("layer", "hconcat", "vconcat", "concat"):
+        for sub in spec.get(part, []):
+            _title_aria_off(sub)
+    if isinstance(spec.get("spec"), dict):
+        _title_aria_off(spec["spec"])
 
 
 def show_chart(builder: Callable[..., alt.TopLevelMixin], *args: Any, target: Any = st, key: str | None = None,
