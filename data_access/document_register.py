@@ -47,6 +47,7 @@ class DocumentKind(LabelledEnum):
     HOTLINE_SUMMARY = ("hotline_summary", "12388月度汇总")
     NOTICE = ("notice", "督办通知单")
     ANALYSIS = ("analysis", "形势分析报告")
+    CAMPAIGN_LETTER = ("campaign_letter", "专项治理交办函")
 
 
 class DocumentRefused(ValueError):

@@ -10,7 +10,7 @@ numbers.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import sqlalchemy as sa
@@ -21,6 +21,7 @@ from data_access.enums import Level
 from data_access.schema import regions
 from data_access.scope import Scope, require_scope
 
+from .matter_domains import screened_by_domain
 from .priority import PriorityStatus, priority_list, priority_window
 from .request import Period, TableRequest
 from .settings import DEFAULT_SETTINGS, Settings
@@ -63,6 +64,8 @@ class AnalysisFacts:
     prior: pd.Series  # CORE_METRICS over prior_window, read as of the same A
     year_ago_window: tuple[dt.date, dt.date]  # the window's dates a year earlier (去年同期)
     year_ago: pd.Series  # CORE_METRICS over year_ago_window, read as of the same A
+    matter_domains: pd.DataFrame = field(default_factory=pd.DataFrame)  # the screened repeat matters at A by domain
+    # (metrics.matter_domains.screened_by_domain, the 形势分析 page's table too)
 
 
 def region_of(conn: sa.Connection, code: str) -> tuple[str, Level]:
@@ -160,6 +163,7 @@ def analysis_facts(engine: sa.Engine | sa.Connection, period: Period, *, scope: 
         ranked = priority_list(conn, tested.as_of_date, scope=own_scope, settings=settings)
         focus = ranked[ranked["status"].isin((PriorityStatus.PRIORITY.value, PriorityStatus.WATCH.value))].reset_index(drop=True)
         signals = deterioration_signals(conn, period.as_of_date, scope=own_scope, settings=settings)
+        matter_domains = screened_by_domain(conn, period.as_of_date, parent=parent, settings=settings)
         tree = pd.DataFrame(conn.execute(sa.select(regions.c.code, regions.c.name, regions.c.parent_code)).fetchall(),
                             columns=["code", "name", "parent_code"])
     names, parents = dict(zip(tree["code"], tree["name"], strict=True)), dict(zip(tree["code"], tree["parent_code"], strict=True))
@@ -168,7 +172,8 @@ def analysis_facts(engine: sa.Engine | sa.Connection, period: Period, *, scope: 
     signals = signals.assign(city_name=signals["code"].map(parents).map(names))
     return AnalysisFacts(code, name, level, unit_level, period, (w_start, w_end), (p_start, p_end),
                          current, previous, units, _sorted(domains), _sorted(channels), hot_spots, focus, tested,
-                         signals[signals["signals"].astype(str) != ""].reset_index(drop=True), prior, prior_row, ago, year_ago)
+                         signals[signals["signals"].astype(str) != ""].reset_index(drop=True), prior, prior_row, ago, year_ago,
+                         matter_domains)
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:

@@ -13,13 +13,16 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
+from data_access import campaign
+from data_access.auth import OutOfScope
 from data_access.campaign import State, Step
 from data_access.engine import connect
-from data_access.schema import campaign_assignments, campaign_events, campaign_matters, regions
+from data_access.enums import Level
+from data_access.schema import campaign_assignments, campaign_events, campaign_matters, regions, supervision_items
 from data_access.scope import Scope, case_in_scope
 
 from .campaign import read_matters
-from .matters import RepeatMatter
+from .matters import RepeatMatter, matter_reports
 from .settings import DEFAULT_SETTINGS, Settings
 
 WEEK_COLUMNS = ("id", "matter", "county_code", "county_name", "city_code", "city_name", "batch", "deadline",
@@ -154,3 +157,119 @@ def _campaign_list(rows: pd.DataFrame, readings: dict[str, RepeatMatter], as_of:
 
 def _day(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
+
+
+# --- the documents of the campaign: a city's 交办函 and a matter's 一案一档 ----------------------------------------
+
+class NotACity(ValueError):
+    """The 交办函's recipient is not a city of the region reference (the reason in Chinese)."""
+
+
+@dataclass(frozen=True)
+class CityLetter:
+    """The 交办函 to one city: its campaign matters not yet 案结事了 at as_of (the campaign list's rows), by county,
+    deadline and key."""
+
+    city_code: str
+    city_name: str
+    as_of: dt.date
+    matters: pd.DataFrame  # WEEK_COLUMNS
+
+    @property
+    def without_leader(self) -> int:
+        """Matters with no 包案领导 yet."""
+        return int((self.matters["leader"] == "").sum()) if not self.matters.empty else 0
+
+
+def city_letter(conn: sa.Engine | sa.Connection, city_code: str, as_of: dt.date, *, scope: Scope,
+                settings: Settings = DEFAULT_SETTINGS) -> CityLetter:
+    """The 交办函 of `city_code` at the end of `as_of`, read with campaign_week; OutOfScope when the city is not the
+    viewer's region or under it (a county user writes to no city), NotACity for a code that is no city."""
+    with connect(conn) as c:
+        row = c.execute(sa.select(regions.c.name, regions.c.level).where(regions.c.code == city_code)).first()
+        if row is None or row.level != Level.CITY.value:
+            raise NotACity(f"{city_code} 不是地区参考表中的市级单位 / not a city code")
+        if scope.code not in (None, city_code):
+            raise OutOfScope(f"{row.name}（{city_code}）不在本账号的管辖范围内 / the city is outside the reader's scope")
+        week = campaign_week(c, Scope(city_code), as_of, settings)
+    working = week.matters[~week.matters["settled"].astype(bool)] if not week.matters.empty else week.matters
+    ordered = working.sort_values(["county_code", "deadline", "matter"], kind="stable").reset_index(drop=True)
+    return CityLetter(city_code, str(row.name), as_of, ordered)
+
+
+DOSSIER_REPORT_COLUMNS = ("case_id", "county_name", "received_date", "received_level", "channel", "domain",
+                          "closed_date", "disputed")
+DOSSIER_ITEM_COLUMNS = ("id", "case_id", "title", "method", "reply_due", "status", "opened_at", "closed_at")
+
+
+@dataclass(frozen=True)
+class MatterDossier:
+    """一案一档: one campaign matter at as_of — its row of the campaign list, its reports in order (those in the viewer's
+    scope; the others only counted), the 包案 records, the steps, the progress notes and the 督办 items of its cases."""
+
+    as_of: dt.date
+    matter: pd.Series  # a row of CampaignWeek.matters
+    reports: pd.DataFrame  # DOSSIER_REPORT_COLUMNS, oldest first
+    reports_elsewhere: int  # its reports outside the viewer's scope
+    assignments: pd.DataFrame  # data_access.campaign.assignments, set by as_of
+    history: pd.DataFrame  # data_access.campaign.history, taken by as_of
+    notes: pd.DataFrame  # data_access.campaign.notes, written by as_of
+    items: pd.DataFrame  # DOSSIER_ITEM_COLUMNS: the 督办台账's items on its reports, oldest first
+
+
+def matter_dossier(conn: sa.Engine | sa.Connection, campaign_matter_id: str, as_of: dt.date, *, scope: Scope,
+                   settings: Settings = DEFAULT_SETTINGS) -> MatterDossier | None:
+    """The 一案一档 of a campaign matter at the end of `as_of`; None when it lies outside `scope` or was not yet
+    enrolled then."""
+    with connect(conn) as c:
+        week = campaign_week(c, scope, as_of, settings)
+        found = week.matters[week.matters["id"] == campaign_matter_id]
+        if found.empty:
+            return None
+        row = found.iloc[0]
+        every = _matter_cases(c, str(row["matter"]), as_of)
+        allowed = set(_in_scope_codes(c, scope, every["county_code"].tolist()))
+        reports = every[every["county_code"].isin(allowed)].reset_index(drop=True)
+        items = _items_of(c, reports["case_id"].tolist())
+        plans = _by(campaign.assignments(c, scope, campaign_matter_id), "set_at", as_of)
+        steps = _by(campaign.history(c, scope, campaign_matter_id), "at", as_of)
+        written = _by(campaign.notes(c, scope, campaign_matter_id), "written_at", as_of)
+    return MatterDossier(as_of, row, reports[list(DOSSIER_REPORT_COLUMNS)], len(every) - len(reports), plans, steps, written,
+                         items)
+
+
+def _by(frame: pd.DataFrame, column: str, as_of: dt.date) -> pd.DataFrame:
+    """The rows of `frame` whose moment `column` falls by the end of `as_of`."""
+    if frame.empty:
+        return frame
+    return frame[pd.to_datetime(frame[column]) < _cutoff(as_of)].reset_index(drop=True)
+
+
+def _matter_cases(conn: sa.Connection, matter: str, as_of: dt.date) -> pd.DataFrame:
+    """The reports of the matter at `as_of` (metrics.matters.matter_reports), with their county's name."""
+    reports = matter_reports(conn, matter, as_of)
+    codes = sorted(set(reports["county_code"]))
+    names = {str(code): str(name) for code, name in
+             conn.execute(sa.select(regions.c.code, regions.c.name).where(regions.c.code.in_(codes)))}
+    reports["county_name"] = reports["county_code"].map(lambda code: names.get(code, code))
+    reports["received_level"] = reports["received_level"].fillna("")
+    return reports
+
+
+def _in_scope_codes(conn: sa.Connection, scope: Scope, codes: list[str]) -> list[str]:
+    """Those of the county `codes` the viewer of `scope` may see."""
+    if not codes:
+        return []
+    query = sa.select(regions.c.code).where(regions.c.code.in_(sorted(set(codes))), case_in_scope(regions.c.code, scope))
+    return [str(code) for code in conn.execute(query).scalars()]
+
+
+def _items_of(conn: sa.Connection, case_ids: list[str]) -> pd.DataFrame:
+    """The 督办台账's items on `case_ids`, oldest first (none where the app has not set up the ledger)."""
+    if not case_ids or not sa.inspect(conn).has_table(supervision_items.name):
+        return pd.DataFrame(columns=list(DOSSIER_ITEM_COLUMNS))
+    s = supervision_items.c
+    stmt = (sa.select(*(s[name] for name in DOSSIER_ITEM_COLUMNS)).where(s.case_id.in_(case_ids))
+            .order_by(s.opened_at, s.id))
+    result = conn.execute(stmt)
+    return pd.DataFrame(result.fetchall(), columns=list(DOSSIER_ITEM_COLUMNS))

@@ -23,6 +23,7 @@ from data_access.ledger import items as ledger_items
 from data_access.schema import cases, regions, supervision_items
 from data_access.scope import Scope
 
+from .campaign_week import CampaignWeek, campaign_week
 from .caselists import OverdueOrder, county_overdue_stock, overdue_cases
 from .periods import Preset, preset_period
 from .priority import PriorityStatus, priority_list, priority_window
@@ -54,6 +55,7 @@ class Section(LabelledEnum):
     OVERDUE = ("overdue", "超期未办结")
     PRIORITY = ("priority", "重点督导县")
     SATISFACTION = ("satisfaction", "满意度与结而不服")
+    CAMPAIGN = ("campaign", "越级重复举报专项治理")
     BULLETIN = ("bulletin", "通报")
 
 
@@ -128,6 +130,7 @@ class WeeklyReport:
     # city_name (data_access.ledger.items' order: overdue replies first, then the oldest)
     overdue_stock: pd.DataFrame = field(default_factory=pd.DataFrame)  # each county's overdue first reports at as_of
     # and at last week's Sunday, the change and how many are 已挂账 (metrics.caselists.county_overdue_stock)
+    campaign: CampaignWeek | None = None  # 越级重复举报专项治理 at as_of (metrics.campaign_week); None: not read
 
     @property
     def overdue_stock_totals(self) -> tuple[int, int, int]:
@@ -479,6 +482,7 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         charts = {code: p_chart(c, as_of, code, scope=scope, filters=filters, settings=settings)
                   for code in worst_signals(flagged)[:SIGNAL_CHARTS]}
         items = supervision_list(c, scope, as_of)
+        campaign = campaign_week(c, scope, as_of, settings)
     return WeeklyReport(
         as_of=as_of, this_week=this_week, last_week=last_week, year_ago_week=ago_week, province=province,
         province_last=province_last, province_year_ago=province_ago,
@@ -488,5 +492,5 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         priority_window_last=priority_window(last_week.end, settings), settings=settings,
         min_due_to_compare=min_due_to_compare, region_name=region_name, region_level=region_level, supervision=supervision,
         signals=flagged, signal_charts=charts, overdue=ledger, recent_weeks=recent, ledger_items=items,
-        overdue_stock=r["overdue_stock"],
+        overdue_stock=r["overdue_stock"], campaign=campaign,
     )

@@ -16,6 +16,7 @@ from metrics.request import Period
 from metrics.series import Grain
 from metrics.trends import RISING_MIN_RECEIVED, RISING_Z, TrendBy, windows
 from pages import hand_over
+from presentation.campaign import matter_domain_paragraph, matter_domain_rows
 from presentation.documents import Issuance
 from presentation.format import pct, plain_markdown
 from presentation.situation import hot_spot_sentence, report_draft, report_title_for, value_label
@@ -106,8 +107,22 @@ def render(view: View, data: ScopedData) -> None:
     with guarded("主要领域走势"):
         domains = rows if by is TrendBy.DOMAIN else data.trends(unit_level, TrendBy.DOMAIN, view.period, view.filters, parent=parent)
         domain_trends(view, data, domains)
+    with guarded("越级重复举报积案"):
+        matter_domains(view, data, parent, regions.name(view.root))
     with guarded("形势分析报告"):
         report_download(view, data, regions.name(view.root))
+
+
+def matter_domains(view: View, data: ScopedData, parent: str | None, region_name: str) -> None:
+    """The matters screened at the period's as-of date by domain of their latest report, as the report states them."""
+    st.subheader("越级重复举报积案（按领域）")
+    as_of = view.period.as_of_date
+    rows = data.screened_by_domain(as_of, parent)
+    st.markdown(plain_markdown(matter_domain_paragraph(rows, as_of, region_name)))
+    if not rows.empty:
+        show_table(matter_domain_rows(rows), hide_index=True, width="stretch")
+    st.caption(f"每件积案按最近一次举报所属领域计一次；“突出”为举报 {data.settings.serious_min_reports} 件及以上的积案"
+               "（重复举报分级）。")
 
 
 def share_map(view: View, unit_level: Level, rows: pd.DataFrame, by: TrendBy) -> None:

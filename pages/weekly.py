@@ -22,6 +22,7 @@ from reports.docx_form import DOCX_MIME
 from reports.pack import deck_name, workbook_name
 from reports.workbook import build_workbook
 from ui.access import current_identity, is_supervisor
+from ui.campaign_week import campaign_section
 from ui.charts import TEXT_PX, ranking_chart
 from ui.downloads import for_people, recorded_download
 from ui.issuing import issue_form
@@ -299,6 +300,8 @@ def show(section: Section, report: WeeklyReport, documents: DocumentSettings, is
             priority(report)
         case Section.SATISFACTION:
             satisfaction(report, present)
+        case Section.CAMPAIGN:
+            campaign_section(report.campaign)
         case Section.BULLETIN:
             bulletin(report, documents, issuance, present)
         case _:

@@ -25,7 +25,8 @@ PLACEHOLDERS = ("org", "year", "seq")
 DRAFT_SEQ = "　　"  # the blank a draft leaves for the number: 鲁纪信通〔2026〕　　号
 PATTERN_FIELDS = {DocumentKind.WEEKLY: "number_pattern", DocumentKind.HOTLINE_CITY: "monthly_number_pattern",
                   DocumentKind.HOTLINE_COUNTY: "county_number_pattern", DocumentKind.HOTLINE_SUMMARY: "summary_number_pattern",
-                  DocumentKind.NOTICE: "notice_number_pattern", DocumentKind.ANALYSIS: "analysis_number_pattern"}
+                  DocumentKind.NOTICE: "notice_number_pattern", DocumentKind.ANALYSIS: "analysis_number_pattern",
+                  DocumentKind.CAMPAIGN_LETTER: "campaign_number_pattern"}
 
 
 def text_setting(default: str, label: str) -> Any:
@@ -51,6 +52,7 @@ class DocumentSettings:
     summary_number_pattern: str = _pattern("{org}报〔{year}〕{seq}号", "12388 月度汇总")
     notice_number_pattern: str = _pattern("{org}督〔{year}〕{seq}号", "督办通知单")
     analysis_number_pattern: str = _pattern("{org}析〔{year}〕{seq}号", "形势分析报告")
+    campaign_number_pattern: str = _pattern("{org}交〔{year}〕{seq}号", "越级重复举报专项治理交办函")
     reply_workdays: int = setting(5, "整改情况、办理进展反馈期限（周例会通报、点对点通报成文日期后）", "个工作日", 1, 60)
     feedback_workdays: int = setting(10, "12388 来电核查情况反馈期限（各市通报成文日期后）", "个工作日", 1, 60)
 

@@ -13,6 +13,7 @@ from data_access.document_register import DocumentKind
 from metrics.analysis import AnalysisFacts
 from metrics.settings import DEFAULT_SETTINGS, Settings
 from metrics.trends import TrendBy
+from presentation.campaign import matter_domain_paragraph, matter_domain_rows
 from presentation.documents import DocumentSettings, Issuance
 from presentation.format import cn_count, pct
 from presentation.palette import BLUE, GREY
@@ -137,6 +138,11 @@ def build_analysis_report(facts: AnalysisFacts, *, documents: DocumentSettings =
     doc.paragraph(signal_lead(facts, settings.spc_recent_weeks))
     for _, row in facts.signals.head(SIGNALS_NAMED).iterrows():
         doc.paragraph(signal_sentence(row, facts, settings.spc_recent_weeks, settings.spc_baseline_weeks))
+    doc.heading("（三）越级重复举报积案", 2)
+    doc.paragraph(matter_domain_paragraph(facts.matter_domains, facts.period.as_of_date, facts.region_name))
+    if not facts.matter_domains.empty:
+        table = matter_domain_rows(facts.matter_domains)
+        doc.table(list(table.columns), [[str(v) for v in row] for row in table.itertuples(index=False)])
     doc.heading("四、意见建议")
     doc.blank(BLANK_LINES)
     doc.note(scope_note(facts))

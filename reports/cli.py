@@ -15,7 +15,7 @@ from typing import TextIO
 
 import sqlalchemy as sa
 
-from data_access import audit
+from data_access import audit, campaign
 from data_access.cli import iso_date, open_engine, reading_failed
 from data_access.document_register import DocumentRefused, Issued, issue
 from data_access.hotline import CycleRefused, month_bounds
@@ -24,6 +24,7 @@ from data_access.ledger import StaleStep
 from data_access.scope import WHOLE_PROVINCE
 from metrics.analysis import UnknownRegion, analysis_facts
 from metrics.brief import brief_facts
+from metrics.campaign_week import NotACity, city_letter, matter_dossier
 from metrics.cli import settings_in_force
 from metrics.hotline import MonthlyFacts, monthly_facts
 from metrics.periods import Preset, preset_period
@@ -36,6 +37,7 @@ from presentation.situation import report_draft
 from .analysis_report import write_analysis_report
 from .brief import FORMATS as BRIEF_FORMATS
 from .brief import write_brief
+from .campaign_docs import build_dossier, build_letter, dossier_name, letter_draft, letter_name
 from .charts import CJKFontMissing
 from .monthly import issue_monthly_pack, last_month_answers, pack_dates, pack_of, write_monthly_pack
 from .pack import PackPaths, write_pack
@@ -52,12 +54,16 @@ DESCRIPTION = """\
             the month-end 12388 pack (a 通报 per city, a notice per priority county, the summary), marking the month notified
   brief     领导简报：总览的一页纸（核心指标、县域分布图、排名、三色预警、重点督导县），PDF 或 PNG /
             the leaders' one-page brief of the overview (A4 portrait, PDF or PNG)
+  campaign-letter  越级重复举报专项治理交办函（DOCX，取文号）/ a city's letter listing its campaign matters
+  matter-dossier   专项治理事项一案一档（DOCX）/ the file of one campaign matter
 
 Examples:
   python -m reports weekly --as-of 2024-06-30 --out /srv/meetings     # cron: --as-of "$(date -d 'last sunday' +%F)"
   python -m reports analysis --from 2024-01-01 --to 2024-06-30 --out /srv/reports [--region 370800]
   python -m reports monthly --month 2024-06 --out /srv/12388
   python -m reports brief --as-of 2024-06-30 [--period last_month] [--region 370800] --out 简报.pdf
+  python -m reports campaign-letter --city 370800 --as-of 2024-06-30 --out /srv/campaign [--check]
+  python -m reports matter-dossier --matter DEMO-SX00012 --as-of 2024-06-30 --out /srv/campaign
 """
 
 
@@ -82,6 +88,30 @@ def build_parser() -> argparse.ArgumentParser:
                          help="write the files as a draft (numbers left blank): take no 文号 and mark nothing")
     add_date_arguments(p_month, "the cities' answers and the priority counties' reports")
     add_brief_parser(sub)
+    add_campaign_parsers(sub)
+    return parser
+
+
+def add_campaign_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`campaign-letter` (a city's 交办函, numbered) and `matter-dossier` (a matter's 一案一档)."""
+    letter = _campaign_parser(sub, "campaign-letter", "越级重复举报专项治理交办函 of a city (DOCX, takes a 文号)",
+                              "专项治理交办函_<city>_<as-of>.docx")
+    letter.add_argument("--city", required=True, help="the city's code (370800)")
+    letter.add_argument("--check", action="store_true", help="write the letter as a draft (number left blank): take no 文号")
+    add_date_arguments(letter, "the city's report on its 包案 and progress")
+    dossier = _campaign_parser(sub, "matter-dossier", "一案一档 of a campaign matter (DOCX)", "一案一档_<matter>_<as-of>.docx")
+    dossier.add_argument("--matter", required=True, help="the matter's key (事项编号) as the campaign enrolled it")
+    dossier.add_argument("--date", type=iso_date, default=dt.date.today(), help="the date the file bears (default: today)")
+
+
+def _campaign_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, what: str,
+                     file_name: str) -> argparse.ArgumentParser:
+    """A campaign sub-command with --db, --as-of (the campaign as it stands at the end of that day) and --out."""
+    parser = sub.add_parser(name, help=what)
+    parser.add_argument("--db", help="SQLAlchemy URL (default: $DATABASE_URL, then data/petition.duckdb)")
+    parser.add_argument("--as-of", dest="as_of", type=iso_date, required=True,
+                        help="the campaign as it stands at the end of this day")
+    parser.add_argument("--out", type=Path, required=True, help=f"folder to write {file_name} into")
     return parser
 
 
@@ -275,7 +305,60 @@ def run_brief(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
     return _write_files(lambda: [write_brief(facts, args.out)], out)
 
 
-RUNNERS = {"weekly": run_weekly, "analysis": run_analysis, "monthly": run_monthly, "brief": run_brief}
+def run_campaign_letter(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
+    """Issue the city's 交办函 (a 文号 from the register, dated --date) and write it, in one transaction, or with --check
+    write its draft; print the path. 2 for a code that is no city."""
+    try:
+        letter = city_letter(engine, args.city, args.as_of, scope=WHOLE_PROVINCE, settings=args.settings)
+    except NotACity as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    documents = load_document_settings()
+    due = args.due or documents.reply_due(args.date)
+
+    def save(issuance: Issuance) -> Path:
+        args.out.mkdir(parents=True, exist_ok=True)
+        path: Path = args.out / letter_name(letter)
+        path.write_bytes(build_letter(letter, documents, issuance))
+        return path
+
+    def write() -> list[Path]:
+        if args.check:
+            return [save(Issuance(args.date, None, due))]
+        try:
+            issued, path = issue(engine, audit.PROGRAM_ACTOR, [letter_draft(letter, documents, "全省", due)], args.date,
+                                 record=lambda conn, numbers: save(Issuance(args.date, numbers[0].number, due)))
+        except DocumentRefused as refused:
+            raise UsageRefused(str(refused)) from refused
+        assert path is not None
+        print(f"文号 / number: {issued[0].number}（{len(letter.matters)} 件事项 / matters）", file=sys.stderr)
+        return [path]
+
+    return _write_files(write, out)
+
+
+def run_matter_dossier(engine: sa.Engine, args: argparse.Namespace, out: TextIO) -> int:
+    """Write the 一案一档 of the campaign matter --matter as it stood at --as-of; print the path. 2 for a matter not in
+    the campaign by then."""
+    enrolled = campaign.matters(engine, WHOLE_PROVINCE, args.as_of)
+    found = enrolled[enrolled["matter"] == args.matter] if not enrolled.empty else enrolled
+    dossier = matter_dossier(engine, str(found["id"].iloc[0]), args.as_of, scope=WHOLE_PROVINCE,
+                             settings=args.settings) if not found.empty else None
+    if dossier is None:
+        print(f"事项 {args.matter} 截至 {args.as_of} 未纳入专项治理 / not in the campaign by then", file=sys.stderr)
+        return EXIT_USAGE
+
+    def write() -> list[Path]:
+        args.out.mkdir(parents=True, exist_ok=True)
+        path: Path = args.out / dossier_name(dossier)
+        path.write_bytes(build_dossier(dossier, load_document_settings(), dated=args.date))
+        return [path]
+
+    return _write_files(write, out)
+
+
+RUNNERS = {"weekly": run_weekly, "analysis": run_analysis, "monthly": run_monthly, "brief": run_brief,
+           "campaign-letter": run_campaign_letter, "matter-dossier": run_matter_dossier}
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:

@@ -27,6 +27,7 @@ from pptx.text.text import _Run
 from pptx.util import Emu, Inches, Length, Pt
 
 from data_access.ledger import Status
+from metrics.campaign_week import CampaignWeek
 from metrics.registry import METRICS_BY_ID, MetricKind
 from metrics.weekly import (
     SATISFACTION_METRICS,
@@ -39,6 +40,7 @@ from metrics.weekly import (
     trend_of,
 )
 from presentation.bulletin import LARGE_YEAR_ON_YEAR, LARGE_YEAR_ON_YEAR_POINTS, bulletin, year_on_year
+from presentation.campaign import NO_LEADER, campaign_sentence, state_label
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings, Issuance
 from presentation.format import EMPTY, UNCHANGED, arrow, cn_date, fmt_value, is_missing, pct, rank_text, shown_change
 from presentation.palette import GREEN, GREY, VERMILLION
@@ -683,6 +685,41 @@ def supervision_slide(deck: Deck) -> None:
     _body(slide, Emu(bottom + Inches(0.05)), [("红色：逾期未反馈。全部事项见台账“督办台账”表。", TABLE_PT, False, None)])
 
 
+def campaign_title(week: CampaignWeek) -> str:
+    """专项治理：纳入 12 件，本周新纳入 2 件、化解 1 件、案结事了 0 件；超期未化解 3 件，反弹 1 件."""
+    return f"专项治理：{campaign_sentence(week)}"
+
+
+def campaign_slide(deck: Deck) -> None:
+    """越级重复举报专项治理 in the week (metrics.campaign_week, as the page's section): the six counts, then the matters
+    past their deadline or relapsed, as many as fit, the rest said."""
+    week = deck.report.campaign
+    if week is None:
+        return
+    title = campaign_title(week)
+    slide = deck.slide(title, title + "。超期未化解和反弹的事项请包案领导所在单位说明进展和下一步措施。")
+    counts = week.counts.labelled()
+    cells = Cells([list(counts), [f"{n}" for n in counts.values()]], numeric=set(range(len(counts))))
+    for j, label in enumerate(counts):
+        if label in ("超期未化解", "反弹") and counts[label]:
+            cells.colours[(1, j)] = VERMILLION
+    bottom = table(slide, cells, BODY_TOP)
+    named = week.attention
+    if named.empty:
+        return
+    room = rows_fit(Emu(bottom + Inches(0.3)), TWO_LINE_NOTE)
+    listed = Cells([["事项编号", "承办单位", "状态", "包案领导", "限期办结", "情况"]])
+    for i, row in enumerate(named.head(room).itertuples(), start=1):
+        marks = "、".join(mark for mark, on in (("超期", row.overdue), ("反弹", row.relapse)) if on)
+        listed.rows.append([_short(str(row.matter), 20), f"{row.city_name}{row.county_name}", state_label(str(row.state)),
+                            _short(str(row.leader) or NO_LEADER, 12), str(row.deadline), marks])
+        listed.colours[(i, 5)] = VERMILLION
+    bottom = table(slide, listed, Emu(bottom + Inches(0.3)))
+    rest = len(named) - min(room, len(named))
+    note = (f"另有 {rest} 件超期未化解或反弹的事项未列出；" if rest else "") + "全部事项见台账“专项治理”表。"
+    _body(slide, Emu(bottom + Inches(0.05)), [(note, TABLE_PT, False, None)])
+
+
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
@@ -767,6 +804,7 @@ def build_deck(report: WeeklyReport, documents: DocumentSettings = DEFAULT_DOCUM
     satisfaction_slide(deck)
     signal_slides(deck)
     supervision_slide(deck)
+    campaign_slide(deck)
     bulletin_slides(deck)
     decision_slides(deck)
     return deck.save()

@@ -21,6 +21,7 @@ from metrics.priority import PriorityStatus
 from metrics.registry import METRICS_BY_ID, MetricKind
 from metrics.weekly import SATISFACTION_METRICS, STOCK_COUNTIES, WEEKLY_HEADLINE_METRICS, WeeklyReport, overdue_by_unit
 from presentation.bulletin import bulletin
+from presentation.campaign import campaign_rows, campaign_sentence
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings, Issuance
 from presentation.format import rank_text
 from presentation.spreadsheet import COUNT_FORMAT, append_frame, new_workbook
@@ -38,6 +39,7 @@ NOTES_SHEET, CORE_SHEET, WEEKS_SHEET = "说明", "核心指标", "近6周"
 OVERDUE_SHEET, NEWLY_OVERDUE_SHEET, COUNTY_OVERDUE_SHEET = "超期未办结", "新增超期", "各县超期"
 OVERDUE_STOCK_SHEET = "各县超期初次举报"
 PRIORITY_SHEET, SIGNALS_SHEET, P_CHART_SHEET, LEDGER_SHEET = "重点督导县", "变差信号", "控制图数据", "督办台账"
+CAMPAIGN_SHEET = "专项治理"
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F2")
 CHANNELS = {c.value: c.label for c in Channel}
 RATE_FORMAT, POINTS_FORMAT, SHARE_FORMAT = "0.0%", "+0.0;-0.0;0.0", "+0%;-0%;0%"
@@ -198,6 +200,15 @@ def overdue_stock_notes(report: WeeklyReport) -> str:
             f"共 {cases} 件（其中已挂账督办 {rest_supervised} 件）")
 
 
+def campaign_notes(report: WeeklyReport) -> str:
+    """The campaign's week as the slide states it, and what the sheet lists."""
+    week = report.campaign
+    if week is None:
+        return "未读取"
+    return (f"截至 {week.as_of}（本周 {week.week_start} 至 {week.as_of}）{campaign_sentence(week)}；"
+            f"本表列全部 {week.counts.enrolled} 件，超期未化解和反弹的在前")
+
+
 def notes_rows(report: WeeklyReport, documents: DocumentSettings, issuance: Issuance | None = None) -> pd.DataFrame:
     """What the ledger covers, the rules behind the numbers, the key facts the slides state, the 通报's particulars."""
     this, last, window, s = report.this_week, report.last_week, report.priority_window, report.settings
@@ -230,6 +241,7 @@ def notes_rows(report: WeeklyReport, documents: DocumentSettings, issuance: Issu
                         f"变差信号；基线应办结件不足 {s.spc_min_baseline_due} 件的不判断。本周出现信号 {len(report.signals)} 个"),
         LEDGER_SHEET: (f"本周新挂账 {sup.opened} 项，县级反馈 {sup.replied} 项，销号 {sup.closed} 项，退回重办 {sup.returned} 项；"
                        f"目前在办 {sup.in_progress} 项，逾期未反馈 {sup.overdue_replies} 项"),
+        CAMPAIGN_SHEET: campaign_notes(report),
         WEEKS_SHEET: (f"本周及此前 {max(len(report.recent_weeks) - 1, 0)} 周（共 {len(report.recent_weeks)} 周）的"
                       f"{report.region_name}指标，每周按其周日读数"),
         "通报文号": b.number,
@@ -313,6 +325,8 @@ def build_workbook(report: WeeklyReport, documents: DocumentSettings = DEFAULT_D
     write_sheet(wb.create_sheet(P_CHART_SHEET), points,
                 {"按期办结率": RATE_FORMAT, "基线均值": RATE_FORMAT, "控制下限": RATE_FORMAT})
     write_sheet(wb.create_sheet(LEDGER_SHEET), ledger_rows(report))
+    if report.campaign is not None:
+        write_sheet(wb.create_sheet(CAMPAIGN_SHEET), campaign_rows(report.campaign))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -13,6 +13,8 @@ every surface that shows the fact must show that value:
 - 督办 在办 / 逾期未反馈 at A (data_access.ledger.standing): the 督办台账 page, the 周例会 page and 通报, deck, workbook;
 - the 2026-10 notice's calls by kind (metrics.hotline.month_counts over notice_complaints): the 12388 page, whatever
   the sidebar's period, and the month-end pack's 通报, summary and ledger.
+- 越级重复举报专项治理 in the meeting's week (metrics.campaign_week.campaign_week): the 周例会 page's section, its deck's
+  slide and its workbook's 专项治理 sheet, from the page and from `python -m reports weekly`, for each user.
 
 A city user (烟台市) and a county user (牟平区, a 重点督导县) see for their region what the province user sees for it.
 Then the province issues the month's notice on the 12388 page, the city answers a call 属实 (a 督办 item opens)
@@ -38,7 +40,7 @@ from streamlit.testing.v1 import AppTest
 import pages.analysis
 import pages.hotline
 import pages.weekly
-from data_access import auth, ledger
+from data_access import auth, campaign, ledger
 from data_access.auth import Role
 from data_access.database import init_database, load_demo, regions_frame
 from data_access.enums import ComplaintKind, Feedback, Level
@@ -47,13 +49,17 @@ from data_access.importer import import_bytes
 from data_access.ledger import Standing, Status
 from data_access.scope import WHOLE_PROVINCE, Scope
 from metrics import cli as metrics_cli
+from metrics.campaign import read_matters
+from metrics.campaign_week import COUNT_LABELS, campaign_week
 from metrics.hotline import KIND_COLUMNS, month_counts, monthly_facts, notice_complaints
+from metrics.matters import repeat_matters
 from metrics.periods import describe
 from metrics.priority import PriorityStatus, priority_list, priority_window
 from metrics.registry import METRICS_BY_ID
 from metrics.request import TableRequest
 from metrics.table import region_table
 from metrics.weekly import Section, review_weeks
+from presentation.campaign import campaign_sentence
 from presentation.format import cn_date, fmt_value, plain_markdown
 from reports import cli as reports_cli
 from tests.conftest import database_of_its_own
@@ -542,3 +548,67 @@ def test_a_ledger_step_and_a_12388_step_move_every_surface(db: sa.Engine, sessio
     for user, code in (("yantai", CITY), ("muping", COUNTY)):
         counties = month_counts(db, MONTH, Level.COUNTY, scope=Scope(code), parent=code).set_index("name")
         assert hotline_units(go(sessions[user], "hotline"))[cycle].to_dict() == counties[cycle].to_dict(), user
+
+
+# --- 越级重复举报专项治理 in the meeting's week ---------------------------------------------------------------
+
+CAMPAIGN_MONDAY = dt.datetime(2026, 10, 27, 10)  # the steps fall in the meeting's week, before A
+CAMPAIGN_DUE = dt.date(2026, 10, 30)  # past at A: 超期未化解
+
+
+def campaign_on_page(at: AppTest) -> dict[str, int]:
+    """The 周例会 page's campaign cards: label -> count."""
+    return {label: count_of(value) for label, value in metrics_shown(meeting(at, Section.CAMPAIGN)).items()}
+
+
+def campaign_in_deck(deck: Presentation) -> tuple[dict[str, int], list[str]]:
+    """The campaign slide's counts, and the matters its list names."""
+    (row,) = deck_tables(deck, tuple(COUNT_LABELS.values()))
+    listed = [r[0] for r in deck_tables(deck, ("事项编号", "承办单位", "状态"))]
+    return dict(zip(COUNT_LABELS.values(), map(int, row), strict=True)), listed
+
+
+def campaign_in_workbook(sheets: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """The counts the 专项治理 sheet's rows give."""
+    rows = sheets["专项治理"]
+    yes = {label: int((rows[label] == "是").sum()) for label in ("本周新纳入", "本周化解", "本周案结事了", "超期未化解", "反弹")}
+    return {"纳入专项治理": len(rows), **yes}
+
+
+def test_the_campaigns_week_reads_the_same_everywhere(db: sa.Engine, sessions: dict[str, AppTest], tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    screened = [m for m in repeat_matters(db, AS_OF) if m.screened]
+    muping = [m.matter for m in screened if m.county_code == COUNTY][:2]
+    yantai = next(m.matter for m in screened if m.county_code.startswith(CITY[:4]) and m.county_code != COUNTY)
+    elsewhere = next(m for m in screened if not m.county_code.startswith(CITY[:4]))
+    assert len(muping) == 2  # the demo's 牟平区 has two screened matters at A
+    province = auth.Identity("sheng", Role.PROVINCE, None, "省纪委监委信访室")
+    screening = read_matters
+    ids = campaign.enrol_batch(db, province, [*muping, yantai], deadline=CAMPAIGN_DUE, as_of=AS_OF, screening=screening,
+                               now=CAMPAIGN_MONDAY).ids
+    campaign.enrol(db, province, elsewhere.matter, deadline=dt.date(2026, 12, 31), as_of=AS_OF, screening=screening,
+                   now=CAMPAIGN_MONDAY)
+    campaign.assign(db, auth.Identity("yantai", Role.CITY, CITY, "烟台市纪委监委"), ids[muping[0]], leader_name="王某某",
+                    leader_post="牟平区纪委书记", team="区纪委信访室、第一监督检查室", plan="逐项核查，限期答复",
+                    now=CAMPAIGN_MONDAY + dt.timedelta(days=1))
+    campaign.claim_resolved(db, auth.Identity("muping", Role.COUNTY, COUNTY, "牟平区纪委监委"), ids[muping[0]],
+                            note="反映问题已核实整改，书面答复", now=CAMPAIGN_MONDAY + dt.timedelta(days=2))
+    # a new report on the second matter, not yet recorded as a relapse: the meeting names it at once
+    import_bytes(db, csv_bytes([case("CAMPAIGN-NEW-1", county_code=COUNTY, matter_id=muping[1], received_date="2026-10-30",
+                                     closed_date="", due_date="", result_notice_date="", satisfaction="",
+                                     accepted_notice_date="2026-10-30")]), "cases.csv")
+    expected = {"sheng": (4, 4, 1, 0, 3, 1), "yantai": (3, 3, 1, 0, 3, 1), "muping": (2, 2, 1, 0, 2, 1)}
+    for user, scope in SCOPES.items():
+        week = campaign_week(db, scope, AS_OF)
+        counts = week.counts.labelled()
+        assert tuple(counts.values()) == expected[user], user
+        assert campaign_on_page(sessions[user]) == counts, user
+        deck, sheets = page_pack(sessions[user], monkeypatch)
+        on_slide, listed = campaign_in_deck(deck)
+        assert on_slide == counts and listed == week.attention["matter"].tolist(), user
+        assert campaign_in_workbook(sheets) == counts, user
+        assert campaign_sentence(week) in str(sheets["说明"].set_index("项目")["内容"]["专项治理"]), user
+    deck_path, book, _ = reports_command(db, tmp_path / "weekly", "weekly", "--as-of", AS_OF.isoformat())
+    counts = campaign_week(db, WHOLE_PROVINCE, AS_OF).counts.labelled()
+    assert campaign_in_deck(Presentation(str(deck_path)))[0] == counts
+    assert campaign_in_workbook(pd.read_excel(book, sheet_name=None)) == counts

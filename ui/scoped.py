@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from data_access import audit, campaign, hotline, inventory, ledger, mappings
-from data_access.auth import Identity, display_names
+from data_access.auth import Identity
 from data_access.backup import BackupReport, Manifest, default_backup_dir, list_backups, take_backup
 from data_access.database import DemoShare, LoadReport, remove_demo_cases
 from data_access.document_register import DocumentKind, Draft, Issued, issue, latest
@@ -32,6 +32,7 @@ from data_access.scope import Scope
 from metrics.analysis import AnalysisFacts, analysis_facts
 from metrics.brief import BriefFacts, brief_facts
 from metrics.campaign import campaign_table, screening_with
+from metrics.campaign_week import CityLetter, MatterDossier, city_letter, matter_dossier
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
 from metrics.distribution import rating_distribution
 from metrics.dossier import Lookup, find_case
@@ -47,6 +48,7 @@ from metrics.hotline import (
     notice_issued,
 )
 from metrics.ledger_draft import draft_reply_due
+from metrics.matter_domains import screened_by_domain
 from metrics.matters import MATTER_COLUMNS, matter_reports, repeat_matters
 from metrics.priority import priority_counties
 from metrics.request import CaseFilter, Period, TableRequest
@@ -139,6 +141,22 @@ class ScopedData:
     def return_supervision(self, actor: Identity, item_id: str, note: str) -> None:
         """退回."""
         ledger.send_back(runtime.get_engine(self.url), actor, item_id, note=note)
+
+    # 越级重复举报专项治理's documents (reports.campaign_docs): read fresh, like the campaign's steps
+    def campaign_letter(self, city_code: str, as_of: dt.date) -> CityLetter:
+        """A city's 交办函 at `as_of`: its matters not yet 案结事了 (OutOfScope for a city outside the viewer's region)."""
+        return city_letter(runtime.get_engine(self.url), city_code, as_of, scope=self.scope, settings=self.settings)
+
+    def matter_dossier(self, campaign_matter_id: str, as_of: dt.date) -> MatterDossier | None:
+        """A campaign matter's 一案一档 at `as_of` (None outside the scope or before its enrolment)."""
+        return matter_dossier(runtime.get_engine(self.url), campaign_matter_id, as_of, scope=self.scope,
+                              settings=self.settings)
+
+    def screened_by_domain(self, as_of: dt.date, parent: str | None) -> pd.DataFrame:
+        """形势分析: the matters screened at `as_of` under `parent` (None: the province) by domain of their latest report
+        (metrics.matter_domains, as the 形势分析报告 states them); the viewer's scope bounds `parent`."""
+        return screened_by_domain(runtime.get_engine(self.url), as_of, parent=parent or self.scope.code,
+                                  settings=self.settings)
 
     def case_dossier(self, term: str, as_of: dt.date) -> Lookup:
         """The case a 件号, 12388 来电编号 or 督办事项编号 names, if the viewer may see it (metrics.dossier.find_case):
@@ -445,10 +463,6 @@ class ScopedData:
 def scoped() -> ScopedData:
     """The data access of this run, limited to the viewer's scope."""
     from .view import current_view
-    def display_names(self) -> dict[str, str]:
-        """Every account's display name by username: where people read who did something, they read a name."""
-        return display_names(runtime.get_engine(self.url))
-
 
     return ScopedData(runtime.database_url(), runtime.data_version(), current_view().scope, runtime.settings())
 

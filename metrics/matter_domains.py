@@ -1,0 +1,59 @@
+"""形势分析: the screened repeat matters (越级重复举报积案, metrics.md "Repeat matters") by domain — each matter counted
+once, in the domain of its latest report (the report that also gives its county), in one statement the database runs.
+The 形势分析 page and the 形势分析报告 both read it (the report through metrics.analysis.AnalysisFacts)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import sqlalchemy as sa
+
+from data_access.engine import connect
+from data_access.enums import Category
+from data_access.schema import cases
+
+from .matters import MatterTier, binary_text, optional_case_columns, repeat_matters_query, trim_blanks
+from .settings import DEFAULT_SETTINGS, Settings
+
+DOMAIN_COLUMNS = ("domain", "matters", "reports", "serious", "share")
+
+
+def screened_by_domain(conn: sa.Engine | sa.Connection, as_of: dt.date, *, parent: str | None = None,
+                       settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """The matters screened (列入筛选) at the end of `as_of` whose latest report lies at or under `parent` (None: the
+    province), per domain of that latest report: matters, the reports they hold, how many are 突出 (tier serious) and
+    the domain's share of the matters; most matters first, then by domain. Columns DOMAIN_COLUMNS."""
+    with connect(conn) as c:
+        present = optional_case_columns(c)
+        if "matter_id" not in present:
+            return _typed(pd.DataFrame(columns=list(DOMAIN_COLUMNS)))
+        screening = repeat_matters_query(as_of, parent=parent, settings=settings, has_levels="received_level" in present)
+        screened = screening.order_by(None).subquery("screening")
+        chosen = sa.select(screened.c.matter).where(screened.c.screened == 1)
+        a = sa.bindparam("as_of", as_of, type_=sa.Date)
+        key = binary_text(sa.func.coalesce(sa.func.nullif(trim_blanks(cases.c.matter_id), ""), cases.c.case_id))
+        keyed = (sa.select(key.label("matter"), cases.c.received_date, cases.c.case_id, cases.c.domain)
+                 .where(cases.c.category == Category.ACCUSATION.value, cases.c.received_date <= a, key.in_(chosen))
+                 .subquery("keyed"))
+        recency = sa.func.row_number().over(partition_by=keyed.c.matter,
+                                            order_by=(keyed.c.received_date.desc(), binary_text(keyed.c.case_id).desc()))
+        ranked = sa.select(keyed.c.matter, keyed.c.domain, recency.label("recency")).subquery("ranked")
+        serious = sa.func.sum(sa.case((screened.c.tier == MatterTier.SERIOUS.value, 1), else_=0))
+        stmt = (sa.select(ranked.c.domain, sa.func.count().label("matters"), sa.func.sum(screened.c.reports).label("reports"),
+                          serious.label("serious"))
+                .select_from(ranked.join(screened, screened.c.matter == ranked.c.matter))
+                .where(ranked.c.recency == 1, screened.c.screened == 1)
+                .group_by(ranked.c.domain))
+        result = c.execute(stmt)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    total = int(frame["matters"].sum()) if not frame.empty else 0
+    frame["share"] = frame["matters"].astype("float64") / total if total else pd.Series(dtype="float64")
+    frame = frame.sort_values(["matters", "domain"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return _typed(frame[list(DOMAIN_COLUMNS)])
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts as integers (the MySQL family returns decimals for sums), the domain as text, the share as a float."""
+    out = frame.astype({"matters": "int64", "reports": "int64", "serious": "int64", "share": "float64"})
+    out["domain"] = out["domain"].astype(str)
+    return out
