@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from data_access import audit, campaign, hotline, inventory, ledger, mappings
-from data_access.auth import Identity
+from data_access.auth import Identity, display_names
 from data_access.backup import BackupReport, Manifest, default_backup_dir, list_backups, take_backup
 from data_access.database import DemoShare, LoadReport, remove_demo_cases
 from data_access.document_register import DocumentKind, Draft, Issued, issue, latest
@@ -444,6 +444,10 @@ class ScopedData:
         """The latest audit rows since `since`, newest first."""
         self._province_only("审计日志")
         return audit.recent(runtime.get_engine(self.url), limit, since=since)
+
+    def display_names(self) -> dict[str, str]:
+        """Every account's display name by username: where people read who did something, they read a name."""
+        return display_names(runtime.get_engine(self.url))
 
     @property
     def documents(self) -> DocumentSettings:
