@@ -21,7 +21,6 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from data_access.database import case_count
-from data_access.engine import make_engine
 from data_access.enums import Level
 from data_access.scope import WHOLE_PROVINCE
 from metrics import summary
@@ -29,22 +28,9 @@ from metrics.request import Period, TableRequest
 from metrics.settings import Settings
 from metrics.table import region_table
 
-from .common import (
-    BENCH_DIR,
-    BENCH_END,
-    MARIADB_ADMIN_URL,
-    PG_ADMIN_URL,
-    fmt_runs,
-    fresh_duckdb,
-    fresh_mariadb,
-    fresh_postgres,
-    load_demo_million,
-    mariadb_buffer_pool,
-    timed,
-)
+from .common import BENCH_END, add_database_arguments, fmt_runs, load_demo_million, run_on_engines, timed
 
 PERIOD = Period(BENCH_END - dt.timedelta(days=364), BENCH_END)
-NAME = "bench_fingerprint"
 KEPT = Settings(summary_check_seconds=3600)
 
 
@@ -86,43 +72,12 @@ def bench_engine(name: str, engine: sa.Engine, runs: int) -> None:
         summary.rebuild(conn, KEPT)
 
 
-def server_engine(admin_url: str) -> sa.Engine:
-    return make_engine(sa.make_url(admin_url).set(database=NAME).render_as_string(hide_password=False))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=5_000_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--engines", default="duckdb,postgresql,mariadb", help="comma-separated: duckdb, postgresql, mariadb")
-    parser.add_argument("--keep", action="store_true", help="leave the databases for a run with --reuse")
-    parser.add_argument("--reuse", action="store_true", help="use the databases a --keep run left")
+    add_database_arguments(parser, engines="duckdb,postgresql,mariadb")
     args = parser.parse_args()
-    engines = args.engines.split(",")
     print(f"{args.rows:,} demo cases, median of {args.runs}")
-    if "duckdb" in engines:
-        duck = make_engine(f"duckdb:///{BENCH_DIR / 'fingerprint.duckdb'}") if args.reuse else fresh_duckdb("fingerprint")
-        if not args.reuse:
-            load_demo_million(duck, args.rows)
-        bench_engine("duckdb", duck, args.runs)
-        duck.dispose()
-    for engine_name, admin_url, fresh in (("postgresql", PG_ADMIN_URL, fresh_postgres),
-                                          ("mariadb", MARIADB_ADMIN_URL, fresh_mariadb)):
-        if engine_name not in engines:
-            continue
-        if args.reuse:
-            engine, drop = server_engine(admin_url), None
-        else:
-            engine, drop = fresh(NAME)
-            load_demo_million(engine, args.rows)
-        try:
-            if engine_name == "mariadb":
-                print(f"mariadb: {mariadb_buffer_pool(engine)}")
-            bench_engine(engine_name, engine, args.runs)
-        finally:
-            engine.dispose()
-            if drop is not None and not args.keep:
-                drop()
+    run_on_engines(args, "fingerprint", load_demo_million, bench_engine)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ Loaded through the app's own bulk path (data_access.database.load_cases). Median
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -22,25 +21,11 @@ import sqlalchemy as sa
 
 from data_access import demo
 from data_access.database import ImportMode, case_count, county_frame, load_cases
-from data_access.engine import make_engine
 from data_access.validate import ValidatedCases
 from metrics.matters import repeat_matters
 
-from .common import (
-    BENCH_DIR,
-    BENCH_END,
-    BENCH_SEED,
-    MARIADB_ADMIN_URL,
-    PG_ADMIN_URL,
-    fmt_runs,
-    fresh_duckdb,
-    fresh_mariadb,
-    fresh_postgres,
-    mariadb_buffer_pool,
-    timed,
-)
+from .common import BENCH_END, BENCH_SEED, add_database_arguments, fmt_runs, run_on_engines, timed
 
-NAME = "bench_matters"
 HEAD_SHARE, REPEAT_SHARE, DECORATED_SHARE = 1 / 25, 0.12, 0.05
 LEVELS = ("central", "province", "city", "county", None)
 
@@ -87,38 +72,12 @@ def bench_engine(name: str, engine: sa.Engine, runs: int) -> None:
           f"(runs {fmt_runs(city_times)} s)")
 
 
-def open_database(engine_name: str, reuse: bool) -> tuple[sa.Engine, Callable[[], None] | None]:
-    """The engine's benchmark database, loaded unless `reuse`, and how to drop it (None: nothing to drop)."""
-    if engine_name == "duckdb":
-        path = BENCH_DIR / "matters.duckdb"
-        return (make_engine(f"duckdb:///{path}"), None) if reuse else (fresh_duckdb("matters"), None)
-    admin_url, fresh = {"postgresql": (PG_ADMIN_URL, fresh_postgres), "mariadb": (MARIADB_ADMIN_URL, fresh_mariadb)}[engine_name]
-    if reuse:
-        return make_engine(sa.make_url(admin_url).set(database=NAME).render_as_string(hide_password=False)), None
-    return fresh(NAME)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=5_000_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--engines", default="duckdb,postgresql", help="comma-separated: duckdb, postgresql, mariadb")
-    parser.add_argument("--keep", action="store_true", help="leave the databases for a run with --reuse")
-    parser.add_argument("--reuse", action="store_true", help="use the databases a --keep run left")
+    add_database_arguments(parser, engines="duckdb,postgresql")
     args = parser.parse_args()
     print(f"{args.rows:,} demo cases with matters, median of {args.runs}")
-    for engine_name in args.engines.split(","):
-        engine, drop = open_database(engine_name, args.reuse)
-        try:
-            if not args.reuse:
-                load_matters(engine, args.rows)
-            if engine_name == "mariadb":
-                print(f"mariadb: {mariadb_buffer_pool(engine)}")
-            bench_engine(engine_name, engine, args.runs)
-        finally:
-            engine.dispose()
-            if drop is not None and not args.keep:
-                drop()
+    run_on_engines(args, "matters", load_matters, bench_engine)
 
 
 if __name__ == "__main__":

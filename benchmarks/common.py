@@ -1,12 +1,13 @@
-"""Helpers shared by the benchmark scripts: timing, fresh databases, the 1M-case demo set."""
+"""Helpers shared by the benchmark scripts: timing, fresh databases, the 1M-case demo set, the kept-database runs."""
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -90,3 +91,44 @@ def mariadb_buffer_pool(engine: sa.Engine) -> str:
 def load_demo_million(engine: sa.Engine, n: int = 1_000_000) -> None:
     """Fill the case table with `n` demo cases ending BENCH_END."""
     load_demo(engine, n, BENCH_SEED, BENCH_END)
+
+
+def add_database_arguments(parser: argparse.ArgumentParser, engines: str) -> None:
+    """The options of a benchmark that loads N cases into a database per engine: --rows, --runs, --engines (default
+    `engines`), --keep and --reuse."""
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--engines", default=engines, help="comma-separated: duckdb, postgresql, mariadb")
+    parser.add_argument("--keep", action="store_true", help="leave the databases for a run with --reuse")
+    parser.add_argument("--reuse", action="store_true", help="use the databases a --keep run left")
+
+
+def open_bench_database(engine_name: str, name: str, reuse: bool) -> tuple[sa.Engine, Callable[[], None] | None]:
+    """The engine's benchmark database (data/bench/<name>.duckdb, or bench_<name> on the server): a fresh, initialised
+    one, or with `reuse` the one a --keep run left; and how to drop it (None: nothing to drop)."""
+    if engine_name == "duckdb":
+        path = BENCH_DIR / f"{name}.duckdb"
+        return (make_engine(f"duckdb:///{path}") if reuse else fresh_duckdb(name)), None
+    admin_url, fresh = {"postgresql": (PG_ADMIN_URL, fresh_postgres), "mariadb": (MARIADB_ADMIN_URL, fresh_mariadb)}[engine_name]
+    if reuse:
+        return make_engine(sa.make_url(admin_url).set(database=f"bench_{name}").render_as_string(hide_password=False)), None
+    return fresh(f"bench_{name}")
+
+
+def run_on_engines(args: argparse.Namespace, name: str, load: Callable[[sa.Engine, int], None],
+                   bench: Callable[[str, sa.Engine, int], None]) -> None:
+    """For each engine of args.engines: open its benchmark database `name`, `load` args.rows cases into it (unless
+    --reuse), `bench` it over args.runs, then drop it (unless --keep)."""
+    engine_names: Sequence[str] = args.engines.split(",")
+    for engine_name in engine_names:
+        engine, drop = open_bench_database(engine_name, name, args.reuse)
+        try:
+            if not args.reuse:
+                load(engine, args.rows)
+            if engine_name == "mariadb":
+                print(f"mariadb: {mariadb_buffer_pool(engine)}")
+            bench(engine_name, engine, args.runs)
+        finally:
+            engine.dispose()
+            if drop is not None and not args.keep:
+                drop()
