@@ -34,7 +34,7 @@ from .matters import KEY_BLANKS, binary_text, optional_case_columns, trim_blanks
 from .request import CaseFilter
 from .rules import effective_due
 from .settings import DEFAULT_SETTINGS, Settings
-from .warnings import Colour, _open_cases, yellow_limit
+from .warnings import Colour, open_cases_query, yellow_limit
 
 SEARCH_MAX_CHARS = 64  # the longest id any of the three tables stores
 
@@ -160,7 +160,7 @@ def case_warning(conn: sa.Connection, case_id: str, as_of: dt.date, *, scope: Sc
     received at `as_of`, not an accusation, outside `scope`): metrics.warnings' own statement of the open cases
     and their colours, narrowed to the case, so the dossier never decides 红/黄/绿 by a rule of its own."""
     y, at = yellow_limit(conn, as_of, settings)
-    stmt, _ = _open_cases(as_of, y, at, scope=scope, parent=None, filters=CaseFilter(), settings=settings)
+    stmt, _ = open_cases_query(as_of, y, at, scope=scope, parent=None, filters=CaseFilter(), settings=settings)
     row = conn.execute(stmt.where(cases.c.case_id == case_id)).first()
     return None if row is None else (Colour(row.colour), int(row.working_days_left))
 

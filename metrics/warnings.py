@@ -61,9 +61,10 @@ def yellow_limit(conn: sa.Connection, as_of: dt.date, settings: Settings = DEFAU
     return row.y, int(row.at)
 
 
-def _open_cases(as_of: dt.date, y: dt.date, at: int, *, scope: Scope, parent: str | None, filters: CaseFilter,
-                settings: Settings) -> tuple[sa.Select[Any], sa.Subquery]:
-    """Every open accusation case of the scope at `as_of` with its effective due date, colour and working days left."""
+def open_cases_query(as_of: dt.date, y: dt.date, at: int, *, scope: Scope, parent: str | None, filters: CaseFilter,
+                     settings: Settings) -> tuple[sa.Select[Any], sa.Subquery]:
+    """Every open accusation case of the scope at `as_of` with its effective due date, colour and working days left
+    (`y`, `at`: yellow_limit's answer for `as_of`), and the region map it joins (to group by a level)."""
     rmap, w = region_map(), workday_counts()
     a = sa.bindparam("as_of", as_of, type_=sa.Date)
     limit = sa.bindparam("yellow_until", y, type_=sa.Date)
@@ -88,7 +89,7 @@ def deadline_warnings(conn: sa.Engine | sa.Connection, as_of: dt.date, *, scope:
     `supervised` marks the cases 已挂账 (metrics.caselists.under_supervision)."""
     with connect(conn) as c:
         y, at = yellow_limit(c, as_of, settings)
-        stmt, _ = _open_cases(as_of, y, at, scope=scope, parent=parent, filters=filters, settings=settings)
+        stmt, _ = open_cases_query(as_of, y, at, scope=scope, parent=parent, filters=filters, settings=settings)
         inner = stmt.subquery("warned")
         query = (sa.select(inner, supervision_flag(inner.c.case_id, has_ledger(c))).where(inner.c.colour.in_(colours))
                  .order_by(inner.c.due_date, inner.c.case_id))
@@ -104,7 +105,7 @@ def warning_counts(conn: sa.Engine | sa.Connection, as_of: dt.date, level: Level
     green, open — grouped by the database; regions without open cases are absent."""
     with connect(conn) as c:
         y, at = yellow_limit(c, as_of, settings)
-        stmt, rmap = _open_cases(as_of, y, at, scope=scope, parent=parent, filters=filters, settings=settings)
+        stmt, rmap = open_cases_query(as_of, y, at, scope=scope, parent=parent, filters=filters, settings=settings)
         key = group_key(rmap, level).label("code")
         inner = stmt.add_columns(key).subquery("warned")
         counts = [sa.func.sum(sa.case((inner.c.colour == colour, 1), else_=0)).label(colour) for colour in COLOUR_ORDER]
