@@ -83,13 +83,17 @@ def region_section(view: View, data: ScopedData, regions: RegionTree, as_of: dt.
     child = level.child() or level
     table = data.campaign_table(child, as_of, parent=view.root)
     table = table.assign(name=table["code"].map(regions.name))
-    st.subheader(f"各{child.label}情况")
-    shown = table.assign(assigned_rate=table["assigned_rate"] * 100, resolved_rate=table["resolved_rate"] * 100)
-    show_table(shown[list(REGION_LABELS)].rename(columns=REGION_LABELS), hide_index=True, width="stretch",
-               column_config={"每百件积案": st.column_config.NumberColumn(format="%.2f"),
-                              "包案率": st.column_config.NumberColumn(format="%.1f%%"),
-                              "化解率": st.column_config.NumberColumn(format="%.1f%%")})
-    with guarded("积案分布图"):
+    left, right = st.columns(2, gap="large")  # the map's zoom fits a half-width column (ui.maps)
+    with left:
+        st.subheader(f"各{child.label}情况")
+        shown = table.assign(assigned_rate=table["assigned_rate"] * 100, resolved_rate=table["resolved_rate"] * 100)
+        show_table(shown[list(REGION_LABELS)].rename(columns=REGION_LABELS), hide_index=True, width="stretch",
+                   height=min(40 + 35 * len(shown), 620),
+                   column_config={"每百件积案": st.column_config.NumberColumn(format="%.2f"),
+                                  "包案率": st.column_config.NumberColumn(format="%.1f%%"),
+                                  "化解率": st.column_config.NumberColumn(format="%.1f%%")})
+    with right, guarded("积案分布图"):
+        st.subheader("积案分布图")
         counties = data.campaign_table(Level.COUNTY, as_of, parent=view.root)
         counties = counties.assign(name=counties["code"].map(regions.name))
         region_map(view.province, Level.COUNTY, counties, PER_100, key="matters_map", height=520, width="half")
