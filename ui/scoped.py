@@ -232,11 +232,11 @@ class ScopedData:
 
     def record_matter_relapses(self, actor: Identity, as_of: dt.date) -> list[str]:
         """反弹: every campaign matter in the actor's region with a report the campaign has not seen at `as_of`,
-        recorded (each its own step); the ids recorded. Nothing is read or written when none has one."""
-        engine, screening = runtime.get_engine(self.url), screening_with(self.settings)
-        if not campaign.find_relapses(engine, self.scope, as_of, screening):
+        recorded (each its own step); the ids recorded. Whether there is any is cached by data version (a page run
+        reads the screening of the campaign's matters once per import or step, not on every rerun)."""
+        if not _relapses_found(self.url, self.version, as_of, self.scope, self.settings):
             return []
-        return campaign.record_relapses(engine, actor, as_of, screening)
+        return campaign.record_relapses(runtime.get_engine(self.url), actor, as_of, screening_with(self.settings))
 
     # 12388: a month holds a few hundred complaints, so these read uncached and a step shows at once
     def hotline_counts(self, month: str, level: Level, parent: str | None = None) -> pd.DataFrame:
@@ -550,6 +550,11 @@ def _weekly(url: str, version: str, as_of: dt.date, filters: CaseFilter, scope: 
 def _repeat_matters(url: str, version: str, as_of: dt.date, scope: Scope, settings: Settings) -> pd.DataFrame:
     found = repeat_matters(runtime.get_engine(url), as_of, parent=scope.code, settings=settings)
     return pd.DataFrame([m.as_record() for m in found], columns=list(MATTER_COLUMNS))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _relapses_found(url: str, version: str, as_of: dt.date, scope: Scope, settings: Settings) -> bool:
+    return bool(campaign.find_relapses(runtime.get_engine(url), scope, as_of, screening_with(settings)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
