@@ -52,6 +52,12 @@ def _day(value: object) -> str:
     return "—" if pd.isna(stamp) else stamp.date().isoformat()
 
 
+def _moment(value: object) -> str:
+    """A step's moment as YYYY-MM-DD HH:MM ('—' when empty)."""
+    stamp = pd.Timestamp(str(value)) if value is not None and value == value else pd.NaT
+    return "—" if pd.isna(stamp) else stamp.strftime("%Y-%m-%d %H:%M")
+
+
 def letter_subject(letter: CityLetter) -> str:
     """What the register files the letter under: campaign/<city>/<as-of> (the same when issued again)."""
     return f"campaign/{letter.city_code}/{letter.as_of.isoformat()}"
@@ -130,7 +136,7 @@ def build_dossier(dossier: MatterDossier, documents: DocumentSettings = DEFAULT_
     if notes.empty:
         doc.paragraph(NONE)
     else:
-        doc.table(["日期", "类别", "内容"], [[_day(r.written_at), _label(Step, r.kind), str(r.note)]
+        doc.table(["时间", "类别", "内容"], [[_moment(r.written_at), _label(Step, r.kind), str(r.note)]
                                            for r in notes.itertuples()], unbroken=(0,))
     doc.heading("六、督办事项")
     items = dossier.items
@@ -173,8 +179,8 @@ def _steps(doc: OfficialDocument, dossier: MatterDossier) -> None:
     if steps.empty:
         doc.paragraph(NONE)
         return
-    doc.table(["日期", "步骤", "办理后状态", "说明"],
-              [[_day(r.at), _label(Step, r.action), _label(State, r.to_state), str(r.detail)] for r in steps.itertuples()],
+    doc.table(["时间", "步骤", "办理后状态", "说明"],
+              [[_moment(r.at), _label(Step, r.action), _label(State, r.to_state), str(r.detail)] for r in steps.itertuples()],
               unbroken=(0,))
 
 

@@ -336,7 +336,7 @@ class OfficialDocument:
               size: float = TABLE_PT, fill: bool = False, min_height_pt: float | None = None) -> Table:
         """A grid table in 仿宋 (五号 by default): columns as wide as their content (the `unbroken` columns, such as
         case ids, never wrap; with `fill` the last column takes the rest of the 版心, a form to write into), the
-        header row repeated on every page, no row split across pages, the last rows kept together, numbers
+        header row repeated on every page, no row split across pages, the first two and the last rows kept together, numbers
         right-aligned; rows at least `min_height_pt` high when given."""
         widths = _column_widths(header, rows, unbroken, size)
         if fill:
@@ -362,7 +362,9 @@ class OfficialDocument:
                 _set(row._tr.get_or_add_trPr(), "w:trHeight", val=str(round(min_height_pt * 20)), hRule="atLeast")
             if r == 0:
                 _set(row._tr.get_or_add_trPr(), "w:tblHeader")
-            keep = r == 0 or r >= len(rows) + 1 - KEEP_LAST_ROWS and r < len(rows)
+            # the header and the first row go on with the second (a table that starts at the foot of a page moves
+            # over rather than leaving one row there), and the last rows stay together
+            keep = r == 0 or r == 1 < len(rows) or r >= len(rows) + 1 - KEEP_LAST_ROWS and r < len(rows)
             for c, value in enumerate(values):
                 cell = row.cells[c]
                 cell.width = Emu(round(widths[c] * 12700))

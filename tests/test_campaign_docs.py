@@ -98,8 +98,8 @@ def test_the_dossier_of_a_matter(db: sa.Engine) -> None:
         ["1", "M-REN-0", "2023-05-04", "县纪委监委", "来信", "教育医疗", "2023-05-04", "否"],
         ["2", "M-REN-1", "2023-11-06", "市纪委监委", "来访", "教育医疗", "2023-11-06", "否"],
         ["3", "M-REN-2", "2024-02-01", "省纪委监委", "网络", "教育医疗", "2024-02-01", "否"]]
-    assert [row[0] for row in table_rows(content, "日期", "步骤")][:5] == ["2024-03-04", "2024-03-05", "2024-03-24", "2024-04-03",
-                                                                 "2024-07-02"]
+    assert [row[0] for row in table_rows(content, "时间", "步骤")] == [
+        "2024-03-04 09:00", "2024-03-05 09:00", "2024-03-24 09:00", "2024-04-03 15:00", "2024-07-02 10:00"]
     assert "变更包案领导 济宁市纪委副书记李某某" in body and "已逐项答复，所涉问题整改到位" in body
     assert table_rows(content, "件号") == [["M-REN-2", "重复举报事项久拖未决，请说明原因", "发函督办", "2024-07-10", "挂账"]]
     assert dossier_name(dossier) == "一案一档_M-REN_2024-07-03.docx"
@@ -119,7 +119,7 @@ def test_a_progress_note_is_in_the_dossier(db: sa.Engine) -> None:
     campaign.note_progress(db, WEISHAN_COUNTY, row_id, note="已召开专班会议，核查 2 项问题", now=dt.datetime(2024, 4, 12, 9))
     dossier = matter_dossier(db, row_id, dt.date(2024, 4, 12), scope=Scope(WEISHAN))
     assert dossier is not None
-    assert table_rows(build_dossier(dossier), "日期", "类别") == [["2024-04-12", "进展", "已召开专班会议，核查 2 项问题"]]
+    assert table_rows(build_dossier(dossier), "时间", "类别") == [["2024-04-12 09:00", "进展", "已召开专班会议，核查 2 项问题"]]
 
 
 

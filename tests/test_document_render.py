@@ -6,7 +6,8 @@ Checked on each: the 发文机关标志 is red, every page carries its number as
 characters holds 28 of them, no table row stands alone on a page, the 署名 is centred over the 成文日期 four
 characters in from the right and shares its page with body text, the title breaks only between its phrases, and
 the file's properties name the issuing office. Kinds: the 12388 pack (the summary, the city 通报 with the longest
-来电清单, a point-to-point 通报), the weekly 通报, the 形势分析报告 and the 督办通知单.
+来电清单, a point-to-point 通报), the weekly 通报, the 形势分析报告, the 督办通知单, and the 专项治理's 交办函 to a
+city and a matter's 一案一档.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import io
 import re
 import shutil
 import subprocess
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,14 +26,18 @@ import docx
 import pytest
 import sqlalchemy as sa
 
-from data_access import audit
+from data_access import audit, campaign
+from data_access.auth import Identity, Role
 from data_access.database import init_database, load_demo
 from data_access.document_register import issue
 from data_access.engine import make_engine
 from data_access.hotline_settings import DEFAULT_HOTLINE_SETTINGS
 from data_access.scope import WHOLE_PROVINCE
 from metrics.analysis import analysis_facts
+from metrics.campaign import read_matters
+from metrics.campaign_week import CityLetter, MatterDossier, city_letter, matter_dossier
 from metrics.hotline import monthly_facts
+from metrics.matters import repeat_matters
 from metrics.request import Period
 from metrics.weekly import weekly_report
 from presentation.bulletin import bulletin_draft, bulletin_title_parts
@@ -40,6 +46,7 @@ from presentation.format import cn_date
 from presentation.situation import report_draft, report_title_parts
 from reports.analysis_report import build_analysis_report
 from reports.bulletin_doc import build_bulletin_document
+from reports.campaign_docs import LETTER_TITLE, build_dossier, build_letter, letter_draft
 from reports.docx_form import TEXT_WIDTH_PT, TITLE_PT, em_width, title_lines
 from reports.monthly import (
     city_notice_title_parts,
@@ -56,6 +63,8 @@ pytestmark = pytest.mark.skipif(shutil.which("soffice") is None or shutil.which(
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "documents"
 END, DATED = dt.date(2026, 11, 20), dt.date(2026, 12, 7)
+CAMPAIGN_DAY = dt.date(2026, 11, 16)  # the 专项治理's matters enrolled, assigned and noted on
+DOSSIER_TITLE = ("越级重复举报专项治理", "一案一档")
 PT_PER_MM = 72 / 25.4
 LEFT_PT, RIGHT_PT = 28 * PT_PER_MM, (210 - 26) * PT_PER_MM  # the 版心's edges on the page
 BODY_CHAR_PT = 16 - 0.4  # a body character: 三号, condensed 0.4 pt
@@ -138,7 +147,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
     yield from demo_province(tmp_path_factory.mktemp("documents"))
 
 
-KINDS = ("summary", "city", "county", "weekly", "analysis", "notice")
+KINDS = ("summary", "city", "county", "weekly", "analysis", "notice", "letter", "dossier")
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +187,35 @@ def documents(engine: sa.Engine, tmp_path_factory: pytest.TempPathFactory) -> di
                          "整改措施；对承办人员履职情况一并核查，于反馈时说明。", method="letter", opened_on=dt.date(2026, 12, 4),
                          reply_due=settings.reply_due(DATED), issued_on=DATED, copy_to=("济宁市纪委监委",))
     out["notice"] = render("notice", build_notice(notice), ("督办通知单",), issuer, DATED, work)
+    letter, dossier = campaign_documents(engine)
+    due = settings.reply_due(DATED)
+    (numbered,), _ = issue(engine, audit.PROGRAM_ACTOR, [letter_draft(letter, settings, "全省", due)], DATED)
+    out["letter"] = render("letter", build_letter(letter, settings, Issuance(DATED, numbered.number, due)), LETTER_TITLE,
+                           issuer, DATED, work)
+    out["dossier"] = render("dossier", build_dossier(dossier, settings, dated=DATED), DOSSIER_TITLE, issuer, DATED, work)
     return out
+
+
+def campaign_documents(engine: sa.Engine) -> tuple[CityLetter, MatterDossier]:
+    """The 专项治理 of the demo city with the most screened matters at CAMPAIGN_DAY: all of them enrolled by the province,
+    the first assigned by the city and noted on by its county; that city's 交办函 and the first matter's 一案一档."""
+    screened = [m for m in repeat_matters(engine, CAMPAIGN_DAY) if m.screened]
+    city = Counter(m.county_code[:4] + "00" for m in screened).most_common(1)[0][0]
+    mine = [m for m in screened if m.county_code.startswith(city[:4])]
+    at = dt.datetime.combine(CAMPAIGN_DAY, dt.time(9))
+    province = Identity("sheng", Role.PROVINCE, None, "省纪委监委信访室")
+    ids = campaign.enrol_batch(engine, province, [m.matter for m in mine], deadline=dt.date(2026, 12, 31), as_of=CAMPAIGN_DAY,
+                               screening=read_matters, now=at).ids
+    first = mine[0]
+    campaign.assign(engine, Identity("city", Role.CITY, city, "市纪委监委"), ids[first.matter], leader_name="王某某",
+                    leader_post="区纪委书记", team="区纪委信访室、案件监督管理室、第一监督检查室",
+                    plan="逐项核查反映问题，当面答复举报所涉单位负责人，两个月内化解到位", now=at + dt.timedelta(hours=1))
+    campaign.note_progress(engine, Identity("county", Role.COUNTY, first.county_code, "县纪委监委"), ids[first.matter],
+                           note="已召开专班会议，逐项核查反映问题，约谈有关单位负责人", now=at + dt.timedelta(days=1))
+    letter = city_letter(engine, city, CAMPAIGN_DAY + dt.timedelta(days=1), scope=WHOLE_PROVINCE)
+    dossier = matter_dossier(engine, ids[first.matter], CAMPAIGN_DAY + dt.timedelta(days=1), scope=WHOLE_PROVINCE)
+    assert dossier is not None and len(letter.matters) == len(mine)
+    return letter, dossier
 
 
 @pytest.fixture(params=KINDS)
