@@ -16,13 +16,14 @@ from data_access import campaign, ledger
 from data_access.auth import OutOfScope
 from data_access.document_register import issue
 from data_access.scope import WHOLE_PROVINCE, Scope
-from metrics.campaign_week import NotACity, city_letter, matter_dossier
+from metrics.campaign_week import DOSSIER_REPORT_COLUMNS, NotACity, city_letter, matter_dossier
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, Issuance
 from reports import cli as reports_cli
 from reports.campaign_docs import build_dossier, build_letter, dossier_name, letter_draft, letter_name
 from tests import test_campaign
 from tests.test_campaign import JINAN_CITY, JINING, JINING_CITY, PROVINCE, RENCHENG, SCREENING, WEISHAN, WEISHAN_COUNTY
 from tests.test_campaign_week import run_campaign
+from tests.test_metrics_edges import CASE_LIST_ALLOWED
 from tests.test_monthly_pack import url_of
 
 db = test_campaign.db  # its matters' reports, the campaign's tables emptied
@@ -141,3 +142,8 @@ def test_the_command_line_writes_both(db: sa.Engine, tmp_path: Path, capsys: pyt
     assert "事项编号M-REN，承办单位济宁市任城区" in body and "现状态为“已化解”" in body
     assert reports_cli.main(["matter-dossier", "--matter", "M-TWO", *common], out=io.StringIO()) == 2
     assert "未纳入专项治理" in capsys.readouterr().err
+
+
+def test_the_dossiers_report_list_shows_only_what_a_case_list_may() -> None:
+    """The 一案一档's reports carry the case lists' allowed columns (tests/test_metrics_edges.py), no reporter identity."""
+    assert set(DOSSIER_REPORT_COLUMNS) <= CASE_LIST_ALLOWED
