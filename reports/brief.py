@@ -139,7 +139,8 @@ def _county_map(ax: Axes, facts: BriefFacts) -> None:
     lats = [y for ring, _ in shapes for _, y in ring]
     ax.set_aspect(1 / math.cos(math.radians((min(lats) + max(lats)) / 2)))
     handles = [Patch(facecolor=_colour(rgb), label=text) for rgb, text in legend_bins(counties, measure)]
-    handles.append(Patch(facecolor=_colour(NO_DATA_RGB), label="无应办结件"))
+    if counties[RANKING_METRIC].isna().any():
+        handles.append(Patch(facecolor=_colour(NO_DATA_RGB), label="无应办结件"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=2, fontsize=7.5, frameon=False,
               title="颜色越深越需关注", title_fontsize=7.5)
 
@@ -151,7 +152,7 @@ def _ranking(ax: Axes, facts: BriefFacts) -> None:
         ax.set_axis_off()
         ax.text(0.5, 0.5, "县级无下级单位排名", ha="center", va="center", fontsize=11, color=GREY, transform=ax.transAxes)
         return
-    ax.set_title(f"各{facts.unit_level.label}{label}排名", fontsize=11, fontweight="bold", color=INK, loc="left")
+    ax.set_title(f"各{facts.unit_level.label}{label}排名", fontsize=11, fontweight="bold", color=INK, loc="right")
     units = facts.units
     ys = range(len(units))
     bars = ax.barh(list(ys), units[RANKING_METRIC].fillna(0), height=0.7,
@@ -209,7 +210,7 @@ def brief_figure(facts: BriefFacts) -> Figure:
         _header(fig, facts)
         _kpi_cards(fig, facts)
         _warning_strip(fig, facts)
-        _county_map(fig.add_axes((0.04, 0.27, 0.56, 0.38)), facts)
+        _county_map(fig.add_axes((0.04, 0.31, 0.56, 0.34)), facts)
         _ranking(fig.add_axes((0.73, 0.3, 0.24, 0.35)), facts)
         _priority_list(fig.add_axes((0.05, 0.04, 0.9, 0.17)), facts)
         _footer(fig)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Text
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -28,7 +30,8 @@ from metrics.table import region_table
 from metrics.warnings import warning_counts
 from presentation.format import fmt_value
 from reports import cli as reports_cli
-from reports.brief import PDF, PNG, PNG_DPI, brief_bytes
+from reports.brief import PDF, PNG, PNG_DPI, brief_bytes, brief_figure
+from reports.charts import cjk_style
 from tests.test_pages import APP, H1, H1_PARAMS, TIMEOUT, golden_url, metrics_shown  # noqa: F401 (golden_url: a fixture)
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
@@ -122,6 +125,23 @@ def test_the_png_is_a4_at_its_resolution(province_facts: BriefFacts) -> None:
     image = Image.open(io.BytesIO(brief_bytes(province_facts, PNG)))
     assert image.format == "PNG" and image.size == A4_PX
     assert A4_PX == (int(210 / 25.4 * PNG_DPI), int(297 / 25.4 * PNG_DPI))
+
+
+@pytest.mark.parametrize("scope", [WHOLE_PROVINCE, Scope(JINING), Scope(RENCHENG)], ids=["province", "city", "county"])
+def test_every_text_lies_inside_the_page(golden_url: str, scope: Scope) -> None:  # noqa: F811
+    facts = brief_facts(sa.create_engine(golden_url), H1, scope=scope)
+    with cjk_style():
+        fig = brief_figure(facts)
+        canvas = FigureCanvasAgg(fig)  # the renderer the PNG is drawn by
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        page = fig.bbox
+        hidden = {id(label) for ax in fig.axes if not ax.axison  # the tick labels of an axes drawn without axes
+                  for axis in (ax.xaxis, ax.yaxis) for label in axis.get_ticklabels(which="both")}
+        for text in fig.findobj(Text):
+            if text.get_visible() and text.get_text() and id(text) not in hidden:
+                box = text.get_window_extent(renderer)
+                assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1, text.get_text()
 
 
 def test_a_county_brief_has_no_ranking_and_names_no_other_county(golden_url: str, tmp_path: Path) -> None:  # noqa: F811
