@@ -162,11 +162,12 @@ def report_rows(reports: pd.DataFrame, regions: RegionTree) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["时间", "环节", "内容"])
 
 
-def step_rows(history: pd.DataFrame) -> pd.DataFrame:
-    """The campaign's steps as timeline rows."""
+def step_rows(history: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """The campaign's steps as timeline rows, who took each by display name."""
     return pd.DataFrame({"时间": pd.to_datetime(history["at"]).dt.strftime("%Y-%m-%d %H:%M"),
                          "环节": history["action"].map(lambda v: Step(v).label),
-                         "内容": history["username"] + "：" + history["detail"]}, columns=["时间", "环节", "内容"])
+                         "内容": history["username"].map(lambda u: names.get(u, u)) + "：" + history["detail"]},
+                        columns=["时间", "环节", "内容"])
 
 
 def matter_panel(data: ScopedData, identity: Identity, key: str, row: pd.Series | None, regions: RegionTree,
@@ -180,7 +181,8 @@ def matter_panel(data: ScopedData, identity: Identity, key: str, row: pd.Series 
         st.caption(f"当前状态：{State(row['state']).label}　限期 {row['deadline']} 办结"
                    f"{'（已超期）' if row['overdue'] else ''}　{row['mode']}，{row['enrolled_on']} 纳入")
     history = data.matter_history(row["id"]) if row is not None else pd.DataFrame(columns=["at", "action", "username", "detail"])
-    timeline = pd.concat([report_rows(reports, regions), step_rows(history)], ignore_index=True)
+    names = data.display_names()  # people are named as they are called, never by their username
+    timeline = pd.concat([report_rows(reports, regions), step_rows(history, names)], ignore_index=True)
     st.markdown("**时间线**")
     show_table(timeline, hide_index=True, width="stretch")
     if row is None:
@@ -188,13 +190,16 @@ def matter_panel(data: ScopedData, identity: Identity, key: str, row: pd.Series 
     plans = data.matter_assignments(row["id"])
     if not plans.empty:
         st.markdown("**包案记录**（最后一条为现行）")
-        show_table(plans[["seq", "leader_name", "leader_post", "team", "plan", "set_by", "set_at"]].rename(columns={
+        show_table(plans.assign(set_by=plans["set_by"].map(lambda u: names.get(u, u)))[
+            ["seq", "leader_name", "leader_post", "team", "plan", "set_by", "set_at"]].rename(columns={
             "seq": "序号", "leader_name": "包案领导", "leader_post": "职务", "team": "工作专班", "plan": "化解方案",
             "set_by": "设定人", "set_at": "时间"}), hide_index=True, width="stretch")
     notes = data.matter_notes(row["id"])
     if not notes.empty:
         st.markdown("**进展与化解情况**")
-        show_table(notes.assign(kind=notes["kind"].map(lambda v: Step(v).label))[["kind", "note", "written_by", "written_at"]]
+        show_table(notes.assign(kind=notes["kind"].map(lambda v: Step(v).label),
+                                written_by=notes["written_by"].map(lambda u: names.get(u, u)))[
+            ["kind", "note", "written_by", "written_at"]]
                    .rename(columns={"kind": "类别", "note": "内容", "written_by": "填写人", "written_at": "时间"}),
                    hide_index=True, width="stretch")
     step_forms(data, identity, row, plans, as_of)
