@@ -86,6 +86,10 @@ ALLOWED_ATTRIBUTES: dict[str, str] = {
     r"^Help for .+$|^Help$": "st.* help= tooltips' icon (Streamlit's aria-label)",
     r"^(?:year|month|day), .+$": "st.date_input's three fields (Streamlit 1.67's segmented date field)",
     r"^Choose date$": "st.date_input's calendar button",
+    r"^Choose date, .+$|^(?:Next|Previous) month$|^Use arrow keys to navigate dates\. Enter to select\. Escape to close\.$":
+        "st.date_input's calendar: its dialog, month buttons and keyboard hint (the days and months are Chinese: "
+        "Chromium's zh-CN locale)",
+    r"^\d+ options? available\.$": "st.selectbox's live region, read out when its list opens",
     r"^Open$": "st.selectbox / st.multiselect's dropdown arrow",
     r"^(?:Sidebar|Collapse sidebar|Expand sidebar|App pages|Main menu)$": "Streamlit's frame",
     r"^file upload$": "st.file_uploader's hidden input (its drawn text is Chinese: ui/style.uploader_css)",
@@ -130,7 +134,7 @@ def test_allow_list_reads_words_as_meant() -> None:
 # --------------------------------------------------------------------------------------------
 
 _READ_SCREEN = """(codeSelector) => {
-  const root = document.querySelector('[data-testid=stApp]');
+  const root = document.body;  // popovers (a calendar, a dropdown) are drawn outside stApp
   const drawn = e => e.checkVisibility({visibilityProperty: true});
   const where = e => (e.closest('[data-testid]') || e).getAttribute('data-testid') || e.tagName;
   const texts = [], screenReader = [];
