@@ -5,7 +5,7 @@ st.altair_chart.
 """
 from __future__ import annotations
 
-from typing import TypeVar, assert_never
+from typing import Any, TypeVar, assert_never
 
 import altair as alt
 import pandas as pd
@@ -102,7 +102,7 @@ def ranking_chart(frame: pd.DataFrame, metric_id: str, parent_value: float | Non
     base = alt.Chart(data).encode(
         y=alt.Y("name:N", sort=list(data["name"]), title=None),
         x=alt.X(f"{metric_id}:Q", title=m.label, axis=axis, scale=alt.Scale(domain=[0, top * 1.14], nice=False)))
-    colour = alt.condition(pick, alt.value(BLUE), alt.value(GREY))
+    colour: Any = alt.condition(pick, alt.value(BLUE), alt.value(GREY))  # or a when-chain: a different Altair type
     if ranks:  # an unranked unit stays grey, picked or not
         colour = alt.when(~alt.datum.ranked).then(alt.value(GREY)).when(pick).then(alt.value(BLUE)).otherwise(
             alt.value(GREY))
