@@ -274,7 +274,8 @@ document_numbers = sa.Table(
     sa.Column("series", sa.String(64), nullable=False),  # the pattern it was numbered in: 鲁纪信督〔{year}〕{seq}号
     sa.Column("year", sa.Integer, nullable=False, quote=True),  # the 成文日期's year
     sa.Column("seq", sa.Integer, nullable=False),  # 1, 2, ... within series and year
-    sa.Column("kind", sa.String(16), nullable=False),  # weekly | hotline_city | hotline_county | hotline_summary | notice | analysis | campaign_letter
+    # weekly | hotline_city | hotline_county | hotline_summary | notice | analysis | campaign_letter
+    sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("subject", sa.String(64), nullable=False),  # what it is about, kept by a re-issue: 2026-10/370800, an item id
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("recipient", sa.String(200), nullable=False),  # 主送
