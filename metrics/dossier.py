@@ -5,7 +5,7 @@ the viewer's scope.
 the case is read: a case (or a call or item pointing at one) outside the scope answers FORBIDDEN and nothing else,
 an unknown number NOT_FOUND. A found case comes with its dates, its deadline colour (case_warning: the
 statement of metrics.warnings itself), its 督办 items and their steps, the 12388 calls about it, and the other reports of its
-matter key (metrics.matters' key: the trimmed matter_id, else the case_id) within the scope. No reporter identity:
+matter at the as-of date (metrics.matters.matter_reports, the spec's "Repeat matters" keying) within the scope. No reporter identity:
 the case table holds none, and the calls are read without the officials' free text fields beyond the answers.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ from data_access.schema import (
 )
 from data_access.scope import Scope, case_in_scope, require_scope
 
-from .matters import KEY_BLANKS, binary_text, optional_case_columns, trim_blanks
+from .matters import KEY_BLANKS, matter_reports
 from .request import CaseFilter
 from .rules import effective_due
 from .settings import DEFAULT_SETTINGS, Settings
@@ -175,7 +175,7 @@ def _dossier(conn: sa.Connection, row: dict[str, Any], matched_by: MatchedBy, as
     except ValueError:  # an as-of date outside the working-day calendar: no colour rather than a wrong one
         warning = None
     items, steps = _items(conn, case_id, scope)
-    key, matter = _matter_reports(conn, row, scope)
+    key, matter = _matter_reports(conn, row, as_of, scope)
     return Dossier(case=row, matched_by=matched_by, as_of=as_of, colour=warning[0] if warning else None,
                    working_days_left=warning[1] if warning else None, items=items, steps=steps,
                    calls=_calls(conn, case_id, scope), matter_key=key, matter_reports=matter)
@@ -209,20 +209,24 @@ def _calls(conn: sa.Connection, case_id: str, scope: Scope) -> pd.DataFrame:
                   .order_by(h.c.received_date, h.c.complaint_id), CALL_COLUMNS)
 
 
-def _matter_reports(conn: sa.Connection, row: dict[str, Any], scope: Scope) -> tuple[str | None, pd.DataFrame]:
-    """The case's matter key (its trimmed matter_id, else its case id) and the other reports in `scope` sharing
-    it, oldest first — (None, empty) when no other report shares it or the case table has no matter_id."""
+def _matter_reports(conn: sa.Connection, row: dict[str, Any], as_of: dt.date,
+                    scope: Scope) -> tuple[str | None, pd.DataFrame]:
+    """The case's matter key at `as_of` and its other reports in `scope` (metrics.matters.matter_reports: the
+    screening's keying, accusations received by `as_of`, closed and disputed as at `as_of`), oldest first — (None,
+    empty) when the case is in no matter at `as_of` or no other report of it lies in `scope`."""
     empty = pd.DataFrame(columns=list(MATTER_COLUMNS))
-    if "matter_id" not in optional_case_columns(conn):
-        return None, empty
     key = str(row.get("matter_id") or "").strip(KEY_BLANKS) or str(row["case_id"])
-    wanted = binary_text(sa.literal(key, sa.String()))
+    reports = matter_reports(conn, key, as_of)
+    if row["case_id"] not in set(reports["case_id"]):  # another category, or received after as_of: in no matter
+        return None, empty
+    others = reports[reports["case_id"] != row["case_id"]]
+    if others.empty:
+        return None, empty
     county = regions.alias("county")
-    stmt = (sa.select(cases.c.case_id, cases.c.county_code, county.c.name.label("county_name"), cases.c.received_date,
-                      cases.c.channel, cases.c.closed_date, cases.c.disputed)
-            .select_from(cases.join(county, county.c.code == cases.c.county_code))
-            .where(sa.or_(binary_text(trim_blanks(cases.c.matter_id)) == wanted, binary_text(cases.c.case_id) == wanted),
-                   cases.c.case_id != row["case_id"], case_in_scope(cases.c.county_code, scope))
-            .order_by(cases.c.received_date, cases.c.case_id))
-    reports = _frame(conn, stmt, MATTER_COLUMNS)
-    return (key, reports) if not reports.empty else (None, empty)
+    named = {r.case_id: r.name for r in conn.execute(
+        sa.select(cases.c.case_id, county.c.name).select_from(cases.join(county, county.c.code == cases.c.county_code))
+        .where(cases.c.case_id.in_(list(others["case_id"])), case_in_scope(cases.c.county_code, scope)))}
+    shown = others[others["case_id"].isin(list(named))].assign(county_name=lambda f: f["case_id"].map(named))
+    if shown.empty:
+        return None, empty
+    return key, shown[list(MATTER_COLUMNS)].reset_index(drop=True)

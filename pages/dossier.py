@@ -167,7 +167,8 @@ def matter(d: Dossier) -> None:
         return
     r = d.matter_reports
     st.subheader(f"同一事项的其他举报（事项 {plain_markdown(d.matter_key)}，{len(r)} 件）")
-    st.caption("按事项编号归并（去掉首尾空白）；只列本级管辖范围内的举报。")
+    st.caption("按事项编号归并（去掉首尾空白；未填的以件号为事项编号），与越级重复举报筛选口径一致：只计截止日期前收到的检举控告类举报，"
+               "办结情况截至截止日期；只列本级管辖范围内的举报。")
     st.table(pd.DataFrame({
         "件号": [text(v) for v in r["case_id"]],
         "县（市、区）": [text(v) for v in r["county_name"]],

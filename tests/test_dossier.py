@@ -115,6 +115,41 @@ def test_found_by_item_number_and_colours(db: dict) -> None:
     assert done is not None and done.colour is None and done.items.empty and done.calls.empty
 
 
+def test_matter_reports_follow_the_screenings_keying(engine: sa.Engine) -> None:
+    """The dossier lists a matter's other reports as metrics.matters.matter_reports keys them (spec "Repeat matters"):
+    keys are matched, never chained; only accusations received by the as-of date; closed and disputed as at it."""
+    def report(case_id: str, received: str, matter_id: str, **values: str) -> dict[str, str]:
+        return case(case_id, received_date=received, accepted_notice_date=received, due_date="2024-08-30",
+                    matter_id=matter_id, **{**OPEN, **values})
+
+    columns = [*case("x").keys(), "matter_id"]
+    import_bytes(engine, csv_bytes([
+        report("FIRST-1", "2024-01-05", "", closed_date="2024-06-25", result_notice_date="2024-06-26", disputed="1",
+               satisfaction="dissatisfied"),
+        report("AGAIN-1", "2024-03-01", "FIRST-1"),
+        report("LINKED-1", "2024-04-01", " FIRST-1\u3000"),
+        report("ELSEWHERE-1", "2024-02-01", "Z-9"),  # keyed by Z-9: not in a matter ELSEWHERE-1
+        report("POINTS-1", "2024-05-01", "ELSEWHERE-1"),
+        report("ASK-1", "2024-05-02", "FIRST-1", category="out_of_scope"),
+        report("LATER-1", "2024-06-10", "FIRST-1"),
+    ], columns), "cases.csv", today=TODAY)
+    early = find_case(engine, "AGAIN-1", dt.date(2024, 6, 1), scope=WHOLE_PROVINCE).dossier
+    assert early is not None and early.matter_key == "FIRST-1"
+    reports = early.matter_reports
+    assert list(reports["case_id"]) == ["FIRST-1", "LINKED-1"]  # not ASK-1 (out of scope), not LATER-1 (after 06-01)
+    assert reports["closed_date"].tolist()[0] is None and not reports["disputed"].tolist()[0]  # closed 06-25: open then
+    assert reports["county_name"].tolist() == ["历下区", "历下区"]
+    late = find_case(engine, "AGAIN-1", TODAY, scope=WHOLE_PROVINCE).dossier
+    assert late is not None and list(late.matter_reports["case_id"]) == ["FIRST-1", "LINKED-1", "LATER-1"]
+    assert late.matter_reports["closed_date"].tolist()[0] == dt.date(2024, 6, 25) and late.matter_reports["disputed"].tolist()[0]
+    points = find_case(engine, "POINTS-1", TODAY, scope=WHOLE_PROVINCE).dossier
+    assert points is not None and points.matter_key is None  # ELSEWHERE-1 is matter Z-9's, alone
+    before = find_case(engine, "LATER-1", dt.date(2024, 6, 1), scope=WHOLE_PROVINCE).dossier
+    assert before is not None and before.matter_key is None  # not yet received: in no matter at the as-of date
+    ask = find_case(engine, "ASK-1", TODAY, scope=WHOLE_PROVINCE).dossier
+    assert ask is not None and ask.matter_key is None  # not an accusation: in no matter
+
+
 def test_normalize_term() -> None:
     assert normalize_term(" \u3000A-1\t") == "A-1"
 
