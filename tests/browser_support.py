@@ -17,12 +17,16 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
+
+if TYPE_CHECKING:
+    from data_access.auth import Identity
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -75,9 +79,11 @@ def build_golden_database(path: Path, cases_csv: Path) -> str:
     return url
 
 
-def add_users(url: str, users: dict[str, tuple[str, str, str | None]], password: str) -> None:
-    """Add `users` (any key -> username, Role member name, region code or None) to the database at `url`, all with
-    `password` under a cheap hash (the hash carries its own cost, so signing in is quick too)."""
+def add_users(url: str, users: Mapping[Hashable, tuple[str, str, str | None] | tuple[str, str, str | None, str]],
+              password: str) -> dict[Hashable, Identity]:
+    """Add `users` (any key -> username, Role member name, region code or None, optionally a display name) to the
+    database at `url`, all with `password` under a cheap hash (the hash carries its own cost, so signing in is quick
+    too); their identities by the same keys."""
     import pytest
     from argon2 import PasswordHasher
 
@@ -89,16 +95,16 @@ def add_users(url: str, users: dict[str, tuple[str, str, str | None]], password:
     try:
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-            for name, role, region in users.values():
-                auth.add_user(engine, name, password, Role[role], region)
+            return {key: auth.add_user(engine, name, password, Role[role], region, *display)
+                    for key, (name, role, region, *display) in users.items()}
     finally:
         engine.dispose()
 
 
-def serving(url: str, log_name: str) -> Iterator[StreamlitServer]:
-    """A module fixture's body: server.py on `url` (its log test-artifacts/`log_name`), stopped at the end with no
-    process of its group left behind (a test that stops it earlier leaves nothing to do)."""
-    server = StreamlitServer(url, ARTIFACTS / log_name).start()
+def serving(url: str, log_name: str, env: Mapping[str, str] | None = None) -> Iterator[StreamlitServer]:
+    """A module fixture's body: server.py on `url` (its log test-artifacts/`log_name`, `env` added to its environment),
+    stopped at the end with no process of its group left behind (a test that stops it earlier leaves nothing to do)."""
+    server = StreamlitServer(url, ARTIFACTS / log_name, env=dict(env or {})).start()
     yield server
     server.stop()
     assert not group_alive(server.process.pid), "streamlit left a process behind"
@@ -123,6 +129,7 @@ class StreamlitServer:
     port: int = field(default_factory=free_port)
     script: str = "server.py"
     app_dir: Path = REPO_ROOT
+    env: dict[str, str] = field(default_factory=dict)  # added to this process's environment
     process: subprocess.Popen | None = None
 
     @property
@@ -131,7 +138,7 @@ class StreamlitServer:
 
     def start(self, timeout_s: float = SERVER_START_TIMEOUT_S) -> StreamlitServer:
         env = dict(os.environ, DATABASE_URL=self.database_url, PYTHONUNBUFFERED="1",
-                   STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+                   STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **self.env)
         cmd = [sys.executable, "-m", "streamlit", "run", self.script, "--server.port", str(self.port),
                "--server.address", "127.0.0.1", "--server.headless", "true"]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

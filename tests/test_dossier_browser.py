@@ -17,7 +17,7 @@ from browser_support import (
     ARTIFACTS,
     VIEWPORT,
     BrowserRecorder,
-    StreamlitServer,
+    add_users,
     browser_test_marks,
     build_golden_database,
     chromium,
@@ -25,6 +25,7 @@ from browser_support import (
     new_context,
     path_of,
     query_of,
+    serving,
     sign_in_through_form,
     view_url,
     wait_rendered,
@@ -62,9 +63,6 @@ INIT_SCRIPT = ("window.__printed = 0; window.print = () => { window.__printed +=
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """server.py on the golden cases with the three users (a cheap password hash) and one 12388 call."""
-    from argon2 import PasswordHasher
-
-    from data_access import auth
     from data_access.auth import Identity, Role
     from data_access.engine import make_engine
     from data_access.ledger import open_item
@@ -82,15 +80,10 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         open_item(engine, Identity("sheng", Role.PROVINCE, None, "省级督导员"), county_code=WEISHAN, title=ITEM_TITLE,
                   reason="请于反馈期限内办结该件，并书面报告办理结果。", method="phone",
                   reply_due=dt.date.today() + dt.timedelta(days=7), case_id=WEISHAN_CASE)
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-            for name, role, region in USERS.values():
-                auth.add_user(engine, name, PASSWORD, Role[role], region)
     finally:
         engine.dispose()
-    srv = StreamlitServer(url, ARTIFACTS / "streamlit-dossier.log").start()
-    yield srv
-    srv.stop()
+    add_users(url, USERS, PASSWORD)
+    yield from serving(url, "streamlit-dossier.log")
 
 
 @pytest.fixture(scope="module")

@@ -23,15 +23,15 @@ from browser_support import (
     ARTIFACTS,
     VIEWPORT,
     BrowserRecorder,
-    StreamlitServer,
+    add_users,
     browser_test_marks,
     build_golden_database,
     chromium,
     copy_database,
     exception_texts,
-    group_alive,
     new_context,
     path_of,
+    serving,
     view_url,
     wait_rendered,
 )
@@ -106,28 +106,12 @@ def yellow_case(golden_file: Path) -> YellowCase:
 
 @pytest.fixture(scope="module")
 def server(golden_file: Path):
-    """server.py on a copy of the golden cases with the three users (a cheap password hash)."""
-    from argon2 import PasswordHasher
-
-    from data_access import auth
-    from data_access.auth import Role
-    from data_access.engine import make_engine
-
+    """server.py on a copy of the golden cases with the three users (a cheap password hash); the last test stops it."""
     shutil.rmtree(SHOTS, ignore_errors=True)  # the folder shows this run only
     SHOTS.mkdir(parents=True)
     url = copy_database(golden_file, golden_file.with_name("app.duckdb"))
-    engine = make_engine(url)
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-            for name, role, region in USERS.values():
-                auth.add_user(engine, name, PASSWORD, Role[role], region)
-    finally:
-        engine.dispose()
-    srv = StreamlitServer(url, ARTIFACTS / "streamlit-ledger.log").start()
-    yield srv
-    srv.stop()  # the last test stops it already: then this does nothing
-    assert not group_alive(srv.process.pid), "streamlit left a process behind"
+    add_users(url, USERS, PASSWORD)
+    yield from serving(url, "streamlit-ledger.log")
 
 
 @pytest.fixture(scope="module")
