@@ -14,7 +14,7 @@ from data_access.campaign import State
 from data_access.dialects import count_where
 from data_access.engine import connect
 from data_access.enums import Category, Level
-from data_access.schema import campaign_assignments, campaign_matters, cases
+from data_access.schema import campaign_assignments, campaign_events, campaign_matters, cases
 from data_access.scope import Scope, require_scope
 
 from .compiler import group_key, in_subtree, region_map
@@ -42,6 +42,32 @@ def screening_with(settings: Settings) -> Callable[[sa.Connection, dt.date, Sequ
 
 # --- the 积案化解 page: the campaign's standing per region (issue 31) -------------------------------------------
 
+def steps_cutoff(as_of: dt.date) -> dt.datetime:
+    """The first moment after the end of `as_of`: a campaign step at or after it had not happened at as_of."""
+    return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+
+
+def campaign_at(as_of: dt.date) -> sa.Subquery:
+    """The campaign matters enrolled by the end of `as_of` as they stood then (docs/contract/campaign.md, "read at a
+    past date"): id, matter, county_code, batch, deadline, enrolled_at, known_reports, `state` (the to_state of its
+    last step by then) and `leader` (post and name of the 包案 then in force, NULL without one). The 积案化解 page
+    (campaign_table) and the 周例会 (metrics.campaign_week) both read the campaign through it."""
+    cutoff = steps_cutoff(as_of)
+    m, e, a = campaign_matters.c, campaign_events.c, campaign_assignments.c
+    last_step = sa.func.row_number().over(partition_by=e.campaign_matter_id, order_by=e.seq.desc())
+    states = (sa.select(e.campaign_matter_id, e.to_state, last_step.label("recency"))
+              .where(e.at < cutoff).subquery("states"))
+    newest = sa.func.row_number().over(partition_by=a.campaign_matter_id, order_by=a.seq.desc())
+    leaders = (sa.select(a.campaign_matter_id, (a.leader_post + a.leader_name).label("leader"), newest.label("recency"))
+               .where(a.set_at < cutoff).subquery("leaders"))
+    return (sa.select(m.id, m.matter, m.county_code, m.batch, m.deadline, m.enrolled_at, m.known_reports,
+                      states.c.to_state.label("state"), leaders.c.leader)
+            .select_from(campaign_matters
+                         .join(states, sa.and_(states.c.campaign_matter_id == m.id, states.c.recency == 1))
+                         .outerjoin(leaders, sa.and_(leaders.c.campaign_matter_id == m.id, leaders.c.recency == 1)))
+            .where(m.enrolled_at < cutoff).subquery("campaign_at"))
+
+
 CAMPAIGN_COUNTS = ("cases", "screened", "enrolled", "assigned", "resolved", "settled", "overdue", "relapsed")
 CAMPAIGN_COLUMNS = ("code", *CAMPAIGN_COUNTS, "per_100", "assigned_rate", "resolved_rate")
 
@@ -50,13 +76,16 @@ def campaign_table(conn: sa.Engine | sa.Connection, level: Level, as_of: dt.date
                    parent: str | None = None, settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
     """The campaign per region of `level` at or under `parent` within `scope`, at the end of `as_of`, one statement:
     cases (accusations received by then), screened (列入筛选 matters whose latest report lies there) and per_100
-    (screened per 100 of those cases); of the campaign matters held there: enrolled, assigned (a 包案 set),
-    resolved (已化解 or 案结事了), settled, overdue (超期未化解: not settled, deadline before `as_of`) and relapsed
-    (反弹, not yet resolved again); assigned_rate (包案率) and resolved_rate (化解率) over enrolled (NaN without any).
-    Columns CAMPAIGN_COLUMNS, by code; every region of the level there has a row."""
+    (screened per 100 of those cases); of the campaign matters held there as they stood at the end of `as_of`
+    (campaign_at: steps taken later unseen, as the 周例会 reads them): enrolled, assigned (a 包案 set), resolved
+    (已化解 or 案结事了), settled, overdue (超期未化解: not settled, deadline before `as_of`) and relapsed (反弹:
+    recorded and not yet resolved again, or with a report the campaign has not seen); assigned_rate (包案率) and
+    resolved_rate (化解率) over enrolled (NaN without any). Columns CAMPAIGN_COLUMNS, by code; every region of the
+    level there has a row."""
     a = sa.bindparam("as_of", as_of, type_=sa.Date)
     with connect(conn) as c:
-        by_county = [_accusations(a), _screened_by_county(c, as_of, settings), _campaign_by_county(a)]
+        screening = _screening(c, as_of, settings)
+        by_county = [_accusations(a), _screened_by_county(screening), _campaign_by_county(a, as_of, screening)]
         rmap = region_map()
         code = group_key(rmap, level)
         source: sa.FromClause = rmap
@@ -91,26 +120,39 @@ def _accusations(a: sa.BindParameter[dt.date]) -> sa.Subquery:
             .group_by(cases.c.county_code).subquery("accusations"))
 
 
-def _screened_by_county(conn: sa.Connection, as_of: dt.date, settings: Settings) -> sa.Subquery:
-    """Screened matters per county of their latest report (none without a matter_id column)."""
+def _screening(conn: sa.Connection, as_of: dt.date, settings: Settings) -> sa.CTE | None:
+    """The screening at `as_of` (metrics.matters), once for the statement; None without a matter_id column."""
     present = optional_case_columns(conn)
     if "matter_id" not in present:
+        return None
+    return (repeat_matters_query(as_of, settings=settings, has_levels="received_level" in present).order_by(None)
+            .cte("screening"))
+
+
+def _screened_by_county(screening: sa.CTE | None) -> sa.Subquery:
+    """Screened matters per county of their latest report (none without a matter_id column)."""
+    if screening is None:
         return sa.select(sa.null().label("county_code"), sa.literal(0).label("screened")).where(sa.false()).subquery("screened")
-    rows = repeat_matters_query(as_of, settings=settings, has_levels="received_level" in present).order_by(None).subquery("screening")
-    return (sa.select(rows.c.county_code, count_where(rows.c.screened == 1).label("screened"))
-            .group_by(rows.c.county_code).subquery("screened"))
+    return (sa.select(screening.c.county_code, count_where(screening.c.screened == 1).label("screened"))
+            .group_by(screening.c.county_code).subquery("screened"))
 
 
-def _campaign_by_county(a: sa.BindParameter[dt.date]) -> sa.Subquery:
-    """The campaign matters per county holding them, counted by state, 包案 and deadline at A."""
-    m = campaign_matters.c
-    with_plan = sa.select(campaign_assignments.c.campaign_matter_id).distinct().subquery("with_plan")
-    state_in = m.state.in_
-    return (sa.select(m.county_code, sa.func.count().label("enrolled"),
-                      count_where(with_plan.c.campaign_matter_id.is_not(None)).label("assigned"),
+def _campaign_by_county(a: sa.BindParameter[dt.date], as_of: dt.date, screening: sa.CTE | None) -> sa.Subquery:
+    """The campaign matters per county holding them as they stood at the end of `as_of` (campaign_at, as the 周例会
+    reads them): counted by state, 包案 and deadline; 反弹 also when the screening holds reports the campaign has
+    not seen (a relapse not yet recorded)."""
+    m = campaign_at(as_of)
+    state_in = m.c.state.in_
+    source: sa.FromClause = m
+    new_report: sa.ColumnElement[bool] = sa.false()
+    if screening is not None:
+        source = m.outerjoin(screening, screening.c.matter == m.c.matter)
+        new_report = screening.c.reports > m.c.known_reports
+    return (sa.select(m.c.county_code, sa.func.count().label("enrolled"),
+                      count_where(m.c.leader.is_not(None)).label("assigned"),
                       count_where(state_in([State.RESOLVED.value, State.SETTLED.value])).label("resolved"),
-                      count_where(m.state == State.SETTLED.value).label("settled"),
-                      count_where(sa.and_(m.state != State.SETTLED.value, m.deadline < a)).label("overdue"),
-                      count_where(m.state == State.RELAPSED.value).label("relapsed"))
-            .select_from(campaign_matters.outerjoin(with_plan, with_plan.c.campaign_matter_id == m.id))
-            .group_by(m.county_code).subquery("campaign"))
+                      count_where(m.c.state == State.SETTLED.value).label("settled"),
+                      count_where(sa.and_(m.c.state != State.SETTLED.value, m.c.deadline < a)).label("overdue"),
+                      count_where(sa.or_(m.c.state == State.RELAPSED.value, new_report)).label("relapsed"))
+            .select_from(source)
+            .group_by(m.c.county_code).subquery("campaign"))

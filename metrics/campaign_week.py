@@ -18,10 +18,10 @@ from data_access.auth import OutOfScope
 from data_access.campaign import State, Step
 from data_access.engine import connect
 from data_access.enums import Level
-from data_access.schema import campaign_assignments, campaign_events, campaign_matters, regions, supervision_items
+from data_access.schema import campaign_events, campaign_matters, regions, supervision_items
 from data_access.scope import Scope, case_in_scope
 
-from .campaign import read_matters
+from .campaign import campaign_at, read_matters, steps_cutoff
 from .matters import RepeatMatter, matter_reports
 from .settings import DEFAULT_SETTINGS, Settings
 
@@ -76,41 +76,30 @@ def _counts(matters: pd.DataFrame) -> CampaignCounts:
                           count("settled_this_week"), count("overdue"), count("relapse"))
 
 
-def _cutoff(as_of: dt.date) -> dt.datetime:
-    """The first moment after the end of `as_of`: a step at or after it had not happened at as_of."""
-    return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
-
-
 def _campaign_rows(conn: sa.Connection, scope: Scope, as_of: dt.date, week_start: dt.date) -> pd.DataFrame:
-    """The campaign matters in scope enrolled by the end of `as_of`, each with its state then (its last step's),
-    the 包案领导 then in force and which steps fell in the week from `week_start` — one statement."""
-    cutoff, monday = _cutoff(as_of), dt.datetime.combine(week_start, dt.time())
-    m, e, a = campaign_matters.c, campaign_events.c, campaign_assignments.c
-    before = e.at < cutoff
-    last = sa.func.row_number().over(partition_by=e.campaign_matter_id, order_by=e.seq.desc())
-    states = (sa.select(e.campaign_matter_id, e.to_state, last.label("recency")).where(before).subquery("states"))
+    """The campaign matters in scope enrolled by the end of `as_of`, each with its state and 包案领导 then
+    (metrics.campaign.campaign_at, as the 积案化解 page reads them) and which steps fell in the week from
+    `week_start` — one statement."""
+    monday = dt.datetime.combine(week_start, dt.time())
+    e = campaign_events.c
+    then = campaign_at(as_of)
 
     def in_week(step: Step) -> sa.ColumnElement[int]:
         return sa.func.max(sa.case((sa.and_(e.action == step.value, e.at >= monday), 1), else_=0))
 
     week = (sa.select(e.campaign_matter_id, in_week(Step.ENROL).label("enrolled_this_week"),
                       in_week(Step.RESOLVE).label("resolved_this_week"), in_week(Step.SETTLE).label("settled_this_week"))
-            .where(before).group_by(e.campaign_matter_id).subquery("week"))
-    newest = sa.func.row_number().over(partition_by=a.campaign_matter_id, order_by=a.seq.desc())
-    leaders = (sa.select(a.campaign_matter_id, (a.leader_post + a.leader_name).label("leader"), newest.label("recency"))
-               .where(a.set_at < cutoff).subquery("leaders"))
+            .where(e.at < steps_cutoff(as_of)).group_by(e.campaign_matter_id).subquery("week"))
+    m = then.c
     county, city = regions.alias("county"), regions.alias("city")
     stmt = (sa.select(m.id, m.matter, m.county_code, county.c.name.label("county_name"), city.c.code.label("city_code"),
-                      city.c.name.label("city_name"), m.batch, m.deadline, m.enrolled_at, m.known_reports,
-                      states.c.to_state.label("state"), leaders.c.leader, week.c.enrolled_this_week,
-                      week.c.resolved_this_week, week.c.settled_this_week)
-            .select_from(campaign_matters
-                         .join(states, sa.and_(states.c.campaign_matter_id == m.id, states.c.recency == 1))
+                      city.c.name.label("city_name"), m.batch, m.deadline, m.enrolled_at, m.known_reports, m.state,
+                      m.leader, week.c.enrolled_this_week, week.c.resolved_this_week, week.c.settled_this_week)
+            .select_from(then
                          .join(week, week.c.campaign_matter_id == m.id)
-                         .outerjoin(leaders, sa.and_(leaders.c.campaign_matter_id == m.id, leaders.c.recency == 1))
                          .outerjoin(county, county.c.code == m.county_code)
                          .outerjoin(city, city.c.code == county.c.parent_code))
-            .where(m.enrolled_at < cutoff, case_in_scope(m.county_code, scope)))
+            .where(case_in_scope(m.county_code, scope)))
     result = conn.execute(stmt)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
@@ -242,7 +231,7 @@ def _by(frame: pd.DataFrame, column: str, as_of: dt.date) -> pd.DataFrame:
     """The rows of `frame` whose moment `column` falls by the end of `as_of`."""
     if frame.empty:
         return frame
-    return frame[pd.to_datetime(frame[column]) < _cutoff(as_of)].reset_index(drop=True)
+    return frame[pd.to_datetime(frame[column]) < steps_cutoff(as_of)].reset_index(drop=True)
 
 
 def _matter_cases(conn: sa.Connection, matter: str, as_of: dt.date) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """The 积案化解 page's numbers on every engine (metrics.campaign.campaign_table; metrics.matters.matter_reports):
 screened matters per 100 accusations, the campaign's matters counted by 包案, state and deadline, per county and
-rolled up to cities and the province, within a viewer's scope; a matter's reports in order with the screening's
+rolled up to cities and the province, within a viewer's scope, as they stood at the 截止日期 — equal to the 周例会's
+(metrics.campaign_week) at every date of a matter's steps; a matter's reports in order with the screening's
 keying."""
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from data_access import campaign
 from data_access.enums import Level
 from data_access.scope import WHOLE_PROVINCE, Scope
 from metrics.campaign import CAMPAIGN_COLUMNS, campaign_table
+from metrics.campaign_week import campaign_week
 from metrics.matters import matter_reports
 from tests.test_campaign import (  # noqa: F401 (db: the campaign tests' fixture)
     EARLY,
     JINING,
+    JINING_CITY,
     LIXIA,
     NOW,
     PROVINCE,
@@ -33,6 +36,7 @@ from tests.test_campaign import (  # noqa: F401 (db: the campaign tests' fixture
 
 MID_MARCH = dt.date(2024, 3, 20)  # the latest reports 48 days old: every three-report matter still screened
 SHORT_DEADLINE = dt.date(2024, 3, 10)  # passed by MID_MARCH
+RELAPSE_RECORDED = dt.datetime(2024, 3, 20, 9)  # on MID_MARCH: its steps are read at that day's end
 
 
 def row(frame, code: str) -> dict:
@@ -70,10 +74,13 @@ def test_relapsed_then_resolved(db: sa.Engine) -> None:  # noqa: F811 (the fixtu
     row_id = enrol_rencheng(db)
     assign(db, row_id)
     new_report(db, "M-REN", RENCHENG, "2024-03-15")
-    assert campaign.record_relapses(db, PROVINCE, MID_MARCH, SCREENING) == [row_id]
+    # before it is recorded the new report already counts as 反弹 (as in the 周例会)
     shown = row(campaign_table(db, Level.COUNTY, MID_MARCH, scope=Scope(RENCHENG)), RENCHENG)
     assert (shown["cases"], shown["relapsed"], shown["resolved"]) == (6, 1, 0)
-    campaign.claim_resolved(db, RENCHENG_COUNTY, row_id, note="新反映的问题已核实并答复", now=NOW)
+    assert campaign.record_relapses(db, PROVINCE, MID_MARCH, SCREENING, now=RELAPSE_RECORDED) == [row_id]
+    shown = row(campaign_table(db, Level.COUNTY, MID_MARCH, scope=Scope(RENCHENG)), RENCHENG)
+    assert (shown["cases"], shown["relapsed"], shown["resolved"]) == (6, 1, 0)
+    campaign.claim_resolved(db, RENCHENG_COUNTY, row_id, note="新反映的问题已核实并答复", now=RELAPSE_RECORDED + dt.timedelta(hours=2))
     shown = row(campaign_table(db, Level.COUNTY, MID_MARCH, scope=Scope(RENCHENG)), RENCHENG)
     assert (shown["relapsed"], shown["resolved"], shown["resolved_rate"]) == (0, 1, 1.0)
     assert campaign_table(db, Level.COUNTY, MID_MARCH, scope=Scope(JINING), parent=LIXIA).empty
@@ -87,3 +94,79 @@ def test_a_matters_reports_in_order(db: sa.Engine) -> None:  # noqa: F811 (the f
     assert [str(d) for d in reports["received_date"]] == ["2023-05-04", "2023-11-06", "2024-02-01"]
     assert matter_reports(db, "M-REN", dt.date(2023, 12, 31))["case_id"].tolist() == ["M-REN-0", "M-REN-1"]
     assert matter_reports(db, "m-ren", EARLY).empty  # keys compare in binary
+
+
+# --- the page and the 周例会 agree at every 截止日期 (issue 31) ----------------------------------------------------
+
+AGREED = ("enrolled", "overdue", "relapsed")  # the counts the page and the meeting both show
+VIEWERS = ((WHOLE_PROVINCE, Level.PROVINCE, None), (Scope(JINING), Level.CITY, JINING),
+           (Scope(RENCHENG), Level.COUNTY, RENCHENG), (Scope(WEISHAN), Level.COUNTY, WEISHAN))
+STEP_DEADLINE = dt.date(2024, 3, 31)
+
+
+def page_and_meeting(engine: sa.Engine, day: dt.date) -> list[tuple[dict[str, int], dict[str, int]]]:
+    """For each viewer, the page's headline (campaign_table at the viewer's own level, as pages/matters.py reads it)
+    and the meeting's counts at `day` (metrics.campaign_week), with resolved and assigned counted from its list."""
+    pairs = []
+    for scope, level, parent in VIEWERS:
+        (page,) = campaign_table(engine, level, day, scope=scope, parent=parent).to_dict("records")
+        week = campaign_week(engine, scope, day)
+        listed = week.matters
+        meeting = {"enrolled": week.counts.enrolled, "overdue": week.counts.overdue, "relapsed": week.counts.relapsed,
+                   "resolved": int(listed["state"].isin(["resolved", "settled"]).sum()) if not listed.empty else 0,
+                   "assigned": int((listed["leader"] != "").sum()) if not listed.empty else 0}
+        pairs.append(({k: int(page[k]) for k in meeting}, meeting))
+    return pairs
+
+
+def the_provinces(engine: sa.Engine, day: dt.date) -> dict[str, int]:
+    """The province's page and meeting at `day`, checked equal for every viewer first."""
+    pairs = page_and_meeting(engine, day)
+    for page, meeting in pairs:
+        assert page == meeting, day
+    return pairs[0][0]
+
+
+def test_the_page_and_the_meeting_agree_at_every_date(db: sa.Engine) -> None:  # noqa: F811 (the fixture imported above)
+    def at(day: str, hour: int = 9) -> dt.datetime:
+        return dt.datetime.fromisoformat(day) + dt.timedelta(hours=hour)
+
+    live: dict[dt.date, dict[str, int]] = {}
+
+    def read(day: str) -> None:
+        live[dt.date.fromisoformat(day)] = the_provinces(db, dt.date.fromisoformat(day))
+
+    read("2024-03-03")
+    ren = campaign.enrol(db, PROVINCE, "M-REN", deadline=STEP_DEADLINE, as_of=dt.date(2024, 3, 4), screening=SCREENING,
+                         now=at("2024-03-04"))
+    read("2024-03-04")
+    assign(db, ren, now=at("2024-03-05"))
+    campaign.enrol(db, JINING_CITY, "M-WEI", deadline=STEP_DEADLINE, as_of=dt.date(2024, 3, 11), screening=SCREENING,
+                   now=at("2024-03-11"))
+    read("2024-03-12")
+    new_report(db, "M-REN", RENCHENG, "2024-03-15")
+    read("2024-03-16")  # the new report not yet recorded: 反弹 on both
+    assert campaign.record_relapses(db, PROVINCE, dt.date(2024, 3, 20), SCREENING, now=at("2024-03-20")) == [ren]
+    read("2024-03-20")
+    read("2024-04-01")  # past the deadline
+    campaign.claim_resolved(db, RENCHENG_COUNTY, ren, note="新反映的问题已核实并答复", now=at("2024-04-03", 15))
+    read("2024-04-03")
+    keys = ("enrolled", "assigned", "resolved", "overdue", "relapsed")
+    assert {day.isoformat(): tuple(counts[k] for k in keys) for day, counts in live.items()} == {
+        "2024-03-03": (0, 0, 0, 0, 0), "2024-03-04": (1, 0, 0, 0, 0), "2024-03-12": (2, 1, 0, 0, 0),
+        "2024-03-16": (2, 1, 0, 0, 1), "2024-03-20": (2, 1, 0, 0, 1), "2024-04-01": (2, 1, 0, 2, 1),
+        "2024-04-03": (2, 1, 1, 2, 0)}
+    # read again afterwards, each date as it stood then: the same, but for the relapse recorded on 03-20, which at
+    # 03-16 no longer reads as a report the campaign has not seen (docs/contract/campaign.md)
+    again = {day: the_provinces(db, day) for day in live}
+    assert again == {**live, dt.date(2024, 3, 16): {**live[dt.date(2024, 3, 16)], "relapsed": 0}}
+    # by region as well: each city's row on the province's page is the meeting's list counted by city
+    for day in live:
+        cities = campaign_table(db, Level.CITY, day, scope=WHOLE_PROVINCE).set_index("code")
+        listed = campaign_week(db, WHOLE_PROVINCE, day).matters
+        by_city = listed.groupby("city_code")[["overdue", "relapse"]].sum() if not listed.empty else None
+        for code, shown in cities.iterrows():
+            enrolled = int((listed["city_code"] == code).sum()) if not listed.empty else 0
+            expected = (enrolled, *(int(by_city.loc[code].iloc[i]) if by_city is not None and code in by_city.index
+                                    else 0 for i in (0, 1)))
+            assert (int(shown["enrolled"]), int(shown["overdue"]), int(shown["relapsed"])) == expected, (day, code)

@@ -25,6 +25,7 @@ from data_access.enums import Level
 from data_access.importer import import_file
 from data_access.scope import WHOLE_PROVINCE, Scope
 from metrics.campaign import campaign_table
+from metrics.campaign_week import campaign_week
 from metrics.matters import repeat_matters
 from tests.apptest_support import switch_to
 from tests.conftest import GOLDEN, REPO_ROOT
@@ -156,8 +157,16 @@ def test_county_sees_its_own_matters_and_enrols_none(db: sa.Engine) -> None:
     assert "办结（结而不服）" in timeline["内容"].iloc[2] and "省纪委监委受理" in timeline["内容"].iloc[0]
 
 
-def test_a_matter_from_enrolment_to_settled_and_a_relapse(db: sa.Engine) -> None:
+def steps_on(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
+    """The campaign's steps from here on are taken on `day` (10:00), the 截止日期 the page is read at: the page counts
+    the campaign as it stood at the end of its 截止日期, as the 周例会 does, so a step stamped with today's clock
+    would not show at a date in 2024."""
+    monkeypatch.setattr(campaign, "_now", lambda: dt.datetime.combine(day, dt.time(10)))
+
+
+def test_a_matter_from_enrolment_to_settled_and_a_relapse(db: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     # the province enrols two matters of 济宁市 together (集中交办) at 2024-03-01
+    steps_on(monkeypatch, EARLY)
     province = open_as("sheng", EARLY)
     widget(province.multiselect, "选择纳入专项治理的事项").set_value([SETTLING, RELAPSING]).run()
     button(province, "纳入专项治理（集中交办2 件）").click().run()
@@ -201,6 +210,7 @@ def test_a_matter_from_enrolment_to_settled_and_a_relapse(db: sa.Engine) -> None
     button(province, "确认案结事了").click().run()
     assert province.error and province.error[0].value == (
         f"未保存：截至 {EARLY}，事项 {SETTLING} 尚不能确认案结事了：尚有 2 件举报未办结。")
+    steps_on(monkeypatch, LATE)
     province = open_as("sheng", LATE)
     assert [w.value for w in province.warning if "反弹" in w.value] == ["截至 2024-06-30，1 个专项治理事项有新举报，已记录为反弹。"]
     province.selectbox(key="matter_open").select(SETTLING).run()
@@ -208,6 +218,11 @@ def test_a_matter_from_enrolment_to_settled_and_a_relapse(db: sa.Engine) -> None
     assert [s.value for s in province.success] == ["已确认案结事了。"]
     shown = metrics_shown(province)
     assert [shown[label] for label in KPI_LABELS[1:]] == ["2 件", "50.0%", "50.0%", "0 件", "1 件"]
+    meeting = campaign_week(db, WHOLE_PROVINCE, LATE).counts  # the 周例会 at the same 截止日期 counts the same
+    assert [shown[label] for label in ("纳入专项治理", "超期未化解", "反弹")] == \
+        [f"{meeting.enrolled} 件", f"{meeting.overdue} 件", f"{meeting.relapsed} 件"]
+    earlier = metrics_shown(open_as("sheng", EARLY))  # and at 2024-03-01 the page shows the campaign as it stood then
+    assert [earlier[label] for label in KPI_LABELS[1:]] == ["2 件", "50.0%", "50.0%", "0 件", "0 件"]
 
     steps = campaign.history(db, WHOLE_PROVINCE, settling)
     assert list(steps["action"]) == ["enrol", "assign", "progress", "resolve", "settle"]
