@@ -16,15 +16,22 @@ import streamlit as st
 
 from data_access.auth import Identity, OutOfScope, Role
 from data_access.campaign import State, Step
+from data_access.document_register import DocumentKind
 from data_access.enums import Channel, Level, ReceivedLevel
 from data_access.ledger import LedgerRefused
+from metrics.campaign_week import NotACity
 from metrics.matters import MatterTier
 from pages import hand_over
+from presentation.documents import Issuance
 from presentation.format import EMPTY
+from reports.campaign_docs import build_dossier, build_letter, dossier_name, letter_draft, letter_name, letter_subject
+from reports.docx_form import DOCX_MIME
 from ui import steps
 from ui.access import current_identity
+from ui.downloads import recorded_download
 from ui.geo import MapMeasure
 from ui.guard import guarded
+from ui.issuing import issue_form
 from ui.maps import region_map
 from ui.regions import RegionTree, tree
 from ui.scoped import ScopedData
@@ -32,6 +39,7 @@ from ui.tables import show_table
 from ui.view import View
 
 DONE_KEY = "_matters_done"  # the message of the step just taken, shown after the rerun
+LETTER_ISSUED_KEY = "_matters_letter_issued"  # the message of the 交办函 just issued, shown after the rerun
 DEADLINE_DAYS = 60  # the default 限期办结: two months from today
 OTHER_REGION = "（本级管辖范围外）"
 NOT_ENROLLED = "未纳入"
@@ -202,7 +210,66 @@ def matter_panel(data: ScopedData, identity: Identity, key: str, row: pd.Series 
             ["kind", "note", "written_by", "written_at"]]
                    .rename(columns={"kind": "类别", "note": "内容", "written_by": "填写人", "written_at": "时间"}),
                    hide_index=True, width="stretch")
+    dossier_button(data, str(row["id"]))
     step_forms(data, identity, row, plans, as_of)
+
+
+def dossier_button(data: ScopedData, campaign_matter_id: str) -> None:
+    """一案一档: the matter's whole file for print (Word) — its reports, 包案 record, steps, notes and 督办 items as they
+    are today (a file printed now holds every step taken, whatever the sidebar's 截止日期)."""
+    dossier = data.matter_dossier(campaign_matter_id, dt.date.today())
+    if dossier is None:
+        return
+    issuer = issuer_name(data)
+    name = dossier_name(dossier)
+    st.download_button("打印一案一档（Word）", recorded_download(lambda: build_dossier(dossier, data.documents, issuer), name),
+                       file_name=name, mime=DOCX_MIME, key=f"dossier_{campaign_matter_id}", on_click="ignore",
+                       icon=":material/print:")
+
+
+def issuer_name(data: ScopedData) -> str:
+    """The office a document of this page comes from: 全省 for the province, else the viewer's region."""
+    return "全省" if data.scope.code is None else tree().name(data.scope.code)
+
+
+def letter_section(data: ScopedData, identity: Identity, regions: RegionTree) -> None:
+    """交办函: the province writes to each city its campaign matters not yet 案结事了 (download, and issue with a 文号);
+    a city user downloads the letter to its city. A letter is written about the campaign as it is today (the day
+    of writing; the matters just enrolled are in it), whatever the sidebar's 截止日期."""
+    as_of = dt.date.today()
+    enrolled = data.campaign_matters(as_of)
+    if identity.role is Role.PROVINCE:
+        parents = {regions.parent(code) for code in enrolled["county_code"]} if not enrolled.empty else set()
+        cities = sorted(code for code in parents if code is not None)
+    elif identity.role is Role.CITY and data.scope.code is not None and not enrolled.empty:
+        cities = [data.scope.code]
+    else:
+        return
+    if not cities:
+        return
+    st.subheader("交办函")
+    if (done := st.session_state.pop(LETTER_ISSUED_KEY, None)) is not None:
+        st.success(done)
+    city = cities[0] if len(cities) == 1 else st.selectbox("交办对象", cities, format_func=regions.name, key="letter_city")
+    try:
+        letter = data.campaign_letter(city, as_of)
+    except (OutOfScope, NotACity) as refused:
+        st.error(f"无法生成交办函：{refused}")
+        return
+    subject = letter_subject(letter)
+    issued = data.issued_documents(DocumentKind.CAMPAIGN_LETTER, [subject]).get(subject)
+    issuance = None if issued is None else Issuance(issued.dated, issued.number, issued.reply_due)
+    st.caption(f"致{letter.city_name}纪委监委：截至 {as_of} 尚未案结事了的专项治理事项 {len(letter.matters)} 件，"
+               f"其中未确定包案领导 {letter.without_leader} 件。"
+               + (f"已发文：{issued.number}，成文日期 {issued.dated}。" if issued else "尚未发文：下载的是未编号的稿。"))
+    name = letter_name(letter)
+    st.download_button("下载交办函（Word）", recorded_download(lambda: build_letter(letter, data.documents, issuance, "全省"), name),
+                       file_name=name, mime=DOCX_MIME, key="letter_docx", on_click="ignore", icon=":material/download:")
+    if identity.role is Role.PROVINCE:
+        issue_form("letter_issue", "交办函", "发出交办函", issued is not None,
+                   lambda dated: data.issue_documents(
+                       identity, [letter_draft(letter, data.documents, "全省", data.documents.reply_due(dated))], dated)[0],
+                   LETTER_ISSUED_KEY)
 
 
 def step_forms(data: ScopedData, identity: Identity, row: pd.Series, plans: pd.DataFrame, as_of: dt.date) -> None:
@@ -288,6 +355,7 @@ def render(view: View, data: ScopedData) -> None:
     shown = campaign_frame(enrolled, regions) if not enrolled.empty else enrolled
     if not enrolled.empty:
         show_table(shown[list(CAMPAIGN_LABELS)].rename(columns=CAMPAIGN_LABELS), hide_index=True, width="stretch")
+    letter_section(data, identity, regions)
     choices = [*shown["matter"], *(k for k in screened["matter"] if k not in set(shown["matter"]))] if not shown.empty \
         else list(screened["matter"])
     if not choices:

@@ -31,6 +31,7 @@ from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
+import pages.matters
 import pages.overview
 import pages.weekly
 import ui.charts
@@ -241,11 +242,12 @@ def charts(monkeypatch: pytest.MonkeyPatch) -> Spy:
 @pytest.fixture
 def downloads(monkeypatch: pytest.MonkeyPatch) -> Spy:
     """The file builders the download buttons hold (calls of recorded_download: make, file_name -> build),
-    where they are made: ui.downloads, and the 周例会 and 总览 pages, which imported the function by name."""
+    where they are made: ui.downloads, and the 周例会, 总览 and 积案化解 pages, which imported the function by name."""
     spy = Spy(monkeypatch)
     spy.wrap(ui.downloads, "recorded_download")
     spy.wrap(pages.weekly, "recorded_download")
     spy.wrap(pages.overview, "recorded_download")
+    spy.wrap(pages.matters, "recorded_download")
     return spy
 
 

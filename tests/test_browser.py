@@ -172,15 +172,36 @@ def wait_for_region(page, code: str, path: str = "/drilldown") -> None:
 
 
 def ranking_chart(page):
-    """The 各市排名 chart: the Vega chart whose bars carry a region name."""
-    return page.locator("[data-testid=stVegaLiteChart]").filter(has=page.locator("g.mark-rect path[aria-label*='name: ']")).first
+    """The 各市排名 chart: the Vega chart with bars whose axis names 济南市 (the charts' English aria labels are off,
+    ui/vega.py, so a mark is named by the axis label level with it)."""
+    return page.locator("[data-testid=stVegaLiteChart]").filter(has=page.locator("g.mark-rect path")).filter(
+        has=page.locator(".role-axis-label text", has_text="济南市")).first
+
+
+# The axis labels level with a mark: its row's label (same height) and its column's label (same x), each or null.
+MARK_LABELS = """(mark) => {
+  const chart = mark.closest('[data-testid=stVegaLiteChart]');
+  const box = mark.getBoundingClientRect();
+  const x = box.left + box.width / 2, y = box.top + box.height / 2;
+  const labels = [...chart.querySelectorAll('.role-axis-label text')].map(t => {
+    const r = t.getBoundingClientRect();
+    return {text: t.textContent, x: r.left + r.width / 2, y: r.top + r.height / 2};
+  });
+  const only = found => found.length === 1 ? found[0].text : null;
+  return {row: only(labels.filter(l => Math.abs(l.y - y) < box.height / 2 && (l.x < box.left || l.x > box.right))),
+          column: only(labels.filter(l => Math.abs(l.x - x) < box.width / 2 && (l.y < box.top || l.y > box.bottom)))};
+}"""
+
+
+def mark_labels(mark) -> dict:
+    """The row and column axis labels of a chart mark (a bar's region; a heat-map cell's region and domain)."""
+    return mark.evaluate(MARK_LABELS)
 
 
 def bar_name(bar) -> str:
-    label = bar.get_attribute("aria-label") or ""
-    match = re.search(r"name: ([^;]+)", label)
-    assert match, f"no region name in the bar's aria-label: {label!r}"
-    return match.group(1).strip()
+    name = mark_labels(bar)["row"]
+    assert name, "no region name level with the bar"
+    return name.strip()
 
 
 def grid_row_point(grid, row: int) -> tuple[float, float]:
@@ -455,9 +476,11 @@ def test_analysis_cell_opens_its_cases_and_the_report_downloads(page, server, re
     import docx
 
     open_view(page, server, "/analysis")
-    cell = page.locator("[data-testid=stVegaLiteChart] g.mark-rect path[aria-label*='地区: ']").first
-    label = cell.get_attribute("aria-label") or ""
-    name, domain = (re.search(rf"{key}: ([^;]+)", label).group(1).strip() for key in ("地区", "领域"))
+    cell = page.locator("[data-testid=stVegaLiteChart]").filter(has=page.locator(".role-axis-title text", has_text="领域")).locator(
+        "g.mark-rect path").first
+    labels = mark_labels(cell)
+    name, domain = labels["row"], labels["column"]
+    assert name and domain, f"the cell's axis labels: {labels}"
     cell.click(position={"x": 3, "y": 3})
     page.wait_for_url(lambda u: path_of(u) == "/drilldown" and query_of(u).get("dom") == domain,
                       timeout=UI_TIMEOUT_MS, wait_until="commit")
