@@ -76,7 +76,8 @@ def headline(row: pd.Series, screen_min_reports: int) -> None:
     screened = (f"截止日期时举报 {screen_min_reports} 件及以上、多年/多层/多头且未案结事了的事项"
                 "（按最新一件举报所在地计）。")
     cards = (("列入筛选积案", f"{row['screened']:,} 件", screened),
-             ("纳入专项治理", f"{row['enrolled']:,} 件", "已交办的专项治理事项（按承办县计）。"),
+             ("纳入专项治理", f"{row['enrolled']:,} 件", "截止日期日终时已交办的专项治理事项（按承办县计）。"
+              "各项统计按截止日期日终时的专项治理状态计，截止日期之后的操作不计入，与周例会一致。"),
              ("包案率", percent(row["assigned_rate"]), "已确定包案领导、工作专班和化解方案的事项 ÷ 纳入专项治理的事项。"),
              ("化解率", percent(row["resolved_rate"]), "县（市、区）报告已化解或已确认案结事了的事项 ÷ 纳入专项治理的事项。"),
              ("超期未化解", f"{row['overdue']:,} 件", "截止日期时已过限期办结日、尚未确认案结事了的事项。"),
