@@ -27,11 +27,11 @@ import pytest
 from browser_support import (
     ARTIFACTS,
     VIEWPORT,
-    StreamlitServer,
+    add_users,
     browser_test_marks,
     build_golden_database,
-    group_alive,
     path_of,
+    serving,
     view_url,
     wait_rendered,
 )
@@ -74,10 +74,6 @@ SHOTS = ARTIFACTS / "hotline"
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The golden cases, the complaints imported from a Chinese-headed CSV, the three users (a cheap hash)."""
-    from argon2 import PasswordHasher
-
-    from data_access import auth
-    from data_access.auth import Role
     from data_access.engine import make_engine
     from data_access.hotline_import import import_complaints_file
 
@@ -90,12 +86,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     try:
         done = import_complaints_file(engine, csv)
         assert done.rows == len(COMPLAINTS), done
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-            for name, role, region in USERS.values():
-                auth.add_user(engine, name, PASSWORD, Role[role], region)
     finally:
         engine.dispose()
+    add_users(url, USERS, PASSWORD)
     return url
 
 
@@ -103,10 +96,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def server(database_url: str):
     shutil.rmtree(SHOTS, ignore_errors=True)  # the folder shows this run only
     SHOTS.mkdir(parents=True)
-    srv = StreamlitServer(database_url, ARTIFACTS / "streamlit-hotline.log").start()
-    yield srv
-    srv.stop()  # the last test stops it already: then this does nothing
-    assert not group_alive(srv.process.pid), "streamlit left a process behind"
+    yield from serving(database_url, "streamlit-hotline.log")
 
 
 @pytest.fixture(scope="module")

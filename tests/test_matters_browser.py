@@ -22,6 +22,7 @@ from browser_support import (
     VIEWPORT,
     add_users,
     browser_test_marks,
+    build_golden_database,
     path_of,
     serving,
     view_url,
@@ -56,19 +57,9 @@ def view(day: dt.date) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """server.py on the golden matters' cases with the three users (a cheap password hash)."""
-    from data_access.database import init_database
-    from data_access.engine import make_engine
-    from data_access.importer import import_file
-
     shutil.rmtree(SHOTS, ignore_errors=True)  # the folder shows this run only
     SHOTS.mkdir(parents=True)
-    url = f"duckdb:///{tmp_path_factory.mktemp('matters_db') / 'matters.duckdb'}"
-    engine = make_engine(url)
-    try:
-        init_database(engine)
-        import_file(engine, MATTERS_CASES)
-    finally:
-        engine.dispose()
+    url = build_golden_database(tmp_path_factory.mktemp("matters_db") / "matters.duckdb", MATTERS_CASES)
     add_users(url, USERS, PASSWORD)
     yield from serving(url, "streamlit-matters.log")
 

@@ -16,12 +16,13 @@ import pytest
 from browser_support import (
     ARTIFACTS,
     BrowserRecorder,
-    StreamlitServer,
+    add_users,
     browser_test_marks,
     build_golden_database,
     chromium,
     exception_texts,
     new_context,
+    serving,
     sign_in_through_form,
     view_url,
     wait_rendered,
@@ -94,21 +95,9 @@ MEASURE = """() => {
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The golden cases and the province's user (a cheap password hash)."""
-    from argon2 import PasswordHasher
-
-    from data_access import auth
-    from data_access.auth import Role
-    from data_access.engine import make_engine
-
     path: Path = tmp_path_factory.mktemp("presentation_db") / "golden.duckdb"
     url = build_golden_database(path, GOLDEN_CASES)
-    engine = make_engine(url)
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-            auth.add_user(engine, "sheng", PASSWORD, Role.PROVINCE, None)
-    finally:
-        engine.dispose()
+    add_users(url, {"province": ("sheng", "PROVINCE", None)}, PASSWORD)
     return url
 
 
@@ -135,9 +124,7 @@ def report(reports: dict[dt.date, WeeklyReport]) -> WeeklyReport:
 def server(database: str, reports: dict[dt.date, WeeklyReport]):  # reports first: DuckDB's file is the server's once it runs
     shutil.rmtree(SHOTS, ignore_errors=True)  # the folder shows this run only
     SHOTS.mkdir(parents=True)
-    srv = StreamlitServer(database, ARTIFACTS / "streamlit-presentation.log").start()
-    yield srv
-    srv.stop()
+    yield from serving(database, "streamlit-presentation.log")
 
 
 @pytest.fixture(scope="module")

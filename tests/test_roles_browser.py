@@ -18,16 +18,16 @@ from browser_support import (
     ARTIFACTS,
     VIEWPORT,
     BrowserRecorder,
-    StreamlitServer,
+    add_users,
     browser_test_marks,
     build_golden_database,
     chromium,
     copy_database,
     drawn_fraction,
     exception_texts,
-    group_alive,
     new_context,
     path_of,
+    serving,
     view_url,
     wait_rendered,
 )
@@ -61,28 +61,14 @@ SHOTS = ARTIFACTS / "roles"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """server.py on a DuckDB copy of the golden cases with the three users (a cheap password hash)."""
-    from argon2 import PasswordHasher
-
-    from data_access import auth
-    from data_access.auth import Role
-    from data_access.engine import make_engine
-
     SHOTS.mkdir(parents=True, exist_ok=True)
     for old in SHOTS.glob("*.png"):
         old.unlink()
     folder = tmp_path_factory.mktemp("roles_db")
     build_golden_database(folder / "golden.duckdb", GOLDEN_CASES)
     url = copy_database(folder / "golden.duckdb", folder / "app.duckdb")
-    engine = make_engine(url)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-        for username, role, region in USERS.values():
-            auth.add_user(engine, username, PASSWORD, Role[role], region)
-    engine.dispose()
-    srv = StreamlitServer(url, ARTIFACTS / "streamlit-roles.log").start()
-    yield srv
-    srv.stop()
-    assert not group_alive(srv.process.pid), "streamlit left a process behind"
+    add_users(url, USERS, PASSWORD)
+    yield from serving(url, "streamlit-roles.log")
 
 
 @pytest.fixture(scope="module")
