@@ -14,7 +14,8 @@ every surface that shows the fact must show that value:
 - the 2026-10 notice's calls by kind (metrics.hotline.month_counts over notice_complaints): the 12388 page, whatever
   the sidebar's period, and the month-end pack's 通报, summary and ledger.
 - 越级重复举报专项治理 in the meeting's week (metrics.campaign_week.campaign_week): the 周例会 page's section, its deck's
-  slide and its workbook's 专项治理 sheet, from the page and from `python -m reports weekly`, for each user.
+  slide and its workbook's 专项治理 sheet, from the page and from `python -m reports weekly`, for each user; the
+  积案化解 page's 纳入专项治理, 超期未化解 and 反弹 at the same 截止日期 (metrics.campaign.campaign_table).
 
 A city user (烟台市) and a county user (牟平区, a 重点督导县) see for their region what the province user sees for it.
 Then the province issues the month's notice on the 12388 page, the city answers a call 属实 (a 督办 item opens)
@@ -608,6 +609,15 @@ def test_the_campaigns_week_reads_the_same_everywhere(db: sa.Engine, sessions: d
         assert on_slide == counts and listed == week.attention["matter"].tolist(), user
         assert campaign_in_workbook(sheets) == counts, user
         assert campaign_sentence(week) in str(sheets["说明"].set_index("项目")["内容"]["专项治理"]), user
+    # the 积案化解 page at the same 截止日期: its 纳入专项治理, 超期未化解 and 反弹 are the meeting's (opening it records
+    # the new report as 反弹, a step taken on A here: a step after A would not count at A, on the page as in the meeting)
+    monkeypatch.setattr(campaign, "_now", lambda: dt.datetime.combine(AS_OF, dt.time(18)))
+    both = ("纳入专项治理", "超期未化解", "反弹")
+    for user, scope in SCOPES.items():
+        shown = metrics_shown(go(sessions[user], "matters"))
+        in_meeting = campaign_week(db, scope, AS_OF).counts.labelled()
+        assert {label: count_of(shown[label]) for label in both} == {label: in_meeting[label] for label in both} == \
+            {"纳入专项治理": expected[user][0], "超期未化解": expected[user][4], "反弹": 1}, user
     deck_path, book, _ = reports_command(db, tmp_path / "weekly", "weekly", "--as-of", AS_OF.isoformat())
     counts = campaign_week(db, WHOLE_PROVINCE, AS_OF).counts.labelled()
     assert campaign_in_deck(Presentation(str(deck_path)))[0] == counts
