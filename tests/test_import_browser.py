@@ -79,29 +79,15 @@ def ledger_xlsx() -> bytes:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    """server.py on a DuckDB copy of the golden cases, with sheng and jining (a cheap password hash)."""
-    from argon2 import PasswordHasher
-
-    from data_access import auth
-    from data_access.engine import make_engine
-
+    """server.py on a DuckDB copy of the golden cases, with sheng and jining (a cheap password hash); the last test
+    stops it."""
     shutil.rmtree(SHOTS, ignore_errors=True)  # the folder shows this run only
     SHOTS.mkdir(parents=True)
     folder = tmp_path_factory.mktemp("import_db")
     bs.build_golden_database(folder / "golden.duckdb", GOLDEN_CASES)
-    engine = make_engine(url := bs.copy_database(folder / "golden.duckdb", folder / "app.duckdb"))
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(auth, "PASSWORD_HASHER", cheap)
-            for username, (role, region) in USERS.items():
-                auth.add_user(engine, username, PASSWORD, auth.Role[role], region)
-    finally:
-        engine.dispose()
-    srv = bs.StreamlitServer(url, bs.ARTIFACTS / "streamlit-import.log").start()
-    yield srv
-    srv.stop()  # the last test stops it already: then this does nothing
-    assert not bs.group_alive(srv.process.pid), "streamlit left a process behind"
+    url = bs.copy_database(folder / "golden.duckdb", folder / "app.duckdb")
+    bs.add_users(url, {name: (name, role, region) for name, (role, region) in USERS.items()}, PASSWORD)
+    yield from bs.serving(url, "streamlit-import.log")
 
 
 @pytest.fixture(scope="module")

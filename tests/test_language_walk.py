@@ -27,12 +27,14 @@ from browser_support import (
     REPO_ROOT,
     BrowserRecorder,
     StreamlitServer,
+    add_users,
     browser_test_marks,
     build_golden_database,
     chromium,
     exception_texts,
     new_context,
     path_of,
+    serving,
     sign_in_through_form,
     view_url,
     wait_rendered,
@@ -235,33 +237,24 @@ def test_log_trouble_finds_warnings_and_tracebacks() -> None:
 def server(tmp_path_factory: pytest.TempPathFactory):
     """server.py on the golden cases, the three users with display names, one 督办 item on 微山县's case that
     微山县 has answered (its history names two people; its audit rows name 370826)."""
-    from argon2 import PasswordHasher
-
-    from data_access import auth, ledger
-    from data_access.auth import Role
+    from data_access import ledger
     from data_access.engine import make_engine
 
     shutil.rmtree(SHOTS, ignore_errors=True)
     SHOTS.mkdir(parents=True)
     path: Path = tmp_path_factory.mktemp("language_db") / "golden.duckdb"
     url = build_golden_database(path, GOLDEN_CASES)
+    people = add_users(url, USERS, PASSWORD)
     engine = make_engine(url)
     try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-            people = {role: auth.add_user(engine, name, PASSWORD, Role[level], region, display)
-                      for role, (name, level, region, display) in USERS.items()}
         item = ledger.open_item(engine, people["province"], county_code=WEISHAN, title=ITEM_TITLE,
                                 reason="请于反馈期限内办结该件，并书面报告办理结果。", method="phone",
                                 reply_due=dt.date.today() + dt.timedelta(days=7), case_id=WEISHAN_CASE)
         ledger.reply(engine, people["county"], item, note="已约谈承办人，本周内办结")
     finally:
         engine.dispose()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("STREAMLIT_LOGGER_MESSAGE_FORMAT", LOG_FORMAT)  # the level in every line
-        srv = StreamlitServer(url, ARTIFACTS / "streamlit-language.log").start()
-    yield srv
-    srv.stop()
+    # the level in every line
+    yield from serving(url, "streamlit-language.log", env={"STREAMLIT_LOGGER_MESSAGE_FORMAT": LOG_FORMAT})
 
 
 @pytest.fixture(scope="module")
