@@ -12,6 +12,7 @@ test-artifacts/matters/. The stored history is read last, with the server stoppe
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 from pathlib import Path
@@ -48,20 +49,37 @@ PHONE_NOTE = "已联系举报人，电话 13812345678"
 PROGRESS = "专班已核查 3 项问题，2 项已整改"
 RESOLVED = "3 项问题均已整改到位，已书面答复并见面沟通"
 SHOTS = ARTIFACTS / "matters"
+STEP_CLOCK_PATH = Path(__file__).resolve().parent / "step_clock"  # its sitecustomize stamps the server's steps
 
 
 def view(day: dt.date) -> dict[str, str]:
     return {"period": "custom", "asof": day.isoformat(), "from": "2024-01-01", "to": day.isoformat()}
 
 
+def steps_on(clock: Path, day: dt.date) -> None:
+    """The server's campaign steps from here on are taken on `day` (10:00), the 截止日期 they are read at: the page
+    counts the campaign as it stood at the end of its 截止日期, as the 周例会 does (tests/step_clock)."""
+    clock.write_text(dt.datetime.combine(day, dt.time(10)).isoformat(), encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    """server.py on the golden matters' cases with the three users (a cheap password hash)."""
+def step_clock(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    clock = tmp_path_factory.mktemp("step_clock") / "now"
+    steps_on(clock, EARLY)
+    return clock
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, step_clock: Path):
+    """server.py on the golden matters' cases with the three users (a cheap password hash), its campaign steps
+    stamped by `step_clock`."""
     shutil.rmtree(SHOTS, ignore_errors=True)  # the folder shows this run only
     SHOTS.mkdir(parents=True)
     url = build_golden_database(tmp_path_factory.mktemp("matters_db") / "matters.duckdb", MATTERS_CASES)
     add_users(url, USERS, PASSWORD)
-    yield from serving(url, "streamlit-matters.log")
+    python_path = os.pathsep.join(filter(None, (str(STEP_CLOCK_PATH), str(STEP_CLOCK_PATH.parents[1]),
+                                                os.environ.get("PYTHONPATH"))))
+    yield from serving(url, "streamlit-matters.log", env={"PYTHONPATH": python_path, "CAMPAIGN_STEP_CLOCK": str(step_clock)})
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +184,7 @@ def test_county_notes_progress_and_reports_it_resolved(sign_in, server) -> None:
     recorder.assert_clean()
 
 
-def test_province_confirms_when_the_data_shows_it_settled(sign_in, server) -> None:
+def test_province_confirms_when_the_data_shows_it_settled(sign_in, server, step_clock: Path) -> None:
     tab, recorder = sign_in("province", EARLY)
     open_matter(tab, server, SETTLING)
     submit(tab, server, "确认案结事了", f"未保存：截至 {EARLY}，事项 {SETTLING} 尚不能确认案结事了：尚有 2 件举报未办结。",
@@ -174,6 +192,7 @@ def test_province_confirms_when_the_data_shows_it_settled(sign_in, server) -> No
     expect(state_line(tab)).to_contain_text("当前状态：已化解")
     screenshot(tab, "05-province-refused-early")
 
+    steps_on(step_clock, LATE)
     visit(tab, server, LATE)  # the other matter's new report: 反弹, recorded as the page opens
     expect(tab.get_by_text(f"截至 {LATE}，1 个专项治理事项有新举报，已记录为反弹。")).to_be_visible()
     expect(kpi(tab, "反弹")).to_have_text("1 件")
