@@ -23,6 +23,7 @@ from browser_support import (
     ARTIFACTS,
     FreshServers,
     StreamlitServer,
+    add_users,
     browser_test_marks,
     build_golden_database,
     chromium,
@@ -31,6 +32,7 @@ from browser_support import (
     group_alive,
     new_context,
     path_of,
+    serving,
     view_url,
     wait_rendered,
 )
@@ -80,22 +82,11 @@ SIGN_IN, OPEN = "sign-in", "open"  # the database a server reads: with users, or
 def databases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Closed DuckDB files with the golden cases: one without users, one with a province, a city and a
     county user (a cheap password hash: the hash carries its own cost, so sign-in is quick too)."""
-    from argon2 import PasswordHasher
-
-    from data_access import auth
-    from data_access.auth import Role
-    from data_access.engine import make_engine
-
     folder = tmp_path_factory.mktemp("deep_link_db")
     open_db = folder / "open.duckdb"
     build_golden_database(open_db, GOLDEN_CASES)
-    engine = make_engine(copy_database(open_db, folder / "sign_in.duckdb"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-        for name, role, region in (("sheng", Role.PROVINCE, None), ("shi", Role.CITY, JINING),
-                                   ("xian", Role.COUNTY, RENCHENG)):
-            auth.add_user(engine, name, PASSWORD, role, region)
-    engine.dispose()
+    users = {"province": ("sheng", "PROVINCE", None), "city": ("shi", "CITY", JINING), "county": ("xian", "COUNTY", RENCHENG)}
+    add_users(copy_database(open_db, folder / "sign_in.duckdb"), users, PASSWORD)
     return {OPEN: open_db, SIGN_IN: folder / "sign_in.duckdb"}
 
 
@@ -237,24 +228,18 @@ def test_first_request_in_open_demo_mode_draws_the_page_in_the_frame(server, url
 def lasting(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """A server on a PostgreSQL database of its own (golden cases, a province and a city user): the test
     can disable a user while the server runs (a DuckDB file admits one process)."""
-    from argon2 import PasswordHasher
     from conftest import database_of_its_own
 
-    from data_access import auth
-    from data_access.auth import Role
     from data_access.database import init_database
     from data_access.importer import import_file
 
     engine = database_of_its_own("postgresql", "signin", request, tmp_path_factory)
     init_database(engine)
     import_file(engine, GOLDEN_CASES)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-        auth.add_user(engine, "sheng", PASSWORD, Role.PROVINCE, None)
-        auth.add_user(engine, "shi", PASSWORD, Role.CITY, JINING)
-    srv = StreamlitServer(engine.url.render_as_string(hide_password=False), ARTIFACTS / "streamlit-sign-in.log").start()
-    yield srv, engine
-    srv.stop()
+    url = engine.url.render_as_string(hide_password=False)
+    add_users(url, {"province": ("sheng", "PROVINCE", None), "city": ("shi", "CITY", JINING)}, PASSWORD)
+    for srv in serving(url, "streamlit-sign-in.log"):
+        yield srv, engine
 
 
 def session_cookie(context) -> dict | None:

@@ -27,6 +27,7 @@ from browser_support import (
     ARTIFACTS,
     CHROMIUM,
     REPO_ROOT,
+    add_users,
     chromium,
     exception_texts,
     group_alive,
@@ -268,21 +269,15 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     need_nginx()
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not installed")
-    from argon2 import PasswordHasher
-
-    from data_access import auth
-    from data_access.auth import Role
     from data_access.database import init_database
     from data_access.importer import import_file
 
     engine = database_of_its_own("postgresql", "deploy", request, tmp_path_factory)
     init_database(engine)
     import_file(engine, GOLDEN_CASES)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-        auth.add_user(engine, "sheng", PASSWORD, Role.PROVINCE, None)
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
+    add_users(url, {"province": ("sheng", "PROVINCE", None)}, PASSWORD)
     run_dir = ARTIFACTS / "deploy-run"
     shutil.rmtree(run_dir, ignore_errors=True)
     deployed = Deployment(url, run_dir)
@@ -473,20 +468,11 @@ def tls_deployment(tmp_path_factory: pytest.TempPathFactory):
     need_nginx()
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not installed")
-    from argon2 import PasswordHasher
     from browser_support import build_golden_database
-
-    from data_access import auth
-    from data_access.auth import Role
-    from data_access.engine import make_engine
 
     folder = tmp_path_factory.mktemp("tls")
     url = build_golden_database(folder / "tls.duckdb", GOLDEN_CASES)
-    engine = make_engine(url)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-        auth.add_user(engine, "sheng", PASSWORD, Role.PROVINCE, None)
-    engine.dispose()
+    add_users(url, {"province": ("sheng", "PROVINCE", None)}, PASSWORD)
     run_dir = ARTIFACTS / "deploy-tls-run"
     shutil.rmtree(run_dir, ignore_errors=True)
     deployed = Deployment(url, run_dir, processes=1, tls=self_signed_certificate(folder))

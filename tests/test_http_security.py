@@ -28,10 +28,11 @@ from browser_support import (
     SESSION_COOKIE,
     BrowserRecorder,
     StreamlitServer,
+    add_users,
     browser_test_marks,
     chromium,
-    group_alive,
     new_context,
+    serving,
     sign_in_through_form,
     view_url,
     wait_rendered,
@@ -64,19 +65,13 @@ CSP_LISTENER = ("window.__cspViolations = []; document.addEventListener('securit
 @pytest.fixture(scope="module")
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
     """The golden cases and one province user, on a PostgreSQL database of this module's own."""
-    from argon2 import PasswordHasher
-
-    from data_access import auth
-    from data_access.auth import Role
     from data_access.database import init_database
     from data_access.importer import import_file
 
     engine = database_of_its_own("postgresql", "httpsec", request, tmp_path_factory)
     init_database(engine)
     import_file(engine, GOLDEN_CASES)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(auth, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-        auth.add_user(engine, "sheng", PASSWORD, Role.PROVINCE, None)
+    add_users(engine.url.render_as_string(hide_password=False), {"province": ("sheng", "PROVINCE", None)}, PASSWORD)
     return engine
 
 
@@ -86,10 +81,7 @@ def started(database: sa.Engine, name: str) -> StreamlitServer:
 
 @pytest.fixture(scope="module")
 def server(database: sa.Engine):
-    srv = started(database, "http-security")
-    yield srv
-    srv.stop()
-    assert not group_alive(srv.process.pid), "streamlit left a process behind"
+    yield from serving(database.url.render_as_string(hide_password=False), "streamlit-http-security.log")
 
 
 @pytest.fixture(scope="module")
