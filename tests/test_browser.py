@@ -17,9 +17,7 @@ import time
 import pandas as pd
 import pytest
 from browser_support import (
-    ARTIFACTS,
     BrowserRecorder,
-    StreamlitServer,
     browser_test_marks,
     build_golden_database,
     chromium,
@@ -27,11 +25,11 @@ from browser_support import (
     copy_database,
     drawn_fraction,
     exception_texts,
-    group_alive,
     new_context,
     path_of,
     query_of,
     save_screenshots,
+    serving,
     view_url,
     wait_rendered,
 )
@@ -102,10 +100,7 @@ def golden_db_file(tmp_path_factory: pytest.TempPathFactory):
 def server(golden_db_file, tmp_path_factory: pytest.TempPathFactory):
     url = copy_database(golden_db_file, tmp_path_factory.mktemp("server_db") / "app.duckdb")
     clear_screenshots()
-    srv = StreamlitServer(url, ARTIFACTS / "streamlit-server.log").start()
-    yield srv
-    srv.stop()
-    assert not group_alive(srv.process.pid), "streamlit left a process behind"
+    yield from serving(url, "streamlit-server.log")
 
 
 @pytest.fixture(scope="module")
