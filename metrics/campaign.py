@@ -42,17 +42,26 @@ def screening_with(settings: Settings) -> Callable[[sa.Connection, dt.date, Sequ
 
 # --- the 积案化解 page: the campaign's standing per region (issue 31) -------------------------------------------
 
-def steps_cutoff(as_of: dt.date) -> dt.datetime:
-    """The first moment after the end of `as_of`: a campaign step at or after it had not happened at as_of."""
+# Steps are stamped with the clock, cases with the day: read at the data's last day (or later), the campaign is the
+# campaign as it is now, else a step taken today after a load of yesterday's cases would not show at the default
+# 截止日期, and a relapse recorded as the page opens would vanish from the counts it was recorded for.
+NOW_AND_AFTER = dt.datetime(9999, 12, 31)
+
+
+def steps_cutoff(conn: sa.Connection, as_of: dt.date) -> dt.datetime:
+    """The first moment a campaign step read at `as_of` has not happened by: the end of `as_of` for a past day of the
+    data, none (NOW_AND_AFTER) when `as_of` is on or after the last day a case was received (docs/contract/campaign.md)."""
+    last_day = conn.execute(sa.select(sa.func.max(cases.c.received_date))).scalar_one()
+    if last_day is None or as_of >= last_day:
+        return NOW_AND_AFTER
     return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
 
 
-def campaign_at(as_of: dt.date) -> sa.Subquery:
-    """The campaign matters enrolled by the end of `as_of` as they stood then (docs/contract/campaign.md, "read at a
-    past date"): id, matter, county_code, batch, deadline, enrolled_at, known_reports, `state` (the to_state of its
-    last step by then) and `leader` (post and name of the 包案 then in force, NULL without one). The 积案化解 page
-    (campaign_table) and the 周例会 (metrics.campaign_week) both read the campaign through it."""
-    cutoff = steps_cutoff(as_of)
+def campaign_at(cutoff: dt.datetime) -> sa.Subquery:
+    """The campaign matters enrolled before `cutoff` (steps_cutoff) as they stood then (docs/contract/campaign.md,
+    "read at a past date"): id, matter, county_code, batch, deadline, enrolled_at, known_reports, `state` (the
+    to_state of its last step by then) and `leader` (post and name of the 包案 then in force, NULL without one). The
+    积案化解 page (campaign_table) and the 周例会 (metrics.campaign_week) both read the campaign through it."""
     m, e, a = campaign_matters.c, campaign_events.c, campaign_assignments.c
     last_step = sa.func.row_number().over(partition_by=e.campaign_matter_id, order_by=e.seq.desc())
     states = (sa.select(e.campaign_matter_id, e.to_state, last_step.label("recency"))
@@ -85,7 +94,8 @@ def campaign_table(conn: sa.Engine | sa.Connection, level: Level, as_of: dt.date
     a = sa.bindparam("as_of", as_of, type_=sa.Date)
     with connect(conn) as c:
         screening = _screening(c, as_of, settings)
-        by_county = [_accusations(a), _screened_by_county(screening), _campaign_by_county(a, as_of, screening)]
+        by_county = [_accusations(a), _screened_by_county(screening),
+                     _campaign_by_county(a, steps_cutoff(c, as_of), screening)]
         rmap = region_map()
         code = group_key(rmap, level)
         source: sa.FromClause = rmap
@@ -137,11 +147,11 @@ def _screened_by_county(screening: sa.CTE | None) -> sa.Subquery:
             .group_by(screening.c.county_code).subquery("screened"))
 
 
-def _campaign_by_county(a: sa.BindParameter[dt.date], as_of: dt.date, screening: sa.CTE | None) -> sa.Subquery:
+def _campaign_by_county(a: sa.BindParameter[dt.date], cutoff: dt.datetime, screening: sa.CTE | None) -> sa.Subquery:
     """The campaign matters per county holding them as they stood at the end of `as_of` (campaign_at, as the 周例会
     reads them): counted by state, 包案 and deadline; 反弹 also when the screening holds reports the campaign has
     not seen (a relapse not yet recorded)."""
-    m = campaign_at(as_of)
+    m = campaign_at(cutoff)
     state_in = m.c.state.in_
     source: sa.FromClause = m
     new_report: sa.ColumnElement[bool] = sa.false()

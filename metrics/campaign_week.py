@@ -82,14 +82,15 @@ def _campaign_rows(conn: sa.Connection, scope: Scope, as_of: dt.date, week_start
     `week_start` — one statement."""
     monday = dt.datetime.combine(week_start, dt.time())
     e = campaign_events.c
-    then = campaign_at(as_of)
+    cutoff = steps_cutoff(conn, as_of)
+    then = campaign_at(cutoff)
 
     def in_week(step: Step) -> sa.ColumnElement[int]:
         return sa.func.max(sa.case((sa.and_(e.action == step.value, e.at >= monday), 1), else_=0))
 
     week = (sa.select(e.campaign_matter_id, in_week(Step.ENROL).label("enrolled_this_week"),
                       in_week(Step.RESOLVE).label("resolved_this_week"), in_week(Step.SETTLE).label("settled_this_week"))
-            .where(e.at < steps_cutoff(as_of)).group_by(e.campaign_matter_id).subquery("week"))
+            .where(e.at < cutoff).group_by(e.campaign_matter_id).subquery("week"))
     m = then.c
     county, city = regions.alias("county"), regions.alias("city")
     stmt = (sa.select(m.id, m.matter, m.county_code, county.c.name.label("county_name"), city.c.code.label("city_code"),
@@ -220,18 +221,19 @@ def matter_dossier(conn: sa.Engine | sa.Connection, campaign_matter_id: str, as_
         allowed = set(_in_scope_codes(c, scope, every["county_code"].tolist()))
         reports = every[every["county_code"].isin(allowed)].reset_index(drop=True)
         items = _items_of(c, reports["case_id"].tolist())
-        plans = _by(campaign.assignments(c, scope, campaign_matter_id), "set_at", as_of)
-        steps = _by(campaign.history(c, scope, campaign_matter_id), "at", as_of)
-        written = _by(campaign.notes(c, scope, campaign_matter_id), "written_at", as_of)
+        cutoff = steps_cutoff(c, as_of)
+        plans = _by(campaign.assignments(c, scope, campaign_matter_id), "set_at", cutoff)
+        steps = _by(campaign.history(c, scope, campaign_matter_id), "at", cutoff)
+        written = _by(campaign.notes(c, scope, campaign_matter_id), "written_at", cutoff)
     return MatterDossier(as_of, row, reports[list(DOSSIER_REPORT_COLUMNS)], len(every) - len(reports), plans, steps, written,
                          items)
 
 
-def _by(frame: pd.DataFrame, column: str, as_of: dt.date) -> pd.DataFrame:
-    """The rows of `frame` whose moment `column` falls by the end of `as_of`."""
+def _by(frame: pd.DataFrame, column: str, cutoff: dt.datetime) -> pd.DataFrame:
+    """The rows of `frame` whose moment `column` falls before `cutoff` (steps_cutoff)."""
     if frame.empty:
         return frame
-    return frame[pd.to_datetime(frame[column]) < steps_cutoff(as_of)].reset_index(drop=True)
+    return frame[pd.to_datetime(frame[column]) < cutoff].reset_index(drop=True)
 
 
 def _matter_cases(conn: sa.Connection, matter: str, as_of: dt.date) -> pd.DataFrame:

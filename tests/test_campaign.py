@@ -53,13 +53,22 @@ def reports_of(matter: str, county: str, *, prefix: str | None = None, count: in
                  closed_date=days[i], result_notice_date=days[i]) for i in range(count)]
 
 
+DATA_END = "2024-12-31"  # the data's last day: every day the tests read is a past day of the data (steps_cutoff)
+
+
+def data_end_case() -> dict[str, str]:
+    """One case of no matter, received on DATA_END in 历城区 (a county no test counts)."""
+    return case("DATA-END-1", county_code="370112", received_date=DATA_END, due_date="2025-02-28",
+                accepted_notice_date=DATA_END, closed_date="", result_notice_date="", satisfaction="")
+
+
 @pytest.fixture
 def db(engine: sa.Engine) -> sa.Engine:
     with engine.begin() as conn:
         for table in TABLES:
             conn.execute(table.delete())
     rows = [*reports_of("M-REN", RENCHENG), *reports_of("M-WEI", WEISHAN), *reports_of("M-LIX", LIXIA),
-            *reports_of("M-TWO", RENCHENG, count=2)]
+            *reports_of("M-TWO", RENCHENG, count=2), data_end_case()]
     import_bytes(engine, csv_bytes(rows), "cases.csv")
     return engine
 

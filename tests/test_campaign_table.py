@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from data_access import campaign
 from data_access.enums import Level
+from data_access.schema import cases
 from data_access.scope import WHOLE_PROVINCE, Scope
 from metrics.campaign import CAMPAIGN_COLUMNS, campaign_table
 from metrics.campaign_week import campaign_week
@@ -29,6 +30,7 @@ from tests.test_campaign import (  # noqa: F401 (db: the campaign tests' fixture
     SCREENING,
     WEISHAN,
     assign,
+    data_end_case,
     db,
     enrol_rencheng,
     new_report,
@@ -136,6 +138,8 @@ def test_the_page_and_the_meeting_agree_at_every_date(db: sa.Engine) -> None:  #
     def read(day: str) -> None:
         live[dt.date.fromisoformat(day)] = the_provinces(db, dt.date.fromisoformat(day))
 
+    # the fixture's data runs to its DATA_END, so every day read here is a past day of the data, read as it stood at
+    # its end; at the data's last day the campaign is read as it is now (next test)
     read("2024-03-03")
     ren = campaign.enrol(db, PROVINCE, "M-REN", deadline=STEP_DEADLINE, as_of=dt.date(2024, 3, 4), screening=SCREENING,
                          now=at("2024-03-04"))
@@ -170,3 +174,25 @@ def test_the_page_and_the_meeting_agree_at_every_date(db: sa.Engine) -> None:  #
             expected = (enrolled, *(int(by_city.loc[code].iloc[i]) if by_city is not None and code in by_city.index
                                     else 0 for i in (0, 1)))
             assert (int(shown["enrolled"]), int(shown["overdue"]), int(shown["relapsed"])) == expected, (day, code)
+
+
+def test_at_the_datas_last_day_the_campaign_is_read_as_it_is_now(db: sa.Engine) -> None:  # noqa: F811
+    """Steps are stamped with the clock, cases with the day: at the data's last day (the sidebar's default 截止日期)
+    a step taken afterwards — today, after yesterday's load — counts on the page and in the meeting, and a relapse
+    recorded as the page opens stays counted; at an earlier day of the data it does not."""
+    with db.begin() as conn:  # the fixture's data-end case out: the data ends with M-REN's fourth report
+        conn.execute(cases.delete().where(cases.c.case_id == data_end_case()["case_id"]))
+    last_day = dt.date(2024, 3, 15)
+    new_report(db, "M-REN", RENCHENG, last_day.isoformat())  # the data's last day: a fourth report of M-REN
+    later = dt.datetime(2024, 3, 18, 9)  # steps taken three days after the data's last day
+    ren = campaign.enrol(db, PROVINCE, "M-REN", deadline=STEP_DEADLINE, as_of=last_day, screening=SCREENING, now=later)
+    assert the_provinces(db, last_day)["enrolled"] == 1  # shown at once at the default 截止日期
+    assert the_provinces(db, dt.date(2024, 3, 14))["enrolled"] == 0  # a past day of the data: not yet enrolled then
+    assert campaign.record_relapses(db, PROVINCE, last_day, SCREENING, now=later) == []  # enrolled with 4 reports
+    new_report(db, "M-REN", RENCHENG, "2024-03-19")  # the next load: a fifth report, and a new last day
+    assert the_provinces(db, dt.date(2024, 3, 19))["relapsed"] == 1  # not yet recorded: the meeting names it
+    assert campaign.record_relapses(db, PROVINCE, dt.date(2024, 3, 19), SCREENING,
+                                    now=dt.datetime(2024, 3, 20, 9)) == [ren]
+    assert the_provinces(db, dt.date(2024, 3, 19))["relapsed"] == 1  # recorded: still counted where it was recorded
+    # 03-15 is now a past day of the data: read as it stood at its end, before the enrolment of 03-18
+    assert the_provinces(db, last_day)["enrolled"] == 0
