@@ -15,7 +15,12 @@ def _stamp_steps_from_the_file() -> None:
         return
     from data_access import campaign
 
-    campaign._now = lambda: dt.datetime.fromisoformat(Path(clock).read_text(encoding="utf-8").strip())
+    ticks = iter(range(10**9))  # a second apart, so steps and notes taken at one stamped moment keep their order
+
+    def now() -> dt.datetime:
+        return dt.datetime.fromisoformat(Path(clock).read_text(encoding="utf-8").strip()) + dt.timedelta(seconds=next(ticks))
+
+    campaign._now = now
 
 
 _stamp_steps_from_the_file()
