@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from data_access.auth import Role
-from data_access.config import SettingsError
-from data_access.database import DemoShare
+from data_access.identity.auth import Role
+from data_access.store.config import SettingsError
+from data_access.store.database import DemoShare
 from metrics.summary import Staleness
 from pages import (
     analysis,

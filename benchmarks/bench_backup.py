@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 import metrics.summary  # noqa: F401  (registers the loader's hook that keeps the summary, as the dashboard does)
-from data_access.backup import BackupReport, restore_backup, take_backup
+from data_access.records.backup import BackupReport, restore_backup, take_backup
 
 from .common import fmt_runs, fresh_duckdb, fresh_mariadb, fresh_postgres, load_demo_million, timed
 

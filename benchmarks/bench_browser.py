@@ -26,8 +26,8 @@ import statistics
 import sys
 import time
 
-from data_access.database import case_count
-from data_access.engine import REPO_ROOT, make_engine
+from data_access.store.database import case_count
+from data_access.store.engine import REPO_ROOT, make_engine
 
 from .common import BENCH_DIR, fmt_runs, fresh_duckdb, load_demo_million
 

@@ -14,9 +14,9 @@ import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 import metrics.summary  # noqa: F401  (registers the loader's hook that keeps the summary, as the dashboard does)
-from data_access import demo
-from data_access.database import case_count, county_frame
-from data_access.importer import import_file
+from data_access.demo import cases as demo
+from data_access.imports.importer import import_file
+from data_access.store.database import case_count, county_frame
 
 from .common import BENCH_DIR, BENCH_END, BENCH_SEED, fmt_runs, fresh_duckdb, fresh_mariadb, fresh_postgres, timed
 

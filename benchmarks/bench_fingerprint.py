@@ -20,9 +20,9 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from data_access.database import case_count
-from data_access.enums import Level
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.reference.enums import Level
+from data_access.store.database import case_count
 from metrics import summary
 from metrics.request import Period, TableRequest
 from metrics.settings import Settings

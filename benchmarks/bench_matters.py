@@ -4,7 +4,7 @@ them repeat reports of earlier ones, on DuckDB (target < 1 s) and PostgreSQL (ta
 The demo generator leaves matter_id empty, so the cases get matters here, seeded: one case in 25 heads a matter,
 about 12 % of the cases report one of those again (keyed by the head's case_id, some written with a space or a
 U+3000 at an end, as offices type them), a third of the heads name themselves, and received_level is set on most.
-Loaded through the app's own bulk path (data_access.database.load_cases). Median of --runs.
+Loaded through the app's own bulk path (data_access.imports.loading.load_cases). Median of --runs.
 
     python -m benchmarks.bench_matters [--rows 5000000] [--runs 5] [--engines duckdb,postgresql] [--keep | --reuse]
 
@@ -19,9 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from data_access import demo
-from data_access.database import ImportMode, case_count, county_frame, load_cases
-from data_access.validate import ValidatedCases
+from data_access.demo import cases as demo
+from data_access.imports.loading import ImportMode, load_cases
+from data_access.imports.validate import ValidatedCases
+from data_access.store.database import case_count, county_frame
 from metrics.matters import repeat_matters
 
 from .common import BENCH_END, BENCH_SEED, add_database_arguments, fmt_runs, run_on_engines, timed

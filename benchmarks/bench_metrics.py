@@ -17,9 +17,9 @@ import datetime as dt
 import numpy as np
 import sqlalchemy as sa
 
-from data_access.database import case_count, county_frame
-from data_access.enums import Level
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.reference.enums import Level
+from data_access.store.database import case_count, county_frame
 from metrics.request import Period, TableRequest
 from metrics.series import Grain, SeriesRequest, metric_series
 from metrics.signals import deterioration_signals

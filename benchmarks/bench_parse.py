@@ -1,6 +1,6 @@
 """Benchmark: what the capped parse worker costs, and how fast a file built to cost is refused.
 
-Reads the same CSV of demo cases through data_access.reader.read_source with the parse in the worker process
+Reads the same CSV of demo cases through data_access.imports.reader.read_source with the parse in the worker process
 (the default) and in the calling process, alternately, median of the runs; then the workbook of ten million
 rows in 0.6 MB (tests/test_attacks.py), with and without a <dimension> declaring them.
 
@@ -16,10 +16,10 @@ import time
 
 import pyarrow.csv as pacsv
 
-from data_access import demo
-from data_access.limits import ImportLimits
-from data_access.problems import DataRejected
-from data_access.reader import read_source
+from data_access.demo import cases as demo
+from data_access.imports.limits import ImportLimits
+from data_access.imports.reader import read_source
+from data_access.reference.problems import DataRejected
 
 from .common import BENCH_DIR, BENCH_END, BENCH_SEED, fmt_runs, fresh_duckdb
 
@@ -32,7 +32,7 @@ def main() -> None:
 
     csv_path = BENCH_DIR / f"cases_{args.rows}.csv"
     if not csv_path.exists():
-        from data_access.database import county_frame
+        from data_access.store.database import county_frame
 
         counties = county_frame(fresh_duckdb("counties"))
         pacsv.write_csv(demo.generate_cases(counties, args.rows, BENCH_SEED, BENCH_END, id_prefix="BENCH"), csv_path)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from data_access.database import init_database, load_demo
-from data_access.engine import REPO_ROOT, make_engine
+from data_access.demo.loading import load_demo
+from data_access.store.database import init_database
+from data_access.store.engine import REPO_ROOT, make_engine
 
 BENCH_DIR = REPO_ROOT / "data" / "bench"
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres")

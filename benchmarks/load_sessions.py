@@ -120,9 +120,9 @@ class Database:
 
 def _inspect(url: str) -> tuple[str, int, dict[str, list[str]], bool]:
     """Dialect, case count, city -> counties and whether any user exists (the engine is disposed)."""
-    from data_access.auth import any_user_exists
-    from data_access.database import case_count, county_frame
-    from data_access.engine import make_engine
+    from data_access.identity.auth import any_user_exists
+    from data_access.store.database import case_count, county_frame
+    from data_access.store.engine import make_engine
 
     engine = make_engine(url)
     try:
@@ -137,8 +137,8 @@ def _inspect(url: str) -> tuple[str, int, dict[str, list[str]], bool]:
 
 def prepare_database(rows: int, db_url: str | None) -> Database:
     """The bench DuckDB file with `rows` demo cases (reused when it holds exactly that many), or --db."""
-    from data_access.database import ensure_initialized
-    from data_access.engine import make_engine
+    from data_access.store.database import ensure_initialized
+    from data_access.store.engine import make_engine
 
     if db_url:
         engine = make_engine(db_url)

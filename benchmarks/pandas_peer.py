@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.schema import cases as cases_table
-from data_access.workdays import load_calendar
+from data_access.reference.workdays import load_calendar
+from data_access.store.schema import cases as cases_table
 from metrics.registry import ALL_IDS, COUNT_IDS, METRICS_BY_ID, MetricKind
 from metrics.request import Period
 

@@ -17,21 +17,16 @@ from typing import NoReturn
 import pandas as pd
 import sqlalchemy as sa
 
-from . import audit, auth, backup
-from .database import (
-    ImportMode,
-    case_count,
-    case_write_hooks,
-    ensure_initialized,
-    init_database,
-    load_demo,
-    remove_demo_cases,
-)
-from .engine import describe_url, file_held_message, make_engine
-from .hotline_import import import_complaints_file
-from .importer import Preview, import_file, preview_import
-from .mappings import load_mapping
-from .problems import DataRejected
+from data_access.demo.loading import load_demo, remove_demo_cases
+from data_access.identity import audit, auth
+from data_access.imports.importer import Preview, import_file, preview_import
+from data_access.imports.loading import ImportMode
+from data_access.imports.mappings import load_mapping
+from data_access.records import backup
+from data_access.reference.problems import DataRejected
+from data_access.store.database import case_count, case_write_hooks, ensure_initialized, init_database
+from data_access.store.engine import describe_url, file_held_message, make_engine
+from data_access.supervision.hotline_import import import_complaints_file
 
 EXIT_OK, EXIT_BAD_DATA, EXIT_USAGE = 0, 1, 2
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.auth import OutOfScope
-from data_access.engine import connect
-from data_access.enums import Level
-from data_access.schema import regions
-from data_access.scope import Scope, require_scope
+from data_access.identity.auth import OutOfScope
+from data_access.identity.scope import Scope, require_scope
+from data_access.reference.enums import Level
+from data_access.store.engine import connect
+from data_access.store.schema import regions
 
 from .matter_domains import screened_by_domain
 from .priority import PriorityStatus, priority_list, priority_window

@@ -1,4 +1,4 @@
-"""The screening as the 专项治理 steps read it (data_access.campaign's `screening`): the repeat matters among
+"""The screening as the 专项治理 steps read it (data_access.supervision.campaign's `screening`): the repeat matters among
 some keys, computed by metrics.matters in the caller's transaction, so a step and the reading it rests on
 see the same cases."""
 from __future__ import annotations
@@ -10,12 +10,12 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.campaign import State
-from data_access.dialects import count_where
-from data_access.engine import connect
-from data_access.enums import Category, Level
-from data_access.schema import campaign_assignments, campaign_events, campaign_matters, cases
-from data_access.scope import Scope, require_scope
+from data_access.identity.scope import Scope, require_scope
+from data_access.reference.enums import Category, Level
+from data_access.store.dialects import count_where
+from data_access.store.engine import connect
+from data_access.store.schema import campaign_assignments, campaign_events, campaign_matters, cases
+from data_access.supervision.campaign import State
 
 from .compiler import group_key, in_subtree, region_map
 from .matters import RepeatMatter, optional_case_columns, repeat_matter, repeat_matters_query

@@ -2,7 +2,7 @@
 
 One function, `campaign_week`, with an explicit as-of: the page's section, the deck's slide, the workbook's sheet,
 the 交办函 of a city (reports/campaign_docs.py) all read its list. A matter's state at the as-of date is the state
-its last step by then led to (data_access.campaign's events), so a meeting read for a past week does not see the
+its last step by then led to (data_access.supervision.campaign's events), so a meeting read for a past week does not see the
 steps taken since.
 """
 from __future__ import annotations
@@ -13,13 +13,13 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access import campaign
-from data_access.auth import OutOfScope
-from data_access.campaign import State, Step
-from data_access.engine import connect
-from data_access.enums import Level
-from data_access.schema import campaign_events, campaign_matters, regions, supervision_items
-from data_access.scope import Scope, case_in_scope
+from data_access.identity.auth import OutOfScope
+from data_access.identity.scope import Scope, case_in_scope
+from data_access.reference.enums import Level
+from data_access.store.engine import connect
+from data_access.store.schema import campaign_events, campaign_matters, regions, supervision_items
+from data_access.supervision import campaign
+from data_access.supervision.campaign import State, Step
 
 from .campaign import campaign_at, read_matters, steps_cutoff
 from .matters import RepeatMatter, matter_reports
@@ -201,9 +201,9 @@ class MatterDossier:
     matter: pd.Series  # a row of CampaignWeek.matters
     reports: pd.DataFrame  # DOSSIER_REPORT_COLUMNS, oldest first
     reports_elsewhere: int  # its reports outside the viewer's scope
-    assignments: pd.DataFrame  # data_access.campaign.assignments, set by as_of
-    history: pd.DataFrame  # data_access.campaign.history, taken by as_of
-    notes: pd.DataFrame  # data_access.campaign.notes, written by as_of
+    assignments: pd.DataFrame  # data_access.supervision.campaign.assignments, set by as_of
+    history: pd.DataFrame  # data_access.supervision.campaign.history, taken by as_of
+    notes: pd.DataFrame  # data_access.supervision.campaign.notes, written by as_of
     items: pd.DataFrame  # DOSSIER_ITEM_COLUMNS: the 督办台账's items on its reports, oldest first
 
 

@@ -13,12 +13,12 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.dialects import days_between
-from data_access.engine import connect
-from data_access.enums import Category, LabelledEnum
-from data_access.ledger import Status as ItemStatus
-from data_access.schema import cases, regions, supervision_items
-from data_access.scope import Scope, require_scope
+from data_access.identity.scope import Scope, require_scope
+from data_access.reference.enums import Category, LabelledEnum
+from data_access.store.dialects import days_between
+from data_access.store.engine import connect
+from data_access.store.schema import cases, regions, supervision_items
+from data_access.supervision.ledger import Status as ItemStatus
 
 from .compiler import count_condition, filter_conditions, in_subtree, region_map
 from .request import CaseFilter, Period
@@ -52,7 +52,7 @@ def _with_names(rmap: sa.Subquery) -> tuple[sa.FromClause, sa.FromClause, sa.Fro
 
 def under_supervision(case_id: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     """已挂账: an open 督办 item (挂账 or 已反馈, not yet 销号) names the case. The ledger is read as it stands
-    now, as data_access.ledger.standing counts 在办: an item opened today marks a case of any as-of date."""
+    now, as data_access.supervision.ledger.standing counts 在办: an item opened today marks a case of any as-of date."""
     item = supervision_items.c
     return sa.exists().where(item.case_id == case_id, item.status != ItemStatus.CLOSED.value)
 

@@ -20,12 +20,12 @@ from typing import TextIO
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.changes import note_change
 from data_access.cli import iso_date, open_engine, reading_failed
-from data_access.config import SettingsError
-from data_access.engine import connect
-from data_access.enums import Level
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.reference.enums import Level
+from data_access.store.changes import note_change
+from data_access.store.config import SettingsError
+from data_access.store.engine import connect
 
 from . import summary
 from .analysis import AnalysisFacts, UnknownRegion, analysis_facts

@@ -9,7 +9,7 @@ dates of a series) is derived from those entries. The statement has three layers
          and group key (county or bucket);
   flags  one boolean column per rule of the requested metrics, each evaluated once per row;
   agg    COUNT(*) FILTER (WHERE <the metric's rule chain AND-ed>) per count metric, grouped (spelled per
-         engine by data_access/dialects.py, with the date arithmetic the rules use).
+         engine by data_access/store/dialects.py, with the date arithmetic the rules use).
 Counts by county are summed up to cities and the province through the region map. Rates and
 averages are formed from those counts in double precision with the denominator guarded by NULLIF.
 Period bounds enter as SQL expressions, so the same rules serve a single period (bound parameters)
@@ -23,10 +23,10 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from data_access.dialects import count_where, sum_where
-from data_access.enums import Level
-from data_access.schema import cases, regions, workday_calendar
-from data_access.scope import Scope, case_in_scope, counties_at_or_under
+from data_access.identity.scope import Scope, case_in_scope, counties_at_or_under
+from data_access.reference.enums import Level
+from data_access.store.dialects import count_where, sum_where
+from data_access.store.schema import cases, regions, workday_calendar
 
 from .registry import ALL_IDS, METRICS_BY_ID, MetricKind
 from .request import CaseFilter

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.engine import connect
-from data_access.enums import Satisfaction
-from data_access.schema import cases
-from data_access.scope import Scope
+from data_access.identity.scope import Scope
+from data_access.reference.enums import Satisfaction
+from data_access.store.engine import connect
+from data_access.store.schema import cases
 
 from .compiler import (
     case_source,

@@ -17,10 +17,10 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.document_register import DocumentKind
-from data_access.engine import connect
-from data_access.enums import LabelledEnum
-from data_access.schema import (
+from data_access.identity.scope import Scope, case_in_scope, require_scope
+from data_access.reference.enums import LabelledEnum
+from data_access.store.engine import connect
+from data_access.store.schema import (
     cases,
     document_numbers,
     hotline_complaints,
@@ -28,7 +28,7 @@ from data_access.schema import (
     supervision_events,
     supervision_items,
 )
-from data_access.scope import Scope, case_in_scope, require_scope
+from data_access.supervision.document_register import DocumentKind
 
 from .matters import KEY_BLANKS, matter_reports
 from .request import CaseFilter

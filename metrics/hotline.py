@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access import hotline
-from data_access.document_register import DocumentKind, latest
-from data_access.engine import connect
-from data_access.enums import ComplaintKind, Feedback, Level, SpotCheckResult
-from data_access.hotline_settings import DEFAULT_HOTLINE_SETTINGS, HotlineSettings
-from data_access.schema import hotline_complaints, regions
-from data_access.scope import WHOLE_PROVINCE, Scope, require_scope
+from data_access.identity.scope import WHOLE_PROVINCE, Scope, require_scope
+from data_access.reference.enums import ComplaintKind, Feedback, Level, SpotCheckResult
+from data_access.store.engine import connect
+from data_access.store.schema import hotline_complaints, regions
+from data_access.supervision import hotline
+from data_access.supervision.document_register import DocumentKind, latest
+from data_access.supervision.hotline_settings import DEFAULT_HOTLINE_SETTINGS, HotlineSettings
 
 from .caselists import disputed_cases, overdue_first_reports
 from .compiler import group_key, in_subtree, region_map
@@ -53,7 +53,7 @@ def notice_complaints(engine: sa.Engine | sa.Connection, month: str, *, scope: S
     """The complaints of the 通报 of `month` (YYYY-MM) in `scope` under `parent`: the one list every surface shows,
     counts and marks.
 
-    Which (data_access.hotline.NoticeMonth): once the month's notice is issued, exactly the complaints it marked;
+    Which (data_access.supervision.hotline.NoticeMonth): once the month's notice is issued, exactly the complaints it marked;
     before, those it would mark now — every complaint not yet notified received by the month's end: the month's
     own, and those of earlier months imported after their month's notice (`late`, 逾期补录).
     As of: the month is read as of its last day, or `today` (default: the real date) while it runs; no sidebar

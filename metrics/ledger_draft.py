@@ -7,9 +7,9 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from data_access.engine import connect
-from data_access.schema import cases
-from data_access.scope import Scope, case_in_scope
+from data_access.identity.scope import Scope, case_in_scope
+from data_access.store.engine import connect
+from data_access.store.schema import cases
 
 from .rules import effective_due
 from .settings import DEFAULT_SETTINGS, Settings

@@ -8,9 +8,9 @@ import datetime as dt
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.engine import connect
-from data_access.enums import Category
-from data_access.schema import cases
+from data_access.reference.enums import Category
+from data_access.store.engine import connect
+from data_access.store.schema import cases
 
 from .matters import MatterTier, binary_text, optional_case_columns, repeat_matters_query, trim_blanks
 from .settings import DEFAULT_SETTINGS, Settings

@@ -8,7 +8,7 @@ in one statement the database runs: its reports, years, levels, channels, open c
 Only a key some matter_id names can have two cases: the statement keeps the cases whose key is among the
 trimmed matter_ids (a semi-join), so the ranking and grouping see the linked few rather than millions of
 one-case matters. The two engine differences it needs (binary text comparison,
-trimming a set of characters) are small constructs here, beside data_access/dialects.py's.
+trimming a set of characters) are small constructs here, beside data_access/store/dialects.py's.
 """
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from data_access.dialects import MYSQL_FAMILY, count_where, days_between
-from data_access.engine import connect
-from data_access.enums import Category, LabelledEnum
-from data_access.schema import cases
+from data_access.reference.enums import Category, LabelledEnum
+from data_access.store.dialects import MYSQL_FAMILY, count_where, days_between
+from data_access.store.engine import connect
+from data_access.store.schema import cases
 
 from .compiler import in_subtree, region_map
 from .rules import is_true

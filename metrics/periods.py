@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from data_access.enums import LabelledEnum
+from data_access.reference.enums import LabelledEnum
 
 from .request import Period
 

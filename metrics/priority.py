@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.enums import LabelledEnum, Level
-from data_access.scope import WHOLE_PROVINCE, Scope, require_scope
+from data_access.identity.scope import WHOLE_PROVINCE, Scope, require_scope
+from data_access.reference.enums import LabelledEnum, Level
 
 from .periods import trailing_months
 from .request import CaseFilter, Period, TableRequest

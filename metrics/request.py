@@ -4,8 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from data_access.enums import Level
-from data_access.scope import Scope, require_scope
+from data_access.identity.scope import Scope, require_scope
+from data_access.reference.enums import Level
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from typing import Any, TypeAlias, assert_never
 
 import sqlalchemy as sa
 
-from data_access.dialects import add_days, days_between
-from data_access.enums import Category, Satisfaction
-from data_access.schema import cases
-from data_access.workdays import DEADLINE_REACH_DAYS
+from data_access.reference.enums import Category, Satisfaction
+from data_access.reference.workdays import DEADLINE_REACH_DAYS
+from data_access.store.dialects import add_days, days_between
+from data_access.store.schema import cases
 
 from .settings import Settings
 

@@ -15,11 +15,11 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.database import stored_deadlines
-from data_access.dialects import days_between
-from data_access.engine import connect
-from data_access.enums import LabelledEnum
-from data_access.scope import Scope, require_scope
+from data_access.identity.scope import Scope, require_scope
+from data_access.reference.enums import LabelledEnum
+from data_access.store.database import stored_deadlines
+from data_access.store.dialects import days_between
+from data_access.store.engine import connect
 
 from . import summary
 from .compiler import (

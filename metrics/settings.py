@@ -1,6 +1,6 @@
 """Local settings of the metric definitions; the defaults are those of metrics.md.
 
-A deployment changes them in the [metrics] section of its settings file (data_access.config), which
+A deployment changes them in the [metrics] section of its settings file (data_access.store.config), which
 is checked when the app or a command starts; the 指标口径 page lists the values in force.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from data_access.config import SettingsError, read_settings_file, section, setting
+from data_access.store.config import SettingsError, read_settings_file, section, setting
 
 SECTION = "metrics"
 

@@ -18,10 +18,10 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.engine import connect
-from data_access.enums import Category, LabelledEnum, Level
-from data_access.schema import cases, regions
-from data_access.scope import Scope, counties_at_or_under, require_scope
+from data_access.identity.scope import Scope, counties_at_or_under, require_scope
+from data_access.reference.enums import Category, LabelledEnum, Level
+from data_access.store.engine import connect
+from data_access.store.schema import cases, regions
 
 from . import summary
 from .compiler import filter_conditions, in_subtree, region_map

@@ -21,7 +21,7 @@ registry and the rules, never written out a second time:
   average: m__sum, the sum of the per-case quantity over the averaged metric's cases, by its anchor.
 
 The summary is used only when it is current: summary_state records the version of the case table it
-was built from (data_access.database.cases_version), a fingerprint of the case table's contents (the case
+was built from (data_access.store.database.cases_version), a fingerprint of the case table's contents (the case
 count and the sum of a hash of each case's columns the summary reads: an update in place that closes a case
 or moves a due date changes it, where the version does not), the default due days it was built with (the
 effective due date depends on it), and whether every case's due and closing dates lie on or after its
@@ -30,7 +30,7 @@ fingerprint costs a scan of the case table, so a process keeps its last reading 
 after each load or rebuild (at once) and every `summary_check_seconds` (settings; in a thread of its own, the kept
 reading answering meanwhile, so that no page waits for the scan); the rest is read every time. A
 request with case filters (channel, domain, ...) or a metric the summary has no column for is read from
-the cases. The loader rebuilds it in the loading transaction where it is read (data_access.database.
+the cases. The loader rebuilds it in the loading transaction where it is read (data_access.store.database.
 after_case_writes); the dashboard rebuilds a stale one once per data version and fingerprint; `python -m
 metrics summary` rebuilds it by hand, and `--check` tells a cron job whether it is current.
 """
@@ -47,12 +47,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from data_access.changes import note_change
-from data_access.database import after_case_writes, cases_version, stored_deadlines
-from data_access.dialects import add_days, count_where, is_mysql_family, row_hash, sum_where
-from data_access.enums import LabelledEnum
-from data_access.schema import DEADLINE_COLUMNS, cases
-from data_access.scope import Scope, case_in_scope, counties_at_or_under
+from data_access.identity.scope import Scope, case_in_scope, counties_at_or_under
+from data_access.reference.enums import LabelledEnum
+from data_access.store.changes import note_change
+from data_access.store.database import after_case_writes, cases_version, stored_deadlines
+from data_access.store.dialects import add_days, count_where, is_mysql_family, row_hash, sum_where
+from data_access.store.schema import DEADLINE_COLUMNS, cases
 
 from .compiler import rule_chain
 from .registry import METRICS, METRICS_BY_ID, MetricKind

@@ -6,11 +6,11 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.database import stored_deadlines
-from data_access.engine import connect
-from data_access.enums import Level
-from data_access.schema import regions
-from data_access.scope import counties_at_or_under
+from data_access.identity.scope import counties_at_or_under
+from data_access.reference.enums import Level
+from data_access.store.database import stored_deadlines
+from data_access.store.engine import connect
+from data_access.store.schema import regions
 
 from . import summary
 from .compiler import (

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.engine import connect
-from data_access.enums import Level
-from data_access.schema import cases, regions
-from data_access.scope import Scope, require_scope
+from data_access.identity.scope import Scope, require_scope
+from data_access.reference.enums import Level
+from data_access.store.engine import connect
+from data_access.store.schema import cases, regions
 
 from .compiler import filter_conditions, group_key, in_subtree, region_map
 from .request import CaseFilter, Period

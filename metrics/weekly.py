@@ -16,12 +16,12 @@ from enum import Enum
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.engine import connect
-from data_access.enums import LabelledEnum, Level
-from data_access.ledger import WeekCounts, week_counts
-from data_access.ledger import items as ledger_items
-from data_access.schema import cases, regions, supervision_items
-from data_access.scope import Scope
+from data_access.identity.scope import Scope
+from data_access.reference.enums import LabelledEnum, Level
+from data_access.store.engine import connect
+from data_access.store.schema import cases, regions, supervision_items
+from data_access.supervision.ledger import WeekCounts, week_counts
+from data_access.supervision.ledger import items as ledger_items
 
 from .campaign_week import CampaignWeek, campaign_week
 from .caselists import OverdueOrder, county_overdue_stock, overdue_cases
@@ -127,7 +127,7 @@ class WeeklyReport:
     recent_weeks: pd.DataFrame = field(default_factory=pd.DataFrame)  # the last TREND_WEEKS weeks' province rows, oldest
     # first: week_start, week_end, as_of_date and every metric
     ledger_items: pd.DataFrame = field(default_factory=pd.DataFrame)  # the 督办台账's items in scope with county_name,
-    # city_name (data_access.ledger.items' order: overdue replies first, then the oldest)
+    # city_name (data_access.supervision.ledger.items' order: overdue replies first, then the oldest)
     overdue_stock: pd.DataFrame = field(default_factory=pd.DataFrame)  # each county's overdue first reports at as_of
     # and at last week's Sunday, the change and how many are 已挂账 (metrics.caselists.county_overdue_stock)
     campaign: CampaignWeek | None = None  # 越级重复举报专项治理 at as_of (metrics.campaign_week); None: not read

@@ -9,8 +9,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from data_access.document_register import DocumentKind
-from data_access.enums import Level
+from data_access.reference.enums import Level
+from data_access.supervision.document_register import DocumentKind
 from metrics.periods import Span, last_complete_half, span_period
 from metrics.request import Period
 from metrics.series import Grain

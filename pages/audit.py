@@ -8,8 +8,8 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
-from data_access.audit import PROGRAM_ACTOR, AuditAction
-from data_access.auth import Role
+from data_access.identity.audit import PROGRAM_ACTOR, AuditAction
+from data_access.identity.auth import Role
 from pages import hand_over
 from ui.downloads import download_buttons
 from ui.guard import guarded

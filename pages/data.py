@@ -10,15 +10,15 @@ import json
 import pandas as pd
 import streamlit as st
 
-from data_access.auth import OutOfScope
-from data_access.database import ImportMode, LoadReport
-from data_access.importer import Preview
-from data_access.inventory import calendar_note
-from data_access.mappings import NOT_IMPORTED
-from data_access.orphans import LISTED_CASE_IDS, Orphans, ReferenceKind
-from data_access.privacy import MASKED_LABEL
-from data_access.problems import DataRejected
-from data_access.validate import field_guide
+from data_access.identity.auth import OutOfScope
+from data_access.imports.importer import Preview
+from data_access.imports.inventory import calendar_note
+from data_access.imports.loading import ImportMode, LoadReport
+from data_access.imports.mappings import NOT_IMPORTED
+from data_access.imports.orphans import LISTED_CASE_IDS, Orphans, ReferenceKind
+from data_access.imports.validate import field_guide
+from data_access.reference.privacy import MASKED_LABEL
+from data_access.reference.problems import DataRejected
 from metrics.caselists import COLUMN_LABELS
 from pages import hand_over
 from presentation.format import plain_markdown

@@ -13,10 +13,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from data_access.auth import Role
-from data_access.enums import Category, Channel, ComplaintKind, Feedback, LabelledEnum, ReceivedLevel, Satisfaction, SpotCheckResult
-from data_access.ledger import Method, Status, Step
-from data_access.scope import Scope
+from data_access.identity.auth import Role
+from data_access.identity.scope import Scope
+from data_access.reference.enums import (
+    Category,
+    Channel,
+    ComplaintKind,
+    Feedback,
+    LabelledEnum,
+    ReceivedLevel,
+    Satisfaction,
+    SpotCheckResult,
+)
+from data_access.supervision.ledger import Method, Status, Step
 from metrics.dossier import Dossier, Outcome
 from metrics.warnings import Colour
 from pages import hand_over
@@ -63,7 +72,7 @@ def text(value: object) -> str:
 
 
 def with_deadline(done: object, deadline: object) -> str:
-    """A notice's date and, when the case has one, the day it was due (15 working days, data_access.workdays)."""
+    """A notice's date and, when the case has one, the day it was due (15 working days, data_access.reference.workdays)."""
     return day(done) if day(deadline) == EMPTY else f"{day(done)}（应于 {day(deadline)} 前）"
 
 

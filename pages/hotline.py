@@ -2,7 +2,7 @@
 missing after the deadline, 属实 share, 抽查), the month-end pack, and the steps each role may take — a
 city answers its complaints, the province draws and records 抽查 and issues the month's 通报.
 
-data_access.hotline decides every step (scope, role, current state); the page offers what the viewer's
+data_access.supervision.hotline decides every step (scope, role, current state); the page offers what the viewer's
 role allows and shows its answer. Nothing here holds a caller's identity: the table has none.
 """
 from __future__ import annotations
@@ -12,12 +12,12 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from data_access.auth import Identity, OutOfScope, Role
-from data_access.document_register import DocumentRefused, Issued
-from data_access.enums import ComplaintKind, Feedback, Level, SpotCheckResult
-from data_access.hotline import CycleRefused
-from data_access.ledger import StaleStep
-from data_access.problems import DataRejected
+from data_access.identity.auth import Identity, OutOfScope, Role
+from data_access.reference.enums import ComplaintKind, Feedback, Level, SpotCheckResult
+from data_access.reference.problems import DataRejected
+from data_access.supervision.document_register import DocumentRefused, Issued
+from data_access.supervision.hotline import CycleRefused
+from data_access.supervision.ledger import StaleStep
 from metrics.hotline import KIND_COLUMNS, LABELS, month_before
 from pages import hand_over
 from presentation.documents import numbers_text
@@ -163,7 +163,7 @@ def spot_checks(data: ScopedData, identity: Identity, rows: pd.DataFrame, month:
     st.subheader("抽查")
     st.caption(f"对反馈不属实的来电按 {share * 100:.0f}% 抽查（每市至少 1 件），随机数种子记录在案，任何人可按种子复现抽样结果。")
     draws = data.hotline_draws(month)
-    # what a draw would take (data_access.hotline._draw_population): the month's notified 不属实 answers not drawn,
+    # what a draw would take (data_access.supervision.hotline._draw_population): the month's notified 不属实 answers not drawn,
     # and after an earlier draw only those answered since (the rest were in that draw's population)
     denied = rows[(rows["notified_month"] == month) & (rows["feedback"] == Feedback.UNTRUE.value) & rows["spot_check_draw"].isna()]
     if len(draws):

@@ -1,7 +1,7 @@
 """督办台账: the supervision orders of the viewer's region — open a new one, reply, sign off (销号) or send
 back (退回), each item's history, the 督办通知单 and the ledger as files.
 
-The page only offers what the viewer's role allows; data_access.ledger decides (scope, role, current
+The page only offers what the viewer's role allows; data_access.supervision.ledger decides (scope, role, current
 status) and the page shows its answer. Everything the ledger stores was typed by officials and is
 shown in tables, never as Markdown or HTML.
 """
@@ -13,10 +13,10 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
-from data_access.auth import Identity, Role
-from data_access.document_register import DocumentKind, Draft, Issued
-from data_access.enums import Level
-from data_access.ledger import Method, Standing, Status, Step, Subject
+from data_access.identity.auth import Identity, Role
+from data_access.reference.enums import Level
+from data_access.supervision.document_register import DocumentKind, Draft, Issued
+from data_access.supervision.ledger import Method, Standing, Status, Step, Subject
 from pages import hand_over
 from presentation.documents import DocumentSettings
 from presentation.format import EMPTY, plain_markdown
@@ -57,7 +57,7 @@ def labelled(items: pd.DataFrame, regions: RegionTree, names: Mapping[str, str])
 
 
 def headline(items: pd.DataFrame, standing: Standing) -> None:
-    """在办, 逾期未反馈, 销号率 (data_access.ledger.standing, as the 周例会 counts them), median days to 销号."""
+    """在办, 逾期未反馈, 销号率 (data_access.supervision.ledger.standing, as the 周例会 counts them), median days to 销号."""
     closed = items[items["status"] == Status.CLOSED.value]
     days = (pd.to_datetime(closed["closed_at"]) - pd.to_datetime(closed["opened_at"])).dt.total_seconds() / 86400
     c1, c2, c3, c4 = st.columns(4)

@@ -3,7 +3,7 @@ on (纳入专项治理, 包案, 进展, 化解, 案结事了, 反弹) and each m
 
 Relapses are recorded when the page is opened: a campaign matter with a report the campaign has not seen at the
 截止日期 is marked 反弹 at once (by the viewer, in the audit log), so every supervisor sees it without a click and the
-周例会 reads the same state. The page offers only what the viewer's role allows; data_access.campaign decides
+周例会 reads the same state. The page offers only what the viewer's role allows; data_access.supervision.campaign decides
 (scope, role, state, what the data shows) and the page shows its answer. 包案 and notes are typed by officials
 and shown in tables, never as Markdown.
 """
@@ -14,11 +14,11 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from data_access.auth import Identity, OutOfScope, Role
-from data_access.campaign import State, Step
-from data_access.document_register import DocumentKind
-from data_access.enums import Channel, Level, ReceivedLevel
-from data_access.ledger import LedgerRefused
+from data_access.identity.auth import Identity, OutOfScope, Role
+from data_access.reference.enums import Channel, Level, ReceivedLevel
+from data_access.supervision.campaign import State, Step
+from data_access.supervision.document_register import DocumentKind
+from data_access.supervision.ledger import LedgerRefused
 from metrics.campaign_week import NotACity
 from metrics.matters import MatterTier
 from pages import hand_over
@@ -275,7 +275,7 @@ def letter_section(data: ScopedData, identity: Identity, regions: RegionTree) ->
 
 
 def step_forms(data: ScopedData, identity: Identity, row: pd.Series, plans: pd.DataFrame, as_of: dt.date) -> None:
-    """What the viewer's role may do next on the matter (data_access.campaign checks it again)."""
+    """What the viewer's role may do next on the matter (data_access.supervision.campaign checks it again)."""
     state, matter_id = State(row["state"]), str(row["id"])
     if identity.role in (Role.CITY, Role.COUNTY) and state in (State.ENROLLED, State.ASSIGNED, State.RELAPSED):
         assign_form(data, identity, matter_id, state, plans)

@@ -13,8 +13,8 @@ import pandas as pd
 import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 
-from data_access.auth import Role
-from data_access.enums import Level
+from data_access.identity.auth import Role
+from data_access.reference.enums import Level
 from metrics.caselists import OverdueBucket, overdue_bucket, overdue_buckets
 from metrics.registry import METRICS_BY_ID
 from metrics.warnings import Colour

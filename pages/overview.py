@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from data_access.enums import Level
+from data_access.reference.enums import Level
 from metrics.registry import METRICS_BY_ID
 from metrics.request import Period
 from metrics.series import Grain

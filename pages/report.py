@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data_access.database import ImportMode
+from data_access.imports.loading import ImportMode
 from pages import hand_over
 from pages.data import upload_section
 from ui.regions import tree

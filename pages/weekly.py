@@ -7,8 +7,8 @@ from typing import Any, assert_never
 import pandas as pd
 import streamlit as st
 
-from data_access.auth import Identity
-from data_access.document_register import DocumentKind
+from data_access.identity.auth import Identity
+from data_access.supervision.document_register import DocumentKind
 from metrics.registry import METRICS_BY_ID
 from metrics.weekly import SATISFACTION_METRICS, STOCK_COUNTIES, WEEKLY_HEADLINE_METRICS, Section, WeeklyReport
 from pages import hand_over

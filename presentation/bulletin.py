@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from data_access.document_register import DocumentKind, Draft
-from data_access.enums import Level
+from data_access.reference.enums import Level
+from data_access.supervision.document_register import DocumentKind, Draft
 from metrics.registry import METRICS_BY_ID
 from metrics.weekly import WeeklyReport, movers
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from data_access.campaign import State
+from data_access.supervision.campaign import State
 from metrics.campaign_week import CampaignWeek
 from presentation.format import cn_date
 

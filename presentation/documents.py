@@ -3,8 +3,8 @@ them, the 文号 pattern of each kind of document and the working days given for
 
 A pattern holds {org} (the issuing office's 机关代字: the province's from the settings, a city's from its name),
 {year} (the 成文日期's year) and {seq} (the number's sequence, taken from the 文号 register when the document is
-issued: data_access.document_register). Text settings carry their Chinese label and a length limit; numbers go
-through data_access.config's checks (setting / section). Absent keys (or an absent section) keep the defaults below.
+issued: data_access.supervision.document_register). Text settings carry their Chinese label and a length limit; numbers go
+through data_access.store.config's checks (setting / section). Absent keys (or an absent section) keep the defaults below.
 """
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from data_access.config import SettingsError, read_settings_file, section, setting, settings_path
-from data_access.document_register import DocumentKind, Issued, format_number
-from data_access.workdays import workday_after
+from data_access.reference.workdays import workday_after
+from data_access.store.config import SettingsError, read_settings_file, section, setting, settings_path
+from data_access.supervision.document_register import DocumentKind, Issued, format_number
 
 SECTION = "documents"
 TEXT_MAX = 40

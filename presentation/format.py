@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from data_access.enums import Channel
+from data_access.reference.enums import Channel
 from metrics.registry import METRICS_BY_ID, Direction, MetricKind
 from metrics.request import CaseFilter
 

@@ -9,8 +9,8 @@ import datetime as dt
 
 import pandas as pd
 
-from data_access.document_register import DocumentKind, Draft
-from data_access.enums import Channel, Level
+from data_access.reference.enums import Channel, Level
+from data_access.supervision.document_register import DocumentKind, Draft
 from metrics.analysis import AnalysisFacts
 from metrics.trends import RISING_MIN_RECEIVED, RISING_Z, TrendBy
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from data_access.document_register import DocumentKind
+from data_access.supervision.document_register import DocumentKind
 from metrics.analysis import AnalysisFacts
 from metrics.settings import DEFAULT_SETTINGS, Settings
 from metrics.trends import TrendBy

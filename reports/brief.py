@@ -16,8 +16,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Polygon
 
-from data_access.enums import Level
-from data_access.regions import boundaries_file
+from data_access.reference.enums import Level
+from data_access.reference.regions import boundaries_file
 from metrics.brief import HEADLINE_METRICS, MIN_DUE_TO_RANK, RANKING_METRIC, BriefFacts
 from metrics.periods import describe
 from metrics.priority import PriorityStatus

@@ -14,11 +14,11 @@ import datetime as dt
 
 import pandas as pd
 
-from data_access.campaign import State, Step
-from data_access.document_register import DocumentKind, Draft
-from data_access.enums import Channel, ReceivedLevel
-from data_access.ledger import Method
-from data_access.ledger import Status as ItemStatus
+from data_access.reference.enums import Channel, ReceivedLevel
+from data_access.supervision.campaign import State, Step
+from data_access.supervision.document_register import DocumentKind, Draft
+from data_access.supervision.ledger import Method
+from data_access.supervision.ledger import Status as ItemStatus
 from metrics.campaign_week import CityLetter, MatterDossier
 from presentation.campaign import NO_LEADER, state_label
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings, Issuance

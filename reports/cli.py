@@ -15,13 +15,14 @@ from typing import TextIO
 
 import sqlalchemy as sa
 
-from data_access import audit, campaign
 from data_access.cli import iso_date, open_engine, reading_failed
-from data_access.document_register import DocumentRefused, Issued, issue
-from data_access.hotline import CycleRefused, month_bounds
-from data_access.hotline_settings import load_hotline_settings
-from data_access.ledger import StaleStep
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity import audit
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.supervision import campaign
+from data_access.supervision.document_register import DocumentRefused, Issued, issue
+from data_access.supervision.hotline import CycleRefused, month_bounds
+from data_access.supervision.hotline_settings import load_hotline_settings
+from data_access.supervision.ledger import StaleStep
 from metrics.analysis import UnknownRegion, analysis_facts
 from metrics.brief import brief_facts
 from metrics.campaign_week import NotACity, city_letter, matter_dossier

@@ -26,7 +26,7 @@ from pptx.slide import Slide
 from pptx.text.text import _Run
 from pptx.util import Emu, Inches, Length, Pt
 
-from data_access.ledger import Status
+from data_access.supervision.ledger import Status
 from metrics.campaign_week import CampaignWeek
 from metrics.registry import METRICS_BY_ID, MetricKind
 from metrics.weekly import (

@@ -9,7 +9,7 @@ import io
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from data_access.validate import field_guide
+from data_access.imports.validate import field_guide
 from presentation.spreadsheet import append_row, new_workbook, print_layout
 
 TEMPLATE_NAME = "案件数据导入模板.xlsx"

@@ -14,12 +14,12 @@ from typing import TypeVar
 import pandas as pd
 import sqlalchemy as sa
 
-from data_access.auth import Identity
-from data_access.document_register import DocumentKind, Draft, Issued
-from data_access.enums import ComplaintKind
-from data_access.hotline import issue_notice
-from data_access.hotline_settings import DEFAULT_HOTLINE_SETTINGS, HotlineSettings
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.auth import Identity
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.reference.enums import ComplaintKind
+from data_access.supervision.document_register import DocumentKind, Draft, Issued
+from data_access.supervision.hotline import issue_notice
+from data_access.supervision.hotline_settings import DEFAULT_HOTLINE_SETTINGS, HotlineSettings
 from metrics.hotline import KIND_COLUMNS, CityNotice, CountyNotice, MonthlyFacts, last_month_answers, month_before, monthly_facts
 from metrics.settings import DEFAULT_SETTINGS, Settings
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, DocumentSettings
@@ -423,7 +423,7 @@ def pack_of(facts: MonthlyFacts, dates: PackDates, issued: Sequence[Issued] | No
 def issue_monthly_pack(engine: sa.Engine, actor: Identity | str, facts: MonthlyFacts, dates: PackDates, *,
                        documents: DocumentSettings, hotline_settings: HotlineSettings,
                        write: Callable[[MonthlyPack], T]) -> tuple[MonthlyPack, list[Issued], int, T]:
-    """Issue the month's pack in one transaction (data_access.hotline.issue_notice): a number for each of its
+    """Issue the month's pack in one transaction (data_access.supervision.hotline.issue_notice): a number for each of its
     documents, the complaints it lists marked notified (StaleStep if they moved), the pack built with its numbers
     and handed to `write` (the command line writes the files there: a failed write takes no number and marks
     nothing). The pack, the numbers, how many complaints were marked and what `write` returned."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from data_access.ledger import Method, Subject
+from data_access.supervision.ledger import Method, Subject
 from presentation.format import cn_date
 
 from .docx_form import DOCX_MIME, NOTE_PT, Letterhead, OfficialDocument

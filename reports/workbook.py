@@ -14,8 +14,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from data_access.enums import Channel
-from data_access.ledger import Method, Status
+from data_access.reference.enums import Channel
+from data_access.supervision.ledger import Method, Status
 from metrics.caselists import COLUMN_LABELS
 from metrics.priority import PriorityStatus
 from metrics.registry import METRICS_BY_ID, MetricKind

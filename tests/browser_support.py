@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 if TYPE_CHECKING:
-    from data_access.auth import Identity
+    from data_access.identity.auth import Identity
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -65,9 +65,9 @@ def free_port() -> int:
 
 def build_golden_database(path: Path, cases_csv: Path) -> str:
     """A DuckDB file at `path` holding the golden cases; returns its URL (the engine is disposed)."""
-    from data_access.database import init_database
-    from data_access.engine import make_engine
-    from data_access.importer import import_file
+    from data_access.imports.importer import import_file
+    from data_access.store.database import init_database
+    from data_access.store.engine import make_engine
 
     url = f"duckdb:///{path}"
     engine = make_engine(url)
@@ -87,9 +87,9 @@ def add_users(url: str, users: Mapping[Hashable, tuple[str, str, str | None] | t
     import pytest
     from argon2 import PasswordHasher
 
-    from data_access import auth
-    from data_access.auth import Role
-    from data_access.engine import make_engine
+    from data_access.identity import auth
+    from data_access.identity.auth import Role
+    from data_access.store.engine import make_engine
 
     engine = make_engine(url)
     try:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from data_access.database import init_database
-from data_access.engine import make_engine
-from data_access.importer import import_file
-from data_access.schema import (
+from data_access.imports.importer import import_file
+from data_access.store.database import init_database
+from data_access.store.engine import make_engine
+from data_access.store.schema import (
     audit_log,
     campaign_assignments,
     campaign_events,

@@ -38,15 +38,16 @@ import ui.charts
 import ui.downloads
 import ui.geo
 import ui.vega
-from data_access import auth, ledger
-from data_access.audit import AuditAction, recent
-from data_access.auth import Role
-from data_access.database import case_count, init_database, regions_frame
-from data_access.engine import make_engine
-from data_access.enums import Level
-from data_access.importer import import_file
-from data_access.schema import supervision_events, supervision_items
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity import auth
+from data_access.identity.audit import AuditAction, recent
+from data_access.identity.auth import Role
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_file
+from data_access.reference.enums import Level
+from data_access.store.database import case_count, init_database, regions_frame
+from data_access.store.engine import make_engine
+from data_access.store.schema import supervision_events, supervision_items
+from data_access.supervision import ledger
 from metrics.caselists import case_list, overdue_cases
 from metrics.priority import PriorityStatus, priority_counties
 from metrics.registry import METRICS_BY_ID
@@ -840,7 +841,7 @@ def test_sidebar_counts_the_viewers_cases(golden: sa.Engine, regions: pd.DataFra
 
 
 def test_audit_page_speaks_chinese(golden: sa.Engine) -> None:
-    from data_access import audit as audit_module
+    from data_access.identity import audit as audit_module
 
     audit_module.record(golden, "cli:operator", AuditAction.IMPORT, "导入 x.csv：1 件，方式：追加")
     at = open_as("sheng", "audit")
@@ -857,8 +858,8 @@ def test_audit_page_speaks_chinese(golden: sa.Engine) -> None:
 
 
 def test_scope_of_a_city_user_without_a_region_fails_closed() -> None:
-    from data_access.auth import Identity
-    from data_access.scope import WHOLE_PROVINCE, Scope
+    from data_access.identity.auth import Identity
+    from data_access.identity.scope import WHOLE_PROVINCE, Scope
 
     assert access.scope_of(Identity("s", Role.PROVINCE, None, "s")) == WHOLE_PROVINCE
     assert access.scope_of(Identity("j", Role.CITY, JINING, "j")) == Scope(JINING)

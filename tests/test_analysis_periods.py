@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from data_access.database import init_database
-from data_access.engine import make_engine
-from data_access.enums import Level
-from data_access.importer import import_file
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.imports.importer import import_file
+from data_access.reference.enums import Level
+from data_access.store.database import init_database
+from data_access.store.engine import make_engine
 from metrics.periods import Span, last_complete_half, span_period
 from metrics.request import Period
 from metrics.trends import TrendBy, trends

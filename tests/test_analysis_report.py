@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access.auth import OutOfScope
-from data_access.document_register import register
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.auth import OutOfScope
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.supervision.document_register import register
 from metrics import cli as metrics_cli
 from metrics.analysis import analysis_facts
 from metrics.request import Period

@@ -41,19 +41,21 @@ import streamlit as st
 import pages.ledger
 import pages.weekly
 import ui.downloads
-from data_access import auth, ledger, parse_worker
-from data_access.audit import AuditAction, recent
-from data_access.auth import SIGN_IN_REFUSED, AuthFailure, Brake, Identity, Role, SignInSettings
-from data_access.config import SettingsError
-from data_access.database import case_count, init_database
-from data_access.engine import make_engine
-from data_access.hotline_import import import_complaints_bytes
-from data_access.importer import import_bytes
-from data_access.limits import ImportLimits, load_import_limits
-from data_access.problems import DataRejected, Problem, ProblemKind
-from data_access.reader import read_source
-from data_access.schema import sign_in_events
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity import auth
+from data_access.identity.audit import AuditAction, recent
+from data_access.identity.auth import SIGN_IN_REFUSED, AuthFailure, Brake, Identity, Role, SignInSettings
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.imports import parse_worker
+from data_access.imports.importer import import_bytes
+from data_access.imports.limits import ImportLimits, load_import_limits
+from data_access.imports.reader import read_source
+from data_access.reference.problems import DataRejected, Problem, ProblemKind
+from data_access.store.config import SettingsError
+from data_access.store.database import case_count, init_database
+from data_access.store.engine import make_engine
+from data_access.store.schema import sign_in_events
+from data_access.supervision import ledger
+from data_access.supervision.hotline_import import import_complaints_bytes
 from metrics.caselists import case_list, overdue_cases
 from metrics.request import Period
 from metrics.weekly import weekly_report
@@ -526,7 +528,7 @@ def test_a_parse_over_its_memory_cap_is_refused_and_the_server_keeps_its_memory(
 
 
 def test_the_parse_runs_outside_the_server_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    from data_access import reader
+    from data_access.imports import reader
 
     def in_this_process(*args: object, **kwargs: object) -> None:
         raise AssertionError("parsed in the server process")
@@ -592,7 +594,7 @@ def test_postgresqls_own_refusal_of_a_nul_byte_is_a_message_and_an_audit_row(eng
     it with CharacterNotInRepertoire."""
     if engine.dialect.name != "postgresql":
         pytest.skip("the attack was made on PostgreSQL")
-    from data_access import limits, reader
+    from data_access.imports import limits, reader
 
     monkeypatch.setattr(reader, "_decode_text", lambda data: data.removeprefix(b"\xef\xbb\xbf"))
     monkeypatch.setattr(limits, "load_import_limits", lambda: limits.ImportLimits(worker=0))  # patched here only
@@ -636,7 +638,7 @@ def test_any_error_of_the_database_is_a_message_and_an_audit_row(constrained: sa
 def test_a_12388_import_the_database_refuses_is_a_message_and_an_audit_row(poisoned: sa.Engine,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever the engine says while the complaints are loaded (here a connection lost mid-load)."""
-    from data_access import hotline_import
+    from data_access.supervision import hotline_import
 
     def lost(*args: object, **kwargs: object) -> None:
         raise sa.exc.OperationalError("INSERT INTO hotline_complaints ...", {}, Exception("server closed the connection"))
@@ -663,7 +665,7 @@ def test_the_cli_refuses_an_import_the_database_refuses_in_one_message(constrain
 
 def test_the_page_shows_a_refusal_of_the_database(app_database: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """The 数据 page: a database error while loading is the message of a refusal, not the section's error box."""
-    from data_access import importer
+    from data_access.imports import importer
 
     def refused_by_engine(*args: object, **kwargs: object) -> None:
         raise sa.exc.DataError("COPY cases ...", {}, Exception('invalid byte sequence for encoding "UTF8": 0x00'))

@@ -1,4 +1,4 @@
-"""The audit trail (data_access.audit) on both engines, and its refusal to break the caller."""
+"""The audit trail (data_access.identity.audit) on both engines, and its refusal to break the caller."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,12 +7,12 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-from data_access import audit
-from data_access.audit import AuditAction
-from data_access.auth import Identity, Role
-from data_access.database import init_database
-from data_access.engine import make_engine
-from data_access.schema import audit_log
+from data_access.identity import audit
+from data_access.identity.audit import AuditAction
+from data_access.identity.auth import Identity, Role
+from data_access.store.database import init_database
+from data_access.store.engine import make_engine
+from data_access.store.schema import audit_log
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, 0)
 CITY_USER = Identity("zhang", Role.CITY, "370100", "张三")
@@ -90,7 +90,7 @@ def test_recent_on_an_empty_log(log):
 
 
 def test_unknown_action_is_logged_not_raised(log, caplog):
-    with caplog.at_level(logging.ERROR, logger="data_access.audit"):
+    with caplog.at_level(logging.ERROR, logger="data_access.identity.audit"):
         assert audit.record(log, CITY_USER, "delete_everything", "x") is False
     assert "unknown action" in caplog.text
     assert audit.recent(log, 10).empty
@@ -101,7 +101,7 @@ def test_missing_table_is_logged_not_raised(tmp_path, caplog):
     try:
         init_database(engine)
         audit_log.drop(engine)
-        with caplog.at_level(logging.ERROR, logger="data_access.audit"):
+        with caplog.at_level(logging.ERROR, logger="data_access.identity.audit"):
             assert audit.record(engine, CITY_USER, AuditAction.LOGIN, "login page") is False
     finally:
         engine.dispose()
@@ -112,7 +112,7 @@ def test_missing_table_is_logged_not_raised(tmp_path, caplog):
 def test_unreachable_database_is_logged_not_raised(caplog):
     engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
     try:
-        with caplog.at_level(logging.ERROR, logger="data_access.audit"):
+        with caplog.at_level(logging.ERROR, logger="data_access.identity.audit"):
             assert audit.record(engine, "nobody", AuditAction.LOGIN_FAILED, "login page") is False
     finally:
         engine.dispose()
@@ -121,7 +121,7 @@ def test_unreachable_database_is_logged_not_raised(caplog):
 
 def test_display_names_name_every_account(engine: sa.Engine) -> None:
     """Where people read who did something (审计日志, 督办台账's 办理人 and 挂账人), they read the account's display name."""
-    from data_access.auth import add_user, disable_user, display_names
+    from data_access.identity.auth import add_user, disable_user, display_names
 
     add_user(engine, "sheng.gan", "Shandong-2024!", Role.PROVINCE, None, "省纪委信访室")
     add_user(engine, "demo-370200", "Shandong-2024!", Role.CITY, "370200")  # no display name given: the username
@@ -131,7 +131,7 @@ def test_display_names_name_every_account(engine: sa.Engine) -> None:
 
 def test_audit_page_names_people_and_regions() -> None:
     """The audit page's 用户 by display name and each region code of its 内容 with the region's name."""
-    from data_access.regions import default_regions_file, read_regions_file
+    from data_access.reference.regions import default_regions_file, read_regions_file
     from pages.audit import content_label, user_label
     from ui.regions import RegionTree
 

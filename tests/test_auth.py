@@ -1,4 +1,4 @@
-"""Local users and sign-in (data_access.auth) and `python -m data_access user ...`, on both engines.
+"""Local users and sign-in (data_access.identity.auth) and `python -m data_access user ...`, on both engines.
 
 Hashing uses a cheap argon2id hasher here (auth.PASSWORD_HASHER replaced); the production default
 is checked separately against argon2-cffi's own defaults.
@@ -15,10 +15,10 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
-from data_access import audit, auth
-from data_access.auth import SIGN_IN_REFUSED, AuthFailure, Brake, Identity, Role, SignInSettings, UserRejected
 from data_access.cli import main
-from data_access.schema import audit_log, sign_in_events, users
+from data_access.identity import audit, auth
+from data_access.identity.auth import SIGN_IN_REFUSED, AuthFailure, Brake, Identity, Role, SignInSettings, UserRejected
+from data_access.store.schema import audit_log, sign_in_events, users
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_HASHER = auth.PASSWORD_HASHER  # captured at import, before any fixture replaces it

@@ -1,4 +1,4 @@
-"""Backup and restore (data_access.backup; `python -m data_access backup | restore`) on every engine.
+"""Backup and restore (data_access.records.backup; `python -m data_access backup | restore`) on every engine.
 
 A database holding every kind of row the app writes — demo cases with their 12388 complaints, answers,
 draws and ledger items, imported cases, ledger steps, users and sessions, audit rows, a saved mapping and
@@ -30,16 +30,20 @@ import pytest
 import sqlalchemy as sa
 
 import metrics.summary  # the loader's hook keeps the per-county daily summary, as in the dashboard
-from data_access import audit, auth, backup, hotline_import, ledger, mappings, sessions
-from data_access.audit import AuditAction
-from data_access.auth import Identity, Role
-from data_access.backup import BadBackup, TargetNotEmpty, restore_backup, take_backup
 from data_access.cli import main
-from data_access.database import init_database, load_demo
-from data_access.engine import make_engine
-from data_access.importer import import_bytes
-from data_access.ledger import Method
-from data_access.schema import audit_log, data_changes, metadata, supervision_events
+from data_access.demo.loading import load_demo
+from data_access.identity import audit, auth, sessions
+from data_access.identity.audit import AuditAction
+from data_access.identity.auth import Identity, Role
+from data_access.imports import mappings
+from data_access.imports.importer import import_bytes
+from data_access.records import backup
+from data_access.records.backup import BadBackup, TargetNotEmpty, restore_backup, take_backup
+from data_access.store.database import init_database
+from data_access.store.engine import make_engine
+from data_access.store.schema import audit_log, data_changes, metadata, supervision_events
+from data_access.supervision import hotline_import, ledger
+from data_access.supervision.ledger import Method
 from metrics.settings import load_settings
 from tests.conftest import BACKENDS, REPO_ROOT, database_of_its_own
 from tests.test_hotline import call

@@ -19,10 +19,10 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import pages.overview
-from data_access.audit import AuditAction, recent
-from data_access.auth import OutOfScope
-from data_access.enums import Level
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.audit import AuditAction, recent
+from data_access.identity.auth import OutOfScope
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.reference.enums import Level
 from metrics.brief import HEADLINE_METRICS, BriefFacts, brief_facts
 from metrics.priority import PriorityStatus, priority_list
 from metrics.request import Period, TableRequest

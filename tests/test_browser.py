@@ -66,7 +66,7 @@ OTHER_PAGES = [  # url_path in app.py -> screenshot name: render-only checks (th
 
 @pytest.fixture(scope="module")
 def regions() -> pd.DataFrame:
-    from data_access.regions import default_regions_file, read_regions_file
+    from data_access.reference.regions import default_regions_file, read_regions_file
 
     return read_regions_file(default_regions_file()).set_index("code", drop=False)
 

@@ -12,12 +12,13 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from data_access import bulk
-from data_access.database import ImportMode, case_count, load_cases
-from data_access.dialects import add_days, count_where, days_between, sum_where
-from data_access.engine import make_engine
-from data_access.schema import audit_log, cases, import_log
-from data_access.validate import ValidatedCases
+from data_access.imports.loading import ImportMode, load_cases
+from data_access.imports.validate import ValidatedCases
+from data_access.store import bulk
+from data_access.store.database import case_count
+from data_access.store.dialects import add_days, count_where, days_between, sum_where
+from data_access.store.engine import make_engine
+from data_access.store.schema import audit_log, cases, import_log
 
 AWKWARD = pa.table({
     "text": pa.array(['x"y,z\nw', None, "", "NULL", "\\N", "back\\slash", "信访举报 😀", "tab\there", "cr\r\nlf"]),

@@ -10,14 +10,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access import campaign
-from data_access.audit import recent
-from data_access.auth import Identity, OutOfScope, Role
-from data_access.campaign import CampaignRefused, Screening, StaleStep, State
-from data_access.changes import data_version
-from data_access.importer import import_bytes
-from data_access.ledger import LedgerRefused
-from data_access.schema import (
+from data_access.identity.audit import recent
+from data_access.identity.auth import Identity, OutOfScope, Role
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_bytes
+from data_access.store.changes import data_version
+from data_access.store.schema import (
     audit_log,
     campaign_assignments,
     campaign_events,
@@ -25,7 +23,9 @@ from data_access.schema import (
     campaign_notes,
     data_changes,
 )
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.supervision import campaign
+from data_access.supervision.campaign import CampaignRefused, Screening, StaleStep, State
+from data_access.supervision.ledger import LedgerRefused
 from metrics.campaign import read_matters
 from tests.test_importer import case, csv_bytes
 

@@ -12,10 +12,10 @@ import docx
 import pytest
 import sqlalchemy as sa
 
-from data_access import campaign, ledger
-from data_access.auth import OutOfScope
-from data_access.document_register import issue
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.auth import OutOfScope
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.supervision import campaign, ledger
+from data_access.supervision.document_register import issue
 from metrics.campaign_week import DOSSIER_REPORT_COLUMNS, NotACity, city_letter, matter_dossier
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS, Issuance
 from reports import cli as reports_cli

@@ -11,10 +11,10 @@ import math
 import pytest
 import sqlalchemy as sa
 
-from data_access import campaign
-from data_access.enums import Level
-from data_access.schema import cases
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.reference.enums import Level
+from data_access.store.schema import cases
+from data_access.supervision import campaign
 from metrics.campaign import CAMPAIGN_COLUMNS, campaign_table
 from metrics.campaign_week import campaign_week
 from metrics.matters import matter_reports

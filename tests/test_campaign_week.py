@@ -7,9 +7,9 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from data_access import campaign
-from data_access.campaign import State
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.supervision import campaign
+from data_access.supervision.campaign import State
 from metrics.campaign_week import CampaignCounts, campaign_week
 from tests import test_campaign
 from tests.test_campaign import (

@@ -10,7 +10,7 @@ every surface that shows the fact must show that value:
 - the 重点督导县 at A (metrics.priority.priority_list over priority_window(A)): `python -m metrics priority` and
   `analysis`, the 重点督导县 page, the 周例会 page, deck, workbook and 通报, the 形势分析报告 (page and command),
   the 12388 pack's point-to-point notices, with each notice's overdue first reports as `metrics table` counts them;
-- 督办 在办 / 逾期未反馈 at A (data_access.ledger.standing): the 督办台账 page, the 周例会 page and 通报, deck, workbook;
+- 督办 在办 / 逾期未反馈 at A (data_access.supervision.ledger.standing): the 督办台账 page, the 周例会 page and 通报, deck, workbook;
 - the 2026-10 notice's calls by kind (metrics.hotline.month_counts over notice_complaints): the 12388 page, whatever
   the sidebar's period, and the month-end pack's 通报, summary and ledger.
 - 越级重复举报专项治理 in the meeting's week (metrics.campaign_week.campaign_week): the 周例会 page's section, its deck's
@@ -41,14 +41,16 @@ from streamlit.testing.v1 import AppTest
 import pages.analysis
 import pages.hotline
 import pages.weekly
-from data_access import auth, campaign, ledger
-from data_access.auth import Role
-from data_access.database import init_database, load_demo, regions_frame
-from data_access.enums import ComplaintKind, Feedback, Level
-from data_access.hotline_import import import_complaints_bytes
-from data_access.importer import import_bytes
-from data_access.ledger import Standing, Status
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.demo.loading import load_demo
+from data_access.identity import auth
+from data_access.identity.auth import Role
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_bytes
+from data_access.reference.enums import ComplaintKind, Feedback, Level
+from data_access.store.database import init_database, regions_frame
+from data_access.supervision import campaign, ledger
+from data_access.supervision.hotline_import import import_complaints_bytes
+from data_access.supervision.ledger import Standing, Status
 from metrics import cli as metrics_cli
 from metrics.campaign import read_matters
 from metrics.campaign_week import COUNT_LABELS, campaign_week
@@ -143,7 +145,7 @@ def priority_counties_at(db: sa.Engine, scope: Scope = WHOLE_PROVINCE) -> pd.Dat
 
 
 def standing_at(db: sa.Engine, scope: Scope) -> tuple[int, int]:
-    """在办, 逾期未反馈 at A (data_access.ledger.standing)."""
+    """在办, 逾期未反馈 at A (data_access.supervision.ledger.standing)."""
     with db.connect() as conn:
         now: Standing = ledger.standing(conn, scope, AS_OF)
     return now.in_progress, now.overdue_replies

@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from data_access.cli import main
-from data_access.engine import make_engine
-from data_access.schema import cases, import_log, regions
+from data_access.store.engine import make_engine
+from data_access.store.schema import cases, import_log, regions
 from tests.conftest import server_database_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -277,7 +277,7 @@ def test_module_entry_point(args, code, stream, text):
 # ------------------------------------------------------------------------------------------ audit and file lock
 
 def audit_of(url: str) -> list[tuple[str, str, str]]:
-    from data_access.schema import audit_log
+    from data_access.store.schema import audit_log
 
     engine = make_engine(url)
     try:

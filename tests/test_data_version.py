@@ -8,12 +8,13 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
-from data_access import auth, hotline, ledger
-from data_access.auth import Identity, Role
-from data_access.importer import import_bytes
-from data_access.inventory import data_version
-from data_access.ledger import LedgerRefused, Method, StaleStep
-from data_access.problems import DataRejected
+from data_access.identity import auth
+from data_access.identity.auth import Identity, Role
+from data_access.imports.importer import import_bytes
+from data_access.imports.inventory import data_version
+from data_access.reference.problems import DataRejected
+from data_access.supervision import hotline, ledger
+from data_access.supervision.ledger import LedgerRefused, Method, StaleStep
 from tests.test_hotline import call, load
 from tests.test_importer import case, csv_bytes
 

@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access.database import ensure_initialized, init_database, stored_deadlines
-from data_access.engine import make_engine
-from data_access.enums import Level
-from data_access.importer import import_file
-from data_access.schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, workday_calendar
-from data_access.scope import WHOLE_PROVINCE
-from data_access.workdays import load_calendar
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.imports.importer import import_file
+from data_access.reference.enums import Level
+from data_access.reference.workdays import load_calendar
+from data_access.store.database import ensure_initialized, init_database, stored_deadlines
+from data_access.store.engine import make_engine
+from data_access.store.schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, workday_calendar
 from metrics.request import Period, TableRequest
 from metrics.series import Grain, SeriesRequest, series_query
 from metrics.table import region_table, table_query

@@ -26,12 +26,12 @@ import sqlalchemy as sa
 from pptx import Presentation
 from pptx.util import Emu
 
-from data_access import ledger
-from data_access.auth import Identity, Role
-from data_access.database import init_database
-from data_access.engine import make_engine
-from data_access.importer import import_file
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.auth import Identity, Role
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_file
+from data_access.store.database import init_database
+from data_access.store.engine import make_engine
+from data_access.supervision import ledger
 from metrics.weekly import WeeklyReport, weekly_report
 from presentation.bulletin import bulletin
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS
@@ -285,9 +285,9 @@ def test_the_deck_renders_and_every_slide_is_screenshot(pack, report: WeeklyRepo
 
 def test_document_settings_are_read_and_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The [documents] section: issuer and number patterns as text, the deadlines as checked numbers of working days."""
-    from data_access import config
-    from data_access.config import SettingsError
-    from data_access.document_register import DocumentKind
+    from data_access.store import config
+    from data_access.store.config import SettingsError
+    from data_access.supervision.document_register import DocumentKind
     from presentation.documents import DocumentSettings, load_document_settings
 
     monkeypatch.setattr(config, "SECTIONS", (*config.SECTIONS, "documents"))  # until data_access lists the section

@@ -221,7 +221,7 @@ def test_first_request_in_open_demo_mode_draws_the_page_in_the_frame(server, url
 
 
 # --------------------------------------------------------------------------------------------
-# a sign-in that lasts: the session cookie (server.py, data_access/sessions.py)
+# a sign-in that lasts: the session cookie (server.py, data_access/identity/sessions.py)
 # --------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -230,8 +230,8 @@ def lasting(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     can disable a user while the server runs (a DuckDB file admits one process)."""
     from conftest import database_of_its_own
 
-    from data_access.database import init_database
-    from data_access.importer import import_file
+    from data_access.imports.importer import import_file
+    from data_access.store.database import init_database
 
     engine = database_of_its_own("postgresql", "signin", request, tmp_path_factory)
     init_database(engine)
@@ -298,7 +298,7 @@ def test_a_sign_in_lasts_through_reloads_and_tabs_until_sign_out(lasting, browse
 
 
 def test_a_disabled_user_meets_the_sign_in_at_the_next_action(lasting, browser) -> None:
-    from data_access import auth
+    from data_access.identity import auth
 
     server, engine = lasting
     context = new_context(browser, UI_TIMEOUT_MS)

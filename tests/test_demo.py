@@ -1,4 +1,4 @@
-"""Tests for the synthetic case generator (data_access/demo.py)."""
+"""Tests for the synthetic case generator (data_access/demo/cases.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +8,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from data_access.demo import county_profiles, default_case_count, generate_cases
-from data_access.enums import DOMAINS, Category, Channel, Satisfaction
-from data_access.workdays import load_calendar
+from data_access.demo.cases import county_profiles, default_case_count, generate_cases
+from data_access.reference.enums import DOMAINS, Category, Channel, Satisfaction
+from data_access.reference.workdays import load_calendar
 
 END = dt.date(2025, 6, 30)
 YEARS = 2.5

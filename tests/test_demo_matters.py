@@ -1,4 +1,4 @@
-"""The demo province's repeat matters (data_access/demo_matters.py) as the screening reads them on every engine:
+"""The demo province's repeat matters (data_access/demo/matters.py) as the screening reads them on every engine:
 follow-up reports escalating county → city → province, some settled, some open, some contested, screened ones
 to enrol — and the demo's counts untouched by them."""
 from __future__ import annotations
@@ -9,12 +9,12 @@ import pyarrow.compute as pc
 import pytest
 import sqlalchemy as sa
 
-from data_access import campaign
-from data_access import demo as demo_module
-from data_access.auth import Identity, Role
-from data_access.database import load_demo
-from data_access.demo import generate_cases
-from data_access.scope import WHOLE_PROVINCE
+from data_access.demo import cases as demo_module
+from data_access.demo.cases import generate_cases
+from data_access.demo.loading import load_demo
+from data_access.identity.auth import Identity, Role
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.supervision import campaign
 from metrics.campaign import read_matters
 from metrics.matters import repeat_matters
 from tests.test_demo import make_counties

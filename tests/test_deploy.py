@@ -269,8 +269,8 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     need_nginx()
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not installed")
-    from data_access.database import init_database
-    from data_access.importer import import_file
+    from data_access.imports.importer import import_file
+    from data_access.store.database import init_database
 
     engine = database_of_its_own("postgresql", "deploy", request, tmp_path_factory)
     init_database(engine)
@@ -441,9 +441,9 @@ def test_check_script_names_a_process_that_is_down_and_run_sh_restarts_it(deploy
 def test_reloading_the_reference_data_changes_the_data_version(tmp_path: Path) -> None:
     """`python -m data_access init` on a running deployment replaces the region tree and recomputes the
     stored deadlines: every process must drop its cached answers, so the data version changes."""
-    from data_access.database import init_database, latest_load
-    from data_access.engine import make_engine
-    from data_access.inventory import data_version
+    from data_access.imports.inventory import data_version
+    from data_access.store.database import init_database, latest_load
+    from data_access.store.engine import make_engine
 
     engine = make_engine(f"duckdb:///{tmp_path / 'ref.duckdb'}")
     try:

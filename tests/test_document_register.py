@@ -9,12 +9,12 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from data_access import document_register as register
-from data_access.audit import recent
-from data_access.auth import Identity, OutOfScope, Role
-from data_access.changes import data_version
-from data_access.document_register import DocumentKind, DocumentRefused, Draft, issue
-from data_access.schema import document_numbers
+from data_access.identity.audit import recent
+from data_access.identity.auth import Identity, OutOfScope, Role
+from data_access.store.changes import data_version
+from data_access.store.schema import document_numbers
+from data_access.supervision import document_register as register
+from data_access.supervision.document_register import DocumentKind, DocumentRefused, Draft, issue
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS
 
 DATED = dt.date(2026, 12, 7)

@@ -26,13 +26,15 @@ import docx
 import pytest
 import sqlalchemy as sa
 
-from data_access import audit, campaign
-from data_access.auth import Identity, Role
-from data_access.database import init_database, load_demo
-from data_access.document_register import issue
-from data_access.engine import make_engine
-from data_access.hotline_settings import DEFAULT_HOTLINE_SETTINGS
-from data_access.scope import WHOLE_PROVINCE
+from data_access.demo.loading import load_demo
+from data_access.identity import audit
+from data_access.identity.auth import Identity, Role
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.store.database import init_database
+from data_access.store.engine import make_engine
+from data_access.supervision import campaign
+from data_access.supervision.document_register import issue
+from data_access.supervision.hotline_settings import DEFAULT_HOTLINE_SETTINGS
 from metrics.analysis import analysis_facts
 from metrics.campaign import read_matters
 from metrics.campaign_week import CityLetter, MatterDossier, city_letter, matter_dossier

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from data_access.auth import Identity, Role
-from data_access.importer import import_bytes
-from data_access.ledger import open_item, reply
-from data_access.schema import document_numbers, hotline_complaints
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.auth import Identity, Role
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_bytes
+from data_access.store.schema import document_numbers, hotline_complaints
+from data_access.supervision.ledger import open_item, reply
 from metrics.dossier import MatchedBy, Outcome, find_case, normalize_term
 from metrics.warnings import Colour
 from presentation.format import plain_markdown
@@ -160,8 +160,8 @@ def dossier_app(tmp_path, monkeypatch):
     """AppTest of app.py on a DuckDB file holding the cases above at today's dates (one 临期, one closed)."""
     from streamlit.testing.v1 import AppTest
 
-    from data_access.database import init_database
-    from data_access.engine import make_engine
+    from data_access.store.database import init_database
+    from data_access.store.engine import make_engine
     from tests.conftest import REPO_ROOT
 
     today = dt.date.today()

@@ -63,10 +63,10 @@ INIT_SCRIPT = ("window.__printed = 0; window.print = () => { window.__printed +=
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """server.py on the golden cases with the three users (a cheap password hash) and one 12388 call."""
-    from data_access.auth import Identity, Role
-    from data_access.engine import make_engine
-    from data_access.ledger import open_item
-    from data_access.schema import hotline_complaints
+    from data_access.identity.auth import Identity, Role
+    from data_access.store.engine import make_engine
+    from data_access.store.schema import hotline_complaints
+    from data_access.supervision.ledger import open_item
 
     shutil.rmtree(SHOTS, ignore_errors=True)  # the folder shows this run only
     SHOTS.mkdir(parents=True)

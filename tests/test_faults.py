@@ -25,17 +25,17 @@ import streamlit as st
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
-import data_access.audit
+import data_access.identity.audit
 import ui.runtime
 import ui.scoped
-from data_access.audit import AuditAction, recent
-from data_access.database import case_count, init_database
-from data_access.engine import make_engine
-from data_access.enums import Level
-from data_access.importer import import_file
-from data_access.inventory import data_version
-from data_access.schema import import_log
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.audit import AuditAction, recent
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.imports.importer import import_file
+from data_access.imports.inventory import data_version
+from data_access.reference.enums import Level
+from data_access.store.database import case_count, init_database
+from data_access.store.engine import make_engine
+from data_access.store.schema import import_log
 from metrics.registry import METRICS_BY_ID
 from metrics.request import Period, TableRequest
 from metrics.table import region_table
@@ -275,7 +275,7 @@ PAGE_QUERIES = [
     ("weekly", ui.scoped, "_weekly"),
     ("data", ui.runtime, "last_load"),
     ("data", ui.runtime, "quality_warnings"),
-    ("audit", data_access.audit, "recent"),
+    ("audit", data_access.identity.audit, "recent"),
 ]
 
 

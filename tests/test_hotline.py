@@ -11,28 +11,19 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access import hotline
-from data_access.audit import recent
-from data_access.auth import Identity, OutOfScope, Role
 from data_access.cli import main as cli_main
-from data_access.config import DEFAULT_SETTINGS_FILE, SettingsError
-from data_access.database import load_demo, remove_demo_cases
-from data_access.demo_hotline import ID_PREFIX
-from data_access.engine import make_engine
-from data_access.enums import ComplaintKind
-from data_access.hotline import CycleRefused, replay_draw, sample_size
-from data_access.hotline_import import (
-    HEADER_ALIASES,
-    REPORTER_IDENTITY_HEADERS,
-    WORKFLOW_ALIASES,
-    import_complaints_bytes,
-)
-from data_access.hotline_settings import HotlineSettings, load_hotline_settings
-from data_access.importer import import_bytes
-from data_access.ledger import LedgerRefused, StaleStep
-from data_access.privacy import HIDDEN_VALUE
-from data_access.problems import DataRejected
-from data_access.schema import (
+from data_access.demo.hotline import ID_PREFIX
+from data_access.demo.loading import load_demo, remove_demo_cases
+from data_access.identity.audit import recent
+from data_access.identity.auth import Identity, OutOfScope, Role
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_bytes
+from data_access.reference.enums import ComplaintKind
+from data_access.reference.privacy import HIDDEN_VALUE
+from data_access.reference.problems import DataRejected
+from data_access.store.config import DEFAULT_SETTINGS_FILE, SettingsError
+from data_access.store.engine import make_engine
+from data_access.store.schema import (
     cases,
     hotline_complaints,
     import_log,
@@ -40,7 +31,16 @@ from data_access.schema import (
     supervision_events,
     supervision_items,
 )
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.supervision import hotline
+from data_access.supervision.hotline import CycleRefused, replay_draw, sample_size
+from data_access.supervision.hotline_import import (
+    HEADER_ALIASES,
+    REPORTER_IDENTITY_HEADERS,
+    WORKFLOW_ALIASES,
+    import_complaints_bytes,
+)
+from data_access.supervision.hotline_settings import HotlineSettings, load_hotline_settings
+from data_access.supervision.ledger import LedgerRefused, StaleStep
 from tests.test_importer import case, csv_bytes, every_cell, table_columns, xlsx_bytes
 
 NOW = dt.datetime(2024, 6, 5, 9, 30)

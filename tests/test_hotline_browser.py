@@ -74,8 +74,8 @@ SHOTS = ARTIFACTS / "hotline"
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The golden cases, the complaints imported from a Chinese-headed CSV, the three users (a cheap hash)."""
-    from data_access.engine import make_engine
-    from data_access.hotline_import import import_complaints_file
+    from data_access.store.engine import make_engine
+    from data_access.supervision.hotline_import import import_complaints_file
 
     folder = tmp_path_factory.mktemp("hotline_db")
     url = build_golden_database(folder / "app.duckdb", GOLDEN_CASES)
@@ -345,8 +345,8 @@ def test_the_ledger_lists_the_items_the_cycle_opened(sign_in, server, story) -> 
 def test_the_stored_cycle(server, story) -> None:
     import sqlalchemy as sa
 
-    from data_access.engine import make_engine
-    from data_access.schema import audit_log, hotline_complaints, spot_check_draws, supervision_items
+    from data_access.store.engine import make_engine
+    from data_access.store.schema import audit_log, hotline_complaints, spot_check_draws, supervision_items
 
     server.stop()  # DuckDB: one process holds the file
     drawn = story["drawn"]

@@ -17,12 +17,13 @@ import sqlalchemy as sa
 from apptest_support import switch_to
 from streamlit.testing.v1 import AppTest
 
-from data_access.database import init_database, load_demo
-from data_access.engine import make_engine
-from data_access.enums import Level
-from data_access.hotline_import import import_complaints_bytes
-from data_access.schema import hotline_complaints, supervision_items
-from data_access.scope import WHOLE_PROVINCE
+from data_access.demo.loading import load_demo
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.reference.enums import Level
+from data_access.store.database import init_database
+from data_access.store.engine import make_engine
+from data_access.store.schema import hotline_complaints, supervision_items
+from data_access.supervision.hotline_import import import_complaints_bytes
 from metrics.hotline import complaints_per_100, month_counts, notice_complaints
 from metrics.request import Period
 from pages.hotline import PACK_KEY

@@ -39,8 +39,8 @@ from browser_support import (
 )
 from conftest import GOLDEN_CASES, database_of_its_own
 
-from data_access.audit import AuditAction
-from data_access.schema import audit_log
+from data_access.identity.audit import AuditAction
+from data_access.store.schema import audit_log
 from ui.http_security import STREAMLIT_INDEX, inline_scripts, script_hash
 from ui.printing import PRINT_SCRIPT
 from ui.session_routes import POST_SCRIPT, SESSION_PATH, SIGNOUT_PATH
@@ -65,8 +65,8 @@ CSP_LISTENER = ("window.__cspViolations = []; document.addEventListener('securit
 @pytest.fixture(scope="module")
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
     """The golden cases and one province user, on a PostgreSQL database of this module's own."""
-    from data_access.database import init_database
-    from data_access.importer import import_file
+    from data_access.imports.importer import import_file
+    from data_access.store.database import init_database
 
     engine = database_of_its_own("postgresql", "httpsec", request, tmp_path_factory)
     init_database(engine)

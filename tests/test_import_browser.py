@@ -288,9 +288,9 @@ def test_city_upload_with_a_case_of_another_city_is_refused_whole(sign_in, serve
 def test_the_database_holds_the_province_import_and_nothing_of_the_refused_file(server, story) -> None:
     import sqlalchemy as sa
 
-    from data_access.engine import make_engine
-    from data_access.mappings import load_mapping
-    from data_access.schema import cases
+    from data_access.imports.mappings import load_mapping
+    from data_access.store.engine import make_engine
+    from data_access.store.schema import cases
 
     assert story.get("province_imported") and story.get("city_refused"), f"an earlier step did not finish: {story}"
     server.stop()  # DuckDB: one process holds the file

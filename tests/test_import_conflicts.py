@@ -2,7 +2,7 @@
 
 A re-imported export whose ids are all stored must say how many ids it holds that are stored, not the
 length of the capped list, and name the first rows of the file in order (issue 26, item 7). Both
-importers (12388 complaints and cases) check through data_access.problems.DatabaseProblems.
+importers (12388 complaints and cases) check through data_access.reference.problems.DatabaseProblems.
 """
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import random
 import pytest
 import sqlalchemy as sa
 
-from data_access.auth import Identity, Role
-from data_access.database import ImportMode
-from data_access.importer import import_bytes, preview_import
-from data_access.problems import MAX_REPORTED_PROBLEMS, DataRejected
-from data_access.schema import hotline_complaints
+from data_access.identity.auth import Identity, Role
+from data_access.imports.importer import import_bytes, preview_import
+from data_access.imports.loading import ImportMode
+from data_access.reference.problems import MAX_REPORTED_PROBLEMS, DataRejected
+from data_access.store.schema import hotline_complaints
 from tests.test_hotline import RENCHENG, call, load, refused
 from tests.test_importer import case, csv_bytes
 

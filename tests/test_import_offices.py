@@ -10,15 +10,16 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
-from data_access.audit import recent
-from data_access.auth import Identity, OutOfScope, Role
 from data_access.cli import main
-from data_access.counties import CountyNames
-from data_access.database import ImportMode, case_count, regions_frame
-from data_access.importer import import_bytes, preview_import
-from data_access.inventory import reporting_status
-from data_access.mappings import load_mapping, mapping_names, save_mapping
-from data_access.problems import DataRejected, ProblemKind
+from data_access.identity.audit import recent
+from data_access.identity.auth import Identity, OutOfScope, Role
+from data_access.imports.importer import import_bytes, preview_import
+from data_access.imports.inventory import reporting_status
+from data_access.imports.loading import ImportMode
+from data_access.imports.mappings import load_mapping, mapping_names, save_mapping
+from data_access.reference.counties import CountyNames
+from data_access.reference.problems import DataRejected, ProblemKind
+from data_access.store.database import case_count, regions_frame
 from tests.test_importer import stored
 
 TITLE = "济宁市纪委监委信访举报件办理台账（2024年第一季度）"

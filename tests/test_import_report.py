@@ -15,13 +15,14 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access.auth import Identity, Role
-from data_access.database import ImportMode, case_count, ensure_initialized, init_database
-from data_access.importer import import_bytes, preview_import
-from data_access.privacy import HIDDEN_VALUE, identity_header, looks_personal
-from data_access.problems import DataRejected, ProblemKind
-from data_access.schema import CASE_COLUMNS, LATER_CASE_COLUMNS, cases
-from data_access.validate import REQUIRED_COLUMNS, resembled_field
+from data_access.identity.auth import Identity, Role
+from data_access.imports.importer import import_bytes, preview_import
+from data_access.imports.loading import ImportMode
+from data_access.imports.validate import REQUIRED_COLUMNS, resembled_field
+from data_access.reference.privacy import HIDDEN_VALUE, identity_header, looks_personal
+from data_access.reference.problems import DataRejected, ProblemKind
+from data_access.store.database import case_count, ensure_initialized, init_database
+from data_access.store.schema import CASE_COLUMNS, LATER_CASE_COLUMNS, cases
 from tests.conftest import BACKENDS, database_of_its_own
 from tests.test_importer import SEED_ROWS, case, csv_bytes, snapshot, stored, where, without
 
@@ -373,7 +374,7 @@ def test_a_filled_template_imports(engine):
 def test_a_complaint_file_is_reported_in_one_pass(engine):
     """A missing 投诉类型 column, a bad date, a duplicate (naming the row it repeats) and an id already stored:
     all in one report, the database asked about the rows it can be."""
-    from data_access.hotline_import import import_complaints_bytes
+    from data_access.supervision.hotline_import import import_complaints_bytes
     from tests.test_hotline import call
 
     import_bytes(engine, csv_bytes([case("R-1", county_code="370811")]), "cases.csv", today=TODAY)

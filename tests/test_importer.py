@@ -1,4 +1,4 @@
-"""Importer tests (data_access.importer): every problem class of the data contract, the accepted
+"""Importer tests (data_access.imports.importer): every problem class of the data contract, the accepted
 aliases and file formats, dropped identity columns, append/replace/upsert, defaults, the golden file.
 
 Every test taking `engine` runs on DuckDB and on PostgreSQL (see conftest.py).
@@ -17,12 +17,14 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from data_access.audit import recent
-from data_access.auth import Identity, OutOfScope, Role
-from data_access.database import DemoShare, ImportMode, case_count, demo_share, init_database, load_demo, remove_demo_cases
-from data_access.importer import import_bytes, import_file
-from data_access.problems import MAX_REPORTED_PROBLEMS, DataRejected, Problem
-from data_access.schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, import_log
+from data_access.demo.loading import load_demo, remove_demo_cases
+from data_access.identity.audit import recent
+from data_access.identity.auth import Identity, OutOfScope, Role
+from data_access.imports.importer import import_bytes, import_file
+from data_access.imports.loading import ImportMode
+from data_access.reference.problems import MAX_REPORTED_PROBLEMS, DataRejected, Problem
+from data_access.store.database import DemoShare, case_count, demo_share, init_database
+from data_access.store.schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, import_log
 from tests.conftest import BACKENDS, GOLDEN_CASES, database_of_its_own
 
 DATE_COLUMNS = ("received_date", "due_date", "closed_date", "accepted_notice_date", "result_notice_date")

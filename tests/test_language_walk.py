@@ -237,8 +237,8 @@ def test_log_trouble_finds_warnings_and_tracebacks() -> None:
 def server(tmp_path_factory: pytest.TempPathFactory):
     """server.py on the golden cases, the three users with display names, one 督办 item on 微山县's case that
     微山县 has answered (its history names two people; its audit rows name 370826)."""
-    from data_access import ledger
-    from data_access.engine import make_engine
+    from data_access.store.engine import make_engine
+    from data_access.supervision import ledger
 
     shutil.rmtree(SHOTS, ignore_errors=True)
     SHOTS.mkdir(parents=True)

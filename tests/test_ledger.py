@@ -9,13 +9,13 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from data_access import ledger
-from data_access.audit import recent
-from data_access.auth import Identity, OutOfScope, Role
-from data_access.importer import import_bytes
-from data_access.ledger import LedgerRefused, Method, StaleStep, Status
-from data_access.schema import audit_log, supervision_events, supervision_items
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.audit import recent
+from data_access.identity.auth import Identity, OutOfScope, Role
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_bytes
+from data_access.store.schema import audit_log, supervision_events, supervision_items
+from data_access.supervision import ledger
+from data_access.supervision.ledger import LedgerRefused, Method, StaleStep, Status
 from tests.test_importer import case, csv_bytes
 
 NOW = dt.datetime(2024, 6, 28, 9, 30)

@@ -85,8 +85,8 @@ def golden_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def yellow_case(golden_file: Path) -> YellowCase:
     """Walk back from 2024-06-30 to the first as-of date at which 济宁市's yellow list holds a 任城区 case."""
-    from data_access.engine import make_engine
-    from data_access.scope import Scope
+    from data_access.identity.scope import Scope
+    from data_access.store.engine import make_engine
     from metrics.warnings import Colour, deadline_warnings
 
     engine = make_engine(f"duckdb:///{golden_file}")
@@ -298,9 +298,9 @@ def test_province_signs_off_and_downloads_the_notice(sign_in, server, yellow_cas
 
 
 def test_the_stored_history_is_open_reply_close(server, story) -> None:
-    from data_access.engine import make_engine
-    from data_access.ledger import history, items
-    from data_access.scope import WHOLE_PROVINCE
+    from data_access.identity.scope import WHOLE_PROVINCE
+    from data_access.store.engine import make_engine
+    from data_access.supervision.ledger import history, items
 
     server.stop()  # DuckDB: one process holds the file
     engine = make_engine(server.database_url)

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from data_access.importer import import_bytes
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_bytes
 from metrics.ledger_draft import clamped_reply_due, draft_reply_due
 from metrics.settings import DEFAULT_SETTINGS
 from presentation.format import plain_markdown
@@ -62,8 +62,8 @@ def test_the_ledger_form_drafts_a_yellow_case_due_by_its_due_date(tmp_path, monk
     working days on; a link naming no county of the province is refused with its reason."""
     from streamlit.testing.v1 import AppTest
 
-    from data_access.database import init_database
-    from data_access.engine import make_engine
+    from data_access.store.database import init_database
+    from data_access.store.engine import make_engine
     from tests.apptest_support import switch_to
     from tests.conftest import REPO_ROOT
 

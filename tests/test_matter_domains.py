@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 import pages.analysis
-from data_access.database import init_database
-from data_access.engine import make_engine
-from data_access.importer import import_bytes
+from data_access.imports.importer import import_bytes
+from data_access.store.database import init_database
+from data_access.store.engine import make_engine
 from metrics.matter_domains import DOMAIN_COLUMNS, screened_by_domain
 from presentation.campaign import matter_domain_paragraph
 from presentation.format import plain_markdown

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from data_access.database import init_database
-from data_access.importer import import_file
-from data_access.schema import CASE_COLUMNS, cases
+from data_access.imports.importer import import_file
+from data_access.store.database import init_database
+from data_access.store.schema import CASE_COLUMNS, cases
 from metrics import cli
 from metrics.matters import MATTER_BOOLEANS, MATTER_COLUMNS, MatterTier, RepeatMatter, repeat_matters
 from metrics.settings import DEFAULT_SETTINGS

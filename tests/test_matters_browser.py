@@ -206,9 +206,9 @@ def test_province_confirms_when_the_data_shows_it_settled(sign_in, server, step_
 
 
 def test_the_stored_history(server) -> None:
-    from data_access import campaign
-    from data_access.engine import make_engine
-    from data_access.scope import WHOLE_PROVINCE
+    from data_access.identity.scope import WHOLE_PROVINCE
+    from data_access.store.engine import make_engine
+    from data_access.supervision import campaign
 
     server.stop()  # DuckDB: one process holds the file
     engine = make_engine(server.database_url)

@@ -16,14 +16,15 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from data_access import auth, campaign
-from data_access.audit import recent
-from data_access.auth import Role
-from data_access.database import init_database
-from data_access.engine import make_engine
-from data_access.enums import Level
-from data_access.importer import import_file
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity import auth
+from data_access.identity.audit import recent
+from data_access.identity.auth import Role
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_file
+from data_access.reference.enums import Level
+from data_access.store.database import init_database
+from data_access.store.engine import make_engine
+from data_access.supervision import campaign
 from metrics.campaign import campaign_table
 from metrics.campaign_week import campaign_week
 from metrics.matters import repeat_matters

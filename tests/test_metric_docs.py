@@ -7,7 +7,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from data_access.schema import cases
+from data_access.store.schema import cases
 from metrics.registry import ALL_IDS, COMMON_NOTES, METRICS, METRICS_BY_ID, MetricKind
 from metrics.rules import Bounds, CaseContext, Deadline, Quantity, Rule
 from tests.conftest import SPEC

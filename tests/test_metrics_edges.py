@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access.enums import Level
-from data_access.importer import import_bytes
-from data_access.schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, workday_calendar
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.imports.importer import import_bytes
+from data_access.reference.enums import Level
+from data_access.store.schema import CASE_COLUMNS, DEADLINE_COLUMNS, cases, workday_calendar
 from metrics import cli
 from metrics.caselists import OverdueOrder, case_list, overdue_cases
 from metrics.matters import matter_reports
@@ -577,7 +577,7 @@ def test_pooled_rate_of_zero_on_one_axis_can_still_watch_through_the_other(engin
 # ------------------------------------------------------------------------------------------ scope is required
 
 def test_a_request_without_a_scope_fails() -> None:
-    from data_access.scope import Scope
+    from data_access.identity.scope import Scope
 
     with pytest.raises(TypeError):
         TableRequest(Level.CITY, H1)  # type: ignore[call-arg]

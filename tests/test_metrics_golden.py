@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access.enums import Level
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.reference.enums import Level
 from metrics import cli
 from metrics.caselists import OverdueOrder, overdue_cases
 from metrics.priority import priority_counties

@@ -24,12 +24,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from data_access.database import init_database
-from data_access.engine import make_engine
-from data_access.enums import Level
-from data_access.importer import import_bytes
-from data_access.schema import CASE_COLUMNS
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.imports.importer import import_bytes
+from data_access.reference.enums import Level
+from data_access.store.database import init_database
+from data_access.store.engine import make_engine
+from data_access.store.schema import CASE_COLUMNS
 from metrics.caselists import OverdueOrder, overdue_cases
 from metrics.registry import ALL_IDS, COUNT_IDS, METRICS, MetricKind
 from metrics.request import Period, TableRequest

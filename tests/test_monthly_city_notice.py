@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access import audit
-from data_access.enums import Level
-from data_access.hotline_settings import DEFAULT_HOTLINE_SETTINGS
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity import audit
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.reference.enums import Level
+from data_access.supervision.hotline_settings import DEFAULT_HOTLINE_SETTINGS
 from metrics.hotline import MonthlyFacts, month_counts, monthly_facts
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS
 from presentation.format import cn_date

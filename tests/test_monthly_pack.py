@@ -15,15 +15,15 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access.audit import recent
-from data_access.database import load_demo
-from data_access.document_register import register
-from data_access.enums import Level
-from data_access.hotline_import import import_complaints_bytes
-from data_access.hotline_settings import DEFAULT_HOTLINE_SETTINGS
-from data_access.importer import import_bytes
-from data_access.schema import cases, document_numbers, hotline_complaints
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.demo.loading import load_demo
+from data_access.identity.audit import recent
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_bytes
+from data_access.reference.enums import Level
+from data_access.store.schema import cases, document_numbers, hotline_complaints
+from data_access.supervision.document_register import register
+from data_access.supervision.hotline_import import import_complaints_bytes
+from data_access.supervision.hotline_settings import DEFAULT_HOTLINE_SETTINGS
 from metrics import cli as metrics_cli
 from metrics.compiler import region_map
 from metrics.hotline import feedback_deadlines, month_counts, month_series, monthly_facts, notice_complaints, notice_issued

@@ -8,15 +8,16 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from data_access import ledger
-from data_access.audit import recent
-from data_access.auth import Identity, Role
 from data_access.cli import EXIT_BAD_DATA, EXIT_OK, main
-from data_access.database import ImportMode, case_count
-from data_access.importer import import_bytes, preview_import
-from data_access.orphans import LISTED_CASE_IDS, ReferenceKind, current_orphans, orphan_rows, orphans_of_file
-from data_access.problems import DataRejected
-from data_access.schema import cases, data_changes, hotline_complaints, supervision_events, supervision_items
+from data_access.identity.audit import recent
+from data_access.identity.auth import Identity, Role
+from data_access.imports.importer import import_bytes, preview_import
+from data_access.imports.loading import ImportMode
+from data_access.imports.orphans import LISTED_CASE_IDS, ReferenceKind, current_orphans, orphan_rows, orphans_of_file
+from data_access.reference.problems import DataRejected
+from data_access.store.database import case_count
+from data_access.store.schema import cases, data_changes, hotline_complaints, supervision_events, supervision_items
+from data_access.supervision import ledger
 from tests.test_importer import case, csv_bytes
 
 PROVINCE = Identity("sheng", Role.PROVINCE, None, "省纪委监委信访室")
@@ -141,8 +142,8 @@ def test_data_page_asks_for_confirmation_and_lists_them(tmp_path, monkeypatch) -
     both confirmations, and after the load the section 无对应案件的记录 lists the items and complaints kept."""
     from streamlit.testing.v1 import AppTest
 
-    from data_access.database import init_database
-    from data_access.engine import make_engine
+    from data_access.store.database import init_database
+    from data_access.store.engine import make_engine
     from tests.apptest_support import switch_to
     from tests.conftest import REPO_ROOT
 

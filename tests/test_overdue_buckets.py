@@ -6,7 +6,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.scope import WHOLE_PROVINCE
 from metrics.caselists import OverdueBucket, overdue_bucket, overdue_buckets, overdue_cases
 
 BUCKET_IDS = [b.value for b in OverdueBucket]

@@ -17,12 +17,12 @@ import sqlalchemy as sa
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
 
-from data_access.database import init_database
-from data_access.engine import make_engine
-from data_access.importer import import_file
-from data_access.ledger import Status
-from data_access.schema import supervision_items
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_file
+from data_access.store.database import init_database
+from data_access.store.engine import make_engine
+from data_access.store.schema import supervision_items
+from data_access.supervision.ledger import Status
 from metrics.caselists import case_list, county_overdue_stock, overdue_cases
 from metrics.request import CaseFilter, Period
 from metrics.warnings import deadline_warnings

@@ -19,15 +19,15 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from data_access.audit import recent
 from data_access.cli import load_demo
-from data_access.config import SETTINGS_ENV
-from data_access.database import case_count, init_database
-from data_access.engine import DUCKDB_MEMORY_VARIABLE, make_engine
-from data_access.enums import Level
-from data_access.importer import import_file
-from data_access.mappings import save_mapping
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.audit import recent
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_file
+from data_access.imports.mappings import save_mapping
+from data_access.reference.enums import Level
+from data_access.store.config import SETTINGS_ENV
+from data_access.store.database import case_count, init_database
+from data_access.store.engine import DUCKDB_MEMORY_VARIABLE, make_engine
 from metrics.caselists import case_list, overdue_cases
 from metrics.periods import Preset
 from metrics.priority import PriorityStatus, priority_counties

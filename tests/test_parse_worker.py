@@ -6,7 +6,7 @@ import hashlib
 import inspect
 from multiprocessing import popen_forkserver
 
-from data_access.parse_worker import _WithoutMain
+from data_access.imports.parse_worker import _WithoutMain
 
 # sha256 of Python 3.11's popen_forkserver.Popen._launch source, which _WithoutMain._launch copies
 COPIED_LAUNCH = "214844899bd3407f72082111e993b40f7c271620be27195b878ea1e44a5f3837"
@@ -16,7 +16,7 @@ def test_the_copied_launch_matches_this_interpreter() -> None:
     source = inspect.getsource(popen_forkserver.Popen._launch)
     assert hashlib.sha256(source.encode("utf-8")).hexdigest() == COPIED_LAUNCH, (
         "multiprocessing's forkserver Popen._launch changed with this Python: compare it with "
-        "data_access.parse_worker._WithoutMain._launch, carry the change over, then record the new hash here")
+        "data_access.imports.parse_worker._WithoutMain._launch, carry the change over, then record the new hash here")
 
 
 def test_the_copy_drops_only_the_import_of_main() -> None:

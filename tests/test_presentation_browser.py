@@ -104,8 +104,8 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="module")
 def reports(database: str) -> dict[dt.date, WeeklyReport]:
     """The weeks the page shows, computed directly on the server's database."""
-    from data_access.engine import make_engine
-    from data_access.scope import WHOLE_PROVINCE
+    from data_access.identity.scope import WHOLE_PROVINCE
+    from data_access.store.engine import make_engine
     from metrics.weekly import weekly_report
 
     engine = make_engine(database)

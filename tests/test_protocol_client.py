@@ -18,7 +18,7 @@ from conftest import GOLDEN_CASES
 
 from benchmarks import load_sessions
 from benchmarks.protocol_client import PageRun, ProtocolSession
-from data_access.engine import make_engine
+from data_access.store.engine import make_engine
 from metrics.periods import Preset
 
 pytestmark = pytest.mark.skipif(not GOLDEN_CASES.exists(), reason=f"golden cases missing: {GOLDEN_CASES}")

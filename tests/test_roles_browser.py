@@ -163,7 +163,7 @@ def golden_county_rate(code: str) -> float:
 
 
 def test_city_weekly_ranks_the_citys_counties_against_the_city(signed_in, server) -> None:
-    from data_access.regions import default_regions_file, read_regions_file
+    from data_access.reference.regions import default_regions_file, read_regions_file
 
     regions = read_regions_file(default_regions_file())
     counties = set(regions.loc[regions["parent_code"] == JINING, "name"])

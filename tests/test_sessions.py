@@ -1,4 +1,4 @@
-"""Sessions of local users (data_access.sessions): a one-time handoff code becomes the cookie's token
+"""Sessions of local users (data_access.identity.sessions): a one-time handoff code becomes the cookie's token
 once; the token opens its user's identity until sign-out, the idle timeout, a disabled user or a new
 password; only hashes are stored. On both backends."""
 from __future__ import annotations
@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
-from data_access import auth, sessions
-from data_access.auth import Identity, Role
-from data_access.schema import user_sessions
+from data_access.identity import auth, sessions
+from data_access.identity.auth import Identity, Role
+from data_access.store.schema import user_sessions
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, 0)
 EIGHT_HOURS = dt.timedelta(hours=8)
@@ -137,7 +137,7 @@ def test_a_session_ends_at_its_lifetime_however_active(engine: sa.Engine, li: Id
 
 
 def test_the_lifetime_is_a_sign_in_setting_of_twelve_hours(tmp_path) -> None:
-    from data_access.config import SettingsError
+    from data_access.store.config import SettingsError
 
     assert auth.SignInSettings().session_lifetime_hours == 12
     path = tmp_path / "settings.toml"

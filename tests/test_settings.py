@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access.auth import SignInSettings, load_sign_in_settings
-from data_access.config import DEFAULT_SETTINGS_FILE, SETTINGS_ENV, SettingsError, described, read_settings_file
-from data_access.engine import DUCKDB_MEMORY_VARIABLE, BadMemoryLimit, make_engine
-from data_access.enums import Level
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.auth import SignInSettings, load_sign_in_settings
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.reference.enums import Level
+from data_access.store.config import DEFAULT_SETTINGS_FILE, SETTINGS_ENV, SettingsError, described, read_settings_file
+from data_access.store.engine import DUCKDB_MEMORY_VARIABLE, BadMemoryLimit, make_engine
 from metrics.cli import main as metrics_main
 from metrics.request import Period, TableRequest
 from metrics.settings import DEFAULT_SETTINGS, Settings, load_settings

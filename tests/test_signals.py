@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access.database import init_database
-from data_access.importer import import_file
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_file
+from data_access.store.database import init_database
 from metrics import cli
 from metrics.settings import DEFAULT_SETTINGS
 from metrics.signals import SIGNAL_COLUMNS, _rules, deterioration_signals, signal_weeks

@@ -15,14 +15,14 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from data_access import ledger
-from data_access.auth import Identity, Role
-from data_access.database import init_database
-from data_access.engine import make_engine
-from data_access.importer import import_bytes
-from data_access.ledger import Method
-from data_access.schema import supervision_events, supervision_items
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.auth import Identity, Role
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.imports.importer import import_bytes
+from data_access.store.database import init_database
+from data_access.store.engine import make_engine
+from data_access.store.schema import supervision_events, supervision_items
+from data_access.supervision import ledger
+from data_access.supervision.ledger import Method
 from metrics.periods import Preset, preset_period
 from presentation.format import cn_date, falls_due
 from tests.apptest_support import switch_to

@@ -18,12 +18,12 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import given
 
-from data_access.database import init_database
-from data_access.engine import make_engine
-from data_access.enums import Level
-from data_access.importer import import_file
-from data_access.schema import cases
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_file
+from data_access.reference.enums import Level
+from data_access.store.database import init_database
+from data_access.store.engine import make_engine
+from data_access.store.schema import cases
 from metrics import summary
 from metrics.cli import main as metrics_cli
 from metrics.request import CaseFilter, Period, TableRequest
@@ -473,7 +473,7 @@ def test_the_dashboard_rebuilds_it_after_cases_changed_in_place(tmp_path, monkey
 def test_a_case_id_as_long_as_the_contract_allows_keeps_the_summary_current(engine: sa.Engine) -> None:
     """The highest case id enters the recorded version: a 64-character one (the contract's widest) must neither fail
     the rebuild nor leave the summary unread."""
-    from data_access.importer import import_bytes
+    from data_access.imports.importer import import_bytes
     from tests.test_importer import case, csv_bytes
 
     longest = "Z" + "9" * 63

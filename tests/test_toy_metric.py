@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from data_access.enums import Level
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.reference.enums import Level
 from metrics import registry
 from metrics.registry import ALL_IDS, COUNT_IDS, METRICS_BY_ID, Metric, MetricKind
 from metrics.request import Period, TableRequest

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access.enums import Level
-from data_access.importer import import_bytes
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_bytes
+from data_access.reference.enums import Level
 from metrics import cli
 from metrics.request import Period
 from metrics.trends import TREND_COLUMNS, TrendBy, trends, windows

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from data_access.enums import Level
-from data_access.importer import import_bytes
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
+from data_access.imports.importer import import_bytes
+from data_access.reference.enums import Level
 from metrics import cli
 from metrics.settings import DEFAULT_SETTINGS
 from metrics.warnings import WARNING_COLUMNS, deadline_warnings, warning_counts, yellow_limit

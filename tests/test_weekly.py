@@ -25,12 +25,12 @@ from pptx import Presentation
 from pptx.oxml.ns import qn
 from streamlit.testing.v1 import AppTest
 
-from data_access.database import init_database
-from data_access.engine import make_engine
-from data_access.enums import Category, Level
-from data_access.importer import import_file
-from data_access.schema import cases
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.imports.importer import import_file
+from data_access.reference.enums import Category, Level
+from data_access.store.database import init_database
+from data_access.store.engine import make_engine
+from data_access.store.schema import cases
 from metrics.caselists import overdue_cases
 from metrics.priority import PriorityStatus, priority_counties
 from metrics.registry import METRICS_BY_ID

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl.worksheet.worksheet import Worksheet
 
-from data_access.scope import WHOLE_PROVINCE
+from data_access.identity.scope import WHOLE_PROVINCE
 from metrics.hotline import monthly_facts
 from metrics.weekly import weekly_report
 from presentation.documents import DEFAULT_DOCUMENT_SETTINGS

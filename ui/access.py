@@ -12,9 +12,9 @@ from typing import Any
 
 import streamlit as st
 
-from data_access import audit, sessions
-from data_access.audit import AuditAction
-from data_access.auth import (
+from data_access.identity import audit, sessions
+from data_access.identity.audit import AuditAction
+from data_access.identity.auth import (
     LOCAL_CLIENT,
     Identity,
     Role,
@@ -23,13 +23,13 @@ from data_access.auth import (
     identity_from_claims,
     region_fits_role,
 )
-from data_access.scope import WHOLE_PROVINCE, Scope
+from data_access.identity.scope import WHOLE_PROVINCE, Scope
 
 from . import runtime
 from .session_routes import SESSION_COOKIE, SESSION_PATH, SIGNOUT_PATH, post_script
 
 LOG = logging.getLogger(__name__)
-_SESSION_KEY = "_session_id"  # the signed-in session of this tab (data_access.sessions)
+_SESSION_KEY = "_session_id"  # the signed-in session of this tab (data_access.identity.sessions)
 _HANDOFF_KEY = "_session_handoff"  # a code the browser has yet to swap for its cookie
 _SIGNOUT_KEY = "_session_signout"  # the browser has yet to delete its cookie
 _EXPIRED_KEY = "_session_expired"
@@ -158,7 +158,7 @@ def _login_form() -> None:
                  f"登录失败：{result.reason.label if result.reason else '原因不明'}（地址 {client}）")
     for lockout in result.lockouts:
         audit.record(engine, lockout.username or typed, AuditAction.LOCKOUT, lockout.detail)
-    time.sleep(FAILED_LOGIN_DELAY_S)  # slows guessing; the brakes in data_access.auth hold back what persists
+    time.sleep(FAILED_LOGIN_DELAY_S)  # slows guessing; the brakes in data_access.identity.auth hold back what persists
     st.error(result.message)  # one message for every refusal: the form tells nobody who exists or why
 
 

@@ -11,8 +11,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from data_access.audit import AuditAction
-from data_access.enums import Category, Channel, Satisfaction
+from data_access.identity.audit import AuditAction
+from data_access.reference.enums import Category, Channel, Satisfaction
 from metrics.caselists import COLUMN_LABELS, CaseStatus
 from presentation import spreadsheet
 

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 
-from data_access.enums import Level
-from data_access.regions import boundaries_file
+from data_access.reference.enums import Level
+from data_access.reference.regions import boundaries_file
 from presentation.choropleth import MapMeasure, colour_bins, legend_bins, measure_of
 from presentation.palette import NO_DATA_RGB, RAMP
 

@@ -1,6 +1,6 @@
 """Issuing a document from a page: the 成文日期 (today by default) and one button; the 文号 the register gives (and
 the one it replaces) is said after the rerun, a refusal (a deadline before the date, a recipient outside the
-viewer's region) in one line. data_access.document_register decides; this only asks and reports."""
+viewer's region) in one line. data_access.supervision.document_register decides; this only asks and reports."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from data_access.auth import OutOfScope
-from data_access.document_register import DocumentRefused, Issued
+from data_access.identity.auth import OutOfScope
+from data_access.supervision.document_register import DocumentRefused, Issued
 
 
 def issued_message(what: str, doc: Issued) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data_access.enums import Level
+from data_access.reference.enums import Level
 
 from . import geo  # called through the module: tests spy on geo.choropleth
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from data_access.database import regions_frame
-from data_access.enums import Level
-from data_access.scope import Scope
+from data_access.identity.scope import Scope
+from data_access.reference.enums import Level
+from data_access.store.database import regions_frame
 
 from . import runtime
 

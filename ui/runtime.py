@@ -14,14 +14,15 @@ from pathlib import Path
 import sqlalchemy as sa
 import streamlit as st
 
-from data_access import inventory
-from data_access.auth import SignInSettings, load_sign_in_settings
-from data_access.config import settings_path
-from data_access.database import DemoShare, case_count, demo_share, ensure_initialized, latest_load, load_demo
-from data_access.engine import DEFAULT_DB_PATH, duckdb_arguments, make_engine, resolve_url
-from data_access.hotline_settings import HotlineSettings, load_hotline_settings
-from data_access.limits import ImportLimits, load_import_limits
-from data_access.scope import WHOLE_PROVINCE
+from data_access.demo.loading import load_demo
+from data_access.identity.auth import SignInSettings, load_sign_in_settings
+from data_access.identity.scope import WHOLE_PROVINCE
+from data_access.imports import inventory
+from data_access.imports.limits import ImportLimits, load_import_limits
+from data_access.store.config import settings_path
+from data_access.store.database import DemoShare, case_count, demo_share, ensure_initialized, latest_load
+from data_access.store.engine import DEFAULT_DB_PATH, duckdb_arguments, make_engine, resolve_url
+from data_access.supervision.hotline_settings import HotlineSettings, load_hotline_settings
 from metrics import summary
 from metrics.settings import Settings, load_settings
 from presentation.documents import DocumentSettings, load_document_settings
@@ -128,7 +129,7 @@ _SUMMARY_KEY = "_summary_currency_this_run"
 def refresh_data_version() -> str:
     """Read the data's fingerprint at the start of a run: app.py calls this first thing in every run, so every
     page of the run keys its caches on the same version without asking the database again (an import reruns the
-    app). The version is the app's writes (data_access.changes) and the case table's fingerprint as
+    app). The version is the app's writes (data_access.store.changes) and the case table's fingerprint as
     metrics.summary reads it (at most every summary_check_seconds), so that cases changed in place behind the
     loader's back make every cache read anew too; a stale per-county daily summary is rebuilt first."""
     url, settings_in_force = database_url(), settings()

@@ -17,18 +17,22 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from data_access import audit, campaign, hotline, inventory, ledger, mappings
-from data_access.auth import Identity, display_names
-from data_access.backup import BackupReport, Manifest, default_backup_dir, list_backups, take_backup
-from data_access.database import DemoShare, LoadReport, remove_demo_cases
-from data_access.document_register import DocumentKind, Draft, Issued, issue, latest
-from data_access.engine import describe_url, dialect_name
-from data_access.enums import Level
-from data_access.hotline_import import ComplaintImport, import_complaints_bytes
-from data_access.hotline_settings import HotlineSettings
-from data_access.importer import Preview, import_bytes, preview_import
-from data_access.orphans import OrphanListing, orphan_listing
-from data_access.scope import Scope
+from data_access.demo.loading import remove_demo_cases
+from data_access.identity import audit
+from data_access.identity.auth import Identity, display_names
+from data_access.identity.scope import Scope
+from data_access.imports import inventory, mappings
+from data_access.imports.importer import Preview, import_bytes, preview_import
+from data_access.imports.loading import LoadReport
+from data_access.imports.orphans import OrphanListing, orphan_listing
+from data_access.records.backup import BackupReport, Manifest, default_backup_dir, list_backups, take_backup
+from data_access.reference.enums import Level
+from data_access.store.database import DemoShare
+from data_access.store.engine import describe_url, dialect_name
+from data_access.supervision import campaign, hotline, ledger
+from data_access.supervision.document_register import DocumentKind, Draft, Issued, issue, latest
+from data_access.supervision.hotline_import import ComplaintImport, import_complaints_bytes
+from data_access.supervision.hotline_settings import HotlineSettings
 from metrics.analysis import AnalysisFacts, analysis_facts
 from metrics.brief import BriefFacts, brief_facts
 from metrics.campaign import campaign_table, screening_with
@@ -105,7 +109,7 @@ class ScopedData:
         return _warnings(self.url, self.version, as_of, parent, colours, limit, self.scope, filters, self.settings)
 
     # 督办台账: read fresh on every run (a few hundred rows); every write is
-    # checked again in data_access.ledger against the actor's own region, whatever this page offered.
+    # checked again in data_access.supervision.ledger against the actor's own region, whatever this page offered.
 
     def ledger_items(self, as_of: dt.date) -> pd.DataFrame:
         """The supervision items of the counties in scope, overdue replies first."""
@@ -121,7 +125,7 @@ class ScopedData:
         return ledger.history(runtime.get_engine(self.url), self.scope, item_id)
 
     def open_supervision(self, actor: Identity, **draft: Any) -> str:
-        """挂账: a new item (see data_access.ledger.open_item); its id."""
+        """挂账: a new item (see data_access.supervision.ledger.open_item); its id."""
         return ledger.open_item(runtime.get_engine(self.url), actor, **draft)
 
     def draft_reply_due(self, case_id: str | None, today: dt.date) -> dt.date:
@@ -164,7 +168,7 @@ class ScopedData:
         return find_case(runtime.get_engine(self.url), term, as_of, scope=self.scope, settings=self.settings)
 
     # 越级重复举报专项治理 (积案化解): the screening and the region table are cached by data version (every step moves
-    # it); the campaign's own rows are read fresh. Every write is checked again in data_access.campaign.
+    # it); the campaign's own rows are read fresh. Every write is checked again in data_access.supervision.campaign.
 
     def repeat_matters(self, as_of: dt.date) -> pd.DataFrame:
         """The repeat matters whose latest report lies in scope at `as_of` (metrics.matters), one row each."""
@@ -175,7 +179,7 @@ class ScopedData:
         return _campaign_table(self.url, self.version, level, as_of, parent, self.scope, self.settings)
 
     def campaign_matters(self, as_of: dt.date) -> pd.DataFrame:
-        """The campaign matters of the counties in scope, overdue ones first (data_access.campaign.matters)."""
+        """The campaign matters of the counties in scope, overdue ones first (data_access.supervision.campaign.matters)."""
         return campaign.matters(runtime.get_engine(self.url), self.scope, as_of)
 
     def matter_reports(self, matter: str, as_of: dt.date) -> pd.DataFrame:

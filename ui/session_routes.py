@@ -2,7 +2,7 @@
 
 Streamlit talks to the browser over a websocket, which cannot set an HttpOnly cookie; these plain
 POST routes can. POST /auth/session takes a one-time handoff code in its body (never in the URL) and
-answers with the cookie (data_access.sessions explains the flow); POST /auth/signout ends the
+answers with the cookie (data_access.identity.sessions explains the flow); POST /auth/signout ends the
 cookie's session and deletes the cookie. Both answer only a page of this server: a POST from another
 origin is refused (403) and written to the audit log (ui/http_security.same_origin). The cookie is
 HttpOnly (no script reads it), SameSite=Strict (no other site's page sends it), Secure over HTTPS (nginx's
@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from data_access import audit, sessions
-from data_access.audit import AuditAction
+from data_access.identity import audit, sessions
+from data_access.identity.audit import AuditAction
 
 from .http_security import same_origin, stated_origin
 

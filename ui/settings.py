@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from data_access.config import described, settings_path
+from data_access.store.config import described, settings_path
 
 from . import runtime
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from data_access.auth import OutOfScope
-from data_access.ledger import LedgerRefused, StaleStep
+from data_access.identity.auth import OutOfScope
+from data_access.supervision.ledger import LedgerRefused, StaleStep
 
 
 def take_step(step: Callable[[], object], done: str, done_key: str, after: Callable[[], None] | None = None) -> None:

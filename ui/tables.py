@@ -8,7 +8,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 from streamlit.elements.lib.column_types import ColumnConfig
 
-from data_access.problems import DataRejected
+from data_access.reference.problems import DataRejected
 from metrics.registry import METRICS_BY_ID, Direction, MetricKind
 from metrics.warnings import Colour
 

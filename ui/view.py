@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from data_access.enums import DOMAINS, Channel
-from data_access.scope import Scope
+from data_access.identity.scope import Scope
+from data_access.reference.enums import DOMAINS, Channel
 from metrics.periods import Preset, describe, preset_period
 from metrics.request import CaseFilter, Period
 from presentation.format import cn_date, filter_parts

@@ -5,7 +5,7 @@ The generator plants a realistic structure the dashboard can find: county volume
 trend, a handful of "poor" counties that handle first reports badly AND draw many leapfrog
 reports (plus a couple that fail only one of the two), open and overdue stock at end_date,
 ratings, 结而不服, real-name notice dates around the 15-working-day deadlines, and repeat matters
-(data_access/demo_matters.py: existing accusation cases linked by a matter_id, their levels escalating).
+(data_access/demo/matters.py: existing accusation cases linked by a matter_id, their levels escalating).
 """
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from data_access.demo_matters import plant_matters
-from data_access.enums import DOMAINS, Category, Channel, Satisfaction
-from data_access.workdays import load_calendar
+from data_access.demo.matters import plant_matters
+from data_access.reference.enums import DOMAINS, Category, Channel, Satisfaction
+from data_access.reference.workdays import load_calendar
 
 # --- volume -----------------------------------------------------------------------------
 CASES_PER_YEAR_REFERENCE = 150_000  # all categories, a province of REFERENCE_COUNTIES units

@@ -2,7 +2,7 @@
 
 A few calls per county per month (Poisson; more where a county handles its cases badly, next to none
 for tiny counties), most about a case of that county received before the call. Every complete month
-before the last one has gone through the cycle the way data_access.hotline would have done it: notified,
+before the last one has gone through the cycle the way data_access.supervision.hotline would have done it: notified,
 answered by the city (about a third 属实), a recorded draw of the 不属实 answers that replay_draw
 reproduces, 抽查 results, and a supervision item for every 属实 and 反馈不实 — mostly closed for the
 older months. The current and the previous month are left open to act on.
@@ -18,13 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from . import bulk
-from .demo import ROLE_TINY, county_profiles
-from .enums import ComplaintKind, Feedback, SpotCheckResult
-from .hotline import SEED_MAX, item_reason, item_title, replay_draw
-from .hotline_settings import DEFAULT_HOTLINE_SETTINGS, HotlineSettings
-from .ledger import Method, Status, Step
-from .schema import hotline_complaints, spot_check_draws, supervision_events, supervision_items
+from data_access.demo.cases import ROLE_TINY, county_profiles
+from data_access.reference.enums import ComplaintKind, Feedback, SpotCheckResult
+from data_access.store import bulk
+from data_access.store.schema import hotline_complaints, spot_check_draws, supervision_events, supervision_items
+from data_access.supervision.hotline import SEED_MAX, item_reason, item_title, replay_draw
+from data_access.supervision.hotline_settings import DEFAULT_HOTLINE_SETTINGS, HotlineSettings
+from data_access.supervision.ledger import Method, Status, Step
 
 ID_PREFIX = "DEMO-12388-"  # the importer refuses DEMO-… ids: demo rows are told apart by it
 PROVINCE_USER = "demo-province"
@@ -211,7 +211,7 @@ def _items(rng: np.random.Generator, frame: pd.DataFrame, end_date: dt.date,
     status = np.where(is_closed, Status.CLOSED.value, np.where(is_replied, Status.REPLIED.value, Status.OPEN.value))
     opener = np.where(spot, PROVINCE_USER, rows["feedback_by"].to_numpy())
     notes = np.where(spot, rows["spot_check_note"].to_numpy(), rows["feedback_note"].to_numpy())
-    from .workdays import load_calendar  # the calendar is cached: cheap after the case generator
+    from data_access.reference.workdays import load_calendar  # the calendar is cached: cheap after the case generator
     due = load_calendar().deadline_after(opened.astype("datetime64[D]"), settings.reply_workdays)
     items = pd.DataFrame({
         "id": ids, "subject": np.where(rows["case_id"].notna(), "case", "county"), "case_id": rows["case_id"].to_numpy(),

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from data_access.enums import Category, ReceivedLevel
+from data_access.reference.enums import Category, ReceivedLevel
 
 ACCUSATIONS_PER_MATTER = 400  # one matter for so many accusation cases
 MAX_MATTERS = 3000

@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from .auth import Identity
-from .changes import note_change
-from .enums import LabelledEnum
-from .schema import audit_log
+from data_access.identity.auth import Identity
+from data_access.reference.enums import LabelledEnum
+from data_access.store.changes import note_change
+from data_access.store.schema import audit_log
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class AuditAction(LabelledEnum):
     HOTLINE = ("hotline", "12388来电")
     BACKUP = ("backup", "备份")
     RESTORE = ("restore", "恢复")
-    DOCUMENT = ("document", "发文")  # a document issued with its 文号 (data_access.document_register)
+    DOCUMENT = ("document", "发文")  # a document issued with its 文号 (data_access.supervision.document_register)
 
 
 def record(engine: sa.Engine, identity_or_username: Identity | str, action: AuditAction | str, detail: str,

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .changes import note_change
-from .config import SettingsError, read_settings_file, section, setting
-from .enums import LabelledEnum, Level
-from .schema import audit_log, data_changes, regions, sign_in_events, user_sessions, users
+from data_access.reference.enums import LabelledEnum, Level
+from data_access.store.changes import note_change
+from data_access.store.config import SettingsError, read_settings_file, section, setting
+from data_access.store.schema import audit_log, data_changes, regions, sign_in_events, user_sessions, users
 
 USER_CHANGE = "user_admin"  # what a user change notes in data_changes
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .enums import Level
-from .schema import regions
+from data_access.reference.enums import Level
+from data_access.store.schema import regions
 
 _CODE = re.compile(r"^\d{6}$")
 
@@ -40,7 +40,7 @@ WHOLE_PROVINCE = Scope(None)
 def require_scope(scope: object) -> Scope:
     """`scope` itself when it is a Scope; TypeError otherwise (a forgotten or bare-string scope)."""
     if not isinstance(scope, Scope):
-        raise TypeError(f"scope must be a data_access.scope.Scope (WHOLE_PROVINCE for everything), got {scope!r}")
+        raise TypeError(f"scope must be a data_access.identity.scope.Scope (WHOLE_PROVINCE for everything), got {scope!r}")
     return scope
 
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .auth import Identity, get_identity
-from .schema import user_sessions
+from data_access.identity.auth import Identity, get_identity
+from data_access.store.schema import user_sessions
 
 TOKEN_BYTES = 32
 HANDOFF_SECONDS = 60

@@ -11,12 +11,13 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
-from .counties import CountyNames
-from .database import load_conflicts, regions_frame
-from .problems import DataRejected, Problem, ProblemKind, combined
-from .reader import SourceTable
-from .regions import former_names
-from .validate import CheckedCases, ValidatedCases, check_cases
+from data_access.imports.loading import load_conflicts
+from data_access.imports.reader import SourceTable
+from data_access.imports.validate import CheckedCases, ValidatedCases, check_cases
+from data_access.reference.counties import CountyNames
+from data_access.reference.problems import DataRejected, Problem, ProblemKind, combined
+from data_access.reference.regions import former_names
+from data_access.store.database import regions_frame
 
 
 def county_names(regions: pd.DataFrame) -> CountyNames:

@@ -19,15 +19,16 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from . import audit
-from .auth import Identity, OutOfScope
-from .case_checks import inspect_case_file
-from .database import ImportMode, LoadReport, ensure_initialized, load_cases
-from .orphans import Orphans, left_by, orphans_of_file
-from .privacy import shown_value
-from .problems import DataRejected, Problem, ProblemKind
-from .reader import read_source
-from .validate import ColumnNote, dropped_column_notes, field_of, identity_columns
+from data_access.identity import audit
+from data_access.identity.auth import Identity, OutOfScope
+from data_access.imports.case_checks import inspect_case_file
+from data_access.imports.loading import ImportMode, LoadReport, load_cases
+from data_access.imports.orphans import Orphans, left_by, orphans_of_file
+from data_access.imports.reader import read_source
+from data_access.imports.validate import ColumnNote, dropped_column_notes, field_of, identity_columns
+from data_access.reference.privacy import shown_value
+from data_access.reference.problems import DataRejected, Problem, ProblemKind
+from data_access.store.database import ensure_initialized
 
 MODE_LABELS = {ImportMode.APPEND: "追加", ImportMode.REPLACE: "整表替换", ImportMode.UPSERT: "按件号更新"}
 ENGINE_WORDS = 200  # characters of the database's own message a refusal keeps
@@ -87,7 +88,7 @@ def import_bytes(engine: sa.Engine, data: bytes, filename: str, mode: str = Impo
     `header_row` says where it is; a workbook is read from `sheet` or from its sheet of cases. With
     `check`, the file is read and checked (the database's checks too) and nothing at all is written.
     `today` is the day of the import (default: the machine's date): no event may be dated after it.
-    A replacement that would leave ledger items or 12388 complaints without their case (data_access.orphans)
+    A replacement that would leave ledger items or 12388 complaints without their case (data_access.imports.orphans)
     is refused unless `accept_orphans`; those rows are kept either way."""
     region = actor.region_code if isinstance(actor, Identity) else None  # 分级上报: a city or county uploads its own
     if region is not None and mode == ImportMode.REPLACE:

@@ -7,13 +7,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import changes
-from .audit import AuditAction
-from .database import latest_load
-from .enums import Category
-from .schema import audit_log, cases, regions
-from .scope import Scope, case_in_scope
-from .workdays import DEADLINE_REACH_DAYS, official_range
+from data_access.identity.audit import AuditAction
+from data_access.identity.scope import Scope, case_in_scope
+from data_access.reference.enums import Category
+from data_access.reference.workdays import DEADLINE_REACH_DAYS, official_range
+from data_access.store import changes
+from data_access.store.database import latest_load
+from data_access.store.schema import audit_log, cases, regions
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def coverage(engine: sa.Engine, scope: Scope) -> Coverage:
 
 def data_version(engine: sa.Engine) -> str:
     """Changes with every write of the app (loads, ledger and 12388 steps, user changes): part of every
-    cache key (data_access.changes)."""
+    cache key (data_access.store.changes)."""
     with engine.connect() as conn:
         return changes.data_version(conn)
 

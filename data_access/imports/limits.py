@@ -3,7 +3,7 @@
 A file is weighed before it is parsed (its bytes; a workbook's bytes after decompression; a Parquet file's
 rows, columns and uncompressed size from its footer) and while it is parsed (columns of the header, rows,
 the longest cell, the time spent). The parse itself runs in a worker process with a memory cap
-(data_access/parse_worker.py), so that a runaway file costs its uploader a refusal and no other session
+(data_access/imports/parse_worker.py), so that a runaway file costs its uploader a refusal and no other session
 its server. Every refusal names the limit and the setting that sets it.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import read_settings_file, section, setting
-from .problems import DataRejected, Problem, ProblemKind
+from data_access.reference.problems import DataRejected, Problem, ProblemKind
+from data_access.store.config import read_settings_file, section, setting
 
 SECTION = "import"
 MB = 1024 * 1024

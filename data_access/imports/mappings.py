@@ -8,11 +8,11 @@ import json
 
 import sqlalchemy as sa
 
-from . import audit
-from .auth import Identity, OutOfScope, Role
-from .problems import DataRejected, Problem
-from .schema import CASE_COLUMNS, import_mappings
-from .validate import HELPER_COLUMNS
+from data_access.identity import audit
+from data_access.identity.auth import Identity, OutOfScope, Role
+from data_access.imports.validate import HELPER_COLUMNS
+from data_access.reference.problems import DataRejected, Problem
+from data_access.store.schema import CASE_COLUMNS, import_mappings
 
 FIELDS = (*CASE_COLUMNS, *HELPER_COLUMNS)  # what a file column may feed
 NOT_IMPORTED = ""  # a file column mapped to nothing is dropped (and named as dropped)

@@ -20,10 +20,10 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
-from . import bulk
-from .enums import LabelledEnum
-from .problems import DataRejected, Problem, ProblemKind
-from .schema import cases, hotline_complaints, import_log, supervision_items
+from data_access.reference.enums import LabelledEnum
+from data_access.reference.problems import DataRejected, Problem, ProblemKind
+from data_access.store import bulk
+from data_access.store.schema import cases, hotline_complaints, import_log, supervision_items
 
 LISTED_CASE_IDS = 20  # case ids named per kind (the counts are complete)
 STAGED_IDS = "staged_case_ids"

@@ -1,4 +1,4 @@
-"""Parse an uploaded file in a worker process: its memory capped, its time limited (data_access/limits.py).
+"""Parse an uploaded file in a worker process: its memory capped, its time limited (data_access/imports/limits.py).
 
 Every session of the dashboard shares one server process; a file built to expand (a workbook of ten
 million rows in 11 MB, a header of a million columns) must cost its uploader a refusal, not the server its
@@ -27,11 +27,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from .limits import MB, ImportLimits, out_of_memory, out_of_time
-from .problems import DataRejected, Problem, ProblemKind
+from data_access.imports.limits import MB, ImportLimits, out_of_memory, out_of_time
+from data_access.reference.problems import DataRejected, Problem, ProblemKind
 
 if TYPE_CHECKING:
-    from .reader import SourceTable
+    from data_access.imports.reader import SourceTable
 
 logger = logging.getLogger(__name__)
 _context: BaseContext | None = None
@@ -42,7 +42,7 @@ def _worker_context() -> BaseContext:
     global _context
     if _context is None:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["data_access.reader"])  # imported once, in the fork server
+        context.set_forkserver_preload(["data_access.imports.reader"])  # imported once, in the fork server
         _context = context
     return _context
 
@@ -80,9 +80,9 @@ class _ParseProcess(ForkServerProcess):
 
 def parse_in_worker(data: bytes, filename: str, *, header_row: int | None, sheet: str | None,
                     known: Callable[[str], bool] | None, limits: ImportLimits) -> SourceTable:
-    """read_source's parse (data_access.reader.parse_source) run in a capped worker: the same SourceTable, or the
+    """read_source's parse (data_access.imports.reader.parse_source) run in a capped worker: the same SourceTable, or the
     same DataRejected; a worker that runs out of memory or time is a refusal naming that limit."""
-    from .reader import SourceTable  # the reader imports this module
+    from data_access.imports.reader import SourceTable  # the reader imports this module
 
     with tempfile.TemporaryDirectory(prefix="petition-parse-") as folder:
         work = Path(folder)
@@ -130,7 +130,7 @@ def _parse(sender: Connection, folder: str, filename: str, header_row: int | Non
     """The worker: cap the address space, parse, write the cells (Arrow) and row numbers, send how it went."""
     cap = limits.max_memory_mb * MB
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    from .reader import parse_source
+    from data_access.imports.reader import parse_source
 
     work = Path(folder)
     try:

@@ -18,9 +18,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from . import limits as import_limits
-from .limits import Deadline, ImportLimits, cell_too_long, check_columns, check_rows
-from .problems import DataRejected, Problem, ProblemKind
+from data_access.imports import limits as import_limits
+from data_access.imports.limits import Deadline, ImportLimits, cell_too_long, check_columns, check_rows
+from data_access.reference.problems import DataRejected, Problem, ProblemKind
 
 _BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n[^\r\n]")
 
@@ -82,7 +82,7 @@ def read_source(data: bytes, filename: str, *, header_row: int | None = None, sh
     import_limits.check_file_size(len(data), limits)
     import_limits.check_expanded(data, Path(filename).suffix.lower(), limits)
     if limits.worker:
-        from .parse_worker import parse_in_worker
+        from data_access.imports.parse_worker import parse_in_worker
 
         return parse_in_worker(data, filename, header_row=header_row, sheet=sheet, known=known, limits=limits)
     return parse_source(data, filename, header_row=header_row, sheet=sheet, known=known, limits=limits).source()
@@ -119,7 +119,7 @@ def parse_source(data: bytes, filename: str, *, header_row: int | None, sheet: s
 
 
 def _known(cell: str) -> bool:
-    from .validate import is_known_header  # the column names live with the contract's rules
+    from data_access.imports.validate import is_known_header  # the column names live with the contract's rules
 
     return is_known_header(cell)
 

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .counties import CountyNames
-from .enums import (
+from data_access.reference.counties import CountyNames
+from data_access.reference.enums import (
     BLANK_SPELLINGS,
     DEFAULT_DOMAIN,
     FALSE_SPELLINGS,
@@ -31,10 +31,11 @@ from .enums import (
     Satisfaction,
     alias_map,
 )
-from .privacy import identity_header, identity_values, shown_value
-from .problems import MAX_REPORTED_PROBLEMS, DataRejected, Problem, ProblemKind
-from .schema import CASE_COLUMNS, cases
-from .workdays import CALENDAR_END, CALENDAR_START
+from data_access.reference.privacy import identity_header, identity_values, shown_value
+from data_access.reference.problems import MAX_REPORTED_PROBLEMS, DataRejected, Problem, ProblemKind
+from data_access.reference.workdays import CALENDAR_END, CALENDAR_START
+from data_access.store.database import DEMO_ID_PREFIX
+from data_access.store.schema import CASE_COLUMNS, cases
 
 REQUIRED_COLUMNS = ("case_id", "county_code", "received_date", "channel", "is_first_report", "is_leapfrog")
 DATE_COLUMNS = ("received_date", "due_date", "closed_date", "accepted_notice_date", "result_notice_date")
@@ -125,7 +126,6 @@ class CheckedCases:
 
 # The contract's columns as a problem names them when the file has no such header (a missing column).
 COLUMN_NAMES_ZH = {canonical: alias for alias, canonical in reversed(HEADER_ALIASES.items())}
-DEMO_ID_PREFIX = "DEMO-"  # reserved for the demo generator's cases (data_access/demo.py), refused on import
 
 
 # What each column holds, as the template's 填写说明 and the 数据 page say it (the accepted values come

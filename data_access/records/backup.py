@@ -10,7 +10,7 @@ users' password hashes and the hashes of session tokens, so a backup folder is r
 
 A restore checks the whole backup first (every file's SHA-256, row count and columns against the manifest),
 refuses a database that holds any row, creates the tables and loads them all in one transaction through
-the engine's bulk path (data_access.bulk), so a backup taken on DuckDB restores into PostgreSQL or MariaDB.
+the engine's bulk path (data_access.store.bulk), so a backup taken on DuckDB restores into PostgreSQL or MariaDB.
 """
 from __future__ import annotations
 
@@ -34,11 +34,12 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from . import audit, bulk
-from .auth import Identity
-from .dialects import Timestamp, is_mysql_family
-from .engine import REPO_ROOT, describe_url
-from .schema import metadata
+from data_access.identity import audit
+from data_access.identity.auth import Identity
+from data_access.store import bulk
+from data_access.store.dialects import Timestamp, is_mysql_family
+from data_access.store.engine import REPO_ROOT, describe_url
+from data_access.store.schema import metadata
 
 FORMAT = "petition-dashboard-backup"
 FORMAT_VERSION = 1

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .enums import Level
+from data_access.reference.enums import Level
 
 _CODE = re.compile(r"^\d{6}$")
 _SUFFIXES = ("自治县", "区", "县", "市")

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from .enums import LabelledEnum
+from data_access.reference.enums import LabelledEnum
 
 MAX_REPORTED_PROBLEMS = 200
 _FETCH_ROWS = 50_000  # the rows of a database check read at a time: memory stays flat on a million conflicts

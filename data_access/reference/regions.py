@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .enums import Level
-from .problems import DataRejected, Problem
+from data_access.reference.enums import Level
+from data_access.reference.problems import DataRejected, Problem
 
-REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+REFERENCE_DIR = Path(__file__).resolve().parent  # the region files sit beside this module
 DEFAULT_PROVINCE = "370000"
 REGION_COLUMNS = ("code", "name", "level", "parent_code", "lon", "lat")
 

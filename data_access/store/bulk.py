@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
-from .dialects import is_mysql_family
+from data_access.store.dialects import is_mysql_family
 
 STAGING_TABLE = "staged_cases"
 _COPY_CHUNK_ROWS = 200_000

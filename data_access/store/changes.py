@@ -13,7 +13,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from .schema import data_changes, import_log
+from data_access.store.schema import data_changes, import_log
 
 
 def note_change(conn: sa.Connection, what: str) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 SETTINGS_ENV = "PETITION_SETTINGS"
-DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "settings.toml"
+DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parents[2] / "settings.toml"
 SECTIONS = ("metrics", "sign_in", "hotline", "documents", "import")
 
 T = TypeVar("T")

@@ -1,4 +1,5 @@
-"""Create the tables, load the reference data, and move validated cases in, all-or-nothing."""
+"""Create the tables and load the reference data; the case table's data version, its write hooks and the
+reads every part shares (regions, counts, the demo's share). Loading cases is imports.loading's."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,19 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
-from . import audit, bulk
-from .auth import Identity, require_whole_province
-from .enums import Level
-from .orphans import Orphans
-from .problems import DatabaseProblems, DataRejected, Problem
-from .regions import default_regions_file, read_regions_file
-from .schema import (
-    CASE_COLUMNS,
+from data_access.reference.enums import Level
+from data_access.reference.regions import default_regions_file, read_regions_file
+from data_access.reference.workdays import calendar_frame
+from data_access.store import bulk
+from data_access.store.schema import (
     DEADLINE_COLUMNS,
     LATER_CASE_COLUMNS,
     cases,
@@ -29,17 +26,8 @@ from .schema import (
     regions,
     workday_calendar,
 )
-from .scope import counties_at_or_under
-from .validate import DEMO_ID_PREFIX, ValidatedCases
-from .workdays import calendar_frame
 
-
-class ImportMode(str):
-    """How an import treats the table: append (default), replace, upsert."""
-
-    APPEND = "append"
-    REPLACE = "replace"
-    UPSERT = "upsert"
+DEMO_ID_PREFIX = "DEMO-"  # reserved for the demo generator's cases (data_access/demo/cases.py), refused on import
 
 
 # Functions run inside every transaction that changes the case table (a load, a demo removal, a refresh of
@@ -64,7 +52,8 @@ def case_write_hooks() -> tuple[CaseWriteHook, ...]:
     return tuple(_CASE_WRITE_HOOKS)
 
 
-def _case_writes_done(conn: sa.Connection) -> None:
+def case_writes_done(conn: sa.Connection) -> None:
+    """Run the registered hooks in `conn`'s transaction, which has just changed the case table."""
     for hook in _CASE_WRITE_HOOKS:
         hook(conn)
 
@@ -74,22 +63,6 @@ def cases_version(conn: sa.Connection) -> str:
     n, last = conn.execute(sa.select(sa.func.count(), sa.func.max(import_log.c.imported_at))
                            .where(import_log.c.kind.in_(CASE_LOG_KINDS))).one()
     return f"{n}:{last}"
-
-
-@dataclass(frozen=True)
-class LoadReport:
-    """What a successful load did."""
-
-    rows: int
-    mode: str
-    source: str
-    dropped_columns: tuple[str, ...]
-    replaced: int  # rows removed first (replace: the whole table; upsert: the case_ids updated)
-    header_row: int = 1  # the file's header row (titles above it were skipped)
-    skipped_rows: tuple[int, ...] = ()  # non-blank rows above the header
-    sheet: str | None = None  # the sheet read, for a workbook of several
-    written: bool = True  # False for a check (python -m data_access import --check): nothing was written
-    orphans: Orphans = Orphans()  # a confirmed replacement: the ledger items and complaints it left without their case
 
 
 def init_database(engine: sa.Engine, regions_path: Path | None = None) -> int:
@@ -106,7 +79,7 @@ def init_database(engine: sa.Engine, regions_path: Path | None = None) -> int:
                 imported_at=dt.datetime.now().replace(microsecond=0), kind="reference", source="地区与工作日日历",
                 mode="replace", rows=0, dropped_columns=None))
     _migrate_deadlines(engine, refresh=True)  # the calendar may have changed (a newer holiday package)
-    _analyze(engine, (regions, workday_calendar, cases))
+    analyze(engine, (regions, workday_calendar, cases))
     return len(frame)
 
 
@@ -128,7 +101,7 @@ def ensure_initialized(engine: sa.Engine) -> None:
             _load_regions(conn, read_regions_file(default_regions_file()))
         if not has_calendar:
             _load_calendar(conn)
-    _analyze(engine, (regions, workday_calendar))
+    analyze(engine, (regions, workday_calendar))
 
 
 # Engines whose `cases` table carries the stored deadline columns (checked once per engine).
@@ -181,7 +154,7 @@ def _migrate_deadlines(engine: sa.Engine, refresh: bool) -> None:
         for column in missing:
             conn.execute(sa.text(f"ALTER TABLE {cases.name} ADD COLUMN {column} DATE"))
         conn.execute(refresh_deadlines_statement())
-        _case_writes_done(conn)
+        case_writes_done(conn)
     _STORED_DEADLINES.pop(engine, None)
 
 
@@ -192,16 +165,6 @@ def refresh_deadlines_statement() -> sa.Update:
 
     return cases.update().values(notice_deadline=deadline_of(cases.c.received_date),
                                  feedback_deadline=deadline_of(cases.c.closed_date))
-
-
-def _with_deadlines(staged: sa.TableClause) -> sa.Select[Any]:
-    """The staged rows with D1 and D2 from the calendar, in cases' column order."""
-    cal_r, cal_c = workday_calendar.alias("cal_received"), workday_calendar.alias("cal_closed")
-    return (
-        sa.select(*(staged.c[c] for c in CASE_COLUMNS), cal_r.c.deadline_15, cal_c.c.deadline_15)
-        .select_from(staged.outerjoin(cal_r, cal_r.c.day == staged.c.received_date)
-                     .outerjoin(cal_c, cal_c.c.day == staged.c.closed_date))
-    )
 
 
 def _load_regions(conn: sa.Connection, frame: pd.DataFrame) -> None:
@@ -244,122 +207,13 @@ def county_frame(engine: sa.Engine) -> pd.DataFrame:
         return pd.DataFrame(conn.execute(stmt).fetchall(), columns=["code", "name", "parent_code"])
 
 
-def load_cases(engine: sa.Engine, validated: ValidatedCases, mode: str, source: str, kind: str = "import",
-               audit_entry: Callable[[sa.Connection, int], None] | None = None, region: str | None = None,
-               guard: Callable[[sa.Connection, sa.TableClause], None] | None = None) -> LoadReport:
-    """Load validated cases in one transaction via the engine's bulk path; raise DataRejected on a conflict.
-    `audit_entry(conn, replaced)`, when given, writes the load's audit row in that same transaction.
-    With `region` (a city's or county's upload), a case_id already held by a case of another region is
-    a conflict: an upsert may not overwrite it. `guard(conn, staged)`, when given, runs in the transaction
-    after the rows are staged and before any case is removed, and may refuse the load by raising.
-    Only the case table is written (and the import log): what the app wrote itself is never deleted."""
-    table = _with_every_case_column(validated.table)
-    with engine.begin() as conn:
-        staged = bulk.stage_table(conn, table, key="case_id")
-        if mode == ImportMode.APPEND:
-            _refuse_existing_ids(conn, staged, validated)
-        if region is not None:
-            _refuse_ids_of_other_regions(conn, staged, validated, region)
-        if guard is not None:
-            guard(conn, staged)
-        replaced = _remove_replaced(conn, staged, mode)
-        cols = [cases.c[c] for c in CASE_COLUMNS]
-        if stored_deadlines(conn):
-            conn.execute(cases.insert().from_select([*cols, *(cases.c[c] for c in DEADLINE_COLUMNS)],
-                                                    _with_deadlines(staged)))
-        else:
-            conn.execute(cases.insert().from_select(cols, sa.select(*(staged.c[c] for c in CASE_COLUMNS))))
-        conn.execute(import_log.insert().values(
-            imported_at=dt.datetime.now().replace(microsecond=0), kind=kind, source=source[:255], mode=mode,
-            rows=table.num_rows, dropped_columns=",".join(validated.dropped_columns)[:1000] or None))
-        if audit_entry is not None:
-            audit_entry(conn, replaced)
-        bulk.drop_staged(conn)
-        _case_writes_done(conn)
-    _analyze(engine, (cases,))
-    return LoadReport(table.num_rows, mode, source, tuple(validated.dropped_columns), replaced)
-
-
-def _with_every_case_column(table: pa.Table) -> pa.Table:
-    """The table with the contract's optional later columns (empty) where it lacks them (the demo's cases)."""
-    for column in LATER_CASE_COLUMNS:
-        if column not in table.column_names:
-            table = table.append_column(column, pa.nulls(table.num_rows, pa.string()))
-    return table
-
-
-def _analyze(engine: sa.Engine, tables: tuple[sa.Table, ...]) -> None:
+def analyze(engine: sa.Engine, tables: tuple[sa.Table, ...]) -> None:
     """Refresh PostgreSQL's planner statistics: without them it joins the aggregate row by row."""
     if engine.dialect.name != "postgresql":
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in tables:
             conn.execute(sa.text(f"ANALYZE {table.name}"))
-
-
-def load_conflicts(engine: sa.Engine, validated: ValidatedCases, mode: str, region: str | None = None) -> DataRejected | None:
-    """What load_cases would refuse in the database (case ids already there for an append; for a city's
-    or county's upload, ids held by another region), found in a transaction that is rolled back."""
-    with engine.connect() as conn, conn.begin() as transaction:
-        staged = bulk.stage_table(conn, validated.table, key="case_id")
-        try:
-            if mode == ImportMode.APPEND:
-                _refuse_existing_ids(conn, staged, validated)
-            if region is not None:
-                _refuse_ids_of_other_regions(conn, staged, validated, region)
-        except DataRejected as refused:
-            return refused
-        finally:
-            bulk.drop_staged(conn)
-            transaction.rollback()
-    return None
-
-
-def _refuse_ids_of_other_regions(conn: sa.Connection, staged: sa.TableClause, validated: ValidatedCases, region: str) -> None:
-    found = DatabaseProblems(validated.table["case_id"].to_pylist(), validated.rows)
-    outside = sa.select(staged.c.case_id).where(staged.c.case_id.in_(
-        sa.select(cases.c.case_id).where(cases.c.county_code.not_in(counties_at_or_under(region)))))
-    found.check(conn, outside, lambda row, hit: Problem(row, validated.shown("case_id"), hit.case_id,
-                                                        "件号已属于其他地区的案件，本级不能覆盖",
-                                                        "case_id belongs to a case of another region"))
-    found.raise_if_any()
-
-
-def _refuse_existing_ids(conn: sa.Connection, staged: sa.TableClause, validated: ValidatedCases) -> None:
-    found = DatabaseProblems(validated.table["case_id"].to_pylist(), validated.rows)
-    clash = sa.select(staged.c.case_id).where(staged.c.case_id.in_(sa.select(cases.c.case_id)))
-    found.check(conn, clash, lambda row, hit: Problem(
-        row, validated.shown("case_id"), hit.case_id, "件号已存在于数据库中（更新已有的件请选“按件号更新”，命令行 --upsert）",
-        "case_id already in the database (to update existing cases: upsert)"))
-    found.raise_if_any()
-
-
-def _remove_replaced(conn: sa.Connection, staged: sa.TableClause, mode: str) -> int:
-    if mode == ImportMode.REPLACE:
-        return conn.execute(cases.delete()).rowcount
-    if mode == ImportMode.UPSERT:
-        return conn.execute(cases.delete().where(cases.c.case_id.in_(sa.select(staged.c.case_id)))).rowcount
-    return 0
-
-
-def load_demo(engine: sa.Engine, n_cases: int | None, seed: int, end_date: dt.date,
-              progress: Callable[[float], None] | None = None, *, actor: str = audit.PROGRAM_ACTOR) -> LoadReport:
-    """Generate demo cases for the database's counties and replace the case table with them, and the demo's
-    12388 complaints (with their cycle) those of the previous demo; the audit row (by `actor`) is written in
-    the loading transaction."""
-    from . import demo, demo_hotline  # the generators are only needed here
-
-    counties = county_frame(engine)
-    n = n_cases if n_cases is not None else demo.default_case_count(len(counties))
-    table = demo.generate_cases(counties, n, seed, end_date, progress=progress)
-    complaints = demo_hotline.generate_hotline(counties, table, seed, end_date)
-    validated = ValidatedCases(table=table, rows=np.arange(table.num_rows) + 2)
-    def entry(conn: sa.Connection, replaced: int) -> None:
-        demo_hotline.replace_demo_rows(conn, complaints)  # with the cases, in their transaction
-        audit.record_in(conn, actor, audit.AuditAction.IMPORT, f"生成演示数据 {n} 件（替换全部案件）")
-
-    return load_cases(engine, validated, ImportMode.REPLACE, source=f"demo seed={seed} end={end_date}", kind="demo",
-                      audit_entry=entry)
 
 
 def case_count(engine: sa.Engine) -> int:
@@ -401,22 +255,3 @@ def demo_share(engine: sa.Engine) -> DemoShare:
     return DemoShare(int(demo or 0), int(total))
 
 
-def remove_demo_cases(engine: sa.Engine, *, actor: Identity | str = audit.PROGRAM_ACTOR) -> int:
-    """Delete every demo case, and the demo's 12388 complaints with the items and draws they brought, in
-    one transaction with its import-log and audit rows; real cases and complaints stay. Only a province
-    user (or the command line) may; returns how many cases were deleted (0: none left)."""
-    from .demo_hotline import replace_demo_rows
-
-    require_whole_province(actor, "删除演示数据")
-    with engine.begin() as conn:
-        replace_demo_rows(conn, None)
-        removed = conn.execute(cases.delete().where(is_demo_case())).rowcount
-        if removed:
-            conn.execute(import_log.insert().values(
-                imported_at=dt.datetime.now().replace(microsecond=0), kind="remove_demo", source="删除演示数据",
-                mode="delete", rows=removed, dropped_columns=None))
-            audit.record_in(conn, actor, audit.AuditAction.IMPORT, f"删除演示数据 {removed} 件（真实案件不受影响）")
-            _case_writes_done(conn)
-    if removed:
-        _analyze(engine, (cases,))
-    return removed

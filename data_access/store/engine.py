@@ -9,9 +9,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .config import SettingsError
+from data_access.store.config import SettingsError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB_PATH = REPO_ROOT / "data" / "petition.duckdb"
 
 
@@ -60,7 +60,7 @@ def duckdb_arguments() -> dict[str, object]:
 
 def _driver_arguments(url: sa.URL) -> dict[str, object]:
     """What the MySQL-family drivers need beyond the URL: utf8mb4 (Chinese text, 4-byte characters) and
-    LOAD DATA LOCAL INFILE, the bulk path of data_access/bulk.py (the server must allow it too). Options
+    LOAD DATA LOCAL INFILE, the bulk path of data_access/store/bulk.py (the server must allow it too). Options
     given in the URL's query win."""
     if url.get_backend_name() not in ("mysql", "mariadb"):
         return {}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .dialects import MYSQL_FAMILY, Timestamp
+from data_access.store.dialects import MYSQL_FAMILY, Timestamp
 
 metadata = sa.MetaData()
 
@@ -94,7 +94,7 @@ import_log = sa.Table(
 
 # One row per write of the app (a ledger step, a 12388 step or draw, an import, a user change), in the
 # writing transaction: with import_log it makes the data version that every cache keys on, shared by
-# every server process (data_access.changes). Insert-only, so concurrent writers never conflict on a row.
+# every server process (data_access.store.changes). Insert-only, so concurrent writers never conflict on a row.
 data_changes = sa.Table(
     "data_changes",
     metadata,
@@ -123,7 +123,7 @@ users = sa.Table(
 
 # Signed-in sessions of local users. The browser holds a random token in an HttpOnly cookie; only its
 # SHA-256 is stored, so a copy of this table opens no session. Until the browser has the cookie, the
-# session waits with the hash of a one-time handoff code instead (see data_access.sessions). A session
+# session waits with the hash of a one-time handoff code instead (see data_access.identity.sessions). A session
 # ends on sign-out, after the idle timeout, or when its user is disabled or gets a new password.
 user_sessions = sa.Table(
     "user_sessions",
@@ -140,7 +140,7 @@ user_sessions = sa.Table(
 )
 sa.Index("ix_user_sessions_username", user_sessions.c.username)
 
-# Sign-in attempts of local users and the lock-outs they caused (data_access/auth.py, "Signing in"): one row per
+# Sign-in attempts of local users and the lock-outs they caused (data_access/identity/auth.py, "Signing in"): one row per
 # failure, success or lock-out, by account and client address. Insert-only, so concurrent attempts never update
 # the same row; rows older than the settings need are pruned at a successful sign-in.
 sign_in_events = sa.Table(
@@ -221,7 +221,7 @@ import_mappings = sa.Table(
 )
 
 # 12388 来电投诉 and their monthly cycle (docs/contract/hotline-complaints.md). The first five columns come
-# from an imported file; the rest are filled by the app's steps (data_access/hotline.py), never imported.
+# from an imported file; the rest are filled by the app's steps (data_access/supervision/hotline.py), never imported.
 # No caller identity: the importer drops every column it does not know.
 hotline_complaints = sa.Table(
     "hotline_complaints",
@@ -291,7 +291,7 @@ document_numbers = sa.Table(
 sa.Index("ix_document_numbers_subject", document_numbers.c.kind, document_numbers.c.subject)
 
 # 越级重复举报专项治理: the repeat matters the campaign has taken on, their 包案 records, the county's progress
-# notes and every step (docs/contract/campaign.md, data_access/campaign.py). A matter is named by its key in
+# notes and every step (docs/contract/campaign.md, data_access/supervision/campaign.py). A matter is named by its key in
 # metrics.matters (the trimmed matter_id, else a case_id), never by a reporter. Texts are typed by officials and
 # shown on shared screens: campaign.py refuses phone and ID numbers as the ledger does.
 campaign_matters = sa.Table(

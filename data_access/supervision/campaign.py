@@ -27,13 +27,13 @@ from typing import Any, Protocol, assert_never
 import pandas as pd
 import sqlalchemy as sa
 
-from . import audit
-from .auth import Identity, OutOfScope, Role
-from .engine import connect
-from .enums import LabelledEnum
-from .ledger import LedgerRefused, StaleStep, check_note
-from .schema import campaign_assignments, campaign_events, campaign_matters, campaign_notes, regions
-from .scope import Scope, counties_at_or_under
+from data_access.identity import audit
+from data_access.identity.auth import Identity, OutOfScope, Role
+from data_access.identity.scope import Scope, counties_at_or_under
+from data_access.reference.enums import LabelledEnum
+from data_access.store.engine import connect
+from data_access.store.schema import campaign_assignments, campaign_events, campaign_matters, campaign_notes, regions
+from data_access.supervision.ledger import LedgerRefused, StaleStep, check_note
 
 PLAN_MAX = 2000
 TEAM_MAX = 500

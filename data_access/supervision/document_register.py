@@ -23,11 +23,11 @@ from typing import Any, TypeVar
 import pandas as pd
 import sqlalchemy as sa
 
-from . import audit
-from .auth import Identity, OutOfScope, Role
-from .engine import connect
-from .enums import LabelledEnum
-from .schema import document_numbers, regions
+from data_access.identity import audit
+from data_access.identity.auth import Identity, OutOfScope, Role
+from data_access.reference.enums import LabelledEnum
+from data_access.store.engine import connect
+from data_access.store.schema import document_numbers, regions
 
 T = TypeVar("T")
 TITLE_MAX = 200

@@ -27,16 +27,17 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from . import audit, document_register, ledger
-from .auth import Identity, OutOfScope, Role, require_whole_province
-from .document_register import Draft, Issued
-from .engine import connect
-from .enums import ComplaintKind, Feedback, LabelledEnum, SpotCheckResult, alias_map
-from .hotline_settings import HotlineSettings, load_hotline_settings
-from .ledger import LedgerRefused, StaleStep, check_note
-from .schema import cases, hotline_complaints, regions, spot_check_draws
-from .scope import Scope, counties_at_or_under, require_scope
-from .workdays import workday_after
+from data_access.identity import audit
+from data_access.identity.auth import Identity, OutOfScope, Role, require_whole_province
+from data_access.identity.scope import Scope, counties_at_or_under, require_scope
+from data_access.reference.enums import ComplaintKind, Feedback, LabelledEnum, SpotCheckResult, alias_map
+from data_access.reference.workdays import workday_after
+from data_access.store.engine import connect
+from data_access.store.schema import cases, hotline_complaints, regions, spot_check_draws
+from data_access.supervision import document_register, ledger
+from data_access.supervision.document_register import Draft, Issued
+from data_access.supervision.hotline_settings import HotlineSettings, load_hotline_settings
+from data_access.supervision.ledger import LedgerRefused, StaleStep, check_note
 
 SEED_MAX = 2**31 - 1  # seeds fit spot_check_draws.seed (a 32-bit integer)
 SHARE_RANGE = (0.01, 1.0)

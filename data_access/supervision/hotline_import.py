@@ -21,20 +21,34 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from . import audit, bulk
-from .auth import Identity
-from .case_checks import county_names
-from .counties import CountyNames
-from .database import ensure_initialized, regions_frame
-from .enums import ComplaintKind, alias_map
-from .importer import refusal_recorded
-from .ledger import looks_like_personal_number
-from .privacy import shown_value
-from .problems import MAX_REPORTED_PROBLEMS, DatabaseProblems, DataRejected, Problem, ProblemKind, combined
-from .reader import read_source
-from .schema import HOTLINE_FILE_COLUMNS, HOTLINE_WORKFLOW_COLUMNS, cases, hotline_complaints, import_log
-from .validate import DATE_FORMS, DEMO_ID_PREFIX, parse_date_text
-from .workdays import CALENDAR_START
+from data_access.identity import audit
+from data_access.identity.auth import Identity
+from data_access.imports.case_checks import county_names
+from data_access.imports.importer import refusal_recorded
+from data_access.imports.reader import read_source
+from data_access.imports.validate import DATE_FORMS, parse_date_text
+from data_access.reference.counties import CountyNames
+from data_access.reference.enums import ComplaintKind, alias_map
+from data_access.reference.privacy import shown_value
+from data_access.reference.problems import (
+    MAX_REPORTED_PROBLEMS,
+    DatabaseProblems,
+    DataRejected,
+    Problem,
+    ProblemKind,
+    combined,
+)
+from data_access.reference.workdays import CALENDAR_START
+from data_access.store import bulk
+from data_access.store.database import DEMO_ID_PREFIX, ensure_initialized, regions_frame
+from data_access.store.schema import (
+    HOTLINE_FILE_COLUMNS,
+    HOTLINE_WORKFLOW_COLUMNS,
+    cases,
+    hotline_complaints,
+    import_log,
+)
+from data_access.supervision.ledger import looks_like_personal_number
 
 REQUIRED_COLUMNS = ("complaint_id", "received_date", "county_code", "kind")
 ID_MAX = 64

@@ -1,7 +1,7 @@
 """Local settings of the 12388 monthly cycle: the [hotline] section of the settings file.
 
 Absent keys (or an absent section) keep the defaults below; every value is checked at start, with
-Chinese errors naming the key and the value (data_access.config).
+Chinese errors naming the key and the value (data_access.store.config).
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import read_settings_file, section, setting
+from data_access.store.config import read_settings_file, section, setting
 
 SECTION = "hotline"
 

@@ -27,12 +27,12 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from . import audit
-from .auth import Identity, OutOfScope, Role
-from .engine import connect
-from .enums import LabelledEnum
-from .schema import cases, regions, supervision_events, supervision_items
-from .scope import Scope, counties_at_or_under
+from data_access.identity import audit
+from data_access.identity.auth import Identity, OutOfScope, Role
+from data_access.identity.scope import Scope, counties_at_or_under
+from data_access.reference.enums import LabelledEnum
+from data_access.store.engine import connect
+from data_access.store.schema import cases, regions, supervision_events, supervision_items
 
 NOTE_MAX = 1000
 TITLE_MAX = 200
