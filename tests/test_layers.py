@@ -143,6 +143,71 @@ def test_imports_point_down_the_floors(package: str) -> None:
     assert not offenders, offenders
 
 
+# The floors inside data_access: a sub-package imports only from floors below its own (and from itself);
+# records and imports share a floor and do not import each other.
+DATA_FLOORS = {"reference": 1, "store": 2, "identity": 3, "imports": 4, "records": 4, "supervision": 5, "demo": 6,
+               "cli": 7, "__main__": 8}
+DATA_ACCESS = REPO_ROOT / "data_access"
+
+
+def data_access_part(path: Path) -> str:
+    """The sub-package (or top module) of data_access a file belongs to."""
+    parts = path.relative_to(DATA_ACCESS).parts
+    return parts[0] if len(parts) > 1 else Path(parts[0]).stem
+
+
+def data_access_targets(path: Path) -> set[str]:
+    """The parts of data_access a file imports (relative imports resolved against its own package)."""
+    own = ".".join(path.relative_to(REPO_ROOT).with_suffix("").parts[:-1])
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = own.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(p for p in (base, node.module or "") if p)
+            names = [module] if node.module else [f"{module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        out |= {name.split(".")[1] for name in names if name.startswith("data_access.")}
+    return out
+
+
+def test_data_access_shows_its_parts() -> None:
+    """No more than cli, __main__ and __init__ at the top; every part is a known floor."""
+    top = sorted(p.name for p in DATA_ACCESS.glob("*.py"))
+    assert top == ["__init__.py", "__main__.py", "cli.py"]
+    packages = sorted(p.parent.name for p in DATA_ACCESS.glob("*/__init__.py"))
+    assert packages == sorted(name for name in DATA_FLOORS if name not in ("cli", "__main__"))
+
+
+@pytest.mark.parametrize("part", sorted(n for n in DATA_FLOORS if n not in ("cli", "__main__")))
+def test_each_data_access_part_names_its_floor(part: str) -> None:
+    """Its docstring says which floor it is and what it owns; the package docstring lists it the same way."""
+    doc = ast.get_docstring(ast.parse((DATA_ACCESS / part / "__init__.py").read_text(encoding="utf-8"))) or ""
+    assert doc.startswith(f"Floor {DATA_FLOORS[part]} — {part}:"), doc[:60]
+    top = ast.get_docstring(ast.parse((DATA_ACCESS / "__init__.py").read_text(encoding="utf-8"))) or ""
+    assert f"{DATA_FLOORS[part]} " in top and f" {part} — " in f" {top}".replace("\n", " ")
+
+
+@pytest.mark.parametrize("part", sorted(DATA_FLOORS))
+def test_data_access_imports_point_down_its_floors(part: str) -> None:
+    files = sorted((DATA_ACCESS / part).rglob("*.py")) if (DATA_ACCESS / part).is_dir() else [DATA_ACCESS / f"{part}.py"]
+    offenders = [f"{path.relative_to(REPO_ROOT)} imports data_access.{target}"
+                 for path in files for target in data_access_targets(path)
+                 if target != part and DATA_FLOORS.get(target, 99) >= DATA_FLOORS[part]]
+    assert not offenders, offenders
+
+
+def test_the_data_access_floor_check_catches_an_upward_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "data_access" / "store"
+    fake.mkdir(parents=True)
+    (fake / "x.py").write_text("from data_access.supervision import ledger\nfrom ..identity.auth import Identity\n"
+                               "from . import bulk\n", encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "REPO_ROOT", tmp_path)
+    assert data_access_targets(fake / "x.py") == {"supervision", "identity", "store"}
+
+
 def test_no_module_below_the_pages_reaches_ui_or_streamlit() -> None:
     """Import every module of the Streamlit-free packages in a fresh interpreter: neither streamlit nor
     ui/ may end up loaded, by any path."""
