@@ -388,13 +388,19 @@ def test_protocol_sessions_through_the_proxy_reach_both_processes(deployment) ->
     async def many() -> list[tuple[str, list[str]]]:
         return await asyncio.gather(*(one() for _ in range(8)))
 
-    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
-        results = pool.submit(asyncio.run, many()).result()
-    # no user is signed in on these sessions: they get the sign-in form, which is no error
-    assert all(not errors for _, errors in results), results
-    assert all(route for route, _ in results), "the proxy set no stickiness cookie"
-    grown = [cpu_ticks(pid) - b for pid, b in zip(pids, before, strict=True)]
-    assert all(g > 0 for g in grown), f"one process did no work: {grown}"
+    # The stickiness cookie is random and nginx hashes it, so eight fresh sessions all land on one of two processes
+    # about once in a hundred runs (seen in CI): up to four batches, until both processes have served one.
+    grown: list[int] = []
+    for _ in range(4):
+        with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
+            results = pool.submit(asyncio.run, many()).result()
+        # no user is signed in on these sessions: they get the sign-in form, which is no error
+        assert all(not errors for _, errors in results), results
+        assert all(route for route, _ in results), "the proxy set no stickiness cookie"
+        grown = [cpu_ticks(pid) - b for pid, b in zip(pids, before, strict=True)]
+        if all(g > 0 for g in grown):
+            break
+    assert all(g > 0 for g in grown), f"one process did no work in 32 fresh sessions: {grown}"
 
 
 def test_sign_out_on_b_ends_the_session_of_an_open_tab_on_a(deployment, context) -> None:
