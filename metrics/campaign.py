@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from data_access.identity.scope import Scope, require_scope
 from data_access.reference.enums import Category, Level
+from data_access.store.database import last_received
 from data_access.store.dialects import count_where
 from data_access.store.engine import connect
 from data_access.store.schema import campaign_assignments, campaign_events, campaign_matters, cases
@@ -51,7 +52,7 @@ NOW_AND_AFTER = dt.datetime(9999, 12, 31)
 def steps_cutoff(conn: sa.Connection, as_of: dt.date) -> dt.datetime:
     """The first moment a campaign step read at `as_of` has not happened by: the end of `as_of` for a past day of the
     data, none (NOW_AND_AFTER) when `as_of` is on or after the last day a case was received (docs/contract/campaign.md)."""
-    last_day = conn.execute(sa.select(sa.func.max(cases.c.received_date))).scalar_one()
+    last_day = last_received(conn)
     if last_day is None or as_of >= last_day:
         return NOW_AND_AFTER
     return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())

@@ -16,11 +16,10 @@ import streamlit as st
 
 from data_access.demo.loading import load_demo
 from data_access.identity.auth import SignInSettings, load_sign_in_settings
-from data_access.identity.scope import WHOLE_PROVINCE
 from data_access.imports import inventory
 from data_access.imports.limits import ImportLimits, load_import_limits
 from data_access.store.config import settings_path
-from data_access.store.database import DemoShare, case_count, demo_share, ensure_initialized, latest_load
+from data_access.store.database import DemoShare, case_count, demo_share, ensure_initialized, last_received, latest_load
 from data_access.store.engine import DEFAULT_DB_PATH, duckdb_arguments, make_engine, resolve_url
 from data_access.supervision.hotline_settings import HotlineSettings, load_hotline_settings
 from metrics import summary
@@ -185,7 +184,7 @@ def demo_cases(url: str, version: str) -> DemoShare:
 @st.cache_data(show_spinner=False, ttl=600)
 def latest_received(url: str, version: str) -> dt.date | None:
     """The last received_date in the whole case table: the data's date, the default as-of date."""
-    return inventory.coverage(get_engine(url), WHOLE_PROVINCE).last_received
+    return last_received(get_engine(url))
 
 
 @st.cache_data(show_spinner=False, ttl=600)

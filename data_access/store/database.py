@@ -17,6 +17,7 @@ from data_access.reference.enums import Level
 from data_access.reference.regions import default_regions_file, read_regions_file
 from data_access.reference.workdays import calendar_frame
 from data_access.store import bulk
+from data_access.store.engine import connect
 from data_access.store.schema import (
     DEADLINE_COLUMNS,
     LATER_CASE_COLUMNS,
@@ -214,6 +215,15 @@ def analyze(engine: sa.Engine, tables: tuple[sa.Table, ...]) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in tables:
             conn.execute(sa.text(f"ANALYZE {table.name}"))
+
+
+def last_received(bind: sa.Engine | sa.Connection) -> dt.date | None:
+    """The last received_date in the whole case table: the data's date (None without cases). The dashboard's default
+    截止日期, and the day from which the campaign is read as it is now (metrics.campaign.steps_cutoff)."""
+    query = sa.select(sa.func.max(cases.c.received_date))
+    with connect(bind) as conn:
+        day: dt.date | None = conn.execute(query).scalar_one()
+    return day
 
 
 def case_count(engine: sa.Engine) -> int:
