@@ -19,16 +19,16 @@ from data_access.store.schema import campaign_assignments, campaign_events, camp
 from data_access.supervision.campaign import State
 
 from .compiler import group_key, in_subtree, region_map
-from .matters import RepeatMatter, optional_case_columns, repeat_matter, repeat_matters_query
+from .matters import RepeatMatter, case_source, repeat_matter, repeat_matters_query
 from .settings import DEFAULT_SETTINGS, Settings
 
 
 def read_matters(conn: sa.Connection, as_of: dt.date, keys: Sequence[str],
                  settings: Settings = DEFAULT_SETTINGS) -> dict[str, RepeatMatter]:
     """The repeat matters among `keys` at the end of `as_of`, by key (a key that is no repeat matter is absent)."""
-    if not keys or "matter_id" not in (present := optional_case_columns(conn)):
+    if not keys or (source := case_source(conn, settings)) is None:
         return {}
-    screening = repeat_matters_query(as_of, settings=settings, has_levels="received_level" in present).order_by(None)
+    screening = repeat_matters_query(as_of, settings=settings, source=source).order_by(None)
     rows = screening.subquery("screening")
     found = conn.execute(sa.select(rows).where(rows.c.matter.in_(list(keys)))).all()
     return {matter.matter: matter for matter in map(repeat_matter, found)}
@@ -94,7 +94,7 @@ def campaign_table(conn: sa.Engine | sa.Connection, level: Level, as_of: dt.date
     level there has a row."""
     a = sa.bindparam("as_of", as_of, type_=sa.Date)
     with connect(conn) as c:
-        screening = _screening(c, as_of, settings)
+        screening = screening_cte(c, as_of, settings)
         by_county = [_accusations(a), _screened_by_county(screening),
                      _campaign_by_county(a, steps_cutoff(c, as_of), screening)]
         rmap = region_map()
@@ -131,13 +131,13 @@ def _accusations(a: sa.BindParameter[dt.date]) -> sa.Subquery:
             .group_by(cases.c.county_code).subquery("accusations"))
 
 
-def _screening(conn: sa.Connection, as_of: dt.date, settings: Settings) -> sa.CTE | None:
-    """The screening at `as_of` (metrics.matters), once for the statement; None without a matter_id column."""
-    present = optional_case_columns(conn)
-    if "matter_id" not in present:
+def screening_cte(conn: sa.Connection, as_of: dt.date, settings: Settings) -> sa.CTE | None:
+    """The screening at `as_of` (metrics.matters) as a CTE named "screening", once for a statement that joins the
+    campaign to it; None without a matter_id column."""
+    source = case_source(conn, settings)
+    if source is None:
         return None
-    return (repeat_matters_query(as_of, settings=settings, has_levels="received_level" in present).order_by(None)
-            .cte("screening"))
+    return repeat_matters_query(as_of, settings=settings, source=source).order_by(None).cte("screening")
 
 
 def _screened_by_county(screening: sa.CTE | None) -> sa.Subquery:
@@ -154,16 +154,29 @@ def _campaign_by_county(a: sa.BindParameter[dt.date], cutoff: dt.datetime, scree
     not seen (a relapse not yet recorded)."""
     m = campaign_at(cutoff)
     state_in = m.c.state.in_
-    source: sa.FromClause = m
-    new_report: sa.ColumnElement[bool] = sa.false()
-    if screening is not None:
-        source = m.outerjoin(screening, screening.c.matter == m.c.matter)
-        new_report = screening.c.reports > m.c.known_reports
+    source = with_screening(m, screening)
     return (sa.select(m.c.county_code, sa.func.count().label("enrolled"),
                       count_where(m.c.leader.is_not(None)).label("assigned"),
                       count_where(state_in([State.RESOLVED.value, State.SETTLED.value])).label("resolved"),
                       count_where(m.c.state == State.SETTLED.value).label("settled"),
                       count_where(sa.and_(m.c.state != State.SETTLED.value, m.c.deadline < a)).label("overdue"),
-                      count_where(sa.or_(m.c.state == State.RELAPSED.value, new_report)).label("relapsed"))
+                      count_where(relapsed(m, screening)).label("relapsed"))
             .select_from(source)
             .group_by(m.c.county_code).subquery("campaign"))
+
+
+def with_screening(campaign: sa.Subquery, screening: sa.CTE | None) -> sa.FromClause:
+    """campaign_at's matters joined to the screening's row of each (outer: a matter no longer a repeat one has none)."""
+    if screening is None:
+        return campaign
+    return campaign.outerjoin(screening, screening.c.matter == campaign.c.matter)
+
+
+def relapsed(campaign: sa.Subquery, screening: sa.CTE | None) -> sa.ColumnElement[bool]:
+    """反弹 at the as-of date, the one rule of page and meeting: recorded relapsed by then (and not resolved again), or
+    holding a report the campaign has not seen (the screening's reports exceed its known_reports: a relapse not yet
+    recorded). Over with_screening(campaign, screening)."""
+    recorded = campaign.c.state == State.RELAPSED.value
+    if screening is None:
+        return recorded
+    return sa.or_(recorded, sa.func.coalesce(screening.c.reports, 0) > campaign.c.known_reports)

@@ -21,8 +21,8 @@ from data_access.store.schema import campaign_events, campaign_matters, regions,
 from data_access.supervision import campaign
 from data_access.supervision.campaign import State, Step
 
-from .campaign import campaign_at, read_matters, steps_cutoff
-from .matters import RepeatMatter, matter_reports
+from .campaign import campaign_at, relapsed, screening_cte, steps_cutoff, with_screening
+from .matters import matter_reports
 from .settings import DEFAULT_SETTINGS, Settings
 
 WEEK_COLUMNS = ("id", "matter", "county_code", "county_name", "city_code", "city_name", "batch", "deadline",
@@ -58,6 +58,7 @@ class CampaignWeek:
 
     as_of: dt.date
     week_start: dt.date  # the Monday of the week holding as_of
+    cutoff: dt.datetime  # the first moment whose steps it does not see (metrics.campaign.steps_cutoff)
     matters: pd.DataFrame
     counts: CampaignCounts
 
@@ -76,14 +77,15 @@ def _counts(matters: pd.DataFrame) -> CampaignCounts:
                           count("settled_this_week"), count("overdue"), count("relapse"))
 
 
-def _campaign_rows(conn: sa.Connection, scope: Scope, as_of: dt.date, week_start: dt.date) -> pd.DataFrame:
-    """The campaign matters in scope enrolled by the end of `as_of`, each with its state and 包案领导 then
-    (metrics.campaign.campaign_at, as the 积案化解 page reads them) and which steps fell in the week from
-    `week_start` — one statement."""
+def _campaign_rows(conn: sa.Connection, scope: Scope, as_of: dt.date, cutoff: dt.datetime, week_start: dt.date,
+                   settings: Settings) -> pd.DataFrame:
+    """The campaign matters in scope enrolled by `cutoff`, each with its state and 包案领导 then
+    (metrics.campaign.campaign_at, as the 积案化解 page reads them), its reports at `as_of` and whether it relapsed
+    (metrics.campaign.relapsed, the page's rule), and which steps fell in the week from `week_start` — one statement."""
     monday = dt.datetime.combine(week_start, dt.time())
     e = campaign_events.c
-    cutoff = steps_cutoff(conn, as_of)
     then = campaign_at(cutoff)
+    screening = screening_cte(conn, as_of, settings)
 
     def in_week(step: Step) -> sa.ColumnElement[int]:
         return sa.func.max(sa.case((sa.and_(e.action == step.value, e.at >= monday), 1), else_=0))
@@ -92,11 +94,13 @@ def _campaign_rows(conn: sa.Connection, scope: Scope, as_of: dt.date, week_start
                       in_week(Step.RESOLVE).label("resolved_this_week"), in_week(Step.SETTLE).label("settled_this_week"))
             .where(e.at < cutoff).group_by(e.campaign_matter_id).subquery("week"))
     m = then.c
+    reports = sa.func.coalesce(screening.c.reports, m.known_reports) if screening is not None else m.known_reports
     county, city = regions.alias("county"), regions.alias("city")
     stmt = (sa.select(m.id, m.matter, m.county_code, county.c.name.label("county_name"), city.c.code.label("city_code"),
                       city.c.name.label("city_name"), m.batch, m.deadline, m.enrolled_at, m.known_reports, m.state,
-                      m.leader, week.c.enrolled_this_week, week.c.resolved_this_week, week.c.settled_this_week)
-            .select_from(then
+                      m.leader, reports.label("reports"), sa.case((relapsed(then, screening), 1), else_=0).label("relapse"),
+                      week.c.enrolled_this_week, week.c.resolved_this_week, week.c.settled_this_week)
+            .select_from(with_screening(then, screening)
                          .join(week, week.c.campaign_matter_id == m.id)
                          .outerjoin(county, county.c.code == m.county_code)
                          .outerjoin(city, city.c.code == county.c.parent_code))
@@ -113,30 +117,28 @@ def campaign_week(conn: sa.Engine | sa.Connection, scope: Scope, as_of: dt.date,
     (`known_reports`: a relapse recorded after as_of has already moved it, so such a matter shows only its state)."""
     week_start = as_of - dt.timedelta(days=as_of.weekday())
     with connect(conn) as c:
+        cutoff = steps_cutoff(c, as_of)
         if not sa.inspect(c).has_table(campaign_matters.name):  # a database the app has not set up yet
             empty = pd.DataFrame(columns=list(WEEK_COLUMNS))
-            return CampaignWeek(as_of, week_start, empty, _counts(empty))
-        rows = _campaign_rows(c, scope, as_of, week_start)
-        readings = read_matters(c, as_of, [str(k) for k in rows["matter"]], settings) if not rows.empty else {}
-    matters = _campaign_list(rows, readings, as_of)
-    return CampaignWeek(as_of, week_start, matters, _counts(matters))
+            return CampaignWeek(as_of, week_start, cutoff, empty, _counts(empty))
+        rows = _campaign_rows(c, scope, as_of, cutoff, week_start, settings)
+    matters = _campaign_list(rows, as_of)
+    return CampaignWeek(as_of, week_start, cutoff, matters, _counts(matters))
 
 
-def _campaign_list(rows: pd.DataFrame, readings: dict[str, RepeatMatter], as_of: dt.date) -> pd.DataFrame:
+def _campaign_list(rows: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """The rows of _campaign_rows as WEEK_COLUMNS, in the list's order."""
     if rows.empty:
         return pd.DataFrame(columns=list(WEEK_COLUMNS))
     out = rows.copy()
     out["deadline"] = out["deadline"].map(_day)
     out["enrolled_on"] = pd.to_datetime(out["enrolled_at"]).dt.date
-    out["reports"] = [readings[k].reports if k in readings else int(n) for k, n in zip(out["matter"], out["known_reports"],
-                                                                                    strict=True)]
+    out["reports"] = out["reports"].astype("int64")
     out["new_reports"] = (out["reports"] - out["known_reports"].astype("int64")).clip(lower=0)
     settled = out["state"] == State.SETTLED.value
     out["settled"] = settled
     out["overdue"] = ~settled & (out["deadline"] < as_of)
-    out["relapse"] = (out["state"] == State.RELAPSED.value) | (out["new_reports"] > 0)
-    for flag in ("enrolled_this_week", "resolved_this_week", "settled_this_week"):
+    for flag in ("relapse", "enrolled_this_week", "resolved_this_week", "settled_this_week"):
         out[flag] = out[flag].astype(int).astype(bool)
     out["leader"] = out["leader"].fillna("")
     for name in ("county_name", "city_name", "city_code", "batch"):
@@ -221,7 +223,7 @@ def matter_dossier(conn: sa.Engine | sa.Connection, campaign_matter_id: str, as_
         allowed = set(_in_scope_codes(c, scope, every["county_code"].tolist()))
         reports = every[every["county_code"].isin(allowed)].reset_index(drop=True)
         items = _items_of(c, reports["case_id"].tolist())
-        cutoff = steps_cutoff(c, as_of)
+        cutoff = week.cutoff
         plans = _by(campaign.assignments(c, scope, campaign_matter_id), "set_at", cutoff)
         steps = _by(campaign.history(c, scope, campaign_matter_id), "at", cutoff)
         written = _by(campaign.notes(c, scope, campaign_matter_id), "written_at", cutoff)

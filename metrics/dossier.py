@@ -30,7 +30,8 @@ from data_access.store.schema import (
 )
 from data_access.supervision.document_register import DocumentKind
 
-from .matters import KEY_BLANKS, matter_reports
+from .matter_keys import KEY_BLANKS
+from .matters import matter_reports
 from .request import CaseFilter
 from .rules import effective_due
 from .settings import DEFAULT_SETTINGS, Settings

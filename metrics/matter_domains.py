@@ -12,7 +12,8 @@ from data_access.reference.enums import Category
 from data_access.store.engine import connect
 from data_access.store.schema import cases
 
-from .matters import MatterTier, binary_text, optional_case_columns, repeat_matters_query, trim_blanks
+from .matter_keys import binary_text, matter_key
+from .matters import MatterTier, case_source, repeat_matters_query
 from .settings import DEFAULT_SETTINGS, Settings
 
 DOMAIN_COLUMNS = ("domain", "matters", "reports", "serious", "share")
@@ -24,14 +25,14 @@ def screened_by_domain(conn: sa.Engine | sa.Connection, as_of: dt.date, *, paren
     province), per domain of that latest report: matters, the reports they hold, how many are 突出 (tier serious) and
     the domain's share of the matters; most matters first, then by domain. Columns DOMAIN_COLUMNS."""
     with connect(conn) as c:
-        present = optional_case_columns(c)
-        if "matter_id" not in present:
+        source = case_source(c, settings)
+        if source is None:
             return _typed(pd.DataFrame(columns=list(DOMAIN_COLUMNS)))
-        screening = repeat_matters_query(as_of, parent=parent, settings=settings, has_levels="received_level" in present)
+        screening = repeat_matters_query(as_of, parent=parent, settings=settings, source=source)
         screened = screening.order_by(None).subquery("screening")
         chosen = sa.select(screened.c.matter).where(screened.c.screened == 1)
         a = sa.bindparam("as_of", as_of, type_=sa.Date)
-        key = binary_text(sa.func.coalesce(sa.func.nullif(trim_blanks(cases.c.matter_id), ""), cases.c.case_id))
+        key = matter_key(cases.c.matter_id, cases.c.case_id)
         keyed = (sa.select(key.label("matter"), cases.c.received_date, cases.c.case_id, cases.c.domain)
                  .where(cases.c.category == Category.ACCUSATION.value, cases.c.received_date <= a, key.in_(chosen))
                  .subquery("keyed"))

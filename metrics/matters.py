@@ -7,31 +7,32 @@ in one statement the database runs: its reports, years, levels, channels, open c
 
 Only a key some matter_id names can have two cases: the statement keeps the cases whose key is among the
 trimmed matter_ids (a semi-join), so the ranking and grouping see the linked few rather than millions of
-one-case matters. The two engine differences it needs (binary text comparison,
-trimming a set of characters) are small constructs here, beside data_access/store/dialects.py's.
+one-case matters. Where the stored linked cases (metrics.matter_links) are current, it reads those instead of
+the case table: the same rows, without a scan of every case. The key (metrics.matter_keys) is the same either way.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from data_access.reference.enums import Category, LabelledEnum
-from data_access.store.dialects import MYSQL_FAMILY, count_where, days_between
+from data_access.store.dialects import count_where, days_between
 from data_access.store.engine import connect
 from data_access.store.schema import cases
 
+from . import summary
 from .compiler import in_subtree, region_map
+from .matter_keys import binary_text, matter_key, optional_case_columns, trim_blanks
+from .matter_links import matter_links
 from .rules import is_true
 from .settings import DEFAULT_SETTINGS, Settings
-
-# What a matter key loses at both ends: spaces, tabs, line breaks and U+3000 (全角空格).
-KEY_BLANKS = " \t\n\r\u3000"
 
 MATTER_COLUMNS = ("matter", "county_code", "reports", "first_received", "last_received", "years", "levels", "channels",
                   "leapfrog", "open", "disputed_last", "quiet_days", "settled", "screened", "tier")
@@ -71,100 +72,94 @@ class RepeatMatter(NamedTuple):
         return {name: (getattr(self, name).value if name == "tier" else getattr(self, name)) for name in MATTER_COLUMNS}
 
 
-class binary_text(sa.sql.functions.FunctionElement[str]):
-    """A text value compared and ordered by code point (binary): case and full-width characters count.
-    PostgreSQL COLLATE "C"; the MySQL family COLLATE utf8mb4_bin; DuckDB compares binary already."""
+@dataclass(frozen=True)
+class CaseSource:
+    """Where the screening reads its cases: the stored linked cases (`linked`, when current) or the case table, and
+    whether that has received_level (else every matter has levels 0)."""
 
-    type = sa.String()
-    name = "binary_text"
-    inherit_cache = True
-
-
-class trim_blanks(sa.sql.functions.FunctionElement[str]):
-    """A text value without KEY_BLANKS at either end: DuckDB trim(x, chars), PostgreSQL btrim(x, chars);
-    the MySQL family, whose TRIM removes one string rather than a set, a REGEXP_REPLACE."""
-
-    type = sa.String()
-    name = "trim_blanks"
-    inherit_cache = True
+    has_levels: bool = True
+    linked: bool = False
 
 
-def _arg(element: sa.sql.functions.FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
-    (value,) = [compiler.process(clause, **kw) for clause in element.clauses]
-    return value
-
-
-@compiles(binary_text)
-def _binary_standard(element: binary_text, compiler: SQLCompiler, **kw: Any) -> str:
-    return _arg(element, compiler, **kw)
-
-
-@compiles(binary_text, "postgresql")
-def _binary_postgresql(element: binary_text, compiler: SQLCompiler, **kw: Any) -> str:
-    return f'({_arg(element, compiler, **kw)} COLLATE "C")'
-
-
-@compiles(trim_blanks)
-def _trim_standard(element: trim_blanks, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"trim({_arg(element, compiler, **kw)}, {compiler.process(sa.literal(KEY_BLANKS), **kw)})"
-
-
-@compiles(trim_blanks, "postgresql")
-def _trim_postgresql(element: trim_blanks, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"btrim({_arg(element, compiler, **kw)}, {compiler.process(sa.literal(KEY_BLANKS), **kw)})"
-
-
-for _dialect in MYSQL_FAMILY:
-    @compiles(binary_text, _dialect)
-    def _binary_mysql(element: binary_text, compiler: SQLCompiler, **kw: Any) -> str:
-        return f"({_arg(element, compiler, **kw)} COLLATE utf8mb4_bin)"
-
-    @compiles(trim_blanks, _dialect)
-    def _trim_mysql(element: trim_blanks, compiler: SQLCompiler, **kw: Any) -> str:
-        blanks = f"[{KEY_BLANKS}]+"
-        pattern = compiler.process(sa.literal(f"^{blanks}|{blanks}$"), **kw)
-        # as VARCHAR of the column's length: REGEXP_REPLACE gives LONGTEXT, which MariaDB cannot index in the
-        # temporary table of a semi-join, and then compares every case with every key
-        length = getattr(next(iter(element.clauses)).type, "length", None) or 255
-        return f"cast(regexp_replace({_arg(element, compiler, **kw)}, {pattern}, '') AS CHAR({length}))"
-
-
-def optional_case_columns(conn: sa.Connection) -> frozenset[str]:
-    """Which of the contract's optional columns matter_id and received_level the case table (or view) has."""
-    present = conn.execute(sa.select(sa.text("*")).select_from(sa.table(cases.name)).limit(0)).keys()
-    return frozenset({"matter_id", "received_level"} & set(present))
+def case_source(conn: sa.Connection, settings: Settings = DEFAULT_SETTINGS) -> CaseSource | None:
+    """Where the screening reads the cases as `conn` sees them; None when the case table has no matter_id (every case
+    its own matter: no repeat matter). The linked cases when their state is current (metrics.summary.currency)."""
+    present = optional_case_columns(conn)
+    if "matter_id" not in present:
+        return None
+    linked = summary.currency(conn, settings, name=summary.LINKS_STATE).current
+    return CaseSource(has_levels="received_level" in present, linked=linked)
 
 
 def repeat_matters_query(as_of: dt.date, *, parent: str | None = None, settings: Settings = DEFAULT_SETTINGS,
-                         has_levels: bool = True) -> sa.Select[Any]:
+                         source: CaseSource = CaseSource()) -> sa.Select[Any]:
     """The screening as one statement: a row per repeat matter at the end of `as_of` whose latest report lies
-    at or under `parent`, by reports descending then matter (binary). `has_levels`: the case table has
-    received_level (else every matter has levels 0). Booleans come back as 1 / 0."""
+    at or under `parent`, by reports descending then matter (binary), reading the cases where `source` says
+    (case_source). Booleans come back as 1 / 0."""
     a = sa.bindparam("as_of", as_of, type_=sa.Date)
+    matters = _from_links(a) if source.linked else _from_cases(a, source.has_levels)
+    return _screened(matters, a, parent, settings)
+
+
+def _flag(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.max(sa.case((condition, 1), else_=0))
+
+
+def _open_at(closed_date: sa.ColumnElement[Any], a: sa.BindParameter[dt.date]) -> sa.ColumnElement[bool]:
+    return sa.or_(closed_date.is_(None), closed_date > a)
+
+
+def _from_cases(a: sa.BindParameter[dt.date], has_levels: bool) -> sa.Subquery:
+    """The repeat matters at A with their counts, read from the case table: the linked cases ranked by recency for
+    the latest report, the distinct years, levels and channels counted."""
     keyed = _keyed_cases(a, has_levels)
     latest_first = sa.func.row_number().over(partition_by=keyed.c.matter,
                                              order_by=(keyed.c.received_date.desc(), binary_text(keyed.c.case_id).desc()))
     ranked = sa.select(keyed, latest_first.label("recency")).subquery("ranked")
     latest = ranked.c.recency == 1
-
-    def flag(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-        return sa.func.max(sa.case((condition, 1), else_=0))
-
-    open_at = sa.or_(ranked.c.closed_date.is_(None), ranked.c.closed_date > a)
-    matters = (
+    open_at = _open_at(ranked.c.closed_date, a)
+    return (
         sa.select(ranked.c.matter, sa.func.max(sa.case((latest, ranked.c.county_code))).label("county_code"),
                   sa.func.count().label("reports"), sa.func.min(ranked.c.received_date).label("first_received"),
                   sa.func.max(ranked.c.received_date).label("last_received"),
                   sa.func.count(sa.distinct(sa.extract("year", ranked.c.received_date))).label("years"),
                   sa.func.count(sa.distinct(ranked.c.received_level)).label("levels"),
                   sa.func.count(sa.distinct(ranked.c.channel)).label("channels"),
-                  flag(is_true(ranked.c.is_leapfrog)).label("leapfrog"), count_where(open_at).label("open"),
-                  flag(sa.and_(latest, sa.not_(open_at), is_true(ranked.c.disputed))).label("disputed_last"))
+                  _flag(is_true(ranked.c.is_leapfrog)).label("leapfrog"), count_where(open_at).label("open"),
+                  _flag(sa.and_(latest, sa.not_(open_at), is_true(ranked.c.disputed))).label("disputed_last"))
         .group_by(ranked.c.matter)
         .having(sa.func.count() >= 2)
         .subquery("matters")
     )
-    return _screened(matters, a, parent, settings)
+
+
+def _from_links(a: sa.BindParameter[dt.date]) -> sa.Subquery:
+    """The same matters as _from_cases, from the stored linked cases (metrics.matter_links): the rows received by A of
+    a matter named by A are a prefix of the matter's order (seq), so its latest report is the row of the greatest
+    seq, and its distinct years, levels and channels are the sums of the rows' first-of flags; a plain grouping and
+    one join back to that latest row, no ranking and no distinct count."""
+    links = matter_links.c
+    matter = binary_text(links.matter)
+
+    def total(column: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
+        return sa.cast(sa.func.sum(column), sa.Integer)
+
+    grouped = (sa.select(matter.label("matter"), sa.func.count().label("reports"),
+                         sa.func.min(links.received_date).label("first_received"),
+                         sa.func.max(links.received_date).label("last_received"), total(links.first_of_year).label("years"),
+                         total(links.first_of_level).label("levels"), total(links.first_of_channel).label("channels"),
+                         sa.func.max(links.is_leapfrog).label("leapfrog"),
+                         count_where(_open_at(links.closed_date, a)).label("open"), sa.func.max(links.seq).label("last_seq"))
+               .where(links.received_date <= a, links.named_from <= a)
+               .group_by(matter)
+               .having(sa.func.count() >= 2)
+               .subquery("grouped"))
+    g, latest = grouped.c, matter_links.alias("latest")
+    disputed_last = sa.case((sa.and_(latest.c.closed_date <= a, latest.c.disputed == 1), 1), else_=0)
+    return (sa.select(g.matter, latest.c.county_code, g.reports, g.first_received, g.last_received, g.years, g.levels,
+                      g.channels, g.leapfrog, g.open, disputed_last.label("disputed_last"))
+            .join_from(grouped, latest, sa.and_(binary_text(latest.c.matter) == g.matter, latest.c.seq == g.last_seq))
+            .subquery("matters"))
 
 
 def _keyed_cases(a: sa.BindParameter[dt.date], has_levels: bool) -> sa.Subquery:
@@ -175,7 +170,7 @@ def _keyed_cases(a: sa.BindParameter[dt.date], has_levels: bool) -> sa.Subquery:
     trimmed = trim_blanks(cases.c.matter_id)
     # IS NOT NULL is implied by the trim test; said, it lets a planner count the rows from the column's statistics
     named = sa.select(binary_text(trimmed)).where(*counted, cases.c.matter_id.is_not(None), trimmed != "")
-    key = binary_text(sa.func.coalesce(sa.func.nullif(trimmed, ""), cases.c.case_id))
+    key = matter_key(cases.c.matter_id, cases.c.case_id)
     every = (sa.select(key.label("matter"), cases.c.case_id, cases.c.county_code, cases.c.received_date, cases.c.channel,
                        level.label("received_level"), cases.c.is_leapfrog, cases.c.closed_date, cases.c.disputed)
              .where(*counted)
@@ -206,23 +201,39 @@ def _screened(matters: sa.Subquery, a: sa.BindParameter[dt.date], parent: str | 
 
 
 def repeat_matters(conn: sa.Engine | sa.Connection, as_of: dt.date, *, parent: str | None = None,
-                   settings: Settings = DEFAULT_SETTINGS) -> list[RepeatMatter]:
+                   settings: Settings = DEFAULT_SETTINGS, source: CaseSource | None = None) -> list[RepeatMatter]:
     """The repeat matters of the province at the end of `as_of` whose latest report lies at or under `parent`
     (each counting all its cases, wherever they lie), by reports descending then matter (binary order).
-    A case table without matter_id has no repeat matter."""
+    A case table without matter_id has no repeat matter. `source`: where to read the cases (default: case_source;
+    the benchmark compares the two)."""
     with connect(conn) as c:
-        present = optional_case_columns(c)
-        if "matter_id" not in present:
+        source = source or case_source(c, settings)
+        if source is None:
             return []
-        stmt = repeat_matters_query(as_of, parent=parent, settings=settings, has_levels="received_level" in present)
+        stmt = repeat_matters_query(as_of, parent=parent, settings=settings, source=source)
         if c.dialect.name == "postgresql":
             _tune_postgresql(c)
         result = c.execute(stmt)
-        # the driver's own tuples: no column needs SQLAlchemy's result processing, and its Row objects cost as much
-        # as building the matters (160,491 rows: 0.2 s of CPU)
-        rows = result.cursor.fetchall()
-        result.close()
-    return [repeat_matter(row) for row in rows]
+        with _collector_paused():
+            # the driver's own tuples: no column needs SQLAlchemy's result processing, and its Row objects cost as much
+            # as building the matters (160,491 rows: 0.2 s of CPU)
+            rows = result.cursor.fetchall()
+            result.close()
+            return [repeat_matter(row) for row in rows]
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while the rows and matters are made: 100,000s of tuples that hold no
+    cycle, over which it would otherwise run again and again as they pile up (160,491 matters: half the time of
+    building them). Restarted only if it ran before, so that overlapping pauses in two threads end with it running."""
+    running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if running:
+            gc.enable()
 
 
 def _tune_postgresql(conn: sa.Connection) -> None:
@@ -267,8 +278,7 @@ def matter_reports(conn: sa.Engine | sa.Connection, matter: str, as_of: dt.date)
     with connect(conn) as c:
         present = optional_case_columns(c)
         if "matter_id" in present:
-            trimmed = trim_blanks(cases.c.matter_id)
-            key = binary_text(sa.func.coalesce(sa.func.nullif(trimmed, ""), cases.c.case_id))
+            key = matter_key(cases.c.matter_id, cases.c.case_id)
         else:
             key = binary_text(cases.c.case_id)
         level = cases.c.received_level if "received_level" in present else sa.null()

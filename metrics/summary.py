@@ -1,5 +1,7 @@
 """The per-county daily summary: counts of cases by county and day, kept beside the case table, from
-which region tables, series and the signals' weekly counts are summed instead of scanning the cases.
+which region tables, series and the signals' weekly counts are summed instead of scanning the cases. Rebuilt
+with it, under the same version and fingerprint: the linked cases of the repeat-matters screening
+(metrics.matter_links, their own state row).
 
 A row store (MySQL, MariaDB and the engines of their protocol) reads every case row to aggregate, at
 millions of cases for seconds per table, and even a column store spends a scan of the whole table on
@@ -55,6 +57,8 @@ from data_access.store.dialects import add_days, count_where, is_mysql_family, r
 from data_access.store.schema import DEADLINE_COLUMNS, cases
 
 from .compiler import rule_chain
+from .matter_keys import optional_case_columns
+from .matter_links import LINK_CASE_COLUMNS, LINKS_FORMAT, matter_links, rebuild_links
 from .registry import METRICS, METRICS_BY_ID, MetricKind
 from .rules import OVERDUE_AT_AS_OF, AnchorDate, Bounds, CaseContext, effective_due
 from .settings import Settings, load_settings
@@ -135,6 +139,11 @@ summary_state = sa.Table(
     sa.Column("rows", sa.BigInteger, nullable=False),
 )
 STATE_NAME = county_day_counts.name
+# the state row of the linked cases (metrics.matter_links), rebuilt with the summary; its number moves with the table's
+# shape, so that a table of an earlier shape is never read as current (rebuild_links makes it anew)
+LINKS_STATE = f"{matter_links.name}:{LINKS_FORMAT}"
+# every table kept beside the cases and rebuilt here (data_access.records.backup.DERIVED_TABLES names them)
+DERIVED_TABLES = (county_day_counts, summary_state, matter_links)
 
 
 def reads_summary(bind: sa.Engine | sa.Connection | sa.Dialect) -> bool:
@@ -207,20 +216,27 @@ def build_select(settings: Settings) -> sa.Select[Any]:
             .group_by(union.c.county_code, union.c.day))
 
 
-def rebuild(conn: sa.Connection, settings: Settings) -> int:
-    """Replace the summary with one built from the case table as `conn` sees it, and record the
-    version and fingerprint it was built from; in the caller's transaction. Returns its number of rows."""
+def rebuild(conn: sa.Connection, settings: Settings, make_links: bool = True) -> int:
+    """Replace the summary with one built from the case table as `conn` sees it, and the linked cases of the
+    repeat-matters screening (metrics.matter_links) when the case table has matter_id (and their table exists, or
+    `make_links`), and record the version and fingerprint they were built from; in the caller's transaction.
+    Returns the summary's number of rows."""
     _migrate_state_table(conn)
     summary_metadata.create_all(conn)
     conn.execute(county_day_counts.delete())
     names = ["county_code", "day", *(c.name for c in COLUMNS), "inconsistent"]
     conn.execute(county_day_counts.insert().from_select(names, build_select(settings)))
     rows, inconsistent = conn.execute(sa.select(sa.func.count(), sa.func.sum(county_day_counts.c.inconsistent))).one()
-    conn.execute(summary_state.delete().where(summary_state.c.name == STATE_NAME))
-    conn.execute(summary_state.insert().values(name=STATE_NAME, cases_version=_version(conn),
-                                               fingerprint=case_fingerprint(conn),
-                                               default_due_days=settings.default_due_days,
-                                               usable=not inconsistent, rows=int(rows)))
+    present = optional_case_columns(conn)
+    build_links = "matter_id" in present and (make_links or sa.inspect(conn).has_table(matter_links.name))
+    links = rebuild_links(conn, "received_level" in present) if build_links else None
+    version, fingerprint = _version(conn), case_fingerprint(conn)
+    conn.execute(summary_state.delete().where(summary_state.c.name.in_((STATE_NAME, LINKS_STATE))))
+    states = [dict(name=STATE_NAME, usable=not inconsistent, rows=int(rows))]
+    if links is not None:
+        states.append(dict(name=LINKS_STATE, usable=True, rows=links))
+    conn.execute(summary_state.insert(), [{**state, "cases_version": version, "fingerprint": fingerprint,
+                                           "default_due_days": settings.default_due_days} for state in states])
     return int(rows)
 
 
@@ -236,8 +252,12 @@ def _rebuild_where_read(conn: sa.Connection) -> None:
     summary_state of an older version: replacing that table is DDL, which the MySQL family commits at once (the
     load would no longer be all or nothing); the summary stays stale until the dashboard or `python -m metrics
     summary` rebuilds it in a transaction of its own."""
-    if reads_summary(conn) and _state_table(conn) is not _StateTable.OLD:
-        rebuild(conn, load_settings())
+    state_table = _state_table(conn)
+    if reads_summary(conn) and state_table is not _StateTable.OLD:
+        # nor, on the MySQL family, a missing table of linked cases beside an existing summary (a database of a version
+        # before it): the screening reads the cases until a rebuild of its own makes it
+        make_links = not is_mysql_family(conn) or state_table is _StateTable.MISSING
+        rebuild(conn, load_settings(), make_links=make_links)
 
 
 after_case_writes(_rebuild_where_read)
@@ -249,14 +269,21 @@ def refresh(engine: sa.Engine, settings: Settings) -> bool:
     moves the data version (every process's caches then read anew). The dashboard calls this once per data
     version and fingerprint."""
     with engine.connect() as conn:
-        if not applies(conn) or currency(conn, settings).current:
+        if not applies(conn) or all_current(conn, settings):
             return False
     with engine.begin() as conn:
-        if currency(conn, settings, max_age=0.0).current:  # another process rebuilt it meanwhile
+        if all_current(conn, settings, max_age=0.0):  # another process rebuilt it meanwhile
             return False
         rebuild(conn, settings)
         note_change(conn, "summary")
     return True
+
+
+def all_current(conn: sa.Connection, settings: Settings, max_age: float | None = None) -> bool:
+    """The summary is current, and so are the linked cases where the case table has matter_id."""
+    if not currency(conn, settings, max_age).current:
+        return False
+    return "matter_id" not in optional_case_columns(conn) or currency(conn, settings, max_age, LINKS_STATE).current
 
 
 def applies(conn: sa.Connection) -> bool:
@@ -319,18 +346,18 @@ def is_current(conn: sa.Connection, settings: Settings) -> bool:
     return currency(conn, settings).current
 
 
-def currency(conn: sa.Connection, settings: Settings, max_age: float | None = None) -> Currency:
-    """Whether the summary was built from the case table as it is, with these settings' due days, and if not, why.
-    The loads (import log, case count or highest id) are read every time; the fingerprint, a scan, is read anew
-    when this process's last reading of it is `max_age` seconds old (default settings.summary_check_seconds;
-    0: now) or the summary was rebuilt since."""
+def currency(conn: sa.Connection, settings: Settings, max_age: float | None = None, name: str = STATE_NAME) -> Currency:
+    """Whether the summary (`name` LINKS_STATE: the linked cases) was built from the case table as it is, with these
+    settings' due days, and if not, why. The loads (import log, case count or highest id) are read every time; the
+    fingerprint, a scan, is read anew when this process's last reading of it is `max_age` seconds old (default
+    settings.summary_check_seconds; 0: now) or the summary was rebuilt since."""
     table = _state_table(conn)
     if table is not _StateTable.CURRENT:
         return Currency(Staleness.MISSING if table is _StateTable.MISSING else Staleness.OLD_FORMAT, None)
-    state = conn.execute(sa.select(summary_state).where(summary_state.c.name == STATE_NAME)).mappings().first()
+    state = conn.execute(sa.select(summary_state).where(summary_state.c.name == name)).mappings().first()
     if state is None:
         return Currency(Staleness.MISSING, None)
-    if state["default_due_days"] != settings.default_due_days:
+    if name == STATE_NAME and state["default_due_days"] != settings.default_due_days:  # the linked cases read no due date
         return Currency(Staleness.DUE_DAYS, None)
     if not state["usable"]:
         return Currency(Staleness.INCONSISTENT, None)
@@ -352,12 +379,20 @@ def _version(conn: sa.Connection) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def fingerprint_columns(conn: sa.Connection) -> tuple[str, ...]:
+    """The case columns the fingerprint covers: those the summary is built from (FINGERPRINT_COLUMNS) and those the
+    linked cases are (LINK_CASE_COLUMNS), of the optional ones those the case table has; in the table's order."""
+    absent = {"matter_id", "received_level"} - optional_case_columns(conn)
+    wanted = {*FINGERPRINT_COLUMNS, *LINK_CASE_COLUMNS} - absent
+    return tuple(column.name for column in cases.columns if column.name in wanted)
+
+
 def case_fingerprint(conn: sa.Connection) -> str:
-    """The case table's contents as the summary sees them: the number of cases and the sum over them of a hash of
-    the columns the summary is built from (FINGERPRINT_COLUMNS). An insert, a delete or an update of any of those
-    columns moves it (unless a changed row hashes as before: a chance of about 2^-32 with MySQL's CRC32, the
+    """The case table's contents as the summary and the linked cases see them: the number of cases and the sum over
+    them of a hash of the columns they are built from (fingerprint_columns). An insert, a delete or an update of any
+    of those columns moves it (unless a changed row hashes as before: a chance of about 2^-32 with MySQL's CRC32, the
     narrowest of the hashes). Costs a scan of the case table: benchmarks/README.md has it at 5,000,000 cases."""
-    hashed = sa.func.sum(row_hash(*(cases.c[name] for name in FINGERPRINT_COLUMNS)))
+    hashed = sa.func.sum(row_hash(*(cases.c[name] for name in fingerprint_columns(conn))))
     count, total = conn.execute(sa.select(sa.func.count(), hashed).select_from(cases)).one()
     return f"{count}:{total or 0}"
 

@@ -32,6 +32,7 @@ from data_access.store.schema import (
     user_sessions,
     users,
 )
+from metrics import summary
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Copies of the shared golden reference and spec, kept in the repository (see tests/data/README.md)
@@ -127,12 +128,17 @@ def initialized_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.
 
 @pytest.fixture
 def engine(initialized_engine: sa.Engine) -> sa.Engine:
-    """An initialised database with no cases, users or audit rows, per backend."""
+    """An initialised database with no cases, users or audit rows, per backend; and no summary or linked cases of an
+    earlier test's (a test that writes cases as they are must not find them current by chance)."""
     with initialized_engine.begin() as conn:
         for table in (cases, import_log, users, user_sessions, audit_log, supervision_events, supervision_items,
                       import_mappings, hotline_complaints, spot_check_draws, data_changes, document_numbers,
                       campaign_events, campaign_notes, campaign_assignments, campaign_matters):
             conn.execute(table.delete())
+        present = set(sa.inspect(conn).get_table_names())
+        for derived in summary.DERIVED_TABLES:
+            if derived.name in present:
+                conn.execute(derived.delete())
     return initialized_engine
 
 

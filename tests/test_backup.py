@@ -56,7 +56,7 @@ PROVINCE = Identity("sheng", Role.PROVINCE, None, "省纪委监委信访室")
 JINING_CITY = Identity("jining", Role.CITY, JINING, "济宁市纪委监委")
 RENCHENG_COUNTY = Identity("rencheng", Role.COUNTY, RENCHENG, "任城区纪委监委")
 AWKWARD = '要求：一、核实；二、反馈 "引号", 逗号, 反斜杠 \\ 和 NULL 😀\n第二行'
-SUMMARY_TABLES = {t.name: t for t in metrics.summary.summary_metadata.sorted_tables}
+SUMMARY_TABLES = {t.name: t for t in metrics.summary.DERIVED_TABLES}
 
 
 # ---------------------------------------------------------------------------------------------- filling

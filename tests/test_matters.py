@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,9 @@ import sqlalchemy as sa
 from data_access.imports.importer import import_file
 from data_access.store.database import init_database
 from data_access.store.schema import CASE_COLUMNS, cases
-from metrics import cli
-from metrics.matters import MATTER_BOOLEANS, MATTER_COLUMNS, MatterTier, RepeatMatter, repeat_matters
-from metrics.settings import DEFAULT_SETTINGS
+from metrics import cli, summary
+from metrics.matters import MATTER_BOOLEANS, MATTER_COLUMNS, CaseSource, MatterTier, RepeatMatter, case_source, repeat_matters
+from metrics.settings import DEFAULT_SETTINGS, load_settings
 from tests.conftest import BACKENDS, GOLDEN, database_of_its_own
 
 MATTERS = GOLDEN / "matters"
@@ -109,10 +110,24 @@ def case(case_id: str, received: str, matter_id: str | None = None, **fields: ob
     return row
 
 
-def insert(engine: sa.Engine, rows: list[dict[str, object]]) -> None:
-    """Write the cases as they are (no importer: its trimming and checks are not the screening's)."""
-    with engine.begin() as conn:
-        conn.execute(cases.insert(), rows)
+Insert = Callable[[sa.Engine, list[dict[str, object]]], None]
+
+
+@pytest.fixture(params=["cases", "linked"])
+def insert(request: pytest.FixtureRequest) -> Insert:
+    """Write the cases as they are (no importer: its trimming and checks are not the screening's). `linked`: then
+    build the stored linked cases as a load does (metrics.summary.rebuild), so that every rule is checked on both
+    of the screening's sources: the case table, and the linked cases."""
+    linked = request.param == "linked"
+
+    def write(engine: sa.Engine, rows: list[dict[str, object]]) -> None:
+        with engine.begin() as conn:
+            conn.execute(cases.insert(), rows)
+            if linked:
+                summary.rebuild(conn, load_settings())
+        with engine.connect() as conn:
+            assert case_source(conn, DEFAULT_SETTINGS) == CaseSource(has_levels=True, linked=linked)
+    return write
 
 
 def screen(engine: sa.Engine, as_of: str, parent: str | None = None, **settings: int) -> dict[str, RepeatMatter]:
@@ -120,7 +135,7 @@ def screen(engine: sa.Engine, as_of: str, parent: str | None = None, **settings:
     return {m.matter: m for m in found}
 
 
-def test_years_count_across_new_year(engine: sa.Engine) -> None:
+def test_years_count_across_new_year(engine: sa.Engine, insert: Insert) -> None:
     insert(engine, [case("N-1", "2023-12-31"), case("N-2", "2024-01-01", "N-1"),
                     case("S-1", "2024-01-01"), case("S-2", "2024-12-31", "S-1")])
     assert screen(engine, "2023-12-31") == {}  # one report so far
@@ -131,7 +146,7 @@ def test_years_count_across_new_year(engine: sa.Engine) -> None:
     assert later["N-1"].quiet_days == 366 and later["S-1"].years == 1 and later["S-1"].quiet_days == 1
 
 
-def test_levels_count_distinct_values_and_never_empty_ones(engine: sa.Engine) -> None:
+def test_levels_count_distinct_values_and_never_empty_ones(engine: sa.Engine, insert: Insert) -> None:
     insert(engine, [case("L-1", "2024-01-01", received_level="county"), case("L-2", "2024-01-02", "L-1", received_level=""),
                     case("L-3", "2024-01-03", "L-1"), case("L-4", "2024-01-04", "L-1", received_level="city"),
                     case("L-5", "2024-01-05", "L-1", received_level="county"),
@@ -143,12 +158,12 @@ def test_levels_count_distinct_values_and_never_empty_ones(engine: sa.Engine) ->
 
 @pytest.mark.parametrize("variant", [" M1", "M1 ", "\u3000M1", "M1\u3000", "\tM1\n", "\r\nM1 \u3000\t"],
                          ids=["space", "trailing", "ideographic", "ideographic-trailing", "tab-newline", "mixed"])
-def test_keys_lose_blanks_at_both_ends(engine: sa.Engine, variant: str) -> None:
+def test_keys_lose_blanks_at_both_ends(engine: sa.Engine, insert: Insert, variant: str) -> None:
     insert(engine, [case("C-1", "2024-01-01", "M1"), case("C-2", "2024-01-02", variant), case("C-3", "2024-01-03", "M1")])
     assert list(screen(engine, "2024-02-01")) == ["M1"] and screen(engine, "2024-02-01")["M1"].reports == 3
 
 
-def test_keys_are_compared_exactly(engine: sa.Engine) -> None:
+def test_keys_are_compared_exactly(engine: sa.Engine, insert: Insert) -> None:
     """Case, full-width letters and inner blanks count; a blank matter_id keys a case by its own id."""
     insert(engine, [case("C-1", "2024-01-01", "M1"), case("C-2", "2024-01-02", "m1"), case("C-3", "2024-01-03", "Ｍ1"),
                     case("C-4", "2024-01-04", "M 1"), case("C-5", "2024-01-05", "M1"),
@@ -158,7 +173,7 @@ def test_keys_are_compared_exactly(engine: sa.Engine) -> None:
     assert sorted(got) == ["B-1", "M1", "b-1"] and [m.reports for m in got.values()] == [2, 2, 2]
 
 
-def test_keys_are_matched_never_chained(engine: sa.Engine) -> None:
+def test_keys_are_matched_never_chained(engine: sa.Engine, insert: Insert) -> None:
     insert(engine, [case("A-1", "2024-01-01"), case("A-2", "2024-01-02", "A-1"), case("A-3", "2024-01-03", "A-1"),
                     case("A-4", "2024-01-04", "A-2"),  # names a case keyed by another matter_id: a matter of its own
                     case("F-1", "2024-01-01", "F-1"), case("F-2", "2024-01-02", "F-1")])  # a first report naming itself
@@ -166,13 +181,13 @@ def test_keys_are_matched_never_chained(engine: sa.Engine) -> None:
     assert sorted(got) == ["A-1", "F-1"] and got["A-1"].reports == 3 and got["F-1"].reports == 2
 
 
-def test_only_accusations_received_by_the_as_of_date_count(engine: sa.Engine) -> None:
+def test_only_accusations_received_by_the_as_of_date_count(engine: sa.Engine, insert: Insert) -> None:
     insert(engine, [case("K-1", "2024-01-01"), case("K-2", "2024-01-02", "K-1", category="out_of_scope"),
                     case("K-3", "2024-01-03", "K-1"), case("K-4", "2024-03-01", "K-1")])
     assert screen(engine, "2024-02-01")["K-1"].reports == 2 and screen(engine, "2024-03-01")["K-1"].reports == 3
 
 
-def test_a_matter_across_two_counties_belongs_to_its_latest_report(engine: sa.Engine) -> None:
+def test_a_matter_across_two_counties_belongs_to_its_latest_report(engine: sa.Engine, insert: Insert) -> None:
     insert(engine, [case("T-1", "2024-01-01", county_code=LIXIA), case("T-2", "2024-01-02", "T-1", county_code=LIXIA),
                     case("T-3", "2024-01-03", "T-1", county_code=SHINAN)])
     assert screen(engine, "2024-02-01", JINAN) == {} and screen(engine, "2024-02-01", LIXIA) == {}
@@ -182,7 +197,7 @@ def test_a_matter_across_two_counties_belongs_to_its_latest_report(engine: sa.En
     assert screen(engine, "2024-01-02", JINAN)["T-1"].county_code == LIXIA  # before the third report
 
 
-def test_an_earlier_as_of_date_reads_the_matter_as_it_stood(engine: sa.Engine) -> None:
+def test_an_earlier_as_of_date_reads_the_matter_as_it_stood(engine: sa.Engine, insert: Insert) -> None:
     insert(engine, [case("H-1", "2024-01-01", closed_date="2024-01-20"),
                     case("H-2", "2024-02-01", "H-1", closed_date="2024-02-10", disputed=True, channel="phone"),
                     case("H-3", "2024-05-01", "H-1", closed_date="2024-05-05", is_leapfrog=True)])
@@ -195,7 +210,7 @@ def test_an_earlier_as_of_date_reads_the_matter_as_it_stood(engine: sa.Engine) -
     assert (later.reports, later.disputed_last, later.leapfrog, later.quiet_days) == (3, False, True, 31)
 
 
-def test_latest_report_ties_are_broken_by_the_greatest_case_id_in_binary_order(engine: sa.Engine) -> None:
+def test_latest_report_ties_are_broken_by_the_greatest_case_id_in_binary_order(engine: sa.Engine, insert: Insert) -> None:
     insert(engine, [case("X-10", "2024-01-05", county_code=LIXIA), case("X-9", "2024-01-05", "X-10", county_code=SHINAN),
                     case("Y-B", "2024-01-05", county_code=LIXIA), case("Y-a", "2024-01-05", "Y-B", county_code=SHINAN),
                     case("Z-2", "2024-01-06", county_code=LIXIA), case("Z-3", "2024-01-05", "Z-2", county_code=SHINAN)])
@@ -203,7 +218,7 @@ def test_latest_report_ties_are_broken_by_the_greatest_case_id_in_binary_order(e
     assert {k: m.county_code for k, m in got.items()} == {"X-10": SHINAN, "Y-B": SHINAN, "Z-2": LIXIA}
 
 
-def test_settled_needs_all_closed_no_dispute_last_and_quiet_days(engine: sa.Engine) -> None:
+def test_settled_needs_all_closed_no_dispute_last_and_quiet_days(engine: sa.Engine, insert: Insert) -> None:
     insert(engine, [case("Q-1", "2024-01-01", closed_date="2024-01-05", disputed=True),
                     case("Q-2", "2024-01-02", "Q-1", closed_date="2024-01-06", channel="phone"),
                     case("Q-3", "2024-01-03", "Q-1", closed_date="2024-01-07")])
@@ -213,7 +228,7 @@ def test_settled_needs_all_closed_no_dispute_last_and_quiet_days(engine: sa.Engi
     assert not screen(engine, "2024-04-02", settle_quiet_days=91)["Q-1"].settled
 
 
-def test_screened_and_tier_follow_the_settings(engine: sa.Engine) -> None:
+def test_screened_and_tier_follow_the_settings(engine: sa.Engine, insert: Insert) -> None:
     rows = [case("G-1", "2024-01-01")] + [case(f"G-{i}", f"2024-01-0{i}", "G-1", channel="phone") for i in range(2, 7)]
     rows += [case("O-1", "2023-06-01")] + [case(f"O-{i}", f"2024-01-0{i}", "O-1") for i in range(2, 4)]  # 多年 alone
     rows += [case("P-1", "2024-01-01"), case("P-2", "2024-01-02", "P-1", channel="phone")]  # 多头 but two reports
@@ -229,7 +244,7 @@ def test_screened_and_tier_follow_the_settings(engine: sa.Engine) -> None:
         "G-1": (MatterTier.KEY, True), "O-1": (MatterTier.GENERAL, False)}
 
 
-def test_optional_columns_left_empty_make_no_matter(engine: sa.Engine) -> None:
+def test_optional_columns_left_empty_make_no_matter(engine: sa.Engine, insert: Insert) -> None:
     insert(engine, [case(f"E-{i}", "2024-01-01") for i in range(5)])
     assert screen(engine, "2024-02-01") == {}
 
@@ -239,7 +254,9 @@ def view_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     """A `cases` view with the contract's required columns only (an external database): no matter_id, no level."""
     engine = database_of_its_own(request.param, "matters_view", request, tmp_path_factory)
     init_database(engine)
-    insert(engine, [case("V-1", "2024-01-01"), case("V-2", "2024-01-02", "V-1"), case("V-3", "2024-01-03", "V-1")])
+    with engine.begin() as conn:
+        conn.execute(cases.insert(), [case("V-1", "2024-01-01"), case("V-2", "2024-01-02", "V-1"),
+                                      case("V-3", "2024-01-03", "V-1")])
     required = [c for c in CASE_COLUMNS if c not in ("matter_id", "received_level")]
     with engine.begin() as conn:
         conn.execute(sa.text("ALTER TABLE cases RENAME TO cases_source"))

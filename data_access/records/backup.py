@@ -47,9 +47,10 @@ MANIFEST_NAME = "manifest.json"
 FOLDER_PREFIX = "petition-backup-"
 BACKUP_DIR_VARIABLE = "PETITION_BACKUP_DIR"
 DEFAULT_BACKUP_DIR = REPO_ROOT / "data" / "backups"
-# Kept by metrics/summary.py (a floor above: not imported here), derived from the cases; backed up when present.
+# Kept by metrics/summary.py (a floor above: not imported here), derived from the cases (the per-county daily
+# summary, its state, the linked cases of the repeat-matters screening); backed up when present.
 # tests/test_backup.py checks this list against metrics' declaration.
-DERIVED_TABLES: tuple[str, ...] = ("county_day_counts", "summary_state")
+DERIVED_TABLES: tuple[str, ...] = ("county_day_counts", "summary_state", "matter_links")
 BATCH_ROWS = 100_000
 STAGED = "restore_staged"
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

@@ -1,0 +1,109 @@
+"""The linked cases kept beside the case table (metrics.matter_links, docs/contract/matter-links.md): built by the
+loader, read only while current, made anew when stale, of another shape or missing; on every engine. That the
+screening reads the same matters from them as from the cases is tests/test_matters.py's (every rule on both)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from data_access.imports.importer import import_file
+from data_access.store.dialects import is_mysql_family
+from data_access.store.schema import cases
+from metrics import summary
+from metrics.matter_links import LINK_CASE_COLUMNS, LINK_COLUMNS, matter_links
+from metrics.matters import CaseSource, case_source, repeat_matters
+from metrics.settings import Settings
+from tests.conftest import GOLDEN
+
+CASES = GOLDEN / "matters" / "cases.csv"
+AS_OF = dt.date(2024, 6, 30)
+CHECK_NOW = Settings(summary_check_seconds=0)  # the fingerprint read before every reading, not kept
+LINKED, FROM_CASES = CaseSource(has_levels=True, linked=True), CaseSource(has_levels=True, linked=False)
+
+
+def source(engine: sa.Engine) -> CaseSource | None:
+    with engine.connect() as conn:
+        return case_source(conn, CHECK_NOW)
+
+
+def links_rows(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(matter_links)).scalar_one())
+
+
+@pytest.fixture
+def loaded(engine: sa.Engine) -> sa.Engine:
+    """The golden matters' cases loaded through the importer, which builds the linked cases in its transaction."""
+    import_file(engine, CASES)
+    return engine
+
+
+def test_the_loader_builds_them_and_the_screening_reads_them(loaded: sa.Engine) -> None:
+    assert source(loaded) == LINKED
+    with loaded.connect() as conn:
+        matters, linked_cases = conn.execute(sa.select(sa.func.count(sa.distinct(matter_links.c.matter)),
+                                                       sa.func.count()).select_from(matter_links)).one()
+    found = repeat_matters(loaded, AS_OF, settings=CHECK_NOW)
+    assert linked_cases > len(found) > 10 and matters >= len(found)  # later reports and one-case matters are kept too
+
+
+def test_the_fingerprint_covers_every_column_they_are_built_from(loaded: sa.Engine) -> None:
+    with loaded.connect() as conn:
+        assert set(LINK_CASE_COLUMNS) <= set(summary.fingerprint_columns(conn))
+    assert LINK_COLUMNS[:2] == ("case_id", "matter")
+
+
+@pytest.mark.parametrize("change", [
+    "UPDATE cases SET matter_id = NULL WHERE matter_id IS NOT NULL",
+    "UPDATE cases SET channel = 'visit' WHERE matter_id IS NOT NULL",
+    "UPDATE cases SET received_level = NULL WHERE received_level IS NOT NULL",
+    "UPDATE cases SET case_id = concat(case_id, 'x') WHERE matter_id IS NULL",
+], ids=["matter_id", "channel", "received_level", "case_id"])
+def test_an_update_in_place_makes_them_stale_and_the_cases_are_read(loaded: sa.Engine, change: str) -> None:
+    with loaded.begin() as conn:
+        assert conn.execute(sa.text(change)).rowcount > 0
+    assert source(loaded) == FROM_CASES
+    with loaded.connect() as conn:
+        staleness = summary.currency(conn, CHECK_NOW, name=summary.LINKS_STATE).staleness
+    assert staleness is summary.Staleness.CHANGED
+    scanned = repeat_matters(loaded, AS_OF, settings=CHECK_NOW)
+    assert summary.refresh(loaded, CHECK_NOW)  # as the dashboard does: rebuilt once, then read again
+    assert source(loaded) == LINKED and repeat_matters(loaded, AS_OF, settings=CHECK_NOW) == scanned
+
+
+def test_a_missing_state_row_is_rebuilt_by_the_dashboard(loaded: sa.Engine) -> None:
+    with loaded.begin() as conn:
+        conn.execute(summary.summary_state.delete().where(summary.summary_state.c.name == summary.LINKS_STATE))
+    assert source(loaded) == FROM_CASES
+    with loaded.connect() as conn:
+        assert summary.currency(conn, CHECK_NOW).current and not summary.all_current(conn, CHECK_NOW)
+    assert summary.refresh(loaded, CHECK_NOW) and source(loaded) == LINKED
+
+
+def test_a_table_of_an_earlier_shape_is_made_anew(loaded: sa.Engine) -> None:
+    rows = links_rows(loaded)
+    with loaded.begin() as conn:
+        matter_links.drop(conn)
+        conn.execute(sa.text("CREATE TABLE matter_links (case_id VARCHAR(64) PRIMARY KEY, matter VARCHAR(64))"))
+    with loaded.begin() as conn:
+        summary.rebuild(conn, CHECK_NOW)
+    assert links_rows(loaded) == rows and source(loaded) == LINKED
+
+
+def test_a_load_beside_a_summary_without_the_table(loaded: sa.Engine) -> None:
+    """A database of a version before the linked cases: the MySQL family's load leaves the table to a rebuild of its
+    own (its DDL would commit the load half done); the others make it in the load."""
+    with loaded.begin() as conn:
+        matter_links.drop(conn)
+        conn.execute(cases.delete())
+    import_file(loaded, CASES)
+    with loaded.connect() as conn:
+        made = sa.inspect(conn).has_table(matter_links.name)
+    assert made is not is_mysql_family(loaded.dialect)
+    assert source(loaded) == (FROM_CASES if is_mysql_family(loaded.dialect) else LINKED)
+    scanned = repeat_matters(loaded, AS_OF, settings=CHECK_NOW)
+    summary.refresh(loaded, CHECK_NOW)
+    assert source(loaded) == LINKED and repeat_matters(loaded, AS_OF, settings=CHECK_NOW) == scanned
+
