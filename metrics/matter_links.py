@@ -44,11 +44,12 @@ matter_links = sa.Table(
     sa.Column("is_leapfrog", sa.SmallInteger, nullable=False),  # 1 / 0
     sa.Column("closed_date", sa.Date, nullable=True),
     sa.Column("disputed", sa.SmallInteger, nullable=False),  # 1 / 0
+    sa.Column("domain", cases.c.domain.type, nullable=False),  # 形势分析 counts a matter in its latest report's domain
 )
 
 # the case columns the table is built from (the fingerprint of summary_state covers them)
 LINK_CASE_COLUMNS = ("case_id", "category", "matter_id", "county_code", "received_date", "channel", "received_level",
-                     "is_leapfrog", "closed_date", "disputed")
+                     "is_leapfrog", "closed_date", "disputed", "domain")
 LINK_COLUMNS = tuple(column.name for column in matter_links.columns)
 
 
@@ -64,7 +65,7 @@ def links_select(has_levels: bool) -> sa.Select[Any]:
                        sa.case((names, cases.c.received_date)).label("naming_date"), cases.c.county_code,
                        cases.c.received_date, sa.extract("year", cases.c.received_date).label("year"),
                        level.label("received_level"), cases.c.channel, _flag(is_true(cases.c.is_leapfrog)).label("is_leapfrog"),
-                       cases.c.closed_date, _flag(is_true(cases.c.disputed)).label("disputed"))
+                       cases.c.closed_date, _flag(is_true(cases.c.disputed)).label("disputed"), cases.c.domain)
              .where(accusation)
              .subquery("every_case"))
     linked = sa.select(every).where(every.c.matter.in_(named)).subquery("linked")
@@ -79,7 +80,7 @@ def links_select(has_levels: bool) -> sa.Select[Any]:
                      sa.func.min(c.naming_date).over(partition_by=c.matter).label("named_from"), c.county_code,
                      c.received_date, first_of(c.year).label("first_of_year"),
                      first_of(c.received_level).label("first_of_level"), first_of(c.channel).label("first_of_channel"),
-                     c.is_leapfrog, c.closed_date, c.disputed)
+                     c.is_leapfrog, c.closed_date, c.disputed, c.domain)
 
 
 def _flag(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:

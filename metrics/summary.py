@@ -281,8 +281,11 @@ def refresh(engine: sa.Engine, settings: Settings) -> bool:
 
 def all_current(conn: sa.Connection, settings: Settings, max_age: float | None = None) -> bool:
     """The summary is current, and so are the linked cases where the case table has matter_id."""
-    if not currency(conn, settings, max_age).current:
-        return False
+    return currency(conn, settings, max_age).current and links_current(conn, settings, max_age)
+
+
+def links_current(conn: sa.Connection, settings: Settings, max_age: float | None = None) -> bool:
+    """The linked cases are current, or not wanted (the case table has no matter_id)."""
     return "matter_id" not in optional_case_columns(conn) or currency(conn, settings, max_age, LINKS_STATE).current
 
 

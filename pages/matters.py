@@ -354,6 +354,10 @@ def render(view: View, data: ScopedData) -> None:
         if identity.role in (Role.PROVINCE, Role.CITY):
             enrol_section(data, identity, screened, as_of)
     st.subheader(f"专项治理事项：{len(enrolled):,} 件")
+    last_day = data.latest_received()
+    if last_day is not None and as_of < last_day:
+        st.info(f"截止日期 {as_of} 早于数据的最后一天 {last_day}：上方的统计是专项治理在该日日终时的状态；"
+                "本清单、事项的包案与进展和各项操作是当前状态（含该日以后纳入的事项）。")
     shown = campaign_frame(enrolled, regions) if not enrolled.empty else enrolled
     if not enrolled.empty:
         show_table(shown[list(CAMPAIGN_LABELS)].rename(columns=CAMPAIGN_LABELS), hide_index=True, width="stretch")

@@ -16,7 +16,9 @@ import pages.analysis
 from data_access.imports.importer import import_bytes
 from data_access.store.database import init_database
 from data_access.store.engine import make_engine
+from metrics import summary
 from metrics.matter_domains import DOMAIN_COLUMNS, screened_by_domain
+from metrics.matters import case_source
 from presentation.campaign import matter_domain_paragraph
 from presentation.format import plain_markdown
 from tests.test_access import Spy
@@ -40,8 +42,22 @@ def load(engine: sa.Engine) -> sa.Engine:
     return engine
 
 
-def test_each_matter_in_the_domain_of_its_latest_report(engine: sa.Engine) -> None:
-    frame = screened_by_domain(load(engine), AS_OF)
+@pytest.fixture(params=["linked", "cases"])
+def loaded(engine: sa.Engine, request: pytest.FixtureRequest) -> sa.Engine:
+    """The cases above, read from the stored linked cases the import builds, or from the case table (their state row
+    removed, as on a database whose linked cases are stale)."""
+    load(engine)
+    if request.param == "cases":
+        with engine.begin() as conn:
+            conn.execute(summary.summary_state.delete().where(summary.summary_state.c.name == summary.LINKS_STATE))
+    with engine.connect() as conn:
+        found = case_source(conn)
+    assert found is not None and found.linked is (request.param == "linked")
+    return engine
+
+
+def test_each_matter_in_the_domain_of_its_latest_report(loaded: sa.Engine) -> None:
+    frame = screened_by_domain(loaded, AS_OF)
     assert list(frame.columns) == list(DOMAIN_COLUMNS)
     # M-REN's latest (2024-02-05) is 养老社保, M-WEI's 教育医疗, M-LIX's 养老社保; M-TWO (2 reports) is not screened
     assert frame[["domain", "matters", "reports", "serious"]].to_dict("records") == [
@@ -50,8 +66,8 @@ def test_each_matter_in_the_domain_of_its_latest_report(engine: sa.Engine) -> No
     assert frame["share"].tolist() == [2 / 3, 1 / 3]
 
 
-def test_the_date_and_the_parent(engine: sa.Engine) -> None:
-    load(engine)
+def test_the_date_and_the_parent(loaded: sa.Engine) -> None:
+    engine = loaded
     # on 2024-02-03 M-REN's fourth report has not come: its latest is 教育医疗
     early = screened_by_domain(engine, dt.date(2024, 2, 3))
     assert dict(zip(early["domain"], early["matters"], strict=True)) == {"养老社保": 1, "教育医疗": 2}

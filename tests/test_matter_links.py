@@ -4,18 +4,21 @@ screening reads the same matters from them as from the cases is tests/test_matte
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from data_access.imports.importer import import_file
+from data_access.store.database import init_database
 from data_access.store.dialects import is_mysql_family
+from data_access.store.engine import make_engine
 from data_access.store.schema import cases
 from metrics import summary
 from metrics.matter_links import LINK_CASE_COLUMNS, LINK_COLUMNS, matter_links
 from metrics.matters import CaseSource, case_source, repeat_matters
 from metrics.settings import Settings
-from tests.conftest import GOLDEN
+from tests.conftest import GOLDEN, REPO_ROOT
 
 CASES = GOLDEN / "matters" / "cases.csv"
 AS_OF = dt.date(2024, 6, 30)
@@ -107,3 +110,28 @@ def test_a_load_beside_a_summary_without_the_table(loaded: sa.Engine) -> None:
     summary.refresh(loaded, CHECK_NOW)
     assert source(loaded) == LINKED and repeat_matters(loaded, AS_OF, settings=CHECK_NOW) == scanned
 
+
+
+def test_the_dashboard_makes_them_when_only_they_are_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database whose summary is current but whose linked cases are not (made by a version before them): the
+    dashboard's first run rebuilds both, as it does a stale summary."""
+    from streamlit.testing.v1 import AppTest
+
+    url = f"duckdb:///{tmp_path / 'app.duckdb'}"
+    engine = make_engine(url)
+    init_database(engine)
+    import_file(engine, CASES)
+    with engine.begin() as conn:
+        conn.execute(summary.summary_state.delete().where(summary.summary_state.c.name == summary.LINKS_STATE))
+        matter_links.drop(conn)
+    with engine.connect() as conn:
+        assert summary.currency(conn, CHECK_NOW).current and not summary.links_current(conn, CHECK_NOW)
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception and not at.error
+    engine = make_engine(url)
+    try:
+        assert source(engine) == LINKED
+    finally:
+        engine.dispose()

@@ -9,6 +9,7 @@ opening the page records the other matter's new report as 反弹.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
+import pages.matters
 from data_access.identity import auth
 from data_access.identity.audit import recent
 from data_access.identity.auth import Role
@@ -30,6 +32,7 @@ from metrics.campaign_week import campaign_week
 from metrics.matters import repeat_matters
 from tests.apptest_support import switch_to
 from tests.conftest import GOLDEN, REPO_ROOT
+from tests.test_access import Spy
 from ui import access
 
 APP = REPO_ROOT / "app.py"
@@ -128,6 +131,7 @@ def test_province_sees_every_screened_matter_and_the_cities(db: sa.Engine) -> No
     assert list(cities["每百件积案"].round(6)) == list(table["per_100"].round(6))
     assert int(table["screened"].sum()) == len(expected)
     assert offered(at) == expected
+    assert not [i for i in at.info if "早于数据的最后一天" in i.value]  # read at the data's last day: all as it is now
 
 
 def test_city_sees_its_counties_only(db: sa.Engine) -> None:
@@ -176,6 +180,10 @@ def test_a_matter_from_enrolment_to_settled_and_a_relapse(db: sa.Engine, monkeyp
     rows = campaign.matters(db, WHOLE_PROVINCE, EARLY)
     assert sorted(rows["matter"]) == sorted([SETTLING, RELAPSING]) and rows["batch"].nunique() == 1
     assert metrics_shown(province)["纳入专项治理"] == "2 件" and metrics_shown(province)["包案率"] == "0.0%"
+    # a 截止日期 before the data's last day: the page says which parts are read then and which now
+    assert [i.value for i in province.info if "早于数据的最后一天" in i.value] == [
+        "截止日期 2024-03-01 早于数据的最后一天 2024-06-30：上方的统计是专项治理在该日日终时的状态；"
+        "本清单、事项的包案与进展和各项操作是当前状态（含该日以后纳入的事项）。"]
     settling = campaign_id(db, SETTLING)
 
     # the city sets the 包案 of 微山县's matter
@@ -244,19 +252,9 @@ def test_a_matter_from_enrolment_to_settled_and_a_relapse(db: sa.Engine, monkeyp
     assert len(campaign.history(db, WHOLE_PROVINCE, campaign_id(db, RELAPSING))) == 2
 
 
-def captured_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
-    """The page's download builders by file name (pages.matters imported recorded_download by name)."""
-    import pages.matters
-
-    made: dict[str, object] = {}
-    original = pages.matters.recorded_download
-
-    def capture(make, file_name: str):
-        made[file_name] = make
-        return original(make, file_name)
-
-    monkeypatch.setattr(pages.matters, "recorded_download", capture)
-    return made
+def builders(downloads: Spy) -> dict[str, Callable[[], bytes]]:
+    """The download builders the page made so far, by file name (calls of recorded_download: make, file_name)."""
+    return {file_name: make for (make, file_name), _, _ in downloads.calls.get("recorded_download", [])}
 
 
 def docx_text(data: bytes) -> str:
@@ -277,7 +275,8 @@ def test_the_letter_to_a_city_and_a_matters_dossier(db: sa.Engine, monkeypatch: 
         province = open_as("sheng", EARLY)
         widget(province.multiselect, "选择纳入专项治理的事项").set_value([SETTLING, RELAPSING]).run()
         button(province, "纳入专项治理（集中交办2 件）").click().run()
-    made = captured_downloads(monkeypatch)
+    downloads = Spy(monkeypatch)
+    downloads.wrap(pages.matters, "recorded_download")  # the page imported it by name
     today = dt.date.today()
     rows = campaign.matters(db, WHOLE_PROVINCE, today)
     open_keys = set(rows.loc[rows["state"] != "settled", "matter"])
@@ -287,7 +286,7 @@ def test_the_letter_to_a_city_and_a_matters_dossier(db: sa.Engine, monkeypatch: 
     assert caption.startswith(f"致济宁市纪委监委：截至 {today} 尚未案结事了的专项治理事项 {len(open_keys)} 件")
     assert caption.endswith("尚未发文：下载的是未编号的稿。")
     name = f"专项治理交办函_济宁市_{today.isoformat()}.docx"
-    text = docx_text(made[name]())
+    text = docx_text(builders(downloads)[name]())
     assert "关于交办越级重复举报专项治理事项的函" in text.replace("\n", "") and "济宁市纪委监委" in text
     assert all(key in text for key in open_keys)
     button(province, "发出交办函").click().run()
@@ -303,6 +302,7 @@ def test_the_letter_to_a_city_and_a_matters_dossier(db: sa.Engine, monkeypatch: 
     assert not [h for h in county.subheader if h.value == "交办函"]
 
     county.selectbox(key="matter_open").select(SETTLING).run()
+    made = builders(downloads)
     dossier_names = [n for n in made if n.endswith(".docx") and SETTLING in n]
     assert dossier_names, list(made)
     text = docx_text(made[dossier_names[-1]]())

@@ -134,7 +134,7 @@ def refresh_data_version() -> str:
     url, settings_in_force = database_url(), settings()
     version = inventory.data_version(engine())
     currency = summary_currency(url, settings_in_force)
-    if currency is not None and not currency.current and summary_brought_up_to_date(
+    if currency is not None and not derived_tables_current(url, currency, settings_in_force) and summary_brought_up_to_date(
             url, version, currency.fingerprint, settings_in_force):
         version, currency = inventory.data_version(engine()), summary_currency(url, settings_in_force)
     st.session_state[_SUMMARY_KEY] = currency
@@ -150,6 +150,15 @@ def summary_currency(url: str, settings_in_force: Settings) -> summary.Currency 
     summary_check_seconds."""
     with get_engine(url).connect() as conn:
         return summary.currency(conn, settings_in_force) if summary.applies(conn) else None
+
+
+def derived_tables_current(url: str, currency: summary.Currency, settings_in_force: Settings) -> bool:
+    """The summary is current (`currency`), and so are the repeat-matters screening's linked cases, which are rebuilt
+    with it (metrics.summary.links_current: a database of a version before them gets them at its first run)."""
+    if not currency.current:
+        return False
+    with get_engine(url).connect() as conn:
+        return summary.links_current(conn, settings_in_force)
 
 
 def summary_in_this_run() -> summary.Currency | None:

@@ -178,6 +178,10 @@ class ScopedData:
         """The campaign per region of `level` in scope (metrics.campaign.campaign_table)."""
         return _campaign_table(self.url, self.version, level, as_of, parent, self.scope, self.settings)
 
+    def latest_received(self) -> dt.date | None:
+        """The data's last day: the last received_date of the whole case table (the default 截止日期)."""
+        return runtime.latest_received(self.url, self.version)
+
     def campaign_matters(self, as_of: dt.date) -> pd.DataFrame:
         """The campaign matters of the counties in scope, overdue ones first (data_access.supervision.campaign.matters)."""
         return campaign.matters(runtime.get_engine(self.url), self.scope, as_of)
