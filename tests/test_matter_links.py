@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 from data_access.imports.importer import import_file
-from data_access.store.database import init_database
 from data_access.store.dialects import is_mysql_family
 from data_access.store.engine import make_engine
 from data_access.store.schema import cases
@@ -18,7 +17,8 @@ from metrics import summary
 from metrics.matter_links import LINK_CASE_COLUMNS, LINK_COLUMNS, matter_links
 from metrics.matters import CaseSource, case_source, repeat_matters
 from metrics.settings import Settings
-from tests.conftest import GOLDEN, REPO_ROOT
+from tests.apptest_support import duckdb_with_cases, first_run
+from tests.conftest import GOLDEN
 
 CASES = GOLDEN / "matters" / "cases.csv"
 AS_OF = dt.date(2024, 6, 30)
@@ -115,21 +115,15 @@ def test_a_load_beside_a_summary_without_the_table(loaded: sa.Engine) -> None:
 def test_the_dashboard_makes_them_when_only_they_are_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A database whose summary is current but whose linked cases are not (made by a version before them): the
     dashboard's first run rebuilds both, as it does a stale summary."""
-    from streamlit.testing.v1 import AppTest
-
-    url = f"duckdb:///{tmp_path / 'app.duckdb'}"
+    url = duckdb_with_cases(tmp_path, CASES)
     engine = make_engine(url)
-    init_database(engine)
-    import_file(engine, CASES)
     with engine.begin() as conn:
         conn.execute(summary.summary_state.delete().where(summary.summary_state.c.name == summary.LINKS_STATE))
         matter_links.drop(conn)
     with engine.connect() as conn:
         assert summary.currency(conn, CHECK_NOW).current and not summary.links_current(conn, CHECK_NOW)
     engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", url)
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run()
-    assert not at.exception and not at.error
+    first_run(url, monkeypatch)
     engine = make_engine(url)
     try:
         assert source(engine) == LINKED

@@ -32,6 +32,7 @@ from metrics.settings import DEFAULT_SETTINGS, Settings
 from metrics.signals import deterioration_signals, p_chart
 from metrics.table import reads_from_summary, region_table
 from tests import test_metrics_properties
+from tests.apptest_support import duckdb_with_cases, first_run
 from tests.conftest import BACKENDS, GOLDEN_CASES, REPO_ROOT, database_of_its_own
 from tests.test_metrics_golden import PERIODS as GOLDEN_PERIODS
 from tests.test_metrics_properties import FIXED_CASES, FIXED_PERIODS, PROPERTY_SETTINGS, load, scenario
@@ -247,19 +248,13 @@ def test_filtered_series_read_the_cases(golden_summary: sa.Engine) -> None:
 def test_the_dashboard_brings_a_stale_summary_up_to_date(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Cases loaded by a program that does not keep the summary: the dashboard's first run of that data version
     rebuilds it, and its tables are summed from it from then on."""
-    from streamlit.testing.v1 import AppTest
-
-    url = f"duckdb:///{tmp_path / 'app.duckdb'}"
+    url = duckdb_with_cases(tmp_path, GOLDEN_CASES)
     engine = make_engine(url)
-    init_database(engine)
-    import_file(engine, GOLDEN_CASES)
     _stale(engine)
     with engine.connect() as conn:
         assert not summary.is_current(conn, DEFAULT_SETTINGS)
     engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", url)
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60).run()
-    assert not at.exception and not at.error
+    first_run(url, monkeypatch)
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
