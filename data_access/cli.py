@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--cases", type=int, default=None, help="number of cases (default: a real province's 2.5 years)")
     p_demo.add_argument("--seed", type=int, default=20240101)
     p_demo.add_argument("--end-date", type=iso_date, default=None, help="last received date (default: today)")
+    p_demo.add_argument("--accept-orphans", action="store_true",
+                        help="replace even if 督办 items or 12388 complaints are then left without their case (they are "
+                             "kept) / 确认替换后保留无对应案件的督办事项和来电投诉")
     p_demo.add_argument("--remove", action="store_true",
                         help="delete the demo cases (case_id DEMO-…) and keep the imported ones / 删除演示数据，保留真实案件")
 
@@ -232,8 +235,11 @@ def cmd_demo(engine: sa.Engine, args: argparse.Namespace) -> int:
             _summary_note(engine)
         return EXIT_OK
     report = load_demo(engine, args.cases, args.seed, args.end_date or dt.date.today(), _progress("生成演示数据"),
-                       actor=_cli_actor())
+                       actor=_cli_actor(), accept_orphans=args.accept_orphans)
     print(f"已生成演示数据 {report.rows} 件 / generated {report.rows} demo cases")
+    if report.orphans.total:
+        print(f"已按确认保留、现已无对应案件：{report.orphans.phrase()} / kept {report.orphans.total} ledger item(s) and "
+              "complaint(s) whose case the demo data replaced")
     _summary_note(engine)
     return EXIT_OK
 

@@ -177,3 +177,24 @@ def test_data_page_asks_for_confirmation_and_lists_them(tmp_path, monkeypatch) -
     engine = make_engine(url)
     assert kept_rows(engine) == (1, 2) and case_count(engine) == 2
     engine.dispose()
+
+
+def test_demo_data_asks_the_same_before_it_replaces_the_cases(db: sa.Engine, capsys, monkeypatch) -> None:
+    """`python -m data_access demo` replaces the case table too: refused while it would leave the ledger item and the
+    complaints without their case, nothing written; with --accept-orphans the demo is loaded and they are kept."""
+    monkeypatch.setattr("data_access.cli.open_engine", lambda url: db)
+    monkeypatch.setattr(db, "dispose", lambda: None)
+    demo = ["demo", "--cases", "300", "--seed", "3", "--end-date", "2024-06-30"]
+    assert main(demo) == EXIT_BAD_DATA
+    err = capsys.readouterr().err
+    assert "督办事项 1 项对应的案件（1 个件号）不在演示数据中" in err and "--accept-orphans" in err
+    assert "not in the demo data" in err and case_count(db) == 3
+    assert main([*demo, "--accept-orphans"]) == EXIT_OK
+    assert "已按确认保留、现已无对应案件：督办事项 1 项（件号 A-1）" in capsys.readouterr().out
+    with db.connect() as conn:
+        kept = conn.execute(sa.select(sa.func.count()).select_from(hotline_complaints)
+                            .where(hotline_complaints.c.complaint_id.in_(["C-1", "C-2", "C-3", "C-4"]))).scalar_one()
+        item = conn.execute(sa.select(sa.func.count()).select_from(supervision_items)
+                            .where(supervision_items.c.case_id == "A-1")).scalar_one()
+    assert case_count(db) == 300 and item == 1 and kept == 4  # the demo brings complaints and items of its own
+    assert "经确认保留无对应案件的督办事项 1 项" in recent(db, 1)["detail"].iloc[0]

@@ -90,14 +90,16 @@ class Orphans:
         """督办事项 2 项（件号 …）、12388来电投诉 7,680 件（件号 …）; '' for none."""
         return "、".join(c.phrase() for c in self.counts)
 
-    def refusal(self, column: str = "case_id") -> DataRejected:
-        """The refusal of a replacement that was not confirmed: one problem per kind, naming the column and the ids."""
+    def refusal(self, column: str = "case_id", source: tuple[str, str] = ("本文件", "the file")) -> DataRejected:
+        """The refusal of a replacement that was not confirmed: one problem per kind, naming the column and the ids;
+        `source` names what replaces the cases (Chinese, English)."""
+        where, where_en = source
         return DataRejected([Problem(
             None, column, "、".join(c.case_ids),
-            f"整表替换后，库中 {c.kind.label} {c.references:,} {UNITS[c.kind]}对应的案件（{c.cases:,} 个件号）不在本文件中，"
+            f"整表替换后，库中 {c.kind.label} {c.references:,} {UNITS[c.kind]}对应的案件（{c.cases:,} 个件号）不在{where}中，"
             "将不再对应任何案件（这些记录不会被删除）。如确认仍要替换，请勾选确认（命令行加 --accept-orphans）",
             f"after the replacement {c.references} {c.kind.value} row(s) would reference {c.cases} case id(s) not in "
-            "the file (they are kept); confirm to replace anyway (--accept-orphans)",
+            f"{where_en} (they are kept); confirm to replace anyway (--accept-orphans)",
             ProblemKind.DATABASE) for c in self.counts])
 
 
