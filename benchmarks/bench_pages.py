@@ -15,7 +15,7 @@ import metrics.summary  # noqa: F401  (registers the loader's hook that keeps th
 from .common import BENCH_DIR, fmt_runs, fresh_duckdb, load_demo_million
 
 # every page of a province user (数据上报 is the city and county users' page)
-PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "analysis", "weekly", "ledger", "hotline",
+PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "analysis", "weekly", "ledger", "matters", "hotline",
          "definitions", "data", "audit")
 DRILL_REGION = "370800"  # 济宁市
 
