@@ -1,7 +1,10 @@
 """Benchmark: each page's script run (AppTest) with a cold and a warm cache over 1,000,000 demo cases
 on DuckDB, median of --runs. (The browser render time of the overview comes from bench_browser.)
 
-    python -m benchmarks.bench_pages [--rows 1000000] [--runs 5]
+    python -m benchmarks.bench_pages [--rows 1000000] [--runs 5] [--reuse] [--pages weekly,data]
+
+--reuse times the database the last run left (data/bench/pages.duckdb) instead of loading a new one;
+--pages times only the pages named.
 """
 from __future__ import annotations
 
@@ -20,9 +23,11 @@ PAGES = ("overview", "drilldown", "priority", "overdue", "satisfaction", "analys
 DRILL_REGION = "370800"  # 济宁市
 
 
-def _prepare(rows: int) -> str:
+def _prepare(rows: int, reuse: bool) -> str:
     path = BENCH_DIR / "pages.duckdb"
     url = f"duckdb:///{path}"
+    if reuse and path.exists():
+        return url
     engine = fresh_duckdb("pages")
     load_demo_million(engine, rows)
     engine.dispose()
@@ -65,10 +70,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--reuse", action="store_true", help="time the database of the last run (its rows, whatever --rows says)")
+    parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated pages to time (default: every page)")
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = _prepare(args.rows)
-    print(f"{args.rows:,} demo cases on duckdb; AppTest script time, median of {args.runs}")
-    for page in PAGES:
+    pages = [p for p in args.pages.split(",") if p]
+    if unknown := sorted(set(pages) - set(PAGES)):
+        parser.error(f"unknown pages: {', '.join(unknown)} (known: {', '.join(PAGES)})")
+    os.environ["DATABASE_URL"] = _prepare(args.rows, args.reuse)
+    rows = "the last run's" if args.reuse else f"{args.rows:,}"
+    print(f"{rows} demo cases on duckdb; AppTest script time, median of {args.runs}")
+    for page in pages:
         cmed, cruns, wmed, wruns = time_page(page, args.runs)
         print(f"{page:13s} cold {cmed:.2f} s (runs {fmt_runs(cruns)}) | warm {wmed:.2f} s (runs {fmt_runs(wruns)})")
 

@@ -14,7 +14,7 @@ from data_access.identity.scope import Scope, require_scope
 from data_access.reference.enums import Category, Level
 from data_access.store.database import last_received
 from data_access.store.dialects import count_where
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import campaign_assignments, campaign_events, campaign_matters, cases
 from data_access.supervision.campaign import State
 
@@ -28,9 +28,8 @@ def read_matters(conn: sa.Connection, as_of: dt.date, keys: Sequence[str],
     """The repeat matters among `keys` at the end of `as_of`, by key (a key that is no repeat matter is absent)."""
     if not keys or (source := case_source(conn, settings)) is None:
         return {}
-    screening = repeat_matters_query(as_of, settings=settings, source=source).order_by(None)
-    rows = screening.subquery("screening")
-    found = conn.execute(sa.select(rows).where(rows.c.matter.in_(list(keys)))).all()
+    screening = repeat_matters_query(as_of, settings=settings, source=source, among=list(keys)).order_by(None)
+    found = conn.execute(screening).all()
     return {matter.matter: matter for matter in map(repeat_matter, found)}
 
 
@@ -112,7 +111,7 @@ def campaign_table(conn: sa.Engine | sa.Connection, level: Level, as_of: dt.date
                           _per(t.assigned, t.enrolled).label("assigned_rate"),
                           _per(t.resolved, t.enrolled).label("resolved_rate")).order_by(t.code)
         result = c.execute(query)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = result_frame(result)
     frame = frame.astype(dict.fromkeys(CAMPAIGN_COUNTS, "int64"))
     for rate in CAMPAIGN_COLUMNS[len(CAMPAIGN_COUNTS) + 1:]:
         frame[rate] = pd.to_numeric(frame[rate], errors="coerce").astype("float64")  # NULL (no denominator): NaN
@@ -131,13 +130,14 @@ def _accusations(a: sa.BindParameter[dt.date]) -> sa.Subquery:
             .group_by(cases.c.county_code).subquery("accusations"))
 
 
-def screening_cte(conn: sa.Connection, as_of: dt.date, settings: Settings) -> sa.CTE | None:
+def screening_cte(conn: sa.Connection, as_of: dt.date, settings: Settings,
+                  among: sa.Select[Any] | None = None) -> sa.CTE | None:
     """The screening at `as_of` (metrics.matters) as a CTE named "screening", once for a statement that joins the
-    campaign to it; None without a matter_id column."""
+    campaign to it, of the matters `among` only if given (repeat_matters_query); None without a matter_id column."""
     source = case_source(conn, settings)
     if source is None:
         return None
-    return repeat_matters_query(as_of, settings=settings, source=source).order_by(None).cte("screening")
+    return repeat_matters_query(as_of, settings=settings, source=source, among=among).order_by(None).cte("screening")
 
 
 def _screened_by_county(screening: sa.CTE | None) -> sa.Subquery:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from data_access.identity.auth import OutOfScope
 from data_access.identity.scope import Scope, case_in_scope
 from data_access.reference.enums import Level
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import campaign_events, campaign_matters, regions, supervision_items
 from data_access.supervision import campaign
 from data_access.supervision.campaign import State, Step
@@ -85,7 +85,7 @@ def _campaign_rows(conn: sa.Connection, scope: Scope, as_of: dt.date, cutoff: dt
     monday = dt.datetime.combine(week_start, dt.time())
     e = campaign_events.c
     then = campaign_at(cutoff)
-    screening = screening_cte(conn, as_of, settings)
+    screening = screening_cte(conn, as_of, settings, among=sa.select(campaign_matters.c.matter))  # the campaign's only
 
     def in_week(step: Step) -> sa.ColumnElement[int]:
         return sa.func.max(sa.case((sa.and_(e.action == step.value, e.at >= monday), 1), else_=0))
@@ -106,7 +106,7 @@ def _campaign_rows(conn: sa.Connection, scope: Scope, as_of: dt.date, cutoff: dt
                          .outerjoin(city, city.c.code == county.c.parent_code))
             .where(case_in_scope(m.county_code, scope)))
     result = conn.execute(stmt)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return result_frame(result)
 
 
 def campaign_week(conn: sa.Engine | sa.Connection, scope: Scope, as_of: dt.date,
@@ -265,4 +265,4 @@ def _items_of(conn: sa.Connection, case_ids: list[str]) -> pd.DataFrame:
     stmt = (sa.select(*(s[name] for name in DOSSIER_ITEM_COLUMNS)).where(s.case_id.in_(case_ids))
             .order_by(s.opened_at, s.id))
     result = conn.execute(stmt)
-    return pd.DataFrame(result.fetchall(), columns=list(DOSSIER_ITEM_COLUMNS))
+    return result_frame(result, DOSSIER_ITEM_COLUMNS)

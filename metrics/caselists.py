@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from data_access.identity.scope import Scope, require_scope
 from data_access.reference.enums import Category, LabelledEnum
 from data_access.store.dialects import days_between
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import cases, regions, supervision_items
 from data_access.supervision.ledger import Status as ItemStatus
 
@@ -247,7 +247,7 @@ def case_list(conn: sa.Engine | sa.Connection, county_code: str, period: Period,
 def _frame(conn: sa.Engine | sa.Connection, stmt: sa.Select[Any]) -> pd.DataFrame:
     with connect(conn) as c:
         result = c.execute(stmt)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return result_frame(result)
 
 
 def flags_as_bool(frame: pd.DataFrame) -> pd.DataFrame:

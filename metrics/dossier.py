@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from data_access.identity.scope import Scope, case_in_scope, require_scope
 from data_access.reference.enums import LabelledEnum
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import (
     cases,
     document_numbers,
@@ -183,7 +183,7 @@ def _dossier(conn: sa.Connection, row: dict[str, Any], matched_by: MatchedBy, as
 
 
 def _frame(conn: sa.Connection, stmt: sa.Select[Any], columns: tuple[str, ...]) -> pd.DataFrame:
-    return pd.DataFrame(conn.execute(stmt).fetchall(), columns=list(columns))
+    return result_frame(conn.execute(stmt), columns)
 
 
 def _items(conn: sa.Connection, case_id: str, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:

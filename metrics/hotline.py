@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from data_access.identity.scope import WHOLE_PROVINCE, Scope, require_scope
 from data_access.reference.enums import ComplaintKind, Feedback, Level, SpotCheckResult
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import hotline_complaints, regions
 from data_access.supervision import hotline
 from data_access.supervision.document_register import DocumentKind, latest
@@ -45,7 +45,7 @@ c = hotline_complaints.c
 
 def _frame(conn: sa.Connection, query: sa.Executable) -> pd.DataFrame:
     result = conn.execute(query)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return result_frame(result)
 
 
 def notice_complaints(engine: sa.Engine | sa.Connection, month: str, *, scope: Scope, parent: str | None = None,

@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from data_access.reference.enums import Category
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import cases
 
 from .matter_keys import binary_text, matter_key
@@ -41,7 +41,7 @@ def screened_by_domain(conn: sa.Engine | sa.Connection, as_of: dt.date, *, paren
                 .where(ranked.c.recency == 1, screened.c.screened == 1)
                 .group_by(ranked.c.domain))
         result = c.execute(stmt)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = result_frame(result)
     total = int(frame["matters"].sum()) if not frame.empty else 0
     frame["share"] = frame["matters"].astype("float64") / total if total else pd.Series(dtype="float64")
     frame = frame.sort_values(["matters", "domain"], ascending=[False, True], kind="stable").reset_index(drop=True)

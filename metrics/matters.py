@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from data_access.reference.enums import Category, LabelledEnum
 from data_access.store.dialects import count_where, days_between
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import cases
 
 from . import summary
@@ -91,13 +91,18 @@ def case_source(conn: sa.Connection, settings: Settings = DEFAULT_SETTINGS) -> C
     return CaseSource(has_levels="received_level" in present, linked=linked)
 
 
+# Matter keys, or a one-column select of them; None: every matter.
+Among = sa.Select[Any] | Sequence[str] | None
+
+
 def repeat_matters_query(as_of: dt.date, *, parent: str | None = None, settings: Settings = DEFAULT_SETTINGS,
-                         source: CaseSource = CaseSource()) -> sa.Select[Any]:
+                         source: CaseSource = CaseSource(), among: Among = None) -> sa.Select[Any]:
     """The screening as one statement: a row per repeat matter at the end of `as_of` whose latest report lies
     at or under `parent`, by reports descending then matter (binary), reading the cases where `source` says
-    (case_source). Booleans come back as 1 / 0."""
+    (case_source). `among`, matter keys or a one-column select of them, keeps only those matters, read before the grouping
+    (the campaign's few matters need not wait for the whole screening). Booleans come back as 1 / 0."""
     a = sa.bindparam("as_of", as_of, type_=sa.Date)
-    matters = _from_links(a) if source.linked else _from_cases(a, source.has_levels)
+    matters = _from_links(a, among) if source.linked else _from_cases(a, source.has_levels, among)
     return _screened(matters, a, parent, settings)
 
 
@@ -109,10 +114,10 @@ def _open_at(closed_date: sa.ColumnElement[Any], a: sa.BindParameter[dt.date]) -
     return sa.or_(closed_date.is_(None), closed_date > a)
 
 
-def _from_cases(a: sa.BindParameter[dt.date], has_levels: bool) -> sa.Subquery:
-    """The repeat matters at A with their counts, read from the case table: the linked cases ranked by recency for
-    the latest report, the distinct years, levels and channels counted."""
-    keyed = _keyed_cases(a, has_levels)
+def _from_cases(a: sa.BindParameter[dt.date], has_levels: bool, among: Among) -> sa.Subquery:
+    """The repeat matters at A (of those `among`, if given) with their counts, read from the case table: the linked
+    cases ranked by recency for the latest report, the distinct years, levels and channels counted."""
+    keyed = _keyed_cases(a, has_levels, among)
     latest_first = sa.func.row_number().over(partition_by=keyed.c.matter,
                                              order_by=(keyed.c.received_date.desc(), binary_text(keyed.c.case_id).desc()))
     ranked = sa.select(keyed, latest_first.label("recency")).subquery("ranked")
@@ -133,7 +138,7 @@ def _from_cases(a: sa.BindParameter[dt.date], has_levels: bool) -> sa.Subquery:
     )
 
 
-def _from_links(a: sa.BindParameter[dt.date]) -> sa.Subquery:
+def _from_links(a: sa.BindParameter[dt.date], among: Among) -> sa.Subquery:
     """The same matters as _from_cases, from the stored linked cases (metrics.matter_links): the rows received by A of
     a matter named by A are a prefix of the matter's order (seq), so its latest report is the row of the greatest
     seq, and its distinct years, levels and channels are the sums of the rows' first-of flags; a plain grouping and
@@ -150,7 +155,7 @@ def _from_links(a: sa.BindParameter[dt.date]) -> sa.Subquery:
                          total(links.first_of_level).label("levels"), total(links.first_of_channel).label("channels"),
                          sa.func.max(links.is_leapfrog).label("leapfrog"),
                          count_where(_open_at(links.closed_date, a)).label("open"), sa.func.max(links.seq).label("last_seq"))
-               .where(links.received_date <= a, links.named_from <= a)
+               .where(links.received_date <= a, links.named_from <= a, *_among(matter, among))
                .group_by(matter)
                .having(sa.func.count() >= 2)
                .subquery("grouped"))
@@ -162,9 +167,16 @@ def _from_links(a: sa.BindParameter[dt.date]) -> sa.Subquery:
             .subquery("matters"))
 
 
-def _keyed_cases(a: sa.BindParameter[dt.date], has_levels: bool) -> sa.Subquery:
-    """The accusation cases received by A that can share a matter, with their key: those with a matter_id
-    (keyed by it, trimmed) and those without one whose case_id such a key names."""
+def _among(matter: sa.ColumnElement[str], among: Among) -> tuple[sa.ColumnElement[bool], ...]:
+    """The condition keeping the rows of the matters `among` (none without it)."""
+    if among is None:
+        return ()
+    return (matter.in_(among if isinstance(among, sa.Select) else list(among)),)
+
+
+def _keyed_cases(a: sa.BindParameter[dt.date], has_levels: bool, among: Among) -> sa.Subquery:
+    """The accusation cases received by A that can share a matter (of those `among`, if given), with their key:
+    those with a matter_id (keyed by it, trimmed) and those without one whose case_id such a key names."""
     level = binary_text(sa.func.nullif(cases.c.received_level, "")) if has_levels else sa.null()
     counted = (cases.c.category == Category.ACCUSATION.value, cases.c.received_date <= a)
     trimmed = trim_blanks(cases.c.matter_id)
@@ -175,7 +187,7 @@ def _keyed_cases(a: sa.BindParameter[dt.date], has_levels: bool) -> sa.Subquery:
                        level.label("received_level"), cases.c.is_leapfrog, cases.c.closed_date, cases.c.disputed)
              .where(*counted)
              .subquery("every_case"))
-    return sa.select(every).where(every.c.matter.in_(named)).subquery("keyed")
+    return sa.select(every).where(every.c.matter.in_(named), *_among(every.c.matter, among)).subquery("keyed")
 
 
 def _screened(matters: sa.Subquery, a: sa.BindParameter[dt.date], parent: str | None,
@@ -291,7 +303,7 @@ def matter_reports(conn: sa.Engine | sa.Connection, matter: str, as_of: dt.date)
                         key == binary_text(sa.literal(matter, sa.String())))
                  .order_by(cases.c.received_date, binary_text(cases.c.case_id)))
         result = c.execute(query)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = result_frame(result)
     for column in ("received_date", "closed_date"):
         frame[column] = [_day(v) if v is not None and v == v else None for v in frame[column]]
     for column in ("disputed", "is_leapfrog"):

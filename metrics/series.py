@@ -19,7 +19,7 @@ from data_access.identity.scope import Scope, require_scope
 from data_access.reference.enums import LabelledEnum
 from data_access.store.database import stored_deadlines
 from data_access.store.dialects import days_between
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 
 from . import summary
 from .compiler import (
@@ -143,5 +143,5 @@ def metric_series(conn: sa.Engine | sa.Connection, request: SeriesRequest,
     with connect(conn) as c:
         use = summary_applies(c, request.filters, resolve_metrics(request.metrics), settings, from_summary)
         result = c.execute(series_query(request, settings, stored_deadlines(c), from_summary=use))
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = result_frame(result)
     return typed_metrics(frame, resolve_metrics(request.metrics))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 
 from data_access.identity.scope import Scope, counties_at_or_under, require_scope
 from data_access.reference.enums import Category, LabelledEnum, Level
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import cases, regions
 
 from . import summary
@@ -63,7 +64,7 @@ def weekly_counts(conn: sa.Connection, weeks: list[Period], *, scope: Scope, par
     else:
         query = _weekly_from_cases(weeks, scope, parent, filters, settings)
     result = conn.execute(query)
-    long = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    long = result_frame(result)
     if long.empty:
         return pd.DataFrame(columns=pd.MultiIndex.from_product([("due", "on_time"), range(len(weeks))]), dtype="int64")
     wide = long.astype({"week": "int64", "due": "int64", "on_time": "int64"}).pivot(index="code", columns="week",
@@ -139,10 +140,25 @@ def _longest_run(points: list[Point], step: Callable[[Point, Point], bool], star
     return best
 
 
-def deterioration_signals(conn: sa.Engine | sa.Connection, as_of: dt.date, *, scope: Scope, parent: str | None = None,
-                          filters: CaseFilter = CaseFilter(), settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """One row per county under `parent` within `scope` (one with no cases too), by code: the baseline and
-    recent due counts and rates, `insufficient` or `ok`, and the signals that hold (comma-joined)."""
+@dataclass(frozen=True)
+class SignalReading:
+    """The deterioration signals at one as-of date and the weekly counts they were read from, so the p-charts of the
+    flagged counties (the 周例会's) come from the same numbers without counting them again."""
+
+    signals: pd.DataFrame  # SIGNAL_COLUMNS, by code
+    counts: pd.DataFrame  # weekly_counts: due and on_time per county (rows) and week (columns)
+    baseline: list[Period]
+    recent: list[Period]
+    settings: Settings
+
+    def chart(self, county: str) -> pd.DataFrame:
+        """The county's p-chart, as p_chart reads it."""
+        return _chart(self.counts, county, self.baseline, self.recent, self.settings)
+
+
+def read_signals(conn: sa.Engine | sa.Connection, as_of: dt.date, *, scope: Scope, parent: str | None = None,
+                 filters: CaseFilter = CaseFilter(), settings: Settings = DEFAULT_SETTINGS) -> SignalReading:
+    """deterioration_signals with the counts behind them (SignalReading)."""
     require_scope(scope)
     baseline, recent = signal_weeks(as_of, settings)
     with connect(conn) as c:
@@ -166,7 +182,14 @@ def deterioration_signals(conn: sa.Engine | sa.Connection, as_of: dt.date, *, sc
                      "baseline_rate": base_on / base_due if base_due else math.nan, "recent_due": recent_due,
                      "recent_rate": recent_on / recent_due if recent_due else math.nan,
                      "status": "insufficient" if insufficient else "ok", "signals": ",".join(found)})
-    return pd.DataFrame(rows, columns=list(SIGNAL_COLUMNS))
+    return SignalReading(pd.DataFrame(rows, columns=list(SIGNAL_COLUMNS)), counts, baseline, recent, settings)
+
+
+def deterioration_signals(conn: sa.Engine | sa.Connection, as_of: dt.date, *, scope: Scope, parent: str | None = None,
+                          filters: CaseFilter = CaseFilter(), settings: Settings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """One row per county under `parent` within `scope` (one with no cases too), by code: the baseline and
+    recent due counts and rates, `insufficient` or `ok`, and the signals that hold (comma-joined)."""
+    return read_signals(conn, as_of, scope=scope, parent=parent, filters=filters, settings=settings).signals
 
 
 SIGNAL_WORDS = {Signal.BELOW_LIMIT.value: "有一周按期办结率低于控制下限", Signal.SHIFT.value: "连续多周低于基线平均水平",
@@ -188,9 +211,15 @@ def p_chart(conn: sa.Engine | sa.Connection, as_of: dt.date, county: str, *, sco
     """A county's p-chart: week_start, phase (baseline/recent), due, on_time, rate, centre (p̄ of the
     baseline), lower (its lower limit for the week's due, where p̄ has spread) and below (rate < lower)."""
     baseline, recent = signal_weeks(as_of, settings)
-    weeks = [*baseline, *recent]
     with connect(conn) as c:
-        counts = weekly_counts(c, weeks, scope=scope, parent=county, filters=filters, settings=settings)
+        counts = weekly_counts(c, [*baseline, *recent], scope=scope, parent=county, filters=filters, settings=settings)
+    return _chart(counts, county, baseline, recent, settings)
+
+
+def _chart(counts: pd.DataFrame, county: str, baseline: list[Period], recent: list[Period],
+           settings: Settings) -> pd.DataFrame:
+    """The p-chart of `county` from weekly_counts over baseline + recent (no row: no cases, every week 0)."""
+    weeks = [*baseline, *recent]
     row = counts.loc[county] if county in counts.index else None
     due = [int(row[("due", i)]) if row is not None else 0 for i in range(len(weeks))]
     on = [int(row[("on_time", i)]) if row is not None else 0 for i in range(len(weeks))]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from data_access.identity.scope import counties_at_or_under
 from data_access.reference.enums import Level
 from data_access.store.database import stored_deadlines
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import regions
 
 from . import summary
@@ -139,7 +139,7 @@ def region_table(conn: sa.Engine | sa.Connection, request: TableRequest, setting
         stmt = table_query(request, settings, stored_deadlines(c),
                            from_summary=reads_from_summary(c, request, settings, from_summary))
         result = c.execute(stmt)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = result_frame(result)
     return typed_metrics(frame, resolve_metrics(request.metrics))
 
 

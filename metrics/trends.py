@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from data_access.identity.scope import Scope, require_scope
 from data_access.reference.enums import Level
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import cases, regions
 
 from .compiler import filter_conditions, group_key, in_subtree, region_map
@@ -67,7 +67,7 @@ def trends(conn: sa.Engine | sa.Connection, level: Level, by: TrendBy, period: P
              .join(regions, regions.c.code == counts.c.code))
     with connect(conn) as c:
         result = c.execute(query)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = result_frame(result)
     return _derived(frame)
 
 

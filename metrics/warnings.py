@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from data_access.identity.scope import Scope, require_scope
 from data_access.reference.enums import Category, LabelledEnum, Level
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import cases, workday_calendar
 
 from .caselists import flags_as_bool, has_ledger, supervision_flag
@@ -94,7 +94,7 @@ def deadline_warnings(conn: sa.Engine | sa.Connection, as_of: dt.date, *, scope:
         query = (sa.select(inner, supervision_flag(inner.c.case_id, has_ledger(c))).where(inner.c.colour.in_(colours))
                  .order_by(inner.c.due_date, inner.c.case_id))
         result = c.execute(query.limit(limit) if limit else query)
-        frame = flags_as_bool(pd.DataFrame(result.fetchall(), columns=list(result.keys())))
+        frame = flags_as_bool(result_frame(result))
     return frame.astype({"working_days_left": "int64"}) if not frame.empty else frame
 
 
@@ -111,5 +111,5 @@ def warning_counts(conn: sa.Engine | sa.Connection, as_of: dt.date, level: Level
         counts = [sa.func.sum(sa.case((inner.c.colour == colour, 1), else_=0)).label(colour) for colour in COLOUR_ORDER]
         query = sa.select(inner.c.code, *counts, sa.func.count().label("open")).group_by(inner.c.code).order_by(inner.c.code)
         result = c.execute(query)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = result_frame(result)
     return frame.astype(dict.fromkeys([*COLOUR_ORDER, "open"], "int64"))

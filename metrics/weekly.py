@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -30,7 +31,7 @@ from .priority import PriorityStatus, priority_list, priority_window
 from .registry import METRICS_BY_ID, Direction, MetricKind
 from .request import CaseFilter, Period, TableRequest
 from .settings import DEFAULT_SETTINGS, Settings
-from .signals import deterioration_signals, explain_signal, p_chart
+from .signals import SignalReading, explain_signal, read_signals
 from .table import region_table
 
 WEEKLY_HEADLINE_METRICS = ("on_time_rate", "satisfaction_rate", "overdue", "leapfrog_rate", "dispute_rate", "received",
@@ -412,15 +413,15 @@ def _year_ago_week(conn: sa.Connection, this_week: Period) -> Period | None:
 REPORT_WORKERS = 3
 
 
-def _run_all(conn: sa.Engine | sa.Connection, jobs: dict[str, Callable[[_Scope], pd.DataFrame]], filters: CaseFilter,
-             scope: Scope, settings: Settings) -> dict[str, pd.DataFrame]:
+def _run_all(conn: sa.Engine | sa.Connection, jobs: dict[str, Callable[[_Scope], Any]], filters: CaseFilter,
+             scope: Scope, settings: Settings) -> dict[str, Any]:
     """Every job's frame: concurrently on connections of their own from an Engine, else in turn on
     the given Connection (one transaction, as the caller asked)."""
     if isinstance(conn, sa.Connection):
         q = _Scope(conn, filters, scope, settings)
         return {name: job(q) for name, job in jobs.items()}
 
-    def run(job: Callable[[_Scope], pd.DataFrame]) -> pd.DataFrame:
+    def run(job: Callable[[_Scope], Any]) -> Any:
         with conn.connect() as c:
             return job(_Scope(c, filters, scope, settings))
 
@@ -445,7 +446,7 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         city_names = _city_names(c)
         supervision = week_counts(c, scope, this_week.start, this_week.end, as_of)
     unit_level = units_below(region_level)
-    jobs: dict[str, Callable[[_Scope], pd.DataFrame]] = {
+    jobs: dict[str, Callable[[_Scope], Any]] = {
         "province": lambda q: q.table(Level.PROVINCE, this_week),
         "province_last": lambda q: q.table(Level.PROVINCE, last_week),
         "units": lambda q: q.table(unit_level, this_week, UNIT_METRICS),
@@ -457,7 +458,9 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
                                                         settings=settings),
         "ranked": lambda q: q.priority(as_of),
         "ranked_last": lambda q: q.priority(last_week.end),
-        "signals": lambda q: deterioration_signals(q.conn, as_of, scope=scope, filters=filters, settings=settings),
+        "signals": lambda q: read_signals(q.conn, as_of, scope=scope, filters=filters, settings=settings),
+        "items": lambda q: supervision_list(q.conn, scope, as_of),
+        "campaign": lambda q: campaign_week(q.conn, scope, as_of, settings),
     }
     earlier = trend_weeks(this_week)[:-2]  # this week and last week are read above
     for k, week in enumerate(earlier):
@@ -473,16 +476,13 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
     new = newly_overdue(ledger, last_week.end)
     long = ledger[ledger["days_overdue"] > LONG_OVERDUE_DAYS].reset_index(drop=True)
     ranked = ranked.assign(city_name=ranked["city_code"].map(city_names))
-    flagged = r["signals"][r["signals"]["signals"] != ""].reset_index(drop=True)
+    reading: SignalReading = r["signals"]
+    flagged = reading.signals[reading.signals["signals"] != ""].reset_index(drop=True)
     flagged = flagged.assign(sentence=[explain_signal(row, settings) for _, row in flagged.iterrows()])
     priority, left = priority_changes(ranked, ranked_last)
     weeks = [r[f"week_{k}"] for k in range(len(earlier))] + [r["province_last"], r["province"]]
     recent = week_rows(weeks, trend_weeks(this_week))
-    with connect(conn) as c:
-        charts = {code: p_chart(c, as_of, code, scope=scope, filters=filters, settings=settings)
-                  for code in worst_signals(flagged)[:SIGNAL_CHARTS]}
-        items = supervision_list(c, scope, as_of)
-        campaign = campaign_week(c, scope, as_of, settings)
+    charts = {code: reading.chart(code) for code in worst_signals(flagged)[:SIGNAL_CHARTS]}
     return WeeklyReport(
         as_of=as_of, this_week=this_week, last_week=last_week, year_ago_week=ago_week, province=province,
         province_last=province_last, province_year_ago=province_ago,
@@ -491,6 +491,6 @@ def weekly_report(conn: sa.Engine | sa.Connection, as_of: dt.date, filters: Case
         priority=priority, priority_left=left, priority_window=priority_window(as_of, settings),
         priority_window_last=priority_window(last_week.end, settings), settings=settings,
         min_due_to_compare=min_due_to_compare, region_name=region_name, region_level=region_level, supervision=supervision,
-        signals=flagged, signal_charts=charts, overdue=ledger, recent_weeks=recent, ledger_items=items,
-        overdue_stock=r["overdue_stock"], campaign=campaign,
+        signals=flagged, signal_charts=charts, overdue=ledger, recent_weeks=recent, ledger_items=r["items"],
+        overdue_stock=r["overdue_stock"], campaign=r["campaign"],
     )

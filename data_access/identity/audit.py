@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from data_access.identity.auth import Identity
 from data_access.reference.enums import LabelledEnum
 from data_access.store.changes import note_change
+from data_access.store.engine import result_frame
 from data_access.store.schema import audit_log
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def recent(engine: sa.Engine, limit: int, since: dt.datetime | None = None) -> p
         stmt = stmt.where(audit_log.c.at >= since)
     stmt = stmt.order_by(audit_log.c.at.desc(), audit_log.c.id).limit(limit)
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(stmt).fetchall(), columns=list(AUDIT_COLUMNS))
+        return result_frame(conn.execute(stmt), AUDIT_COLUMNS)
 
 
 def _row(who: Identity | str, action: AuditAction, detail: str, scope: str | None, at: dt.datetime | None) -> dict[str, Any]:

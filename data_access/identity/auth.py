@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from data_access.reference.enums import LabelledEnum, Level
 from data_access.store.changes import note_change
 from data_access.store.config import SettingsError, read_settings_file, section, setting
+from data_access.store.engine import result_frame
 from data_access.store.schema import audit_log, data_changes, regions, sign_in_events, user_sessions, users
 
 USER_CHANGE = "user_admin"  # what a user change notes in data_changes
@@ -231,7 +232,7 @@ def list_users(engine: sa.Engine, now: dt.datetime | None = None) -> pd.DataFram
             .order_by(users.c.username))
     with engine.connect() as conn:
         result = conn.execute(stmt)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = result_frame(result)
     frame["disabled"] = frame["disabled"].astype(bool)
     for column in ("region_code", "region_name"):  # missing values as None, not NaN
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)

@@ -17,7 +17,7 @@ from data_access.reference.enums import Level
 from data_access.reference.regions import default_regions_file, read_regions_file
 from data_access.reference.workdays import calendar_frame
 from data_access.store import bulk
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import (
     DEADLINE_COLUMNS,
     LATER_CASE_COLUMNS,
@@ -197,7 +197,7 @@ def regions_frame(engine: sa.Engine) -> pd.DataFrame:
     """The whole region tree: code, name, level, parent_code, lon, lat, sorted by code."""
     with engine.connect() as conn:
         result = conn.execute(sa.select(regions).order_by(regions.c.code))
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return result_frame(result)
 
 
 def county_frame(engine: sa.Engine) -> pd.DataFrame:
@@ -205,7 +205,7 @@ def county_frame(engine: sa.Engine) -> pd.DataFrame:
     stmt = sa.select(regions.c.code, regions.c.name, regions.c.parent_code).where(
         regions.c.level == Level.COUNTY.value).order_by(regions.c.code)
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(stmt).fetchall(), columns=["code", "name", "parent_code"])
+        return result_frame(conn.execute(stmt), ["code", "name", "parent_code"])
 
 
 def analyze(engine: sa.Engine, tables: tuple[sa.Table, ...]) -> None:

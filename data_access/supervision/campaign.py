@@ -31,7 +31,7 @@ from data_access.identity import audit
 from data_access.identity.auth import Identity, OutOfScope, Role
 from data_access.identity.scope import Scope, counties_at_or_under
 from data_access.reference.enums import LabelledEnum
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import campaign_assignments, campaign_events, campaign_matters, campaign_notes, regions
 from data_access.supervision.ledger import LedgerRefused, StaleStep, check_note
 
@@ -410,7 +410,7 @@ def _in_scope(scope: Scope) -> sa.ColumnElement[bool]:
 
 def _frame(conn: sa.Connection, query: sa.Select[Any]) -> pd.DataFrame:
     result = conn.execute(query)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return result_frame(result)
 
 
 def matters(engine: sa.Engine | sa.Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame:

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from data_access.identity import audit
 from data_access.identity.auth import Identity, OutOfScope, Role
 from data_access.reference.enums import LabelledEnum
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import document_numbers, regions
 
 T = TypeVar("T")
@@ -232,4 +232,4 @@ def register(bind: sa.Engine | sa.Connection, issuer_scope: str | None = None) -
     if issuer_scope is not None:
         query = query.where(d.issued_scope == issuer_scope)
     with connect(bind) as conn:
-        return pd.DataFrame(conn.execute(query).fetchall(), columns=list(COLUMNS))
+        return result_frame(conn.execute(query), COLUMNS)

@@ -32,7 +32,7 @@ from data_access.identity.auth import Identity, OutOfScope, Role, require_whole_
 from data_access.identity.scope import Scope, counties_at_or_under, require_scope
 from data_access.reference.enums import ComplaintKind, Feedback, LabelledEnum, SpotCheckResult, alias_map
 from data_access.reference.workdays import workday_after
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import cases, hotline_complaints, regions, spot_check_draws
 from data_access.supervision import document_register, ledger
 from data_access.supervision.document_register import Draft, Issued
@@ -323,7 +323,7 @@ def complaints(engine: sa.Engine | sa.Connection, scope: Scope) -> pd.DataFrame:
         query = query.where(hotline_complaints.c.county_code.in_(counties_at_or_under(code)))
     with connect(engine) as conn:
         result = conn.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return result_frame(result)
 
 
 def draws(engine: sa.Engine | sa.Connection, month: str | None = None) -> pd.DataFrame:
@@ -333,7 +333,7 @@ def draws(engine: sa.Engine | sa.Connection, month: str | None = None) -> pd.Dat
         query = query.where(spot_check_draws.c.month == month)
     with connect(engine) as conn:
         result = conn.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return result_frame(result)
 
 
 def _now() -> dt.datetime:

@@ -31,7 +31,7 @@ from data_access.identity import audit
 from data_access.identity.auth import Identity, OutOfScope, Role
 from data_access.identity.scope import Scope, counties_at_or_under
 from data_access.reference.enums import LabelledEnum
-from data_access.store.engine import connect
+from data_access.store.engine import connect, result_frame
 from data_access.store.schema import cases, regions, supervision_events, supervision_items
 
 NOTE_MAX = 1000
@@ -240,7 +240,7 @@ def items(engine: sa.Engine | sa.Connection, scope: Scope, as_of: dt.date) -> pd
     query = query.where(_in_scope(scope))
     with connect(engine) as conn:
         result = conn.execute(query)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = result_frame(result)
     if frame.empty:
         return frame.assign(overdue_reply=pd.Series(dtype=bool), age_days=pd.Series(dtype="int64"))
     frame["overdue_reply"] = (frame["status"] == Status.OPEN.value) & (pd.to_datetime(frame["reply_due"]) < pd.Timestamp(as_of))
@@ -261,7 +261,7 @@ def history(engine: sa.Engine, scope: Scope, item_id: str | None = None) -> pd.D
     query = query.where(_in_scope(scope))
     with engine.connect() as conn:
         result = conn.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return result_frame(result)
 
 
 
