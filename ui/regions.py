@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 import streamlit as st
@@ -33,18 +34,28 @@ class RegionTree:
         """True when `code` is a known region."""
         return code is not None and code in self.frame.index
 
+    # Lookups by code, read once per tree: pages map thousands of listed cases to their county's and city's names,
+    # and a DataFrame's .at costs some 35 µs a call.
+    @cached_property
+    def _names(self) -> dict[str, str]:
+        return {str(code): str(name) for code, name in zip(self.frame.index, self.frame["name"], strict=True)}
+
+    @cached_property
+    def _parents(self) -> dict[str, str | None]:
+        return {str(code): None if parent is None or parent != parent else str(parent)
+                for code, parent in zip(self.frame.index, self.frame["parent_code"], strict=True)}
+
     def name(self, code: str) -> str:
-        """Chinese name of a region."""
-        return str(self.frame.at[code, "name"])
+        """Chinese name of a region (KeyError for an unknown code)."""
+        return self._names[code]
 
     def level(self, code: str) -> Level:
         """Administrative level of a region."""
         return Level(self.frame.at[code, "level"])
 
     def parent(self, code: str) -> str | None:
-        """Parent code, or None for the province."""
-        parent = self.frame.at[code, "parent_code"]
-        return None if parent is None or parent != parent else str(parent)
+        """Parent code, or None for the province (KeyError for an unknown code)."""
+        return self._parents[code]
 
     def city_name(self, code: str) -> str:
         """The name of a county's city (a county directly under the province names itself)."""
