@@ -193,9 +193,9 @@ def _priority_list(ax: Axes, facts: BriefFacts) -> None:
         cell.set_edgecolor("#CCCCCC")
         if row == 0:
             cell.set_facecolor("#EEEEEE")
-    if len(flagged) > PRIORITY_ROWS:
-        ax.text(0.0, -0.05, f"另有 {len(flagged) - PRIORITY_ROWS} 个县（市、区），见看板“重点督导县”页。", fontsize=8.5,
-                color=INK, transform=ax.transAxes, va="top")
+    if len(flagged) > PRIORITY_ROWS:  # on the title's line: below the table it ran into the page's footer
+        ax.set_title(f"列出前 {PRIORITY_ROWS} 个，另有 {len(flagged) - PRIORITY_ROWS} 个见看板“重点督导县”页", fontsize=8.5,
+                     color=INK, loc="right")
 
 
 def _footer(fig: Figure) -> None:
