@@ -157,7 +157,10 @@ def _ranking(ax: Axes, facts: BriefFacts) -> None:
     ys = range(len(units))
     bars = ax.barh(list(ys), units[RANKING_METRIC].fillna(0), height=0.7,
                    color=[BLUE if ranked else GREY for ranked in units["ranked"]])
-    ax.bar_label(bars, labels=[pct(v) for v in units[RANKING_METRIC]], padding=2, fontsize=8, color=INK)
+    values = ax.bar_label(bars, labels=[pct(v) for v in units[RANKING_METRIC]], padding=2, fontsize=8, color=INK)
+    for value in values:  # readable where the region's dashed line crosses it
+        value.set_bbox({"facecolor": "white", "edgecolor": "none", "pad": 0.6})
+        value.set_zorder(3)
     ax.set_yticks(list(ys), list(units["name"]), fontsize=8.5)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.22)
