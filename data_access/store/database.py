@@ -54,7 +54,13 @@ def case_write_hooks() -> tuple[CaseWriteHook, ...]:
 
 
 def case_writes_done(conn: sa.Connection) -> None:
-    """Run the registered hooks in `conn`'s transaction, which has just changed the case table."""
+    """Run the registered hooks in `conn`'s transaction, which has just changed the case table. On PostgreSQL the
+    case table's planner statistics are refreshed first, in the same transaction (its ANALYZE counts the rows the
+    transaction wrote): the hooks rebuild the derived tables from the cases, and planned from statistics of an
+    emptier table (a database analysed at one case, then loaded with 375,000) the linked cases' grouping ran for
+    more than ten minutes where it takes seconds."""
+    if _CASE_WRITE_HOOKS and conn.dialect.name == "postgresql":
+        conn.execute(sa.text(f"ANALYZE {cases.name}"))
     for hook in _CASE_WRITE_HOOKS:
         hook(conn)
 
