@@ -25,7 +25,9 @@ from data_access.identity.scope import WHOLE_PROVINCE
 from data_access.reference.enums import Level
 from data_access.store.changes import note_change
 from data_access.store.config import SettingsError
+from data_access.store.database import analyze_in
 from data_access.store.engine import connect
+from data_access.store.schema import cases
 
 from . import summary
 from .analysis import AnalysisFacts, UnknownRegion, analysis_facts
@@ -203,6 +205,7 @@ def run_summary(engine: sa.Engine, args: argparse.Namespace) -> dict[str, object
     did not make, so every cache reads anew); what was built and whether this engine reads it."""
     start = time.perf_counter()
     with engine.begin() as conn:
+        analyze_in(conn, (cases,))  # after a source system's sync PostgreSQL may not have the cases' statistics yet
         rows = summary.rebuild(conn, args.settings)
         note_change(conn, "summary")
     with engine.connect() as conn:

@@ -52,7 +52,7 @@ import sqlalchemy as sa
 from data_access.identity.scope import Scope, case_in_scope, counties_at_or_under
 from data_access.reference.enums import LabelledEnum
 from data_access.store.changes import note_change
-from data_access.store.database import after_case_writes, cases_version, stored_deadlines
+from data_access.store.database import after_case_writes, analyze_in, cases_version, stored_deadlines
 from data_access.store.dialects import add_days, count_where, is_mysql_family, row_hash, sum_where
 from data_access.store.schema import DEADLINE_COLUMNS, cases
 
@@ -274,6 +274,7 @@ def refresh(engine: sa.Engine, settings: Settings) -> bool:
     with engine.begin() as conn:
         if all_current(conn, settings, max_age=0.0):  # another process rebuilt it meanwhile
             return False
+        analyze_in(conn, (cases,))  # the cases changed outside the app: PostgreSQL may not have their statistics yet
         rebuild(conn, settings)
         note_change(conn, "summary")
     return True
