@@ -223,14 +223,30 @@ def analyze(engine: sa.Engine, tables: tuple[sa.Table, ...]) -> None:
             conn.execute(sa.text(f"ANALYZE {table.name}"))
 
 
+# analyze_in refreshes a table's statistics once this many rows (and more than STALE_SHARE of those the statistics
+# count) were written since they were taken: below it a plan from stale statistics costs little, and an ANALYZE in
+# the writing transaction waits up to a second for an autovacuum of the same table to give way.
+ANALYZE_MIN_CHANGED = 5_000
+STALE_SHARE = 0.1
+
+
 def analyze_in(conn: sa.Connection, tables: tuple[sa.Table, ...]) -> None:
     """analyze, inside `conn`'s transaction (PostgreSQL's ANALYZE counts the rows the transaction itself wrote), for a
-    statement about to read a table just written or synced. A user who does not own the table gets PostgreSQL's
+    statement about to read a table just written or synced, where its statistics are stale enough to mislead the
+    planner: ANALYZE_MIN_CHANGED rows or more written since they were taken, by this transaction or committed before
+    it, and more than STALE_SHARE of the rows they count. A user who does not own the table gets PostgreSQL's
     warning, not an error."""
     if conn.dialect.name != "postgresql":
         return
     for table in tables:
-        conn.execute(sa.text(f"ANALYZE {table.name}"))
+        found = conn.execute(sa.text(
+            "SELECT COALESCE(x.n_tup_ins + x.n_tup_upd + x.n_tup_del, 0) + COALESCE(s.n_mod_since_analyze, 0),"
+            " GREATEST(c.reltuples, 0) FROM pg_class c"
+            " LEFT JOIN pg_stat_xact_user_tables x ON x.relid = c.oid"
+            " LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid"
+            " WHERE c.oid = to_regclass(:name)"), {"name": table.name}).first()
+        if found is not None and found[0] >= ANALYZE_MIN_CHANGED and found[0] > STALE_SHARE * found[1]:
+            conn.execute(sa.text(f"ANALYZE {table.name}"))
 
 
 def last_received(bind: sa.Engine | sa.Connection) -> dt.date | None:
