@@ -40,7 +40,9 @@ MATTERS_CASES = GOLDEN / "matters" / "cases.csv"
 pytestmark = browser_test_marks(MATTERS_CASES)
 
 JINING, WEISHAN = "370800", "370826"
-USERS = {"province": ("sheng", "PROVINCE", None), "city": ("jining", "CITY", JINING), "county": ("weishan", "COUNTY", WEISHAN)}
+# with display names, as the page names people (the screenshots show them; the stored steps keep the usernames)
+USERS = {"province": ("sheng", "PROVINCE", None, "省纪委监委信访室 王某"), "city": ("jining", "CITY", JINING, "济宁市纪委监委 张某"),
+         "county": ("weishan", "COUNTY", WEISHAN, "微山县纪委监委 刘某")}
 EARLY, LATE = dt.date(2024, 3, 1), dt.date(2024, 6, 30)
 SETTLING = "XF202312-0072"  # 微山县: screened at EARLY (two reports open), settled in the data at LATE
 RELAPSING = "SD303-0000445"  # 任城区: three reports at EARLY, a fourth on 2024-04-01
